@@ -1,0 +1,59 @@
+/**
+ * One closed catalogue of application errors. Domain code throws AppError with a stable
+ * snake_case code; only the HTTP edge (api/middleware/error-handler.ts) and the CLI map it to
+ * a status or exit code. Every code carries a Chinese and an English message, because the
+ * people who read them at a counter or a scanning station read Chinese first.
+ */
+
+export interface ErrorSpec {
+  status: number;
+  zh: string;
+  en: string;
+}
+
+export const ERROR_CATALOGUE = {
+  validation_failed: { status: 400, zh: '请求参数不合法', en: 'The request is not valid' },
+  bad_json: { status: 400, zh: '请求体不是合法的 JSON', en: 'The request body is not valid JSON' },
+  payload_too_large: { status: 413, zh: '请求体过大', en: 'The request body is too large' },
+  unsupported_media_type: { status: 415, zh: '不支持的文件类型', en: 'Unsupported file type' },
+  not_found: { status: 404, zh: '资源不存在', en: 'Not found' },
+  route_not_found: { status: 404, zh: '接口不存在', en: 'No such API route' },
+  method_not_allowed: { status: 405, zh: '不支持该请求方法', en: 'Method not allowed' },
+  item_not_found: { status: 404, zh: '档案条目不存在', en: 'Archive item not found' },
+  object_not_found: { status: 404, zh: '存储对象不存在', en: 'Stored object not found' },
+  conflict: { status: 409, zh: '与当前状态冲突', en: 'Conflicts with the current state' },
+  duplicate_item: { status: 409, zh: '该文件已经归档', en: 'This file is already archived' },
+  unauthenticated: { status: 401, zh: '未登录或登录已失效', en: 'Not signed in or the session expired' },
+  forbidden: { status: 403, zh: '没有执行该操作的权限', en: 'Not allowed to do this' },
+  rate_limited: { status: 429, zh: '请求过于频繁，请稍后再试', en: 'Too many requests, try again later' },
+  config_invalid: { status: 500, zh: '配置不正确', en: 'The configuration is not valid' },
+  integrity_error: { status: 500, zh: '数据完整性校验失败，内容可能被篡改或损坏', en: 'Integrity check failed: the content may be tampered with or damaged' },
+  key_not_found: { status: 500, zh: '找不到解密所需的密钥', en: 'The key needed to decrypt is not available' },
+  object_shredded: { status: 410, zh: '该对象已被销毁（密钥已粉碎），无法恢复', en: 'This object was destroyed (its key was shredded) and cannot be recovered' },
+  range_not_satisfiable: { status: 416, zh: '请求的字节范围无效', en: 'The requested byte range is not satisfiable' },
+  service_unavailable: { status: 503, zh: '依赖的服务暂不可用', en: 'A required service is unavailable' },
+  internal_error: { status: 500, zh: '服务器内部错误', en: 'Internal server error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly zh: string;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, opts: { message?: string; zh?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+    const spec: ErrorSpec = ERROR_CATALOGUE[code];
+    super(opts.message ?? spec.en, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = spec.status;
+    this.zh = opts.zh ?? spec.zh;
+    this.details = opts.details;
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
