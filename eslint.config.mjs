@@ -24,7 +24,7 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  { files: ['bin/**/*.js', 'scripts/**/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['bin/**/*.js', 'scripts/**/*.js', 'test/helpers/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   { files: ['ocr/**/*.ts'], rules: { 'no-restricted-imports': ['error', leafDoors('ocr')] } },
   { files: ['storage/**/*.ts'], rules: { 'no-restricted-imports': ['error', leafDoors('storage')] } },
   { files: ['retention-rules/**/*.ts'], rules: { 'no-restricted-imports': ['error', leafDoors('retention-rules')] } },

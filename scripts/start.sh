@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `npm start`: the whole system on embedded defaults. Installs what is missing, starts local
+# FerretDB + MinIO (scripts/services.sh), then the API and an OCR worker in one process.
+# Ctrl-C stops the app gracefully; the services keep running (stop them: npm run services:down).
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+bash scripts/bootstrap.sh
+[ -x scripts/system-deps.sh ] && bash scripts/system-deps.sh fonts
+bash scripts/services.sh up
+exec node bin/archive.js serve "$@"

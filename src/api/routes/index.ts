@@ -1,0 +1,8 @@
+/** Feature routes, in the order they appear in the OpenAPI document. */
+import type { Runtime } from '../../runtime';
+import type { RouteDef } from '../route';
+import { jobRoutes } from './jobs.routes';
+
+export function featureRoutes(runtime: Runtime): RouteDef[] {
+  return [...jobRoutes(runtime)];
+}

@@ -1,0 +1,30 @@
+/**
+ * `archive` — the command line. Each subcommand lives in cli/commands; add new ones to COMMANDS.
+ */
+import { dispatch, type Command, type CommandIO } from './command';
+import { serveCommand, workerCommand } from './commands/serve';
+import { configCommand, healthCommand } from './commands/system';
+import { keysCommand } from './commands/keys';
+import { jobsCommand } from './commands/jobs';
+
+export const COMMANDS: Command[] = [serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand];
+
+export const ROOT: Command = {
+  name: 'archive',
+  summary: '社保业务电子档案系统命令行 / Social-insurance e-archive command line',
+  usage: '<command> [options]',
+  description: 'Run "archive <command> --help" for a command\'s options.',
+  subcommands: COMMANDS,
+};
+
+export function stdio(): CommandIO {
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    isTTY: process.stderr.isTTY === true,
+  };
+}
+
+export async function main(argv: string[], io: CommandIO = stdio()): Promise<number> {
+  return dispatch(ROOT, argv, io);
+}

@@ -1,0 +1,16 @@
+/** Opens a Runtime for a one-shot CLI command and always closes it. Logs go to stderr. */
+import pino from 'pino';
+import { loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { createRuntime, type Runtime } from '../runtime';
+
+export async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination(2));
+  const rt = await createRuntime(config, { logger });
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}

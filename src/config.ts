@@ -1,0 +1,140 @@
+/**
+ * The one place that reads process.env. Configuration is validated once at start-up into a
+ * frozen, typed object; a bad value fails the start with a message naming every bad variable.
+ * Defaults serve the embedded local mode (services started by scripts/services.sh).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { AppError } from './errors';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  ARCHIVE_ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ARCHIVE_DATA_DIR: z.string().min(1).default(path.join(REPO_ROOT, '.data', 'dev')),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .default('mongodb://127.0.0.1:27217/archive'),
+  MONGODB_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  MINIO_ENDPOINT: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:9100'),
+  MINIO_ACCESS_KEY: z.string().min(3).default('archive-local'),
+  MINIO_SECRET_KEY: z.string().min(8).default('archive-local-secret'),
+  MINIO_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (lowercase letters, digits, dots, dashes)')
+    .default('archive'),
+  ARCHIVE_KEYSTORE_DIR: z.string().min(1).optional(),
+  ARCHIVE_KEYSTORE_PASSPHRASE: z.string().min(12, 'must be at least 12 characters').optional(),
+  ARCHIVE_FONDS: z.string().regex(/^[A-Z0-9]{1,8}$/, 'must be 1-8 capital letters or digits (全宗号)').default('Z001'),
+  OCR_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  TESSDATA_DIR: z.string().min(1).optional(),
+  BODY_LIMIT_MB: z.coerce.number().positive().default(2),
+  UPLOAD_LIMIT_MB: z.coerce.number().positive().default(512),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15000),
+  TRUST_PROXY: bool.default(false),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  role: Env['ARCHIVE_ROLE'];
+  http: { host: string; port: number; bodyLimitBytes: number; uploadLimitBytes: number; trustProxy: boolean };
+  logLevel: Env['LOG_LEVEL'];
+  dataDir: string;
+  mongo: { uri: string; connectTimeoutMs: number };
+  minio: { endPoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string };
+  keystore: { dir: string; passphrase: string | undefined };
+  fonds: string;
+  ocr: { workers: number; tessdataDir: string | undefined };
+  shutdownTimeoutMs: number;
+}
+
+/** Parses an environment map into a Config; throws AppError('config_invalid') listing every problem. */
+export function parseConfig(source: Record<string, string | undefined>): Config {
+  // Empty strings count as unset, as a shell `FOO=` line usually means.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = EnvSchema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new AppError('config_invalid', {
+      message: `Invalid configuration:\n  ${problems.join('\n  ')}`,
+      zh: `配置不正确：\n  ${problems.join('\n  ')}`,
+      details: { problems },
+    });
+  }
+  const e = result.data;
+  if (e.NODE_ENV === 'production' && !e.ARCHIVE_KEYSTORE_PASSPHRASE) {
+    throw new AppError('config_invalid', {
+      message: 'Invalid configuration:\n  ARCHIVE_KEYSTORE_PASSPHRASE: required in production (the embedded keystore passphrase file is for local use only)',
+      details: { problems: ['ARCHIVE_KEYSTORE_PASSPHRASE: required in production'] },
+    });
+  }
+  const minioUrl = new URL(e.MINIO_ENDPOINT);
+  const useSSL = minioUrl.protocol === 'https:';
+  return Object.freeze({
+    env: e.NODE_ENV,
+    role: e.ARCHIVE_ROLE,
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
+      uploadLimitBytes: Math.round(e.UPLOAD_LIMIT_MB * 1024 * 1024),
+      trustProxy: e.TRUST_PROXY,
+    },
+    logLevel: e.LOG_LEVEL,
+    dataDir: path.resolve(e.ARCHIVE_DATA_DIR),
+    mongo: { uri: e.MONGODB_URI, connectTimeoutMs: e.MONGODB_CONNECT_TIMEOUT_MS },
+    minio: {
+      endPoint: minioUrl.hostname,
+      port: minioUrl.port ? Number(minioUrl.port) : useSSL ? 443 : 80,
+      useSSL,
+      accessKey: e.MINIO_ACCESS_KEY,
+      secretKey: e.MINIO_SECRET_KEY,
+      bucket: e.MINIO_BUCKET,
+    },
+    keystore: {
+      dir: path.resolve(e.ARCHIVE_KEYSTORE_DIR ?? path.join(e.ARCHIVE_DATA_DIR, 'keys')),
+      passphrase: e.ARCHIVE_KEYSTORE_PASSPHRASE,
+    },
+    fonds: e.ARCHIVE_FONDS,
+    ocr: { workers: e.OCR_WORKERS ?? Math.max(1, os.availableParallelism() - 0), tessdataDir: e.TESSDATA_DIR },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+let cached: Config | undefined;
+
+/** Loads `.env` (if present, without overriding real env vars) and parses process.env once. */
+export function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
+  if (cached && Object.keys(overrides).length === 0) return cached;
+  const envFile = path.join(REPO_ROOT, '.env');
+  const fromFile: Record<string, string> = {};
+  if (fs.existsSync(envFile)) {
+    for (const line of fs.readFileSync(envFile, 'utf8').split(/\r?\n/)) {
+      const m = /^\s*([A-Z_][A-Z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+      if (m && m[1] && m[2] !== undefined) fromFile[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2');
+    }
+  }
+  const config = parseConfig({ ...fromFile, ...process.env, ...overrides });
+  if (Object.keys(overrides).length === 0) cached = config;
+  return config;
+}
+
+/** The CLI's identity, read here because only this module touches process.env. */
+export function cliUserFromEnv(): string | undefined {
+  return process.env.ARCHIVE_USER || undefined;
+}

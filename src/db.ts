@@ -1,0 +1,46 @@
+/**
+ * MongoDB connection through mongoose. Works against FerretDB 1.24 (local, CI) and MongoDB 7+
+ * (production). The code base relies on none of the features FerretDB 1.x lacks: multi-document
+ * transactions and sessions, $lookup, $facet, text indexes, TTL indexes, change streams.
+ */
+import mongoose, { type Connection } from 'mongoose';
+import { AppError } from './errors';
+
+export async function connectDb(uri: string, opts: { timeoutMs: number }): Promise<Connection> {
+  const conn = mongoose.createConnection(uri, {
+    serverSelectionTimeoutMS: opts.timeoutMs,
+    connectTimeoutMS: opts.timeoutMs,
+    // Index builds happen explicitly at boot (ensureIndexes) so a failure is visible there.
+    autoIndex: false,
+    autoCreate: true,
+  });
+  try {
+    await conn.asPromise();
+    await conn.db?.admin().ping();
+  } catch (err) {
+    await conn.close().catch(() => undefined);
+    throw new AppError('service_unavailable', {
+      message: `MongoDB is not reachable at ${redactUri(uri)}: ${(err as Error).message}. Start the local services with "npm run services:up" or set MONGODB_URI.`,
+      zh: `无法连接 MongoDB（${redactUri(uri)}）。请先运行 "npm run services:up" 启动本地服务，或设置 MONGODB_URI。`,
+      cause: err,
+    });
+  }
+  return conn;
+}
+
+/** Builds every registered model's indexes; run at boot and in tests. */
+export async function ensureIndexes(conn: Connection): Promise<void> {
+  for (const model of Object.values(conn.models)) {
+    await model.createCollection().catch(() => undefined);
+    await model.syncIndexes();
+  }
+}
+
+export async function pingDb(conn: Connection): Promise<void> {
+  if (conn.readyState !== 1 || !conn.db) throw new Error('not connected');
+  await conn.db.admin().ping();
+}
+
+export function redactUri(uri: string): string {
+  return uri.replace(/\/\/([^@/]*)@/, '//***@');
+}

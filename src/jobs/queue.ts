@@ -1,0 +1,167 @@
+/**
+ * The durable queue: enqueue with a dedupe key, claim with a lease, heartbeat, complete, or
+ * fail with exponential back-off. Every transition is a single-document conditional update, so
+ * two workers can never both own a job and a crash at any point leaves a claimable state.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Connection, Model } from 'mongoose';
+import { jobClaimModel, jobModel, type JobDoc } from '../models/job.model';
+
+export interface EnqueueOptions {
+  dedupeKey?: string;
+  runAt?: Date;
+  maxAttempts?: number;
+}
+
+export interface QueueOptions {
+  leaseMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+export class JobQueue {
+  readonly jobs: Model<JobDoc>;
+  private readonly claims: ReturnType<typeof jobClaimModel>;
+  readonly leaseMs: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+
+  constructor(conn: Connection, opts: QueueOptions = {}) {
+    this.jobs = jobModel(conn);
+    this.claims = jobClaimModel(conn);
+    this.leaseMs = opts.leaseMs ?? 60_000;
+    this.backoffBaseMs = opts.backoffBaseMs ?? 2_000;
+    this.backoffMaxMs = opts.backoffMaxMs ?? 10 * 60_000;
+  }
+
+  /** Adds a job, or returns the existing one with the same dedupe key (idempotent). */
+  async enqueue(name: string, payload: Record<string, unknown>, opts: EnqueueOptions = {}): Promise<JobDoc> {
+    const dedupeKey = opts.dedupeKey ?? `${name}:${randomBytes(12).toString('hex')}`;
+    try {
+      const doc = await this.jobs.create({
+        name,
+        payload,
+        dedupeKey,
+        runAt: opts.runAt ?? new Date(),
+        maxAttempts: opts.maxAttempts ?? 5,
+      });
+      return doc.toObject() as JobDoc;
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) {
+        const existing = await this.jobs.findOne({ dedupeKey }).lean<JobDoc>();
+        if (existing) return existing;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Takes the next due job of the given names, or one whose lease expired. Exclusive because
+   * only one caller can insert the claim token for the job's next claimSeq (see job.model.ts).
+   */
+  async claim(names: string[], workerId: string): Promise<JobDoc | null> {
+    const now = new Date();
+    const candidates = await this.jobs
+      .find({
+        name: { $in: names },
+        $or: [
+          { state: 'queued', runAt: { $lte: now } },
+          { state: 'running', lockedUntil: { $lt: now } },
+        ],
+      })
+      .sort({ runAt: 1 })
+      .limit(8)
+      .lean<JobDoc[]>();
+    // Start at a random candidate so concurrent claimers spread out instead of colliding on the first.
+    const offset = candidates.length ? Math.floor(Math.random() * Math.min(candidates.length, 4)) : 0;
+    for (const c of [...candidates.slice(offset), ...candidates.slice(0, offset)]) {
+      const seq = c.claimSeq + 1;
+      try {
+        await this.claims.create({ _id: `${String(c._id)}:${seq}`, jobId: c._id, worker: workerId, at: now });
+      } catch (err) {
+        if ((err as { code?: number }).code === 11000) continue; // someone else took this claim
+        throw err;
+      }
+      await this.jobs.updateOne(
+        { _id: c._id },
+        {
+          $set: {
+            state: 'running',
+            claimSeq: seq,
+            attempts: c.attempts + 1,
+            lockedBy: workerId,
+            lockedUntil: new Date(now.getTime() + this.leaseMs),
+            startedAt: now,
+          },
+        },
+      );
+      return this.jobs.findById(c._id).lean<JobDoc>();
+    }
+    return null;
+  }
+
+  /** Extends the lease; false means another worker took the job over (our lease had lapsed). */
+  async heartbeat(jobId: JobDoc['_id'], workerId: string): Promise<boolean> {
+    const res = await this.jobs.updateOne(
+      { _id: jobId, state: 'running', lockedBy: workerId },
+      { $set: { lockedUntil: new Date(Date.now() + this.leaseMs) } },
+    );
+    return res.matchedCount === 1;
+  }
+
+  async progress(jobId: JobDoc['_id'], workerId: string, progress: { stage?: string; done?: number; total?: number }): Promise<void> {
+    const set: Record<string, unknown> = { lockedUntil: new Date(Date.now() + this.leaseMs) };
+    for (const [k, v] of Object.entries(progress)) if (v !== undefined) set[`progress.${k}`] = v;
+    await this.jobs.updateOne({ _id: jobId, lockedBy: workerId, state: 'running' }, { $set: set });
+  }
+
+  async complete(jobId: JobDoc['_id'], workerId: string, result: unknown = null): Promise<boolean> {
+    const res = await this.jobs.updateOne(
+      { _id: jobId, lockedBy: workerId, state: 'running' },
+      { $set: { state: 'done', result, finishedAt: new Date(), lockedBy: null, lockedUntil: null, lastError: null } },
+    );
+    if (res.matchedCount === 1) await this.claims.deleteMany({ jobId }).catch(() => undefined);
+    return res.matchedCount === 1;
+  }
+
+  /** Records a failure: back to the queue with back-off, or failed for good after maxAttempts. */
+  async fail(job: JobDoc, workerId: string, error: unknown, opts: { permanent?: boolean } = {}): Promise<'retry' | 'failed'> {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const final = opts.permanent === true || job.attempts >= job.maxAttempts;
+    const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.max(0, job.attempts - 1));
+    await this.jobs.updateOne(
+      { _id: job._id, lockedBy: workerId, state: 'running' },
+      {
+        $set: final
+          ? { state: 'failed', lastError: message, finishedAt: new Date(), lockedBy: null, lockedUntil: null }
+          : { state: 'queued', lastError: message, runAt: new Date(Date.now() + delay), lockedBy: null, lockedUntil: null },
+      },
+    );
+    return final ? 'failed' : 'retry';
+  }
+
+  /** Hands a job back untouched (graceful shutdown): the attempt is not counted against it. */
+  async release(jobId: JobDoc['_id'], workerId: string): Promise<void> {
+    await this.jobs.updateOne(
+      { _id: jobId, lockedBy: workerId, state: 'running' },
+      { $set: { state: 'queued', lockedBy: null, lockedUntil: null, runAt: new Date() }, $inc: { attempts: -1 } },
+      // claimSeq is left as it is: the next claim uses a fresh token.
+    );
+  }
+
+  async get(jobId: string): Promise<JobDoc | null> {
+    return this.jobs.findById(jobId).lean<JobDoc>();
+  }
+
+  async counts(): Promise<Array<{ name: string; state: string; count: number }>> {
+    const rows = await this.jobs.aggregate<{ _id: { name: string; state: string }; count: number }>([
+      { $group: { _id: { name: '$name', state: '$state' }, count: { $sum: 1 } } },
+    ]);
+    return rows.map((r) => ({ name: r._id.name, state: r._id.state, count: r.count }));
+  }
+}
+
+export function newWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}

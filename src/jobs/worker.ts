@@ -1,0 +1,163 @@
+/**
+ * A worker process's poll loop: claims jobs for its handlers, runs up to `concurrency` at once,
+ * keeps leases alive with heartbeats, and on stop() drains what it is running before returning.
+ */
+import type { Logger } from 'pino';
+import { withLogContext } from '../logger';
+import type { Metrics } from '../metrics';
+import type { JobDoc } from '../models/job.model';
+import { newWorkerId, type JobQueue } from './queue';
+
+export interface JobContext {
+  job: JobDoc;
+  logger: Logger;
+  /** Aborted when the lease is lost or the worker is stopping past its drain deadline. */
+  signal: AbortSignal;
+  progress: (p: { stage?: string; done?: number; total?: number }) => Promise<void>;
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<unknown>;
+
+/** Thrown (or any error with permanent: true) to fail a job without retrying: bad input stays bad. */
+export class PermanentJobError extends Error {
+  readonly permanent = true;
+}
+
+export interface WorkerOptions {
+  concurrency?: number;
+  pollMs?: number;
+  heartbeatMs?: number;
+}
+
+export class Worker {
+  readonly id = newWorkerId();
+  private readonly running = new Map<string, Promise<void>>();
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly handlers: Record<string, JobHandler>,
+    private readonly logger: Logger,
+    private readonly metrics?: Metrics,
+    private readonly opts: WorkerOptions = {},
+  ) {}
+
+  get busy(): number {
+    return this.running.size;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.pollLoop();
+    this.logger.info({ workerId: this.id, jobs: Object.keys(this.handlers), concurrency: this.concurrency }, 'worker started');
+  }
+
+  private get concurrency(): number {
+    return this.opts.concurrency ?? 1;
+  }
+
+  /** Nudges the loop to poll now (e.g. after an in-process enqueue). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  private async pollLoop(): Promise<void> {
+    const names = Object.keys(this.handlers);
+    while (!this.stopping) {
+      let claimed = false;
+      if (this.running.size < this.concurrency) {
+        try {
+          const job = await this.queue.claim(names, this.id);
+          if (job) {
+            claimed = true;
+            const key = String(job._id);
+            const p = this.runJob(job).finally(() => {
+              this.running.delete(key);
+              this.poke();
+            });
+            this.running.set(key, p);
+          }
+        } catch (err) {
+          this.logger.warn({ err }, 'claiming a job failed; will retry');
+        }
+      }
+      if (!claimed || this.running.size >= this.concurrency) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.opts.pollMs ?? 500);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private async runJob(job: JobDoc): Promise<void> {
+    const handler = this.handlers[job.name];
+    const abort = new AbortController();
+    const log = this.logger.child({ jobId: String(job._id), job: job.name, attempt: job.attempts });
+    const beat = setInterval(() => {
+      this.queue
+        .heartbeat(job._id, this.id)
+        .then((ok) => {
+          if (!ok) {
+            log.warn('lease lost; abandoning job');
+            abort.abort(new Error('lease lost'));
+          }
+        })
+        .catch((err: unknown) => log.warn({ err }, 'heartbeat failed'));
+    }, this.opts.heartbeatMs ?? Math.max(1000, Math.floor(this.queue.leaseMs / 3)));
+    const started = Date.now();
+    try {
+      if (!handler) throw new PermanentJobError(`no handler for job "${job.name}"`);
+      const result = await withLogContext({ jobId: String(job._id) }, () =>
+        handler({ job, logger: log, signal: abort.signal, progress: (p) => this.queue.progress(job._id, this.id, p) }),
+      );
+      if (abort.signal.aborted) return;
+      await this.queue.complete(job._id, this.id, result ?? null);
+      this.metrics?.jobs.inc({ name: job.name, outcome: 'done' });
+      log.info({ ms: Date.now() - started }, 'job done');
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      const permanent = (err as { permanent?: unknown })?.permanent === true;
+      const outcome = await this.queue.fail(job, this.id, err, { permanent }).catch((e: unknown) => {
+        log.error({ err: e }, 'recording a job failure failed; the lease will expire and the job rerun');
+        return 'retry' as const;
+      });
+      this.metrics?.jobs.inc({ name: job.name, outcome });
+      if (outcome === 'failed') log.error({ err }, 'job failed for good');
+      else log.warn({ err: (err as Error)?.message }, 'job failed; will retry');
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  /** Stops claiming, waits for running jobs up to timeoutMs, then hands unfinished ones back. */
+  async stop(timeoutMs = 15_000): Promise<void> {
+    this.stopping = true;
+    this.poke();
+    await this.loop;
+    const inflight = [...this.running.values()];
+    if (inflight.length) this.logger.info({ jobs: inflight.length }, 'draining running jobs');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.allSettled(inflight).then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const jobId of this.running.keys()) {
+        const job = await this.queue.jobs.findById(jobId).lean<JobDoc>();
+        if (job) await this.queue.release(job._id, this.id).catch(() => undefined);
+      }
+      this.logger.warn({ jobs: this.running.size }, 'drain timed out; unfinished jobs handed back to the queue');
+    }
+    this.logger.info({ workerId: this.id }, 'worker stopped');
+  }
+}

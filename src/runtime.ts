@@ -1,0 +1,61 @@
+/**
+ * The process's long-lived resources, opened in dependency order and closed in reverse:
+ * database, keyring, blob store, queue. API and worker both build on one Runtime.
+ */
+import type { Connection } from 'mongoose';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { connectDb, ensureIndexes, pingDb } from './db';
+import { createLogger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { JobQueue } from './jobs/queue';
+import { openStorage, type StorageHandle } from './services/storage.service';
+import type { ReadinessCheck } from './api/routes/system.routes';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  db: Connection;
+  storage: StorageHandle;
+  queue: JobQueue;
+  readiness: ReadinessCheck[];
+  close: () => Promise<void>;
+}
+
+export async function createRuntime(config: Config, opts: { logger?: Logger; metrics?: Metrics } = {}): Promise<Runtime> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const metrics = opts.metrics ?? createMetrics();
+  const db = await connectDb(config.mongo.uri, { timeoutMs: config.mongo.connectTimeoutMs });
+  let storage: StorageHandle;
+  try {
+    storage = await openStorage(config, logger);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  const queue = new JobQueue(db);
+  await ensureIndexes(db);
+  const readiness: ReadinessCheck[] = [
+    { name: 'mongodb', check: () => pingDb(db) },
+    { name: 'minio', check: () => storage.blobs.ping() },
+    {
+      name: 'keys',
+      check: async () => {
+        if (!storage.keysLoaded()) throw new Error('no key-encryption key loaded');
+      },
+    },
+  ];
+  return {
+    config,
+    logger,
+    metrics,
+    db,
+    storage,
+    queue,
+    readiness,
+    close: async () => {
+      await db.close().catch((err: unknown) => logger.warn({ err }, 'closing MongoDB failed'));
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Runs the API and/or a worker (ARCHIVE_ROLE) on one Runtime, and shuts down gracefully:
+ * stop accepting, finish in-flight requests, drain running jobs, close connections.
+ */
+import http from 'node:http';
+import type { Config } from './config';
+import { createApp } from './api/app';
+import { createRuntime, type Runtime } from './runtime';
+import { Worker } from './jobs/worker';
+import { buildJobHandlers } from './jobs/registry';
+import { featureRoutes } from './api/routes';
+
+export interface RunningServer {
+  runtime: Runtime;
+  url: string | undefined;
+  worker: Worker | undefined;
+  shutdown: (reason: string) => Promise<void>;
+}
+
+export async function startServer(config: Config, opts: { role?: Config['role']; handleSignals?: boolean } = {}): Promise<RunningServer> {
+  const role = opts.role ?? config.role;
+  const runtime = await createRuntime(config);
+  const { logger } = runtime;
+  let server: http.Server | undefined;
+  let url: string | undefined;
+  let inflight = 0;
+
+  if (role === 'api' || role === 'all') {
+    const app = createApp({ config, logger, metrics: runtime.metrics, readiness: runtime.readiness, routes: featureRoutes(runtime) });
+    server = http.createServer(app.callback());
+    server.on('request', (_req, res) => {
+      inflight++;
+      res.once('close', () => inflight--);
+    });
+    server.requestTimeout = 10 * 60_000; // large uploads
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(config.http.port, config.http.host, () => resolve());
+    });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
+    url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
+    logger.info({ url }, 'API listening');
+  }
+
+  let worker: Worker | undefined;
+  if (role === 'worker' || role === 'all') {
+    worker = new Worker(runtime.queue, buildJobHandlers(runtime), logger, runtime.metrics, { concurrency: config.ocr.workers });
+    worker.start();
+  }
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    closing ??= (async () => {
+      logger.info({ reason, inflight }, 'shutting down');
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      if (server) {
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        const remaining = Math.max(0, deadline - Date.now());
+        const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), remaining).unref())]);
+        if (timedOut) {
+          logger.warn({ inflight }, 'requests still running at the shutdown deadline; closing their connections');
+          server.closeAllConnections();
+        }
+      }
+      if (worker) await worker.stop(Math.max(1000, deadline - Date.now()));
+      await runtime.close();
+      logger.info('shutdown complete');
+    })();
+    return closing;
+  };
+
+  if (opts.handleSignals !== false) {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        void shutdown(sig).then(() => process.exit(0));
+      });
+    }
+  }
+  return { runtime, url, worker, shutdown };
+}

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import type { Connection } from 'mongoose';
+import { JobQueue } from '../../../src/jobs/queue';
+import { PermanentJobError, Worker } from '../../../src/jobs/worker';
+import { dropTestDb, openTestDb, prepareModels } from '../../helpers/db';
+import { testLogger } from '../../helpers/logger';
+
+describe('durable job queue (real FerretDB)', () => {
+  let conn: Connection;
+  let queue: JobQueue;
+
+  before(async () => {
+    conn = await openTestDb('queue');
+    queue = new JobQueue(conn, { leaseMs: 400, backoffBaseMs: 50 });
+    await prepareModels(conn);
+  });
+  after(() => dropTestDb(conn));
+  beforeEach(() => queue.jobs.deleteMany({}));
+
+  it('enqueue with the same dedupe key returns the same job', async () => {
+    const a = await queue.enqueue('ocr.item', { itemId: 'x' }, { dedupeKey: 'ocr:x' });
+    const b = await queue.enqueue('ocr.item', { itemId: 'x' }, { dedupeKey: 'ocr:x' });
+    assert.equal(String(a._id), String(b._id));
+    assert.equal(await queue.jobs.countDocuments({}), 1);
+  });
+
+  it('two workers claiming at once never get the same job', async () => {
+    for (let i = 0; i < 10; i++) await queue.enqueue('t', { i });
+    const ids: string[] = [];
+    for (let round = 0; round < 20 && ids.length < 10; round++) {
+      const claims = await Promise.all(Array.from({ length: 8 }, (_, k) => queue.claim(['t'], `w${k}`)));
+      ids.push(...claims.filter((c) => c !== null).map((c) => String(c!._id)));
+    }
+    assert.equal(ids.length, 10, 'every job claimed exactly once');
+    assert.equal(new Set(ids).size, 10, 'no job claimed twice');
+  });
+
+  it('an expired lease makes the job claimable again, and the old owner can no longer complete it', async () => {
+    await queue.enqueue('t', {});
+    const first = await queue.claim(['t'], 'dead-worker');
+    assert.ok(first);
+    assert.equal(await queue.claim(['t'], 'other'), null, 'leased job must not be claimable');
+    await new Promise((r) => setTimeout(r, 450));
+    const second = await queue.claim(['t'], 'other');
+    assert.ok(second);
+    assert.equal(second!.attempts, 2);
+    assert.equal(await queue.complete(first!._id, 'dead-worker'), false);
+    assert.equal(await queue.complete(second!._id, 'other'), true);
+  });
+
+  it('a failure is retried with back-off and fails for good after maxAttempts', async () => {
+    await queue.enqueue('t', {}, { maxAttempts: 2 });
+    const j1 = await queue.claim(['t'], 'w');
+    assert.equal(await queue.fail(j1!, 'w', new Error('boom')), 'retry');
+    const queued = await queue.jobs.findById(j1!._id).lean();
+    assert.equal(queued!.state, 'queued');
+    assert.ok(queued!.runAt.getTime() > Date.now(), 'back-off pushes runAt into the future');
+    assert.equal(await queue.claim(['t'], 'w'), null);
+    await new Promise((r) => setTimeout(r, 80));
+    const j2 = await queue.claim(['t'], 'w');
+    assert.equal(await queue.fail(j2!, 'w', new Error('boom again')), 'failed');
+    const failed = await queue.jobs.findById(j1!._id).lean();
+    assert.equal(failed!.state, 'failed');
+    assert.match(failed!.lastError!, /boom again/);
+  });
+
+  it('a worker runs jobs, records progress, fails permanent errors at once, and drains on stop', async () => {
+    let ran = 0;
+    const worker = new Worker(
+      queue,
+      {
+        ok: async (ctx) => {
+          await ctx.progress({ stage: 'ocr', done: 1, total: 2 });
+          await new Promise((r) => setTimeout(r, 150));
+          ran++;
+          return { fine: true };
+        },
+        bad: async () => {
+          throw new PermanentJobError('unreadable file');
+        },
+      },
+      testLogger,
+      undefined,
+      { concurrency: 2, pollMs: 20 },
+    );
+    const ok = await queue.enqueue('ok', {});
+    const bad = await queue.enqueue('bad', {}, { maxAttempts: 5 });
+    worker.start();
+    await new Promise((r) => setTimeout(r, 60));
+    await worker.stop(5000);
+    const okDone = await queue.get(String(ok._id));
+    const badDone = await queue.get(String(bad._id));
+    assert.equal(ran, 1);
+    assert.equal(okDone!.state, 'done', 'a job running at stop() is drained to completion');
+    assert.deepEqual(okDone!.result, { fine: true });
+    assert.equal(okDone!.progress.total, 2);
+    assert.equal(badDone!.state, 'failed');
+    assert.equal(badDone!.attempts, 1);
+  });
+});

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../../src/config';
+import { AppError } from '../../../src/errors';
+
+describe('configuration', () => {
+  it('defaults serve the embedded local mode', () => {
+    const c = parseConfig({});
+    assert.equal(c.http.host, '127.0.0.1');
+    assert.equal(c.http.port, 8080);
+    assert.equal(c.mongo.uri, 'mongodb://127.0.0.1:27217/archive');
+    assert.deepEqual([c.minio.endPoint, c.minio.port, c.minio.useSSL], ['127.0.0.1', 9100, false]);
+    assert.equal(c.role, 'all');
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('names every malformed variable in one error', () => {
+    let err: unknown;
+    try {
+      parseConfig({ PORT: 'eighty', MONGODB_URI: 'postgres://x', MINIO_BUCKET: 'Bad_Bucket', LOG_LEVEL: 'loud' });
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof AppError);
+    assert.equal(err.code, 'config_invalid');
+    for (const name of ['PORT', 'MONGODB_URI', 'MINIO_BUCKET', 'LOG_LEVEL']) assert.match(err.message, new RegExp(name));
+    assert.match(err.zh, /配置不正确/);
+  });
+
+  it('requires a keystore passphrase in production', () => {
+    assert.throws(() => parseConfig({ NODE_ENV: 'production' }), /ARCHIVE_KEYSTORE_PASSPHRASE/);
+    assert.doesNotThrow(() => parseConfig({ NODE_ENV: 'production', ARCHIVE_KEYSTORE_PASSPHRASE: 'a-long-enough-secret' }));
+  });
+
+  it('reads https MinIO endpoints with their default port', () => {
+    const c = parseConfig({ MINIO_ENDPOINT: 'https://s3.example.internal' });
+    assert.deepEqual([c.minio.endPoint, c.minio.port, c.minio.useSSL], ['s3.example.internal', 443, true]);
+  });
+
+  it('treats empty strings as unset', () => {
+    assert.equal(parseConfig({ PORT: '' }).http.port, 8080);
+  });
+});
