@@ -9,6 +9,7 @@ import { createRuntime, type Runtime } from './runtime';
 import { Worker } from './jobs/worker';
 import { buildJobHandlers } from './jobs/registry';
 import { featureRoutes } from './api/routes';
+import { sweepUnqueuedItems } from './services/intake.service';
 
 export interface RunningServer {
   runtime: Runtime;
@@ -45,8 +46,11 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
 
   let worker: Worker | undefined;
   if (role === 'worker' || role === 'all') {
-    worker = new Worker(runtime.queue, buildJobHandlers(runtime), logger, runtime.metrics, { concurrency: config.ocr.workers });
+    const jobs = buildJobHandlers(runtime);
+    worker = new Worker(runtime.queue, jobs.handlers, logger, runtime.metrics, { concurrency: config.ocr.workers });
+    worker.onStopped(jobs.close);
     worker.start();
+    await sweepUnqueuedItems(runtime).catch((err: unknown) => logger.warn({ err }, 'sweep of unqueued items failed'));
   }
 
   let closing: Promise<void> | undefined;

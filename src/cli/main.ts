@@ -6,8 +6,9 @@ import { serveCommand, workerCommand } from './commands/serve';
 import { configCommand, healthCommand } from './commands/system';
 import { keysCommand } from './commands/keys';
 import { jobsCommand } from './commands/jobs';
+import { ingestCommand, showCommand } from './commands/ingest';
 
-export const COMMANDS: Command[] = [serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand];
+export const COMMANDS: Command[] = [ingestCommand, showCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand];
 
 export const ROOT: Command = {
   name: 'archive',

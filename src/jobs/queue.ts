@@ -150,6 +150,23 @@ export class JobQueue {
     );
   }
 
+  /** Worker presence, so the CLI can tell whether anyone will pick its jobs up. */
+  async touchWorker(workerId: string, names: string[]): Promise<void> {
+    await this.jobs.db.collection('workers').updateOne(
+      { _id: workerId as never },
+      { $set: { lastSeen: new Date(), names } },
+      { upsert: true },
+    );
+  }
+
+  async removeWorker(workerId: string): Promise<void> {
+    await this.jobs.db.collection('workers').deleteOne({ _id: workerId as never });
+  }
+
+  async liveWorkers(name: string, withinMs = 15_000): Promise<number> {
+    return this.jobs.db.collection('workers').countDocuments({ names: name, lastSeen: { $gt: new Date(Date.now() - withinMs) } });
+  }
+
   async get(jobId: string): Promise<JobDoc | null> {
     return this.jobs.findById(jobId).lean<JobDoc>();
   }

@@ -1,11 +1,49 @@
 /**
- * Job name → handler. The one list of what a worker can do; later stages register here.
+ * Job name → handler: the one list of what a worker can do. Resources a handler needs for its
+ * whole life (the OCR worker pool) are opened lazily and closed with the worker.
  */
+import { createOcrEngine, type OcrEngine } from '../../ocr';
 import type { Runtime } from '../runtime';
+import { captureItem, failItem } from '../services/capture.service';
+import { OCR_JOB } from '../services/intake.service';
 import type { JobHandler } from './worker';
 
-export type JobName = never;
+export interface JobHandlers {
+  handlers: Record<string, JobHandler>;
+  close: () => Promise<void>;
+}
 
-export function buildJobHandlers(_runtime: Runtime): Record<string, JobHandler> {
-  return {};
+export function buildJobHandlers(rt: Runtime): JobHandlers {
+  let engine: OcrEngine | undefined;
+  const getEngine = (): OcrEngine => {
+    engine ??= createOcrEngine({ workers: rt.config.ocr.workers, langPath: rt.config.ocr.tessdataDir });
+    return engine;
+  };
+
+  const ocrItem: JobHandler = async ({ job, signal, progress }) => {
+    const itemId = String((job.payload as { itemId?: unknown }).itemId ?? '');
+    try {
+      const item = await captureItem(rt, itemId, { engine: getEngine(), signal, progress });
+      return { itemId, status: item.status, pages: item.pageCount };
+    } catch (err) {
+      const permanent = (err as { permanent?: unknown }).permanent === true || isBadInput(err);
+      if (permanent || job.attempts >= job.maxAttempts) await failItem(rt, itemId, err);
+      if (isBadInput(err)) Object.assign(err as object, { permanent: true });
+      throw err;
+    }
+  };
+
+  return {
+    handlers: { [OCR_JOB]: ocrItem },
+    close: async () => {
+      await engine?.close();
+      engine = undefined;
+    },
+  };
+}
+
+/** Errors that no retry can fix: the file itself is bad. */
+function isBadInput(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && ['unsupported_media_type', 'corrupt_file', 'too_large', 'encrypted_pdf', 'pdf_javascript', 'too_many_pages', 'validation_failed', 'item_not_found'].includes(code);
 }

@@ -35,6 +35,7 @@ export class Worker {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private readonly stopHooks: Array<() => Promise<void>> = [];
 
   constructor(
     private readonly queue: JobQueue,
@@ -58,6 +59,11 @@ export class Worker {
     return this.opts.concurrency ?? 1;
   }
 
+  /** Runs after the drain, e.g. to close the OCR worker pool. */
+  onStopped(hook: () => Promise<void>): void {
+    this.stopHooks.push(hook);
+  }
+
   /** Nudges the loop to poll now (e.g. after an in-process enqueue). */
   poke(): void {
     this.wake?.();
@@ -65,7 +71,12 @@ export class Worker {
 
   private async pollLoop(): Promise<void> {
     const names = Object.keys(this.handlers);
+    let lastPresence = 0;
     while (!this.stopping) {
+      if (Date.now() - lastPresence > 5000) {
+        lastPresence = Date.now();
+        await this.queue.touchWorker(this.id, names).catch(() => undefined);
+      }
       let claimed = false;
       if (this.running.size < this.concurrency) {
         try {
@@ -158,6 +169,8 @@ export class Worker {
       }
       this.logger.warn({ jobs: this.running.size }, 'drain timed out; unfinished jobs handed back to the queue');
     }
+    await this.queue.removeWorker(this.id).catch(() => undefined);
+    for (const hook of this.stopHooks) await hook().catch((err: unknown) => this.logger.warn({ err }, 'worker stop hook failed'));
     this.logger.info({ workerId: this.id }, 'worker stopped');
   }
 }

@@ -8,7 +8,7 @@
  * against a unique key is. So the exclusive step of a claim is inserting the claim token
  * `<jobId>:<claimSeq>` into job_claims; only the inserter may then write the job.
  */
-import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
 
 export const JOB_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -54,12 +54,18 @@ const jobClaimSchema = new Schema(
 );
 jobClaimSchema.index({ jobId: 1 });
 
-export function jobClaimModel(conn: Connection): Model<{ _id: string; jobId: import('mongoose').Types.ObjectId; worker: string; at: Date }> {
-  return (conn.models.JobClaim as Model<{ _id: string; jobId: import('mongoose').Types.ObjectId; worker: string; at: Date }> | undefined) ??
-    conn.model('JobClaim', jobClaimSchema, 'job_claims');
+export interface JobClaim {
+  _id: string;
+  jobId: Types.ObjectId;
+  worker: string;
+  at: Date;
 }
 
-export type JobDoc = InferSchemaType<typeof jobSchema> & { _id: import('mongoose').Types.ObjectId };
+export function jobClaimModel(conn: Connection): Model<JobClaim> {
+  return (conn.models.JobClaim as Model<JobClaim> | undefined) ?? (conn.model('JobClaim', jobClaimSchema, 'job_claims') as unknown as Model<JobClaim>);
+}
+
+export type JobDoc = InferSchemaType<typeof jobSchema> & { _id: Types.ObjectId };
 
 export function jobModel(conn: Connection): Model<JobDoc> {
   return (conn.models.Job as Model<JobDoc> | undefined) ?? conn.model<JobDoc>('Job', jobSchema);

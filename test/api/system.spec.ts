@@ -63,19 +63,19 @@ describe('HTTP foundation: health, readiness, metrics, OpenAPI, error model', ()
   it('GET /healthz answers ok with a request id header', async () => {
     const res = await fetch(`${base}/healthz`);
     assert.equal(res.status, 200);
-    assert.equal((await res.json()).status, 'ok');
+    assert.equal(((await res.json()) as any).status, 'ok');
     assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
   });
 
   it('GET /readyz is 200 when dependencies answer and 503 naming the one that does not', async () => {
     const ok = await fetch(`${base}/readyz`);
     assert.equal(ok.status, 200);
-    assert.equal((await ok.json()).checks.mongodb.ok, true);
+    assert.equal(((await ok.json()) as any).checks.mongodb.ok, true);
     minioUp = false;
     const bad = await fetch(`${base}/readyz`);
     minioUp = true;
     assert.equal(bad.status, 503);
-    const body = await bad.json();
+    const body = (await bad.json()) as any;
     assert.equal(body.status, 'not_ready');
     assert.equal(body.checks.minio.ok, false);
     assert.match(body.checks.minio.error, /ECONNREFUSED/);
@@ -90,7 +90,7 @@ describe('HTTP foundation: health, readiness, metrics, OpenAPI, error model', ()
   });
 
   it('GET /api/v1/openapi.json describes every route that exists, with path parameters', async () => {
-    const doc = await (await fetch(`${base}/api/v1/openapi.json`)).json();
+    const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as any;
     assert.equal(doc.openapi, '3.1.0');
     for (const p of ['/healthz', '/readyz', '/metrics', '/api/v1/openapi.json', '/api/v1/echo/{n}', '/api/v1/boom']) assert.ok(doc.paths[p], `missing ${p}`);
     assert.equal(doc.paths['/api/v1/echo/{n}'].post.parameters[0].name, 'n');
@@ -100,7 +100,7 @@ describe('HTTP foundation: health, readiness, metrics, OpenAPI, error model', ()
   it('validation errors are 400 with a stable code, Chinese and English messages, and the bad field', async () => {
     const res = await fetch(`${base}/api/v1/echo/0`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: '' }) });
     assert.equal(res.status, 400);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     assert.equal(body.error.code, 'validation_failed');
     assert.match(body.error.messageZh, /[\u4e00-\u9fff]/);
     assert.ok(body.error.message.length > 0);
@@ -111,19 +111,19 @@ describe('HTTP foundation: health, readiness, metrics, OpenAPI, error model', ()
   it('malformed JSON is 400 bad_json; an oversized body is 413 payload_too_large', async () => {
     const bad = await fetch(`${base}/api/v1/echo/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
     assert.equal(bad.status, 400);
-    assert.equal((await bad.json()).error.code, 'bad_json');
+    assert.equal(((await bad.json()) as any).error.code, 'bad_json');
     const big = await fetch(`${base}/api/v1/echo/1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x'.repeat(50_000) }) });
     assert.equal(big.status, 413);
-    assert.equal((await big.json()).error.code, 'payload_too_large');
+    assert.equal(((await big.json()) as any).error.code, 'payload_too_large');
   });
 
   it('unknown routes are 404 route_not_found; wrong methods 405', async () => {
     const res = await fetch(`${base}/api/v1/nope`);
     assert.equal(res.status, 404);
-    assert.equal((await res.json()).error.code, 'route_not_found');
+    assert.equal(((await res.json()) as any).error.code, 'route_not_found');
     const m = await fetch(`${base}/healthz`, { method: 'DELETE' });
     assert.equal(m.status, 405);
-    assert.equal((await m.json()).error.code, 'method_not_allowed');
+    assert.equal(((await m.json()) as any).error.code, 'method_not_allowed');
   });
 
   it('a 500 never leaks internals', async () => {
@@ -137,6 +137,6 @@ describe('HTTP foundation: health, readiness, metrics, OpenAPI, error model', ()
   it('operator-shaped query keys stay plain strings (no nested objects reach handlers)', async () => {
     const res = await fetch(`${base}/api/v1/echo/1?name[$ne]=x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: { $ne: 'x' } }) });
     assert.equal(res.status, 400);
-    assert.equal((await res.json()).error.code, 'validation_failed');
+    assert.equal(((await res.json()) as any).error.code, 'validation_failed');
   });
 });

@@ -1,8 +1,9 @@
 /** Feature routes, in the order they appear in the OpenAPI document. */
 import type { Runtime } from '../../runtime';
 import type { RouteDef } from '../route';
+import { itemRoutes } from './items.routes';
 import { jobRoutes } from './jobs.routes';
 
 export function featureRoutes(runtime: Runtime): RouteDef[] {
-  return [...jobRoutes(runtime)];
+  return [...itemRoutes(runtime), ...jobRoutes(runtime)];
 }

@@ -93,7 +93,7 @@ describe('durable job queue (real FerretDB)', () => {
     assert.equal(ran, 1);
     assert.equal(okDone!.state, 'done', 'a job running at stop() is drained to completion');
     assert.deepEqual(okDone!.result, { fine: true });
-    assert.equal(okDone!.progress.total, 2);
+    assert.equal(okDone!.progress!.total, 2);
     assert.equal(badDone!.state, 'failed');
     assert.equal(badDone!.attempts, 1);
   });

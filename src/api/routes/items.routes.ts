@@ -1,0 +1,116 @@
+import busboy from 'busboy';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { AppError } from '../../errors';
+import type { Runtime } from '../../runtime';
+import {
+  createItem,
+  discardOriginals,
+  storeOriginal,
+  type StoredOriginal,
+} from '../../services/intake.service';
+import { loadItem, presentItem } from '../../services/item-view';
+import { defineRoute, type RouteDef } from '../route';
+
+const MAX_FILES = 2000;
+
+interface UploadOutcome {
+  stored: StoredOriginal[];
+  errors: Array<{ file: string; code: string; message: string; messageZh: string }>;
+}
+
+/** Streams each uploaded file straight into the encrypted store as it arrives. */
+function receiveUpload(rt: Runtime, ctx: Context): Promise<UploadOutcome> {
+  const type = ctx.get('content-type');
+  if (!/^multipart\/form-data/i.test(type)) {
+    throw new AppError('unsupported_media_type', { message: 'Send the scans as multipart/form-data', zh: '请以 multipart/form-data 方式上传扫描件' });
+  }
+  return new Promise((resolve, reject) => {
+    const out: UploadOutcome = { stored: [], errors: [] };
+    let chain = Promise.resolve();
+    let tooLarge = false;
+    const bb = busboy({ headers: ctx.req.headers, limits: { files: MAX_FILES, fileSize: rt.config.http.uploadLimitBytes, fields: 20 }, defParamCharset: 'utf8' });
+    bb.on('file', (_field, stream, info) => {
+      stream.on('limit', () => {
+        tooLarge = true;
+      });
+      chain = chain.then(async () => {
+        try {
+          const s = await storeOriginal(rt, { filename: info.filename ?? 'unnamed', body: stream });
+          if (tooLarge) throw new AppError('payload_too_large', { details: { file: info.filename } });
+          out.stored.push(s);
+        } catch (err) {
+          stream.resume();
+          const e = err instanceof AppError ? err : new AppError('internal_error', { cause: err });
+          if (e.code === 'internal_error') throw err;
+          out.errors.push({ file: info.filename ?? 'unnamed', code: e.code, message: e.message, messageZh: e.zh });
+        }
+      });
+    });
+    bb.on('error', (err) => reject(new AppError('validation_failed', { message: `Malformed multipart body: ${(err as Error).message}`, zh: '上传内容格式不正确', cause: err })));
+    bb.on('close', () => {
+      chain.then(() => resolve(out), reject);
+    });
+    ctx.req.pipe(bb);
+  });
+}
+
+export function itemRoutes(rt: Runtime): RouteDef[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/ingest',
+      summary: 'Upload scans (JPEG, PNG, TIFF, PDF). All files form one item, or one item per file with split=files. Returns at once with job ids.',
+      tags: ['capture'],
+      query: z.object({
+        fonds: z.string().regex(/^[A-Z0-9]{1,8}$/, '全宗号: 1-8 capital letters or digits').optional(),
+        split: z.enum(['item', 'files']).default('item'),
+      }),
+      rawBody: { contentTypes: ['multipart/form-data'], description: 'one or more file parts' },
+      responses: {
+        202: {
+          description: 'accepted: items created (or found, for scans already ingested) and jobs queued',
+          schema: z.object({
+            items: z.array(z.object({ id: z.string(), jobId: z.string(), duplicate: z.boolean(), source: z.string(), files: z.number() })),
+            errors: z.array(z.object({ file: z.string(), code: z.string(), message: z.string(), messageZh: z.string() })),
+          }),
+        },
+      },
+      handler: async (ctx, { query }) => {
+        const fonds = query.fonds ?? rt.config.fonds;
+        const { stored, errors } = await receiveUpload(rt, ctx);
+        if (query.split === 'item' && errors.length) {
+          // One item is all or nothing.
+          await discardOriginals(rt, stored);
+          const first = errors[0]!;
+          throw new AppError(first.code as never, { message: `${first.message}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''}`, zh: first.messageZh, details: { errors } });
+        }
+        if (!stored.length) {
+          if (errors.length) throw new AppError(errors[0]!.code as never, { message: errors[0]!.message, zh: errors[0]!.messageZh, details: { errors } });
+          throw new AppError('validation_failed', { message: 'No files in the upload', zh: '上传内容中没有文件' });
+        }
+        const groups = query.split === 'files' ? stored.map((s) => [s]) : [stored];
+        const items = [];
+        for (const g of groups) {
+          const source = g.map((s) => s.filename).join(', ');
+          const res = await createItem(rt, { fonds, source, channel: 'api' }, g);
+          items.push({ id: String(res.item._id), jobId: res.jobId, duplicate: res.duplicate, source, files: g.length });
+        }
+        ctx.status = 202;
+        ctx.body = { items, errors };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/items/:id',
+      summary: 'One item: status, pages with quality data, flags, description, 档号; a failed item says why',
+      tags: ['items'],
+      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') }),
+      query: z.object({ text: z.enum(['0', '1']).default('0') }),
+      responses: { 200: { description: 'the item' } },
+      handler: async (ctx, { params, query }) => {
+        ctx.body = await presentItem(rt, await loadItem(rt, params.id), { withText: query.text === '1' });
+      },
+    }),
+  ] as RouteDef[];
+}

@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../../errors';
+import { Worker } from '../../jobs/worker';
+import { buildJobHandlers } from '../../jobs/registry';
+import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import { ingestItem, OCR_JOB, type IntakeFile } from '../../services/intake.service';
+import { loadItem, presentItem } from '../../services/item-view';
+import { withRuntime } from '../runtime';
+import { ProgressBar } from '../progress';
+import type { Command, CommandIO } from '../command';
+
+const collator = new Intl.Collator('zh-Hans-CN', { numeric: true, sensitivity: 'base' });
+
+/** A PATH is one item: a file, or a directory whose (non-hidden) files are its pages in natural order. */
+export function filesOfPath(p: string): IntakeFile[] {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    throw new AppError('validation_failed', { message: `${p}: no such file or directory`, zh: `${p}：文件或目录不存在`, details: { path: p } });
+  }
+  if (st.isDirectory()) {
+    const names = fs
+      .readdirSync(p, { withFileTypes: true })
+      .filter((d) => d.isFile() && !d.name.startsWith('.'))
+      .map((d) => d.name)
+      .sort(collator.compare);
+    if (!names.length) throw new AppError('validation_failed', { message: `${p}: the directory has no files`, zh: `${p}：目录中没有文件`, details: { path: p } });
+    return names.map((n) => ({ filename: n, body: fs.createReadStream(path.join(p, n)) }));
+  }
+  if (!st.isFile()) throw new AppError('validation_failed', { message: `${p}: not a regular file`, zh: `${p}：不是普通文件`, details: { path: p } });
+  return [{ filename: path.basename(p), body: fs.createReadStream(p) }];
+}
+
+const FINAL = new Set(['filed', 'review', 'failed', 'destroyed']);
+
+async function waitForItems(rt: Runtime, ids: Map<string, string>, io: CommandIO, json: boolean, onDone: (item: ItemDoc, source: string) => Promise<void>): Promise<void> {
+  const items = itemModel(rt.db);
+  const pending = new Set(ids.keys());
+  const bar = new ProgressBar((s) => process.stderr.write(s), !json && io.isTTY);
+  let pagesDone = 0;
+  let pagesTotal = 0;
+  let worker: Worker | undefined;
+  let closeHandlers: (() => Promise<void>) | undefined;
+  if ((await rt.queue.liveWorkers(OCR_JOB)) === 0) {
+    // Nobody else will process these: run the same pipeline here.
+    const jobs = buildJobHandlers(rt);
+    closeHandlers = jobs.close;
+    worker = new Worker(rt.queue, jobs.handlers, rt.logger, rt.metrics, { concurrency: rt.config.ocr.workers, pollMs: 200 });
+    worker.start();
+  }
+  try {
+    while (pending.size) {
+      const docs = await items.find({ _id: { $in: [...pending] } }).lean<ItemDoc[]>();
+      pagesDone = 0;
+      pagesTotal = 0;
+      for (const d of docs) {
+        if (FINAL.has(d.status)) {
+          pending.delete(String(d._id));
+          await onDone(d, ids.get(String(d._id))!);
+        }
+      }
+      const jobs = await rt.queue.jobs.find({ dedupeKey: { $in: [...ids.keys()].map((id) => `${OCR_JOB}:${id}`) } }).lean();
+      for (const j of jobs) {
+        pagesDone += j.progress?.done ?? 0;
+        pagesTotal += j.progress?.total ?? 0;
+      }
+      bar.update({ itemsDone: ids.size - pending.size, itemsTotal: ids.size, pagesDone, pagesTotal });
+      if (pending.size) await new Promise((r) => setTimeout(r, 300));
+    }
+    bar.update({ itemsDone: ids.size, itemsTotal: ids.size, pagesDone, pagesTotal }, true);
+    bar.done();
+  } finally {
+    await worker?.stop(10_000);
+    await closeHandlers?.();
+  }
+}
+
+export const ingestCommand: Command = {
+  name: 'ingest',
+  summary: 'Ingest scans: each PATH (a file, or a folder of page images) becomes one item (件)',
+  usage: 'PATH... [--fonds CODE] [--wait] [--json]',
+  description:
+    'Formats: JPEG, PNG, TIFF (multi-page), scanned PDF, decided by content. Returns at once with job ids;\n' +
+    'with --wait it waits until every item is filed or failed (processing the items itself when no\n' +
+    '"archive worker" is running) and with --json prints one JSON object per item as it finishes.',
+  options: {
+    fonds: { type: 'string', description: '全宗号 of the items (default: ARCHIVE_FONDS)', valueName: 'CODE' },
+    wait: { type: 'boolean', description: 'wait until the items are processed' },
+  },
+  run: async ({ values, positionals, io }) => {
+    if (!positionals.length) throw new AppError('validation_failed', { message: 'Give at least one PATH to ingest', zh: '请至少指定一个要归档的文件或目录' });
+    return withRuntime(async (rt) => {
+      const fonds = typeof values.fonds === 'string' ? values.fonds : rt.config.fonds;
+      if (!/^[A-Z0-9]{1,8}$/.test(fonds)) throw new AppError('validation_failed', { message: `--fonds ${fonds}: 1-8 capital letters or digits`, zh: `全宗号 ${fonds} 格式不正确：应为 1-8 位大写字母或数字` });
+      const ids = new Map<string, string>();
+      let failures = 0;
+      for (const source of positionals) {
+        try {
+          const res = await ingestItem(rt, { fonds, source, channel: 'cli', files: filesOfPath(source) });
+          ids.set(String(res.item._id), source);
+          if (!values.wait) {
+            if (values.json) io.out(JSON.stringify({ source, id: String(res.item._id), jobId: res.jobId, status: res.item.status, duplicate: res.duplicate }));
+            else io.out(`${source} → 条目 item ${String(res.item._id)}（任务 job ${res.jobId}${res.duplicate ? '，已存在 / already ingested' : ''}）`);
+          }
+        } catch (err) {
+          failures++;
+          const e = err as { code?: string; message?: string; zh?: string };
+          if (values.json) io.out(JSON.stringify({ source, id: null, status: 'failed', reason: e.message ?? String(err), code: e.code ?? 'internal_error', pages: [] }));
+          else io.err(`✘ ${source}: ${e.zh ? `${e.zh} / ` : ''}${e.message ?? String(err)}`);
+        }
+      }
+      if (values.wait && ids.size) {
+        await waitForItems(rt, ids, io, values.json, async (item, source) => {
+          const view = await presentItem(rt, item, { withText: true });
+          if (item.status === 'failed') failures++;
+          if (values.json) io.out(JSON.stringify({ ...view, source, pages: view.pages.map((p) => ({ ...p, n: p.n, text: p.text ?? '', confidence: p.confidence })) }));
+          else io.out(`${item.status === 'failed' ? '✘' : '✔'} ${source} → ${view.id} ${view.status}${view.reason ? `: ${view.reasonZh} / ${view.reason}` : ''} (${view.pageCount} 页 pages${view.flags.length ? `, ${view.flags.length} 个提示 flags` : ''})`);
+        });
+      }
+      return failures ? 1 : 0;
+    });
+  },
+};
+
+export const showCommand: Command = {
+  name: 'show',
+  summary: 'Show one item: description, pages with OCR text, quality flags',
+  usage: 'ID [--json]',
+  run: async ({ values, positionals, io }) =>
+    withRuntime(async (rt) => {
+      const id = positionals[0];
+      if (!id) throw new AppError('validation_failed', { message: 'Give an item id', zh: '请提供条目编号' });
+      const view = await presentItem(rt, await loadItem(rt, id), { withText: true });
+      if (values.json) io.out(JSON.stringify(view));
+      else {
+        io.out(`条目 item ${view.id}  [${view.status}]  ${view.archivalCode ?? ''}\n来源 source: ${view.source}\n页数 pages: ${view.pageCount}`);
+        for (const f of view.flags) io.out(`  ! ${f.page ? `p${f.page} ` : ''}${f.messageZh} / ${f.message}`);
+        for (const p of view.pages) io.out(`--- 第 ${p.n} 页 page (置信度 confidence ${p.confidence ?? '—'})\n${p.text ?? ''}`);
+      }
+    }),
+};

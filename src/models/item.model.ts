@@ -1,0 +1,85 @@
+/**
+ * An archive item (件): its originals as received, its prepared pages, quality flags, and
+ * (filled by filing) its description, classification and 档号. Page text is not kept here in
+ * clear: it lives encrypted in the blob store beside the page images.
+ */
+import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
+
+export const ITEM_STATUSES = ['received', 'processing', 'filed', 'review', 'failed', 'destroyed'] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
+
+const originalSchema = new Schema(
+  {
+    blobKey: { type: String, required: true },
+    filename: { type: String, required: true },
+    format: { type: String, required: true },
+    size: { type: Number, required: true },
+    sha256: { type: String, required: true },
+  },
+  { _id: false },
+);
+
+const pageSchema = new Schema(
+  {
+    n: { type: Number, required: true },
+    source: { type: Number, required: true }, // index into originals
+    imageKey: { type: String, default: null },
+    textKey: { type: String, default: null },
+    width: Number,
+    height: Number,
+    dpi: { type: Number, default: null },
+    dpiAssumed: { type: Boolean, default: false },
+    rotation: { type: Number, default: 0 },
+    skewDeg: { type: Number, default: 0 },
+    colorMode: { type: String, default: null },
+    blank: { type: Boolean, default: false },
+    lowDpi: { type: Boolean, default: false },
+    confidence: { type: Number, default: null },
+    chars: { type: Number, default: 0 },
+  },
+  { _id: false },
+);
+
+const flagSchema = new Schema(
+  {
+    code: { type: String, required: true },
+    page: { type: Number, default: null },
+    message: { type: String, required: true },
+    messageZh: { type: String, required: true },
+  },
+  { _id: false },
+);
+
+const itemSchema = new Schema(
+  {
+    fonds: { type: String, required: true },
+    source: { type: String, required: true },
+    channel: { type: String, enum: ['api', 'cli', 'hotfolder'], required: true },
+    status: { type: String, enum: ITEM_STATUSES, required: true, default: 'received' },
+    /** Content identity of the originals, in order: the same scans ingested twice are one item. */
+    contentHash: { type: String, required: true },
+    originals: { type: [originalSchema], default: [] },
+    pages: { type: [pageSchema], default: [] },
+    pageCount: { type: Number, default: 0 },
+    pdfKey: { type: String, default: null },
+    flags: { type: [flagSchema], default: [] },
+    failure: { code: { type: String, default: null }, message: { type: String, default: null }, messageZh: { type: String, default: null } },
+    jobId: { type: String, default: null },
+    title: { type: String, default: null },
+    ocrAt: { type: Date, default: null },
+    filedAt: { type: Date, default: null },
+    metadata: { type: Schema.Types.Mixed, default: null },
+    classification: { type: Schema.Types.Mixed, default: null },
+    archivalCode: { type: String, default: null },
+  },
+  { timestamps: true, minimize: false },
+);
+itemSchema.index({ fonds: 1, contentHash: 1 }, { unique: true });
+itemSchema.index({ status: 1, updatedAt: 1 });
+
+export type ItemDoc = InferSchemaType<typeof itemSchema> & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
+export type PageRecord = InferSchemaType<typeof pageSchema>;
+
+export function itemModel(conn: Connection): Model<ItemDoc> {
+  return (conn.models.Item as Model<ItemDoc> | undefined) ?? conn.model<ItemDoc>('Item', itemSchema);
+}

@@ -1,0 +1,142 @@
+/**
+ * The OCR stage of an item: originals → pages → prepared images → OCR text → searchable PDF,
+ * all stored encrypted. Idempotent: page blobs are keyed by item and page number and are simply
+ * overwritten on a rerun, and the item row is replaced in one update at the end.
+ */
+import { text } from 'node:stream/consumers';
+import type { Readable } from 'node:stream';
+import {
+  buildSearchablePdf,
+  iteratePages,
+  preparePage,
+  type OcrEngine,
+  type PreparedPage,
+  type PageOcr,
+} from '../../ocr';
+import { AppError } from '../errors';
+import { itemModel, type ItemDoc, type PageRecord } from '../models/item.model';
+import type { Runtime } from '../runtime';
+
+export interface CaptureOptions {
+  engine: OcrEngine;
+  lowConfidence?: number;
+  maxPages?: number;
+  signal?: AbortSignal;
+  progress?: (p: { stage: string; done: number; total: number }) => Promise<void>;
+}
+
+export interface StoredPageText {
+  text: string;
+  confidence: number;
+  lines: PageOcr['lines'];
+}
+
+const FLAG_TEXT: Record<string, [string, string]> = {
+  low_confidence: ['OCR confidence is low on this page; check the text', '该页识别置信度低，请人工核对'],
+  blank_page: ['Blank page (not OCRed)', '空白页（未进行文字识别）'],
+  low_dpi: ['Scanned below 200 dpi, the minimum of DA/T 31-2017', '扫描分辨率低于 DA/T 31-2017 要求的 200 dpi'],
+  dpi_unknown: ['The file does not say its resolution; 300 dpi assumed', '文件未记录分辨率，按 300 dpi 处理'],
+  rotation_applied: ['Page was rotated to upright', '页面方向已自动纠正'],
+};
+
+function flag(code: keyof typeof FLAG_TEXT, page: number | null) {
+  const [message, messageZh] = FLAG_TEXT[code]!;
+  return { code, page, message, messageZh };
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+export async function readPageText(rt: Runtime, key: string): Promise<StoredPageText> {
+  return JSON.parse(await text(await rt.storage.blobs.get(key))) as StoredPageText;
+}
+
+export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOptions): Promise<ItemDoc> {
+  const items = itemModel(rt.db);
+  const item = await items.findById(itemId).lean<ItemDoc>();
+  if (!item) throw Object.assign(new AppError('item_not_found', { details: { itemId } }), { permanent: true });
+  if (item.status === 'filed' || item.status === 'review' || item.status === 'destroyed') return item;
+  await items.updateOne({ _id: item._id }, { $set: { status: 'processing' } });
+
+  const threshold = opts.lowConfidence ?? 60;
+  const pages: PageRecord[] = [];
+  const flags: ReturnType<typeof flag>[] = [];
+  const pdfPages: Array<{ prepared: PreparedPage; ocr: PageOcr | null }> = [];
+  let n = 0;
+  let total = 0;
+
+  for (const [sourceIndex, original] of item.originals.entries()) {
+    const buf = await readAll(await rt.storage.blobs.get(original.blobKey));
+    for await (const page of iteratePages(buf, { maxPages: opts.maxPages })) {
+      if (opts.signal?.aborted) throw new Error('aborted');
+      n++;
+      total = Math.max(total, n);
+      await opts.progress?.({ stage: 'ocr', done: n - 1, total: Math.max(total, n) });
+      const prepared = await preparePage(page);
+      let ocr: PageOcr | null = null;
+      if (!prepared.blank) ocr = await opts.engine.recognizePage(prepared);
+      const imageKey = `items/${itemId}/pages/${n}.png`;
+      const textKey = `items/${itemId}/pages/${n}.json`;
+      await rt.storage.blobs.put(imageKey, prepared.image, { contentType: 'image/png' });
+      const stored: StoredPageText = { text: ocr?.text ?? '', confidence: ocr?.confidence ?? 0, lines: ocr?.lines ?? [] };
+      await rt.storage.blobs.put(textKey, Buffer.from(JSON.stringify(stored)), { contentType: 'application/json' });
+      pages.push({
+        n,
+        source: sourceIndex,
+        imageKey,
+        textKey,
+        width: prepared.width,
+        height: prepared.height,
+        dpi: prepared.dpi,
+        dpiAssumed: prepared.dpiAssumed ?? false,
+        rotation: prepared.rotation,
+        skewDeg: prepared.skewDeg,
+        colorMode: prepared.colorMode,
+        blank: prepared.blank,
+        lowDpi: prepared.lowDpi,
+        confidence: ocr ? ocr.confidence : null,
+        chars: stored.text.replace(/\s/g, '').length,
+      });
+      if (prepared.blank) flags.push(flag('blank_page', n));
+      if (prepared.lowDpi) flags.push(flag('low_dpi', n));
+      if (prepared.dpiAssumed) flags.push(flag('dpi_unknown', n));
+      if (prepared.rotation !== 0) flags.push(flag('rotation_applied', n));
+      if (ocr && ocr.confidence < threshold) flags.push(flag('low_confidence', n));
+      pdfPages.push({ prepared, ocr });
+    }
+  }
+  await opts.progress?.({ stage: 'pdf', done: n, total: n });
+  const pdf = await buildSearchablePdf(
+    pdfPages.map(({ prepared, ocr }) => ({ image: prepared.image, width: prepared.width, height: prepared.height, dpi: prepared.dpi, lines: ocr?.lines ?? [] })),
+    { title: item.title ?? item.source, itemId, createdAt: item.createdAt },
+  );
+  const pdfKey = `items/${itemId}/item.pdf`;
+  await rt.storage.blobs.put(pdfKey, Buffer.from(pdf), { contentType: 'application/pdf' });
+  const now = new Date();
+  await items.updateOne(
+    { _id: item._id },
+    { $set: { pages, pageCount: n, flags, pdfKey, ocrAt: now, status: 'filed', filedAt: now, failure: { code: null, message: null, messageZh: null } } },
+  );
+  return (await items.findById(itemId).lean<ItemDoc>())!;
+}
+
+/** Marks an item failed with a reason a person can act on. */
+export async function failItem(rt: Runtime, itemId: string, err: unknown): Promise<void> {
+  const e = err as { code?: unknown; message?: unknown; zh?: unknown };
+  await itemModel(rt.db).updateOne(
+    { _id: itemId },
+    {
+      $set: {
+        status: 'failed',
+        failure: {
+          code: typeof e.code === 'string' ? e.code : 'internal_error',
+          message: typeof e.message === 'string' ? e.message : String(err),
+          messageZh: typeof e.zh === 'string' ? e.zh : '处理失败',
+        },
+      },
+    },
+  );
+}

@@ -1,0 +1,80 @@
+/**
+ * The public shape of an item, shared by the API and the CLI (`archive show`, `ingest --json`).
+ */
+import { itemModel, type ItemDoc } from '../models/item.model';
+import type { Runtime } from '../runtime';
+import { AppError } from '../errors';
+import { readPageText } from './capture.service';
+
+export interface ItemView {
+  id: string;
+  source: string;
+  fonds: string;
+  status: string;
+  title: string | null;
+  reason?: string;
+  reasonZh?: string;
+  jobId: string | null;
+  pageCount: number;
+  flags: Array<{ code: string; page: number | null; message: string; messageZh: string }>;
+  pages: Array<{
+    n: number;
+    text?: string;
+    confidence: number | null;
+    width: number | null;
+    height: number | null;
+    dpi: number | null;
+    rotation: number;
+    skewDeg: number;
+    colorMode: string | null;
+    blank: boolean;
+    lowDpi: boolean;
+  }>;
+  metadata: unknown;
+  classification: unknown;
+  archivalCode: string | null;
+  createdAt: string;
+  filedAt: string | null;
+}
+
+export async function loadItem(rt: Runtime, id: string): Promise<ItemDoc> {
+  if (!/^[a-f0-9]{24}$/.test(id)) throw new AppError('validation_failed', { message: 'Not an item id (24 hex characters)', zh: '条目编号格式不正确（应为 24 位十六进制）', details: { id } });
+  const item = await itemModel(rt.db).findById(id).lean<ItemDoc>();
+  if (!item) throw new AppError('item_not_found', { details: { id } });
+  return item;
+}
+
+export async function presentItem(rt: Runtime, item: ItemDoc, opts: { withText?: boolean } = {}): Promise<ItemView> {
+  const pages = await Promise.all(
+    (item.pages ?? []).map(async (p) => ({
+      n: p.n,
+      ...(opts.withText ? { text: p.textKey ? (await readPageText(rt, p.textKey)).text : '' } : {}),
+      confidence: p.confidence ?? null,
+      width: p.width ?? null,
+      height: p.height ?? null,
+      dpi: p.dpi ?? null,
+      rotation: p.rotation ?? 0,
+      skewDeg: p.skewDeg ?? 0,
+      colorMode: p.colorMode ?? null,
+      blank: p.blank ?? false,
+      lowDpi: p.lowDpi ?? false,
+    })),
+  );
+  return {
+    id: String(item._id),
+    source: item.source,
+    fonds: item.fonds,
+    status: item.status,
+    title: item.title ?? null,
+    ...(item.status === 'failed' ? { reason: item.failure?.message ?? 'failed', reasonZh: item.failure?.messageZh ?? '处理失败' } : {}),
+    jobId: item.jobId ?? null,
+    pageCount: item.pageCount ?? 0,
+    flags: (item.flags ?? []).map((f) => ({ code: f.code, page: f.page ?? null, message: f.message, messageZh: f.messageZh })),
+    pages,
+    metadata: item.metadata ?? null,
+    classification: item.classification ?? null,
+    archivalCode: item.archivalCode ?? null,
+    createdAt: item.createdAt.toISOString(),
+    filedAt: item.filedAt ? item.filedAt.toISOString() : null,
+  };
+}
