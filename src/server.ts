@@ -10,6 +10,7 @@ import { Worker } from './jobs/worker';
 import { buildJobHandlers } from './jobs/registry';
 import { featureRoutes } from './api/routes';
 import { sweepUnqueuedItems } from './services/intake.service';
+import { HotFolder } from './services/hotfolder.service';
 
 export interface RunningServer {
   runtime: Runtime;
@@ -50,6 +51,11 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
     worker = new Worker(runtime.queue, jobs.handlers, logger, runtime.metrics, { concurrency: config.ocr.workers });
     worker.onStopped(jobs.close);
     worker.start();
+    if (config.hotFolder) {
+      const hot = new HotFolder(runtime, { root: config.hotFolder, fonds: config.fonds });
+      hot.start();
+      worker.onStopped(() => hot.stop());
+    }
     await sweepUnqueuedItems(runtime).catch((err: unknown) => logger.warn({ err }, 'sweep of unqueued items failed'));
   }
 
