@@ -146,6 +146,8 @@ case "${1:-}" in
   provision) ferretdb_bin >/dev/null; minio_bin >/dev/null; log "binaries ready in $BIN (or on PATH)";;
   up) ferretdb_bin >/dev/null; minio_bin >/dev/null; start_ferretdb; start_minio;;
   down) stop_one minio; stop_one ferretdb;;
+  stop-minio) stop_one minio;;   # for failure tests: take one service away and bring it back
+  start-minio) minio_bin >/dev/null; start_minio;;
   status)
     for s in ferretdb minio; do if alive $s; then echo "$s: running (pid $(cat "$RUN/$s.pid"))"; else echo "$s: stopped"; fi; done;;
   env) print_env;;

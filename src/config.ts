@@ -41,6 +41,7 @@ const EnvSchema = z.object({
   ARCHIVE_FONDS: z.string().regex(/^[A-Z0-9]{1,8}$/, 'must be 1-8 capital letters or digits (全宗号)').default('Z001'),
   OCR_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   TESSDATA_DIR: z.string().min(1).optional(),
+  JOB_LEASE_MS: z.coerce.number().int().min(500).default(60_000),
   ARCHIVE_HOTFOLDER: z.string().min(1).optional(),
   BODY_LIMIT_MB: z.coerce.number().positive().default(2),
   UPLOAD_LIMIT_MB: z.coerce.number().positive().default(512),
@@ -61,6 +62,7 @@ export interface Config {
   keystore: { dir: string; passphrase: string | undefined };
   fonds: string;
   ocr: { workers: number; tessdataDir: string | undefined };
+  jobs: { leaseMs: number };
   /** Scanner hot folder root (inbox/processing/done/failed); off when unset. */
   hotFolder: string | undefined;
   shutdownTimeoutMs: number;
@@ -115,6 +117,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     },
     fonds: e.ARCHIVE_FONDS,
     ocr: { workers: e.OCR_WORKERS ?? Math.max(1, os.availableParallelism() - 0), tessdataDir: e.TESSDATA_DIR },
+    jobs: { leaseMs: e.JOB_LEASE_MS },
     hotFolder: e.ARCHIVE_HOTFOLDER ? path.resolve(e.ARCHIVE_HOTFOLDER) : undefined,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });

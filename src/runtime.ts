@@ -34,7 +34,7 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
     await db.close().catch(() => undefined);
     throw err;
   }
-  const queue = new JobQueue(db);
+  const queue = new JobQueue(db, { leaseMs: config.jobs.leaseMs });
   await ensureIndexes(db);
   const readiness: ReadinessCheck[] = [
     { name: 'mongodb', check: () => pingDb(db) },

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { openTestRuntime } from '../../helpers/runtime';
+import { cer, renderScan } from '../../helpers/scan';
+import { REPO_ROOT } from '../../helpers/services';
+
+const run = promisify(execFile);
+
+describe('CLI: archive ingest PATH... --wait --json (the evaluation contract)', function () {
+  this.timeout(240_000);
+  let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
+  let dir: string;
+
+  before(async () => {
+    ctx = await openTestRuntime();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-ingest-'));
+    fs.writeFileSync(path.join(dir, 'single.png'), await renderScan(['养老保险待遇核定表', '姓名：李娜'], { dpi: 300 }));
+    fs.mkdirSync(path.join(dir, 'folder'));
+    // Natural order: 2 before 10.
+    fs.writeFileSync(path.join(dir, 'folder', 'page10.png'), await renderScan(['第二页 生育津贴'], { dpi: 300 }));
+    fs.writeFileSync(path.join(dir, 'folder', 'page2.png'), await renderScan(['第一页 医疗保险'], { dpi: 300 }));
+    fs.writeFileSync(path.join(dir, 'fake.jpg'), '<html>nope</html>');
+  });
+  after(async () => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await ctx?.close();
+  });
+
+  it('prints one JSON object per item with source, id, status and pages in order; bad files fail with a reason', async () => {
+    const single = path.join(dir, 'single.png');
+    const folder = path.join(dir, 'folder');
+    const fake = path.join(dir, 'fake.jpg');
+    const { stdout } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), 'ingest', single, folder, fake, '--fonds', 'Z009', '--wait', '--json'], {
+      env: { ...process.env, ...ctx.env },
+      maxBuffer: 10 * 1024 * 1024,
+    }).catch((e: { stdout: string; code: number }) => ({ stdout: e.stdout }));
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as any);
+    const bySource = new Map(lines.map((l) => [l.source, l]));
+    assert.equal(lines.length, 3);
+    const s = bySource.get(single);
+    assert.equal(s.status, 'filed');
+    assert.match(s.id, /^[a-f0-9]{24}$/);
+    assert.equal(s.pages.length, 1);
+    assert.equal(s.pages[0].n, 1);
+    assert.ok(cer('养老保险待遇核定表姓名：李娜', s.pages[0].text) < 0.2, s.pages[0].text);
+    assert.equal(typeof s.pages[0].confidence, 'number');
+    const f = bySource.get(folder);
+    assert.equal(f.status, 'filed');
+    assert.deepEqual(f.pages.map((p: any) => p.n), [1, 2]);
+    assert.match(f.pages[0].text, /医疗/);
+    assert.match(f.pages[1].text, /生育/);
+    const bad = bySource.get(fake);
+    assert.equal(bad.status, 'failed');
+    assert.ok(bad.reason.length > 0);
+  });
+
+  it('--help works for every command', async () => {
+    const { stdout } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), '--help']);
+    const names = [...stdout.matchAll(/^ {2}([a-z-]+) {2}/gm)].map((m) => m[1]!);
+    assert.ok(names.includes('ingest') && names.includes('show'));
+    for (const n of names) {
+      const out = await run(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), n, '--help', '--json']);
+      assert.equal(JSON.parse(out.stdout).command, `archive ${n}`);
+    }
+  });
+});

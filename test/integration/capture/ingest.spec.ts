@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { buildJobHandlers } from '../../../src/jobs/registry';
+import { Worker } from '../../../src/jobs/worker';
+import { itemModel } from '../../../src/models/item.model';
+import type { Runtime } from '../../../src/runtime';
+import { openTestRuntime, serveTestApp } from '../../helpers/runtime';
+import { cer, renderScan, SAMPLE_FORM } from '../../helpers/scan';
+
+async function drain(rt: Runtime, until: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const jobs = buildJobHandlers(rt);
+  const worker = new Worker(rt.queue, jobs.handlers, rt.logger, undefined, { concurrency: 1, pollMs: 50 });
+  worker.start();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!(await until())) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the pipeline');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await worker.stop(30_000);
+    await jobs.close();
+  }
+}
+
+function form(files: Array<{ name: string; data: Buffer; type?: string }>): FormData {
+  const fd = new FormData();
+  for (const f of files) fd.append('file', new Blob([f.data], { type: f.type ?? 'application/octet-stream' }), f.name);
+  return fd;
+}
+
+describe('capture: ingest API → OCR worker → filed item (real FerretDB, MinIO, tesseract.js)', function () {
+  this.timeout(180_000);
+  let env: Awaited<ReturnType<typeof openTestRuntime>>;
+  let http: Awaited<ReturnType<typeof serveTestApp>>;
+  let page1: Buffer;
+  let blank: Buffer;
+
+  before(async () => {
+    env = await openTestRuntime();
+    http = await serveTestApp(env.rt);
+    page1 = await renderScan(SAMPLE_FORM, { dpi: 300 });
+    blank = await renderScan([' '], { dpi: 300 });
+  });
+  after(async () => {
+    await http?.close();
+    await env?.close();
+  });
+
+  it('files a two-page upload: text with low CER, blank page flagged, originals kept exactly, searchable PDF', async () => {
+    const res = await fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'p1.png', data: page1 }, { name: 'p2.png', data: blank }]) });
+    assert.equal(res.status, 202);
+    const body = (await res.json()) as any;
+    assert.equal(body.items.length, 1);
+    const id = body.items[0].id as string;
+    assert.match(body.items[0].jobId, /^[a-f0-9]{24}$/);
+
+    await drain(env.rt, async () => ['filed', 'review', 'failed'].includes((await itemModel(env.rt.db).findById(id).lean())!.status));
+    const view = (await (await fetch(`${http.base}/api/v1/items/${id}?text=1`)).json()) as any;
+    assert.equal(view.status, 'filed', JSON.stringify(view.reason ?? view.flags));
+    assert.equal(view.pageCount, 2);
+    const rate = cer(SAMPLE_FORM.join(''), view.pages[0].text);
+    assert.ok(rate < 0.15, `CER ${rate.toFixed(3)} too high: ${view.pages[0].text}`);
+    assert.doesNotMatch(view.pages[0].text, /[\u4e00-\u9fff] [\u4e00-\u9fff]/, 'no spaces between Chinese characters');
+    assert.equal(view.pages[1].blank, true);
+    assert.ok(view.flags.some((f: any) => f.code === 'blank_page' && f.page === 2));
+
+    const item = (await itemModel(env.rt.db).findById(id).lean())!;
+    const original = await buffer(await env.rt.storage.blobs.get(item.originals[0]!.blobKey));
+    assert.equal(createHash('sha256').update(original).digest('hex'), createHash('sha256').update(page1).digest('hex'));
+
+    const pdf = await buffer(await env.rt.storage.blobs.get(item.pdfKey!));
+    const pdfFile = path.join(os.tmpdir(), `item-${id}.pdf`);
+    fs.writeFileSync(pdfFile, pdf);
+    const extracted = execFileSync('pdftotext', [pdfFile, '-']).toString();
+    fs.rmSync(pdfFile);
+    assert.ok(cer('社会保险参保人员登记表', extracted.split('\n').find((l) => l.includes('登记')) ?? extracted) < 0.3, `PDF text layer: ${extracted}`);
+  });
+
+  it('the same scans ingested again resolve to the same item', async () => {
+    const a = (await (await fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'again.png', data: page1 }]) })).json()) as any;
+    const b = (await (await fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'again-renamed.png', data: page1 }]) })).json()) as any;
+    assert.equal(a.items[0].id, b.items[0].id);
+    assert.equal(b.items[0].duplicate, true);
+  });
+
+  it('rejects an HTML file named .jpg (415) and an empty file (400), in Chinese and English, storing nothing', async () => {
+    const before = await itemModel(env.rt.db).countDocuments({});
+    const html = await fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'scan.jpg', data: Buffer.from('<html><body>not a scan</body></html>'), type: 'image/jpeg' }]) });
+    assert.equal(html.status, 415);
+    const hb = (await html.json()) as any;
+    assert.equal(hb.error.code, 'unsupported_media_type');
+    assert.match(hb.error.messageZh, /文件/);
+    const empty = await fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'empty.png', data: Buffer.alloc(0) }]) });
+    assert.equal(empty.status, 400);
+    assert.equal(await itemModel(env.rt.db).countDocuments({}), before);
+  });
+
+  it('with split=files a bad file is reported and the rest of the batch continues', async () => {
+    const other = await renderScan(['失业保险金申领登记表'], { dpi: 300, format: 'jpeg' });
+    const res = await fetch(`${http.base}/api/v1/ingest?split=files`, {
+      method: 'POST',
+      body: form([{ name: '../../etc/passwd\u0007.jpg', data: Buffer.from('GIF89a not supported') }, { name: 'good.jpg', data: other }]),
+    });
+    assert.equal(res.status, 202);
+    const body = (await res.json()) as any;
+    assert.equal(body.items.length, 1);
+    assert.equal(body.items[0].source, 'good.jpg');
+    assert.equal(body.errors.length, 1);
+    assert.equal(body.errors[0].code, 'unsupported_media_type');
+  });
+
+  it('unknown item ids are 404 item_not_found; malformed ids 400', async () => {
+    const nf = await fetch(`${http.base}/api/v1/items/${'0'.repeat(24)}`);
+    assert.equal(nf.status, 404);
+    assert.equal(((await nf.json()) as any).error.code, 'item_not_found');
+    assert.equal((await fetch(`${http.base}/api/v1/items/xyz`)).status, 400);
+  });
+});
