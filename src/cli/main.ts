@@ -7,8 +7,9 @@ import { configCommand, healthCommand } from './commands/system';
 import { keysCommand } from './commands/keys';
 import { jobsCommand } from './commands/jobs';
 import { ingestCommand, showCommand } from './commands/ingest';
+import { separatorsCommand } from './commands/separators';
 
-export const COMMANDS: Command[] = [ingestCommand, showCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand];
+export const COMMANDS: Command[] = [ingestCommand, showCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand];
 
 export const ROOT: Command = {
   name: 'archive',

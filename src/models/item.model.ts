@@ -5,7 +5,7 @@
  */
 import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
 
-export const ITEM_STATUSES = ['received', 'processing', 'filed', 'review', 'failed', 'destroyed'] as const;
+export const ITEM_STATUSES = ['received', 'processing', 'filed', 'review', 'failed', 'split', 'destroyed'] as const;
 export type ItemStatus = (typeof ITEM_STATUSES)[number];
 
 const originalSchema = new Schema(
@@ -65,6 +65,16 @@ const itemSchema = new Schema(
     flags: { type: [flagSchema], default: [] },
     failure: { code: { type: String, default: null }, message: { type: String, default: null }, messageZh: { type: String, default: null } },
     jobId: { type: String, default: null },
+    /** A scanned stack to be split at separator sheets into child items (batch scanning). */
+    stack: {
+      enabled: { type: Boolean, default: false },
+      blankSeparators: { type: Boolean, default: false },
+      children: { type: [String], default: [] },
+    },
+    /** For an item split off a stack: the stack item and its position in it. */
+    stackOf: { type: String, default: null },
+    /** Data printed on the item's separator sheet (ID number, name, box), before any OCR. */
+    preregistered: { type: Schema.Types.Mixed, default: null },
     title: { type: String, default: null },
     ocrAt: { type: Date, default: null },
     filedAt: { type: Date, default: null },

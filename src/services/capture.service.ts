@@ -16,6 +16,7 @@ import {
 import { AppError } from '../errors';
 import { itemModel, type ItemDoc, type PageRecord } from '../models/item.model';
 import type { Runtime } from '../runtime';
+import { splitStack } from './stack.service';
 
 export interface CaptureOptions {
   engine: OcrEngine;
@@ -58,7 +59,11 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
   const items = itemModel(rt.db);
   const item = await items.findById(itemId).lean<ItemDoc>();
   if (!item) throw Object.assign(new AppError('item_not_found', { details: { itemId } }), { permanent: true });
-  if (item.status === 'filed' || item.status === 'review' || item.status === 'destroyed') return item;
+  if (['filed', 'review', 'destroyed', 'split'].includes(item.status)) return item;
+  if (item.stack?.enabled) {
+    await splitStack(rt, item, { maxPages: opts.maxPages, progress: opts.progress });
+    return (await items.findById(itemId).lean<ItemDoc>())!;
+  }
   await items.updateOne({ _id: item._id }, { $set: { status: 'processing' } });
 
   const threshold = opts.lowConfidence ?? 60;

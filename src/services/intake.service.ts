@@ -19,6 +19,11 @@ export interface IntakeFile {
 
 export interface IntakeRequest {
   fonds: string;
+  /** Split this upload at separator sheets (and, optionally, blank pages) into several items. */
+  stack?: { blankSeparators: boolean };
+  /** Set on items split off a stack. */
+  stackOf?: string;
+  preregistered?: Record<string, unknown> | null;
   /** What the user named: a path for the CLI and hot folder, the upload's file name(s) for the API. */
   source: string;
   channel: 'api' | 'cli' | 'hotfolder';
@@ -103,7 +108,9 @@ export async function discardOriginals(rt: Runtime, stored: StoredOriginal[]): P
 /** Creates the item for already stored originals (or finds the same scans' item) and its job. */
 export async function createItem(rt: Runtime, req: Omit<IntakeRequest, 'files'>, stored: StoredOriginal[]): Promise<IntakeResult> {
   const items = itemModel(rt.db);
-  const contentHash = createHash('sha256').update(stored.map((s) => s.sha256).join(',')).digest('hex');
+  const contentHash = createHash('sha256')
+    .update(`${req.stack ? 'stack:' : ''}${req.stackOf ? `of:${req.stackOf}:` : ''}${stored.map((s) => s.sha256).join(',')}`)
+    .digest('hex');
   let item: ItemDoc;
   let duplicate = false;
   try {
@@ -115,6 +122,9 @@ export async function createItem(rt: Runtime, req: Omit<IntakeRequest, 'files'>,
       contentHash,
       originals: stored,
       title: stored[0]?.filename ?? null,
+      stack: { enabled: req.stack !== undefined, blankSeparators: req.stack?.blankSeparators ?? false, children: [] },
+      stackOf: req.stackOf ?? null,
+      preregistered: req.preregistered ?? null,
     });
     item = created.toObject() as ItemDoc;
   } catch (err) {

@@ -10,6 +10,7 @@ import {
   type StoredOriginal,
 } from '../../services/intake.service';
 import { loadItem, presentItem } from '../../services/item-view';
+import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/separator.service';
 import { defineRoute, type RouteDef } from '../route';
 
 const MAX_FILES = 2000;
@@ -60,11 +61,12 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
     defineRoute({
       method: 'post',
       path: '/api/v1/ingest',
-      summary: 'Upload scans (JPEG, PNG, TIFF, PDF). All files form one item, or one item per file with split=files. Returns at once with job ids.',
+      summary: 'Upload scans (JPEG, PNG, TIFF, PDF). All files form one item; split=files makes one item per file; split=stack splits a scanned stack at separator sheets. Returns at once with job ids.',
       tags: ['capture'],
       query: z.object({
         fonds: z.string().regex(/^[A-Z0-9]{1,8}$/, '全宗号: 1-8 capital letters or digits').optional(),
-        split: z.enum(['item', 'files']).default('item'),
+        split: z.enum(['item', 'files', 'stack']).default('item'),
+        blankSeparators: z.enum(['0', '1']).default('0'),
       }),
       rawBody: { contentTypes: ['multipart/form-data'], description: 'one or more file parts' },
       responses: {
@@ -90,14 +92,28 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
           throw new AppError('validation_failed', { message: 'No files in the upload', zh: '上传内容中没有文件' });
         }
         const groups = query.split === 'files' ? stored.map((s) => [s]) : [stored];
+        const stack = query.split === 'stack' ? { blankSeparators: query.blankSeparators === '1' } : undefined;
         const items = [];
         for (const g of groups) {
           const source = g.map((s) => s.filename).join(', ');
-          const res = await createItem(rt, { fonds, source, channel: 'api' }, g);
+          const res = await createItem(rt, { fonds, source, channel: 'api', stack }, g);
           items.push({ id: String(res.item._id), jobId: res.jobId, duplicate: res.duplicate, source, files: g.length });
         }
         ctx.status = 202;
         ctx.body = { items, errors };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/separators',
+      summary: 'Printable separator sheets (PDF, one QR sheet per entry) for batch scanning',
+      tags: ['capture'],
+      body: z.object({ sheets: z.array(SeparatorDataSchema).min(1).max(1000) }),
+      responses: { 200: { description: 'PDF', contentType: 'application/pdf' } },
+      handler: async (ctx, { body }) => {
+        ctx.type = 'application/pdf';
+        ctx.set('Content-Disposition', 'attachment; filename="separators.pdf"');
+        ctx.body = Buffer.from(await separatorSheetsPdf(body.sheets));
       },
     }),
     defineRoute({

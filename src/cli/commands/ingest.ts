@@ -34,7 +34,7 @@ export function filesOfPath(p: string): IntakeFile[] {
   return [{ filename: path.basename(p), body: fs.createReadStream(p) }];
 }
 
-const FINAL = new Set(['filed', 'review', 'failed', 'destroyed']);
+const FINAL = new Set(['filed', 'review', 'failed', 'destroyed', 'split']);
 
 async function waitForItems(rt: Runtime, ids: Map<string, string>, io: CommandIO, json: boolean, onDone: (item: ItemDoc, source: string) => Promise<void>): Promise<void> {
   const items = itemModel(rt.db);
@@ -60,6 +60,11 @@ async function waitForItems(rt: Runtime, ids: Map<string, string>, io: CommandIO
         if (FINAL.has(d.status)) {
           pending.delete(String(d._id));
           await onDone(d, ids.get(String(d._id))!);
+          // A split stack's items are waited for too, each under "PATH#k".
+          for (const [k, child] of (d.status === 'split' ? d.stack?.children ?? [] : []).entries()) {
+            ids.set(child, `${ids.get(String(d._id))!}#${k + 1}`);
+            pending.add(child);
+          }
         }
       }
       const jobs = await rt.queue.jobs.find({ dedupeKey: { $in: [...ids.keys()].map((id) => `${OCR_JOB}:${id}`) } }).lean();
@@ -89,6 +94,8 @@ export const ingestCommand: Command = {
   options: {
     fonds: { type: 'string', description: '全宗号 of the items (default: ARCHIVE_FONDS)', valueName: 'CODE' },
     wait: { type: 'boolean', description: 'wait until the items are processed' },
+    stack: { type: 'boolean', description: 'each PATH is a scanned stack: split it into items at separator sheets (archive separators)' },
+    'blank-separators': { type: 'boolean', description: 'with --stack, blank pages also separate items' },
   },
   run: async ({ values, positionals, io }) => {
     if (!positionals.length) throw new AppError('validation_failed', { message: 'Give at least one PATH to ingest', zh: '请至少指定一个要归档的文件或目录' });
@@ -99,7 +106,8 @@ export const ingestCommand: Command = {
       let failures = 0;
       for (const source of positionals) {
         try {
-          const res = await ingestItem(rt, { fonds, source, channel: 'cli', files: filesOfPath(source) });
+          const stack = values.stack ? { blankSeparators: values['blank-separators'] === true } : undefined;
+          const res = await ingestItem(rt, { fonds, source, channel: 'cli', files: filesOfPath(source), stack });
           ids.set(String(res.item._id), source);
           if (!values.wait) {
             if (values.json) io.out(JSON.stringify({ source, id: String(res.item._id), jobId: res.jobId, status: res.item.status, duplicate: res.duplicate }));
@@ -116,6 +124,11 @@ export const ingestCommand: Command = {
         await waitForItems(rt, ids, io, values.json, async (item, source) => {
           const view = await presentItem(rt, item, { withText: true });
           if (item.status === 'failed') failures++;
+          if (item.status === 'split') {
+            if (values.json) io.out(JSON.stringify({ source, id: view.id, status: 'split', children: item.stack?.children ?? [], pages: [] }));
+            else io.out(`✂ ${source} → ${item.stack?.children?.length ?? 0} 件 items`);
+            return;
+          }
           if (values.json) io.out(JSON.stringify({ ...view, source, pages: view.pages.map((p) => ({ ...p, n: p.n, text: p.text ?? '', confidence: p.confidence })) }));
           else io.out(`${item.status === 'failed' ? '✘' : '✔'} ${source} → ${view.id} ${view.status}${view.reason ? `: ${view.reasonZh} / ${view.reason}` : ''} (${view.pageCount} 页 pages${view.flags.length ? `, ${view.flags.length} 个提示 flags` : ''})`);
         });

@@ -1,0 +1,59 @@
+/**
+ * Splits a scanned stack into items at separator sheets (and optionally at blank pages).
+ * The stack's original stays exactly as received; each child item gets its pages as lossless
+ * PNG originals and the separator's pre-registered data. Rerunning yields the same children:
+ * a child's identity is its stack plus its page content, so intake finds it instead of copying.
+ */
+import sharp from 'sharp';
+import { iteratePages, preparePage } from '../../ocr';
+import { itemModel, type ItemDoc } from '../models/item.model';
+import type { Runtime } from '../runtime';
+import { createItem, storeOriginal, type StoredOriginal } from './intake.service';
+import { detectSeparator, type SeparatorData } from './separator.service';
+
+interface Group {
+  data: SeparatorData | null;
+  pages: Buffer[];
+}
+
+export async function splitStack(
+  rt: Runtime,
+  stack: ItemDoc,
+  opts: { maxPages?: number; progress?: (p: { stage: string; done: number; total: number }) => Promise<void> } = {},
+): Promise<string[]> {
+  const groups: Group[] = [];
+  let current: Group = { data: null, pages: [] };
+  let n = 0;
+  for (const original of stack.originals) {
+    const chunks: Buffer[] = [];
+    for await (const c of await rt.storage.blobs.get(original.blobKey)) chunks.push(c as Buffer);
+    for await (const page of iteratePages(Buffer.concat(chunks), { maxPages: opts.maxPages })) {
+      n++;
+      await opts.progress?.({ stage: 'split', done: n, total: n });
+      const png = await sharp(page.image, page.raw ? { raw: page.raw } : undefined).png().toBuffer();
+      const sep = await detectSeparator(png);
+      const blankSeparator = !sep && stack.stack?.blankSeparators === true && (await preparePage(page)).blank;
+      if (sep || blankSeparator) {
+        if (current.pages.length) groups.push(current);
+        current = { data: sep, pages: [] };
+        continue;
+      }
+      current.pages.push(png);
+    }
+  }
+  if (current.pages.length) groups.push(current);
+
+  const children: string[] = [];
+  for (const [k, g] of groups.entries()) {
+    const stored: StoredOriginal[] = [];
+    for (const [i, png] of g.pages.entries()) stored.push(await storeOriginal(rt, { filename: `${k + 1}-${i + 1}.png`, body: png }));
+    const res = await createItem(
+      rt,
+      { fonds: stack.fonds, source: `${stack.source}#${k + 1}`, channel: stack.channel as 'api' | 'cli' | 'hotfolder', stackOf: String(stack._id), preregistered: g.data ?? null },
+      stored,
+    );
+    children.push(String(res.item._id));
+  }
+  await itemModel(rt.db).updateOne({ _id: stack._id }, { $set: { status: 'split', 'stack.children': children, pageCount: n, filedAt: new Date() } });
+  return children;
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { openTestRuntime } from '../helpers/runtime';
+import { REPO_ROOT } from '../helpers/services';
+
+function launch(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, exited, out: () => out, err: () => err };
+}
+
+describe('the server process: start, ready, graceful stop, clear failure when services are down', function () {
+  this.timeout(60_000);
+  let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
+  before(async () => {
+    ctx = await openTestRuntime();
+  });
+  after(() => ctx?.close());
+
+  it('serves /readyz on real services and exits 0 on SIGTERM', async () => {
+    const p = launch(['serve', '--port', '0', '--json'], { ...ctx.env, LOG_LEVEL: 'info' });
+    const deadline = Date.now() + 30_000;
+    while (!p.out().includes('"url"')) {
+      if (Date.now() > deadline) throw new Error(`no URL printed: ${p.err()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { url } = JSON.parse(p.out().split('\n').find((l) => l.includes('"url"'))!) as { url: string };
+    const ready = await fetch(`${url}/readyz`);
+    assert.equal(ready.status, 200);
+    const body = (await ready.json()) as any;
+    assert.deepEqual(Object.keys(body.checks).sort(), ['keys', 'minio', 'mongodb']);
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0);
+    assert.match(p.out(), /shutdown complete/);
+    assert.match(p.out(), /"requestId":"[0-9a-f-]{36}"/, 'request log lines carry the request id');
+  });
+
+  it('MongoDB unreachable at start-up: a clear error within seconds, not a hang', async () => {
+    const started = Date.now();
+    const p = launch(['serve', '--port', '0'], { ...ctx.env, MONGODB_URI: 'mongodb://127.0.0.1:1/archive', MONGODB_CONNECT_TIMEOUT_MS: '1500' });
+    const code = await p.exited;
+    assert.notEqual(code, 0);
+    assert.ok(Date.now() - started < 20_000);
+    assert.match(p.err(), /service_unavailable/);
+    assert.match(p.err(), /npm run services:up/);
+  });
+
+  it('MinIO unreachable at start-up: a clear error within seconds', async () => {
+    const p = launch(['health', '--json'], { ...ctx.env, MINIO_ENDPOINT: 'http://127.0.0.1:1' });
+    const code = await p.exited;
+    assert.notEqual(code, 0);
+    assert.match(p.out() + p.err(), /service_unavailable/);
+  });
+});
