@@ -113,3 +113,54 @@ export function toHalfWidth(ch: string): string {
 export function repairConfidence(requiredRepairs: number, optionalRepairs: number): number {
   return Math.max(0.5, Math.round((1 - 0.1 * requiredRepairs - 0.2 * optionalRepairs) * 100) / 100);
 }
+
+/**
+ * Runs of identifier-like characters in the text. Single spaces inside a run are allowed because
+ * boxed-digit forms come out of OCR as "1 1 0 1 0 5 …"; if the whole run is not a plausible length,
+ * each space-separated part is tried on its own.
+ */
+export function candidateSequences(text: string, isChar: (ch: string) => boolean): SourceChar[][] {
+  const out: SourceChar[][] = [];
+  let run: SourceChar[] = [];
+  let parts: SourceChar[][] = [];
+  let part: SourceChar[] = [];
+  const flush = () => {
+    if (part.length > 0) parts.push(part);
+    if (run.length > 0) {
+      if (parts.length > 1 && (run.length === 18 || run.length === 15)) out.push(run);
+      else out.push(...parts);
+    }
+    run = [];
+    parts = [];
+    part = [];
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (isChar(ch)) {
+      run.push({ ch, offset: i });
+      part.push({ ch, offset: i });
+    } else if ((ch === ' ' || ch === '\u3000') && run.length > 0 && i + 1 < text.length && isChar(text[i + 1] as string)) {
+      if (part.length > 0) parts.push(part);
+      part = [];
+    } else flush();
+  }
+  flush();
+  return out;
+}
+
+/**
+ * Windows of the given lengths inside a sequence. Characters left outside a window must not be
+ * digits: a digit next to it means the window is part of a longer number (a bank account, say).
+ */
+export function windows(seq: SourceChar[], lengths: number[]): SourceChar[][] {
+  const out: SourceChar[][] = [];
+  const isDigit = (c: SourceChar | undefined) => c !== undefined && /[0-9]/.test(toHalfWidth(c.ch));
+  for (const len of lengths) {
+    for (let i = 0; i + len <= seq.length; i++) {
+      const outside = [...seq.slice(0, i), ...seq.slice(i + len)];
+      if (outside.some(isDigit)) continue;
+      out.push(seq.slice(i, i + len));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,198 @@
+/**
+ * 公民身份号码 (GB 11643-1999): 6-digit address code, 8-digit birth date, 3-digit sequence (odd = male),
+ * 1 check character by ISO 7064 MOD 11-2 (value 10 written X). 社会保险法 第58条: it is also the
+ * person's 社会保障号码, so every dossier hangs on it and a wrong digit files a record to a stranger.
+ */
+import { candidateSequences, repairByCheck, repairConfidence, toHalfWidth, windows, type Repair, type SourceChar } from './ocr-repair';
+
+// MOD 11-2 weights 2^(17-i) mod 11 for positions 1..17.
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
+const CHECK_CHARS = '10X98765432';
+
+// GB/T 2260 province-level codes; 71 台湾, 81 香港, 82 澳门; 83 is used by residence permits of
+// Taiwan residents (港澳台居民居住证 use 810000/820000/830000 as address codes).
+export const PROVINCE_CODES: ReadonlySet<string> = new Set([
+  '11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34', '35', '36', '37',
+  '41', '42', '43', '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63', '64', '65',
+  '71', '81', '82', '83',
+]);
+
+export type IdNumberProblem = 'format' | 'region' | 'birth_date' | 'birth_in_future' | 'checksum';
+
+export type IdNumberCheck =
+  | { valid: true; value: string; regionCode: string; birthDate: string; sex: 'M' | 'F' }
+  | { valid: false; problem: IdNumberProblem; message: string };
+
+export interface IdOptions {
+  /** Today's date (YYYY-MM-DD) for the "not born in the future" rule; defaults to today in UTC. */
+  today?: string;
+}
+
+/** The check character for the first 17 digits. */
+export function idCheckDigit(first17: string): string {
+  if (!/^\d{17}$/.test(first17)) throw new RangeError('the first 17 characters of an ID number must be digits');
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * (WEIGHTS[i] as number);
+  return CHECK_CHARS[sum % 11] as string;
+}
+
+function todayUtc(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+function realDate(y: number, m: number, d: number): boolean {
+  if (m < 1 || m > 12 || d < 1) return false;
+  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+function checkBirth(yyyymmdd: string, today: string): IdNumberProblem | null {
+  const y = Number(yyyymmdd.slice(0, 4));
+  const m = Number(yyyymmdd.slice(4, 6));
+  const d = Number(yyyymmdd.slice(6, 8));
+  if (y < 1850 || !realDate(y, m, d)) return 'birth_date';
+  const iso = `${yyyymmdd.slice(0, 4)}-${yyyymmdd.slice(4, 6)}-${yyyymmdd.slice(6, 8)}`;
+  return iso > today ? 'birth_in_future' : null;
+}
+
+const MESSAGES: Record<IdNumberProblem, string> = {
+  format: 'must be 17 digits followed by a digit or X',
+  region: 'the first two digits are not a province code',
+  birth_date: 'the birth date is not a real date',
+  birth_in_future: 'the birth date is in the future',
+  checksum: 'the check character does not match (GB 11643 MOD 11-2)',
+};
+
+/** Validates an 18-character 公民身份号码 (a lower-case x is accepted and upper-cased). */
+export function validateIdNumber(input: string, opts: IdOptions = {}): IdNumberCheck {
+  const value = input.trim().toUpperCase();
+  const fail = (problem: IdNumberProblem): IdNumberCheck => ({ valid: false, problem, message: MESSAGES[problem] });
+  if (!/^\d{17}[\dX]$/.test(value)) return fail('format');
+  if (!PROVINCE_CODES.has(value.slice(0, 2))) return fail('region');
+  const birth = checkBirth(value.slice(6, 14), opts.today ?? todayUtc());
+  if (birth) return fail(birth);
+  if (idCheckDigit(value.slice(0, 17)) !== value[17]) return fail('checksum');
+  return {
+    valid: true,
+    value,
+    regionCode: value.slice(0, 6),
+    birthDate: `${value.slice(6, 10)}-${value.slice(10, 12)}-${value.slice(12, 14)}`,
+    sex: Number(value[16]) % 2 === 1 ? 'M' : 'F',
+  };
+}
+
+export function isValidIdNumber(input: string, opts: IdOptions = {}): boolean {
+  return validateIdNumber(input, opts).valid;
+}
+
+/**
+ * The 15-digit form (issued before 1999: 6 address + YYMMDD + 3 sequence, no check character) as
+ * 18 digits: century 19 inserted, check character computed. GB 11643-1999 upgraded all of them so.
+ */
+export function convert15To18(input: string, opts: IdOptions = {}): string {
+  const v = input.trim();
+  if (!/^\d{15}$/.test(v)) throw new RangeError('a 15-digit ID number must be 15 digits');
+  const first17 = `${v.slice(0, 6)}19${v.slice(6)}`;
+  const full = first17 + idCheckDigit(first17);
+  const check = validateIdNumber(full, opts);
+  if (!check.valid) throw new RangeError(`15-digit ID number is not valid: ${check.message}`);
+  return full;
+}
+
+/**
+ * For lists, exports and logs (个保法 第51条 去标识化): keep the address code and the last four,
+ * star the birth date and sequence. Length is kept so the mask does not hide what kind of number it was.
+ */
+export function maskIdNumber(input: string): string {
+  const v = input.trim();
+  if (v.length < 11) return '*'.repeat(v.length);
+  return v.slice(0, 6) + '*'.repeat(v.length - 10) + v.slice(-4);
+}
+
+// OCR confusions with a digit (or X at the check position). Each maps to what it can only be.
+const DIGIT_CONFUSIONS: Readonly<Record<string, string>> = {
+  O: '0', o: '0', D: '0', Q: '0', '〇': '0', '○': '0',
+  l: '1', I: '1', '|': '1', i: '1', '丨': '1', '!': '1',
+  Z: '2', z: '2',
+  S: '5', s: '5',
+  B: '8',
+};
+const X_CONFUSIONS = new Set(['×', '乂', 'ㄨ', '╳', 'Ⅹ']);
+
+function isIdChar(ch: string): boolean {
+  const c = toHalfWidth(ch);
+  return /[0-9Xx]/.test(c) || c in DIGIT_CONFUSIONS || X_CONFUSIONS.has(c);
+}
+
+export interface IdNumberMatch {
+  /** Normalised 18-character number (15-digit forms converted). */
+  value: string;
+  /** The text as it stood in the source. */
+  raw: string;
+  start: number;
+  end: number;
+  form: 18 | 15;
+  repairs: Repair[];
+  /** 1 for a clean, checked number; lower with each repair; 0.7 for a 15-digit form (no check character). */
+  confidence: number;
+}
+
+/**
+ * Finds 公民身份号码 in OCR text. Characters that cannot be digits are repaired only where the check
+ * character then validates and exactly one repair does; a 15-digit form has no check character, so
+ * it is taken only when every character is already a digit.
+ */
+export function extractIdNumbers(text: string, opts: IdOptions = {}): IdNumberMatch[] {
+  const out: IdNumberMatch[] = [];
+  for (const seq of candidateSequences(text, isIdChar)) {
+    const found: IdNumberMatch[] = [];
+    let ambiguous = false;
+    for (const window of windows(seq, [18, 15])) {
+      const r = readWindow(text, window, opts);
+      if (r === 'ambiguous') ambiguous = true;
+      else if (r) found.push(r);
+    }
+    const distinct = new Set(found.map((f) => f.value));
+    if (!ambiguous && distinct.size === 1) out.push(found[0] as IdNumberMatch);
+  }
+  return out;
+}
+
+function readWindow(text: string, chars: SourceChar[], opts: IdOptions): IdNumberMatch | 'ambiguous' | null {
+  const start = (chars[0] as SourceChar).offset;
+  const last = chars[chars.length - 1] as SourceChar;
+  const base = { raw: text.slice(start, last.offset + last.ch.length), start, end: last.offset + last.ch.length };
+  const norm = chars.map((c) => ({ ch: toHalfWidth(c.ch), offset: c.offset }));
+
+  if (chars.length === 15) {
+    const digits = norm.map((c) => c.ch).join('');
+    if (!/^\d{15}$/.test(digits)) return null;
+    try {
+      return { ...base, value: convert15To18(digits, opts), form: 15, repairs: [], confidence: 0.7 };
+    } catch {
+      return null;
+    }
+  }
+
+  const r = repairByCheck(
+    norm,
+    (pos, ch) => {
+      if (pos === 17) {
+        if (/[0-9X]/.test(ch)) return { keep: true, options: [] };
+        if (ch === 'x' || X_CONFUSIONS.has(ch)) return { keep: false, options: ['X'] };
+      } else if (/[0-9]/.test(ch)) return { keep: true, options: [] };
+      const d = DIGIT_CONFUSIONS[ch];
+      return { keep: false, options: d ? [d] : [] };
+    },
+    (candidate) => isValidIdNumber(candidate, opts),
+    0,
+  );
+  if (r.kind === 'ambiguous') return 'ambiguous';
+  if (r.kind === 'invalid') return null;
+  // A lower-case x is how many people write X: normalisation, not a repair.
+  const repairs = r.repairs
+    .filter((rep) => !(rep.from === 'x' && rep.to === 'X'))
+    .map((rep) => ({ ...rep, from: text.slice(rep.offset, rep.offset + 1) }));
+  // Fewer than 12 real digits means we would be building a number out of letters.
+  if (repairs.length > 6) return null;
+  return { ...base, value: r.value, form: 18, repairs, confidence: repairConfidence(repairs.length, 0) };
+}
