@@ -38,7 +38,10 @@ export function extractLabelledNames(text: string): LabelledName[] {
     const tail = text.slice(from, from + 12);
     const nm = /^((?:[\u4e00-\u9fff](?:[ \u3000]?(?=[\u4e00-\u9fff]))?){2,6}(?:·[\u4e00-\u9fff]{1,6})?)/u.exec(tail);
     if (!nm) continue;
-    let name = nm[1]!.replace(/[ \u3000]/g, '');
+    // A space inside a name only splits a one-character surname from the given name (赵 敏);
+    // after two or more characters it ends the field (张伟　公民身份号码…).
+    const parts = nm[1]!.split(/[ \u3000]/);
+    let name = parts[0]!.length >= 2 ? parts[0]! : parts.slice(0, 2).join('');
     // Cut where the next label begins (姓名：张伟性别：男 read without a space).
     for (const stop of ['性别', '民族', '身份', '出生', '单位', '电话', '签字', '日期', ...LABELS.map(([l]) => l)]) {
       const at = name.indexOf(stop);

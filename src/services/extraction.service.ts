@@ -1,0 +1,158 @@
+/**
+ * Proposes an item's description from its OCR text: persons (name + 公民身份号码), units (name +
+ * 统一社会信用代码), the document's date, 文号, amounts, 险种 and title. Every field carries where
+ * it was found (page, character range, the line's box) and how sure we are.
+ */
+import { extractCreditCodes } from '../domain/credit-code';
+import { extractDates } from '../domain/dates';
+import { extractDocNumbers } from '../domain/doc-number';
+import { extractIdNumbers } from '../domain/id-number';
+import { extractInsuranceTypes, extractLabelledNames, extractUnits } from '../domain/labels';
+
+export interface OcrLine {
+  text: string;
+  bbox: { x0: number; y0: number; x1: number; y1: number };
+  confidence: number;
+}
+
+export interface PageText {
+  n: number;
+  text: string;
+  confidence: number;
+  lines: OcrLine[];
+}
+
+export interface Evidence {
+  page: number;
+  start: number;
+  end: number;
+  bbox: OcrLine['bbox'] | null;
+  confidence: number;
+  raw?: string;
+}
+
+export interface ExtractedMetadata {
+  title: string | null;
+  persons: Array<{ name: string | null; idNumber: string | null; evidence: Evidence[] }>;
+  clerks: Array<{ name: string; label: string; evidence: Evidence }>;
+  units: Array<{ name: string | null; creditCode: string | null; evidence: Evidence[] }>;
+  documentDate: string | null;
+  documentDateEvidence: Evidence | null;
+  docNumber: string | null;
+  amounts: Array<{ value: number; evidence: Evidence }>;
+  insuranceTypes: string[];
+}
+
+function lineBox(page: PageText, start: number): { bbox: OcrLine['bbox'] | null; confidence: number } {
+  // Page text is the lines joined by newlines: walk to the line holding `start`.
+  let at = 0;
+  for (const line of page.lines) {
+    const idx = page.text.indexOf(line.text, at);
+    if (idx < 0) continue;
+    if (start >= idx && start <= idx + line.text.length) return { bbox: line.bbox, confidence: line.confidence / 100 };
+    at = idx + line.text.length;
+  }
+  return { bbox: null, confidence: page.confidence / 100 };
+}
+
+function evidence(page: PageText, start: number, end: number, fieldConfidence: number, raw?: string): Evidence {
+  const { bbox, confidence } = lineBox(page, start);
+  return { page: page.n, start, end, bbox, confidence: Math.round(Math.min(fieldConfidence, confidence || fieldConfidence) * 1000) / 1000, ...(raw ? { raw } : {}) };
+}
+
+const TITLE_ENDINGS = /(表|书|单|证明|通知|决定|报告|材料|清册|申请|登记|凭证|协议|函|批复|意见)$/u;
+
+function pickTitle(pages: PageText[]): string | null {
+  const first = pages.find((p) => p.text.trim());
+  if (!first) return null;
+  const lines = first.text.split('\n').map((l) => l.replace(/\s+/g, '')).filter((l) => /[\u4e00-\u9fff]{3}/u.test(l));
+  return lines.slice(0, 5).find((l) => TITLE_ENDINGS.test(l) && l.length <= 40) ?? lines[0]?.slice(0, 40) ?? null;
+}
+
+const AMOUNT = /(?:金额|合计|总计|人民币|小写|[￥¥])\s*[:：]?\s*[￥¥]?\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s*元?|(\d{1,3}(?:,\d{3})+|\d+)(\.\d{2})\s*元/gu;
+
+export function extractMetadata(pages: PageText[], preregistered?: { idNumber?: string; name?: string; unit?: string } | null): ExtractedMetadata {
+  const persons: ExtractedMetadata['persons'] = [];
+  const clerks: ExtractedMetadata['clerks'] = [];
+  const units: ExtractedMetadata['units'] = [];
+  const amounts: ExtractedMetadata['amounts'] = [];
+  const dates: Array<{ value: string; ev: Evidence; labelled: boolean }> = [];
+  let docNumber: string | null = null;
+  const allText = pages.map((p) => p.text).join('\n');
+
+  for (const page of pages) {
+    const ids = extractIdNumbers(page.text);
+    const names = extractLabelledNames(page.text);
+    const used = new Set<number>();
+    for (const nm of names) {
+      if (nm.role === 'clerk') {
+        clerks.push({ name: nm.name, label: nm.label, evidence: evidence(page, nm.start, nm.end, 0.9) });
+        continue;
+      }
+      // The person's number is the nearest one after the name, in the same part of the form.
+      const idx = ids.findIndex((m, i) => !used.has(i) && m.start > nm.end && m.start - nm.end < 240);
+      const id = idx >= 0 ? ids[idx]! : undefined;
+      if (idx >= 0) used.add(idx);
+      const existing = persons.find((p) => p.name === nm.name && (p.idNumber === null || p.idNumber === id?.value || id === undefined));
+      if (existing) {
+        if (!existing.idNumber && id) existing.idNumber = id.value;
+        existing.evidence.push(evidence(page, nm.start, nm.end, 0.9));
+        if (id) existing.evidence.push(evidence(page, id.start, id.end, id.confidence, id.raw));
+        continue;
+      }
+      persons.push({
+        name: nm.name,
+        idNumber: id?.value ?? null,
+        evidence: [evidence(page, nm.start, nm.end, 0.9), ...(id ? [evidence(page, id.start, id.end, id.confidence, id.raw)] : [])],
+      });
+    }
+    for (const [i, id] of ids.entries()) {
+      if (used.has(i) || persons.some((p) => p.idNumber === id.value)) continue;
+      persons.push({ name: null, idNumber: id.value, evidence: [evidence(page, id.start, id.end, id.confidence, id.raw)] });
+    }
+    const codes = extractCreditCodes(page.text);
+    const codeUsed = new Set<number>();
+    for (const u of extractUnits(page.text)) {
+      const idx = codes.findIndex((c, i) => !codeUsed.has(i) && Math.abs(c.start - u.end) < 200);
+      if (idx >= 0) codeUsed.add(idx);
+      const c = idx >= 0 ? codes[idx] : undefined;
+      units.push({ name: u.name, creditCode: c?.value ?? null, evidence: [evidence(page, u.start, u.end, 0.85), ...(c ? [evidence(page, c.start, c.end, c.confidence, c.raw)] : [])] });
+    }
+    for (const [i, c] of codes.entries()) {
+      if (!codeUsed.has(i)) units.push({ name: null, creditCode: c.value, evidence: [evidence(page, c.start, c.end, c.confidence, c.raw)] });
+    }
+    for (const d of extractDates(page.text)) {
+      if (d.precision !== 'day') continue;
+      const before = page.text.slice(Math.max(0, d.start - 8), d.start);
+      dates.push({ value: d.value, ev: evidence(page, d.start, d.end, 0.9, d.raw), labelled: /(日期|时间|于|落款)\s*[:：]?\s*$/u.test(before) });
+    }
+    if (!docNumber) docNumber = extractDocNumbers(page.text)[0]?.normalized ?? null;
+    for (const m of page.text.matchAll(AMOUNT)) {
+      const digits = (m[1] ?? m[3] ?? '').replace(/,/g, '') + (m[2] ?? m[4] ?? '');
+      const value = Number(digits);
+      if (Number.isFinite(value) && value > 0) amounts.push({ value, evidence: evidence(page, m.index!, m.index! + m[0].length, 0.8, m[0]) });
+    }
+  }
+
+  if (preregistered?.idNumber) {
+    // The separator sheet was printed from registered data: it outranks OCR.
+    const p = persons.find((x) => x.idNumber === preregistered.idNumber);
+    if (p) p.name ??= preregistered.name ?? null;
+    else persons.unshift({ name: preregistered.name ?? null, idNumber: preregistered.idNumber, evidence: [] });
+  }
+  if (preregistered?.unit && !units.some((u) => u.name === preregistered.unit)) units.unshift({ name: preregistered.unit, creditCode: null, evidence: [] });
+
+  // The formation date: a labelled date (…日期：) if there is one, else the last date (the 落款 at the foot).
+  const chosen = dates.filter((d) => d.labelled).at(-1) ?? dates.at(-1) ?? null;
+  return {
+    title: pickTitle(pages),
+    persons,
+    clerks,
+    units,
+    documentDate: chosen?.value ?? null,
+    documentDateEvidence: chosen?.ev ?? null,
+    docNumber,
+    amounts,
+    insuranceTypes: extractInsuranceTypes(allText),
+  };
+}

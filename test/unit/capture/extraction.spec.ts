@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { idCheckDigit } from '../../../src/domain/id-number';
+import { extractMetadata, type PageText } from '../../../src/services/extraction.service';
+
+function validId(first17: string): string {
+  return first17 + idCheckDigit(first17);
+}
+
+function page(n: number, lines: string[]): PageText {
+  return {
+    n,
+    text: lines.join('\n'),
+    confidence: 90,
+    lines: lines.map((t, i) => ({ text: t, bbox: { x0: 10, y0: 40 * i, x1: 900, y1: 40 * i + 30 }, confidence: 92 })),
+  };
+}
+
+describe('metadata extraction from OCR pages', () => {
+  const zhang = validId('11010519870315231');
+  const li = validId('32010219900101002');
+
+  it('pairs names with their ID numbers, keeps clerks apart, finds unit, 文号, date, amount, 险种', () => {
+    const md = extractMetadata([
+      page(1, [
+        '工伤认定决定书',
+        '京人社工伤认字〔2019〕123号',
+        `受伤职工姓名：张伟　公民身份号码：${zhang}`,
+        '用人单位：北京市朝阳区星光科技有限公司',
+        '一次性伤残补助金 合计：12,345.50元',
+      ]),
+      page(2, [`申请人：李娜 身份证号：${li}`, '经办人：王小红　审核人：赵敏', '决定日期：2019年5月20日']),
+    ]);
+    assert.equal(md.title, '工伤认定决定书');
+    assert.deepEqual(md.persons.map((p) => [p.name, p.idNumber]), [['张伟', zhang], ['李娜', li]]);
+    assert.deepEqual(md.clerks.map((c) => c.name).sort(), ['王小红', '赵敏'].sort());
+    assert.equal(md.units[0]!.name, '北京市朝阳区星光科技有限公司');
+    assert.equal(md.docNumber, '京人社工伤认字〔2019〕123号');
+    assert.equal(md.documentDate, '2019-05-20');
+    assert.equal(md.documentDateEvidence!.page, 2);
+    assert.deepEqual(md.amounts.map((a) => a.value), [12345.5]);
+    assert.equal(md.insuranceTypes[0], 'GS');
+    const idEv = md.persons[0]!.evidence.find((e) => e.raw === zhang)!;
+    assert.equal(idEv.page, 1);
+    assert.deepEqual(idEv.bbox, { x0: 10, y0: 80, x1: 900, y1: 110 });
+    assert.ok(idEv.confidence > 0.8);
+  });
+
+  it('never invents an ID number: a misread number that no single repair validates is dropped', () => {
+    const broken = zhang.slice(0, 5) + 'OO' + zhang.slice(7); // two confusions: ambiguous
+    const md = extractMetadata([page(1, [`姓名：张伟 公民身份号码：${broken}`])]);
+    assert.equal(md.persons[0]!.idNumber === null || md.persons[0]!.idNumber === zhang, true);
+    assert.ok(!md.persons.some((p) => p.idNumber && p.idNumber !== zhang));
+  });
+
+  it('data printed on the separator sheet outranks OCR', () => {
+    const md = extractMetadata([page(1, ['参保人员登记表', '姓名：张伟'])], { idNumber: zhang, name: '张伟' });
+    assert.ok(md.persons.some((p) => p.idNumber === zhang && p.name === '张伟'));
+    assert.ok(md.persons.every((p) => p.idNumber === null || p.idNumber === zhang));
+  });
+});
