@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import raw from '../../../retention-rules/rules/3hao-ling-2009.v1.json';
-import { currentSchedule, loadSchedule, RETENTION_CODES, RuleFileError, type RuleIssue } from '../../../retention-rules/index';
+import { currentSchedule, evaluate, loadSchedule, RETENTION_CODES, RuleFileError, type RuleIssue } from '../../../retention-rules/index';
 
 type RawFile = { [key: string]: any; items: Record<string, unknown>[]; accountingRules: Record<string, unknown>[] };
 const clone = (): RawFile => structuredClone(raw) as RawFile;
@@ -95,6 +95,17 @@ describe('retention schedule 3hao-ling-2009.v1', () => {
       assert.ok(item?.provisionalReason && item.provisionalReason.length > 20, `${id} needs a reason`);
       // §1.4: 100年 for 个人权益 rows; 永久 is the only longer choice.
       assert.ok(item.retention === 'D100' || item.retention === 'Y', `${id} has ${item.retention}`);
+    }
+  });
+
+  it('accounts for every row: confirmed, inferred or provisional, and each one evaluates', () => {
+    assert.equal(s.items.length, 56);
+    const known = new Set([...confirmed.map((c) => c[0]), ...inferred.map((c) => c[0]), ...s.items.filter((i) => i.provisional).map((i) => i.id)]);
+    assert.deepEqual([...known].sort(), s.items.map((i) => i.id).sort());
+    for (const item of s.items) {
+      const d = evaluate(s, { itemId: item.id, formedOn: '2010-05-03' }, '2200-01-01');
+      assert.equal(d.provisional, item.provisional, item.id);
+      assert.ok(d.citation.includes(item.name), item.id);
     }
   });
 
