@@ -39,6 +39,10 @@ const EnvSchema = z.object({
   ARCHIVE_KEYSTORE_DIR: z.string().min(1).optional(),
   ARCHIVE_KEYSTORE_PASSPHRASE: z.string().min(12, 'must be at least 12 characters').optional(),
   ARCHIVE_FONDS: z.string().regex(/^[A-Z0-9]{1,8}$/, 'must be 1-8 capital letters or digits (全宗号)').default('Z001'),
+  /** 档号 layout (DA/T 22-2015 with 3号令's 年度—险种—业务环节 as the 机构(问题) level). */
+  ARCHIVAL_CODE_TEMPLATE: z.string().min(5).default('{fonds}-{category}·{year}-{period}-{insurance}·{stage}-{piece}'),
+  /** 门类代码 of social-insurance business archives in the 档号. */
+  ARCHIVE_CATEGORY_CODE: z.string().regex(/^[A-Z]{2,4}$/, 'must be 2-4 capital letters').default('SB'),
   OCR_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   TESSDATA_DIR: z.string().min(1).optional(),
   JOB_LEASE_MS: z.coerce.number().int().min(500).default(60_000),
@@ -61,6 +65,7 @@ export interface Config {
   minio: { endPoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string };
   keystore: { dir: string; passphrase: string | undefined };
   fonds: string;
+  archivalCode: { template: string; categoryCode: string };
   ocr: { workers: number; tessdataDir: string | undefined };
   jobs: { leaseMs: number };
   /** Scanner hot folder root (inbox/processing/done/failed); off when unset. */
@@ -116,6 +121,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       passphrase: e.ARCHIVE_KEYSTORE_PASSPHRASE,
     },
     fonds: e.ARCHIVE_FONDS,
+    archivalCode: { template: e.ARCHIVAL_CODE_TEMPLATE, categoryCode: e.ARCHIVE_CATEGORY_CODE },
     ocr: { workers: e.OCR_WORKERS ?? Math.max(1, os.availableParallelism() - 0), tessdataDir: e.TESSDATA_DIR },
     jobs: { leaseMs: e.JOB_LEASE_MS },
     hotFolder: e.ARCHIVE_HOTFOLDER ? path.resolve(e.ARCHIVE_HOTFOLDER) : undefined,

@@ -8,8 +8,9 @@ import { keysCommand } from './commands/keys';
 import { jobsCommand } from './commands/jobs';
 import { ingestCommand, showCommand } from './commands/ingest';
 import { separatorsCommand } from './commands/separators';
+import { catalogueCommand, confirmCommand, correctCommand } from './commands/filing';
 
-export const COMMANDS: Command[] = [ingestCommand, showCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand];
+export const COMMANDS: Command[] = [ingestCommand, showCommand, confirmCommand, correctCommand, catalogueCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand];
 
 export const ROOT: Command = {
   name: 'archive',

@@ -6,6 +6,7 @@ import { createOcrEngine, type OcrEngine } from '../../ocr';
 import type { Runtime } from '../runtime';
 import { captureItem, failItem } from '../services/capture.service';
 import { OCR_JOB } from '../services/intake.service';
+import { fileItem } from '../services/filing.service';
 import type { JobHandler } from './worker';
 
 export interface JobHandlers {
@@ -23,8 +24,10 @@ export function buildJobHandlers(rt: Runtime): JobHandlers {
   const ocrItem: JobHandler = async ({ job, signal, progress }) => {
     const itemId = String((job.payload as { itemId?: unknown }).itemId ?? '');
     try {
-      const item = await captureItem(rt, itemId, { engine: getEngine(), signal, progress });
-      return { itemId, status: item.status, pages: item.pageCount };
+      await captureItem(rt, itemId, { engine: getEngine(), signal, progress });
+      await progress({ stage: 'filing' });
+      const item = await fileItem(rt, itemId);
+      return { itemId, status: item.status, pages: item.pageCount, archivalCode: item.archivalCode ?? null };
     } catch (err) {
       const permanent = (err as { permanent?: unknown }).permanent === true || isBadInput(err);
       if (permanent || job.attempts >= job.maxAttempts) await failItem(rt, itemId, err);

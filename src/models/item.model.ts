@@ -81,11 +81,27 @@ const itemSchema = new Schema(
     metadata: { type: Schema.Types.Mixed, default: null },
     classification: { type: Schema.Types.Mixed, default: null },
     archivalCode: { type: String, default: null },
+    archivalClass: { type: String, default: null },
+    /** 公民身份号码 of the persons the item belongs to (一人一档), for the person's file. */
+    personIds: { type: [String], default: [] },
+    unitCodes: { type: [String], default: [] },
+    documentDate: { type: String, default: null },
+    history: {
+      type: [
+        new Schema(
+          { at: { type: Date, required: true }, actor: { type: String, required: true }, kind: { type: String, required: true }, changes: { type: Schema.Types.Mixed, default: {} } },
+          { _id: false },
+        ),
+      ],
+      default: [],
+    },
   },
   { timestamps: true, minimize: false },
 );
 itemSchema.index({ fonds: 1, contentHash: 1 }, { unique: true });
 itemSchema.index({ status: 1, updatedAt: 1 });
+itemSchema.index({ personIds: 1 });
+itemSchema.index({ archivalCode: 1 });
 
 export type ItemDoc = InferSchemaType<typeof itemSchema> & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
 export type PageRecord = InferSchemaType<typeof pageSchema>;

@@ -59,7 +59,8 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
   const items = itemModel(rt.db);
   const item = await items.findById(itemId).lean<ItemDoc>();
   if (!item) throw Object.assign(new AppError('item_not_found', { details: { itemId } }), { permanent: true });
-  if (['filed', 'review', 'destroyed', 'split'].includes(item.status)) return item;
+  // Already OCRed (a rerun after a crash during filing): nothing to redo here.
+  if (['filed', 'review', 'destroyed', 'split'].includes(item.status) || item.ocrAt) return item;
   if (item.stack?.enabled) {
     await splitStack(rt, item, { maxPages: opts.maxPages, progress: opts.progress });
     return (await items.findById(itemId).lean<ItemDoc>())!;
@@ -123,7 +124,7 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
   const now = new Date();
   await items.updateOne(
     { _id: item._id },
-    { $set: { pages, pageCount: n, flags, pdfKey, ocrAt: now, status: 'filed', filedAt: now, failure: { code: null, message: null, messageZh: null } } },
+    { $set: { pages, pageCount: n, flags, pdfKey, ocrAt: now, failure: { code: null, message: null, messageZh: null } } },
   );
   return (await items.findById(itemId).lean<ItemDoc>())!;
 }

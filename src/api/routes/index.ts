@@ -1,9 +1,10 @@
 /** Feature routes, in the order they appear in the OpenAPI document. */
 import type { Runtime } from '../../runtime';
 import type { RouteDef } from '../route';
+import { filingRoutes } from './filing.routes';
 import { itemRoutes } from './items.routes';
 import { jobRoutes } from './jobs.routes';
 
 export function featureRoutes(runtime: Runtime): RouteDef[] {
-  return [...itemRoutes(runtime), ...jobRoutes(runtime)];
+  return [...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime)];
 }

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { validateIdNumber } from '../../domain/id-number';
+import { AppError } from '../../errors';
+import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import { catalogueCsv, cataloguePdf, catalogueRows } from '../../services/catalogue.service';
+import { correctItem, CorrectionSchema } from '../../services/correction.service';
+import { presentItem } from '../../services/item-view';
+import { defineRoute, type RouteDef } from '../route';
+
+const ItemId = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') });
+
+export function filingRoutes(rt: Runtime): RouteDef[] {
+  return [
+    defineRoute({
+      method: 'patch',
+      path: '/api/v1/items/:id',
+      summary: 'Confirm or correct an item\'s description; retention and 档号 are re-derived, the change is kept in the history and teaches the classifier',
+      tags: ['filing'],
+      params: ItemId,
+      body: CorrectionSchema,
+      responses: { 200: { description: 'the updated item' } },
+      handler: async (ctx, { params, body }) => {
+        const actor = String(ctx.state.user?.username ?? 'api');
+        ctx.body = await presentItem(rt, await correctItem(rt, params.id, body, actor));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/persons/:idNumber/items',
+      summary: 'A person\'s file (一人一档): every item linked to the 公民身份号码, in order',
+      tags: ['filing'],
+      params: z.object({ idNumber: z.string().min(15).max(18) }),
+      responses: { 200: { description: 'items, oldest first' } },
+      handler: async (ctx, { params }) => {
+        const v = validateIdNumber(params.idNumber.toUpperCase());
+        if (!v.valid) throw new AppError('validation_failed', { message: `Not a valid 公民身份号码: ${v.message}`, zh: '公民身份号码无效', details: { problem: v.problem } });
+        const items = await itemModel(rt.db).find({ personIds: v.value, status: { $in: ['filed', 'review'] } }).lean<ItemDoc[]>();
+        items.sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
+        ctx.body = {
+          idNumber: v.value,
+          total: items.length,
+          items: items.map((it) => ({
+            id: String(it._id),
+            title: it.title,
+            archivalCode: it.archivalCode ?? null,
+            documentDate: it.documentDate ?? null,
+            documentType: (it.classification as { documentType?: string } | null)?.documentType ?? null,
+            status: it.status,
+          })),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/catalogue',
+      summary: '归档文件目录 (DA/T 22-2015) of filed items as CSV or printable PDF',
+      tags: ['filing'],
+      query: z.object({
+        fonds: z.string().regex(/^[A-Z0-9]{1,8}$/).optional(),
+        year: z.coerce.number().int().min(1949).max(2100).optional(),
+        format: z.enum(['csv', 'pdf', 'json']).default('csv'),
+      }),
+      responses: { 200: { description: 'the catalogue', contentType: 'text/csv' } },
+      handler: async (ctx, { query }) => {
+        const rows = await catalogueRows(rt, { fonds: query.fonds, year: query.year });
+        const name = `catalogue-${query.fonds ?? 'all'}-${query.year ?? 'all'}`;
+        if (query.format === 'json') {
+          ctx.body = { rows };
+        } else if (query.format === 'csv') {
+          ctx.type = 'text/csv; charset=utf-8';
+          ctx.set('Content-Disposition', `attachment; filename="${name}.csv"`);
+          ctx.body = catalogueCsv(rows);
+        } else {
+          ctx.type = 'application/pdf';
+          ctx.set('Content-Disposition', `attachment; filename="${name}.pdf"`);
+          ctx.body = Buffer.from(await cataloguePdf(rows, `归档文件目录${query.year ? `（${query.year}年度）` : ''}`));
+        }
+      },
+    }),
+  ] as RouteDef[];
+}

@@ -1,0 +1,149 @@
+/**
+ * An archivist confirms or corrects a proposed description. Retention is re-derived from the
+ * corrected row and date; the 档号 is issued on confirmation, and a correction that would move an
+ * already numbered item into another numbering class is refused (the 件号 sequence must stay
+ * gapless — DA/T 22-2015). Every change is kept in the item's history and teaches the classifier.
+ */
+import { z } from 'zod';
+import { currentSchedule, isoDateOf } from '../../retention-rules';
+import { validateCreditCode } from '../domain/credit-code';
+import { parseDate } from '../domain/dates';
+import { validateIdNumber } from '../domain/id-number';
+import { AppError } from '../errors';
+import { itemModel, type ItemDoc } from '../models/item.model';
+import type { Runtime } from '../runtime';
+import { decideRetention, describeDecision, learn, type Classification } from './classification.service';
+import type { ExtractedMetadata } from './extraction.service';
+import { archivalFormat, archivalParts, assignArchivalCode, loadPageTexts } from './filing.service';
+
+export const CorrectionSchema = z
+  .object({
+    confirm: z.boolean().optional(),
+    classification: z.object({ item: z.string().min(1).max(20), accountingRuleId: z.string().max(40).optional() }).strict().optional(),
+    metadata: z
+      .object({
+        title: z.string().min(1).max(200).optional(),
+        documentDate: z.string().max(20).optional(),
+        docNumber: z.string().max(80).nullable().optional(),
+        persons: z.array(z.object({ name: z.string().max(40).nullable(), idNumber: z.string().max(18).nullable() }).strict()).max(50).optional(),
+        units: z.array(z.object({ name: z.string().max(100).nullable(), creditCode: z.string().max(18).nullable() }).strict()).max(50).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((b) => b.confirm || b.classification || b.metadata, 'nothing to change: give confirm, classification or metadata');
+export type Correction = z.infer<typeof CorrectionSchema>;
+
+function invalid(message: string, zh: string, details: Record<string, unknown>): AppError {
+  return new AppError('validation_failed', { message, zh, details });
+}
+
+export async function correctItem(rt: Runtime, itemId: string, body: Correction, actor: string): Promise<ItemDoc> {
+  const items = itemModel(rt.db);
+  const item = await items.findById(itemId).lean<ItemDoc>();
+  if (!item) throw new AppError('item_not_found', { details: { id: itemId } });
+  if (!['filed', 'review'].includes(item.status)) {
+    throw new AppError('conflict', { message: `Item is ${item.status}; only filed or review items can be described`, zh: `条目状态为 ${item.status}，只有已归档或待审核的条目可以著录`, details: { status: item.status } });
+  }
+  const md = { ...((item.metadata as ExtractedMetadata | null) ?? ({} as ExtractedMetadata)) };
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+
+  if (body.metadata) {
+    const m = body.metadata;
+    if (m.documentDate !== undefined) {
+      const d = parseDate(m.documentDate);
+      if (!d.ok || d.precision !== 'day') throw invalid(`documentDate ${m.documentDate}: not a valid date`, `形成日期 ${m.documentDate} 不是有效日期`, { field: 'documentDate' });
+      changes.documentDate = { from: md.documentDate, to: d.value };
+      md.documentDate = d.value;
+    }
+    if (m.persons) {
+      for (const p of m.persons) {
+        if (p.idNumber) {
+          const v = validateIdNumber(p.idNumber);
+          if (!v.valid) throw invalid(`idNumber ${p.idNumber}: ${v.message}`, `公民身份号码 ${p.idNumber} 无效`, { field: 'persons.idNumber', problem: v.problem });
+        }
+      }
+      changes.persons = { from: md.persons?.map((p) => ({ name: p.name, idNumber: p.idNumber })), to: m.persons };
+      md.persons = m.persons.map((p) => ({ name: p.name, idNumber: p.idNumber?.toUpperCase() ?? null, evidence: [] }));
+    }
+    if (m.units) {
+      for (const u of m.units) {
+        if (u.creditCode && !validateCreditCode(u.creditCode).valid) throw invalid(`creditCode ${u.creditCode} is not valid`, `统一社会信用代码 ${u.creditCode} 无效`, { field: 'units.creditCode' });
+      }
+      changes.units = { from: md.units?.map((u) => ({ name: u.name, creditCode: u.creditCode })), to: m.units };
+      md.units = m.units.map((u) => ({ ...u, evidence: [] }));
+    }
+    if (m.title !== undefined) {
+      changes.title = { from: md.title, to: m.title };
+      md.title = m.title;
+    }
+    if (m.docNumber !== undefined) {
+      changes.docNumber = { from: md.docNumber, to: m.docNumber };
+      md.docNumber = m.docNumber;
+    }
+  }
+
+  const formedOn = md.documentDate ?? isoDateOf(item.createdAt);
+  const pages = await loadPageTexts(rt, item);
+  const text = pages.map((p) => p.text).join('\n');
+  const previous = item.classification as Classification | null;
+  let cls: Classification | null = previous;
+  const targetRow = body.classification?.item ?? previous?.item ?? null;
+  if (body.classification && !currentSchedule().itemsById.has(body.classification.item)) {
+    throw invalid(`classification.item ${body.classification.item}: no such row in schedule ${currentSchedule().versionId}`, `保管期限表中没有条目 ${body.classification.item}`, { field: 'classification.item' });
+  }
+  if (!targetRow) throw invalid('This item has no proposed classification: give classification.item', '该条目尚无分类建议，请指定 classification.item', { field: 'classification.item' });
+  if (body.classification || changes.documentDate || body.confirm) {
+    const { decision } = decideRetention(targetRow, formedOn, text);
+    const corrected = body.classification !== undefined && body.classification.item !== previous?.item;
+    cls = describeDecision(targetRow, decision, {
+      documentType: corrected ? null : (previous?.documentType ?? null),
+      confidence: 1,
+      source: corrected ? 'archivist' : (previous?.source ?? 'archivist'),
+      candidates: previous?.candidates ?? [],
+      needsReview: false,
+      reason: null,
+    });
+    if (corrected) changes.classification = { from: previous?.item ?? null, to: targetRow };
+  }
+
+  // 档号: issue on first confirmation; keep it when the class is unchanged; refuse a class change.
+  let archivalCode = item.archivalCode ?? null;
+  let archivalClass = item.archivalClass ?? null;
+  const fmt = archivalFormat(rt);
+  const wantedClass = fmt.classKey(archivalParts(rt, item, cls!, md, formedOn));
+  if (archivalCode && archivalClass !== wantedClass) {
+    throw new AppError('conflict', {
+      message: `The item already has 档号 ${archivalCode}; this correction would move it to class ${wantedClass}. Numbers are never reused or left as gaps: withdraw the number first.`,
+      zh: `该条目已分配档号 ${archivalCode}，此更正会使其归入另一类别（${wantedClass}）。件号不得空号或重号，请先撤销档号。`,
+      details: { archivalCode, from: archivalClass, to: wantedClass },
+    });
+  }
+  if (!archivalCode) {
+    const a = await assignArchivalCode(rt, item, cls!, md, formedOn);
+    archivalCode = a.code;
+    archivalClass = a.classKey;
+    changes.archivalCode = { from: null, to: archivalCode };
+  }
+
+  await items.updateOne(
+    { _id: item._id },
+    {
+      $set: {
+        metadata: md,
+        classification: cls,
+        archivalCode,
+        archivalClass,
+        documentDate: md.documentDate ?? null,
+        personIds: [...new Set((md.persons ?? []).map((p) => p.idNumber).filter((x): x is string => !!x))],
+        unitCodes: [...new Set((md.units ?? []).map((u) => u.creditCode).filter((x): x is string => !!x))],
+        title: md.title ?? item.title,
+        status: 'filed',
+      },
+      $push: { history: { at: new Date(), actor, kind: Object.keys(changes).length ? 'correction' : 'confirmation', changes } },
+    },
+  );
+  await learn(rt, itemId, targetRow, text);
+  return (await items.findById(itemId).lean<ItemDoc>())!;
+}

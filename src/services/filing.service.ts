@@ -1,0 +1,101 @@
+/**
+ * Filing: an OCRed item is described (extraction), classified against the regulation's appendix,
+ * given its retention and appraisal-due date, and — when the proposal is confident — its 档号
+ * with the next gapless 件号 of its class. Unsure proposals wait in review for an archivist; they
+ * take no number, so review never leaves holes in the numbering.
+ */
+import { isoDateOf } from '../../retention-rules';
+import { createArchivalCodeFormat, DEFAULT_FIELDS, type ArchivalCodeFormat } from '../domain/archival-code';
+import { itemModel, type ItemDoc } from '../models/item.model';
+import type { Runtime } from '../runtime';
+import { readPageText } from './capture.service';
+import { classify, type Classification } from './classification.service';
+import { extractMetadata, type ExtractedMetadata, type PageText } from './extraction.service';
+import { issueNumber } from './numbering.service';
+
+// 3号令 第八条: classes follow 年度—险种—业务环节. 险种 is implied by the appendix category for
+// the benefit categories; 业务环节 is the category's business stage plus the row.
+const CATEGORY_INSURANCE: Record<string, string> = { '3': 'YL', '4': 'YB', '5': 'SY', '6': 'GS', '7': 'SH' };
+const CATEGORY_STAGE: Record<string, string> = { '1': 'GL', '2': 'ZJ', '3': 'DY', '4': 'DY', '5': 'DY', '6': 'DY', '7': 'DY', '8': 'TJ', '9': 'JH' };
+
+const formats = new Map<string, ArchivalCodeFormat>();
+export function archivalFormat(rt: Runtime): ArchivalCodeFormat {
+  const t = rt.config.archivalCode.template;
+  let f = formats.get(t);
+  if (!f) {
+    f = createArchivalCodeFormat({ template: t, fields: { ...DEFAULT_FIELDS, fonds: { pattern: '[0-9A-Z]{1,8}' } } });
+    formats.set(t, f);
+  }
+  return f;
+}
+
+export function archivalParts(rt: Runtime, item: Pick<ItemDoc, 'fonds'>, cls: Classification, md: Pick<ExtractedMetadata, 'insuranceTypes'>, formedOn: string): Record<string, string> {
+  const rowSuffix = (cls.item ?? '').split('-')[1] ?? '00';
+  return {
+    fonds: item.fonds,
+    category: rt.config.archivalCode.categoryCode,
+    year: formedOn.slice(0, 4),
+    period: cls.retention!,
+    insurance: CATEGORY_INSURANCE[cls.category ?? ''] ?? md.insuranceTypes[0] ?? 'ZH',
+    stage: `${CATEGORY_STAGE[cls.category ?? ''] ?? 'QT'}${rowSuffix}`,
+    org: `${CATEGORY_STAGE[cls.category ?? ''] ?? 'QT'}${rowSuffix}`,
+  };
+}
+
+/** Gives the item its 档号 (idempotent: a retry gets the same 件号). */
+export async function assignArchivalCode(rt: Runtime, item: ItemDoc, cls: Classification, md: Pick<ExtractedMetadata, 'insuranceTypes'>, formedOn: string): Promise<{ code: string; classKey: string }> {
+  const fmt = archivalFormat(rt);
+  const parts = archivalParts(rt, item, cls, md, formedOn);
+  const classKey = fmt.classKey(parts);
+  const piece = await issueNumber(rt.db, classKey, String(item._id));
+  return { code: fmt.format({ ...parts, piece }), classKey };
+}
+
+export async function loadPageTexts(rt: Runtime, item: ItemDoc): Promise<PageText[]> {
+  return Promise.all(
+    (item.pages ?? [])
+      .filter((p) => p.textKey)
+      .map(async (p) => {
+        const t = await readPageText(rt, p.textKey!);
+        return { n: p.n, text: t.text, confidence: t.confidence, lines: t.lines ?? [] };
+      }),
+  );
+}
+
+export async function fileItem(rt: Runtime, itemId: string): Promise<ItemDoc> {
+  const items = itemModel(rt.db);
+  const item = await items.findById(itemId).lean<ItemDoc>();
+  if (!item || ['filed', 'review', 'destroyed', 'split', 'failed'].includes(item.status)) return item!;
+  const pages = await loadPageTexts(rt, item);
+  const md = extractMetadata(pages, item.preregistered as { idNumber?: string; name?: string } | null);
+  const formedOn = md.documentDate ?? isoDateOf(item.createdAt);
+  const text = pages.map((p) => p.text).join('\n');
+  const cls = await classify(rt, { title: md.title, text, formedOn });
+  let archivalCode: string | null = null;
+  let archivalClass: string | null = null;
+  if (!cls.needsReview && cls.retention) {
+    const a = await assignArchivalCode(rt, item, cls, md, formedOn);
+    archivalCode = a.code;
+    archivalClass = a.classKey;
+  }
+  const status = cls.needsReview ? 'review' : 'filed';
+  await items.updateOne(
+    { _id: item._id },
+    {
+      $set: {
+        metadata: md,
+        classification: cls,
+        archivalCode,
+        archivalClass,
+        documentDate: md.documentDate,
+        personIds: [...new Set(md.persons.map((p) => p.idNumber).filter((x): x is string => !!x))],
+        unitCodes: [...new Set(md.units.map((u) => u.creditCode).filter((x): x is string => !!x))],
+        title: md.title ?? item.title,
+        status,
+        filedAt: new Date(),
+      },
+      $push: { history: { at: new Date(), actor: 'system', kind: 'proposed', changes: { status, item: cls.item, archivalCode } } },
+    },
+  );
+  return (await items.findById(itemId).lean<ItemDoc>())!;
+}
