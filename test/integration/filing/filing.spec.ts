@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { idCheckDigit } from '../../../src/domain/id-number';
+import { itemModel } from '../../../src/models/item.model';
+import { classifierExampleModel } from '../../../src/models/classifier-example.model';
+import type { Runtime } from '../../../src/runtime';
+import { fileItem } from '../../../src/services/filing.service';
+import { checkNumbering } from '../../../src/services/numbering.service';
+import { openTestRuntime, serveTestApp } from '../../helpers/runtime';
+import { REPO_ROOT } from '../../helpers/services';
+
+const run = promisify(execFile);
+const zhang = '11010519870315231' + idCheckDigit('11010519870315231');
+
+/** An OCRed item as the capture stage leaves it: page text stored encrypted, status processing. */
+async function ocredItem(rt: Runtime, source: string, pages: string[][]): Promise<string> {
+  const items = itemModel(rt.db);
+  const doc = await items.create({ fonds: 'Z001', source, channel: 'cli', status: 'processing', contentHash: `${source}-${Math.random()}`, originals: [], ocrAt: new Date() });
+  const id = String(doc._id);
+  const pageDocs = [];
+  for (const [i, lines] of pages.entries()) {
+    const textKey = `items/${id}/pages/${i + 1}.json`;
+    const text = lines.join('\n');
+    await rt.storage.blobs.put(textKey, Buffer.from(JSON.stringify({ text, confidence: 91, lines: lines.map((t, k) => ({ text: t, confidence: 91, bbox: { x0: 0, y0: k * 40, x1: 800, y1: k * 40 + 30 } })) })));
+    pageDocs.push({ n: i + 1, source: 0, textKey, confidence: 91 });
+  }
+  await items.updateOne({ _id: doc._id }, { $set: { pages: pageDocs, pageCount: pages.length } });
+  return id;
+}
+
+const INJURY = (name: string, date: string) => [
+  '工伤认定决定书',
+  '京人社工伤认字〔2019〕123号',
+  `受伤职工姓名：${name}　公民身份号码：${zhang}`,
+  '用人单位：北京市朝阳区星光科技有限公司',
+  '经调查核实，认定为工伤。',
+  `决定日期：${date}`,
+];
+
+describe('filing by the regulation: describe, classify, retain, number (real FerretDB + MinIO)', function () {
+  this.timeout(60_000);
+  let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
+  let http: Awaited<ReturnType<typeof serveTestApp>>;
+  let first: string;
+  let second: string;
+  let unsure: string;
+
+  before(async () => {
+    ctx = await openTestRuntime();
+    http = await serveTestApp(ctx.rt);
+  });
+  after(async () => {
+    await http?.close();
+    await ctx?.close();
+  });
+
+  it('a confident proposal is filed with retention from the appendix and the first 件号 of its class', async () => {
+    first = await ocredItem(ctx.rt, 'a', [INJURY('张伟', '2019年5月20日')]);
+    const it = await fileItem(ctx.rt, first);
+    assert.equal(it.status, 'filed', JSON.stringify(it.classification));
+    const cls = it.classification as any;
+    assert.equal(cls.item, '6-02');
+    assert.equal(cls.category, '6');
+    assert.equal(cls.retention, 'D50');
+    assert.equal(cls.dueOn, '2070-01-01', '3号令: counted from 1 January after formation');
+    assert.equal(it.archivalCode, 'Z001-SB·2019-D50-GS·DY02-0001');
+    const md = it.metadata as any;
+    assert.deepEqual(md.persons.map((p: any) => [p.name, p.idNumber]), [['张伟', zhang]]);
+    assert.equal(md.docNumber, '京人社工伤认字〔2019〕123号');
+    assert.equal(md.documentDate, '2019-05-20');
+  });
+
+  it('the next item of the class gets 0002; an unsure one goes to review without a number', async () => {
+    second = await ocredItem(ctx.rt, 'b', [INJURY('张伟', '2019年8月1日')]);
+    assert.equal((await fileItem(ctx.rt, second)).archivalCode, 'Z001-SB·2019-D50-GS·DY02-0002');
+    unsure = await ocredItem(ctx.rt, 'c', [['会议纪要', '关于 2020 年工作安排的讨论', '2020年3月2日']]);
+    const u = await fileItem(ctx.rt, unsure);
+    assert.equal(u.status, 'review');
+    assert.equal(u.archivalCode, null);
+    assert.ok((u.classification as any).needsReview);
+    assert.deepEqual((await checkNumbering(ctx.rt.db, 'Z001-SB·2019-D50-GS·DY02')).gaps, []);
+  });
+
+  it('PATCH corrects the unsure item: retention re-derived, 档号 issued, history kept, classifier taught', async () => {
+    const res = await fetch(`${http.base}/api/v1/items/${unsure}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ classification: { item: '9-03' }, metadata: { title: '内部控制检查会议纪要' } }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const view = (await res.json()) as any;
+    assert.equal(view.status, 'filed');
+    assert.equal(view.classification.item, '9-03');
+    assert.equal(view.classification.retention, 'D30');
+    assert.equal(view.classification.source, 'archivist');
+    assert.match(view.archivalCode, /^Z001-SB·2020-D30-[A-Z]+·JH03-0001$/);
+    const item = await itemModel(ctx.rt.db).findById(unsure).lean();
+    assert.equal(item!.history.at(-1)!.kind, 'correction');
+    assert.equal((item!.history.at(-1)!.changes as any).classification.to, '9-03');
+    assert.equal((await classifierExampleModel(ctx.rt.db).findById(unsure).lean())!.label, '9-03');
+  });
+
+  it('refuses a correction that would move a numbered item to another class, and bad input, with clear codes', async () => {
+    const moved = await fetch(`${http.base}/api/v1/items/${first}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ classification: { item: '6-04' } }) });
+    assert.equal(moved.status, 409);
+    assert.equal(((await moved.json()) as any).error.code, 'conflict');
+    const badId = await fetch(`${http.base}/api/v1/items/${first}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { persons: [{ name: '张伟', idNumber: '110105198703152319' }] } }) });
+    assert.equal(badId.status, 400);
+    const inject = await fetch(`${http.base}/api/v1/items/${first}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ $where: 'sleep(1000)' }) });
+    assert.equal(inject.status, 400);
+  });
+
+  it('a person\'s file lists their items in order; the catalogue exports CSV and PDF', async () => {
+    const res = (await (await fetch(`${http.base}/api/v1/persons/${zhang}/items`)).json()) as any;
+    assert.deepEqual(res.items.map((i: any) => i.id), [first, second]);
+    const csv = await (await fetch(`${http.base}/api/v1/catalogue?fonds=Z001&year=2019`)).text();
+    const lines = csv.replace(/^\uFEFF/, '').trim().split(/\r\n/);
+    assert.equal(lines[0], '序号,档号,文号,责任者,题名,日期,密级,页数,备注');
+    assert.equal(lines.length, 3);
+    assert.match(lines[1]!, /^1,Z001-SB·2019-D50-GS·DY02-0001,京人社工伤认字〔2019〕123号,北京市朝阳区星光科技有限公司,工伤认定决定书,20190520,,1,/);
+    const pdf = Buffer.from(await (await fetch(`${http.base}/api/v1/catalogue?format=pdf`)).arrayBuffer());
+    assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  });
+
+  it('archive show ID --json carries the contract fields', async () => {
+    const { stdout } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), 'show', first, '--json'], { env: { ...process.env, ...ctx.env } });
+    const v = JSON.parse(stdout);
+    assert.deepEqual(v.metadata.persons.map((p: any) => ({ name: p.name, idNumber: p.idNumber })), [{ name: '张伟', idNumber: zhang }]);
+    assert.equal(v.metadata.units[0].name, '北京市朝阳区星光科技有限公司');
+    assert.equal(v.metadata.documentDate, '2019-05-20');
+    assert.equal(v.metadata.docNumber, '京人社工伤认字〔2019〕123号');
+    for (const k of ['documentType', 'category', 'item', 'retention', 'confidence']) assert.ok(k in v.classification, k);
+    assert.equal(v.archivalCode, 'Z001-SB·2019-D50-GS·DY02-0001');
+  });
+});
