@@ -39,7 +39,7 @@ export function extractLabelledNames(text: string): LabelledName[] {
     const nm = /^((?:[\u4e00-\u9fff](?:[ \u3000]?(?=[\u4e00-\u9fff]))?){2,6}(?:·[\u4e00-\u9fff]{1,6})?)/u.exec(tail);
     if (!nm) continue;
     // A space inside a name only splits a one-character surname from the given name (赵 敏);
-    // after two or more characters it ends the field (张伟　公民身份号码…).
+    // after two or more characters it ends the field (张伟<U+3000>公民身份号码…).
     const parts = nm[1]!.split(/[ \u3000]/);
     let name = parts[0]!.length >= 2 ? parts[0]! : parts.slice(0, 2).join('');
     // Cut where the next label begins (姓名：张伟性别：男 read without a space).

@@ -74,7 +74,8 @@ export class HotFolder {
     let ingested = 0;
     let failed = 0;
     for (const name of fs.readdirSync(this.dirs.processing)) {
-      (await this.process(name)) ? ingested++ : failed++;
+      if (await this.process(name)) ingested++;
+      else failed++;
     }
     const now = Date.now();
     const names = fs.readdirSync(this.dirs.inbox).filter((n) => !n.startsWith('.') && !n.endsWith('.part') && !n.endsWith('.tmp'));
@@ -95,7 +96,8 @@ export class HotFolder {
         this.logger.warn({ err, entry: name }, 'hot folder: could not claim entry (deleted or taken); skipping');
         continue;
       }
-      (await this.process(name)) ? ingested++ : failed++;
+      if (await this.process(name)) ingested++;
+      else failed++;
     }
     return { ingested, failed };
   }

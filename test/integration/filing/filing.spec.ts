@@ -33,7 +33,7 @@ async function ocredItem(rt: Runtime, source: string, pages: string[][]): Promis
 const INJURY = (name: string, date: string) => [
   '工伤认定决定书',
   '京人社工伤认字〔2019〕123号',
-  `受伤职工姓名：${name}　公民身份号码：${zhang}`,
+  `受伤职工姓名：${name}\u3000公民身份号码：${zhang}`,
   '用人单位：北京市朝阳区星光科技有限公司',
   '经调查核实，认定为工伤。',
   `决定日期：${date}`,
