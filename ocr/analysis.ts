@@ -1,0 +1,117 @@
+// Pure pixel statistics on a small binarised copy of the page: skew, line direction, ink, borders.
+// Kept free of sharp so it can be unit-tested on synthetic arrays.
+
+export interface Ink {
+  xs: Int32Array;
+  ys: Int32Array;
+  width: number;
+  height: number;
+}
+
+/** Otsu's threshold over an 8-bit grey buffer. */
+export function otsu(grey: Uint8Array): number {
+  const hist = new Float64Array(256);
+  for (const v of grey) hist[v] = (hist[v] ?? 0) + 1;
+  const total = grey.length;
+  let sumAll = 0;
+  for (let i = 0; i < 256; i++) sumAll += i * (hist[i] ?? 0);
+  let wB = 0, sumB = 0, best = 0, threshold = 128;
+  for (let t = 0; t < 256; t++) {
+    wB += hist[t] ?? 0;
+    if (wB === 0) continue;
+    const wF = total - wB;
+    if (wF === 0) break;
+    sumB += t * (hist[t] ?? 0);
+    const mB = sumB / wB, mF = (sumAll - sumB) / wF;
+    const between = wB * wF * (mB - mF) ** 2;
+    if (between > best) { best = between; threshold = t; }
+  }
+  return threshold;
+}
+
+export function inkPoints(grey: Uint8Array, width: number, height: number, threshold: number): Ink {
+  let n = 0;
+  for (const v of grey) if (v < threshold) n++;
+  const xs = new Int32Array(n), ys = new Int32Array(n);
+  let k = 0;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if ((grey[row + x] ?? 255) < threshold) { xs[k] = x; ys[k] = y; k++; }
+    }
+  }
+  return { xs, ys, width, height };
+}
+
+/** The same ink seen after turning the page 90° clockwise. */
+export function turn90(ink: Ink): Ink {
+  const xs = new Int32Array(ink.xs.length), ys = new Int32Array(ink.ys.length);
+  for (let i = 0; i < xs.length; i++) { xs[i] = ink.height - 1 - (ink.ys[i] ?? 0); ys[i] = ink.xs[i] ?? 0; }
+  return { xs, ys, width: ink.height, height: ink.width };
+}
+
+/**
+ * How sharply the ink falls into horizontal lines when sheared by `deg` (clockwise positive): the
+ * energy of the row-profile gradient per ink pixel. Unlike profile variance it does not depend on
+ * how much empty margin surrounds the text, so scores of the two axes can be compared.
+ */
+export function profileScore(ink: Ink, deg: number): number {
+  const t = Math.tan((deg * Math.PI) / 180);
+  const pad = Math.ceil(Math.abs(t) * ink.width) + 1;
+  const bins = new Float64Array(ink.height + 2 * pad + 1);
+  for (let i = 0; i < ink.xs.length; i++) {
+    const b = Math.round((ink.ys[i] ?? 0) - (ink.xs[i] ?? 0) * t) + pad;
+    bins[b] = (bins[b] ?? 0) + 1;
+  }
+  let sq = 0;
+  for (let i = 1; i < bins.length; i++) { const d = (bins[i] ?? 0) - (bins[i - 1] ?? 0); sq += d * d; }
+  const n = ink.xs.length;
+  return n === 0 ? 0 : sq / n;
+}
+
+export interface SkewEstimate { deg: number; score: number }
+
+/** Coarse-to-fine search for the shear that best lines up rows of text (±maxDeg). */
+export function estimateSkew(ink: Ink, maxDeg = 8): SkewEstimate {
+  let best: SkewEstimate = { deg: 0, score: profileScore(ink, 0) };
+  for (let d = -maxDeg; d <= maxDeg + 1e-9; d += 0.5) {
+    const score = profileScore(ink, d);
+    if (score > best.score) best = { deg: d, score };
+  }
+  const centre = best.deg;
+  for (let d = centre - 0.45; d <= centre + 0.45 + 1e-9; d += 0.05) {
+    const score = profileScore(ink, d);
+    if (score > best.score) best = { deg: Math.round(d * 100) / 100, score };
+  }
+  return best;
+}
+
+/**
+ * Dark scanner borders: rows/columns from each edge that are mostly ink. Only the outer 15% is
+ * searched so a heavy black table rule inside the page is never mistaken for a border.
+ */
+export function darkBorders(grey: Uint8Array, width: number, height: number, threshold = 90, fraction = 0.6): { left: number; top: number; right: number; bottom: number } {
+  const rowDark = (y: number) => { let c = 0; for (let x = 0; x < width; x++) if ((grey[y * width + x] ?? 255) < threshold) c++; return c / width; };
+  const colDark = (x: number) => { let c = 0; for (let y = 0; y < height; y++) if ((grey[y * width + x] ?? 255) < threshold) c++; return c / height; };
+  const scan = (len: number, dark: (i: number) => number, fromEnd: boolean) => {
+    let k = 0;
+    const lim = Math.floor(len * 0.15);
+    while (k < lim && dark(fromEnd ? len - 1 - k : k) > fraction) k++;
+    return k;
+  };
+  return { top: scan(height, rowDark, false), bottom: scan(height, rowDark, true), left: scan(width, colDark, false), right: scan(width, colDark, true) };
+}
+
+/** Share of dark pixels whose four neighbours are all light: scanner speckle, not strokes. */
+export function speckleRatio(grey: Uint8Array, width: number, height: number, threshold: number): number {
+  let dark = 0, isolated = 0;
+  for (let y = 1; y < height - 1; y += 2) {
+    for (let x = 1; x < width - 1; x++) {
+      const i = y * width + x;
+      if ((grey[i] ?? 255) >= threshold) continue;
+      dark++;
+      if ((grey[i - 1] ?? 0) >= threshold && (grey[i + 1] ?? 0) >= threshold && (grey[i - width] ?? 0) >= threshold && (grey[i + width] ?? 0) >= threshold) isolated++;
+    }
+  }
+  return dark === 0 ? 0 : isolated / dark;
+}

@@ -1,0 +1,88 @@
+import sharp from 'sharp';
+import { OcrInputError } from './errors';
+import { detectFormat } from './formats';
+import { pdfPages } from './pdf';
+import type { ColorMode, InputLimits, PageImage } from './types';
+
+export const DEFAULT_LIMITS: Required<InputLimits> = {
+  maxBytes: 200 * 1024 * 1024,
+  maxPages: 500,
+  maxPixels: 120_000_000,
+  pdfDpi: 300,
+  assumedDpi: 300,
+};
+
+export function resolveLimits(limits: InputLimits = {}): Required<InputLimits> {
+  return { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) };
+}
+
+/**
+ * Pages one at a time so a 300-page TIFF never sits decoded in memory at once. Every problem with
+ * the bytes surfaces as an OcrInputError (never a decoder's own exception).
+ */
+export async function* iteratePages(buf: Uint8Array, limits: InputLimits = {}): AsyncGenerator<PageImage> {
+  const lim = resolveLimits(limits);
+  if (buf.length > lim.maxBytes) {
+    throw new OcrInputError('too_large', `File is ${buf.length} bytes; the limit is ${lim.maxBytes}.`, { bytes: buf.length, maxBytes: lim.maxBytes });
+  }
+  const format = detectFormat(buf);
+  if (format === 'pdf') {
+    yield* pdfPages(buf, lim);
+    return;
+  }
+  const input = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  const meta = await sharpCall(() => sharp(input, { limitInputPixels: lim.maxPixels }).metadata());
+  const pages = format === 'tiff' ? meta.pages ?? 1 : 1;
+  if (pages > lim.maxPages) {
+    throw new OcrInputError('too_many_pages', `File has ${pages} pages; the limit is ${lim.maxPages}.`, { pages, maxPages: lim.maxPages });
+  }
+  for (let i = 0; i < pages; i++) yield await decodeImagePage(input, i, format === 'tiff', lim);
+}
+
+async function decodeImagePage(input: Buffer, index: number, multi: boolean, lim: Required<InputLimits>): Promise<PageImage> {
+  const open = () => sharp(input, { limitInputPixels: lim.maxPixels, failOn: 'warning', ...(multi ? { page: index, pages: 1 } : {}) });
+  const meta = await sharpCall(() => open().metadata());
+  const colorMode = colorModeOf(meta);
+  const channels = colorMode === 'color' ? 3 : 1;
+  // Flatten alpha onto white: transparent PNG areas are paper, not ink.
+  let pipe = open().rotate().flatten({ background: '#ffffff' });
+  pipe = channels === 1 ? pipe.greyscale() : pipe.toColourspace('srgb');
+  const { data, info } = await sharpCall(() => pipe.raw().toBuffer({ resolveWithObject: true }));
+  const density = meta.density && meta.density > 1 ? meta.density : undefined;
+  return {
+    n: index + 1,
+    image: channels === 1 && info.channels !== 1 ? firstChannel(data, info.channels) : data,
+    channels,
+    width: info.width,
+    height: info.height,
+    dpi: Math.round(density ?? lim.assumedDpi),
+    dpiAssumed: density === undefined,
+    colorMode,
+  };
+}
+
+function colorModeOf(meta: sharp.Metadata): ColorMode {
+  const bits = (meta as { bitsPerSample?: number }).bitsPerSample;
+  if (bits === 1) return 'bilevel';
+  if (meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels ?? 3) <= 2) return 'grey';
+  return 'color';
+}
+
+function firstChannel(data: Buffer, channels: number): Buffer {
+  const out = Buffer.allocUnsafe(data.length / channels);
+  for (let i = 0, j = 0; j < out.length; i += channels, j++) out[j] = data[i] ?? 255;
+  return out;
+}
+
+/** libvips reports truncation, bad headers and pixel-limit breaches as plain Errors with text only. */
+async function sharpCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/pixel limit/i.test(msg)) {
+      throw new OcrInputError('too_large', 'Image dimensions exceed the decoded pixel limit.', { reason: msg }, { cause: e });
+    }
+    throw new OcrInputError('corrupt_file', 'The image could not be decoded (truncated or damaged).', { reason: msg }, { cause: e });
+  }
+}

@@ -1,0 +1,192 @@
+import sharp from 'sharp';
+import { darkBorders, estimateSkew, inkPoints, otsu, speckleRatio, turn90 } from './analysis';
+import type { ColorMode, PageImage, Rotation } from './types';
+
+/** Something that can say how readable a small grey PNG is (mean OCR confidence 0..100). */
+export interface OrientationScorer {
+  scoreOrientation(png: Buffer): Promise<number>;
+}
+
+export interface PrepareOptions {
+  /** Resolves 0° against 180° (and 90° against 270°) by OCR confidence; without it only the line direction is fixed. */
+  orientation?: OrientationScorer;
+  /** DA/T 31-2017 §6: at least 200 dpi. */
+  minDpi?: number;
+  /** Long side of the image handed to tesseract (default 4000 px): bounds worker memory. */
+  maxOcrLongSide?: number;
+  /** Pages below this resolution are scaled up for recognition (default 300). */
+  ocrDpi?: number;
+  jpegQuality?: number;
+}
+
+export interface PreparedPage {
+  n: number;
+  /** Straightened, cropped page for viewing and for the searchable PDF: PNG for bilevel, JPEG otherwise. */
+  image: Buffer;
+  imageFormat: 'png' | 'jpeg';
+  /** Grey PNG for tesseract: seals suppressed, speckle removed, resolution normalised. */
+  ocrImage: Buffer;
+  /** ocrImage pixels per image pixel. */
+  ocrScale: number;
+  width: number;
+  height: number;
+  dpi: number;
+  dpiAssumed: boolean;
+  lowDpi: boolean;
+  colorMode: ColorMode;
+  /** Clockwise rotation applied to make the text upright. */
+  rotation: Rotation;
+  /** Residual skew that was removed, degrees clockwise. */
+  skewDeg: number;
+  /** Whether 0/180 was decided by OCR confidence (false: only line direction was checked). */
+  orientationChecked: boolean;
+  cropped: { left: number; top: number; right: number; bottom: number } | null;
+  blank: boolean;
+  sealRemoved: boolean;
+  despeckled: boolean;
+}
+
+const ANALYSIS_LONG_SIDE = 1000;
+/** Dark-pixel share on the analysis copy under which a page is blank (scanner dust stays below it). */
+const BLANK_INK = 0.002;
+
+export async function preparePage(page: PageImage, opts: PrepareOptions = {}): Promise<PreparedPage> {
+  const minDpi = opts.minDpi ?? 200;
+  const { ink: inkFull, sealRemoved } = inkChannel(page);
+  const W = page.width, H = page.height;
+
+  const b = darkBorders(inkFull, W, H);
+  const m = 2; // also drop the grey fringe between border and paper
+  const crop = b.left + b.top + b.right + b.bottom > 0
+    ? { left: b.left ? b.left + m : 0, top: b.top ? b.top + m : 0, right: b.right ? b.right + m : 0, bottom: b.bottom ? b.bottom + m : 0 }
+    : null;
+  const region = { left: crop?.left ?? 0, top: crop?.top ?? 0, width: W - (crop ? crop.left + crop.right : 0), height: H - (crop ? crop.top + crop.bottom : 0) };
+
+  const scale = Math.min(1, ANALYSIS_LONG_SIDE / Math.max(region.width, region.height));
+  const small = await sharp(inkFull, { raw: { width: W, height: H, channels: 1 } })
+    .extract(region).resize(Math.max(1, Math.round(region.width * scale)), Math.max(1, Math.round(region.height * scale)), { kernel: 'linear' })
+    .extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const sw = small.info.width, sh = small.info.height;
+  const threshold = Math.min(otsu(small.data), 160);
+  const ink = inkPoints(small.data, sw, sh, threshold);
+  const blank = ink.xs.length / (sw * sh) < BLANK_INK;
+
+  let rotation: Rotation = 0;
+  let skewDeg = 0;
+  let orientationChecked = false;
+  if (!blank) {
+    const horizontal = estimateSkew(ink);
+    const vertical = estimateSkew(turn90(ink));
+    const lines = vertical.score > horizontal.score ? { base: 90 as Rotation, est: vertical } : { base: 0 as Rotation, est: horizontal };
+    const ratio = Math.max(horizontal.score, vertical.score) / Math.max(1e-9, Math.min(horizontal.score, vertical.score));
+    skewDeg = lines.est.deg;
+    rotation = lines.base;
+    if (opts.orientation) {
+      // A weak line-direction signal (tables, sparse forms) leaves all four candidates open.
+      const candidates: Rotation[] = ratio > 1.15 ? [lines.base, (lines.base + 180) as Rotation] : [0, 90, 180, 270];
+      // Recognition needs legible glyphs: ~150 dpi, not the 1000-px analysis copy of an A4 page.
+      const os = Math.min(1, 150 / page.dpi);
+      const readable = await sharp(inkFull, { raw: { width: W, height: H, channels: 1 } })
+        .extract(region).resize(Math.max(1, Math.round(region.width * os)), Math.max(1, Math.round(region.height * os)))
+        .extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      rotation = await pickOrientation(opts.orientation, readable.data, readable.info.width, readable.info.height, candidates, horizontal.deg, vertical.deg);
+      skewDeg = rotation % 180 === 0 ? horizontal.deg : vertical.deg;
+      orientationChecked = true;
+    }
+  }
+
+  // One resampling for rotation and deskew together; an exact quarter turn stays lossless.
+  const angle = Math.abs(skewDeg) < 0.1 ? rotation : rotation - skewDeg;
+  const geometry = (img: sharp.Sharp) => {
+    let p = img.extract(region);
+    if (angle !== 0) p = p.rotate(angle, { background: '#ffffff' });
+    return p;
+  };
+
+  const lowDpi = page.dpi < minDpi;
+  const ocrDpi = opts.ocrDpi ?? 300;
+  const maxLong = opts.maxOcrLongSide ?? 4000;
+  const despeckle = speckleRatio(inkFull, W, H, threshold) > 0.05;
+
+  const view = await geometry(sharp(page.image, { raw: { width: W, height: H, channels: page.channels } }))
+    .raw().toBuffer({ resolveWithObject: true });
+  const vw = view.info.width, vh = view.info.height;
+  const viewSharp = () => sharp(view.data, { raw: { width: vw, height: vh, channels: view.info.channels } });
+  const imageFormat = page.colorMode === 'bilevel' ? 'png' : 'jpeg';
+  const image = imageFormat === 'png'
+    ? await viewSharp().png({ palette: false, colours: 2, compressionLevel: 6 }).toBuffer()
+    : await viewSharp().jpeg({ quality: opts.jpegQuality ?? 85, mozjpeg: false }).toBuffer();
+
+  let ocrScale = page.dpi < ocrDpi ? ocrDpi / page.dpi : 1;
+  ocrScale = Math.min(ocrScale, maxLong / Math.max(vw, vh));
+  let ocr = geometry(sharp(inkFull, { raw: { width: W, height: H, channels: 1 } }));
+  if (despeckle) ocr = ocr.median(3);
+  const ocrRaw = await ocr.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  let ocrPipe = sharp(ocrRaw.data, { raw: { width: ocrRaw.info.width, height: ocrRaw.info.height, channels: 1 } });
+  if (Math.abs(ocrScale - 1) > 0.01) ocrPipe = ocrPipe.resize(Math.round(vw * ocrScale), Math.round(vh * ocrScale), { kernel: 'lanczos3' });
+  else ocrScale = 1;
+  const ocrImage = await ocrPipe.extractChannel(0).png({ compressionLevel: 1 }).toBuffer();
+
+  return {
+    n: page.n, image, imageFormat, ocrImage, ocrScale, width: vw, height: vh,
+    dpi: page.dpi, dpiAssumed: page.dpiAssumed, lowDpi, colorMode: page.colorMode,
+    rotation, skewDeg, orientationChecked, cropped: crop, blank, sealRemoved, despeckled: despeckle,
+  };
+}
+
+/**
+ * The grey image recognition sees. Red seals (公章) are printed over signatures and names; black ink
+ * stays dark in the red channel while red ink turns as light as the paper, so on pages with seal-red
+ * pixels the red channel replaces luminance.
+ */
+function inkChannel(page: PageImage): { ink: Buffer; sealRemoved: boolean } {
+  const px = page.width * page.height;
+  if (page.channels === 1) return { ink: page.image, sealRemoved: false };
+  const src = page.image;
+  const lum = Buffer.allocUnsafe(px);
+  let red = 0;
+  for (let i = 0, j = 0; j < px; i += 3, j++) {
+    const r = src[i] ?? 255, g = src[i + 1] ?? 255, bl = src[i + 2] ?? 255;
+    if (r > 120 && r - Math.max(g, bl) > 60) red++;
+    lum[j] = (r * 299 + g * 587 + bl * 114) / 1000;
+  }
+  if (red / px < 0.0005) return { ink: lum, sealRemoved: false };
+  for (let i = 0, j = 0; j < px; i += 3, j++) lum[j] = src[i] ?? 255;
+  return { ink: lum, sealRemoved: true };
+}
+
+/**
+ * Quick recognition of the densest band of text at each candidate rotation; the upright one reads
+ * with clearly higher confidence. Cost is measured in docs/benchmarks.md (one small strip per candidate).
+ */
+async function pickOrientation(
+  scorer: OrientationScorer, grey: Buffer, w: number, h: number, candidates: Rotation[], hDeg: number, vDeg: number,
+): Promise<Rotation> {
+  let best: { r: Rotation; score: number } | undefined;
+  for (const r of candidates) {
+    const deg = r % 180 === 0 ? hDeg : vDeg;
+    const rotated = await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
+      .rotate(Math.abs(deg) < 0.1 ? r : r - deg, { background: '#ffffff' }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    const band = densestBand(rotated.data, rotated.info.width, rotated.info.height);
+    const png = await sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: 1 } })
+      .extract(band).png({ compressionLevel: 1 }).toBuffer();
+    const score = await scorer.scoreOrientation(png);
+    if (!best || score > best.score) best = { r, score };
+  }
+  return best?.r ?? candidates[0] ?? 0;
+}
+
+/** A horizontal strip a quarter of the page high centred on the most ink, so the strip holds text. */
+function densestBand(grey: Buffer, w: number, h: number): sharp.Region {
+  const bandH = Math.max(40, Math.min(h, Math.round(h / 4)));
+  const rows = new Float64Array(h);
+  for (let y = 0; y < h; y++) { let c = 0; for (let x = 0; x < w; x++) if ((grey[y * w + x] ?? 255) < 128) c++; rows[y] = c; }
+  let sum = 0;
+  for (let y = 0; y < bandH; y++) sum += rows[y] ?? 0;
+  let bestTop = 0, bestSum = sum;
+  for (let top = 1; top + bandH <= h; top++) {
+    sum += (rows[top + bandH - 1] ?? 0) - (rows[top - 1] ?? 0);
+    if (sum > bestSum) { bestSum = sum; bestTop = top; }
+  }
+  return { left: 0, top: bestTop, width: w, height: bandH };
+}
