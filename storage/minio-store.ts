@@ -1,0 +1,227 @@
+/**
+ * The MinIO (S3) backend: raw ciphertext objects in one bucket, streamed with multipart uploads.
+ */
+import { PassThrough, pipeline, type Readable } from 'node:stream';
+import * as Minio from 'minio';
+import { StorageError } from './errors';
+import { createEnvelopeStore, type RawBackend } from './blob-store';
+import type { Keyring } from './keyring';
+import type { BlobStore, IntegrityFailureHandler } from './types';
+
+export interface MinioConnection {
+  endPoint: string;
+  port: number;
+  useSSL: boolean;
+  accessKey: string;
+  secretKey: string;
+  region?: string;
+}
+
+export interface BlobStoreConfig {
+  minio: MinioConnection;
+  bucket: string;
+  keyring: Keyring;
+  onIntegrityFailure?: IntegrityFailureHandler;
+  /**
+   * Multipart part size (default 16 MiB). Each upload buffers about two parts, so this bounds
+   * put's memory; objects can reach 10 000 parts (160 GB at the default).
+   */
+  partSize?: number;
+  /** How long ping and start-up wait for MinIO (default 5000 ms). */
+  timeoutMs?: number;
+  /** Plaintext segment size for new objects (default 64 KiB). */
+  segmentSize?: number;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ServiceUnavailable', 'XMinioServerNotInitialized']);
+const MISSING_CODES = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion']);
+
+function codeOf(err: unknown): string | undefined {
+  const c = (err as { code?: unknown })?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+/** Network failures become service_unavailable; everything else passes through unchanged. */
+function mapError(err: unknown, what: string): unknown {
+  if (err instanceof StorageError) return err;
+  const code = codeOf(err);
+  if (code && NETWORK_CODES.has(code)) {
+    return new StorageError('service_unavailable', `object storage unavailable while ${what}: ${(err as Error).message}`, { cause: err });
+  }
+  return err;
+}
+
+async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw mapError(err, what);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StorageError('service_unavailable', `object storage did not answer within ${ms} ms while ${what}`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Reads up to `limit` bytes; `ended` tells whether that was all of it. */
+async function readPrefix(stream: Readable, limit: number): Promise<{ chunks: Buffer[]; total: number; ended: boolean }> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    if (total >= limit) return { chunks, total, ended: false };
+    const c = stream.read() as Buffer | null;
+    if (c !== null) {
+      chunks.push(c);
+      total += c.length;
+      continue;
+    }
+    if (stream.readableEnded) return { chunks, total, ended: true };
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error): void => {
+        stream.off('readable', ok).off('end', ok).off('error', done);
+        if (err) reject(err);
+        else resolve();
+      };
+      const ok = (): void => done();
+      stream.on('readable', ok).on('end', ok).on('error', done);
+    });
+    if (stream.errored) throw stream.errored;
+  }
+}
+
+class MinioBackend implements RawBackend {
+  constructor(
+    private readonly client: Minio.Client,
+    private readonly bucket: string,
+    private readonly partSize: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async write(name: string, body: Readable | Buffer, opts: { dropOlderVersions?: boolean } = {}): Promise<void> {
+    const meta = { 'Content-Type': 'application/octet-stream' };
+    const info = await guard(`writing ${name}`, async () => {
+      if (Buffer.isBuffer(body)) return this.client.putObject(this.bucket, name, body, body.length, meta);
+      // Small objects go up in one PUT; a multipart upload costs four round trips.
+      const head = await readPrefix(body, this.partSize);
+      if (head.ended) {
+        const buf = Buffer.concat(head.chunks, head.total);
+        return this.client.putObject(this.bucket, name, buf, buf.length, meta);
+      }
+      const rest = new PassThrough({ highWaterMark: 1024 * 1024 });
+      for (const c of head.chunks) rest.write(c);
+      pipeline(body, rest, () => undefined);
+      try {
+        return await this.client.putObject(this.bucket, name, rest, undefined, meta);
+      } catch (err) {
+        rest.destroy();
+        await this.client.removeIncompleteUpload(this.bucket, name).catch(() => undefined);
+        throw err;
+      }
+    });
+    if (opts.dropOlderVersions && info.versionId && info.versionId !== 'null') await this.removeVersions(name, info.versionId);
+  }
+
+  async read(name: string, range?: { offset: number; length: number }): Promise<Readable | null> {
+    try {
+      return await (range ? this.client.getPartialObject(this.bucket, name, range.offset, range.length) : this.client.getObject(this.bucket, name));
+    } catch (err) {
+      if (MISSING_CODES.has(codeOf(err) ?? '')) return null;
+      if (codeOf(err) === 'InvalidRange') throw new StorageError('integrity_error', `${name} is shorter than its key record says`, { cause: err });
+      throw mapError(err, `reading ${name}`);
+    }
+  }
+
+  async readSmall(name: string): Promise<Buffer | null> {
+    const s = await this.read(name);
+    if (!s) return null;
+    return guard(`reading ${name}`, async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of s) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    });
+  }
+
+  async exists(name: string): Promise<boolean> {
+    try {
+      await this.client.statObject(this.bucket, name);
+      return true;
+    } catch (err) {
+      if (MISSING_CODES.has(codeOf(err) ?? '')) return false;
+      throw mapError(err, `looking up ${name}`);
+    }
+  }
+
+  private async versions(name: string): Promise<{ versionId?: string }[]> {
+    return guard(`listing versions of ${name}`, async () => {
+      const out: { versionId?: string }[] = [];
+      const items = this.client.listObjects(this.bucket, name, false, { IncludeVersion: true });
+      for await (const it of items as AsyncIterable<{ name?: string; versionId?: string }>) {
+        if (it.name === name) out.push({ versionId: it.versionId ?? undefined });
+      }
+      return out;
+    });
+  }
+
+  private async removeVersions(name: string, keep?: string): Promise<number> {
+    let n = 0;
+    for (const v of await this.versions(name)) {
+      if (keep !== undefined && v.versionId === keep) continue;
+      await guard(`removing ${name}`, () => this.client.removeObject(this.bucket, name, v.versionId ? { versionId: v.versionId } : {}));
+      n++;
+    }
+    return n;
+  }
+
+  async removeAll(name: string): Promise<number> {
+    await this.client.removeIncompleteUpload(this.bucket, name).catch(() => undefined);
+    return this.removeVersions(name);
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    try {
+      for await (const it of this.client.listObjectsV2(this.bucket, prefix, true) as AsyncIterable<{ name?: string }>) {
+        if (it.name) yield it.name;
+      }
+    } catch (err) {
+      throw mapError(err, `listing ${prefix}`);
+    }
+  }
+
+  async ping(): Promise<void> {
+    const exists = await withTimeout(guard('checking the bucket', () => this.client.bucketExists(this.bucket)), this.timeoutMs, 'checking the bucket');
+    if (!exists) throw new StorageError('service_unavailable', `bucket ${this.bucket} does not exist`);
+  }
+
+  async ensureBucket(): Promise<void> {
+    const what = `checking bucket ${this.bucket}`;
+    const exists = await withTimeout(guard(what, () => this.client.bucketExists(this.bucket)), this.timeoutMs, what);
+    if (exists) return;
+    try {
+      await withTimeout(this.client.makeBucket(this.bucket), this.timeoutMs, `creating bucket ${this.bucket}`);
+    } catch (err) {
+      // Another process may have created it between our check and our request.
+      if (codeOf(err) !== 'BucketAlreadyOwnedByYou') throw mapError(err, `creating bucket ${this.bucket}`);
+    }
+  }
+}
+
+/**
+ * Connects to MinIO, makes sure the bucket exists and answers, and returns the store. Fails with
+ * service_unavailable within `timeoutMs` when MinIO is down or unreachable.
+ */
+export async function createBlobStore(cfg: BlobStoreConfig): Promise<BlobStore> {
+  const partSize = cfg.partSize ?? 16 * 1024 * 1024;
+  let client: Minio.Client;
+  try {
+    client = new Minio.Client({ ...cfg.minio, partSize });
+  } catch (err) {
+    throw new StorageError('invalid_argument', `invalid MinIO settings: ${(err as Error).message}`, { cause: err });
+  }
+  const backend = new MinioBackend(client, cfg.bucket, partSize, cfg.timeoutMs ?? 5000);
+  await backend.ensureBucket();
+  return createEnvelopeStore(backend, { keyring: cfg.keyring, onIntegrityFailure: cfg.onIntegrityFailure, segmentSize: cfg.segmentSize });
+}

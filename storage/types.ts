@@ -1,0 +1,68 @@
+import type { Readable } from 'node:stream';
+import type { StorageError } from './errors';
+
+export interface PutResult {
+  key: string;
+  /** Plaintext size in bytes. */
+  size: number;
+  /** SHA-256 (hex) of the plaintext, computed while streaming; the app records it for fixity. */
+  sha256: string;
+  /** The KEK that wraps this object's data key now (rewrapAll may change it later). */
+  kekId: string;
+}
+
+export interface ObjectInfo extends PutResult {
+  contentType: string;
+  createdAt: string;
+}
+
+/** Inclusive byte range, as in HTTP: end defaults to the last byte. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  /** The SHA-256 recorded at write time. */
+  sha256: string;
+  /** The SHA-256 of what was read back; null when the content failed authentication. */
+  actual: string | null;
+  /** Why ok is false, when it is. */
+  error?: 'integrity_error';
+}
+
+export interface RewrapResult {
+  rewrapped: number;
+  /** Already wrapped by the target KEK. */
+  unchanged: number;
+  /** Objects that could not be rewrapped (e.g. their KEK is not loaded); rewrapAll keeps going. */
+  failed: { key: string; code: string; message: string }[];
+}
+
+export interface BlobStore {
+  /** Encrypts and stores a stream of unknown length (or a Buffer) in bounded memory. Overwrites an existing key. */
+  put(key: string, body: NodeJS.ReadableStream | Readable | Buffer, meta?: { contentType?: string }): Promise<PutResult>;
+  /**
+   * Opens the plaintext as a stream. The promise rejects with object_not_found, object_shredded,
+   * key_not_found or range_not_satisfiable; the stream errors with integrity_error before it would
+   * emit any byte of a segment that fails authentication.
+   */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  stat(key: string): Promise<ObjectInfo>;
+  /** Reads and decrypts the whole object and compares its SHA-256 with the recorded one. */
+  verify(key: string): Promise<VerifyResult>;
+  /**
+   * Crypto-shreds: destroys every copy (all versions) of the wrapped data key and of the content,
+   * and leaves a tombstone so later reads fail with object_shredded. Idempotent.
+   */
+  shred(key: string): Promise<void>;
+  /** Re-wraps every object's data key under `toKekId` (default: the active KEK); content is untouched. */
+  rewrapAll(toKekId?: string): Promise<RewrapResult>;
+  /** Rejects with service_unavailable when the backing service does not answer in time. */
+  ping(): Promise<void>;
+  /** Keys of live objects under a prefix. */
+  list(prefix?: string): AsyncIterable<string>;
+}
+
+export type IntegrityFailureHandler = (err: StorageError) => void;
