@@ -9,6 +9,7 @@ import { connectDb, ensureIndexes, pingDb } from './db';
 import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { JobQueue } from './jobs/queue';
+import { registerModels } from './models';
 import { openStorage, type StorageHandle } from './services/storage.service';
 import type { ReadinessCheck } from './api/routes/system.routes';
 
@@ -35,6 +36,7 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
     throw err;
   }
   const queue = new JobQueue(db, { leaseMs: config.jobs.leaseMs });
+  registerModels(db);
   await ensureIndexes(db);
   const readiness: ReadinessCheck[] = [
     { name: 'mongodb', check: () => pingDb(db) },

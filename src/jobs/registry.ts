@@ -17,7 +17,7 @@ export interface JobHandlers {
 export function buildJobHandlers(rt: Runtime): JobHandlers {
   let engine: OcrEngine | undefined;
   const getEngine = (): OcrEngine => {
-    engine ??= createOcrEngine({ workers: rt.config.ocr.workers, langPath: rt.config.ocr.tessdataDir });
+    engine ??= createOcrEngine({ workers: rt.config.ocr.workers, tessdataDir: rt.config.ocr.tessdataDir });
     return engine;
   };
 
@@ -48,5 +48,5 @@ export function buildJobHandlers(rt: Runtime): JobHandlers {
 /** Errors that no retry can fix: the file itself is bad. */
 function isBadInput(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && ['unsupported_media_type', 'corrupt_file', 'too_large', 'encrypted_pdf', 'pdf_javascript', 'too_many_pages', 'validation_failed', 'item_not_found'].includes(code);
+  return typeof code === 'string' && ['empty_file', 'unsupported_media_type', 'corrupt_file', 'too_large', 'encrypted_pdf', 'pdf_javascript', 'too_many_pages', 'validation_failed', 'item_not_found'].includes(code);
 }

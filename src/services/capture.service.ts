@@ -11,7 +11,7 @@ import {
   preparePage,
   type OcrEngine,
   type PreparedPage,
-  type PageOcr,
+  type OcrPageResult,
 } from '../../ocr';
 import { AppError } from '../errors';
 import { itemModel, type ItemDoc, type PageRecord } from '../models/item.model';
@@ -29,7 +29,7 @@ export interface CaptureOptions {
 export interface StoredPageText {
   text: string;
   confidence: number;
-  lines: PageOcr['lines'];
+  lines: OcrPageResult['lines'];
 }
 
 const FLAG_TEXT: Record<string, [string, string]> = {
@@ -70,7 +70,7 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
   const threshold = opts.lowConfidence ?? 60;
   const pages: PageRecord[] = [];
   const flags: ReturnType<typeof flag>[] = [];
-  const pdfPages: Array<{ prepared: PreparedPage; ocr: PageOcr | null }> = [];
+  const pdfPages: Array<{ prepared: PreparedPage; ocr: OcrPageResult | null }> = [];
   let n = 0;
   let total = 0;
 
@@ -81,12 +81,12 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
       n++;
       total = Math.max(total, n);
       await opts.progress?.({ stage: 'ocr', done: n - 1, total: Math.max(total, n) });
-      const prepared = await preparePage(page);
-      let ocr: PageOcr | null = null;
+      const prepared = await preparePage(page, { orientation: opts.engine });
+      let ocr: OcrPageResult | null = null;
       if (!prepared.blank) ocr = await opts.engine.recognizePage(prepared);
-      const imageKey = `items/${itemId}/pages/${n}.png`;
+      const imageKey = `items/${itemId}/pages/${n}.${prepared.imageFormat === 'png' ? 'png' : 'jpg'}`;
       const textKey = `items/${itemId}/pages/${n}.json`;
-      await rt.storage.blobs.put(imageKey, prepared.image, { contentType: 'image/png' });
+      await rt.storage.blobs.put(imageKey, prepared.image, { contentType: `image/${prepared.imageFormat}` });
       const stored: StoredPageText = { text: ocr?.text ?? '', confidence: ocr?.confidence ?? 0, lines: ocr?.lines ?? [] };
       await rt.storage.blobs.put(textKey, Buffer.from(JSON.stringify(stored)), { contentType: 'application/json' });
       pages.push({

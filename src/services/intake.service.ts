@@ -45,7 +45,7 @@ export function safeFilename(name: string): string {
 }
 
 /** Reads just enough of a stream to sniff its type, then hands back a stream of the whole. */
-async function peek(body: Readable | Buffer, bytes = 64): Promise<{ head: Buffer; stream: Readable }> {
+async function peek(body: Readable | Buffer, bytes = 1024): Promise<{ head: Buffer; stream: Readable }> {
   if (Buffer.isBuffer(body)) return { head: body.subarray(0, bytes), stream: Readable.from([body]) };
   const chunks: Buffer[] = [];
   let size = 0;

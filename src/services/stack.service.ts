@@ -30,7 +30,7 @@ export async function splitStack(
     for await (const page of iteratePages(Buffer.concat(chunks), { maxPages: opts.maxPages })) {
       n++;
       await opts.progress?.({ stage: 'split', done: n, total: n });
-      const png = await sharp(page.image, page.raw ? { raw: page.raw } : undefined).png().toBuffer();
+      const png = await sharp(page.image, { raw: { width: page.width, height: page.height, channels: page.channels } }).png().toBuffer();
       const sep = await detectSeparator(png);
       const blankSeparator = !sep && stack.stack?.blankSeparators === true && (await preparePage(page)).blank;
       if (sep || blankSeparator) {

@@ -65,3 +65,11 @@ export const SAMPLE_FORM = [
   '单位名称：北京市朝阳区星光科技有限公司',
   '参保日期：2016年4月12日',
 ];
+
+/** The back of a sheet: paper only, a little scanner noise. */
+export async function renderBlank(dpi = 300): Promise<Buffer> {
+  return sharp({ create: { width: Math.round(5.8 * dpi), height: Math.round(8.3 * dpi), channels: 3, background: '#fdfdfb' } })
+    .withMetadata({ density: dpi })
+    .png()
+    .toBuffer();
+}

@@ -6,6 +6,7 @@ import type { Runtime } from '../../runtime';
 import {
   createItem,
   discardOriginals,
+  safeFilename,
   storeOriginal,
   type StoredOriginal,
 } from '../../services/intake.service';
@@ -44,7 +45,7 @@ function receiveUpload(rt: Runtime, ctx: Context): Promise<UploadOutcome> {
           stream.resume();
           const e = err instanceof AppError ? err : new AppError('internal_error', { cause: err });
           if (e.code === 'internal_error') throw err;
-          out.errors.push({ file: info.filename ?? 'unnamed', code: e.code, message: e.message, messageZh: e.zh });
+          out.errors.push({ file: safeFilename(info.filename ?? 'unnamed'), code: e.code, message: e.message, messageZh: e.zh });
         }
       });
     });

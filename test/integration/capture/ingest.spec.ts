@@ -8,9 +8,10 @@ import { buffer } from 'node:stream/consumers';
 import { buildJobHandlers } from '../../../src/jobs/registry';
 import { Worker } from '../../../src/jobs/worker';
 import { itemModel } from '../../../src/models/item.model';
+import { safeFilename } from '../../../src/services/intake.service';
 import type { Runtime } from '../../../src/runtime';
 import { openTestRuntime, serveTestApp } from '../../helpers/runtime';
-import { cer, renderScan, SAMPLE_FORM } from '../../helpers/scan';
+import { cer, renderBlank, renderScan, SAMPLE_FORM } from '../../helpers/scan';
 
 async function drain(rt: Runtime, until: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const jobs = buildJobHandlers(rt);
@@ -45,7 +46,7 @@ describe('capture: ingest API → OCR worker → filed item (real FerretDB, MinI
     env = await openTestRuntime();
     http = await serveTestApp(env.rt);
     page1 = await renderScan(SAMPLE_FORM, { dpi: 300 });
-    blank = await renderScan([' '], { dpi: 300 });
+    blank = await renderBlank(300);
   });
   after(async () => {
     await http?.close();
@@ -105,7 +106,7 @@ describe('capture: ingest API → OCR worker → filed item (real FerretDB, MinI
     const other = await renderScan(['失业保险金申领登记表'], { dpi: 300, format: 'jpeg' });
     const res = await fetch(`${http.base}/api/v1/ingest?split=files`, {
       method: 'POST',
-      body: form([{ name: '../../etc/passwd\u0007.jpg', data: Buffer.from('GIF89a not supported') }, { name: 'good.jpg', data: other }]),
+      body: form([{ name: '../../etc/passwd.jpg', data: Buffer.from('GIF89a not supported') }, { name: 'good.jpg', data: other }]),
     });
     assert.equal(res.status, 202);
     const body = (await res.json()) as any;
@@ -113,6 +114,13 @@ describe('capture: ingest API → OCR worker → filed item (real FerretDB, MinI
     assert.equal(body.items[0].source, 'good.jpg');
     assert.equal(body.errors.length, 1);
     assert.equal(body.errors[0].code, 'unsupported_media_type');
+    assert.equal(body.errors[0].file, 'passwd.jpg', 'directories are stripped from names');
+  });
+
+  it('file names are labels only: directories and control characters are stripped', () => {
+    assert.equal(safeFilename('../../etc/passwd\u0007.jpg'), 'passwd.jpg');
+    assert.equal(safeFilename('..\\..\\boot.ini'), 'boot.ini');
+    assert.equal(safeFilename('\u0000\u001b'), 'unnamed');
   });
 
   it('unknown item ids are 404 item_not_found; malformed ids 400', async () => {

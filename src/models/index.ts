@@ -1,0 +1,14 @@
+/** Registers every model on a connection, so boot builds all their indexes (unique ones matter). */
+import type { Connection } from 'mongoose';
+import { archivalNumberModel } from './archival-number.model';
+import { classifierExampleModel } from './classifier-example.model';
+import { itemModel } from './item.model';
+import { jobClaimModel, jobModel } from './job.model';
+
+export function registerModels(conn: Connection): void {
+  jobModel(conn);
+  jobClaimModel(conn);
+  itemModel(conn);
+  archivalNumberModel(conn);
+  classifierExampleModel(conn);
+}
