@@ -1,0 +1,368 @@
+/**
+ * The search engine of one process: it replays the index log from the database into memory
+ * (segments are immutable, so a loaded one never goes stale) and answers queries from memory.
+ * Measured on FerretDB, anything but a point lookup scans, so the query path touches the
+ * database once: a point read of the log's head, to see removals and additions from other
+ * processes before answering.
+ */
+import type { Connection } from 'mongoose';
+import { parseQuery } from './query';
+import { rank, type RankContext } from './rank';
+import { buildSegment, type SegItem, type Segment, type SegmentInputPage } from './segment';
+import { makeSnippet } from './snippet';
+import { SearchStore, type LogEntry } from './store';
+import { TokenHasher, tokenizePage } from './tokenize';
+import { FACET_FIELDS, metadataText, type FacetField, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope, type TextProvider } from './types';
+
+export interface SearchDeps {
+  db: Connection;
+  key: Buffer;
+  text: TextProvider;
+}
+
+export interface LoadedSegment {
+  id: number;
+  seg: Segment;
+  /** 1 where the segment holds the current version of that item */
+  live: Uint8Array;
+  itemDocs: Uint32Array;
+  itemLen: Float64Array;
+}
+
+export interface RebuildStats {
+  items: number;
+  pages: number;
+  segments: number;
+  bytes: number;
+  rawBytes: number;
+}
+
+export class SearchEngine {
+  readonly store: SearchStore;
+  readonly hasher: TokenHasher;
+  readonly segs = new Map<number, LoadedSegment>();
+  /** itemId → the segment holding its current version */
+  readonly current = new Map<string, { seg: number; idx: number }>();
+  liveDocs = 0;
+  liveLen = 0;
+  private seq = 0;
+  private opened: Promise<void> | null = null;
+  private syncing: Promise<void> | null = null;
+  private lastProbe = 0;
+
+  constructor(private readonly deps: SearchDeps) {
+    this.store = new SearchStore(deps.db);
+    this.hasher = new TokenHasher(deps.key);
+  }
+
+  // ---------- writing ----------
+
+  toSegment(docs: IndexDocument[]): Segment {
+    const items: SegItem[] = [];
+    const pages: SegmentInputPage[] = [];
+    for (const d of docs) {
+      const idx = items.length;
+      items.push({
+        id: d.id,
+        fonds: d.fonds,
+        title: d.title,
+        code: d.archivalCode,
+        documentType: d.documentType,
+        category: d.category,
+        insurance: d.insurance,
+        retention: d.retention,
+        year: d.year,
+        date: d.documentDate,
+        access: d.accessLevel,
+        pids: [...new Set(d.persons.map((p) => p.idNumber).filter((x): x is string => !!x))].map((x) => this.hasher.blind('pid', x.toUpperCase())),
+        names: [...new Set(d.persons.map((p) => p.name).filter((x): x is string => !!x))].map((x) => this.hasher.blind('name', x)),
+      });
+      pages.push({ item: idx, page: 0, tokens: tokenizePage(metadataText(d)) });
+      for (const p of d.pages) if (p.n > 0) pages.push({ item: idx, page: p.n, tokens: tokenizePage(p.text) });
+    }
+    return buildSegment(items, pages, this.hasher);
+  }
+
+  /** Indexes items as one new segment; from the log entry on they are the current version. */
+  async indexDocuments(docs: IndexDocument[]): Promise<void> {
+    if (!docs.length) return;
+    const seg = this.toSegment(docs);
+    const { id } = await this.store.writeSegment(seg);
+    this.addLoaded(id, seg);
+    const seq = await this.store.append({ op: 'add', seg: id, items: docs.map((d) => d.id), segs: [], from: null });
+    await this.catchUp(seq);
+  }
+
+  /** Takes items out of every result at once; their segment data is dropped at the next rebuild. */
+  async remove(itemIds: string[]): Promise<void> {
+    if (!itemIds.length) return;
+    const seq = await this.store.append({ op: 'remove', seg: null, items: itemIds, segs: [], from: null });
+    await this.catchUp(seq);
+  }
+
+  /** Rebuilds the whole index from a source of documents, then drops the old segments. */
+  async rebuild(source: AsyncIterable<IndexDocument>, opts: { segmentPages?: number; onProgress?: (s: RebuildStats) => void } = {}): Promise<RebuildStats> {
+    await this.open();
+    const startedAt = new Date();
+    const from = await this.store.head();
+    const stats: RebuildStats = { items: 0, pages: 0, segments: 0, bytes: 0, rawBytes: 0 };
+    const segIds: number[] = [];
+    let batch: IndexDocument[] = [];
+    let batchPages = 0;
+    const flush = async () => {
+      if (!batch.length) return;
+      const seg = this.toSegment(batch);
+      const { id, bytes } = await this.store.writeSegment(seg);
+      segIds.push(id);
+      stats.segments++;
+      stats.bytes += bytes;
+      batch = [];
+      batchPages = 0;
+      opts.onProgress?.(stats);
+    };
+    for await (const d of source) {
+      batch.push(d);
+      stats.items++;
+      stats.pages += d.pages.length;
+      batchPages += d.pages.length + 1;
+      for (const p of d.pages) stats.rawBytes += Buffer.byteLength(p.text);
+      if (batchPages >= (opts.segmentPages ?? 20_000)) await flush();
+    }
+    await flush();
+    const seq = await this.store.append({ op: 'base', seg: null, items: [], segs: segIds, from });
+    await this.catchUp(seq);
+    // Old segments: everything not in this base and not written by an indexer since we started.
+    const keep = new Set([...this.segs.keys()]);
+    const old = (await this.store.m.segments.find({}, { _id: 1, createdAt: 1 }).lean()).filter((s) => !keep.has(s._id) && s.createdAt < startedAt).map((s) => s._id);
+    await this.store.deleteSegments(old);
+    await this.store.pruneLog(from);
+    return stats;
+  }
+
+  // ---------- following the log ----------
+
+  open(): Promise<void> {
+    this.opened ??= this.loadFromBase().catch((err: unknown) => {
+      this.opened = null;
+      throw err;
+    });
+    return this.opened;
+  }
+
+  private async loadFromBase(): Promise<void> {
+    const base = await this.store.base();
+    if (base > 0) {
+      const e = await this.store.entry(base);
+      if (e) await this.applyBase(e);
+      this.seq = base;
+    }
+    await this.catchUp(await this.store.head());
+    await this.probe();
+  }
+
+  /** Sees what other processes wrote: one point read of the head; a probe past it now and then. */
+  async refresh(): Promise<void> {
+    await this.open();
+    this.syncing ??= (async () => {
+      try {
+        await this.catchUp(await this.store.head());
+        if (Date.now() - this.lastProbe > 5000) await this.probe();
+      } finally {
+        this.syncing = null;
+      }
+    })();
+    return this.syncing;
+  }
+
+  /** The head is a hint that may lag after a lost update; the entry after it tells. */
+  private async probe(): Promise<void> {
+    this.lastProbe = Date.now();
+    for (;;) {
+      const e = await this.store.entry(this.seq + 1);
+      if (!e) return;
+      await this.apply(e);
+    }
+  }
+
+  private async catchUp(to: number): Promise<void> {
+    while (this.seq < to) {
+      const e = await this.store.entry(this.seq + 1);
+      if (!e) {
+        // A writer allocated this seq after us but has not finished: stop, it appears later.
+        if (this.seq + 1 >= to) return;
+        // A gap from a failed append: skip it.
+        this.seq++;
+        continue;
+      }
+      await this.apply(e);
+    }
+  }
+
+  private async apply(e: LogEntry): Promise<void> {
+    if (e.op === 'base') await this.applyBase(e);
+    else if (e.op === 'add' && e.seg !== null) {
+      const l = await this.loadSegment(e.seg).catch((err: unknown) => {
+        // Deleted by a later rebuild: that rebuild's base entry supersedes it anyway.
+        if ((err as { code?: string }).code === 'segment_missing') return null;
+        throw err;
+      });
+      if (l) for (const id of e.items) this.setCurrent(id, l);
+    } else if (e.op === 'remove') for (const id of e.items) this.setCurrent(id, null);
+    this.seq = Math.max(this.seq, e._id);
+  }
+
+  private async applyBase(e: LogEntry): Promise<void> {
+    for (const id of [...this.current.keys()]) this.setCurrent(id, null);
+    for (const s of e.segs) {
+      const l = await this.loadSegment(s);
+      for (const it of l.seg.items) this.setCurrent(it.id, l);
+    }
+    // Writes that raced the rebuild (after its start, before its base entry) still count.
+    for (let q = (e.from ?? e._id) + 1; q < e._id; q++) {
+      const r = await this.store.entry(q);
+      if (r && r.op !== 'base') await this.apply(r);
+    }
+    for (const [id, l] of this.segs) if (!e.segs.includes(id) && !l.live.some((x) => x === 1)) this.segs.delete(id);
+  }
+
+  private async loadSegment(id: number): Promise<LoadedSegment> {
+    return this.segs.get(id) ?? this.addLoaded(id, await this.store.readSegment(id));
+  }
+
+  private addLoaded(id: number, seg: Segment): LoadedSegment {
+    const existing = this.segs.get(id);
+    if (existing) return existing;
+    const n = seg.items.length;
+    const itemDocs = new Uint32Array(n);
+    const itemLen = new Float64Array(n);
+    for (let d = 0; d < seg.docItem.length; d++) {
+      itemDocs[seg.docItem[d]!]!++;
+      itemLen[seg.docItem[d]!]! += seg.docLen[d]!;
+    }
+    const l: LoadedSegment = { id, seg, live: new Uint8Array(n), itemDocs, itemLen };
+    this.segs.set(id, l);
+    return l;
+  }
+
+  private setCurrent(itemId: string, l: LoadedSegment | null): void {
+    const prev = this.current.get(itemId);
+    if (prev) {
+      const p = this.segs.get(prev.seg);
+      if (p && p.live[prev.idx]) {
+        p.live[prev.idx] = 0;
+        this.liveDocs -= p.itemDocs[prev.idx]!;
+        this.liveLen -= p.itemLen[prev.idx]!;
+      }
+      this.current.delete(itemId);
+    }
+    if (!l) return;
+    const idx = l.seg.items.findIndex((it) => it.id === itemId);
+    if (idx < 0) return;
+    l.live[idx] = 1;
+    this.liveDocs += l.itemDocs[idx]!;
+    this.liveLen += l.itemLen[idx]!;
+    this.current.set(itemId, { seg: l.id, idx });
+  }
+
+  itemOf(itemId: string): SegItem | null {
+    const c = this.current.get(itemId);
+    return c ? (this.segs.get(c.seg)?.seg.items[c.idx] ?? null) : null;
+  }
+
+  // ---------- querying ----------
+
+  /**
+   * Runs a query. `scope` is the caller's permission filter (see SearchScope): it is applied to
+   * the candidate items before counting, ranking and facets.
+   */
+  async search(req: SearchRequest, scope: SearchScope = {}): Promise<SearchResult> {
+    const t0 = performance.now();
+    await this.refresh();
+    const clauses = parseQuery(req.q);
+    const ctx: RankContext = { engine: this, hasher: this.hasher };
+    const matched = rank(ctx, clauses);
+    const f = req.filters ?? {};
+    const pidHash = f.personId ? this.hasher.blind('pid', f.personId.toUpperCase()) : null;
+    const inScope = (it: SegItem) => (!scope.fonds || scope.fonds.includes(it.fonds)) && (scope.maxAccessLevel === undefined || it.access <= scope.maxAccessLevel);
+    const tests: Record<FacetField | 'person', (it: SegItem) => boolean> = {
+      documentType: (it) => !f.documentType?.length || f.documentType.includes(it.documentType ?? ''),
+      category: (it) => !f.category?.length || f.category.includes(it.category ?? ''),
+      insurance: (it) => !f.insurance?.length || it.insurance.some((x) => f.insurance!.includes(x)),
+      retention: (it) => !f.retention?.length || f.retention.includes(it.retention ?? ''),
+      fonds: (it) => !f.fonds?.length || f.fonds.includes(it.fonds),
+      year: (it) => (f.yearFrom === undefined || (it.year ?? -Infinity) >= f.yearFrom) && (f.yearTo === undefined || (it.year ?? Infinity) <= f.yearTo),
+      person: (it) => !pidHash || it.pids.includes(pidHash),
+    };
+    const fields = [...FACET_FIELDS, 'person'] as const;
+    const facetCounts = Object.fromEntries(FACET_FIELDS.map((k) => [k, new Map<string, number>()])) as Record<FacetField, Map<string, number>>;
+    const hits: Array<{ it: SegItem; score: number; pages: number[]; exact: boolean }> = [];
+    for (const m of matched) {
+      const it = m.item;
+      if (!inScope(it)) continue;
+      const fails = fields.filter((k) => !tests[k](it));
+      if (fails.length === 0) hits.push({ it, score: m.score, pages: m.pages, exact: m.exact });
+      // Facets count each field under every filter but its own, so a facet's count is the total
+      // the user gets by choosing it.
+      if (req.facets !== false && fails.length <= 1) {
+        for (const k of FACET_FIELDS) {
+          if (fails.length === 1 && fails[0] !== k) continue;
+          for (const v of facetValues(it, k)) facetCounts[k].set(v, (facetCounts[k].get(v) ?? 0) + 1);
+        }
+      }
+    }
+    if (req.sort === 'date') hits.sort((a, b) => (b.it.date ?? '').localeCompare(a.it.date ?? '') || b.score - a.score);
+    else hits.sort((a, b) => b.score - a.score || (b.it.date ?? '').localeCompare(a.it.date ?? ''));
+    const offset = req.offset ?? 0;
+    const window = hits.slice(offset, offset + (req.limit ?? 20));
+    const out = await Promise.all(
+      window.map(async (h) => ({
+        id: h.it.id,
+        title: h.it.title,
+        archivalCode: h.it.code,
+        documentType: h.it.documentType,
+        documentDate: h.it.date,
+        fonds: h.it.fonds,
+        score: Math.round(h.score * 1000) / 1000,
+        pages: h.pages,
+        exact: h.exact,
+        snippets: req.snippets === false ? [] : await this.snippets(h.it.id, h.pages.slice(0, 2), clauses),
+      })),
+    );
+    const facets = Object.fromEntries(
+      FACET_FIELDS.map((k) => [k, [...facetCounts[k]].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))]),
+    ) as SearchResult['facets'];
+    return { total: hits.length, hits: out, facets, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
+  }
+
+  private async snippets(itemId: string, pages: number[], clauses: ReturnType<typeof parseQuery>): Promise<SearchResult['hits'][number]['snippets']> {
+    const out = [];
+    for (const page of pages) {
+      try {
+        const text = await this.deps.text(itemId, page);
+        // Re-check after the await: an item removed meanwhile shows nothing.
+        if (!this.current.has(itemId)) return [];
+        out.push(makeSnippet(text, page, clauses));
+      } catch {
+        // Text unreadable (destroyed, shredded, storage down): the hit stands without a snippet.
+      }
+    }
+    return out;
+  }
+}
+
+function facetValues(it: SegItem, k: FacetField): string[] {
+  switch (k) {
+    case 'insurance':
+      return it.insurance;
+    case 'year':
+      return it.year === null ? [] : [String(it.year)];
+    case 'documentType':
+      return it.documentType ? [it.documentType] : [];
+    case 'category':
+      return it.category ? [it.category] : [];
+    case 'retention':
+      return it.retention ? [it.retention] : [];
+    case 'fonds':
+      return [it.fonds];
+  }
+}

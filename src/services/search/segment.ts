@@ -1,0 +1,220 @@
+/**
+ * An immutable index segment: the items it covers (filter/facet fields in clear, persons only as
+ * blind-index hashes), its pages (item, page number, length) and, per term hash, a posting list
+ * of (page, tf[, positions]) as varints. Segments are written once and never updated, which is
+ * what makes them safe on a database without transactions or atomic read-modify-write: a new
+ * version of an item is a new segment, and the log says which version is current.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { PageTokens, TokenHasher } from './tokenize';
+
+export interface SegItem {
+  id: string;
+  fonds: string;
+  title: string | null;
+  code: string | null;
+  documentType: string | null;
+  category: string | null;
+  insurance: string[];
+  retention: string | null;
+  year: number | null;
+  date: string | null;
+  access: number;
+  /** blind-index hashes of the persons' ID numbers and names */
+  pids: string[];
+  names: string[];
+}
+
+export interface SegmentInputPage {
+  item: number;
+  page: number;
+  tokens: PageTokens;
+}
+
+export interface Segment {
+  items: SegItem[];
+  terms: Float64Array;
+  offsets: Uint32Array;
+  positional: Uint8Array;
+  docItem: Uint32Array;
+  docPage: Uint32Array;
+  docLen: Uint32Array;
+  postings: Buffer;
+}
+
+function pushVarint(out: number[], v: number): void {
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80);
+    v >>>= 7;
+  }
+  out.push(v);
+}
+
+export function buildSegment(items: SegItem[], pages: SegmentInputPage[], hasher: TokenHasher): Segment {
+  // term hash → flat [doc, tf, pos…] entries, docs in increasing order by construction
+  const lists = new Map<number, number[]>();
+  const positionalTerms = new Set<number>();
+  const docItem = new Uint32Array(pages.length);
+  const docPage = new Uint32Array(pages.length);
+  const docLen = new Uint32Array(pages.length);
+  pages.forEach((p, doc) => {
+    docItem[doc] = p.item;
+    docPage[doc] = p.page;
+    docLen[doc] = p.tokens.length;
+    for (const [tok, positions] of p.tokens.positional) {
+      const h = hasher.hash(tok);
+      positionalTerms.add(h);
+      let l = lists.get(h);
+      if (!l) lists.set(h, (l = []));
+      l.push(doc, positions.length, ...positions);
+    }
+    for (const [tok, tf] of p.tokens.counts) {
+      const h = hasher.hash(tok);
+      let l = lists.get(h);
+      if (!l) lists.set(h, (l = []));
+      l.push(doc, tf);
+    }
+  });
+  const terms = Float64Array.from([...lists.keys()].sort((a, b) => a - b));
+  const offsets = new Uint32Array(terms.length + 1);
+  const positional = new Uint8Array(terms.length);
+  const bytes: number[] = [];
+  const chunks: Buffer[] = [];
+  let total = 0;
+  terms.forEach((h, i) => {
+    const isPos = positionalTerms.has(h);
+    positional[i] = isPos ? 1 : 0;
+    const l = lists.get(h)!;
+    let prevDoc = -1;
+    for (let k = 0; k < l.length; ) {
+      const doc = l[k++]!;
+      const tf = l[k++]!;
+      pushVarint(bytes, doc - prevDoc - 1);
+      pushVarint(bytes, tf);
+      prevDoc = doc;
+      if (isPos) {
+        let prev = 0;
+        for (let j = 0; j < tf; j++) {
+          const p = l[k++]!;
+          pushVarint(bytes, p - prev);
+          prev = p;
+        }
+      }
+    }
+    if (bytes.length > 1 << 16) {
+      total += bytes.length;
+      chunks.push(Buffer.from(bytes));
+      bytes.length = 0;
+    }
+    offsets[i + 1] = total + bytes.length;
+  });
+  chunks.push(Buffer.from(bytes));
+  return { items, terms, offsets, positional, docItem, docPage, docLen, postings: Buffer.concat(chunks) };
+}
+
+export interface Posting {
+  doc: number;
+  tf: number;
+  positions: number[] | null;
+}
+
+function termIndex(seg: Segment, hash: number): number {
+  let lo = 0;
+  let hi = seg.terms.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = seg.terms[mid]!;
+    if (v === hash) return mid;
+    if (v < hash) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** Calls fn for every posting of a term; returns the posting count (the segment's df). */
+export function forEachPosting(seg: Segment, hash: number, fn: (doc: number, tf: number, positions: number[] | null) => void): number {
+  const i = termIndex(seg, hash);
+  if (i < 0) return 0;
+  const buf = seg.postings;
+  let at = seg.offsets[i]!;
+  const end = seg.offsets[i + 1]!;
+  const isPos = seg.positional[i] === 1;
+  const read = (): number => {
+    let v = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = buf[at++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    return v;
+  };
+  let doc = -1;
+  let n = 0;
+  while (at < end) {
+    doc += read() + 1;
+    const tf = read();
+    let positions: number[] | null = null;
+    if (isPos) {
+      positions = new Array<number>(tf);
+      let p = 0;
+      for (let j = 0; j < tf; j++) positions[j] = p += read();
+    }
+    fn(doc, tf, positions);
+    n++;
+  }
+  return n;
+}
+
+// ---- serialisation: one deflated buffer, split into chunks by the store ----
+
+const MAGIC = 'SSG1';
+
+export function encodeSegment(seg: Segment): Buffer {
+  const header = Buffer.from(JSON.stringify({ items: seg.items }), 'utf8');
+  const sections = [
+    header,
+    Buffer.from(seg.terms.buffer, seg.terms.byteOffset, seg.terms.byteLength),
+    Buffer.from(seg.offsets.buffer, seg.offsets.byteOffset, seg.offsets.byteLength),
+    Buffer.from(seg.positional.buffer, seg.positional.byteOffset, seg.positional.byteLength),
+    Buffer.from(seg.docItem.buffer, seg.docItem.byteOffset, seg.docItem.byteLength),
+    Buffer.from(seg.docPage.buffer, seg.docPage.byteOffset, seg.docPage.byteLength),
+    Buffer.from(seg.docLen.buffer, seg.docLen.byteOffset, seg.docLen.byteLength),
+    seg.postings,
+  ];
+  const lens = Buffer.alloc(4 * sections.length);
+  sections.forEach((s, i) => lens.writeUInt32LE(s.length, i * 4));
+  // Level 1: the varints are already dense; higher levels cost indexing time for a few percent.
+  return deflateRawSync(Buffer.concat([Buffer.from(MAGIC), lens, ...sections]), { level: 1 });
+}
+
+export function decodeSegment(data: Buffer): Segment {
+  const raw = inflateRawSync(data);
+  if (raw.subarray(0, 4).toString() !== MAGIC) throw new Error('not a search segment');
+  const n = 8;
+  const lens = Array.from({ length: n }, (_, i) => raw.readUInt32LE(4 + i * 4));
+  let at = 4 + 4 * n;
+  const take = (i: number): Buffer => {
+    const b = raw.subarray(at, at + lens[i]!);
+    at += lens[i]!;
+    return b;
+  };
+  // Copies give the typed arrays aligned buffers of their own.
+  const copy = <T>(b: Buffer, C: { new (ab: ArrayBuffer): T }): T => {
+    const ab = new ArrayBuffer(b.length);
+    new Uint8Array(ab).set(b);
+    return new C(ab);
+  };
+  const header = JSON.parse(take(0).toString('utf8')) as { items: SegItem[] };
+  return {
+    items: header.items,
+    terms: copy(take(1), Float64Array),
+    offsets: copy(take(2), Uint32Array),
+    positional: copy(take(3), Uint8Array),
+    docItem: copy(take(4), Uint32Array),
+    docPage: copy(take(5), Uint32Array),
+    docLen: copy(take(6), Uint32Array),
+    postings: Buffer.from(take(7)),
+  };
+}

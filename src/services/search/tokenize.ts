@@ -1,0 +1,156 @@
+/**
+ * Tokens for the search index. Chinese has no spaces, so a page yields three kinds of CJK token:
+ * jieba words (what a reader would call a word), character bigrams with their positions (so
+ * names and OCR-damaged words that jieba does not know are still found, and phrases can be
+ * checked exactly), and skip-bigrams (chars i and i+2, so a word whose middle character was
+ * misrecognised still shares a token with the query). Codes — ID numbers, 档号, 文号 digits —
+ * are exact tokens. Every token is stored only as a keyed hash (see hashToken).
+ */
+import { createHmac } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+interface JiebaLike {
+  cut(text: string, hmm?: boolean): string[];
+  cutForSearch(text: string, hmm?: boolean): string[];
+}
+
+let jieba: JiebaLike | undefined;
+function segmenter(): JiebaLike {
+  if (!jieba) {
+    // The dictionary load costs ~100 ms; only pay it in processes that tokenise.
+    const req = createRequire(__filename);
+    const { Jieba } = req('@node-rs/jieba') as { Jieba: { withDict(d: Uint8Array): JiebaLike } };
+    const { dict } = req('@node-rs/jieba/dict') as { dict: Uint8Array };
+    jieba = Jieba.withDict(dict);
+  }
+  return jieba;
+}
+
+const CJK = /[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/u;
+export function isCjk(ch: string): boolean {
+  return CJK.test(ch);
+}
+
+/**
+ * One code point in, one code point out, so positions in the normalised text are positions in
+ * the original: full-width letters and digits become ASCII, Latin letters upper case (codes are
+ * written in capitals: 档号, the X of an ID number).
+ */
+export function normalizeChars(text: string): string[] {
+  const out: string[] = [];
+  for (const ch of text) {
+    const n = ch.normalize('NFKC');
+    out.push([...n].length === 1 ? n.toUpperCase() : ch);
+  }
+  return out;
+}
+
+export type TokenKind = 'w' | 'b' | 's' | 'x';
+
+export interface PageTokens {
+  /** token (kind-prefixed) → code-point positions; positions are kept only for bigrams. */
+  positional: Map<string, number[]>;
+  /** token → occurrence count, for words, skip-bigrams and codes. */
+  counts: Map<string, number>;
+  /** Document length for BM25: number of bigram and code occurrences. */
+  length: number;
+}
+
+/** A code: letters/digits, optionally joined by - · . / _ (档号 A1-YL·2020-Y-…, 人社发〔2020〕12号 digits). */
+const CODE_RE = /[0-9A-Z]+(?:[-·./_][0-9A-Z]+)*/g;
+
+/** Exact tokens for a code: the whole code and, for joined codes, each part of two or more characters. */
+export function codeTokens(code: string): string[] {
+  const out = [`x:${code}`];
+  const parts = code.split(/[-·./_]/);
+  if (parts.length > 1) for (const p of parts) if (p.length >= 2) out.push(`x:${p}`);
+  return out;
+}
+
+export function tokenizePage(text: string): PageTokens {
+  const chars = normalizeChars(text);
+  const positional = new Map<string, number[]>();
+  const counts = new Map<string, number>();
+  const bump = (t: string) => counts.set(t, (counts.get(t) ?? 0) + 1);
+  let length = 0;
+  let runStart = -1;
+  const runs: Array<[number, number]> = [];
+  for (let i = 0; i <= chars.length; i++) {
+    const cjk = i < chars.length && isCjk(chars[i]!);
+    if (cjk && runStart < 0) runStart = i;
+    if (!cjk && runStart >= 0) {
+      runs.push([runStart, i]);
+      runStart = -1;
+    }
+  }
+  for (const [s, e] of runs) {
+    for (let i = s; i + 1 < e; i++) {
+      const t = `b:${chars[i]}${chars[i + 1]}`;
+      const p = positional.get(t);
+      if (p) p.push(i);
+      else positional.set(t, [i]);
+      length++;
+      if (i + 2 < e) bump(`s:${chars[i]}${chars[i + 2]}`);
+    }
+    if (e - s === 1) length++;
+  }
+  const norm = chars.join('');
+  for (const m of norm.matchAll(CODE_RE)) {
+    for (const t of codeTokens(m[0])) bump(t);
+    length++;
+  }
+  for (const w of segmenter().cutForSearch(norm, true)) {
+    if (w.length >= 1 && [...w].every(isCjk)) bump(`w:${w}`);
+  }
+  return { positional, counts, length };
+}
+
+/** Query words: jieba's cut (not the search cut), with single characters glued to a neighbour. */
+export function splitWords(cjk: string): string[] {
+  const words = segmenter().cut(cjk, true).filter((w) => w.length > 0);
+  const out: string[] = [];
+  for (const w of words) {
+    const last = out[out.length - 1];
+    if (last !== undefined && ([...w].length === 1 || [...last].length === 1)) out[out.length - 1] = last + w;
+    else out.push(w);
+  }
+  return out;
+}
+
+export function bigramsOf(chars: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < chars.length; i++) out.push(`b:${chars[i]}${chars[i + 1]}`);
+  return out;
+}
+
+export function skipgramsOf(chars: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 2 < chars.length; i++) out.push(`s:${chars[i]}${chars[i + 2]}`);
+  return out;
+}
+
+/**
+ * Keyed hash of a token: HMAC-SHA256 under the index key, first 48 bits, as a safe integer.
+ * 48 bits make collisions between the ~10^6 distinct tokens of an archive improbable (about one
+ * pair in 300) and keep the dictionary at 8 bytes a term. Cached per key: the CJK vocabulary is
+ * small, and one HMAC costs more than tokenising a line.
+ */
+export class TokenHasher {
+  private readonly cache = new Map<string, number>();
+  constructor(private readonly key: Buffer) {}
+
+  hash(token: string): number {
+    let h = this.cache.get(token);
+    if (h === undefined) {
+      h = createHmac('sha256', this.key).update(token).digest().readUIntBE(0, 6);
+      if (this.cache.size > 2_000_000) this.cache.clear();
+      this.cache.set(token, h);
+    }
+    return h;
+  }
+
+  /** Blind index for exact lookups of a field value (ID numbers, names): a separate domain per field. */
+  blind(field: string, value: string): string {
+    return createHmac('sha256', this.key).update(`blind:${field}:${value}`).digest('base64url').slice(0, 22);
+  }
+}
