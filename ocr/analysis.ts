@@ -8,7 +8,7 @@ export interface Ink {
   height: number;
 }
 
-/** Otsu's threshold over an 8-bit grey buffer. */
+/** Otsu's threshold over an 8-bit grey buffer: values below it are ink. */
 export function otsu(grey: Uint8Array): number {
   const hist = new Float64Array(256);
   for (const v of grey) hist[v] = (hist[v] ?? 0) + 1;
@@ -24,7 +24,7 @@ export function otsu(grey: Uint8Array): number {
     sumB += t * (hist[t] ?? 0);
     const mB = sumB / wB, mF = (sumAll - sumB) / wF;
     const between = wB * wF * (mB - mF) ** 2;
-    if (between > best) { best = between; threshold = t; }
+    if (between > best) { best = between; threshold = t + 1; }
   }
   return threshold;
 }

@@ -8,3 +8,4 @@ export { createOcrEngine, type OcrEngine, type OcrEngineOptions, type OcrPageRes
 export type { ModelVariant } from './tessdata';
 export { normalizeOcrText } from './text';
 export type { BBox, ColorMode, InputLimits, PageImage, Rotation } from './types';
+export { buildSearchablePdf, type SearchablePdfPage, type SearchablePdfMeta, type SearchablePdfOptions } from './searchable-pdf';

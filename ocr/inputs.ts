@@ -48,7 +48,8 @@ async function decodeImagePage(input: Buffer, index: number, multi: boolean, lim
   let pipe = open().rotate().flatten({ background: '#ffffff' });
   pipe = channels === 1 ? pipe.greyscale() : pipe.toColourspace('srgb');
   const { data, info } = await sharpCall(() => pipe.raw().toBuffer({ resolveWithObject: true }));
-  const density = meta.density && meta.density > 1 ? meta.density : undefined;
+  // 72 is what JFIF/EXIF writers put when nobody set a resolution; no document scanner scans at 72.
+  const density = meta.density && meta.density > 1 && meta.density !== 72 ? meta.density : undefined;
   return {
     n: index + 1,
     image: channels === 1 && info.channels !== 1 ? firstChannel(data, info.channels) : data,

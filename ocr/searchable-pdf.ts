@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import fontkit from '@pdf-lib/fontkit';
+import {
+  PDFDocument, PDFOperator, PDFOperatorNames, PDFNumber, TextRenderingMode, beginText, endText,
+  popGraphicsState, pushGraphicsState, setFontAndSize, setTextMatrix, setTextRenderingMode, showText,
+} from 'pdf-lib';
+import { extractTtcFace, findCjkFont } from './font';
+import type { BBox } from './types';
+
+export interface SearchablePdfPage {
+  /** JPEG or PNG bytes (PreparedPage.image). */
+  image: Buffer;
+  width: number;
+  height: number;
+  dpi: number;
+  /** Recognised lines with boxes in image pixels; their text becomes the invisible layer. */
+  lines: Array<{ text: string; bbox: BBox }>;
+}
+
+export interface SearchablePdfMeta {
+  title: string;
+  itemId: string;
+  createdAt: Date;
+}
+
+export interface SearchablePdfOptions {
+  /** A TTF/OTF/TTC with CJK coverage; default: the first installed of font.ts CJK_FONT_CANDIDATES. */
+  fontPath?: string;
+}
+
+let cachedFont: { path: string; bytes: Buffer } | undefined;
+function fontBytes(explicit?: string): Buffer {
+  const path = findCjkFont(explicit);
+  if (cachedFont?.path !== path) cachedFont = { path, bytes: extractTtcFace(fs.readFileSync(path)) };
+  return cachedFont.bytes;
+}
+
+/**
+ * Page images with an invisible (render mode 3) text layer, one text object per OCR line, stretched
+ * horizontally to the line's box so selection and search highlights land on the printed words.
+ */
+export async function buildSearchablePdf(pages: SearchablePdfPage[], meta: SearchablePdfMeta, opts: SearchablePdfOptions = {}): Promise<Uint8Array> {
+  const pdf = await PDFDocument.create();
+  pdf.registerFontkit(fontkit);
+  pdf.setTitle(meta.title);
+  pdf.setSubject(meta.itemId);
+  pdf.setCreationDate(meta.createdAt);
+  pdf.setModificationDate(meta.createdAt);
+  pdf.setProducer('si-archive ocr');
+  pdf.setCreator('si-archive');
+  const needsFont = pages.some((p) => p.lines.some((l) => l.text.trim()));
+  // Subsetting keeps the file small: only glyphs that occur are embedded.
+  const font = needsFont ? await pdf.embedFont(fontBytes(opts.fontPath), { subset: true }) : undefined;
+
+  for (const p of pages) {
+    const isPng = p.image[0] === 0x89 && p.image[1] === 0x50;
+    const img = isPng ? await pdf.embedPng(p.image) : await pdf.embedJpg(p.image);
+    const k = 72 / p.dpi; // image pixels → PDF points
+    const page = pdf.addPage([p.width * k, p.height * k]);
+    page.drawImage(img, { x: 0, y: 0, width: p.width * k, height: p.height * k });
+    if (!font) continue;
+    const fontKey = page.node.newFontDictionary(font.name, font.ref);
+    const ops: PDFOperator[] = [pushGraphicsState(), beginText(), setTextRenderingMode(TextRenderingMode.Invisible)];
+    for (const line of p.lines) {
+      const text = line.text.replace(/\s+/g, ' ').trim();
+      if (!text) continue;
+      const h = Math.max(1, (line.bbox.y1 - line.bbox.y0) * k);
+      const w = Math.max(1, (line.bbox.x1 - line.bbox.x0) * k);
+      const size = h * 0.85;
+      const natural = font.widthOfTextAtSize(text, size);
+      const stretch = natural > 0 ? (100 * w) / natural : 100;
+      // Baseline a little above the box bottom, as descenders hang below it.
+      const baseline = p.height * k - line.bbox.y1 * k + h * 0.12;
+      ops.push(
+        setFontAndSize(fontKey, size),
+        PDFOperator.of(PDFOperatorNames.SetTextHorizontalScaling, [PDFNumber.of(stretch)]),
+        setTextMatrix(1, 0, 0, 1, line.bbox.x0 * k, baseline),
+        showText(font.encodeText(text)),
+      );
+    }
+    ops.push(endText(), popGraphicsState());
+    page.pushOperators(...ops);
+  }
+  return pdf.save();
+}

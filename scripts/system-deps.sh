@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# System packages that npm cannot provide, by group. Idempotent: installs only what is missing and
+# runs `apt-get update` at most once. Runs as root (CI, Docker, the dev container).
+#   bash scripts/system-deps.sh fonts pdf-tools     # before tests
+#   bash scripts/system-deps.sh tesseract           # before bench:ocr
+# To add a group, add one line to DEP_GROUPS.
+set -euo pipefail
+
+declare -A DEP_GROUPS=(
+  # CJK fonts: the searchable PDF's text layer (ocr/font.ts) and the OCR fixtures (sans + serif).
+  [fonts]="fonts-wqy-zenhei fonts-arphic-uming"
+  # pdftotext: tests check that the PDF text layer is extractable.
+  [pdf-tools]="poppler-utils"
+  # The native tesseract CLI, the baseline in bench/ocr.ts.
+  [tesseract]="tesseract-ocr tesseract-ocr-chi-sim"
+)
+
+if [ $# -eq 0 ]; then
+  echo "usage: $0 GROUP... (groups: ${!DEP_GROUPS[*]})" >&2
+  exit 2
+fi
+
+missing=()
+for group in "$@"; do
+  if [ -z "${DEP_GROUPS[$group]+x}" ]; then
+    echo "system-deps: unknown group '$group' (groups: ${!DEP_GROUPS[*]})" >&2
+    exit 2
+  fi
+  for pkg in ${DEP_GROUPS[$group]}; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; else echo "system-deps: need root to install ${missing[*]}" >&2; exit 1; fi
+fi
+echo "system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# An empty package list means this container never ran `apt-get update`.
+if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; then
+  $SUDO apt-get update
+  $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi

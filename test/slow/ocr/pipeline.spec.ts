@@ -1,0 +1,116 @@
+// Real tesseract.js on generated scans. Thresholds are character error rates (edit distance over
+// reference length, whitespace ignored), not exact strings: OCR output may shift by a glyph.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  buildSearchablePdf, createOcrEngine, iteratePages, preparePage, type OcrEngine, type OcrPageResult, type PreparedPage,
+} from '../../../ocr/index';
+import { cer, makePage, toJpeg, toPdf, toTiff, toTiffG4, type Condition, type FixturePage } from '../../helpers/fixtures/ocr-fixtures';
+
+const LIMITS: Partial<Record<Condition, number>> = {
+  clean: 0.05, border: 0.05, lowdpi: 0.1, rot90: 0.1, rot180: 0.1, rot270: 0.1, 'skew4': 0.1, 'skew-3': 0.1, noise: 0.1, seal: 0.1,
+};
+
+describe('ocr pipeline (slow: real tesseract.js)', function () {
+  this.timeout(120_000);
+  let engine: OcrEngine;
+  before(() => { engine = createOcrEngine({ workers: 2 }); });
+  after(async () => { await engine.close(); });
+
+  async function run(buf: Uint8Array): Promise<Array<{ prep: PreparedPage; res: OcrPageResult }>> {
+    const out = [];
+    for await (const page of iteratePages(buf)) {
+      const prep = await preparePage(page, { orientation: engine });
+      out.push({ prep, res: await engine.recognizePage(prep) });
+    }
+    return out;
+  }
+
+  // Alternate the two fonts across conditions; each page is a small 5-line form.
+  const conditions = Object.keys(LIMITS) as Condition[];
+  for (const [i, condition] of conditions.entries()) {
+    const doc = i % 2 ? 'contribution' : 'registration';
+    const font = i % 2 ? 'serif' : 'sans';
+    it(`${condition} (${doc}, ${font}): CER < ${LIMITS[condition]}`, async () => {
+      const f = await makePage(doc, font, condition);
+      const [page] = await run(f.png);
+      assert.ok(page);
+      const e = cer(f.expected, page.res.text);
+      assert.ok(e < (LIMITS[condition] ?? 0), `CER ${e.toFixed(3)}: ${JSON.stringify(page.res.text)}`);
+      assert.doesNotMatch(page.res.text, /\p{Script=Han} \p{Script=Han}/u, 'no spaces between Chinese characters');
+      if (condition.startsWith('rot')) assert.equal(page.prep.rotation, { rot90: 270, rot180: 180, rot270: 90 }[condition as 'rot90']);
+      if (condition === 'skew4') assert.ok(Math.abs(page.prep.skewDeg - 4) < 0.5, `skew ${page.prep.skewDeg}`);
+      if (condition === 'seal') assert.equal(page.prep.sealRemoved, true);
+      if (condition === 'border') assert.ok(page.prep.cropped);
+      assert.equal(page.prep.lowDpi, condition === 'lowdpi');
+      assert.ok(page.res.lines.length >= 4 && page.res.lines.every((l) => l.bbox.x1 > l.bbox.x0 && l.confidence > 0));
+    });
+  }
+
+  it('blank page is flagged and not OCRed', async () => {
+    const f = await makePage('registration', 'sans', 'blank');
+    const [page] = await run(f.png);
+    assert.equal(page?.prep.blank, true);
+    assert.equal(page?.res.skipped, 'blank');
+    assert.equal(page?.res.text, '');
+  });
+
+  it('multi-page G4 TIFF, LZW TIFF, JPEG and scanned PDF all read', async () => {
+    const a = await makePage('registration', 'sans', 'clean');
+    const b = await makePage('contribution', 'serif', 'rot180');
+    const check = (pages: Array<{ res: OcrPageResult }>, expect: FixturePage[], limit: number) => {
+      assert.equal(pages.length, expect.length);
+      pages.forEach((p, i) => assert.ok(cer(expect[i]?.expected ?? '', p.res.text) < limit, p.res.text));
+    };
+    const g4 = await run(await toTiffG4([a, b]));
+    assert.deepEqual(g4.map((p) => p.prep.colorMode), ['bilevel', 'bilevel']);
+    check(g4, [a, b], 0.1);
+    check(await run(await toTiff([b], 'lzw')), [b], 0.1);
+    check(await run(await toJpeg(a)), [a], 0.05);
+    check(await run(await toPdf([a])), [a], 0.05);
+  });
+
+  it('searchable PDF: pdftotext finds the Chinese text without inner spaces; metadata set', async () => {
+    const f = await makePage('registration', 'sans', 'skew4');
+    const [page] = await run(f.png);
+    assert.ok(page);
+    const pdf = await buildSearchablePdf(
+      [{ image: page.prep.image, width: page.prep.width, height: page.prep.height, dpi: page.prep.dpi, lines: page.res.lines }],
+      { title: '参保人员登记表 张伟', itemId: 'item-42', createdAt: new Date('2024-03-15T08:00:00Z') },
+    );
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocr-pdf-'));
+    try {
+      const file = path.join(dir, 'out.pdf');
+      fs.writeFileSync(file, pdf);
+      const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+      assert.ok(cer(f.expected, text) < 0.1, text);
+      assert.match(text, /参保人员登记表/);
+      assert.match(text, /110101199003071234/);
+      const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
+      assert.match(info, /Title:\s+参保人员登记表 张伟/);
+      assert.match(info, /Subject:\s+item-42/);
+      // Page size follows the image at its DPI.
+      const [, w] = /Page size:\s+([\d.]+) x/.exec(info) ?? [];
+      assert.ok(Math.abs(Number(w) - (page.prep.width * 72) / page.prep.dpi) < 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('recycles workers after N pages and keeps working', async () => {
+    const small = createOcrEngine({ workers: 1, recycleAfterPages: 1 });
+    try {
+      const f = await makePage('registration', 'sans', 'clean');
+      for await (const p of iteratePages(f.png)) {
+        const prep = await preparePage(p);
+        for (let i = 0; i < 2; i++) assert.ok(cer(f.expected, (await small.recognizePage(prep)).text) < 0.05);
+      }
+      assert.ok(small.stats().workersStarted >= 2);
+    } finally {
+      await small.close();
+    }
+  });
+});

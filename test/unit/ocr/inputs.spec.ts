@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import { OcrInputError, detectFormat, iteratePages, type InputLimits, type OcrInputErrorCode } from '../../../ocr/index';
+import { htmlAsJpg, manyPageTiff, pngBomb, toPdf, type FixturePage } from '../../helpers/fixtures/ocr-fixtures';
+
+async function pages(buf: Uint8Array, limits?: InputLimits) {
+  const out = [];
+  for await (const p of iteratePages(buf, limits)) out.push(p);
+  return out;
+}
+
+async function rejects(buf: Uint8Array, code: OcrInputErrorCode, limits?: InputLimits) {
+  await assert.rejects(pages(buf, limits), (e: unknown) => {
+    assert.ok(e instanceof OcrInputError, `expected OcrInputError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
+}
+
+/** A small page with some ink; enough for decoders, no OCR needed here. */
+async function smallPage(): Promise<Buffer> {
+  return sharp({ create: { width: 300, height: 200, channels: 3, background: '#ffffff' } })
+    .composite([{ input: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"><rect x="20" y="20" width="200" height="20"/></svg>') }])
+    .png().withMetadata({ density: 150 }).toBuffer();
+}
+
+const fixture = async (): Promise<FixturePage> => ({ name: 'x', condition: 'clean', expected: '', png: await smallPage(), dpi: 150 });
+
+describe('ocr detectFormat (magic bytes, never the name)', () => {
+  it('recognises each supported format', async () => {
+    const png = await smallPage();
+    assert.equal(detectFormat(png), 'png');
+    assert.equal(detectFormat(await sharp(png).jpeg().toBuffer()), 'jpeg');
+    assert.equal(detectFormat(await sharp(png).tiff().toBuffer()), 'tiff');
+    assert.equal(detectFormat(Buffer.from('MM\0*\0\0\0\x08', 'latin1')), 'tiff');
+    assert.equal(detectFormat(Buffer.from('%PDF-1.7\n')), 'pdf');
+    assert.equal(detectFormat(Buffer.from('\n\n%PDF-1.4\n')), 'pdf');
+  });
+  it('rejects HTML named .jpg and empty files with typed errors', () => {
+    assert.throws(() => detectFormat(htmlAsJpg()), (e: unknown) => e instanceof OcrInputError && e.code === 'unsupported_media_type');
+    assert.throws(() => detectFormat(Buffer.alloc(0)), (e: unknown) => e instanceof OcrInputError && e.code === 'empty_file');
+    assert.throws(() => detectFormat(Buffer.from('GIF89a')), (e: unknown) => e instanceof OcrInputError && e.code === 'unsupported_media_type');
+  });
+});
+
+describe('ocr iteratePages on hostile input', () => {
+  it('zero bytes → empty_file', () => rejects(Buffer.alloc(0), 'empty_file'));
+  it('HTML named .jpg → unsupported_media_type', () => rejects(htmlAsJpg(), 'unsupported_media_type'));
+  it('truncated JPEG → corrupt_file', async () => {
+    const jpg = await sharp(await smallPage()).jpeg().toBuffer();
+    await rejects(jpg.subarray(0, Math.floor(jpg.length / 2)), 'corrupt_file');
+  });
+  it('truncated PNG → corrupt_file', async () => {
+    const png = await smallPage();
+    await rejects(png.subarray(0, Math.floor(png.length * 0.6)), 'corrupt_file');
+  });
+  it('truncated TIFF → corrupt_file', async () => {
+    const tif = await sharp(await smallPage()).tiff({ compression: 'lzw' }).toBuffer();
+    await rejects(tif.subarray(0, 200), 'corrupt_file');
+  });
+  it('PNG decompression bomb (10 G pixels) → too_large, fast and without the memory', async () => {
+    const t0 = Date.now();
+    const rss0 = process.memoryUsage().rss;
+    await rejects(pngBomb(), 'too_large');
+    assert.ok(Date.now() - t0 < 2000);
+    assert.ok(process.memoryUsage().rss - rss0 < 200 * 1024 * 1024);
+  });
+  it('2000-page TIFF → too_many_pages; the limit is configurable', async () => {
+    const tif = manyPageTiff(2000);
+    await rejects(tif, 'too_many_pages');
+    const few = manyPageTiff(3);
+    assert.equal((await pages(few)).length, 3);
+    await rejects(few, 'too_many_pages', { maxPages: 2 });
+  });
+  it('file over maxBytes → too_large', async () => rejects(await smallPage(), 'too_large', { maxBytes: 100 }));
+  it('garbage after a PDF header → corrupt_file', () => rejects(Buffer.from('%PDF-1.4\nnot really a pdf'), 'corrupt_file'));
+
+  it('PDF with JavaScript → pdf_javascript', async () => rejects(await toPdf([await fixture()], { javascript: true }), 'pdf_javascript'));
+  it('encrypted PDF → encrypted_pdf', async () => rejects(await toPdf([await fixture()], { encrypted: true }), 'encrypted_pdf'));
+});
+
+describe('ocr iteratePages metadata', () => {
+  it('reads DPI from the file and flags a missing one', async () => {
+    const withDpi = await pages(await smallPage());
+    assert.equal(withDpi[0]?.dpi, 150);
+    assert.equal(withDpi[0]?.dpiAssumed, false);
+    const noDpi = await pages(await sharp(await smallPage()).jpeg().toBuffer());
+    assert.equal(noDpi[0]?.dpiAssumed, true);
+    assert.equal(noDpi[0]?.dpi, 300);
+  });
+  it('multi-page G4 TIFF: one bilevel page at a time', async () => {
+    const a = await sharp(await smallPage()).png().toBuffer();
+    const tif = await sharp([a, a], { join: { animated: true } }).extractChannel(0).threshold(128)
+      .tiff({ compression: 'ccittfax4', bitdepth: 1, xres: 300 / 25.4, yres: 300 / 25.4 }).toBuffer();
+    const ps = await pages(tif);
+    assert.deepEqual(ps.map((p) => [p.n, p.colorMode, p.channels, p.width, p.height, p.dpi]), [[1, 'bilevel', 1, 300, 200, 300], [2, 'bilevel', 1, 300, 200, 300]]);
+  });
+  it('scanned PDF pages are rasterised at the configured DPI with the text layer as a hint', async () => {
+    const pdf = await toPdf([await fixture()], { textLayer: 'Hint 123' });
+    const ps = await pages(pdf, { pdfDpi: 100 });
+    assert.equal(ps.length, 1);
+    assert.equal(ps[0]?.dpi, 100);
+    assert.equal(ps[0]?.width, 200); // 300 px at 150 dpi = 2 in
+    assert.equal(ps[0]?.textHint, 'Hint 123');
+  });
+});
