@@ -67,11 +67,37 @@ function xml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+/** Rough advance widths: Han characters and full-width forms are one em, the rest about half. */
+function textWidth(s: string, size: number): number {
+  let w = 0;
+  for (const ch of s) w += /[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f〔〕]/u.test(ch) ? size : size * 0.56;
+  return w;
+}
+
+/** Shrinks, then wraps to two lines, and only then shortens: a 档号 must stay whole. */
+function fitCell(v: string, width: number, size: number): { size: number; lines: string[] } {
+  for (let s = size; s >= 15; s -= 1) if (textWidth(v, s) <= width) return { size: s, lines: [v] };
+  const s = 16;
+  const lines: string[] = [];
+  let cur = '';
+  for (const ch of v) {
+    if (textWidth(cur + ch, s) > width) {
+      lines.push(cur);
+      cur = '';
+      if (lines.length === 2) break;
+    }
+    cur += ch;
+  }
+  if (lines.length < 2 && cur) lines.push(cur);
+  else if (lines.length === 2 && lines.join('').length < [...v].length) lines[1] = `${lines[1]!.slice(0, -1)}…`;
+  return { size: s, lines };
+}
+
 /** A4 landscape pages rendered from SVG (CJK through the system's fonts), 20 rows a page. */
 export async function cataloguePdf(rows: CatalogueRow[], heading: string): Promise<Uint8Array> {
   const W = 1754;
   const H = 1240; // A4 landscape at 150 dpi
-  const cols: Array<[keyof CatalogueRow, number]> = [['序号', 70], ['档号', 330], ['文号', 230], ['责任者', 260], ['题名', 390], ['日期', 120], ['密级', 70], ['页数', 70], ['备注', 120]];
+  const cols: Array<[keyof CatalogueRow, number]> = [['序号', 60], ['档号', 390], ['文号', 270], ['责任者', 270], ['题名', 350], ['日期', 110], ['密级', 60], ['页数', 60], ['备注', 104]];
   const perPage = 20;
   const pdf = await PDFDocument.create();
   pdf.setTitle(heading);
@@ -80,7 +106,7 @@ export async function cataloguePdf(rows: CatalogueRow[], heading: string): Promi
     const slice = rows.slice(p * perPage, (p + 1) * perPage);
     const x0 = 40;
     const top = 150;
-    const rowH = 48;
+    const rowH = 56;
     let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="100%" height="100%" fill="#fff"/>`;
     svg += `<text x="${W / 2}" y="80" font-family="WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif" font-size="40" text-anchor="middle">${xml(heading)}</text>`;
     const all = [Object.fromEntries(cols.map(([c]) => [c, c])) as unknown as CatalogueRow, ...slice];
@@ -88,10 +114,12 @@ export async function cataloguePdf(rows: CatalogueRow[], heading: string): Promi
       const y = top + i * rowH;
       let x = x0;
       for (const [c, w] of cols) {
-        const v = String(r[c]);
-        const max = Math.floor(w / 22);
         svg += `<rect x="${x}" y="${y}" width="${w}" height="${rowH}" fill="none" stroke="#000" stroke-width="1.5"/>`;
-        svg += `<text x="${x + 6}" y="${y + 32}" font-family="WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif" font-size="${i === 0 ? 24 : 20}">${xml(v.length > max ? `${v.slice(0, max - 1)}…` : v)}</text>`;
+        const fit = fitCell(String(r[c]), w - 10, i === 0 ? 24 : 20);
+        fit.lines.forEach((line, k) => {
+          const baseline = fit.lines.length === 1 ? y + rowH / 2 + fit.size * 0.35 : y + 8 + fit.size * (k + 1);
+          svg += `<text x="${x + 5}" y="${baseline}" font-family="WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif" font-size="${fit.size}">${xml(line)}</text>`;
+        });
         x += w;
       }
     });
