@@ -56,7 +56,11 @@ describe('capture resilience: killed workers and storage outages (real processes
 
     const second = startWorker(ctx.env);
     workers.push(second);
-    await until(async () => (await itemModel(ctx.rt.db).findById(id).lean())!.status === 'filed', 180_000, 'item filed after restart');
+    await until(
+      async () => ['filed', 'review'].includes((await itemModel(ctx.rt.db).findById(id).lean())!.status) && (await ctx.rt.queue.get(res.jobId))!.state === 'done',
+      180_000,
+      'item filed and its job done after restart',
+    );
     second.kill('SIGTERM');
     const item = (await itemModel(ctx.rt.db).findById(id).lean())!;
     const job = (await ctx.rt.queue.get(res.jobId))!;
@@ -79,7 +83,7 @@ describe('capture resilience: killed workers and storage outages (real processes
     services('stop-minio');
     await new Promise((r) => setTimeout(r, 3000));
     services('start-minio');
-    await until(async () => (await itemModel(ctx.rt.db).countDocuments({ _id: { $in: ids }, status: 'filed' })) === 3, 240_000, 'all three filed');
+    await until(async () => (await itemModel(ctx.rt.db).countDocuments({ _id: { $in: ids }, status: { $in: ['filed', 'review'] } })) === 3, 240_000, 'all three filed');
     w.kill('SIGTERM');
     const failedJobs = await ctx.rt.queue.jobs.countDocuments({ state: 'failed' });
     assert.equal(failedJobs, 0);
