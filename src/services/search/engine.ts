@@ -26,7 +26,12 @@ export interface LoadedSegment {
   /** 1 where the segment holds the current version of that item */
   live: Uint8Array;
   itemDocs: Uint32Array;
+  /** first page (doc) of each item: an item's pages are contiguous in its segment */
+  itemFirst: Uint32Array;
   itemLen: Float64Array;
+  /** offsets of this segment's docs and items in the engine-wide numbering (query scratch arrays) */
+  docBase: number;
+  itemBase: number;
 }
 
 export interface RebuildStats {
@@ -45,6 +50,9 @@ export class SearchEngine {
   readonly current = new Map<string, { seg: number; idx: number }>();
   liveDocs = 0;
   liveLen = 0;
+  /** sizes of the engine-wide doc and item numbering (grows as segments load) */
+  docSpace = 0;
+  itemSpace = 0;
   private seq = 0;
   private opened: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
@@ -234,12 +242,16 @@ export class SearchEngine {
     if (existing) return existing;
     const n = seg.items.length;
     const itemDocs = new Uint32Array(n);
+    const itemFirst = new Uint32Array(n);
     const itemLen = new Float64Array(n);
-    for (let d = 0; d < seg.docItem.length; d++) {
+    for (let d = seg.docItem.length - 1; d >= 0; d--) {
       itemDocs[seg.docItem[d]!]!++;
+      itemFirst[seg.docItem[d]!] = d;
       itemLen[seg.docItem[d]!]! += seg.docLen[d]!;
     }
-    const l: LoadedSegment = { id, seg, live: new Uint8Array(n), itemDocs, itemLen };
+    const l: LoadedSegment = { id, seg, live: new Uint8Array(n), itemDocs, itemFirst, itemLen, docBase: this.docSpace, itemBase: this.itemSpace };
+    this.docSpace += seg.docItem.length;
+    this.itemSpace += n;
     this.segs.set(id, l);
     return l;
   }
@@ -280,7 +292,7 @@ export class SearchEngine {
     await this.refresh();
     const clauses = parseQuery(req.q);
     const ctx: RankContext = { engine: this, hasher: this.hasher };
-    const matched = rank(ctx, clauses);
+    const { candidates: matched, pagesOf } = rank(ctx, clauses);
     const f = req.filters ?? {};
     const pidHash = f.personId ? this.hasher.blind('pid', f.personId.toUpperCase()) : null;
     const inScope = (it: SegItem) => (!scope.fonds || scope.fonds.includes(it.fonds)) && (scope.maxAccessLevel === undefined || it.access <= scope.maxAccessLevel);
@@ -295,17 +307,23 @@ export class SearchEngine {
     };
     const fields = [...FACET_FIELDS, 'person'] as const;
     const facetCounts = Object.fromEntries(FACET_FIELDS.map((k) => [k, new Map<string, number>()])) as Record<FacetField, Map<string, number>>;
-    const hits: Array<{ it: SegItem; score: number; pages: number[]; exact: boolean }> = [];
+    const hits: Array<{ it: SegItem; score: number; c: (typeof matched)[number]; exact: boolean }> = [];
     for (const m of matched) {
       const it = m.item;
       if (!inScope(it)) continue;
-      const fails = fields.filter((k) => !tests[k](it));
-      if (fails.length === 0) hits.push({ it, score: m.score, pages: m.pages, exact: m.exact });
+      let failed: FacetField | 'person' | null = null;
+      let fails = 0;
+      for (const k of fields) {
+        if (tests[k](it)) continue;
+        failed = k;
+        if (++fails > 1) break;
+      }
+      if (fails === 0) hits.push({ it, score: m.score, c: m, exact: m.exact });
       // Facets count each field under every filter but its own, so a facet's count is the total
       // the user gets by choosing it.
-      if (req.facets !== false && fails.length <= 1) {
+      if (req.facets !== false && fails <= 1) {
         for (const k of FACET_FIELDS) {
-          if (fails.length === 1 && fails[0] !== k) continue;
+          if (fails === 1 && failed !== k) continue;
           for (const v of facetValues(it, k)) facetCounts[k].set(v, (facetCounts[k].get(v) ?? 0) + 1);
         }
       }
@@ -315,7 +333,9 @@ export class SearchEngine {
     const offset = req.offset ?? 0;
     const window = hits.slice(offset, offset + (req.limit ?? 20));
     const out = await Promise.all(
-      window.map(async (h) => ({
+      window.map(async (h) => {
+        const pages = pagesOf(h.c);
+        return {
         id: h.it.id,
         title: h.it.title,
         archivalCode: h.it.code,
@@ -323,10 +343,11 @@ export class SearchEngine {
         documentDate: h.it.date,
         fonds: h.it.fonds,
         score: Math.round(h.score * 1000) / 1000,
-        pages: h.pages,
-        exact: h.exact,
-        snippets: req.snippets === false ? [] : await this.snippets(h.it.id, h.pages.slice(0, 2), clauses),
-      })),
+          pages,
+          exact: h.exact,
+          snippets: req.snippets === false ? [] : await this.snippets(h.it.id, pages.slice(0, 2), clauses),
+        };
+      }),
     );
     const facets = Object.fromEntries(
       FACET_FIELDS.map((k) => [k, [...facetCounts[k]].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))]),

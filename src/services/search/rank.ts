@@ -6,10 +6,13 @@
  * exact hits rank first. Items must match every clause (on any page); clauses of one unquoted
  * chunk that sit close together on a page earn a proximity bonus, and a clause that is exactly a
  * person's ID number or name (by blind index) earns a large one.
+ *
+ * Scores live in flat typed arrays over the engine-wide page and item numbering: a common word
+ * matches most of the archive, and per-page objects made the garbage collector the bottleneck.
  */
 import type { LoadedSegment, SearchEngine } from './engine';
 import type { Clause } from './query';
-import { forEachPosting, type SegItem } from './segment';
+import { PositionPool, scanPostings, type SegItem } from './segment';
 import { bigramsOf, skipgramsOf, type TokenHasher } from './tokenize';
 
 const K1 = 1.2;
@@ -22,30 +25,27 @@ export interface RankContext {
   hasher: TokenHasher;
 }
 
-export interface RankedItem {
-  item: SegItem;
-  score: number;
-  pages: number[];
-  exact: boolean;
-}
-
-interface PageMatch {
-  score: number;
-  exact: boolean;
-  starts: number[];
-}
-
-interface ItemMatch {
+export interface Candidate {
   l: LoadedSegment;
   idx: number;
-  best: number;
+  item: SegItem;
+  score: number;
   exact: boolean;
-  pages: Map<number, PageMatch>;
 }
 
-interface Acc {
-  tf: number[];
-  pos: Array<number[] | null>;
+export interface Ranking {
+  candidates: Candidate[];
+  /** pages of a candidate with hits, best first (computed for the returned window only) */
+  pagesOf: (c: Candidate) => number[];
+}
+
+/** Per clause: score and first exact start per page (doc), best score per item. */
+interface ClauseResult {
+  docScore: Float32Array;
+  docStart: Int32Array;
+  itemScore: Float32Array;
+  itemExact: Uint8Array;
+  items: number[];
 }
 
 function clauseTokens(c: Clause): { tokens: string[]; bigrams: number; skips: number } {
@@ -56,130 +56,191 @@ function clauseTokens(c: Clause): { tokens: string[]; bigrams: number; skips: nu
   return { tokens: [...bg, ...sk, `w:${c.text}`], bigrams: bg.length, skips: sk.length };
 }
 
-/** Start positions where every bigram of the clause follows the previous one. */
-function exactStarts(acc: Acc, nBigrams: number): number[] {
-  const first = acc.pos[0];
-  if (!first) return [];
-  if (nBigrams === 1) return first;
-  const rest: Array<Set<number>> = [];
-  for (let i = 1; i < nBigrams; i++) {
-    const p = acc.pos[i];
-    if (!p) return [];
-    rest.push(new Set(p));
+/** First start position where every bigram of the clause follows the previous one, or -1. */
+function exactStart(pool: Int32Array, posAt: Int32Array, tfs: Uint16Array, base: number, nBigrams: number): number {
+  const a0 = posAt[base]!;
+  if (a0 < 0) return -1;
+  for (let k = 0; k < tfs[base]!; k++) {
+    const s = pool[a0 + k]!;
+    let ok = true;
+    for (let i = 1; i < nBigrams && ok; i++) {
+      const at = posAt[base + i]!;
+      ok = false;
+      if (at < 0) break;
+      for (let j = 0; j < tfs[base + i]!; j++) {
+        if (pool[at + j] === s + i) {
+          ok = true;
+          break;
+        }
+      }
+    }
+    if (ok) return s;
   }
-  return first.filter((s) => rest.every((set, i) => set.has(s + i + 1)));
+  return -1;
 }
 
-function evalClause(ctx: RankContext, c: Clause): Map<string, ItemMatch> {
+function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   const e = ctx.engine;
   const { tokens, bigrams, skips } = clauseTokens(c);
   const hashes = tokens.map((t) => ctx.hasher.hash(t));
+  const T = tokens.length;
   const N = Math.max(1, e.liveDocs);
   const avgLen = e.liveDocs ? e.liveLen / e.liveDocs : 1;
   const grams = bigrams + skips;
   const need = grams === 0 ? 1 : bigrams === 1 ? 1 : Math.max(1, grams - 4, Math.ceil(0.4 * grams));
-  const df = new Array<number>(tokens.length).fill(0);
-  const perSeg: Array<{ l: LoadedSegment; accs: Map<number, Acc> }> = [];
+  const df = new Array<number>(T).fill(0);
+  const pool = new PositionPool();
+  const res: ClauseResult = {
+    docScore: new Float32Array(e.docSpace),
+    docStart: new Int32Array(e.docSpace).fill(-1),
+    itemScore: new Float32Array(e.itemSpace),
+    itemExact: new Uint8Array(e.itemSpace),
+    items: [],
+  };
+  const perSeg: Array<{ l: LoadedSegment; docs: number[]; tfs: Uint16Array; posAt: Int32Array }> = [];
   for (const l of e.segs.values()) {
-    const accs = new Map<number, Acc>();
+    const nd = l.seg.docItem.length;
+    const tfs = new Uint16Array(nd * T);
+    const posAt = new Int32Array(nd * T).fill(-1);
+    const seen = new Uint8Array(nd);
+    const docs: number[] = [];
     hashes.forEach((h, gi) => {
-      forEachPosting(l.seg, h, (doc, tf, positions) => {
-        if (!l.live[l.seg.docItem[doc]!]) return;
+      scanPostings(l.seg, h, l.live, pool, (doc, tf, at) => {
         df[gi]!++;
-        let a = accs.get(doc);
-        if (!a) accs.set(doc, (a = { tf: new Array<number>(tokens.length).fill(0), pos: [] }));
-        a.tf[gi] = tf;
-        if (gi < bigrams) a.pos[gi] = positions;
+        if (!seen[doc]) {
+          seen[doc] = 1;
+          docs.push(doc);
+        }
+        tfs[doc * T + gi] = tf > 65535 ? 65535 : tf;
+        posAt[doc * T + gi] = at;
       });
     });
-    if (accs.size) perSeg.push({ l, accs });
+    if (docs.length) perSeg.push({ l, docs, tfs, posAt });
   }
   const idf = df.map((d) => Math.log(1 + (N - Math.min(d, N) + 0.5) / (d + 0.5)));
-  const out = new Map<string, ItemMatch>();
-  for (const { l, accs } of perSeg) {
-    for (const [doc, a] of accs) {
+  const buf = pool.buf;
+  for (const { l, docs, tfs, posAt } of perSeg) {
+    for (const doc of docs) {
+      const base = doc * T;
       let present = 0;
-      for (let gi = 0; gi < grams; gi++) if (a.tf[gi]! > 0) present++;
-      let starts: number[] = [];
+      for (let gi = 0; gi < grams; gi++) if (tfs[base + gi]! > 0) present++;
+      let start = -1;
       let exact: boolean;
-      if (grams === 0) exact = a.tf[0]! > 0;
+      if (grams === 0) exact = tfs[base]! > 0;
       else {
-        starts = exactStarts(a, bigrams);
-        exact = starts.length > 0;
+        start = present >= bigrams ? exactStart(buf, posAt, tfs, base, bigrams) : -1;
+        exact = start >= 0;
       }
       if (!exact && (c.exact || present < need)) continue;
       const len = l.seg.docLen[doc]!;
       let bm = 0;
-      a.tf.forEach((tf, gi) => {
+      for (let gi = 0; gi < T; gi++) {
+        const tf = tfs[base + gi]!;
         if (tf > 0) bm += (idf[gi]! * (tf * (K1 + 1))) / (tf + K1 * (1 - B + (B * len) / avgLen));
-      });
+      }
       const score = exact ? bm : bm * FUZZY_WEIGHT * (present / Math.max(1, grams));
-      const idx = l.seg.docItem[doc]!;
-      const key = `${l.id}:${idx}`;
-      let m = out.get(key);
-      if (!m) out.set(key, (m = { l, idx, best: 0, exact: false, pages: new Map() }));
-      m.best = Math.max(m.best, score);
-      m.exact ||= exact;
-      m.pages.set(l.seg.docPage[doc]!, { score, exact, starts });
+      const g = l.docBase + doc;
+      res.docScore[g] = score;
+      res.docStart[g] = start;
+      const it = l.itemBase + l.seg.docItem[doc]!;
+      if (res.itemScore[it] === 0) res.items.push(it);
+      if (score > res.itemScore[it]!) res.itemScore[it] = score;
+      if (exact) res.itemExact[it] = 1;
     }
   }
-  return out;
+  return res;
 }
 
-/** Closeness of consecutive clauses on one page: 1 when adjacent, falling with the gap. */
-function proximity(clauses: Clause[], matches: Array<PageMatch | undefined>): number {
+/** Closeness of consecutive clauses of one chunk on one page: 1 when adjacent, falling with the gap. */
+function proximity(clauses: Clause[], rs: ClauseResult[], g: number): number {
   let bonus = 0;
   for (let i = 0; i + 1 < clauses.length; i++) {
-    const a = matches[i];
-    const b = matches[i + 1];
-    if (!a?.starts.length || !b?.starts.length || clauses[i]!.group !== clauses[i + 1]!.group) continue;
-    const la = clauses[i]!.chars.length;
-    let gap = Infinity;
-    for (const sa of a.starts.slice(0, 50)) for (const sb of b.starts.slice(0, 50)) gap = Math.min(gap, Math.abs(sb - (sa + la)));
-    bonus += 1 / (1 + gap / 2);
+    if (clauses[i]!.group !== clauses[i + 1]!.group) continue;
+    const a = rs[i]!.docStart[g]!;
+    const b = rs[i + 1]!.docStart[g]!;
+    if (a < 0 || b < 0) continue;
+    bonus += 1 / (1 + Math.abs(b - (a + clauses[i]!.chars.length)) / 2);
   }
   return bonus;
 }
 
-export function rank(ctx: RankContext, clauses: Clause[]): RankedItem[] {
+export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
+  const e = ctx.engine;
   const positive = clauses.filter((c) => !c.negate);
   const negative = clauses.filter((c) => c.negate);
-  const excluded = new Set<string>();
-  for (const c of negative) for (const [k, m] of evalClause(ctx, c)) if (m.exact) excluded.add(k);
-  const out: RankedItem[] = [];
+  const excluded = new Uint8Array(e.itemSpace);
+  for (const c of negative) {
+    const r = evalClause(ctx, c);
+    for (const it of r.items) if (r.itemExact[it]) excluded[it] = 1;
+  }
+  const segByItem = (it: number): LoadedSegment | undefined => {
+    for (const l of e.segs.values()) if (it >= l.itemBase && it < l.itemBase + l.seg.items.length) return l;
+    return undefined;
+  };
+  const candidates: Candidate[] = [];
   if (!positive.length) {
-    for (const l of ctx.engine.segs.values()) {
+    for (const l of e.segs.values()) {
       l.live.forEach((v, idx) => {
-        if (v && !excluded.has(`${l.id}:${idx}`)) out.push({ item: l.seg.items[idx]!, score: 0, pages: [], exact: true });
+        if (v && !excluded[l.itemBase + idx]) candidates.push({ l, idx, item: l.seg.items[idx]!, score: 0, exact: true });
       });
     }
-    return out;
+    return { candidates, pagesOf: () => [] };
   }
-  // Rarest clause first keeps the intersection small.
-  const perClause = positive.map((c) => evalClause(ctx, c));
-  const order = perClause.map((m, i) => i).sort((a, b) => perClause[a]!.size - perClause[b]!.size);
+  const rs = positive.map((c) => evalClause(ctx, c));
+  // The rarest clause drives the intersection.
+  const driver = rs.reduce((a, b) => (b.items.length < a.items.length ? b : a));
   const blinds = positive.map((c) => (c.kind === 'code' ? ctx.hasher.blind('pid', c.text) : ctx.hasher.blind('name', c.text)));
-  for (const [key, first] of perClause[order[0]!]!) {
-    if (excluded.has(key)) continue;
-    const ms = perClause.map((m) => m.get(key));
-    if (ms.some((m) => !m)) continue;
-    const item = first.l.seg.items[first.idx]!;
+  const segs = [...e.segs.values()].sort((a, b) => a.itemBase - b.itemBase);
+  const findSeg = (it: number): LoadedSegment => {
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (segs[mid]!.itemBase <= it) lo = mid;
+      else hi = mid - 1;
+    }
+    return segs[lo] ?? segByItem(it)!;
+  };
+  for (const it of driver.items) {
+    if (excluded[it]) continue;
     let score = 0;
-    const pageScore = new Map<number, number>();
-    ms.forEach((m, i) => {
-      score += m!.best;
-      const c = positive[i]!;
+    let exact = true;
+    let all = true;
+    for (const r of rs) {
+      const s = r.itemScore[it]!;
+      if (s === 0) {
+        all = false;
+        break;
+      }
+      score += s;
+      if (!r.itemExact[it]) exact = false;
+    }
+    if (!all) continue;
+    const l = findSeg(it);
+    const idx = it - l.itemBase;
+    const item = l.seg.items[idx]!;
+    const base = score;
+    positive.forEach((c, i) => {
       const list = c.kind === 'code' ? item.pids : item.names;
-      if (list.includes(blinds[i]!)) score += PERSON_BOOST + m!.best;
-      for (const [p, pm] of m!.pages) pageScore.set(p, (pageScore.get(p) ?? 0) + pm.score);
+      if (list.length && list.includes(blinds[i]!)) score += PERSON_BOOST + rs[i]!.itemScore[it]!;
     });
     if (positive.length > 1) {
       let prox = 0;
-      for (const p of pageScore.keys()) prox = Math.max(prox, proximity(positive, ms.map((m) => m!.pages.get(p))));
-      score += (prox * score) / positive.length;
+      const first = l.docBase + l.itemFirst[idx]!;
+      for (let g = first; g < first + l.itemDocs[idx]!; g++) prox = Math.max(prox, proximity(positive, rs, g));
+      score += (prox * base) / positive.length;
     }
-    const pages = [...pageScore].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([p]) => p);
-    out.push({ item, score, pages, exact: ms.every((m) => m!.exact) });
+    candidates.push({ l, idx, item, score, exact });
   }
-  return out;
+  const pagesOf = (c: Candidate): number[] => {
+    const first = c.l.itemFirst[c.idx]!;
+    const pages: Array<[number, number]> = [];
+    for (let d = first; d < first + c.l.itemDocs[c.idx]!; d++) {
+      let s = 0;
+      for (const r of rs) s += r.docScore[c.l.docBase + d]!;
+      if (s > 0) pages.push([c.l.seg.docPage[d]!, s]);
+    }
+    return pages.sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([p]) => p);
+  };
+  return { candidates, pagesOf };
 }

@@ -42,6 +42,7 @@ export interface Segment {
   postings: Buffer;
 }
 
+// Values stay below 2^28 (page numbers, positions, tf), so decoding can use 32-bit shifts.
 function pushVarint(out: number[], v: number): void {
   while (v > 0x7f) {
     out.push((v & 0x7f) | 0x80);
@@ -61,19 +62,20 @@ export function buildSegment(items: SegItem[], pages: SegmentInputPage[], hasher
     docItem[doc] = p.item;
     docPage[doc] = p.page;
     docLen[doc] = p.tokens.length;
-    for (const [tok, positions] of p.tokens.positional) {
-      const h = hasher.hash(tok);
+    const add = (h: number): number[] => {
+      let l = lists.get(h);
+      if (!l) lists.set(h, (l = []));
+      return l;
+    };
+    for (const [key, positions] of p.tokens.bigrams) {
+      const h = hasher.hashPair(key);
       positionalTerms.add(h);
-      let l = lists.get(h);
-      if (!l) lists.set(h, (l = []));
-      l.push(doc, positions.length, ...positions);
+      const l = add(h);
+      l.push(doc, positions.length);
+      for (const x of positions) l.push(x);
     }
-    for (const [tok, tf] of p.tokens.counts) {
-      const h = hasher.hash(tok);
-      let l = lists.get(h);
-      if (!l) lists.set(h, (l = []));
-      l.push(doc, tf);
-    }
+    for (const [key, tf] of p.tokens.skips) add(hasher.hashPair(key)).push(doc, tf);
+    for (const [tok, tf] of p.tokens.words) add(hasher.hash(tok)).push(doc, tf);
   });
   const terms = Float64Array.from([...lists.keys()].sort((a, b) => a - b));
   const offsets = new Uint32Array(terms.length + 1);
@@ -145,7 +147,7 @@ export function forEachPosting(seg: Segment, hash: number, fn: (doc: number, tf:
     let b: number;
     do {
       b = buf[at++]!;
-      v += (b & 0x7f) * 2 ** shift;
+      v |= (b & 0x7f) << shift;
       shift += 7;
     } while (b & 0x80);
     return v;
@@ -217,4 +219,68 @@ export function decodeSegment(data: Buffer): Segment {
     docLen: copy(take(6), Uint32Array),
     postings: Buffer.from(take(7)),
   };
+}
+
+/** Positions decoded by scanPostings, appended to one growable buffer instead of an array each. */
+export class PositionPool {
+  buf = new Int32Array(1 << 16);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.buf.length) {
+      const b = new Int32Array(this.buf.length * 2);
+      b.set(this.buf);
+      this.buf = b;
+    }
+    this.buf[this.n++] = v;
+  }
+}
+
+/**
+ * The query-path decoder: skips documents whose item is not live without materialising their
+ * positions, and appends the positions of the rest to `pool` (posAt = -1 for non-positional terms).
+ */
+export function scanPostings(seg: Segment, hash: number, live: Uint8Array, pool: PositionPool, fn: (doc: number, tf: number, posAt: number) => void): void {
+  const i = termIndex(seg, hash);
+  if (i < 0) return;
+  const buf = seg.postings;
+  let at = seg.offsets[i]!;
+  const end = seg.offsets[i + 1]!;
+  const isPos = seg.positional[i] === 1;
+  let doc = -1;
+  while (at < end) {
+    let v = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = buf[at++]!;
+      v |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    doc += v + 1;
+    let tf = 0;
+    shift = 0;
+    do {
+      b = buf[at++]!;
+      tf |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    const ok = live[seg.docItem[doc]!] === 1;
+    let posAt = -1;
+    if (isPos) {
+      if (ok) posAt = pool.n;
+      let p = 0;
+      for (let j = 0; j < tf; j++) {
+        let d = 0;
+        shift = 0;
+        do {
+          b = buf[at++]!;
+          d |= (b & 0x7f) << shift;
+          shift += 7;
+        } while (b & 0x80);
+        p += d;
+        if (ok) pool.push(p);
+      }
+    }
+    if (ok) fn(doc, tf, posAt);
+  }
 }

@@ -39,8 +39,14 @@ export function isCjk(ch: string): boolean {
 export function normalizeChars(text: string): string[] {
   const out: string[] = [];
   for (const ch of text) {
-    const n = ch.normalize('NFKC');
-    out.push([...n].length === 1 ? n.toUpperCase() : ch);
+    const c = ch.codePointAt(0)!;
+    // Fast path: ASCII and unified ideographs are already normal (this runs on every page).
+    if (c < 0x80) out.push(c >= 0x61 && c <= 0x7a ? ch.toUpperCase() : ch);
+    else if (c >= 0x4e00 && c <= 0x9fff) out.push(ch);
+    else {
+      const n = ch.normalize('NFKC');
+      out.push([...n].length === 1 ? n.toUpperCase() : ch);
+    }
   }
   return out;
 }
@@ -48,12 +54,25 @@ export function normalizeChars(text: string): string[] {
 export type TokenKind = 'w' | 'b' | 's' | 'x';
 
 export interface PageTokens {
-  /** token (kind-prefixed) → code-point positions; positions are kept only for bigrams. */
-  positional: Map<string, number[]>;
-  /** token → occurrence count, for words, skip-bigrams and codes. */
-  counts: Map<string, number>;
-  /** Document length for BM25: number of bigram and code occurrences. */
+  /** bigram key (pairKey) → code-point positions: the only tokens with positions */
+  bigrams: Map<number, number[]>;
+  /** skip-bigram key (pairKey) → count */
+  skips: Map<number, number>;
+  /** word and code tokens (kind-prefixed strings) → count */
+  words: Map<string, number>;
+  /** Document length for BM25: bigram and code occurrences. */
   length: number;
+}
+
+/** Numeric key of a character pair, so tokenising a page allocates no strings per bigram. */
+export function pairKey(kind: 'b' | 's', a: string, b: string): number {
+  return (kind === 'b' ? 1 : 2) * 2 ** 42 + a.codePointAt(0)! * 2 ** 21 + b.codePointAt(0)!;
+}
+
+function pairToken(key: number): string {
+  const kind = Math.floor(key / 2 ** 42) === 1 ? 'b' : 's';
+  const rest = key % 2 ** 42;
+  return `${kind}:${String.fromCodePoint(Math.floor(rest / 2 ** 21))}${String.fromCodePoint(rest % 2 ** 21)}`;
 }
 
 /** A code: letters/digits, optionally joined by - · . / _ (档号 A1-YL·2020-Y-…, 人社发〔2020〕12号 digits). */
@@ -69,40 +88,42 @@ export function codeTokens(code: string): string[] {
 
 export function tokenizePage(text: string): PageTokens {
   const chars = normalizeChars(text);
-  const positional = new Map<string, number[]>();
-  const counts = new Map<string, number>();
-  const bump = (t: string) => counts.set(t, (counts.get(t) ?? 0) + 1);
+  const bigrams = new Map<number, number[]>();
+  const skips = new Map<number, number>();
+  const words = new Map<string, number>();
   let length = 0;
   let runStart = -1;
-  const runs: Array<[number, number]> = [];
   for (let i = 0; i <= chars.length; i++) {
     const cjk = i < chars.length && isCjk(chars[i]!);
-    if (cjk && runStart < 0) runStart = i;
-    if (!cjk && runStart >= 0) {
-      runs.push([runStart, i]);
-      runStart = -1;
+    if (cjk) {
+      if (runStart < 0) runStart = i;
+      continue;
     }
-  }
-  for (const [s, e] of runs) {
-    for (let i = s; i + 1 < e; i++) {
-      const t = `b:${chars[i]}${chars[i + 1]}`;
-      const p = positional.get(t);
-      if (p) p.push(i);
-      else positional.set(t, [i]);
+    if (runStart < 0) continue;
+    const s = runStart;
+    runStart = -1;
+    if (i - s === 1) length++;
+    for (let k = s; k + 1 < i; k++) {
+      const key = pairKey('b', chars[k]!, chars[k + 1]!);
+      const p = bigrams.get(key);
+      if (p) p.push(k);
+      else bigrams.set(key, [k]);
       length++;
-      if (i + 2 < e) bump(`s:${chars[i]}${chars[i + 2]}`);
+      if (k + 2 < i) {
+        const sk = pairKey('s', chars[k]!, chars[k + 2]!);
+        skips.set(sk, (skips.get(sk) ?? 0) + 1);
+      }
     }
-    if (e - s === 1) length++;
   }
   const norm = chars.join('');
   for (const m of norm.matchAll(CODE_RE)) {
-    for (const t of codeTokens(m[0])) bump(t);
+    for (const t of codeTokens(m[0])) words.set(t, (words.get(t) ?? 0) + 1);
     length++;
   }
   for (const w of segmenter().cutForSearch(norm, true)) {
-    if (w.length >= 1 && [...w].every(isCjk)) bump(`w:${w}`);
+    if (w.length >= 1 && CJK.test(w) && [...w].every(isCjk)) words.set(`w:${w}`, (words.get(`w:${w}`) ?? 0) + 1);
   }
-  return { positional, counts, length };
+  return { bigrams, skips, words, length };
 }
 
 /** Query words: jieba's cut (not the search cut), with single characters glued to a neighbour. */
@@ -137,6 +158,7 @@ export function skipgramsOf(chars: string[]): string[] {
  */
 export class TokenHasher {
   private readonly cache = new Map<string, number>();
+  private readonly pairCache = new Map<number, number>();
   constructor(private readonly key: Buffer) {}
 
   hash(token: string): number {
@@ -145,6 +167,17 @@ export class TokenHasher {
       h = createHmac('sha256', this.key).update(token).digest().readUIntBE(0, 6);
       if (this.cache.size > 2_000_000) this.cache.clear();
       this.cache.set(token, h);
+    }
+    return h;
+  }
+
+  /** hash() of the token behind a pairKey, cached by the number. */
+  hashPair(key: number): number {
+    let h = this.pairCache.get(key);
+    if (h === undefined) {
+      h = this.hash(pairToken(key));
+      if (this.pairCache.size > 2_000_000) this.pairCache.clear();
+      this.pairCache.set(key, h);
     }
     return h;
   }
