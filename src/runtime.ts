@@ -12,6 +12,8 @@ import { JobQueue } from './jobs/queue';
 import { registerModels } from './models';
 import { openStorage, type StorageHandle } from './services/storage.service';
 import type { ReadinessCheck } from './api/routes/system.routes';
+import { AuditTrail } from './services/audit.service';
+import { loadAuditSigner } from './services/audit-signing';
 
 export interface Runtime {
   config: Config;
@@ -20,6 +22,8 @@ export interface Runtime {
   db: Connection;
   storage: StorageHandle;
   queue: JobQueue;
+  /** The audit trail: modules call rt.audit.record({ actor, role, ip, action, object, outcome, details }). */
+  audit: AuditTrail;
   readiness: ReadinessCheck[];
   close: () => Promise<void>;
 }
@@ -36,6 +40,7 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
     throw err;
   }
   const queue = new JobQueue(db, { leaseMs: config.jobs.leaseMs });
+  const audit = new AuditTrail(db, { signer: loadAuditSigner(config.dataDir, { passphrase: config.keystore.passphrase }), logger });
   registerModels(db);
   await ensureIndexes(db);
   const readiness: ReadinessCheck[] = [
@@ -55,8 +60,10 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
     db,
     storage,
     queue,
+    audit,
     readiness,
     close: async () => {
+      await audit.close().catch((err: unknown) => logger.error({ err }, 'flushing the audit trail failed'));
       await db.close().catch((err: unknown) => logger.warn({ err }, 'closing MongoDB failed'));
     },
   };

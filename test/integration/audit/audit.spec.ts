@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Connection } from 'mongoose';
+import { seqId } from '../../../src/models/audit.model';
+import { loadAuditSigner, type AuditSigner } from '../../../src/services/audit-signing';
+import { AuditTrail, canonicalJson, sha256Hex, type AuditEntry } from '../../../src/services/audit.service';
+import { dropTestDb, openTestDb } from '../../helpers/db';
+import { testLogger } from '../../helpers/logger';
+
+function input(i: number, actor = 'zhang.wei') {
+  return { actor, role: 'archivist', ip: '10.0.0.7', action: i % 2 ? 'item.read' : 'item.ingest', object: { type: 'item', id: `item-${i}` }, outcome: 'success' as const, details: { i, 备注: '测试' } };
+}
+
+describe('audit trail: hash chain, batching, checkpoints, verify', function () {
+  this.timeout(120_000);
+  let conn: Connection;
+  let dir: string;
+  let signer: AuditSigner;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-test-'));
+    signer = loadAuditSigner(dir);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  beforeEach(async () => {
+    conn = await openTestDb('audit');
+  });
+  afterEach(async () => {
+    await dropTestDb(conn);
+  });
+
+  const trail = (opts: Partial<ConstructorParameters<typeof AuditTrail>[1]> = {}) => new AuditTrail(conn, { signer, logger: testLogger, ...opts });
+
+  async function seeded(n: number, checkpointEvery = 1_000_000): Promise<AuditTrail> {
+    const a = trail({ checkpointEvery });
+    await Promise.all(Array.from({ length: n }, (_, i) => a.record(input(i))));
+    await a.checkpoint();
+    return a;
+  }
+
+  it('creates the signing key and certificate once, in <dataDir>/keys, and reuses them', () => {
+    assert.ok(fs.existsSync(path.join(dir, 'keys', 'audit-signing.key.pem')));
+    assert.ok(fs.existsSync(path.join(dir, 'keys', 'audit-signing.crt.pem')));
+    assert.equal(fs.statSync(path.join(dir, 'keys', 'audit-signing.key.pem')).mode & 0o077, 0);
+    const again = loadAuditSigner(dir);
+    assert.equal(again.fingerprint, signer.fingerprint);
+    assert.ok(again.verify('x', signer.sign('x')));
+  });
+
+  it('appends entries with server time, consecutive seqs and each entry chained to the one before', async () => {
+    const a = await seeded(25);
+    const docs = await a.entries.find({}).sort({ _id: 1 }).lean();
+    assert.equal(docs.length, 25);
+    let prev = '0'.repeat(64);
+    docs.forEach((d, i) => {
+      const e = JSON.parse(d.e) as AuditEntry;
+      assert.equal(e.seq, i + 1);
+      assert.equal(d._id, seqId(i + 1));
+      assert.equal(e.prev, prev);
+      assert.equal(d.h, sha256Hex(canonicalJson(e)));
+      assert.ok(Math.abs(Date.parse(e.at) - Date.now()) < 60_000);
+      prev = d.h;
+    });
+    const report = await a.verify();
+    assert.equal(report.ok, true, JSON.stringify(report.first));
+    assert.equal(report.entries, 25);
+    assert.equal(report.lastCheckpointSeq, 25);
+    assert.equal(report.unsignedTail, 0);
+  });
+
+  it('two appenders (as two processes would) never share a seq and keep one valid chain', async () => {
+    const a = trail({ maxBatch: 50 });
+    const b = trail({ maxBatch: 50 });
+    const work: Promise<void>[] = [];
+    for (let i = 0; i < 400; i++) {
+      work.push(a.record(input(i, 'a')));
+      work.push(b.record(input(i, 'b')));
+      if (i % 40 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(work);
+    await a.close();
+    await b.close();
+    const report = await trail().verify();
+    assert.equal(report.ok, true, JSON.stringify(report.problems.slice(0, 3)));
+    assert.equal(report.entries, 800);
+    assert.equal(report.lastSeq, 800);
+  });
+
+  it('a new appender continues after the existing tail', async () => {
+    const a = await seeded(10);
+    await a.close();
+    const b = trail();
+    await b.record(input(99));
+    await b.close();
+    const r = await b.verify();
+    assert.equal(r.ok, true);
+    assert.equal(r.lastSeq, 11);
+  });
+
+  it('rejects malformed input instead of storing it', async () => {
+    const a = trail();
+    await assert.rejects(a.record({ ...input(1), action: 'Drop Table' }), /action/);
+    await assert.rejects(a.record({ ...input(1), outcome: 'maybe' as never }), /outcome/);
+    await assert.rejects(a.record({ ...input(1), actor: '' }), /actor/);
+  });
+
+  it('catches an entry changed directly in the database', async () => {
+    const a = await seeded(30);
+    const d = await a.entries.findById(seqId(12)).lean();
+    const e = JSON.parse(d!.e) as AuditEntry;
+    e.outcome = 'denied';
+    await a.entries.collection.updateOne({ _id: seqId(12) } as never, { $set: { e: canonicalJson(e) } });
+    const r = await a.verify();
+    assert.equal(r.ok, false);
+    assert.deepEqual([r.first?.kind, r.first?.seq], ['altered', 12]);
+  });
+
+  it('catches a change whose own hash was recomputed (the next entry no longer chains to it)', async () => {
+    const a = await seeded(30);
+    const d = await a.entries.findById(seqId(7)).lean();
+    const e = JSON.parse(d!.e) as AuditEntry;
+    e.actor = 'someone.else';
+    const ce = canonicalJson(e);
+    await a.entries.collection.updateOne({ _id: seqId(7) } as never, { $set: { e: ce, h: sha256Hex(ce), actor: 'someone.else' } });
+    const r = await a.verify();
+    assert.deepEqual([r.first?.kind, r.first?.seq], ['chain_broken', 7]);
+  });
+
+  it('catches a deleted entry', async () => {
+    const a = await seeded(30);
+    await a.entries.collection.deleteOne({ _id: seqId(20) } as never);
+    const r = await a.verify();
+    assert.deepEqual([r.first?.kind, r.first?.seq], ['missing', 20]);
+  });
+
+  it('catches a cut-back tail below a signed checkpoint', async () => {
+    const a = await seeded(30);
+    await a.entries.collection.deleteMany({ _id: { $in: [seqId(29), seqId(30)] } } as never);
+    const r = await a.verify();
+    assert.equal(r.ok, false);
+    assert.ok(r.problems.some((p) => p.kind === 'missing' && p.seq === 30), JSON.stringify(r.problems));
+  });
+
+  it('catches an inserted entry, both a stray document and a renumbered, fully re-hashed chain', async () => {
+    const a = await seeded(20);
+    const forged = { seq: 10, at: new Date().toISOString(), actor: 'x', role: null, ip: null, action: 'item.read', object: null, outcome: 'success', details: {}, prev: 'f'.repeat(64) };
+    await a.entries.collection.insertOne({ _id: `${seqId(10)}a`, e: canonicalJson(forged), h: sha256Hex(canonicalJson(forged)), actor: 'x', action: 'item.read', at: new Date() } as never);
+    let r = await a.verify();
+    assert.deepEqual([r.first?.kind, r.first?.id], ['inserted', `${seqId(10)}a`]);
+    await a.entries.collection.deleteOne({ _id: `${seqId(10)}a` } as never);
+
+    // The careful forger: insert at 10, shift 10..20 up by one, recompute every hash after it.
+    const docs = await a.entries.find({}).sort({ _id: 1 }).lean();
+    const entries = docs.map((d) => JSON.parse(d.e) as AuditEntry);
+    const rewritten: AuditEntry[] = [...entries.slice(0, 9), { ...entries[9]!, actor: 'forger', details: { planted: true } }, ...entries.slice(9)];
+    await a.entries.collection.deleteMany({});
+    let prev = '0'.repeat(64);
+    for (const [i, e] of rewritten.entries()) {
+      const ne = { ...e, seq: i + 1, prev };
+      const ce = canonicalJson(ne);
+      prev = sha256Hex(ce);
+      await a.entries.collection.insertOne({ _id: seqId(i + 1), e: ce, h: prev, actor: ne.actor, action: ne.action, at: new Date(ne.at) } as never);
+    }
+    r = await a.verify();
+    assert.equal(r.ok, false);
+    assert.deepEqual([r.first?.kind, r.first?.seq], ['checkpoint_mismatch', 20]);
+  });
+
+  it('catches a forged checkpoint signature', async () => {
+    const a = await seeded(5);
+    await a.checkpoints.collection.updateOne({ _id: seqId(5) } as never, { $set: { hash: 'a'.repeat(64) } });
+    const r = await a.verify();
+    assert.equal(r.first?.kind, 'bad_signature');
+  });
+
+  it('checkpoints automatically every N entries', async () => {
+    const a = trail({ checkpointEvery: 10, maxBatch: 10 });
+    for (let i = 0; i < 35; i++) await a.record(input(i));
+    const cps = await a.checkpoints.find({}).lean();
+    assert.ok(cps.length >= 3, `only ${cps.length} checkpoints`);
+    const r = await a.verify();
+    assert.equal(r.ok, true);
+  });
+
+  it('lists newest first with filters by user, action and time', async () => {
+    const a = trail();
+    const t0 = new Date();
+    await Promise.all([a.record(input(1, 'li.na')), a.record(input(2, 'wang.fang')), a.record(input(3, 'li.na')), a.record(input(4, 'li.na'))]);
+    const mine = await a.list({ actor: 'li.na' });
+    assert.deepEqual(mine.map((e) => e.seq), [4, 3, 1]);
+    assert.ok(mine.every((e) => !e.suspect));
+    assert.deepEqual((await a.list({ actor: 'li.na', action: 'item.read' })).map((e) => e.seq), [3, 1]);
+    assert.equal((await a.list({ since: new Date(t0.getTime() - 1000) })).length, 4);
+    assert.equal((await a.list({ since: new Date(Date.now() + 60_000) })).length, 0);
+    assert.equal(mine[0]!.details.备注, '测试');
+  });
+});
