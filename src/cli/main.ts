@@ -6,11 +6,12 @@ import { serveCommand, workerCommand } from './commands/serve';
 import { configCommand, healthCommand } from './commands/system';
 import { keysCommand } from './commands/keys';
 import { jobsCommand } from './commands/jobs';
+import { auditCommand } from './commands/audit';
 import { ingestCommand, showCommand } from './commands/ingest';
 import { separatorsCommand } from './commands/separators';
 import { catalogueCommand, confirmCommand, correctCommand } from './commands/filing';
 
-export const COMMANDS: Command[] = [ingestCommand, showCommand, confirmCommand, correctCommand, catalogueCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand];
+export const COMMANDS: Command[] = [ingestCommand, showCommand, confirmCommand, correctCommand, catalogueCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand, auditCommand];
 
 export const ROOT: Command = {
   name: 'archive',

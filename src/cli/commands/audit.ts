@@ -1,0 +1,69 @@
+import { AppError } from '../../errors';
+import { withRuntime } from '../runtime';
+import type { Command } from '../command';
+
+function parseSince(v: unknown): Date | undefined {
+  if (typeof v !== 'string') return undefined;
+  const d = new Date(v);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime())) {
+    throw new AppError('validation_failed', { message: `--since: not an ISO date or time: ${v}`, zh: `--since 不是合法的 ISO 日期或时间：${v}` });
+  }
+  return d;
+}
+
+export const auditCommand: Command = {
+  name: 'audit',
+  summary: 'The tamper-evident audit trail: verify the chain, list entries',
+  usage: '<verify|list>',
+  description: 'Entries can only be appended; no command edits or deletes them.',
+  subcommands: [
+    {
+      name: 'verify',
+      summary: 'Recompute the hash chain and check the signed checkpoints; exit 1 on the first altered, missing or inserted entry',
+      usage: '',
+      run: async ({ values, io }) =>
+        withRuntime(async (rt) => {
+          const r = await rt.audit.verify({ onProgress: (n) => (!values.json && io.isTTY ? io.err(`… ${n} entries read`) : undefined) });
+          if (values.json) io.out(JSON.stringify(r));
+          else if (r.ok) {
+            io.out(`审计链完整 / audit trail intact: ${r.entries} entries, last seq ${r.lastSeq}, ${r.checkpoints} signed checkpoints (last at ${r.lastCheckpointSeq}, ${r.unsignedTail} entries after it) in ${(r.ms / 1000).toFixed(1)} s`);
+          } else {
+            io.out(`审计链被篡改 / audit trail NOT intact: ${r.problems.length} problem(s), first: [${r.first?.kind}] ${r.first?.message}`);
+            for (const p of r.problems.slice(1, 20)) io.out(`  [${p.kind}] ${p.message}`);
+          }
+          return r.ok ? 0 : 1;
+        }),
+    },
+    {
+      name: 'list',
+      summary: 'Entries, newest first',
+      usage: '[--user U] [--action A] [--since ISO] [--limit N]',
+      options: {
+        user: { type: 'string', description: 'only this actor', valueName: 'U' },
+        action: { type: 'string', description: 'only this action, e.g. item.read', valueName: 'A' },
+        since: { type: 'string', description: 'only entries at or after this ISO date/time', valueName: 'ISO' },
+        limit: { type: 'string', description: 'at most N entries', valueName: 'N', default: '100' },
+      },
+      run: async ({ values, io }) =>
+        withRuntime(async (rt) => {
+          const limit = Number(values.limit ?? 100);
+          if (!Number.isInteger(limit) || limit < 1) throw new AppError('validation_failed', { message: '--limit must be a positive integer', zh: '--limit 必须是正整数' });
+          const entries = await rt.audit.list({
+            actor: typeof values.user === 'string' ? values.user : undefined,
+            action: typeof values.action === 'string' ? values.action : undefined,
+            since: parseSince(values.since),
+            limit,
+          });
+          if (values.json) {
+            io.out(JSON.stringify({ entries }));
+            return;
+          }
+          if (!entries.length) io.out('没有符合条件的审计记录 / no matching entries');
+          for (const e of entries) {
+            const obj = e.object ? ` ${e.object.type}:${e.object.id}` : '';
+            io.out(`${String(e.seq).padStart(8)} ${e.at} ${e.actor}${e.role ? `(${e.role})` : ''} ${e.action}${obj} ${e.outcome}${e.ip ? ` from ${e.ip}` : ''}${e.suspect ? '  ⚠ suspect: run "archive audit verify"' : ''}`);
+          }
+        }),
+    },
+  ],
+};
