@@ -9,9 +9,11 @@ import { jobsCommand } from './commands/jobs';
 import { auditCommand } from './commands/audit';
 import { ingestCommand, showCommand } from './commands/ingest';
 import { separatorsCommand } from './commands/separators';
+import { scheduleCommand } from './commands/schedule';
+import { reindexCommand, searchCommand } from './commands/search';
 import { catalogueCommand, confirmCommand, correctCommand } from './commands/filing';
 
-export const COMMANDS: Command[] = [ingestCommand, showCommand, confirmCommand, correctCommand, catalogueCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand, auditCommand];
+export const COMMANDS: Command[] = [ingestCommand, showCommand, confirmCommand, correctCommand, catalogueCommand, scheduleCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand, auditCommand, searchCommand, reindexCommand];
 
 export const ROOT: Command = {
   name: 'archive',

@@ -138,7 +138,7 @@ export function generateItem(r: () => number, i: number, opts: { fonds?: string[
     retention: type.retention,
     year,
     documentDate: date,
-    accessLevel: i % 4 === 0 ? 2 : 0,
+    accessLevel: i % 3 === 0 ? 2 : 0,
     persons: [{ name, idNumber: id }],
     units: [{ name: unit, creditCode: null }],
     pages: clean.map((t, k) => ({ n: k + 1, text: corrupt(t, noise, r) })),

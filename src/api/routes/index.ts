@@ -4,7 +4,8 @@ import type { RouteDef } from '../route';
 import { filingRoutes } from './filing.routes';
 import { itemRoutes } from './items.routes';
 import { jobRoutes } from './jobs.routes';
+import { searchRoutes } from './search.routes';
 
 export function featureRoutes(runtime: Runtime): RouteDef[] {
-  return [...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime)];
+  return [...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime)];
 }

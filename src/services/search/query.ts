@@ -18,6 +18,7 @@ export interface Clause {
 
 const CODE_CHAR = /[0-9A-Z]/;
 const JOINER = /[-·./_]/;
+const SHORT = 4;
 
 function runsOf(chars: string[]): Array<{ kind: 'cjk' | 'code'; chars: string[] }> {
   const out: Array<{ kind: 'cjk' | 'code'; chars: string[] }> = [];
@@ -54,6 +55,10 @@ export function parseQuery(q: string): Clause[] {
         clauses.push({ kind: 'code', chars: run.chars, text: run.chars.join(''), exact: true, negate, group });
       } else if (quoted || negate) {
         clauses.push({ kind: 'cjk', chars: run.chars, text: run.chars.join(''), exact: true, negate, group });
+      } else if (run.chars.length <= SHORT) {
+        // Short runs are mostly names, which jieba tends to split; kept whole, one misread
+        // character is tolerated across the name rather than failing one of its halves.
+        clauses.push({ kind: 'cjk', chars: run.chars, text: run.chars.join(''), exact: false, negate, group });
       } else {
         for (const w of splitWords(run.chars.join(''))) clauses.push({ kind: 'cjk', chars: [...w], text: w, exact: false, negate, group });
       }

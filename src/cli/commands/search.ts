@@ -1,0 +1,53 @@
+/** `archive search` and `archive reindex`: the full-text index from the command line. */
+import { AppError } from '../../errors';
+import { markSnippet, reindexAll, searchItems } from '../../services/search';
+import { withRuntime } from '../runtime';
+import type { Command } from '../command';
+
+export const searchCommand: Command = {
+  name: 'search',
+  summary: '全文检索 / Search archive items by OCR text and description',
+  usage: 'QUERY [--limit N] [--json]',
+  description: 'QUERY: words ("养老保险 待遇"), "quoted phrases" for exact wording, -word to exclude, ID numbers and 档号 as written.',
+  options: {
+    limit: { type: 'string', description: 'number of hits', valueName: 'N', default: '10' },
+    sort: { type: 'string', description: 'relevance or date', valueName: 'ORDER', default: 'relevance' },
+  },
+  run: async ({ values, positionals, io }) => {
+    const q = positionals.join(' ').trim();
+    if (!q) throw new AppError('validation_failed', { message: 'Give a query, e.g. archive search "养老保险 张三"', zh: '请提供检索词，例如 archive search "养老保险 张三"' });
+    const limit = Number(values.limit ?? 10);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AppError('validation_failed', { message: '--limit must be an integer from 1 to 1000', zh: '--limit 应为 1 到 1000 的整数' });
+    const sort = values.sort === 'date' ? 'date' : 'relevance';
+    return withRuntime(async (rt) => {
+      const res = await searchItems(rt, { q, limit, sort, facets: false });
+      if (values.json) {
+        io.out(JSON.stringify({ total: res.total, hits: res.hits.map((h) => ({ id: h.id, score: h.score, pages: h.pages, snippet: h.snippets[0] ? markSnippet(h.snippets[0]) : '' })) }));
+        return;
+      }
+      io.out(`共 ${res.total} 件 / ${res.total} items (${res.tookMs} ms)`);
+      for (const h of res.hits) {
+        io.out(`${h.score.toFixed(2).padStart(8)}  ${h.archivalCode ?? h.id}  ${h.title ?? ''}  第 ${h.pages.join(',')} 页${h.exact ? '' : ' (≈)'}`);
+        for (const s of h.snippets.slice(0, 1)) io.out(`          ${markSnippet(s)}`);
+      }
+    });
+  },
+};
+
+export const reindexCommand: Command = {
+  name: 'reindex',
+  summary: '重建全文索引 / Rebuild the full-text search index from the archive',
+  usage: '[--json]',
+  run: async ({ values, io }) =>
+    withRuntime(async (rt) => {
+      const t0 = Date.now();
+      const stats = await reindexAll(rt, {
+        onProgress: (s) => {
+          if (!values.json && io.isTTY) process.stderr.write(`\r${s.items} items, ${s.pages} pages…`);
+        },
+      });
+      const seconds = (Date.now() - t0) / 1000;
+      if (values.json) io.out(JSON.stringify({ ...stats, seconds }));
+      else io.out(`${io.isTTY ? '\n' : ''}已重建索引 / reindexed: ${stats.items} items, ${stats.pages} pages, ${stats.segments} segments, ${(stats.bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s`);
+    }),
+};

@@ -1,0 +1,126 @@
+/**
+ * The search engine wired to the application: one engine per Runtime, the index key from the
+ * secrets service, page text decrypted from the blob store. The pipeline calls indexItem after
+ * filing or a correction and removeItem on destruction; `archive reindex` calls reindexAll.
+ */
+import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import { readPageText } from '../capture.service';
+import { indexKey } from '../secrets.service';
+import { SearchEngine, type RebuildStats } from './engine';
+import { metadataText, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope } from './types';
+
+export { SearchEngine } from './engine';
+export { markSnippet } from './snippet';
+export * from './types';
+
+/** Items in these states are not searchable (destroyed at once; the others have no filed content). */
+const NOT_SEARCHABLE = new Set(['destroyed', 'failed', 'split', 'received']);
+
+const engines = new WeakMap<Runtime, Promise<SearchEngine>>();
+
+export function searchEngine(rt: Runtime): Promise<SearchEngine> {
+  let p = engines.get(rt);
+  if (!p) {
+    p = (async () => {
+      const engine = new SearchEngine({ db: rt.db, key: await indexKey(rt), text: (id, page) => pageText(rt, id, page) });
+      await engine.open();
+      return engine;
+    })();
+    p.catch(() => engines.delete(rt));
+    engines.set(rt, p);
+  }
+  return p;
+}
+
+/** Uses a given engine for this runtime (benchmarks and tests that index without the blob store). */
+export function useSearchEngine(rt: Runtime, engine: SearchEngine): void {
+  engines.set(rt, Promise.resolve(engine));
+}
+
+interface Described {
+  title?: string | null;
+  persons?: Array<{ name: string | null; idNumber: string | null }>;
+  units?: Array<{ name: string | null; creditCode: string | null }>;
+  insuranceTypes?: string[];
+}
+
+interface Classified {
+  documentType?: string | null;
+  category?: string | null;
+  retention?: string | null;
+  accessLevel?: number;
+}
+
+/** The index's view of an item, without page text. */
+export function describeItem(item: ItemDoc): Omit<IndexDocument, 'pages'> {
+  const md = (item.metadata ?? {}) as Described;
+  const cls = (item.classification ?? {}) as Classified;
+  const year = /^(\d{4})/.exec(item.documentDate ?? '')?.[1];
+  return {
+    id: String(item._id),
+    fonds: item.fonds,
+    title: item.title ?? md.title ?? null,
+    archivalCode: item.archivalCode ?? null,
+    documentType: cls.documentType ?? null,
+    category: cls.category ?? null,
+    insurance: md.insuranceTypes ?? [],
+    retention: cls.retention ?? null,
+    year: year ? Number(year) : null,
+    documentDate: item.documentDate ?? null,
+    accessLevel: typeof cls.accessLevel === 'number' ? cls.accessLevel : 0,
+    persons: (md.persons ?? []).map((p) => ({ name: p.name ?? null, idNumber: p.idNumber ?? null })),
+    units: (md.units ?? []).map((u) => ({ name: u.name ?? null, creditCode: u.creditCode ?? null })),
+  };
+}
+
+async function documentOf(rt: Runtime, item: ItemDoc): Promise<IndexDocument> {
+  const pages: IndexDocument['pages'] = [];
+  for (const p of item.pages) {
+    if (p.textKey) pages.push({ n: p.n, text: (await readPageText(rt, p.textKey)).text });
+  }
+  return { ...describeItem(item), pages };
+}
+
+async function pageText(rt: Runtime, itemId: string, page: number): Promise<string> {
+  const item = await itemModel(rt.db).findById(itemId).lean<ItemDoc>();
+  if (!item || NOT_SEARCHABLE.has(item.status)) throw new Error('not searchable');
+  if (page === 0) return metadataText(describeItem(item));
+  const key = item.pages.find((p) => p.n === page)?.textKey;
+  if (!key) throw new Error('no text');
+  return (await readPageText(rt, key)).text;
+}
+
+/** (Re)indexes one item as it is now; an item that is no longer searchable is removed. */
+export async function indexItem(rt: Runtime, itemId: string): Promise<void> {
+  const engine = await searchEngine(rt);
+  const item = await itemModel(rt.db).findById(itemId).lean<ItemDoc>();
+  if (!item || NOT_SEARCHABLE.has(item.status)) {
+    await engine.remove([itemId]);
+    return;
+  }
+  await engine.indexDocuments([await documentOf(rt, item)]);
+}
+
+/** Takes an item out of search results (and snippets) at once. */
+export async function removeItem(rt: Runtime, itemId: string): Promise<void> {
+  await (await searchEngine(rt)).remove([itemId]);
+}
+
+export async function reindexAll(rt: Runtime, opts: { onProgress?: (s: RebuildStats) => void } = {}): Promise<RebuildStats> {
+  const engine = await searchEngine(rt);
+  const items = itemModel(rt.db);
+  async function* source(): AsyncIterable<IndexDocument> {
+    // One scan for the ids, then point reads: FerretDB answers those fast and memory stays flat.
+    const ids = (await items.find({ status: { $nin: [...NOT_SEARCHABLE] as ItemDoc['status'][] } }, { _id: 1 }).lean()).map((d) => String(d._id));
+    for (const id of ids) {
+      const item = await items.findById(id).lean<ItemDoc>();
+      if (item && !NOT_SEARCHABLE.has(item.status)) yield await documentOf(rt, item);
+    }
+  }
+  return engine.rebuild(source(), opts);
+}
+
+export async function searchItems(rt: Runtime, req: SearchRequest, scope: SearchScope = {}): Promise<SearchResult> {
+  return (await searchEngine(rt)).search(req, scope);
+}

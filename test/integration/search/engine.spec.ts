@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
+import type { Connection } from 'mongoose';
+import { SearchEngine } from '../../../src/services/search/engine';
+import type { IndexDocument, SearchRequest } from '../../../src/services/search/types';
+import { dropTestDb, openTestDb } from '../../helpers/db';
+import { generateItem, rng } from '../../helpers/si-corpus';
+
+let serial = 0;
+function doc(over: Partial<IndexDocument> & { text?: string[] }): IndexDocument {
+  const { text, ...rest } = over;
+  return {
+    id: (0xabc000000000 + ++serial).toString(16).padStart(24, '0'),
+    fonds: 'Z101',
+    title: '参保人员基本养老保险待遇核定表',
+    archivalCode: `Z101-WS·2020-Y-YL·DY-${String(serial).padStart(4, '0')}`,
+    documentType: '待遇核定表',
+    category: 'YL',
+    insurance: ['养老保险'],
+    retention: 'Y',
+    year: 2020,
+    documentDate: '2020-05-06',
+    accessLevel: 0,
+    persons: [],
+    units: [],
+    pages: (text ?? ['经审核，申请人提交的材料齐全，符合法定形式，予以受理。']).map((t, i) => ({ n: i + 1, text: t })),
+    ...rest,
+  };
+}
+
+describe('search engine (real FerretDB)', function () {
+  this.timeout(60_000);
+  let conn: Connection;
+  let engine: SearchEngine;
+  const key = randomBytes(32);
+  const texts = new Map<string, IndexDocument>();
+  const textOf = async (id: string, page: number) => {
+    const d = texts.get(id);
+    if (!d) throw new Error('gone');
+    return page === 0 ? `${d.title}` : d.pages.find((p) => p.n === page)!.text;
+  };
+  const index = async (...docs: IndexDocument[]) => {
+    for (const d of docs) texts.set(d.id, d);
+    await engine.indexDocuments(docs);
+    return docs;
+  };
+  const ids = async (q: string, extra: Partial<SearchRequest> = {}) => (await engine.search({ q, limit: 50, ...extra })).hits.map((h) => h.id);
+
+  // A background corpus so BM25 statistics look like an archive's.
+  const r = rng(42);
+  const corpus = Array.from({ length: 120 }, (_, i) => generateItem(r, i, { fonds: ['Z101', 'Z102'], noise: 0.02 }).doc);
+
+  before(async () => {
+    conn = await openTestDb('search');
+    engine = new SearchEngine({ db: conn, key, text: textOf });
+    for (const d of corpus) texts.set(d.id, d);
+    async function* src() {
+      yield* corpus;
+    }
+    await engine.rebuild(src(), { segmentPages: 100 });
+  });
+  after(() => dropTestDb(conn));
+
+  it('finds a name in OCR text exactly, and a page where one character was misread below it', async () => {
+    const [exact, damaged, unrelated] = await index(
+      doc({ text: ['申请人欧阳振宇于二〇二〇年五月申请办理基本养老保险待遇，经办人核对无误。'] }),
+      doc({ text: ['申请人欧阳掁宇于二〇二〇年五月申请办理基本养老保险待遇，经办人核对无误。'] }),
+      doc({ text: ['申请人司马相如于二〇二〇年五月申请办理基本养老保险待遇，经办人核对无误。'] }),
+    );
+    const res = await engine.search({ q: '欧阳振宇', limit: 10 });
+    const got = res.hits.map((h) => h.id);
+    assert.equal(got[0], exact!.id);
+    assert.ok(got.includes(damaged!.id), 'the OCR-damaged page is found');
+    assert.ok(!got.includes(unrelated!.id));
+    const d = res.hits.find((h) => h.id === damaged!.id)!;
+    assert.equal(res.hits[0]!.exact, true);
+    assert.equal(d.exact, false);
+    assert.ok(d.score < res.hits[0]!.score);
+    assert.deepEqual(res.hits[0]!.pages, [1]);
+    assert.match(res.hits[0]!.snippets[0]!.text, /欧阳振宇/);
+    const [s, e] = res.hits[0]!.snippets[0]!.highlights[0]!;
+    assert.equal([...res.hits[0]!.snippets[0]!.text].slice(s, e).join(''), '欧阳振宇');
+    assert.deepEqual(d.snippets[0]!.highlights.length, 1, 'the fuzzy window is highlighted');
+  });
+
+  it('finds a person by ID number (blind index) and boosts the exact match; filters by personId', async () => {
+    const id = '330106198802143318';
+    const [mine] = await index(doc({ persons: [{ name: '宇文成都', idNumber: id }], text: [`公民身份号码：${id}\u3000缴费年限十五年`] }), doc({ text: ['公民身份号码：330106198802143326'] }));
+    assert.deepEqual(await ids(id), [mine!.id]);
+    const viaFilter = await engine.search({ q: '', filters: { personId: id }, limit: 10 });
+    assert.deepEqual(viaFilter.hits.map((h) => h.id), [mine!.id]);
+    const byName = await engine.search({ q: '宇文成都', limit: 5 });
+    assert.equal(byName.hits[0]!.id, mine!.id);
+    assert.deepEqual(byName.hits[0]!.pages, [0], 'the name is in the description only');
+  });
+
+  it('quoted phrases must occur exactly; unquoted words may be apart', async () => {
+    const [together, apart] = await index(doc({ text: ['本人申请领取丧葬补助金和抚恤金。'] }), doc({ text: ['丧葬费用由单位承担，补助金另行发放。'] }));
+    const phrase = await ids('"丧葬补助金"');
+    assert.ok(phrase.includes(together!.id));
+    assert.ok(!phrase.includes(apart!.id));
+    const loose = await ids('丧葬 补助金');
+    assert.ok(loose.includes(together!.id) && loose.includes(apart!.id));
+    assert.ok(loose.indexOf(together!.id) < loose.indexOf(apart!.id), 'proximity ranks the adjacent words first');
+  });
+
+  it('excludes items with -word', async () => {
+    const [keep, drop] = await index(doc({ text: ['职业病诊断证明书 尘肺病'] }), doc({ text: ['职业病诊断证明书 工伤认定'] }));
+    const got = await ids('职业病诊断 -工伤');
+    assert.ok(got.includes(keep!.id));
+    assert.ok(!got.includes(drop!.id));
+    assert.ok(!(await ids('职业病诊断 -"工伤认定"')).includes(drop!.id));
+  });
+
+  it('filters and facet counts agree with each other', async () => {
+    const all = await engine.search({ q: '保险', limit: 1 });
+    assert.ok(all.total > 50);
+    for (const field of ['category', 'documentType', 'fonds', 'retention', 'insurance'] as const) {
+      let sum = 0;
+      for (const { value, count } of all.facets[field]) {
+        const one = await engine.search({ q: '保险', limit: 1, filters: { [field]: [value] } });
+        assert.equal(one.total, count, `${field}=${value}`);
+        sum += count;
+      }
+      if (field !== 'insurance') assert.equal(sum, all.total, field);
+    }
+    const years = await engine.search({ q: '保险', limit: 1, filters: { yearFrom: 2010, yearTo: 2015 } });
+    const expected = all.facets.year.filter((y) => Number(y.value) >= 2010 && Number(y.value) <= 2015).reduce((a, y) => a + y.count, 0);
+    assert.equal(years.total, expected);
+    const yc = await engine.search({ q: '保险', limit: 1, filters: { category: ['YL'] } });
+    assert.deepEqual(yc.facets.category, all.facets.category, 'a field is faceted without its own filter');
+    assert.equal(yc.facets.fonds.reduce((a, f) => a + f.count, 0), yc.total);
+  });
+
+  it('re-indexing a corrected item re-ranks it, and the old text no longer matches', async () => {
+    const [a, b] = await index(doc({ text: ['单位名称：临安竹编工艺厂 缴费基数申报'] }), doc({ text: ['单位名称：临安竹编工艺厂 临安竹编工艺厂 缴费基数申报'] }));
+    assert.equal((await ids('临安竹编工艺厂'))[0], b!.id);
+    const corrected = { ...a!, pages: [{ n: 1, text: '单位名称：临安竹编工艺厂（原临安竹编工艺厂）临安竹编工艺厂 临安竹编工艺厂 缴费基数申报' }] };
+    await index(corrected);
+    assert.equal((await ids('临安竹编工艺厂'))[0], a!.id);
+    await index({ ...a!, pages: [{ n: 1, text: '单位名称：余杭纸伞作坊' }] });
+    assert.deepEqual(await ids('临安竹编工艺厂'), [b!.id]);
+    assert.deepEqual(await ids('余杭纸伞作坊'), [a!.id]);
+  });
+
+  it('a removed item vanishes at once, here and in another process, facets included', async () => {
+    const [gone] = await index(doc({ category: 'ZZ', text: ['迁移证明 慕容复 户口迁出'] }));
+    const other = new SearchEngine({ db: conn, key, text: textOf });
+    assert.deepEqual((await other.search({ q: '慕容复', limit: 5 })).hits.map((h) => h.id), [gone!.id]);
+    const before = await engine.search({ q: '', limit: 1 });
+    await engine.remove([gone!.id]);
+    assert.deepEqual(await ids('慕容复'), []);
+    const after = await engine.search({ q: '', limit: 1 });
+    assert.equal(after.total, before.total - 1);
+    assert.ok(!after.facets.category.some((c) => c.value === 'ZZ'));
+    assert.deepEqual((await other.search({ q: '慕容复', limit: 5 })).hits, [], 'the other engine sees the removal on its next query');
+    const fresh = new SearchEngine({ db: conn, key, text: textOf });
+    assert.deepEqual((await fresh.search({ q: '慕容复', limit: 5 })).hits, []);
+  });
+
+  it('the caller scope limits hits and facet counts', async () => {
+    const all = await engine.search({ q: '保险', limit: 200 });
+    const scoped = await engine.search({ q: '保险', limit: 200 }, { fonds: ['Z102'], maxAccessLevel: 0 });
+    assert.ok(scoped.total > 0 && scoped.total < all.total);
+    assert.ok(scoped.hits.every((h) => h.fonds === 'Z102'));
+    assert.deepEqual(scoped.facets.fonds.map((f) => f.value), ['Z102']);
+    assert.equal(scoped.facets.category.reduce((a, c) => a + c.count, 0), scoped.total);
+    const restricted = corpus.filter((d) => d.fonds === 'Z102' && d.accessLevel > 0).map((d) => d.id);
+    assert.ok(restricted.length > 0);
+    assert.ok(!scoped.hits.some((h) => restricted.includes(h.id)));
+  });
+
+  it('a rebuild keeps results and a fresh process loads the same index', async () => {
+    const q = { q: '养老保险 待遇', limit: 10 };
+    const before = await engine.search(q);
+    async function* src() {
+      yield* texts.values();
+    }
+    await engine.rebuild(src(), { segmentPages: 150 });
+    const fresh = new SearchEngine({ db: conn, key, text: textOf });
+    const after = await fresh.search(q);
+    assert.ok(after.total >= before.total, 'removed items come back only because the source still has them');
+    assert.ok(after.hits.length === 10);
+  });
+
+  it('stores no token, name or ID number in clear', async () => {
+    const name = corpus[3]!.persons[0]!.name!;
+    const idn = corpus[3]!.persons[0]!.idNumber!;
+    const chunks = await conn.db!.collection('search_chunks').find({}).toArray();
+    assert.ok(chunks.length > 0);
+    for (const c of chunks) {
+      const raw = inflateRawSync(Buffer.from((c.data as { buffer: Uint8Array }).buffer)).toString('utf8');
+      assert.ok(!raw.includes(name) && !raw.includes(idn) && !raw.includes('养老保险待遇'.slice(0, 4) + '核'));
+    }
+    for (const coll of ['search_log', 'search_meta', 'search_segments']) {
+      const json = JSON.stringify(await conn.db!.collection(coll).find({}).toArray());
+      assert.ok(!json.includes(name) && !json.includes(idn), coll);
+    }
+  });
+});
