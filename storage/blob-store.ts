@@ -15,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { StorageError, isStorageError } from './errors';
 import { DecryptStream, DEFAULT_SEGMENT_SIZE, EncryptStream, decodeHeader, fullPlan, newHeader, planRange } from './envelope';
+import { cryptoEngine } from './crypto-engine';
 import type { Keyring } from './keyring';
 import type { BlobStore, ByteRange, IntegrityFailureHandler, ObjectInfo, PutResult, RewrapResult, VerifyResult } from './types';
 
@@ -36,6 +37,8 @@ export interface EnvelopeStoreOptions {
   onIntegrityFailure?: IntegrityFailureHandler;
   /** Plaintext bytes per segment (default 64 KiB); recorded in each object's header. */
   segmentSize?: number;
+  /** Run AES-GCM on a worker thread (default true); false keeps it on the calling thread. */
+  cryptoThreads?: boolean;
 }
 
 const OBJECTS = 'objects/';
@@ -70,6 +73,7 @@ function wrapContext(key: string, dekIdHex: string): string {
 export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOptions): BlobStore {
   const { keyring } = opts;
   const segmentSize = opts.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+  const engine = cryptoEngine(opts.cryptoThreads ?? true);
 
   const report = (err: StorageError): void => {
     try {
@@ -101,6 +105,20 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
   }
 
   async function openPlain(key: string, range?: ByteRange): Promise<{ stream: Readable; rec: KeyRecord }> {
+    // A full read asks for the content while the key record is still on its way: one round trip
+    // less, which is most of the cost for small objects.
+    const early = range ? null : backend.read(OBJECTS + key);
+    early?.catch(() => undefined);
+    const discardEarly = (): void => void early?.then((s) => s?.destroy(), () => undefined);
+    try {
+      return await openWith(key, range, early);
+    } catch (err) {
+      discardEarly();
+      throw err;
+    }
+  }
+
+  async function openWith(key: string, range: ByteRange | undefined, early: Promise<Readable | null> | null): Promise<{ stream: Readable; rec: KeyRecord }> {
     const rec = await readRecord(key);
     const header = decodeHeader(Buffer.from(rec.header, 'base64'));
     let plan = fullPlan(rec.size, header.segmentSize);
@@ -115,7 +133,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
     const dek = keyring.unwrap({ kekId: rec.kekId, alg: rec.alg, wrapped: Buffer.from(rec.wrappedDek, 'base64') }, wrapContext(key, header.dekId.toString('hex')));
     let raw: Readable | null;
     try {
-      raw = await backend.read(OBJECTS + key, range ? { offset: plan.offset, length: plan.length } : undefined);
+      raw = await (early ?? backend.read(OBJECTS + key, range ? { offset: plan.offset, length: plan.length } : undefined));
     } catch (err) {
       if (isStorageError(err, 'integrity_error')) report(err);
       throw err;
@@ -125,7 +143,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
       report(e);
       throw e;
     }
-    const dec = new DecryptStream({ dek, header, size: rec.size, sha256: Buffer.from(rec.sha256, 'hex'), plan, withHeader: !range, objectKey: key });
+    const dec = new DecryptStream({ engine, dek, header, size: rec.size, sha256: Buffer.from(rec.sha256, 'hex'), plan, withHeader: !range, objectKey: key });
     pipeline(raw, dec, (err) => {
       if (err && isStorageError(err, 'integrity_error')) report(err);
     });
@@ -137,7 +155,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
       checkKey(key);
       const dek = randomBytes(32);
       const header = newHeader(segmentSize);
-      const enc = new EncryptStream(dek, header);
+      const enc = new EncryptStream(engine, dek, header);
       const src = Buffer.isBuffer(body) ? Readable.from([body], { objectMode: false }) : (body as Readable);
       pipeline(src, enc, () => undefined); // errors surface through enc to the backend write
       try {

@@ -18,9 +18,10 @@
  * Segments are decrypted into a buffer and pushed only after their tag verifies: a reader never
  * sees a byte of a segment that does not authenticate.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { StorageError } from './errors';
+import type { CryptoEngine, SegmentSpec } from './crypto-engine';
 
 export const MAGIC = Buffer.from('SIAE', 'latin1');
 export const FORMAT_VERSION = 1;
@@ -71,15 +72,18 @@ function nonce(header: Header, index: number): Buffer {
   return n;
 }
 
-function aad(header: Header, index: number, final: { size: number; sha256: Buffer } | null): Buffer {
-  const tail = Buffer.alloc(9 + (final ? 8 + 32 : 0));
-  tail.writeBigUInt64BE(BigInt(index), 0);
-  tail.writeUInt8(final ? 1 : 0, 8);
+/** The AAD of a segment; for the final one, without the trailing SHA-256 when `sha256` is null (the sealer appends it). */
+function aad(header: Header, index: number, final: { size: number; sha256: Buffer | null } | null): Buffer {
+  const h = header.bytes.length;
+  const b = Buffer.alloc(h + 9 + (final ? 8 + (final.sha256 ? 32 : 0) : 0));
+  header.bytes.copy(b, 0);
+  b.writeBigUInt64BE(BigInt(index), h);
+  b.writeUInt8(final ? 1 : 0, h + 8);
   if (final) {
-    tail.writeBigUInt64BE(BigInt(final.size), 9);
-    final.sha256.copy(tail, 17);
+    b.writeBigUInt64BE(BigInt(final.size), h + 9);
+    final.sha256?.copy(b, h + 17);
   }
-  return Buffer.concat([header.bytes, tail]);
+  return b;
 }
 
 export function segmentCount(size: number, segmentSize: number): number {
@@ -122,6 +126,79 @@ class ByteQueue {
     this.length -= n;
     return out;
   }
+
+  /** Like take, but always a fresh buffer that owns its memory, so a worker can take it over. */
+  takeOwned(n: number): Buffer {
+    const out = Buffer.allocUnsafeSlow(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - filled);
+      c.copy(out, filled, 0, k);
+      filled += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.length -= n;
+    return out;
+  }
+}
+
+const BATCH_SEGMENTS = 32;
+const MAX_BATCHES_IN_FLIGHT = 4;
+let nextStreamId = 1;
+
+/**
+ * A Transform whose work runs as asynchronous batches (possibly on another thread) but whose
+ * output stays in order; at most a few batches are in flight, which bounds memory.
+ */
+abstract class BatchTransform extends Transform {
+  private tail: Promise<void> = Promise.resolve();
+  private inflight: Promise<void>[] = [];
+  protected broken: Error | null = null;
+
+  constructor() {
+    super({ readableHighWaterMark: 1024 * 1024, writableHighWaterMark: 1024 * 1024 });
+  }
+
+  protected schedule<T>(work: Promise<T>, deliver: (r: T) => void): void {
+    work.catch(() => undefined); // its failure is handled in order, below
+    const step = this.tail.then(() => work).then((r) => {
+      if (!this.broken) deliver(r);
+    });
+    this.tail = step.catch((err: Error) => {
+      if (!this.broken) {
+        this.broken = err;
+        this.destroy(err);
+      }
+    });
+    this.inflight.push(this.tail);
+  }
+
+  protected async throttle(): Promise<void> {
+    while (this.inflight.length > MAX_BATCHES_IN_FLIGHT) await this.inflight.shift();
+  }
+
+  protected async settle(): Promise<void> {
+    await this.tail;
+    this.inflight = [];
+  }
+
+  override _transform(chunk: Buffer | string, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.broken) return cb();
+    this.accept(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+      .then(() => this.throttle())
+      .then(() => cb(), (err: Error) => cb(err));
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.broken) return cb();
+    this.finish()
+      .then(() => cb(this.broken ?? undefined), (err: Error) => cb(err));
+  }
+
+  protected abstract accept(chunk: Buffer): Promise<void>;
+  protected abstract finish(): Promise<void>;
 }
 
 export interface EncryptResult {
@@ -133,15 +210,15 @@ export interface EncryptResult {
  * Plaintext in, ciphertext out. A full segment is held back until at least one more byte arrives
  * (or the input ends), because only then is it known whether it is the final one.
  */
-export class EncryptStream extends Transform {
+export class EncryptStream extends BatchTransform {
   private readonly queue = new ByteQueue();
-  private readonly hash: Hash = createHash('sha256');
+  private readonly stream = nextStreamId++;
   private index = 0;
   private size = 0;
   private resultValue: EncryptResult | null = null;
 
-  constructor(private readonly dek: Buffer, private readonly header: Header) {
-    super({ readableHighWaterMark: 1024 * 1024 });
+  constructor(private readonly engine: CryptoEngine, private readonly dek: Buffer, private readonly header: Header) {
+    super();
     this.push(header.bytes);
   }
 
@@ -151,39 +228,47 @@ export class EncryptStream extends Transform {
     return this.resultValue;
   }
 
-  override _transform(chunk: Buffer | string, _enc: BufferEncoding, cb: TransformCallback): void {
-    try {
-      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      this.hash.update(b);
-      this.size += b.length;
-      this.queue.push(b);
-      const s = this.header.segmentSize;
-      while (this.queue.length > s) this.seal(this.queue.take(s), null);
-      cb();
-    } catch (err) {
-      cb(err as Error);
+  protected async accept(b: Buffer): Promise<void> {
+    this.size += b.length;
+    this.queue.push(b);
+    const batchBytes = BATCH_SEGMENTS * this.header.segmentSize;
+    // Strictly more than a batch: the byte beyond proves none of these segments is the final one.
+    while (this.queue.length > batchBytes) {
+      this.dispatch(this.queue.takeOwned(batchBytes), false);
+      await this.throttle();
     }
   }
 
-  override _flush(cb: TransformCallback): void {
-    try {
-      const digest = this.hash.digest();
-      this.seal(this.queue.take(this.queue.length), { size: this.size, sha256: digest });
-      this.resultValue = { size: this.size, sha256: digest.toString('hex') };
-      cb();
-    } catch (err) {
-      cb(err as Error);
-    }
+  protected async finish(): Promise<void> {
+    const s = this.header.segmentSize;
+    while (this.queue.length > BATCH_SEGMENTS * s) this.dispatch(this.queue.takeOwned(BATCH_SEGMENTS * s), false);
+    this.dispatch(this.queue.takeOwned(this.queue.length), true);
+    await this.settle();
   }
 
-  private seal(plain: Buffer, final: { size: number; sha256: Buffer } | null): void {
-    if (this.index >= MAX_SEGMENTS) throw new StorageError('invalid_argument', 'object too large for the segment counter');
-    const c = createCipheriv('aes-256-gcm', this.dek, nonce(this.header, this.index));
-    c.setAAD(aad(this.header, this.index, final));
-    const body = c.update(plain);
-    c.final();
-    this.push(Buffer.concat([body, c.getAuthTag()]));
-    this.index++;
+  /** Seals `data` as consecutive segments; with `last`, its final segment is the object's final one. */
+  private dispatch(data: Buffer, last: boolean): void {
+    const s = this.header.segmentSize;
+    const n = Math.max(1, Math.ceil(data.length / s));
+    if (this.index + n > MAX_SEGMENTS) throw new StorageError('invalid_argument', 'object too large for the segment counter');
+    const segs: SegmentSpec[] = [];
+    for (let i = 0; i < n; i++) {
+      const index = this.index + i;
+      const final = last && i === n - 1;
+      const len = Math.min(s, data.length - i * s);
+      segs.push({ off: i * s, len, iv: nonce(this.header, index), aad: aad(this.header, index, final ? { size: this.size, sha256: null } : null), appendDigest: final });
+    }
+    this.index += n;
+    const size = this.size;
+    this.schedule(this.engine.seal(this.stream, this.dek, data, segs), (r) => {
+      this.push(r.out);
+      if (last) this.resultValue = { size, sha256: r.digest!.toString('hex') };
+    });
+  }
+
+  override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
+    if (!this.resultValue) this.engine.drop(this.stream);
+    cb(err);
   }
 }
 
@@ -220,6 +305,7 @@ export function fullPlan(size: number, segmentSize: number): SegmentPlan {
 }
 
 export interface DecryptOptions {
+  engine: CryptoEngine;
   dek: Buffer;
   header: Header;
   /** Plaintext size and SHA-256 from the object's record; both are authenticated by the final segment. */
@@ -234,9 +320,10 @@ export interface DecryptOptions {
 
 /**
  * Ciphertext in, plaintext out, for the segments named by the plan. Fails with integrity_error on
- * the first segment that does not authenticate, on missing bytes and on trailing bytes.
+ * the first segment that does not authenticate, on missing bytes and on trailing bytes; the
+ * plaintext of segments before the failure may be emitted, nothing from it or after it.
  */
-export class DecryptStream extends Transform {
+export class DecryptStream extends BatchTransform {
   private readonly queue = new ByteQueue();
   private index: number;
   private readonly finalIndex: number;
@@ -245,7 +332,7 @@ export class DecryptStream extends Transform {
   private remaining: number;
 
   constructor(private readonly o: DecryptOptions) {
-    super({ readableHighWaterMark: 1024 * 1024 });
+    super();
     this.index = o.plan.firstSegment;
     this.finalIndex = segmentCount(o.size, o.header.segmentSize) - 1;
     this.headerChecked = !o.withHeader;
@@ -264,53 +351,72 @@ export class DecryptStream extends Transform {
     return (i === this.finalIndex ? this.o.size - i * s : s) + TAG_SIZE;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  protected async accept(chunk: Buffer): Promise<void> {
     this.queue.push(chunk);
-    try {
-      if (!this.headerChecked) {
-        if (this.queue.length < HEADER_SIZE) return cb();
-        if (!this.queue.take(HEADER_SIZE).equals(this.o.header.bytes)) throw this.fail('stored header does not match the object record');
-        this.headerChecked = true;
-      }
-      while (this.index <= this.o.plan.lastSegment && this.queue.length >= this.segmentLength(this.index)) {
-        this.open(this.queue.take(this.segmentLength(this.index)));
-      }
-      if (this.index > this.o.plan.lastSegment && this.queue.length > 0) throw this.fail('unexpected bytes after the final segment');
-      cb();
-    } catch (err) {
-      cb(err as Error);
+    if (!this.headerChecked) {
+      if (this.queue.length < HEADER_SIZE) return;
+      if (!this.queue.take(HEADER_SIZE).equals(this.o.header.bytes)) throw this.fail('stored header does not match the object record');
+      this.headerChecked = true;
+    }
+    for (;;) {
+      const { count, bytes } = this.available();
+      if (count === 0 || (count < BATCH_SEGMENTS && this.index + count <= this.o.plan.lastSegment)) break;
+      this.dispatch(count, bytes);
+      await this.throttle();
+    }
+    if (this.index > this.o.plan.lastSegment && this.queue.length > 0) {
+      await this.settle();
+      throw this.fail('unexpected bytes after the final segment');
     }
   }
 
-  override _flush(cb: TransformCallback): void {
+  /** Complete segments waiting in the queue, up to one batch. */
+  private available(): { count: number; bytes: number } {
+    let count = 0;
+    let bytes = 0;
+    while (count < BATCH_SEGMENTS && this.index + count <= this.o.plan.lastSegment) {
+      const len = this.segmentLength(this.index + count);
+      if (bytes + len > this.queue.length) break;
+      bytes += len;
+      count++;
+    }
+    return { count, bytes };
+  }
+
+  protected async finish(): Promise<void> {
+    if (this.headerChecked) {
+      for (let a = this.available(); a.count > 0; a = this.available()) this.dispatch(a.count, a.bytes);
+    }
+    await this.settle();
+    if (this.broken) return;
     if (!this.headerChecked || this.index <= this.o.plan.lastSegment) {
-      return cb(this.fail(`content is truncated (segment ${this.index} of ${this.finalIndex + 1} missing or short)`, this.index));
+      throw this.fail(`content is truncated (segment ${this.index} of ${this.finalIndex + 1} missing or short)`, this.index);
     }
-    cb();
   }
 
-  private open(sealed: Buffer): void {
-    const i = this.index;
-    const final = i === this.finalIndex ? { size: this.o.size, sha256: this.o.sha256 } : null;
-    const body = sealed.subarray(0, sealed.length - TAG_SIZE);
-    let plain: Buffer;
-    try {
-      const d = createDecipheriv('aes-256-gcm', this.o.dek, nonce(this.o.header, i));
-      d.setAAD(aad(this.o.header, i, final));
-      d.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
-      // Held until final() has checked the tag.
-      plain = d.update(body);
-      d.final();
-    } catch {
-      throw this.fail(`segment ${i} failed authentication (tampered, reordered or damaged)`, i);
+  private dispatch(count: number, bytes: number): void {
+    const first = this.index;
+    const data = this.queue.takeOwned(bytes);
+    const segs: SegmentSpec[] = [];
+    let off = 0;
+    for (let i = 0; i < count; i++) {
+      const index = first + i;
+      const stored = this.segmentLength(index);
+      const final = index === this.finalIndex ? { size: this.o.size, sha256: this.o.sha256 } : null;
+      segs.push({ off, len: stored - TAG_SIZE, iv: nonce(this.o.header, index), aad: aad(this.o.header, index, final) });
+      off += stored;
     }
-    this.index++;
-    if (this.skip > 0) {
-      plain = plain.subarray(this.skip);
-      this.skip = 0;
-    }
-    if (plain.length > this.remaining) plain = plain.subarray(0, this.remaining);
-    this.remaining -= plain.length;
-    if (plain.length > 0) this.push(plain);
+    this.index += count;
+    this.schedule(this.o.engine.open(this.o.dek, data, segs), (r) => {
+      let plain = r.out;
+      if (this.skip > 0) {
+        plain = plain.subarray(Math.min(this.skip, plain.length));
+        this.skip = 0;
+      }
+      if (plain.length > this.remaining) plain = plain.subarray(0, this.remaining);
+      this.remaining -= plain.length;
+      if (plain.length > 0) this.push(plain);
+      if (r.failed >= 0) throw this.fail(`segment ${first + r.failed} failed authentication (tampered, reordered or damaged)`, first + r.failed);
+    });
   }
 }

@@ -56,9 +56,9 @@ class MemoryBackend implements RawBackend {
   async ping(): Promise<void> {}
 }
 
-export async function createMemoryBlobStore(opts: { keyring?: Keyring; onIntegrityFailure?: IntegrityFailureHandler; segmentSize?: number } = {}): Promise<MemoryBlobStore> {
+export async function createMemoryBlobStore(opts: { keyring?: Keyring; onIntegrityFailure?: IntegrityFailureHandler; segmentSize?: number; cryptoThreads?: boolean } = {}): Promise<MemoryBlobStore> {
   const keyring = opts.keyring ?? (await createMemoryKeyring());
   const backend = new MemoryBackend();
-  const store = createEnvelopeStore(backend, { keyring, onIntegrityFailure: opts.onIntegrityFailure, segmentSize: opts.segmentSize });
+  const store = createEnvelopeStore(backend, { keyring, onIntegrityFailure: opts.onIntegrityFailure, segmentSize: opts.segmentSize, cryptoThreads: opts.cryptoThreads ?? false });
   return Object.assign(store, { raw: backend.objects, keyring });
 }

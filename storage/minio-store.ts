@@ -23,14 +23,16 @@ export interface BlobStoreConfig {
   keyring: Keyring;
   onIntegrityFailure?: IntegrityFailureHandler;
   /**
-   * Multipart part size (default 16 MiB). Each upload buffers about two parts, so this bounds
-   * put's memory; objects can reach 10 000 parts (160 GB at the default).
+   * Multipart part size (default 8 MiB). Each upload holds about three parts, so this bounds
+   * put's memory; objects can reach 10 000 parts (80 GB at the default).
    */
   partSize?: number;
   /** How long ping and start-up wait for MinIO (default 5000 ms). */
   timeoutMs?: number;
   /** Plaintext segment size for new objects (default 64 KiB). */
   segmentSize?: number;
+  /** Run AES-GCM on a worker thread (default true). */
+  cryptoThreads?: boolean;
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ServiceUnavailable', 'XMinioServerNotInitialized']);
@@ -111,7 +113,9 @@ class MinioBackend implements RawBackend {
         const buf = Buffer.concat(head.chunks, head.total);
         return this.client.putObject(this.bucket, name, buf, buf.length, meta);
       }
-      const rest = new PassThrough({ highWaterMark: 1024 * 1024 });
+      // Room for one part, so encryption runs ahead while the client uploads the previous part
+      // (minio's part splitter stops pulling while a part is in flight).
+      const rest = new PassThrough({ highWaterMark: this.partSize });
       for (const c of head.chunks) rest.write(c);
       pipeline(body, rest, () => undefined);
       try {
@@ -214,7 +218,7 @@ class MinioBackend implements RawBackend {
  * service_unavailable within `timeoutMs` when MinIO is down or unreachable.
  */
 export async function createBlobStore(cfg: BlobStoreConfig): Promise<BlobStore> {
-  const partSize = cfg.partSize ?? 16 * 1024 * 1024;
+  const partSize = cfg.partSize ?? 8 * 1024 * 1024;
   let client: Minio.Client;
   try {
     client = new Minio.Client({ ...cfg.minio, partSize });
@@ -223,5 +227,5 @@ export async function createBlobStore(cfg: BlobStoreConfig): Promise<BlobStore> 
   }
   const backend = new MinioBackend(client, cfg.bucket, partSize, cfg.timeoutMs ?? 5000);
   await backend.ensureBucket();
-  return createEnvelopeStore(backend, { keyring: cfg.keyring, onIntegrityFailure: cfg.onIntegrityFailure, segmentSize: cfg.segmentSize });
+  return createEnvelopeStore(backend, { keyring: cfg.keyring, onIntegrityFailure: cfg.onIntegrityFailure, segmentSize: cfg.segmentSize, cryptoThreads: cfg.cryptoThreads });
 }
