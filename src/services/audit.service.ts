@@ -187,7 +187,7 @@ export class AuditTrail {
     this.heads = auditHeadModel(conn);
     this.signer = opts.signer;
     this.logger = opts.logger;
-    this.flushMs = opts.flushMs ?? 4;
+    this.flushMs = opts.flushMs ?? 10;
     this.maxBatch = opts.maxBatch ?? 2000;
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
     this.checkpointIntervalMs = opts.checkpointIntervalMs ?? 60_000;
