@@ -27,6 +27,8 @@ export interface OcrEngineOptions {
   variant?: ModelVariant;
   /** Page segmentation mode (default 3, automatic). */
   psm?: number;
+  /** Tesseract's preserve_interword_spaces (default true; CJK spaces are removed by normalizeOcrText either way). */
+  preserveInterwordSpaces?: boolean;
   /** A worker is replaced after this many pages (default 200): the wasm heap only ever grows. */
   recycleAfterPages?: number;
 }
@@ -68,7 +70,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
     });
     await w.setParameters({
       tessedit_pageseg_mode: psm as Tesseract.PSM,
-      preserve_interword_spaces: '1',
+      preserve_interword_spaces: opts.preserveInterwordSpaces === false ? '0' : '1',
       user_defined_dpi: '300',
     });
     return w;
@@ -145,9 +147,18 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       };
     },
     async scoreOrientation(png) {
-      const res = await run((w) => w.recognize(png, {}, { text: true }));
+      // The band is one uniform block of a few lines: psm 6 skips page layout analysis, which is
+      // most of the cost of recognising a small strip.
+      const res = await run(async (w) => {
+        await w.setParameters({ tessedit_pageseg_mode: '6' as Tesseract.PSM });
+        try {
+          return await w.recognize(png, {}, { text: true });
+        } finally {
+          await w.setParameters({ tessedit_pageseg_mode: psm as Tesseract.PSM });
+        }
+      });
       const text = res.data.text.replace(/\s/g, '');
-      // Upside-down CJK still yields a few confident "characters"; weigh by how much was read.
+      // Upside-down CJK still yields a few "characters"; a strip that reads as almost nothing scores 0.
       return text.length < 2 ? 0 : res.data.confidence;
     },
     stats: () => ({ pages, workersStarted }),

@@ -14,7 +14,7 @@ export interface PrepareOptions {
   minDpi?: number;
   /** Long side of the image handed to tesseract (default 4000 px): bounds worker memory. */
   maxOcrLongSide?: number;
-  /** Pages below this resolution are scaled up for recognition (default 300). */
+  /** Resolution the recognition image is rescaled to, up or down (default 300). */
   ocrDpi?: number;
   jpegQuality?: number;
 }
@@ -47,6 +47,8 @@ export interface PreparedPage {
 }
 
 const ANALYSIS_LONG_SIDE = 1000;
+/** Mean confidence at which an orientation candidate is accepted without trying the others. */
+const ORIENTATION_ACCEPT = 65;
 /** Dark-pixel share on the analysis copy under which a page is blank (scanner dust stays below it). */
 const BLANK_INK = 0.002;
 
@@ -83,7 +85,9 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
     rotation = lines.base;
     if (opts.orientation) {
       // A weak line-direction signal (tables, sparse forms) leaves all four candidates open.
-      const candidates: Rotation[] = ratio > 1.15 ? [lines.base, (lines.base + 180) as Rotation] : [0, 90, 180, 270];
+      const flip = (r: Rotation) => ((r + 180) % 360) as Rotation;
+      const other = (lines.base === 0 ? 90 : 0) as Rotation;
+      const candidates: Rotation[] = ratio > 1.15 ? [lines.base, flip(lines.base)] : [lines.base, flip(lines.base), other, flip(other)];
       // Recognition needs legible glyphs: ~150 dpi, not the 1000-px analysis copy of an A4 page.
       const os = Math.min(1, 150 / page.dpi);
       const readable = await sharp(inkFull, { raw: { width: W, height: H, channels: 1 } })
@@ -108,7 +112,8 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   const maxLong = opts.maxOcrLongSide ?? 4000;
   const despeckle = speckleRatio(inkFull, W, H, threshold) > 0.05;
 
-  const view = await geometry(sharp(page.image, { raw: { width: W, height: H, channels: page.channels } }))
+  const viewPipe = geometry(sharp(page.image, { raw: { width: W, height: H, channels: page.channels } }));
+  const view = await (page.channels === 1 ? viewPipe.extractChannel(0) : viewPipe)
     .raw().toBuffer({ resolveWithObject: true });
   const vw = view.info.width, vh = view.info.height;
   const viewSharp = () => sharp(view.data, { raw: { width: vw, height: vh, channels: view.info.channels } });
@@ -117,7 +122,9 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
     ? await viewSharp().png({ palette: false, colours: 2, compressionLevel: 6 }).toBuffer()
     : await viewSharp().jpeg({ quality: opts.jpegQuality ?? 85, mozjpeg: false }).toBuffer();
 
-  let ocrScale = page.dpi < ocrDpi ? ocrDpi / page.dpi : 1;
+  // Tesseract is tuned for text at ~300 dpi: low-resolution scans are enlarged, 400-600 dpi scans
+  // reduced (half the pixels to recognise, no loss in accuracy).
+  let ocrScale = ocrDpi / page.dpi;
   ocrScale = Math.min(ocrScale, maxLong / Math.max(vw, vh));
   let ocr = geometry(sharp(inkFull, { raw: { width: W, height: H, channels: 1 } }));
   if (despeckle) ocr = ocr.median(3);
@@ -172,6 +179,9 @@ async function pickOrientation(
       .extract(band).png({ compressionLevel: 1 }).toBuffer();
     const score = await scorer.scoreOrientation(png);
     if (!best || score > best.score) best = { r, score };
+    // Most pages are scanned the right way up: a clearly legible first candidate ends the search.
+    // Upside-down text scores far lower (see docs/benchmarks.md, "orientation").
+    if (score >= ORIENTATION_ACCEPT) break;
   }
   return best?.r ?? candidates[0] ?? 0;
 }
