@@ -1,0 +1,173 @@
+/**
+ * Who may do what: one table from roles to actions, then scope (fonds / agency / district),
+ * clearance and separation-of-duties rules. Pure: no I/O, so every route, CLI command and job
+ * asks the same question the same way, and the tests can enumerate it.
+ *
+ * 三员分立 (GB/T 20271, 分级保护 practice): the system administrator manages accounts but sees no
+ * archive content, the security administrator grants roles and scopes, and the security auditor
+ * audits both. No account may hold two of the three, and no one grants themselves anything.
+ */
+
+export const ROLES = [
+  'archivist', // 档案员
+  'caseworker', // 经办人员
+  'compliance_officer', // 合规专员
+  'appraisal_member', // 鉴定小组成员
+  'agency_head', // 负责人
+  'auditor', // 审计员
+  'sysadmin', // 系统管理员
+  'secadmin', // 安全保密管理员
+  'secauditor', // 安全审计员
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_NAMES_ZH: Record<Role, string> = {
+  archivist: '档案员',
+  caseworker: '经办人员',
+  compliance_officer: '合规专员',
+  appraisal_member: '鉴定小组成员',
+  agency_head: '负责人',
+  auditor: '审计员',
+  sysadmin: '系统管理员',
+  secadmin: '安全保密管理员',
+  secauditor: '安全审计员',
+};
+
+/** The three separated administrator roles: one account may hold at most one of them. */
+export const THREE_ADMINS: readonly Role[] = ['sysadmin', 'secadmin', 'secauditor'];
+
+export const ACTIONS = [
+  'session', // any signed-in user: own profile, logout, change own password
+  'item.ingest',
+  'item.read',
+  'item.correct',
+  'item.confirm',
+  'search',
+  'catalogue.export',
+  'jobs.read',
+  'audit.read',
+  'audit.verify',
+  'user.read',
+  'user.manage', // create, disable, reset credentials (not roles)
+  'role.grant', // roles, scopes, clearance
+  'destruction.propose',
+  'destruction.approve',
+  'appraisal.review',
+  'retention.manage',
+  'system.config',
+  'keys.manage',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Actions that touch archive content: scope and clearance apply, and the 三员 never get them. */
+const CONTENT_ACTIONS: ReadonlySet<Action> = new Set(['item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'destruction.propose', 'destruction.approve', 'appraisal.review']);
+
+export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
+  archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'jobs.read', 'destruction.propose'],
+  caseworker: ['session', 'item.ingest', 'item.read', 'search', 'jobs.read'],
+  compliance_officer: ['session', 'item.read', 'search', 'audit.read', 'appraisal.review', 'retention.manage'],
+  appraisal_member: ['session', 'item.read', 'search', 'appraisal.review', 'destruction.propose'],
+  agency_head: ['session', 'item.read', 'search', 'catalogue.export', 'destruction.approve'],
+  auditor: ['session', 'item.read', 'search', 'audit.read', 'audit.verify'],
+  sysadmin: ['session', 'user.read', 'user.manage', 'jobs.read', 'system.config', 'keys.manage'],
+  secadmin: ['session', 'user.read', 'role.grant'],
+  secauditor: ['session', 'user.read', 'audit.read', 'audit.verify'],
+};
+
+/** 公开 / 内部 / 敏感 by default; an agency may configure more levels, lowest first. */
+export const DEFAULT_CLEARANCE_LEVELS = ['public', 'internal', 'sensitive'] as const;
+
+/** '*' means every value; a list means only those. */
+export type ScopeList = '*' | string[];
+export interface Scope {
+  fonds: ScopeList;
+  agencies: ScopeList;
+  districts: ScopeList;
+}
+
+export interface Principal {
+  id: string;
+  username: string;
+  roles: readonly string[];
+  scope: Scope;
+  clearance: string;
+  disabled?: boolean;
+}
+
+export interface Resource {
+  type?: string;
+  fonds?: string | null;
+  agency?: string | null;
+  district?: string | null;
+  /** the resource's classification: a level name or its rank (0 = lowest) */
+  level?: string | number | null;
+  /** who proposed it (destruction lists, appraisals): they may not approve it */
+  proposedBy?: string | null;
+  /** role.grant / user.manage: the account being changed, and the roles being given */
+  targetUserId?: string | null;
+  targetRoles?: readonly string[];
+  targetCurrentRoles?: readonly string[];
+}
+
+export type DenyReason = 'unknown_action' | 'disabled' | 'no_role' | 'out_of_scope' | 'clearance' | 'self_grant' | 'own_proposal' | 'separation_of_duties' | 'unknown_role';
+
+export type Decision = { allowed: true } | { allowed: false; reason: DenyReason };
+
+const ALLOW: Decision = { allowed: true };
+const deny = (reason: DenyReason): Decision => ({ allowed: false, reason });
+
+export function isAction(a: string): a is Action {
+  return (ACTIONS as readonly string[]).includes(a);
+}
+
+export function isRole(r: string): r is Role {
+  return (ROLES as readonly string[]).includes(r);
+}
+
+/** Every action the user's roles grant. */
+export function actionsOf(roles: readonly string[]): Set<Action> {
+  const out = new Set<Action>();
+  for (const r of roles) if (isRole(r)) for (const a of ROLE_ACTIONS[r]) out.add(a);
+  return out;
+}
+
+function inScope(list: ScopeList, value: string | null | undefined): boolean {
+  if (value === undefined || value === null) return true;
+  return list === '*' || list.includes(value);
+}
+
+export function levelRank(level: string | number | null | undefined, levels: readonly string[]): number {
+  if (level === undefined || level === null) return 0;
+  if (typeof level === 'number') return level;
+  const i = levels.indexOf(level);
+  // An unknown label is treated as the highest level: fail closed.
+  return i < 0 ? levels.length : i;
+}
+
+/** True when the two sets of people do not overlap: nobody checks their own work. */
+export function separateDuties(actorId: string, others: ReadonlyArray<string | null | undefined>): boolean {
+  return !others.some((o) => o !== null && o !== undefined && o === actorId);
+}
+
+export function authorize(user: Principal, action: string, resource: Resource = {}, opts: { levels?: readonly string[] } = {}): Decision {
+  if (!isAction(action)) return deny('unknown_action');
+  if (user.disabled) return deny('disabled');
+  if (!actionsOf(user.roles).has(action)) return deny('no_role');
+  if (CONTENT_ACTIONS.has(action)) {
+    if (!inScope(user.scope.fonds, resource.fonds) || !inScope(user.scope.agencies, resource.agency) || !inScope(user.scope.districts, resource.district)) return deny('out_of_scope');
+    const levels = opts.levels ?? DEFAULT_CLEARANCE_LEVELS;
+    if (levelRank(resource.level, levels) > levelRank(user.clearance, levels)) return deny('clearance');
+  }
+  if (action === 'destruction.approve' && !separateDuties(user.id, [resource.proposedBy])) return deny('own_proposal');
+  if (action === 'role.grant' || action === 'user.manage') {
+    if (resource.targetUserId && resource.targetUserId === user.id) return deny('self_grant');
+  }
+  if (action === 'role.grant' && resource.targetRoles) {
+    if (resource.targetRoles.some((r) => !isRole(r))) return deny('unknown_role');
+    const after = new Set([...(resource.targetCurrentRoles ?? []), ...resource.targetRoles]);
+    if (THREE_ADMINS.filter((r) => after.has(r)).length > 1) return deny('separation_of_duties');
+    // The 三员 never see archive content, so they may not also hold a content role.
+    if (THREE_ADMINS.some((r) => after.has(r)) && [...after].some((r) => isRole(r) && !THREE_ADMINS.includes(r))) return deny('separation_of_duties');
+  }
+  return ALLOW;
+}
