@@ -42,76 +42,79 @@ export interface Segment {
   postings: Buffer;
 }
 
-// Values stay below 2^28 (page numbers, positions, tf), so decoding can use 32-bit shifts.
-function pushVarint(out: number[], v: number): void {
-  while (v > 0x7f) {
-    out.push((v & 0x7f) | 0x80);
-    v >>>= 7;
+/** Growable byte buffer for varints. Values stay below 2^28 (pages, positions, tf), so decoding can use 32-bit shifts. */
+class VarintWriter {
+  buf = Buffer.allocUnsafe(1 << 20);
+  n = 0;
+  put(v: number): void {
+    if (this.n + 5 > this.buf.length) {
+      const b = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(b, 0, 0, this.n);
+      this.buf = b;
+    }
+    while (v > 0x7f) {
+      this.buf[this.n++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.buf[this.n++] = v;
   }
-  out.push(v);
 }
 
 export function buildSegment(items: SegItem[], pages: SegmentInputPage[], hasher: TokenHasher): Segment {
-  // term hash → flat [doc, tf, pos…] entries, docs in increasing order by construction
+  // term number → flat [doc, tf, pos…] entries, docs in increasing order by construction
+  hasher.trim();
   const lists = new Map<number, number[]>();
   const positionalTerms = new Set<number>();
   const docItem = new Uint32Array(pages.length);
   const docPage = new Uint32Array(pages.length);
   const docLen = new Uint32Array(pages.length);
+  const add = (t: number): number[] => {
+    let l = lists.get(t);
+    if (!l) lists.set(t, (l = []));
+    return l;
+  };
   pages.forEach((p, doc) => {
     docItem[doc] = p.item;
     docPage[doc] = p.page;
     docLen[doc] = p.tokens.length;
-    const add = (h: number): number[] => {
-      let l = lists.get(h);
-      if (!l) lists.set(h, (l = []));
-      return l;
-    };
     for (const [key, positions] of p.tokens.bigrams) {
-      const h = hasher.hashPair(key);
-      positionalTerms.add(h);
-      const l = add(h);
+      const t = hasher.pairTerm('b', key);
+      positionalTerms.add(t);
+      const l = add(t);
       l.push(doc, positions.length);
       for (const x of positions) l.push(x);
     }
-    for (const [key, tf] of p.tokens.skips) add(hasher.hashPair(key)).push(doc, tf);
-    for (const [tok, tf] of p.tokens.words) add(hasher.hash(tok)).push(doc, tf);
+    for (const [key, tf] of p.tokens.skips) add(hasher.pairTerm('s', key)).push(doc, tf);
+    for (const [tok, tf] of p.tokens.words) add(hasher.term(tok)).push(doc, tf);
   });
-  const terms = Float64Array.from([...lists.keys()].sort((a, b) => a - b));
+  const order = [...lists.keys()].sort((a, b) => hasher.termHash(a) - hasher.termHash(b));
+  const terms = Float64Array.from(order, (t) => hasher.termHash(t));
   const offsets = new Uint32Array(terms.length + 1);
   const positional = new Uint8Array(terms.length);
-  const bytes: number[] = [];
-  const chunks: Buffer[] = [];
-  let total = 0;
-  terms.forEach((h, i) => {
-    const isPos = positionalTerms.has(h);
+  const w = new VarintWriter();
+  order.forEach((t, i) => {
+    const isPos = positionalTerms.has(t);
     positional[i] = isPos ? 1 : 0;
-    const l = lists.get(h)!;
+    const l = lists.get(t)!;
     let prevDoc = -1;
     for (let k = 0; k < l.length; ) {
       const doc = l[k++]!;
       const tf = l[k++]!;
-      pushVarint(bytes, doc - prevDoc - 1);
-      pushVarint(bytes, tf);
+      w.put(doc - prevDoc - 1);
+      w.put(tf);
       prevDoc = doc;
       if (isPos) {
         let prev = 0;
         for (let j = 0; j < tf; j++) {
           const p = l[k++]!;
-          pushVarint(bytes, p - prev);
+          w.put(p - prev);
           prev = p;
         }
       }
     }
-    if (bytes.length > 1 << 16) {
-      total += bytes.length;
-      chunks.push(Buffer.from(bytes));
-      bytes.length = 0;
-    }
-    offsets[i + 1] = total + bytes.length;
+    offsets[i + 1] = w.n;
   });
-  chunks.push(Buffer.from(bytes));
-  return { items, terms, offsets, positional, docItem, docPage, docLen, postings: Buffer.concat(chunks) };
+  return { items, terms, offsets, positional, docItem, docPage, docLen, postings: Buffer.from(w.buf.subarray(0, w.n)) };
 }
 
 export interface Posting {

@@ -26,7 +26,8 @@ function segmenter(): JiebaLike {
   return jieba;
 }
 
-const CJK = /[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/u;
+// Compatibility ideographs (U+F900…) are folded into this range by normalizeChars.
+const CJK = /[\u3007\u3400-\u4dbf\u4e00-\u9fff]/u;
 export function isCjk(ch: string): boolean {
   return CJK.test(ch);
 }
@@ -64,15 +65,16 @@ export interface PageTokens {
   length: number;
 }
 
-/** Numeric key of a character pair, so tokenising a page allocates no strings per bigram. */
-export function pairKey(kind: 'b' | 's', a: string, b: string): number {
-  return (kind === 'b' ? 1 : 2) * 2 ** 42 + a.codePointAt(0)! * 2 ** 21 + b.codePointAt(0)!;
+/**
+ * Key of a CJK character pair as a small integer (both characters lie in U+3000…U+9FFF), so
+ * tokenising a page allocates no string per bigram and maps stay on V8's fast integer keys.
+ */
+export function pairKey(a: string, b: string): number {
+  return (a.codePointAt(0)! - 0x3000) * 0x7000 + (b.codePointAt(0)! - 0x3000);
 }
 
-function pairToken(key: number): string {
-  const kind = Math.floor(key / 2 ** 42) === 1 ? 'b' : 's';
-  const rest = key % 2 ** 42;
-  return `${kind}:${String.fromCodePoint(Math.floor(rest / 2 ** 21))}${String.fromCodePoint(rest % 2 ** 21)}`;
+function pairToken(kind: 'b' | 's', key: number): string {
+  return `${kind}:${String.fromCodePoint(Math.floor(key / 0x7000) + 0x3000)}${String.fromCodePoint((key % 0x7000) + 0x3000)}`;
 }
 
 /** A code: letters/digits, optionally joined by - · . / _ (档号 A1-YL·2020-Y-…, 人社发〔2020〕12号 digits). */
@@ -86,16 +88,18 @@ export function codeTokens(code: string): string[] {
   return out;
 }
 
+const isCjkCode = (c: number): boolean => c === 0x3007 || (c >= 0x3400 && c <= 0x9fff);
+
 export function tokenizePage(text: string): PageTokens {
   const chars = normalizeChars(text);
+  const cps = chars.map((ch) => ch.codePointAt(0)! - 0x3000);
   const bigrams = new Map<number, number[]>();
   const skips = new Map<number, number>();
   const words = new Map<string, number>();
   let length = 0;
   let runStart = -1;
-  for (let i = 0; i <= chars.length; i++) {
-    const cjk = i < chars.length && isCjk(chars[i]!);
-    if (cjk) {
+  for (let i = 0; i <= cps.length; i++) {
+    if (i < cps.length && isCjkCode(cps[i]! + 0x3000)) {
       if (runStart < 0) runStart = i;
       continue;
     }
@@ -104,13 +108,13 @@ export function tokenizePage(text: string): PageTokens {
     runStart = -1;
     if (i - s === 1) length++;
     for (let k = s; k + 1 < i; k++) {
-      const key = pairKey('b', chars[k]!, chars[k + 1]!);
+      const key = cps[k]! * 0x7000 + cps[k + 1]!;
       const p = bigrams.get(key);
       if (p) p.push(k);
       else bigrams.set(key, [k]);
       length++;
       if (k + 2 < i) {
-        const sk = pairKey('s', chars[k]!, chars[k + 2]!);
+        const sk = cps[k]! * 0x7000 + cps[k + 2]!;
         skips.set(sk, (skips.get(sk) ?? 0) + 1);
       }
     }
@@ -157,29 +161,56 @@ export function skipgramsOf(chars: string[]): string[] {
  * small, and one HMAC costs more than tokenising a line.
  */
 export class TokenHasher {
-  private readonly cache = new Map<string, number>();
-  private readonly pairCache = new Map<number, number>();
+  // Tokens get small integer numbers with their hash alongside: building a segment then works on
+  // integer-keyed maps, and each distinct token is HMACed once per process.
+  private readonly words = new Map<string, number>();
+  private readonly pairs = { b: new Map<number, number>(), s: new Map<number, number>() };
+  private hashes = new Float64Array(1 << 16);
+  private n = 0;
   constructor(private readonly key: Buffer) {}
 
-  hash(token: string): number {
-    let h = this.cache.get(token);
-    if (h === undefined) {
-      h = createHmac('sha256', this.key).update(token).digest().readUIntBE(0, 6);
-      if (this.cache.size > 2_000_000) this.cache.clear();
-      this.cache.set(token, h);
+  private register(token: string): number {
+    if (this.n === this.hashes.length) {
+      const h = new Float64Array(this.n * 2);
+      h.set(this.hashes);
+      this.hashes = h;
     }
-    return h;
+    this.hashes[this.n] = createHmac('sha256', this.key).update(token).digest().readUIntBE(0, 6);
+    return this.n++;
   }
 
-  /** hash() of the token behind a pairKey, cached by the number. */
-  hashPair(key: number): number {
-    let h = this.pairCache.get(key);
-    if (h === undefined) {
-      h = this.hash(pairToken(key));
-      if (this.pairCache.size > 2_000_000) this.pairCache.clear();
-      this.pairCache.set(key, h);
-    }
-    return h;
+  /** Forgets the numbering when it grows large; only between segment builds, which hold numbers. */
+  trim(): void {
+    if (this.n < 4_000_000) return;
+    this.words.clear();
+    this.pairs.b.clear();
+    this.pairs.s.clear();
+    this.n = 0;
+  }
+
+  term(token: string): number {
+    let t = this.words.get(token);
+    if (t === undefined) this.words.set(token, (t = this.register(token)));
+    return t;
+  }
+
+  pairTerm(kind: 'b' | 's', key: number): number {
+    const m = this.pairs[kind];
+    let t = m.get(key);
+    if (t === undefined) m.set(key, (t = this.register(pairToken(kind, key))));
+    return t;
+  }
+
+  termHash(term: number): number {
+    return this.hashes[term]!;
+  }
+
+  hash(token: string): number {
+    return this.termHash(this.term(token));
+  }
+
+  hashPair(kind: 'b' | 's', key: number): number {
+    return this.termHash(this.pairTerm(kind, key));
   }
 
   /** Blind index for exact lookups of a field value (ID numbers, names): a separate domain per field. */

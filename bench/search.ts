@@ -1,0 +1,278 @@
+/**
+ * Search benchmark: a generated archive of social-insurance pages (with OCR-style damage),
+ * indexed into FerretDB, queried through GET /api/v1/search by a fresh engine (as an API process
+ * loads it), against SQLite FTS5 with the trigram tokenizer as the anchor on the same text.
+ *
+ *   npm run bench:search                 # 100,000 pages
+ *   SEARCH_BENCH_PAGES=20000 npm run bench:search
+ *
+ * Recall@10 is measured on queries whose answers are known from the clean (undamaged) text:
+ * a query's relevant items are those whose clean text contains every query term, or, for the
+ * misspelt-name queries, the one item the name was taken from.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import mongoose from 'mongoose';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { createApp } from '../src/api/app';
+import { searchRoutes } from '../src/api/routes/search.routes';
+import { parseConfig } from '../src/config';
+import { createMetrics } from '../src/metrics';
+import type { Runtime } from '../src/runtime';
+import { SearchEngine, metadataText, useSearchEngine, type IndexDocument } from '../src/services/search';
+import { corrupt, generateItem, rng, type GeneratedItem } from '../test/helpers/si-corpus';
+
+const PAGES = Number(process.env.SEARCH_BENCH_PAGES ?? 100_000);
+const NOISE = Number(process.env.SEARCH_BENCH_NOISE ?? 0.03);
+const QUERIES = Number(process.env.SEARCH_BENCH_QUERIES ?? 300);
+const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27417/archive';
+
+function log(msg: string): void {
+  process.stderr.write(`[bench:search] ${msg}\n`);
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+/** Page text kept encrypted, as in the blob store; decrypted per snippet request. */
+class SealedTexts {
+  private readonly key = randomBytes(32);
+  private readonly data = new Map<string, Buffer>();
+  put(id: string, text: string): void {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.key, iv);
+    const body = Buffer.concat([c.update(text, 'utf8'), c.final()]);
+    this.data.set(id, Buffer.concat([iv, c.getAuthTag(), body]));
+  }
+  get(id: string): string {
+    const b = this.data.get(id);
+    if (!b) throw new Error('no text');
+    const d = createDecipheriv('aes-256-gcm', this.key, b.subarray(0, 12));
+    d.setAuthTag(b.subarray(12, 28));
+    return Buffer.concat([d.update(b.subarray(28)), d.final()]).toString('utf8');
+  }
+}
+
+interface BenchQuery {
+  q: string;
+  kind: string;
+  relevant: Set<string> | null;
+}
+
+function buildQueries(items: GeneratedItem[], cleanText: Map<string, string>): BenchQuery[] {
+  const r = rng(7);
+  const pick = () => items[Math.floor(r() * items.length)]!;
+  const out: BenchQuery[] = [];
+  const allWith = (terms: string[]) => {
+    const s = new Set<string>();
+    for (const [id, t] of cleanText) if (terms.every((x) => t.includes(x))) s.add(id);
+    return s;
+  };
+  const n = QUERIES;
+  for (let i = 0; i < n; i++) {
+    const g = pick();
+    const k = i % 10;
+    if (k < 3) out.push({ q: g.person.name, kind: 'name', relevant: allWith([g.person.name]) });
+    else if (k < 5) out.push({ q: g.person.idNumber, kind: 'id', relevant: allWith([g.person.idNumber]) });
+    else if (k === 5) out.push({ q: `${g.person.name} ${g.unit}`, kind: 'name+unit', relevant: allWith([g.person.name, g.unit]) });
+    else if (k === 6) out.push({ q: `"${g.unit}" ${g.type.title.slice(0, 4)}`, kind: 'phrase', relevant: allWith([g.unit, g.type.title.slice(0, 4)]) });
+    else if (k === 7) {
+      // A name as OCR (or a hurried clerk) got it: one character replaced.
+      const chars = [...g.person.name];
+      if (chars.length < 3) {
+        out.push({ q: `${g.person.name} ${g.person.idNumber.slice(0, 6)}`, kind: 'name+code', relevant: allWith([g.person.name, g.person.idNumber.slice(0, 6)]) });
+        continue;
+      }
+      const at = 1 + Math.floor(r() * (chars.length - 1));
+      chars[at] = [...corrupt(chars[at]!, 1, r)][0]!;
+      out.push({ q: `${chars.join('')} ${g.unit}`, kind: 'misread-name+unit', relevant: new Set([g.doc.id]) });
+    } else {
+      const browse = ['养老保险 待遇 核定', '"失业保险金"', '工伤 认定 -医疗', '社会保险登记 单位', '缴费基数 申报 2015年', '转移接续 养老保险关系', '医疗费用 报销', '退休 审批'];
+      out.push({ q: browse[i % browse.length]!, kind: 'browse', relevant: null });
+    }
+  }
+  return out;
+}
+
+/** The same query on FTS5: phrases as trigram MATCH (≥3 chars), shorter terms as LIKE (scan). */
+function ftsQuery(db: Database.Database, q: string, limit: number): string[] {
+  const terms = [...q.matchAll(/(-?)"([^"]+)"|(-?)(\S+)/g)].map((m) => ({ neg: (m[1] ?? m[3]) === '-', t: (m[2] ?? m[4])! }));
+  const where: string[] = [];
+  const params: string[] = [];
+  const match: string[] = [];
+  for (const { neg, t } of terms) {
+    if ([...t].length >= 3) {
+      match.push(`${neg ? 'NOT ' : ''}"${t.replace(/"/g, '""')}"`);
+    } else {
+      where.push(`text ${neg ? 'NOT ' : ''}LIKE ?`);
+      params.push(`%${t}%`);
+    }
+  }
+  const pos = match.filter((m) => !m.startsWith('NOT '));
+  const neg = match.filter((m) => m.startsWith('NOT '));
+  let sql: string;
+  if (pos.length) {
+    const expr = pos.join(' AND ') + (neg.length ? ' ' + neg.join(' ') : '');
+    sql = `SELECT item, min(s) AS best FROM (SELECT item, bm25(pages) AS s FROM pages WHERE pages MATCH ? ${where.length ? 'AND ' + where.join(' AND ') : ''}) GROUP BY item ORDER BY best LIMIT ${limit}`;
+    params.unshift(expr);
+  } else {
+    sql = `SELECT item FROM pages WHERE ${where.join(' AND ') || '1'} GROUP BY item LIMIT ${limit}`;
+  }
+  return (db.prepare(sql).all(...params) as Array<{ item: string }>).map((r) => r.item);
+}
+
+function recallAt10(hits: string[], relevant: Set<string>): number {
+  if (!relevant.size) return 1;
+  const top = hits.slice(0, 10);
+  return top.filter((h) => relevant.has(h)).length / Math.min(10, relevant.size);
+}
+
+async function main(): Promise<void> {
+  log(`generating ${PAGES} pages (noise ${NOISE * 100}% of characters)…`);
+  const r = rng(2026);
+  const items: GeneratedItem[] = [];
+  const sealed = new SealedTexts();
+  const cleanText = new Map<string, string>();
+  let pages = 0;
+  let rawBytes = 0;
+  while (pages < PAGES) {
+    const g = generateItem(r, items.length, { fonds: ['Z101', 'Z102', 'Z103'], noise: NOISE });
+    const d = g.doc;
+    items.push(g);
+    pages += d.pages.length;
+    sealed.put(`${d.id}:0`, metadataText(d));
+    for (const p of d.pages) {
+      sealed.put(`${d.id}:${p.n}`, p.text);
+      rawBytes += Buffer.byteLength(p.text);
+    }
+    cleanText.set(d.id, `${metadataText(d)}\n${g.clean.join('\n')}`);
+  }
+  log(`${items.length} items, ${pages} pages, ${(rawBytes / 1e6).toFixed(1)} MB of text`);
+
+  const dbName = `bench_search_${randomBytes(3).toString('hex')}`;
+  const conn = await mongoose.createConnection(MONGO.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`)).asPromise();
+  const key = randomBytes(32);
+  const text = async (id: string, page: number) => sealed.get(`${id}:${page}`);
+  try {
+    // ---- index ----
+    const writer = new SearchEngine({ db: conn, key, text });
+    async function* source(): AsyncIterable<IndexDocument> {
+      // Indexing reads each page's text through decryption, as reindex does from the blob store.
+      for (const g of items) yield { ...g.doc, pages: g.doc.pages.map((p) => ({ n: p.n, text: sealed.get(`${g.doc.id}:${p.n}`) })) };
+    }
+    let t0 = performance.now();
+    let lastLog = 0;
+    const stats = await writer.rebuild(source(), {
+      segmentPages: 25_000,
+      onProgress: (s) => {
+        if (s.pages - lastLog >= 25_000) log(`indexed ${s.pages} pages (${(s.pages / ((performance.now() - t0) / 1000)).toFixed(0)} pages/s)`);
+        lastLog = s.pages;
+      },
+    });
+    const indexSeconds = (performance.now() - t0) / 1000;
+    const indexPagesPerS = stats.pages / indexSeconds;
+    const indexBytes = await writer.store.sizeBytes();
+    const indexRatio = indexBytes / rawBytes;
+    log(`indexed ${stats.pages} pages in ${indexSeconds.toFixed(1)} s: ${indexPagesPerS.toFixed(0)} pages/s; index ${(indexBytes / 1e6).toFixed(1)} MB = ${indexRatio.toFixed(2)}x raw text`);
+
+    // ---- the API process: a fresh engine loading the index, behind the real route ----
+    t0 = performance.now();
+    const apiEngine = new SearchEngine({ db: conn, key, text });
+    await apiEngine.open();
+    const loadSeconds = (performance.now() - t0) / 1000;
+    log(`API engine loaded the index in ${loadSeconds.toFixed(1)} s (heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB)`);
+    const config = parseConfig({ NODE_ENV: 'test', MONGODB_URI: MONGO, ARCHIVE_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-search-')), LOG_LEVEL: 'silent' });
+    const rt = { config, db: conn } as unknown as Runtime;
+    useSearchEngine(rt, apiEngine);
+    const app = createApp({ config, logger: pino({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false }), readiness: [], routes: searchRoutes(rt) });
+    const server = http.createServer(app.callback());
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const queries = buildQueries(items, cleanText);
+    const ask = async (q: string): Promise<string[]> => {
+      const res = await fetch(`${base}/api/v1/search?limit=10&q=${encodeURIComponent(q)}`);
+      if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { hits: Array<{ id: string }> }).hits.map((h) => h.id);
+    };
+    for (const q of queries.slice(0, 20)) await ask(q.q); // warm-up
+    const lat: number[] = [];
+    const recall: number[] = [];
+    const byKind = new Map<string, { lat: number[]; recall: number[] }>();
+    for (const q of queries) {
+      const t = performance.now();
+      const hits = await ask(q.q);
+      const ms = performance.now() - t;
+      lat.push(ms);
+      const k = byKind.get(q.kind) ?? { lat: [], recall: [] };
+      byKind.set(q.kind, k);
+      k.lat.push(ms);
+      if (q.relevant) {
+        const rc = recallAt10(hits, q.relevant);
+        recall.push(rc);
+        k.recall.push(rc);
+      }
+    }
+    server.close();
+    const recall10 = recall.reduce((a, b) => a + b, 0) / recall.length;
+
+    // ---- anchor: SQLite FTS5 trigram on the same (damaged) text plus the same descriptions ----
+    const sqlPath = path.join(os.tmpdir(), `bench-fts5-${process.pid}.db`);
+    fs.rmSync(sqlPath, { force: true });
+    const sq = new Database(sqlPath);
+    sq.pragma('journal_mode = WAL');
+    sq.exec(`CREATE VIRTUAL TABLE pages USING fts5(item UNINDEXED, page UNINDEXED, text, tokenize='trigram')`);
+    t0 = performance.now();
+    const ins = sq.prepare('INSERT INTO pages (item, page, text) VALUES (?, ?, ?)');
+    const insertAll = sq.transaction((batch: GeneratedItem[]) => {
+      for (const g of batch) {
+        ins.run(g.doc.id, 0, sealed.get(`${g.doc.id}:0`));
+        for (const p of g.doc.pages) ins.run(g.doc.id, p.n, sealed.get(`${g.doc.id}:${p.n}`));
+      }
+    });
+    for (let i = 0; i < items.length; i += 2000) insertAll(items.slice(i, i + 2000));
+    sq.exec(`INSERT INTO pages(pages) VALUES('optimize')`);
+    const anchorIndexS = (performance.now() - t0) / 1000;
+    sq.pragma('wal_checkpoint(TRUNCATE)');
+    const anchorBytes = fs.statSync(sqlPath).size;
+    const aLat: number[] = [];
+    const aRecall: number[] = [];
+    for (const q of queries.slice(0, 20)) ftsQuery(sq, q.q, 10);
+    for (const q of queries) {
+      const t = performance.now();
+      const hits = ftsQuery(sq, q.q, 10);
+      aLat.push(performance.now() - t);
+      if (q.relevant) aRecall.push(recallAt10(hits, q.relevant));
+    }
+    sq.close();
+    fs.rmSync(sqlPath, { force: true });
+    const anchorRecall = aRecall.reduce((a, b) => a + b, 0) / aRecall.length;
+
+    // ---- report ----
+    console.log(`corpus: ${items.length} items, ${stats.pages} pages, ${(rawBytes / 1e6).toFixed(1)} MB text, ${NOISE * 100}% characters OCR-damaged; ${queries.length} queries (${recall.length} with known answers)`);
+    console.log(`ours:   index ${indexPagesPerS.toFixed(0)} pages/s, ${(indexBytes / 1e6).toFixed(1)} MB (${indexRatio.toFixed(2)}x text), API load ${loadSeconds.toFixed(1)} s; HTTP p50 ${pct(lat, 50).toFixed(1)} ms p95 ${pct(lat, 95).toFixed(1)} ms p99 ${pct(lat, 99).toFixed(1)} ms; recall@10 ${recall10.toFixed(3)}`);
+    console.log(`anchor: SQLite FTS5 trigram, in-process: index ${(stats.pages / anchorIndexS).toFixed(0)} pages/s, ${(anchorBytes / 1e6).toFixed(1)} MB (${(anchorBytes / rawBytes).toFixed(2)}x text); p50 ${pct(aLat, 50).toFixed(1)} ms p95 ${pct(aLat, 95).toFixed(1)} ms p99 ${pct(aLat, 99).toFixed(1)} ms; recall@10 ${anchorRecall.toFixed(3)}`);
+    for (const [k, v] of byKind) {
+      const rc = v.recall.length ? (v.recall.reduce((a, b) => a + b, 0) / v.recall.length).toFixed(3) : '-';
+      console.log(`  ${k.padEnd(18)} n=${String(v.lat.length).padStart(3)}  p50 ${pct(v.lat, 50).toFixed(1).padStart(6)} ms  p95 ${pct(v.lat, 95).toFixed(1).padStart(6)} ms  recall@10 ${rc}`);
+    }
+    console.log(
+      `RESULT p50_ms=${pct(lat, 50).toFixed(1)} p95_ms=${pct(lat, 95).toFixed(1)} recall10=${recall10.toFixed(3)} anchor_p95_ms=${pct(aLat, 95).toFixed(1)} anchor_recall10=${anchorRecall.toFixed(3)} index_pages_per_s=${indexPagesPerS.toFixed(0)} index_ratio=${indexRatio.toFixed(2)}`,
+    );
+  } finally {
+    await conn.dropDatabase().catch(() => undefined);
+    await conn.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
