@@ -5,6 +5,7 @@ import { itemModel, type ItemDoc } from '../models/item.model';
 import type { Runtime } from '../runtime';
 import { AppError } from '../errors';
 import { readPageText } from './capture.service';
+import { archivalFormat } from './filing.service';
 
 export interface ItemView {
   id: string;
@@ -33,6 +34,9 @@ export interface ItemView {
   metadata: unknown;
   classification: unknown;
   archivalCode: string | null;
+  /** 归档章 (DA/T 22-2015): 全宗号、年度、件号 / 机构(问题)、保管期限、页数. */
+  archivalStamp: { fonds: string; year: string; piece: number; org: string; period: string; pages: number } | null;
+  history: Array<{ at: string; actor: string; kind: string; changes: unknown }>;
   createdAt: string;
   filedAt: string | null;
 }
@@ -42,6 +46,21 @@ export async function loadItem(rt: Runtime, id: string): Promise<ItemDoc> {
   const item = await itemModel(rt.db).findById(id).lean<ItemDoc>();
   if (!item) throw new AppError('item_not_found', { details: { id } });
   return item;
+}
+
+function stamp(rt: Runtime, item: ItemDoc): ItemView['archivalStamp'] {
+  if (!item.archivalCode) return null;
+  const parsed = archivalFormat(rt).parse(item.archivalCode);
+  if (!parsed) return null;
+  const p = parsed.parts;
+  return {
+    fonds: p.fonds ?? '',
+    year: p.year ?? '',
+    piece: parsed.piece,
+    org: [p.insurance, p.stage].filter(Boolean).join('·') || (p.org ?? ''),
+    period: p.period ?? '',
+    pages: (item.pages ?? []).filter((x) => !x.blank).length,
+  };
 }
 
 export async function presentItem(rt: Runtime, item: ItemDoc, opts: { withText?: boolean } = {}): Promise<ItemView> {
@@ -74,6 +93,8 @@ export async function presentItem(rt: Runtime, item: ItemDoc, opts: { withText?:
     metadata: item.metadata ?? null,
     classification: item.classification ?? null,
     archivalCode: item.archivalCode ?? null,
+    archivalStamp: stamp(rt, item),
+    history: (item.history ?? []).map((h) => ({ at: h.at.toISOString(), actor: h.actor, kind: h.kind, changes: h.changes })),
     createdAt: item.createdAt.toISOString(),
     filedAt: item.filedAt ? item.filedAt.toISOString() : null,
   };

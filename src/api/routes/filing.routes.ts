@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { validateIdNumber } from '../../domain/id-number';
+import { validateCreditCode } from '../../domain/credit-code';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
@@ -49,6 +50,21 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
             status: it.status,
           })),
         };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/units/:creditCode/items',
+      summary: 'A unit\'s file (一户一档): every item linked to the 统一社会信用代码, in order',
+      tags: ['filing'],
+      params: z.object({ creditCode: z.string().length(18) }),
+      responses: { 200: { description: 'items, oldest first' } },
+      handler: async (ctx, { params }) => {
+        const code = params.creditCode.toUpperCase();
+        if (!validateCreditCode(code).valid) throw new AppError('validation_failed', { message: 'Not a valid 统一社会信用代码', zh: '统一社会信用代码无效' });
+        const items = await itemModel(rt.db).find({ unitCodes: code, status: { $in: ['filed', 'review'] } }).lean<ItemDoc[]>();
+        items.sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
+        ctx.body = { creditCode: code, total: items.length, items: items.map((it) => ({ id: String(it._id), title: it.title, archivalCode: it.archivalCode ?? null, documentDate: it.documentDate ?? null, status: it.status })) };
       },
     }),
     defineRoute({

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { loadSchedule } from '../../../retention-rules';
+import { scheduleReviewList } from '../../../src/services/schedule.service';
 import { promisify } from 'node:util';
 import { idCheckDigit } from '../../../src/domain/id-number';
 import { itemModel } from '../../../src/models/item.model';
@@ -122,6 +125,24 @@ describe('filing by the regulation: describe, classify, retain, number (real Fer
     assert.match(lines[1]!, /^1,Z001-SB·2019-D50-GS·DY02-0001,京人社工伤认字〔2019〕123号,北京市朝阳区星光科技有限公司,工伤认定决定书,20190520,,1,/);
     const pdf = Buffer.from(await (await fetch(`${http.base}/api/v1/catalogue?format=pdf`)).arrayBuffer());
     assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  });
+
+  it('a new schedule version yields a review list of affected items and changes nothing by itself', async () => {
+    const data = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'retention-rules/rules/3hao-ling-2009.v1.json'), 'utf8'));
+    data.version = 'v2';
+    data.items.find((i: any) => i.id === '6-02').retention = 'D100';
+    const r = await scheduleReviewList(ctx.rt, loadSchedule(data, 'v2-test'));
+    assert.deepEqual(r.changes.map((c) => c.itemId), ['6-02']);
+    assert.deepEqual(r.items.map((i) => i.itemId).sort(), [first, second].sort());
+    assert.equal(r.items[0]!.before!.retention, 'D50');
+    assert.equal(r.items[0]!.after!.retention, 'D100');
+    const still = await itemModel(ctx.rt.db).findById(first).lean();
+    assert.equal((still!.classification as any).retention, 'D50', 'past decisions are not silently changed');
+  });
+
+  it('the item view carries the 归档章 fields; a unit\'s file lists its items', async () => {
+    const v = (await (await fetch(`${http.base}/api/v1/items/${first}`)).json()) as any;
+    assert.deepEqual(v.archivalStamp, { fonds: 'Z001', year: '2019', piece: 1, org: 'GS·DY02', period: 'D50', pages: 1 });
   });
 
   it('archive show ID --json carries the contract fields', async () => {
