@@ -96,8 +96,11 @@ export class SearchEngine {
     if (!docs.length) return;
     const seg = this.toSegment(docs);
     const { id } = await this.store.writeSegment(seg);
-    this.addLoaded(id, seg);
     const seq = await this.store.append({ op: 'add', seg: id, items: docs.map((d) => d.id), segs: [], from: null });
+    // A process that only writes (the worker) never loads the index; a searching one applies
+    // its own write at once.
+    if (!this.opened) return;
+    this.addLoaded(id, seg);
     await this.catchUp(seq);
   }
 
@@ -105,12 +108,11 @@ export class SearchEngine {
   async remove(itemIds: string[]): Promise<void> {
     if (!itemIds.length) return;
     const seq = await this.store.append({ op: 'remove', seg: null, items: itemIds, segs: [], from: null });
-    await this.catchUp(seq);
+    if (this.opened) await this.catchUp(seq);
   }
 
   /** Rebuilds the whole index from a source of documents, then drops the old segments. */
   async rebuild(source: AsyncIterable<IndexDocument>, opts: { segmentPages?: number; onProgress?: (s: RebuildStats) => void } = {}): Promise<RebuildStats> {
-    await this.open();
     const startedAt = new Date();
     const from = await this.store.head();
     const stats: RebuildStats = { items: 0, pages: 0, segments: 0, bytes: 0, rawBytes: 0 };
@@ -138,9 +140,13 @@ export class SearchEngine {
     }
     await flush();
     const seq = await this.store.append({ op: 'base', seg: null, items: [], segs: segIds, from });
-    await this.catchUp(seq);
+    if (this.opened) await this.catchUp(seq);
     // Old segments: everything not in this base and not written by an indexer since we started.
-    const keep = new Set([...this.segs.keys()]);
+    const keep = new Set(segIds);
+    for (let q = from + 1; q < seq; q++) {
+      const e = await this.store.entry(q);
+      if (e?.seg) keep.add(e.seg);
+    }
     const old = (await this.store.m.segments.find({}, { _id: 1, createdAt: 1 }).lean()).filter((s) => !keep.has(s._id) && s.createdAt < startedAt).map((s) => s._id);
     await this.store.deleteSegments(old);
     await this.store.pruneLog(from);

@@ -23,9 +23,8 @@ export function searchEngine(rt: Runtime): Promise<SearchEngine> {
   let p = engines.get(rt);
   if (!p) {
     p = (async () => {
-      const engine = new SearchEngine({ db: rt.db, key: await indexKey(rt), text: (id, page) => pageText(rt, id, page) });
-      await engine.open();
-      return engine;
+      // Opened (the index loaded into memory) by the first search, not by writers such as the worker.
+      return new SearchEngine({ db: rt.db, key: await indexKey(rt), text: (id, page) => pageText(rt, id, page) });
     })();
     p.catch(() => engines.delete(rt));
     engines.set(rt, p);
