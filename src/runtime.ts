@@ -14,6 +14,7 @@ import { openStorage, type StorageHandle } from './services/storage.service';
 import type { ReadinessCheck } from './api/routes/system.routes';
 import { AuditTrail } from './services/audit.service';
 import { loadAuditSigner } from './services/audit-signing';
+import { AuthService } from './services/auth.service';
 
 export interface Runtime {
   config: Config;
@@ -24,6 +25,7 @@ export interface Runtime {
   queue: JobQueue;
   /** The audit trail: modules call rt.audit.record({ actor, role, ip, action, object, outcome, details }). */
   audit: AuditTrail;
+  auth: AuthService;
   readiness: ReadinessCheck[];
   close: () => Promise<void>;
 }
@@ -41,6 +43,7 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
   }
   const queue = new JobQueue(db, { leaseMs: config.jobs.leaseMs });
   const audit = new AuditTrail(db, { signer: loadAuditSigner(config.dataDir, { passphrase: config.keystore.passphrase }), logger });
+  const auth = new AuthService(db, { audit });
   registerModels(db);
   await ensureIndexes(db);
   const readiness: ReadinessCheck[] = [
@@ -61,6 +64,7 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
     storage,
     queue,
     audit,
+    auth,
     readiness,
     close: async () => {
       await audit.close().catch((err: unknown) => logger.error({ err }, 'flushing the audit trail failed'));

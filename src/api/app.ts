@@ -10,7 +10,8 @@ import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
 import { errorHandler } from './middleware/error-handler';
 import { requestContext } from './middleware/request-context';
-import { buildOpenApi, parseInput, type RouteDef } from './route';
+import { guardRoute, type AuthDeps } from './middleware/auth';
+import { buildOpenApi, DEFAULT_PERMISSION, parseInput, type RouteDef } from './route';
 import { systemRoutes, type ReadinessCheck } from './routes/system.routes';
 
 export const API_VERSION = '0.1.0';
@@ -22,6 +23,11 @@ export interface AppDeps {
   readiness: ReadinessCheck[];
   /** Feature routes (items, ingest, search…), added by later modules. */
   routes?: RouteDef[];
+  /**
+   * Authentication and permission checks for every non-public route. Required in production;
+   * NOTE: when left out elsewhere (older tests mounting createApp bare) routes run unchecked.
+   */
+  auth?: AuthDeps;
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -39,13 +45,19 @@ export function createApp(deps: AppDeps): Koa {
     ...(deps.routes ?? []),
   );
 
+  if (!deps.auth && deps.config.env === 'production') throw new AppError('config_invalid', { message: 'createApp: authentication is required in production' });
   const router = new Router();
   for (const r of routes) {
     router[r.method](r.path, async (ctx) => {
-      const params = parseInput(r.params, ctx.params, 'params');
-      const query = parseInput(r.query, ctx.query, 'query');
-      const body = parseInput(r.body, (ctx.request as { body?: unknown }).body, 'body');
-      await r.handler(ctx, { params, query, body });
+      const run = async () => {
+        const params = parseInput(r.params, ctx.params, 'params');
+        const query = parseInput(r.query, ctx.query, 'query');
+        const body = parseInput(r.body, (ctx.request as { body?: unknown }).body, 'body');
+        await r.handler(ctx, { params, query, body });
+      };
+      // Every route is checked here, by construction: public ones are the declared exception.
+      if (r.public || !deps.auth) await run();
+      else await guardRoute(deps.auth, ctx, r.permission ?? DEFAULT_PERMISSION, run);
     });
   }
 

@@ -6,6 +6,9 @@ import type { Context } from 'koa';
 import { z, type ZodType } from 'zod';
 import { AppError } from '../errors';
 
+/** What a route without an explicit permission requires: a signed-in user. */
+export const DEFAULT_PERMISSION = 'session';
+
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface RouteInput<P, Q, B> {
@@ -32,6 +35,14 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   /** Raw bodies (multipart uploads, streams) are read by the handler itself. */
   rawBody?: { contentTypes: string[]; description: string };
   responses: Record<number, ResponseSpec>;
+  /**
+   * The action (services/policies.ts ACTIONS) a caller must be allowed. Checked centrally in
+   * app.ts for every route. Left out, it defaults to 'session': any signed-in user — routes
+   * being added without one are still closed to anonymous callers.
+   */
+  permission?: string;
+  /** Open without signing in (health, metrics, OpenAPI, login). */
+  public?: true;
   handler: (ctx: Context, input: RouteInput<P, Q, B>) => Promise<void> | void;
 }
 
@@ -112,11 +123,24 @@ export function buildOpenApi(routes: RouteDef<never, never, never>[] | RouteDef[
         content: Object.fromEntries(r.rawBody.contentTypes.map((t) => [t, {}])),
       };
     }
+    op.security = r.public ? [] : [{ bearerAuth: [] }, { cookieAuth: [], csrfHeader: [] }];
+    if (!r.public) op['x-permission'] = r.permission ?? DEFAULT_PERMISSION;
     (op.responses as Record<string, unknown>).default = {
       description: 'Error (4xx/5xx) with a stable code and Chinese and English messages',
       content: { 'application/json': { schema: jsonSchema(ErrorBodySchema) } },
     };
     paths[p] = { ...(paths[p] ?? {}), [r.method]: op };
   }
-  return { openapi: '3.1.0', info, paths };
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'token from POST /api/v1/auth/login (API and CLI)' },
+        cookieAuth: { type: 'apiKey', in: 'cookie', name: 'archive_session', description: 'web UI session (httpOnly)' },
+        csrfHeader: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: 'double-submit token, required with the cookie on unsafe methods' },
+      },
+    },
+  };
 }

@@ -22,6 +22,8 @@ export interface UserDoc {
   /** RFC 6238 secret (base32) when TOTP is required */
   totpSecret: string | null;
   disabled: boolean;
+  /** failures before this no longer count toward lockout */
+  lastLoginAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -39,6 +41,7 @@ const userSchema = new Schema<UserDoc>(
     local: { type: Boolean, default: false },
     totpSecret: { type: String, default: null },
     disabled: { type: Boolean, default: false },
+    lastLoginAt: { type: Date, default: null },
   },
   { timestamps: true, minimize: false },
 );

@@ -250,7 +250,9 @@ export class AuditTrail {
       .then(
         () => batch.forEach((p) => p.resolve()),
         (err: unknown) => {
-          this.logger.error({ err, entries: batch.length }, 'audit entries could not be stored');
+          // Not the error object itself: a bulk-write error carries every document of the batch.
+          const e = err as { message?: string; code?: unknown };
+          this.logger.error({ error: e?.message ?? String(err), code: e?.code, entries: batch.length }, 'audit entries could not be stored');
           batch.forEach((p) => p.reject(err));
         },
       )

@@ -40,6 +40,7 @@ export function systemRoutes(deps: {
     defineRoute({
       method: 'get',
       path: '/healthz',
+      public: true,
       summary: 'Liveness: the process is up',
       tags: ['system'],
       responses: { 200: { description: 'alive', schema: z.object({ status: z.literal('ok'), version: z.string() }) } },
@@ -50,6 +51,7 @@ export function systemRoutes(deps: {
     defineRoute({
       method: 'get',
       path: '/readyz',
+      public: true,
       summary: 'Readiness: MongoDB and MinIO reachable, keys loaded',
       tags: ['system'],
       responses: {
@@ -66,6 +68,7 @@ export function systemRoutes(deps: {
     defineRoute({
       method: 'get',
       path: '/metrics',
+      public: true,
       summary: 'Prometheus metrics (text exposition format)',
       tags: ['system'],
       responses: { 200: { description: 'metrics', contentType: 'text/plain' } },
@@ -77,6 +80,7 @@ export function systemRoutes(deps: {
     defineRoute({
       method: 'get',
       path: '/api/v1/openapi.json',
+      public: true,
       summary: 'This OpenAPI document',
       tags: ['system'],
       responses: { 200: { description: 'OpenAPI 3.1 document' } },

@@ -1,0 +1,91 @@
+/**
+ * Who is calling, and may they. app.ts runs guardRoute() for every non-public route, so a route
+ * cannot be added unchecked.
+ *
+ * Bearer tokens (API, CLI) need nothing else. The web UI's httpOnly session cookie needs, on
+ * every unsafe method, an X-CSRF-Token header equal to the readable archive_csrf cookie
+ * (double submit) and matching the hash stored with the session, so a cross-site form post,
+ * which carries cookies but cannot set headers, is refused.
+ */
+import crypto from 'node:crypto';
+import type { Context, Middleware } from 'koa';
+import { AppError } from '../../errors';
+import type { AuditTrail } from '../../services/audit.service';
+import { sha256, toPrincipal, type AuthService } from '../../services/auth.service';
+import { authorize, type Principal, type Resource } from '../../services/policies';
+
+export const SESSION_COOKIE = 'archive_session';
+export const CSRF_COOKIE = 'archive_csrf';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface AuthDeps {
+  auth: AuthService;
+  audit?: AuditTrail;
+  clearanceLevels?: readonly string[];
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
+
+/** Sets ctx.state.principal / ctx.state.session, or throws 401 (403 for a failed CSRF check). */
+export async function authenticateRequest(deps: AuthDeps, ctx: Context): Promise<Principal> {
+  const header = ctx.get('authorization');
+  const bearer = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header)?.[1];
+  const cookie = bearer ? undefined : ctx.cookies.get(SESSION_COOKIE);
+  const token = bearer ?? cookie;
+  if (!token) throw new AppError('unauthenticated');
+  const found = await deps.auth.authenticate(token);
+  if (!found || found.session.kind !== (bearer ? 'bearer' : 'cookie')) throw new AppError('unauthenticated');
+  if (!bearer && !SAFE_METHODS.has(ctx.method)) {
+    const sent = ctx.get('x-csrf-token');
+    const cookieCsrf = ctx.cookies.get(CSRF_COOKIE) ?? '';
+    if (!sent || !found.session.csrfHash || !sameSecret(sent, cookieCsrf) || !sameSecret(sha256(sent), found.session.csrfHash)) {
+      throw new AppError('forbidden', { message: 'Missing or wrong CSRF token (send the archive_csrf cookie value as X-CSRF-Token)', zh: '缺少或错误的 CSRF 令牌', details: { reason: 'csrf' } });
+    }
+  }
+  const principal = toPrincipal(found.user);
+  ctx.state.principal = principal;
+  ctx.state.session = found.session;
+  ctx.state.user = { username: principal.username, id: principal.id };
+  return principal;
+}
+
+/** Throws 403 and audits the refusal unless the principal may do `action` (on `resource`). */
+export function checkPermission(deps: AuthDeps, ctx: Context, principal: Principal, action: string, resource?: Resource): void {
+  const d = authorize(principal, action, resource, { levels: deps.clearanceLevels });
+  if (d.allowed) return;
+  void deps.audit
+    ?.record({ actor: principal.username, role: principal.roles.join(','), ip: ctx.ip, action, object: { type: 'route', id: `${ctx.method} ${ctx.path}` }, outcome: 'denied', details: { reason: d.reason } })
+    .catch(() => undefined);
+  throw new AppError('forbidden', { details: { action, reason: d.reason } });
+}
+
+/** For handlers that learn the resource (fonds, level, proposer) only after loading it. */
+export function requirePermission(deps: AuthDeps, action: string, resourceOf?: (ctx: Context) => Resource | Promise<Resource>): Middleware {
+  return async (ctx, next) => {
+    const principal = (ctx.state.principal as Principal | undefined) ?? (await authenticateRequest(deps, ctx));
+    checkPermission(deps, ctx, principal, action, resourceOf ? await resourceOf(ctx) : undefined);
+    await next();
+  };
+}
+
+/**
+ * Wraps a route handler: authenticate, check the route's permission, run, then audit the call
+ * (fire and forget: the trail batches it; a refusal was audited in checkPermission).
+ */
+export async function guardRoute(deps: AuthDeps, ctx: Context, permission: string, run: () => Promise<void>): Promise<void> {
+  const principal = await authenticateRequest(deps, ctx);
+  checkPermission(deps, ctx, principal, permission);
+  let outcome: 'success' | 'failure' = 'failure';
+  try {
+    await run();
+    outcome = 'success';
+  } finally {
+    void deps.audit
+      ?.record({ actor: principal.username, role: principal.roles.join(','), ip: ctx.ip, action: permission, object: { type: 'route', id: `${ctx.method} ${(ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path}` }, outcome, details: { path: ctx.path, status: ctx.status } })
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,155 @@
+/** Sign-in, sign-out, first-password setup, and account administration (三员: accounts vs roles). */
+import { z } from 'zod';
+import { AppError } from '../../errors';
+import type { Runtime } from '../../runtime';
+import { toPrincipal } from '../../services/auth.service';
+import { ROLES, type Principal } from '../../services/policies';
+import { checkPermission, CSRF_COOKIE, SESSION_COOKIE } from '../middleware/auth';
+import { defineRoute, type RouteDef } from '../route';
+
+const Username = z.string().min(1).max(128);
+const ScopeList = z.union([z.literal('*'), z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/)).max(200)]);
+const PrincipalView = z.object({ id: z.string(), username: z.string(), roles: z.array(z.string()), clearance: z.string() });
+
+function view(p: Principal) {
+  return { id: p.id, username: p.username, roles: [...p.roles], clearance: p.clearance, scope: p.scope };
+}
+
+export function authRoutes(rt: Runtime): RouteDef[] {
+  const deps = { auth: rt.auth, audit: rt.audit };
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/auth/login',
+      summary: 'Sign in. mode=bearer returns a token for the API and CLI; mode=cookie sets an httpOnly session cookie and returns the CSRF token for the web UI',
+      tags: ['auth'],
+      public: true,
+      body: z.strictObject({
+        username: Username,
+        password: z.string().min(1).max(1024),
+        totp: z.string().regex(/^\d{6}$/).optional(),
+        mode: z.enum(['bearer', 'cookie']).default('bearer'),
+      }),
+      responses: {
+        200: { description: 'signed in', schema: z.object({ token: z.string().optional(), csrfToken: z.string().optional(), expiresAt: z.string(), user: PrincipalView }) },
+        401: { description: 'wrong username or password (the same answer for unknown users), or a TOTP code is required' },
+        429: { description: 'too many failed attempts for this username' },
+      },
+      handler: async (ctx, { body }) => {
+        const res = await rt.auth.login({ username: body.username, password: body.password, totp: body.totp, ip: ctx.ip, kind: body.mode });
+        const expires = res.session.expiresAt;
+        const user = view(toPrincipal(res.user));
+        if (body.mode === 'cookie') {
+          ctx.cookies.set(SESSION_COOKIE, res.token, { httpOnly: true, sameSite: 'strict', secure: ctx.secure, expires, path: '/', overwrite: true });
+          ctx.cookies.set(CSRF_COOKIE, res.csrfToken!, { httpOnly: false, sameSite: 'strict', secure: ctx.secure, expires, path: '/', overwrite: true });
+          ctx.body = { csrfToken: res.csrfToken, expiresAt: expires.toISOString(), user };
+        } else {
+          ctx.body = { token: res.token, expiresAt: expires.toISOString(), user };
+        }
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/auth/setup',
+      summary: 'Set the first password of an account with its one-time setup secret (from "archive users create-admin")',
+      tags: ['auth'],
+      public: true,
+      body: z.strictObject({ username: Username, secret: z.string().min(10).max(200), password: z.string().min(1).max(1024) }),
+      responses: { 204: { description: 'password set; sign in with it' } },
+      handler: async (ctx, { body }) => {
+        await rt.auth.completeSetup(body.username, body.secret, body.password);
+        ctx.status = 204;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/auth/logout',
+      summary: 'Sign out: revokes this session',
+      tags: ['auth'],
+      permission: 'session',
+      responses: { 204: { description: 'signed out' } },
+      handler: async (ctx) => {
+        await rt.auth.logout(ctx.state.session, ctx.state.principal.username);
+        ctx.cookies.set(SESSION_COOKIE, null, { path: '/' });
+        ctx.cookies.set(CSRF_COOKIE, null, { path: '/' });
+        ctx.status = 204;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/auth/me',
+      summary: 'The signed-in user',
+      tags: ['auth'],
+      permission: 'session',
+      responses: { 200: { description: 'the user', schema: PrincipalView } },
+      handler: (ctx) => {
+        ctx.body = view(ctx.state.principal as Principal);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/users',
+      summary: 'Create an account (system administrator). It has no roles until a security administrator grants them; the response carries a one-time setup secret',
+      tags: ['users'],
+      permission: 'user.manage',
+      body: z.strictObject({ username: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/), displayName: z.string().max(100).optional() }),
+      responses: { 201: { description: 'created', schema: z.object({ id: z.string(), username: z.string(), setupSecret: z.string(), expiresAt: z.string() }) } },
+      handler: async (ctx, { body }) => {
+        const { user, setupSecret, expiresAt } = await rt.auth.createAdmin(body.username, null);
+        void rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'user.manage', object: { type: 'user', id: String(user._id) }, outcome: 'success', details: { created: user.username } });
+        ctx.status = 201;
+        ctx.body = { id: String(user._id), username: user.username, setupSecret, expiresAt: expiresAt.toISOString() };
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/api/v1/users/:id/roles',
+      summary: 'Set an account\'s roles, scope and clearance (security administrator; never one\'s own)',
+      tags: ['users'],
+      permission: 'role.grant',
+      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }),
+      body: z.strictObject({
+        roles: z.array(z.enum(ROLES)).max(ROLES.length),
+        scope: z.strictObject({ fonds: ScopeList, agencies: ScopeList, districts: ScopeList }).optional(),
+        clearance: z.string().regex(/^[a-z_]{1,32}$/).optional(),
+      }),
+      responses: { 200: { description: 'updated', schema: PrincipalView } },
+      handler: async (ctx, { params, body }) => {
+        const target = await rt.auth.users.findById(params.id).lean();
+        if (!target) throw new AppError('not_found', { details: { user: params.id } });
+        checkPermission(deps, ctx, ctx.state.principal, 'role.grant', { targetUserId: params.id, targetRoles: body.roles, targetCurrentRoles: [] });
+        await rt.auth.users.updateOne({ _id: params.id }, { $set: { roles: body.roles, ...(body.scope ? { scope: body.scope } : {}), ...(body.clearance ? { clearance: body.clearance } : {}) } });
+        void rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'role.grant', object: { type: 'user', id: params.id }, outcome: 'success', details: { roles: body.roles, before: target.roles, scope: body.scope ?? null, clearance: body.clearance ?? null } });
+        ctx.body = view(toPrincipal((await rt.auth.users.findById(params.id).lean())!));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/audit',
+      summary: 'Audit entries, newest first',
+      tags: ['audit'],
+      permission: 'audit.read',
+      query: z.strictObject({
+        user: z.string().max(128).optional(),
+        action: z.string().max(64).optional(),
+        since: z.iso.datetime({ offset: true }).optional(),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+      }),
+      responses: { 200: { description: 'entries' } },
+      handler: async (ctx, { query }) => {
+        ctx.body = { entries: await rt.audit.list({ actor: query.user, action: query.action, since: query.since ? new Date(query.since) : undefined, limit: query.limit }) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/audit/verify',
+      summary: 'Verify the audit hash chain and signed checkpoints',
+      tags: ['audit'],
+      permission: 'audit.verify',
+      responses: { 200: { description: 'verification report' } },
+      handler: async (ctx) => {
+        ctx.body = await rt.audit.verify();
+      },
+    }),
+  ] as RouteDef[];
+}

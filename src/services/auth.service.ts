@@ -1,0 +1,228 @@
+/**
+ * Accounts, login and sessions.
+ *
+ * - Login answers the same for an unknown user, a wrong password, a disabled or local account:
+ *   401 with one message, after one scrypt verification either way (a dummy hash for unknown
+ *   users), so neither the answer nor its timing tells which usernames exist.
+ * - Lockout: failures are inserted (one document each, for any username typed); five within
+ *   15 minutes since the last success lock that username for the rest of the window, existing or
+ *   not, so lockout does not reveal existence either.
+ * - Sessions: a random 256-bit token; only its SHA-256 is stored. Expiry is checked on every
+ *   read (no TTL indexes on FerretDB). Logout inserts a revocation keyed by the session.
+ * - create-admin hands out a one-time setup secret; "once" is a unique-key insert.
+ */
+import crypto from 'node:crypto';
+import type { Connection, Model, Types } from 'mongoose';
+import { AppError } from '../errors';
+import {
+  loginFailureModel,
+  sessionModel,
+  sessionRevocationModel,
+  setupSecretModel,
+  setupUseModel,
+  userModel,
+  type LoginFailureDoc,
+  type SessionDoc,
+  type UserDoc,
+} from '../models/user.model';
+import type { AuditTrail } from './audit.service';
+import { checkPasswordPolicy, dummyHash, hashPassword, verifyPassword } from './password';
+import { isRole, type Principal, type Scope } from './policies';
+import { verifyTotp } from './totp';
+
+export const LOCAL_OPERATOR = 'operator';
+
+export interface AuthOptions {
+  audit?: AuditTrail;
+  sessionTtlMs?: number;
+  maxFailures?: number;
+  lockoutWindowMs?: number;
+  setupTtlMs?: number;
+}
+
+export interface NewUser {
+  username: string;
+  displayName?: string;
+  roles: string[];
+  scope?: Partial<Scope>;
+  clearance?: string;
+  password?: string;
+  local?: boolean;
+  totpSecret?: string | null;
+}
+
+export interface AuthenticatedSession {
+  principal: Principal;
+  session: SessionDoc;
+}
+
+const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
+
+export function sha256(s: string): string {
+  return crypto.createHash('sha256').update(s).digest('hex');
+}
+
+export function toPrincipal(u: UserDoc): Principal {
+  return { id: String(u._id), username: u.username, roles: u.roles, scope: { fonds: u.scope?.fonds ?? [], agencies: u.scope?.agencies ?? [], districts: u.scope?.districts ?? [] }, clearance: u.clearance, disabled: u.disabled };
+}
+
+const BAD_LOGIN = () => new AppError('unauthenticated', { message: 'Wrong username or password', zh: '用户名或密码错误' });
+
+export class AuthService {
+  readonly users: Model<UserDoc>;
+  private readonly sessions: Model<SessionDoc>;
+  private readonly revocations: ReturnType<typeof sessionRevocationModel>;
+  private readonly failures: Model<LoginFailureDoc>;
+  private readonly setupSecrets: ReturnType<typeof setupSecretModel>;
+  private readonly setupUses: ReturnType<typeof setupUseModel>;
+  private readonly audit: AuditTrail | undefined;
+  readonly sessionTtlMs: number;
+  private readonly maxFailures: number;
+  private readonly windowMs: number;
+  private readonly setupTtlMs: number;
+
+  constructor(conn: Connection, opts: AuthOptions = {}) {
+    this.users = userModel(conn);
+    this.sessions = sessionModel(conn);
+    this.revocations = sessionRevocationModel(conn);
+    this.failures = loginFailureModel(conn);
+    this.setupSecrets = setupSecretModel(conn);
+    this.setupUses = setupUseModel(conn);
+    this.audit = opts.audit;
+    this.sessionTtlMs = opts.sessionTtlMs ?? 8 * 3600_000;
+    this.maxFailures = opts.maxFailures ?? 5;
+    this.windowMs = opts.lockoutWindowMs ?? 15 * 60_000;
+    this.setupTtlMs = opts.setupTtlMs ?? 24 * 3600_000;
+  }
+
+  async createUser(input: NewUser): Promise<UserDoc> {
+    const username = input.username.toLowerCase();
+    if (!USERNAME.test(username)) throw new AppError('validation_failed', { message: 'Username: 2-64 lower-case letters, digits, dot, dash, underscore', zh: '用户名须为 2-64 位小写字母、数字、点、横线或下划线' });
+    const unknown = input.roles.filter((r) => !isRole(r));
+    if (unknown.length) throw new AppError('validation_failed', { message: `Unknown role(s): ${unknown.join(', ')}`, zh: `未知角色：${unknown.join('、')}` });
+    if (input.password !== undefined) checkPasswordPolicy(input.password, username);
+    try {
+      const doc = await this.users.create({
+        username,
+        displayName: input.displayName ?? '',
+        roles: input.roles,
+        scope: { fonds: input.scope?.fonds ?? '*', agencies: input.scope?.agencies ?? '*', districts: input.scope?.districts ?? '*' },
+        clearance: input.clearance ?? 'internal',
+        passwordHash: input.password !== undefined ? await hashPassword(input.password) : null,
+        local: input.local ?? false,
+        totpSecret: input.totpSecret ?? null,
+      });
+      return doc.toObject() as UserDoc;
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) throw new AppError('conflict', { message: `User ${username} already exists`, zh: `用户 ${username} 已存在` });
+      throw err;
+    }
+  }
+
+  async findUser(username: string): Promise<UserDoc | null> {
+    return this.users.findOne({ username: String(username).toLowerCase() }).lean<UserDoc>();
+  }
+
+  /** The embedded local account the CLI acts as on this machine; it has no password. */
+  async ensureLocalOperator(): Promise<UserDoc> {
+    const found = await this.findUser(LOCAL_OPERATOR);
+    if (found) return found;
+    try {
+      return await this.createUser({ username: LOCAL_OPERATOR, displayName: '本机操作员 / local operator', roles: ['archivist', 'caseworker'], local: true, clearance: 'internal' });
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'conflict') return (await this.findUser(LOCAL_OPERATOR))!;
+      throw err;
+    }
+  }
+
+  /** Creates an account with no password and returns a one-time setup secret for it. */
+  async createAdmin(username: string, role: string | null): Promise<{ user: UserDoc; setupSecret: string; expiresAt: Date }> {
+    const user = await this.createUser({ username, roles: role ? [role] : [], clearance: 'public' });
+    const setupSecret = crypto.randomBytes(24).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.setupTtlMs);
+    await this.setupSecrets.create({ _id: sha256(setupSecret), userId: user._id, expiresAt });
+    return { user, setupSecret, expiresAt };
+  }
+
+  /** Sets the first password with a setup secret. The secret works exactly once. */
+  async completeSetup(username: string, secret: string, password: string): Promise<UserDoc> {
+    const user = await this.findUser(username);
+    const rec = await this.setupSecrets.findById(sha256(secret)).lean();
+    const invalid = () => new AppError('unauthenticated', { message: 'The setup secret is not valid', zh: '初始化口令无效或已使用' });
+    if (!user || !rec || String(rec.userId) !== String(user._id) || rec.expiresAt.getTime() < Date.now()) throw invalid();
+    checkPasswordPolicy(password, user.username);
+    const hash = await hashPassword(password);
+    try {
+      await this.setupUses.create({ _id: rec._id, at: new Date() });
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) throw invalid();
+      throw err;
+    }
+    await this.users.updateOne({ _id: user._id }, { $set: { passwordHash: hash } });
+    void this.audit?.record({ actor: user.username, role: user.roles.join(','), action: 'auth.setup', object: { type: 'user', id: String(user._id) }, outcome: 'success' });
+    return { ...user, passwordHash: hash };
+  }
+
+  private async recentFailures(key: string, since: Date): Promise<number> {
+    return this.failures.countDocuments({ key, at: { $gte: since } });
+  }
+
+  async login(input: { username: string; password: string; totp?: string; ip?: string | null; kind?: 'bearer' | 'cookie' }): Promise<{ token: string; csrfToken: string | null; session: SessionDoc; user: UserDoc }> {
+    const key = String(input.username).toLowerCase().slice(0, 128);
+    const ip = input.ip ?? null;
+    const user = await this.findUser(key);
+    const lastLogin = user?.lastLoginAt?.getTime() ?? 0;
+    const since = new Date(Math.max(Date.now() - this.windowMs, lastLogin));
+    const fail = async (reason: string, err: AppError = BAD_LOGIN()) => {
+      await this.failures.create({ key, at: new Date(), ip });
+      void this.audit?.record({ actor: key, ip, action: 'auth.login', object: user ? { type: 'user', id: String(user._id) } : null, outcome: 'failure', details: { reason } });
+      return err;
+    };
+    if ((await this.recentFailures(key, since)) >= this.maxFailures) {
+      // Same work as a real attempt, so a locked account is not told apart by timing either.
+      await verifyPassword(input.password, await dummyHash());
+      void this.audit?.record({ actor: key, ip, action: 'auth.login', outcome: 'denied', details: { reason: 'locked' } });
+      throw new AppError('rate_limited', { message: 'Too many failed sign-ins; try again later', zh: '登录失败次数过多，请稍后再试', details: { retryAfterSeconds: Math.ceil(this.windowMs / 1000) } });
+    }
+    const usable = user && user.passwordHash && !user.disabled && !user.local;
+    const ok = await verifyPassword(input.password, usable ? user.passwordHash! : await dummyHash());
+    if (!usable || !ok) throw await fail(!user ? 'unknown_user' : !ok ? 'bad_password' : 'not_allowed');
+    if (user.totpSecret) {
+      if (!input.totp) throw new AppError('unauthenticated', { message: 'A one-time code (TOTP) is required', zh: '需要输入动态验证码', details: { totpRequired: true } });
+      if (!verifyTotp(user.totpSecret, input.totp)) throw await fail('bad_totp');
+    }
+    const token = crypto.randomBytes(32).toString('base64url');
+    const csrfToken = input.kind === 'cookie' ? crypto.randomBytes(24).toString('base64url') : null;
+    const now = new Date();
+    const session = (
+      await this.sessions.create({ _id: sha256(token), userId: user._id, kind: input.kind ?? 'bearer', csrfHash: csrfToken ? sha256(csrfToken) : null, createdAt: now, expiresAt: new Date(now.getTime() + this.sessionTtlMs), ip })
+    ).toObject() as SessionDoc;
+    await this.users.updateOne({ _id: user._id }, { $set: { lastLoginAt: now } });
+    void this.audit?.record({ actor: user.username, role: user.roles.join(','), ip, action: 'auth.login', object: { type: 'user', id: String(user._id) }, outcome: 'success', details: { kind: session.kind } });
+    return { token, csrfToken, session, user };
+  }
+
+  /** The session and user for a token, or null when unknown, expired, revoked or disabled. */
+  async authenticate(token: string): Promise<{ session: SessionDoc; user: UserDoc } | null> {
+    if (!token || token.length > 200) return null;
+    const session = await this.sessions.findById(sha256(token)).lean<SessionDoc>();
+    if (!session || session.expiresAt.getTime() <= Date.now()) return null;
+    if (await this.revocations.exists({ _id: session._id })) return null;
+    const user = await this.users.findById(session.userId).lean<UserDoc>();
+    if (!user || user.disabled) return null;
+    return { session, user };
+  }
+
+  async logout(session: SessionDoc, actor: string): Promise<void> {
+    try {
+      await this.revocations.create({ _id: session._id, at: new Date() });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    }
+    void this.audit?.record({ actor, action: 'auth.logout', object: { type: 'session', id: session._id.slice(0, 12) }, outcome: 'success' });
+  }
+
+  async setRoles(userId: string | Types.ObjectId, roles: string[]): Promise<void> {
+    await this.users.updateOne({ _id: userId }, { $set: { roles } });
+  }
+}
