@@ -171,7 +171,7 @@ class WorkerEngine implements CryptoEngine {
 
   private get w(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(WORKER_SOURCE, { eval: true });
+    const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     w.unref();
     w.on('message', (m: { id: number; error?: string; out: ArrayBuffer; length?: number; failed?: number; digest?: Uint8Array | null }) => {
       const p = this.pending.get(m.id);

@@ -144,8 +144,8 @@ class ByteQueue {
   }
 }
 
-const BATCH_SEGMENTS = 32;
-const MAX_BATCHES_IN_FLIGHT = 4;
+const BATCH_SEGMENTS = 16;
+const MAX_BATCHES_IN_FLIGHT = 2;
 let nextStreamId = 1;
 
 /**

@@ -113,9 +113,9 @@ class MinioBackend implements RawBackend {
         const buf = Buffer.concat(head.chunks, head.total);
         return this.client.putObject(this.bucket, name, buf, buf.length, meta);
       }
-      // Room for one part, so encryption runs ahead while the client uploads the previous part
-      // (minio's part splitter stops pulling while a part is in flight).
-      const rest = new PassThrough({ highWaterMark: this.partSize });
+      // A small buffer: a whole part here let encryption run further ahead but cost more memory
+      // than it gained in speed on the 2-core reference machine (docs/benchmarks.md).
+      const rest = new PassThrough({ highWaterMark: 1024 * 1024 });
       for (const c of head.chunks) rest.write(c);
       pipeline(body, rest, () => undefined);
       try {
