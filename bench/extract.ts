@@ -138,6 +138,7 @@ async function main(): Promise<void> {
 
   const schedule = currentSchedule();
   let idTp = 0, idFp = 0, idFn = 0, cleanPages = 0;
+  let dateCleanOk = 0, dateCleanN = 0;
   let nameOk = 0, nameN = 0, dateOk = 0, typeOk = 0, retOk = 0, retN = 0;
   const perType = new Map<string, { n: number; ok: number }>();
   const cers: number[] = [];
@@ -168,6 +169,10 @@ async function main(): Promise<void> {
         if (md.persons.some((p) => p.name === d.name)) nameOk++;
       }
       if (md.documentDate === d.date) dateOk++;
+      if (rate < 0.05) {
+        dateCleanN++;
+        if (md.documentDate === d.date) dateCleanOk++;
+      }
       const pt = perType.get(d.type) ?? { n: 0, ok: 0 };
       pt.n++;
       if (cls.item === d.type) {
@@ -178,7 +183,7 @@ async function main(): Promise<void> {
         if (cls.retention === expected) retOk++;
       }
       perType.set(d.type, pt);
-      if (process.env.BENCH_VERBOSE) console.log(i, d.type, cls.item, rate.toFixed(3), md.documentDate, d.date, JSON.stringify(md.persons.map((p) => [p.name, p.idNumber])));
+      if (process.env.BENCH_VERBOSE) console.log(i, d.type, cls.item, rate.toFixed(3), md.documentDate, d.date, JSON.stringify(md.persons.map((p) => [p.name, p.idNumber])), JSON.stringify(text.split("\n").slice(-2)));
     }),
   );
   await engine.close();
@@ -192,8 +197,9 @@ async function main(): Promise<void> {
   console.log('type accuracy per appendix row:');
   for (const [type, s] of [...perType].sort()) console.log(`  ${type.padEnd(5)} ${s.ok}/${s.n}`);
   console.log(`ID numbers (CER<5% pages): tp=${idTp} fp=${idFp} fn=${idFn}`);
+  console.log(`dates on CER<5% pages: ${dateCleanOk}/${dateCleanN}`);
   console.log(
-    `RESULT id_precision=${r3(idPrecision)} id_recall=${r3(idRecall)} name_acc=${r3(nameOk / Math.max(1, nameN))} date_acc=${r3(dateOk / docs.length)} type_acc=${r3(typeOk / docs.length)} retention_acc=${r3(retN ? retOk / retN : 1)}`,
+    `RESULT id_precision=${r3(idPrecision)} id_recall=${r3(idRecall)} name_acc=${r3(nameOk / Math.max(1, nameN))} date_acc=${r3(dateOk / docs.length)} date_acc_clean=${r3(dateCleanOk / Math.max(1, dateCleanN))} type_acc=${r3(typeOk / docs.length)} retention_acc=${r3(retN ? retOk / retN : 1)}`,
   );
 }
 

@@ -69,6 +69,17 @@ function pickTitle(pages: PageText[]): string | null {
   return lines.slice(0, 5).find((l) => TITLE_ENDINGS.test(l) && l.length <= 40) ?? lines[0]?.slice(0, 40) ?? null;
 }
 
+/**
+ * OCR often reads the 日 closing a date as 目 or 曰, or drops a stray glyph just before it
+ * (2010年2月8有日). Rewrites those, one character for one so offsets stay valid, only right after
+ * "…年…月<day>", where nothing else can be meant.
+ */
+export function repairDateGlyphs(text: string): string {
+  return text
+    .replace(/(年\s*[0-9一二三四五六七八九十]{1,3}\s*月\s*[0-9一二三四五六七八九十〇]{1,3})[目曰]/gu, '$1日')
+    .replace(/(年\s*[0-9]{1,2}\s*月\s*[0-9]{1,2})[^0-9\s日](?=日)/gu, '$1日');
+}
+
 const AMOUNT = /(?:金额|合计|总计|人民币|小写|[￥¥])\s*[:：]?\s*[￥¥]?\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s*元?|(\d{1,3}(?:,\d{3})+|\d+)(\.\d{2})\s*元/gu;
 
 export function extractMetadata(pages: PageText[], preregistered?: { idNumber?: string; name?: string; unit?: string } | null): ExtractedMetadata {
@@ -121,7 +132,7 @@ export function extractMetadata(pages: PageText[], preregistered?: { idNumber?: 
     for (const [i, c] of codes.entries()) {
       if (!codeUsed.has(i)) units.push({ name: null, creditCode: c.value, evidence: [evidence(page, c.start, c.end, c.confidence, c.raw)] });
     }
-    for (const d of extractDates(page.text)) {
+    for (const d of extractDates(repairDateGlyphs(page.text))) {
       if (d.precision !== 'day') continue;
       const before = page.text.slice(Math.max(0, d.start - 8), d.start);
       dates.push({ value: d.value, ev: evidence(page, d.start, d.end, 0.9, d.raw), labelled: /(日期|时间|于|落款)\s*[:：]?\s*$/u.test(before) });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { idCheckDigit } from '../../../src/domain/id-number';
-import { extractMetadata, type PageText } from '../../../src/services/extraction.service';
+import { extractMetadata, repairDateGlyphs, type PageText } from '../../../src/services/extraction.service';
 
 function validId(first17: string): string {
   return first17 + idCheckDigit(first17);
@@ -50,6 +50,14 @@ describe('metadata extraction from OCR pages', () => {
     const md = extractMetadata([page(1, [`姓名：张伟 公民身份号码：${broken}`])]);
     assert.equal(md.persons[0]!.idNumber === null || md.persons[0]!.idNumber === zhang, true);
     assert.ok(!md.persons.some((p) => p.idNumber && p.idNumber !== zhang));
+  });
+
+  it('reads dates whose closing 日 OCR got wrong, without shifting offsets', () => {
+    assert.equal(repairDateGlyphs('核定日期：2010年2月8有日'), '核定日期：2010年2月8日日');
+    assert.equal(repairDateGlyphs('二〇一九年五月二十目'), '二〇一九年五月二十日');
+    assert.equal(repairDateGlyphs('项目名称'), '项目名称');
+    const md = extractMetadata([page(1, ['伤残津贴核定表', '核定日期：2010年2月8有日'])]);
+    assert.equal(md.documentDate, '2010-02-08');
   });
 
   it('data printed on the separator sheet outranks OCR', () => {
