@@ -53,6 +53,8 @@ export class SearchEngine {
   /** sizes of the engine-wide doc and item numbering (grows as segments load) */
   docSpace = 0;
   itemSpace = 0;
+  /** bumped on every change of what is live: query caches key on it */
+  version = 0;
   private seq = 0;
   private opened: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
@@ -263,6 +265,7 @@ export class SearchEngine {
   }
 
   private setCurrent(itemId: string, l: LoadedSegment | null): void {
+    this.version++;
     const prev = this.current.get(itemId);
     if (prev) {
       const p = this.segs.get(prev.seg);

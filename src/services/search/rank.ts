@@ -19,6 +19,9 @@ const K1 = 1.2;
 const B = 0.75;
 const FUZZY_WEIGHT = 0.35;
 const PERSON_BOOST = 8;
+const FUZZY_MAX_DF = 500;
+const FUZZY_MAX_SHARE = 0.02;
+const CACHE_ENTRIES = 32;
 
 export interface RankContext {
   engine: SearchEngine;
@@ -79,6 +82,27 @@ function exactStart(pool: Int32Array, posAt: Int32Array, tfs: Uint16Array, base:
   return -1;
 }
 
+/**
+ * Clause results per engine state: the common words of an archive (养老保险, 待遇, 有限公司) recur
+ * across users' queries and are the expensive ones. Any change to the index clears the cache.
+ */
+const caches = new WeakMap<SearchEngine, { version: number; m: Map<string, ClauseResult> }>();
+
+function evalClauseCached(ctx: RankContext, c: Clause): ClauseResult {
+  let cache = caches.get(ctx.engine);
+  if (!cache || cache.version !== ctx.engine.version) caches.set(ctx.engine, (cache = { version: ctx.engine.version, m: new Map() }));
+  const key = `${c.kind}|${c.exact || c.negate ? 1 : 0}|${c.text}`;
+  let r = cache.m.get(key);
+  if (r) {
+    cache.m.delete(key);
+  } else {
+    r = evalClause(ctx, { ...c, exact: c.exact || c.negate });
+    if (cache.m.size >= CACHE_ENTRIES) cache.m.delete(cache.m.keys().next().value!);
+  }
+  cache.m.set(key, r);
+  return r;
+}
+
 function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   const e = ctx.engine;
   const { tokens, bigrams, skips } = clauseTokens(c);
@@ -97,26 +121,35 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
     itemExact: new Uint8Array(e.itemSpace),
     items: [],
   };
-  const perSeg: Array<{ l: LoadedSegment; docs: number[]; tfs: Uint16Array; posAt: Int32Array }> = [];
+  const perSeg: Array<{ l: LoadedSegment; docs: number[]; seen: Uint8Array; tfs: Uint16Array; posAt: Int32Array }> = [];
+  const scan = (from: number, to: number) => {
+    for (const ps of perSeg) {
+      const { l, docs, seen, tfs, posAt } = ps;
+      for (let gi = from; gi < to; gi++) {
+        scanPostings(l.seg, hashes[gi]!, l.live, pool, (doc, tf, at) => {
+          df[gi]!++;
+          if (!seen[doc]) {
+            seen[doc] = 1;
+            docs.push(doc);
+          }
+          tfs[doc * T + gi] = tf > 65535 ? 65535 : tf;
+          posAt[doc * T + gi] = at;
+        });
+      }
+    }
+  };
   for (const l of e.segs.values()) {
     const nd = l.seg.docItem.length;
-    const tfs = new Uint16Array(nd * T);
-    const posAt = new Int32Array(nd * T).fill(-1);
-    const seen = new Uint8Array(nd);
-    const docs: number[] = [];
-    hashes.forEach((h, gi) => {
-      scanPostings(l.seg, h, l.live, pool, (doc, tf, at) => {
-        df[gi]!++;
-        if (!seen[doc]) {
-          seen[doc] = 1;
-          docs.push(doc);
-        }
-        tfs[doc * T + gi] = tf > 65535 ? 65535 : tf;
-        posAt[doc * T + gi] = at;
-      });
-    });
-    if (docs.length) perSeg.push({ l, docs, tfs, posAt });
+    perSeg.push({ l, docs: [], seen: new Uint8Array(nd), tfs: new Uint16Array(nd * T), posAt: new Int32Array(nd * T).fill(-1) });
   }
+  // Bigrams and the word first. Skip-bigrams only serve fuzzy matching, which is worth its cost
+  // only for rarer clauses (names, unusual words): for a clause on every other page the exact
+  // hits already fill any result page, and scanning its skip-bigrams would double the work.
+  scan(0, bigrams);
+  scan(grams, T);
+  const minBigramDf = bigrams ? Math.min(...df.slice(0, bigrams)) : 0;
+  const fuzzy = !c.exact && skips > 0 && minBigramDf <= Math.max(FUZZY_MAX_DF, FUZZY_MAX_SHARE * N);
+  if (fuzzy) scan(bigrams, grams);
   const idf = df.map((d) => Math.log(1 + (N - Math.min(d, N) + 0.5) / (d + 0.5)));
   const buf = pool.buf;
   for (const { l, docs, tfs, posAt } of perSeg) {
@@ -131,7 +164,7 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
         start = present >= bigrams ? exactStart(buf, posAt, tfs, base, bigrams) : -1;
         exact = start >= 0;
       }
-      if (!exact && (c.exact || present < need)) continue;
+      if (!exact && (!fuzzy || present < need)) continue;
       const len = l.seg.docLen[doc]!;
       let bm = 0;
       for (let gi = 0; gi < T; gi++) {
@@ -170,7 +203,7 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   const negative = clauses.filter((c) => c.negate);
   const excluded = new Uint8Array(e.itemSpace);
   for (const c of negative) {
-    const r = evalClause(ctx, c);
+    const r = evalClauseCached(ctx, c);
     for (const it of r.items) if (r.itemExact[it]) excluded[it] = 1;
   }
   const segByItem = (it: number): LoadedSegment | undefined => {
@@ -186,7 +219,7 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
     }
     return { candidates, pagesOf: () => [] };
   }
-  const rs = positive.map((c) => evalClause(ctx, c));
+  const rs = positive.map((c) => evalClauseCached(ctx, c));
   // The rarest clause drives the intersection.
   const driver = rs.reduce((a, b) => (b.items.length < a.items.length ? b : a));
   const blinds = positive.map((c) => (c.kind === 'code' ? ctx.hasher.blind('pid', c.text) : ctx.hasher.blind('name', c.text)));
