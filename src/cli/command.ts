@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AppError, isAppError } from '../errors';
+import { cliInvocation } from './identity';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; valueName?: string };
 
@@ -29,11 +30,14 @@ export interface Command {
   /** Subcommands instead of a run function, e.g. `archive keys rotate`. */
   subcommands?: Command[];
   run?: (ctx: CommandContext<Record<string, unknown>>) => Promise<number | void>;
+  /** policies action the account must hold (checked in withRuntime); default: any active account */
+  permission?: string;
 }
 
 const COMMON: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h', description: 'show help for this command' },
   json: { type: 'boolean', description: 'machine-readable JSON output' },
+  as: { type: 'string', description: 'act as this account (default: ARCHIVE_USER, else the local operator)', valueName: 'USER' },
 };
 
 export function helpText(cmd: Command, prefix: string): string {
@@ -89,7 +93,10 @@ export async function dispatch(root: Command, argv: string[], io: CommandIO, pre
       io.out(values.json ? JSON.stringify(helpJson(root, prefix)) : helpText(root, prefix));
       return values.help ? 0 : 2;
     }
-    const code = await root.run({ values, positionals: parsed.positionals, io });
+    const run = root.run;
+    const code = await cliInvocation.run({ command: prefix, permission: root.permission, as: typeof values.as === 'string' ? values.as : undefined }, () =>
+      run({ values, positionals: parsed.positionals, io }),
+    );
     return typeof code === 'number' ? code : 0;
   } catch (err) {
     return reportError(err, io, wantsJson);

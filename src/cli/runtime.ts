@@ -3,13 +3,22 @@ import pino from 'pino';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { createRuntime, type Runtime } from '../runtime';
+import { checkCliCommand } from './identity';
 
 export async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination(2));
   const rt = await createRuntime(config, { logger });
   try {
-    return await fn(rt);
+    const done = await checkCliCommand(rt);
+    let outcome: 'success' | 'failure' = 'failure';
+    try {
+      const result = await fn(rt);
+      outcome = 'success';
+      return result;
+    } finally {
+      done(outcome);
+    }
   } finally {
     await rt.close();
   }

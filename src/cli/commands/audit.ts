@@ -19,6 +19,7 @@ export const auditCommand: Command = {
   subcommands: [
     {
       name: 'verify',
+      permission: 'audit.verify',
       summary: 'Recompute the hash chain and check the signed checkpoints; exit 1 on the first altered, missing or inserted entry',
       usage: '',
       run: async ({ values, io }) =>
@@ -36,6 +37,7 @@ export const auditCommand: Command = {
     },
     {
       name: 'list',
+      permission: 'audit.read',
       summary: 'Entries, newest first',
       usage: '[--user U] [--action A] [--since ISO] [--limit N]',
       options: {

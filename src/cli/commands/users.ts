@@ -1,0 +1,72 @@
+import { AppError } from '../../errors';
+import { authorize, ROLES, THREE_ADMINS } from '../../services/policies';
+import { cliPrincipal } from '../identity';
+import { withRuntime } from '../runtime';
+import type { Command } from '../command';
+
+export const usersCommand: Command = {
+  name: 'users',
+  summary: 'Accounts: create the first administrators, list, grant roles',
+  usage: '<create-admin|list|grant>',
+  subcommands: [
+    {
+      name: 'create-admin',
+      summary: 'Create an administrator account (sysadmin, secadmin or secauditor) and print its one-time setup secret; there is no default password',
+      usage: 'USERNAME --role sysadmin|secadmin|secauditor',
+      description: 'Run on the server machine. The person sets their password with POST /api/v1/auth/setup {username, secret, password}; the secret works once and expires in 24 hours.',
+      permission: 'local',
+      options: { role: { type: 'string', description: 'one of the three separated administrator roles', valueName: 'ROLE' } },
+      run: async ({ values, positionals, io }) =>
+        withRuntime(async (rt) => {
+          const username = positionals[0];
+          const role = typeof values.role === 'string' ? values.role : '';
+          if (!username) throw new AppError('validation_failed', { message: 'Give a username', zh: '请提供用户名' });
+          if (!THREE_ADMINS.includes(role as never)) throw new AppError('validation_failed', { message: `--role must be one of ${THREE_ADMINS.join(', ')}`, zh: `--role 须为 ${THREE_ADMINS.join('、')} 之一` });
+          const { user, setupSecret, expiresAt } = await rt.auth.createAdmin(username, role);
+          const by = cliPrincipal(rt)?.username ?? 'cli';
+          await rt.audit.record({ actor: by, ip: 'cli', action: 'user.manage', object: { type: 'user', id: String(user._id) }, outcome: 'success', details: { created: user.username, role } });
+          if (values.json) io.out(JSON.stringify({ id: String(user._id), username: user.username, role, setupSecret, expiresAt: expiresAt.toISOString() }));
+          else io.out(`已创建 / created ${user.username} (${role})\n一次性初始化口令 / one-time setup secret (shown once, expires ${expiresAt.toISOString()}):\n  ${setupSecret}`);
+        }),
+    },
+    {
+      name: 'list',
+      summary: 'Accounts with roles, scope and clearance',
+      usage: '',
+      permission: 'user.read',
+      run: async ({ values, io }) =>
+        withRuntime(async (rt) => {
+          const users = await rt.auth.users.find({}, { passwordHash: 0, totpSecret: 0 }).sort({ username: 1 }).lean();
+          const rows = users.map((u) => ({ id: String(u._id), username: u.username, roles: u.roles, scope: u.scope, clearance: u.clearance, local: u.local, disabled: u.disabled }));
+          if (values.json) io.out(JSON.stringify({ users: rows }));
+          else for (const u of rows) io.out(`${u.username.padEnd(24)} ${u.roles.join(',').padEnd(30)} ${u.clearance}${u.local ? ' (local)' : ''}${u.disabled ? ' (disabled)' : ''}`);
+        }),
+    },
+    {
+      name: 'grant',
+      summary: 'Set an account\'s roles (security administrator; never one\'s own)',
+      usage: 'USERNAME --roles r1,r2 [--clearance LEVEL]',
+      permission: 'role.grant',
+      options: {
+        roles: { type: 'string', description: `comma-separated: ${ROLES.join(', ')}`, valueName: 'LIST' },
+        clearance: { type: 'string', description: 'public, internal or sensitive', valueName: 'LEVEL' },
+      },
+      run: async ({ values, positionals, io }) =>
+        withRuntime(async (rt) => {
+          const me = cliPrincipal(rt)!;
+          const target = positionals[0] ? await rt.auth.findUser(positionals[0]) : null;
+          if (!target) throw new AppError('not_found', { message: `No account ${positionals[0] ?? ''}`, zh: '账号不存在' });
+          const roles = String(values.roles ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+          const d = authorize(me, 'role.grant', { targetUserId: String(target._id), targetRoles: roles });
+          if (!d.allowed) {
+            await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'role.grant', object: { type: 'user', id: String(target._id) }, outcome: 'denied', details: { reason: d.reason, roles } });
+            throw new AppError('forbidden', { details: { reason: d.reason } });
+          }
+          const clearance = typeof values.clearance === 'string' ? values.clearance : undefined;
+          await rt.auth.users.updateOne({ _id: target._id }, { $set: { roles, ...(clearance ? { clearance } : {}) } });
+          await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'role.grant', object: { type: 'user', id: String(target._id) }, outcome: 'success', details: { roles, before: target.roles, clearance: clearance ?? null } });
+          io.out(values.json ? JSON.stringify({ username: target.username, roles }) : `${target.username}: ${roles.join(', ') || '(no roles)'}`);
+        }),
+    },
+  ],
+};

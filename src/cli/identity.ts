@@ -1,0 +1,61 @@
+/**
+ * Who a CLI command acts as, checked and audited like an API call.
+ *
+ * dispatch() notes the command being run (its permission and --as) here; withRuntime() then
+ * resolves the account (--as, else ARCHIVE_USER, else the embedded local `operator`), asks
+ * policies.authorize, and records the outcome in the audit trail. So every command that opens
+ * a Runtime is checked without the command doing anything. The CLI talks to the database
+ * directly: this is accountability and least privilege for people at the machine, while the
+ * database credentials remain the boundary against someone with a shell.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { cliUserFromEnv } from '../config';
+import { AppError } from '../errors';
+import type { Runtime } from '../runtime';
+import { LOCAL_OPERATOR, toPrincipal } from '../services/auth.service';
+import { authorize, type Principal } from '../services/policies';
+import { DEFAULT_PERMISSION } from '../api/route';
+
+export interface CliInvocation {
+  command: string;
+  /** policies action; 'local' = a machine-bootstrap step (e.g. the first admin), audited but not role-checked */
+  permission?: string;
+  as?: string;
+}
+
+export const cliInvocation = new AsyncLocalStorage<CliInvocation>();
+const principals = new WeakMap<Runtime, Principal>();
+
+/** The account the current command acts as (after withRuntime checked it). */
+export function cliPrincipal(rt: Runtime): Principal | undefined {
+  return principals.get(rt);
+}
+
+export async function resolveCliPrincipal(rt: Runtime, inv: CliInvocation): Promise<Principal> {
+  const username = (inv.as ?? cliUserFromEnv() ?? LOCAL_OPERATOR).toLowerCase();
+  const user = username === LOCAL_OPERATOR ? await rt.auth.ensureLocalOperator() : await rt.auth.findUser(username);
+  if (!user || user.disabled) {
+    throw new AppError('unauthenticated', { message: `No active account "${username}" (set --as or ARCHIVE_USER)`, zh: `账号 "${username}" 不存在或已停用（用 --as 或 ARCHIVE_USER 指定）` });
+  }
+  return toPrincipal(user);
+}
+
+/** Checks the current command's permission; returns a function that audits how it ended. */
+export async function checkCliCommand(rt: Runtime): Promise<(outcome: 'success' | 'failure') => void> {
+  const inv = cliInvocation.getStore();
+  if (!inv) return () => undefined; // not from the command line (tests, scripts calling services)
+  const principal = await resolveCliPrincipal(rt, inv);
+  principals.set(rt, principal);
+  const action = inv.permission ?? DEFAULT_PERMISSION;
+  const base = { actor: principal.username, role: principal.roles.join(','), ip: 'cli', object: { type: 'command', id: inv.command } };
+  if (action !== 'local') {
+    const d = authorize(principal, action);
+    if (!d.allowed) {
+      await rt.audit.record({ ...base, action, outcome: 'denied', details: { reason: d.reason } });
+      throw new AppError('forbidden', { message: `${principal.username} may not run "${inv.command}" (needs ${action}: ${d.reason})`, zh: `${principal.username} 无权执行 "${inv.command}"（需要 ${action} 权限）`, details: { action, reason: d.reason } });
+    }
+  }
+  return (outcome) => {
+    void rt.audit.record({ ...base, action: action === 'local' ? 'system.local' : action, outcome }).catch(() => undefined);
+  };
+}
