@@ -87,7 +87,7 @@ function buildQueries(items: GeneratedItem[], cleanText: Map<string, string>): B
       // A name as OCR (or a hurried clerk) got it: one character replaced.
       const chars = [...g.person.name];
       if (chars.length < 3) {
-        out.push({ q: `${g.person.name} ${g.person.idNumber.slice(0, 6)}`, kind: 'name+code', relevant: allWith([g.person.name, g.person.idNumber.slice(0, 6)]) });
+        out.push({ q: `${g.person.name} ${g.unit}`, kind: 'name+unit', relevant: allWith([g.person.name, g.unit]) });
         continue;
       }
       const at = 1 + Math.floor(r() * (chars.length - 1));

@@ -121,16 +121,22 @@ export class SearchEngine {
     const segIds: number[] = [];
     let batch: IndexDocument[] = [];
     let batchPages = 0;
+    // The database write of one segment overlaps the tokenising of the next.
+    let writing: Promise<void> = Promise.resolve();
     const flush = async () => {
       if (!batch.length) return;
       const seg = this.toSegment(batch);
-      const { id, bytes } = await this.store.writeSegment(seg);
-      segIds.push(id);
-      stats.segments++;
-      stats.bytes += bytes;
       batch = [];
       batchPages = 0;
-      opts.onProgress?.(stats);
+      await writing;
+      writing = this.store.writeSegment(seg).then(({ id, bytes }) => {
+        segIds.push(id);
+        stats.segments++;
+        stats.bytes += bytes;
+        opts.onProgress?.(stats);
+      });
+      // Surface a failed write at the next flush at the latest, never as an unhandled rejection.
+      writing.catch(() => undefined);
     };
     for await (const d of source) {
       batch.push(d);
@@ -141,6 +147,7 @@ export class SearchEngine {
       if (batchPages >= (opts.segmentPages ?? 20_000)) await flush();
     }
     await flush();
+    await writing;
     const seq = await this.store.append({ op: 'base', seg: null, items: [], segs: segIds, from });
     if (this.opened) await this.catchUp(seq);
     // Old segments: everything not in this base and not written by an indexer since we started.

@@ -111,7 +111,9 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   const N = Math.max(1, e.liveDocs);
   const avgLen = e.liveDocs ? e.liveLen / e.liveDocs : 1;
   const grams = bigrams + skips;
-  const need = grams === 0 ? 1 : bigrams === 1 ? 1 : Math.max(1, grams - 4, Math.ceil(0.4 * grams));
+  // One misread character breaks at most two bigrams and two skip-bigrams; a three-character
+  // name keeps only one of its three grams when its middle character is misread.
+  const need = grams === 0 ? 1 : bigrams <= 2 ? 1 : Math.max(1, grams - 4, Math.ceil(0.4 * grams));
   const df = new Array<number>(T).fill(0);
   const pool = new PositionPool();
   const res: ClauseResult = {
