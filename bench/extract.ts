@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   for (const tpl of TEMPLATES) {
     for (let i = 0; i < PER_TYPE; i++, k++) {
       const name = pick(SURNAMES) + pick(GIVEN);
-      const t = { name, id: randomId(), unit: pick(UNITS), code: randomCreditCode(), date: randomDate(), form: (['cjk', 'numeral', 'dotted', 'dashed'] as const)[k % 4], amount: (1000 + Math.floor(rnd() * 90000) / 10).toFixed(2), serial: 1 + Math.floor(rnd() * 300) };
+      const t = { name, id: randomId(), unit: pick(UNITS), code: randomCreditCode(), date: randomDate(), form: (['cjk', 'numeral', 'dotted', 'dashed'] as const)[k % 4]!, amount: (1000 + Math.floor(rnd() * 90000) / 10).toFixed(2), serial: 1 + Math.floor(rnd() * 300) };
       const d = tpl(t);
       const font: FontKey = k % 2 ? 'serif' : 'sans';
       const png = await renderText(d.lines, font, 300);

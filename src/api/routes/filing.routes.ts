@@ -16,6 +16,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
     defineRoute({
       method: 'patch',
       path: '/api/v1/items/:id',
+      permission: 'item.correct',
       summary: 'Confirm or correct an item\'s description; retention and 档号 are re-derived, the change is kept in the history and teaches the classifier',
       tags: ['filing'],
       params: ItemId,
@@ -29,6 +30,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
     defineRoute({
       method: 'get',
       path: '/api/v1/persons/:idNumber/items',
+      permission: 'item.read',
       summary: 'A person\'s file (一人一档): every item linked to the 公民身份号码, in order',
       tags: ['filing'],
       params: z.object({ idNumber: z.string().min(15).max(18) }),
@@ -55,6 +57,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
     defineRoute({
       method: 'get',
       path: '/api/v1/units/:creditCode/items',
+      permission: 'item.read',
       summary: 'A unit\'s file (一户一档): every item linked to the 统一社会信用代码, in order',
       tags: ['filing'],
       params: z.object({ creditCode: z.string().length(18) }),
@@ -70,6 +73,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
     defineRoute({
       method: 'get',
       path: '/api/v1/catalogue',
+      permission: 'catalogue.export',
       summary: '归档文件目录 (DA/T 22-2015) of filed items as CSV or printable PDF',
       tags: ['filing'],
       query: z.object({

@@ -11,6 +11,7 @@ import {
   type StoredOriginal,
 } from '../../services/intake.service';
 import { loadItem, presentItem } from '../../services/item-view';
+import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/retrieval.service';
 import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/separator.service';
 import { defineRoute, type RouteDef } from '../route';
 
@@ -62,6 +63,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
     defineRoute({
       method: 'post',
       path: '/api/v1/ingest',
+      permission: 'item.ingest',
       summary: 'Upload scans (JPEG, PNG, TIFF, PDF). All files form one item; split=files makes one item per file; split=stack splits a scanned stack at separator sheets. Returns at once with job ids.',
       tags: ['capture'],
       query: z.object({
@@ -107,6 +109,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
     defineRoute({
       method: 'post',
       path: '/api/v1/separators',
+      permission: 'item.ingest',
       summary: 'Printable separator sheets (PDF, one QR sheet per entry) for batch scanning',
       tags: ['capture'],
       body: z.object({ sheets: z.array(SeparatorDataSchema).min(1).max(1000) }),
@@ -120,6 +123,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
     defineRoute({
       method: 'get',
       path: '/api/v1/items/:id',
+      permission: 'item.read',
       summary: 'One item: status, pages with quality data, flags, description, 档号; a failed item says why',
       tags: ['items'],
       params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') }),
@@ -129,5 +133,79 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         ctx.body = await presentItem(rt, await loadItem(rt, params.id), { withText: query.text === '1' });
       },
     }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/items/:id/pages/:n/image',
+      summary: 'A prepared page image, decrypted as it streams; honours a byte Range for large pages',
+      tags: ['retrieval'],
+      permission: 'item.read',
+      params: PageParams,
+      responses: { 200: { description: 'image', contentType: 'image/*' }, 206: { description: 'partial image', contentType: 'image/*' } },
+      handler: async (ctx, { params }) => {
+        const item = await loadItem(rt, params.id);
+        const img = await pageImage(rt, item, params.n, ctx.get('range') || undefined);
+        ctx.set('Accept-Ranges', 'bytes');
+        ctx.type = img.contentType;
+        if (img.range) {
+          ctx.status = 206;
+          ctx.set('Content-Range', `bytes ${img.range.start}-${img.range.end}/${img.size}`);
+          ctx.length = img.range.end - img.range.start + 1;
+        } else ctx.length = img.size;
+        ctx.body = img.stream;
+        await auditRead(rt, ctx, 'item.view', params.id, { page: params.n });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/items/:id/pages/:n/thumbnail',
+      summary: 'A small JPEG of the page for page lists',
+      tags: ['retrieval'],
+      permission: 'item.read',
+      params: PageParams,
+      responses: { 200: { description: 'thumbnail', contentType: 'image/jpeg' } },
+      handler: async (ctx, { params }) => {
+        ctx.type = 'image/jpeg';
+        ctx.body = await pageThumbnail(rt, await loadItem(rt, params.id), params.n);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/items/:id/pages/:n/text',
+      summary: 'The page\'s OCR text with line boxes (image pixels), so a viewer can highlight hits',
+      tags: ['retrieval'],
+      permission: 'item.read',
+      params: PageParams,
+      responses: { 200: { description: 'text and boxes' } },
+      handler: async (ctx, { params }) => {
+        ctx.body = await pageText(rt, await loadItem(rt, params.id), params.n);
+        await auditRead(rt, ctx, 'item.view', params.id, { page: params.n, text: true });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/items/:id/pdf',
+      summary: 'The searchable PDF, stamped with a visible watermark naming who downloaded it and when; the download is audited',
+      tags: ['retrieval'],
+      permission: 'item.read',
+      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') }),
+      responses: { 200: { description: 'PDF', contentType: 'application/pdf' } },
+      handler: async (ctx, { params }) => {
+        const item = await loadItem(rt, params.id);
+        const who = String(ctx.state.user?.username ?? 'anonymous');
+        const at = new Date();
+        const pdf = await watermarkedPdf(rt, item, who, at);
+        ctx.type = 'application/pdf';
+        ctx.set('Content-Disposition', `attachment; filename="${item.archivalCode ?? params.id}.pdf"`);
+        ctx.body = Buffer.from(pdf);
+        await auditRead(rt, ctx, 'item.download', params.id, { at: at.toISOString() });
+      },
+    }),
   ] as RouteDef[];
+}
+
+const PageParams = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id'), n: z.coerce.number().int().min(1).max(100_000) });
+
+/** Views and downloads are 利用 events: each is recorded in the audit trail. */
+async function auditRead(rt: Runtime, ctx: Context, action: string, id: string, details: Record<string, unknown>): Promise<void> {
+  await rt.audit?.record({ actor: String(ctx.state.user?.username ?? 'anonymous'), ip: ctx.ip, action, object: { type: 'item', id }, outcome: 'success', details });
 }

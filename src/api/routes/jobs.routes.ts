@@ -19,6 +19,7 @@ export function jobRoutes(rt: Runtime): RouteDef[] {
     defineRoute({
       method: 'get',
       path: '/api/v1/jobs/:id',
+      permission: 'jobs.read',
       summary: 'Status and progress of a background job',
       tags: ['jobs'],
       params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be a job id') }),
