@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { StorageError, isStorageError } from './errors';
-import { DecryptStream, DEFAULT_SEGMENT_SIZE, EncryptStream, decodeHeader, fullPlan, newHeader, planRange } from './envelope';
+import { DecryptStream, DEFAULT_SEGMENT_SIZE, EncryptStream, HEADER_SIZE, decodeHeader, fullPlan, newHeader, planRange } from './envelope';
 import { cryptoEngine } from './crypto-engine';
 import type { Keyring } from './keyring';
 import type { BlobStore, ByteRange, IntegrityFailureHandler, ObjectInfo, PutResult, RewrapResult, VerifyResult } from './types';
@@ -70,6 +70,31 @@ function wrapContext(key: string, dekIdHex: string): string {
   return `si-archive/v1/${dekIdHex}/${key}`;
 }
 
+/** The first `n` bytes of a stream (fewer if it ends first), left in the stream to be read again. */
+async function peek(stream: Readable, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  while (total < n) {
+    const c = stream.read() as Buffer | null;
+    if (c !== null) {
+      chunks.push(c);
+      total += c.length;
+      continue;
+    }
+    if (stream.readableEnded || stream.destroyed) break;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        stream.off('readable', done).off('end', done).off('error', done).off('close', done);
+        resolve();
+      };
+      stream.on('readable', done).on('end', done).on('error', done).on('close', done);
+    });
+  }
+  const all = Buffer.concat(chunks, total);
+  if (total >= n) stream.unshift(all);
+  return all.subarray(0, n);
+}
+
 export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOptions): BlobStore {
   const { keyring } = opts;
   const segmentSize = opts.segmentSize ?? DEFAULT_SEGMENT_SIZE;
@@ -104,21 +129,21 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
     return rec;
   }
 
-  async function openPlain(key: string, range?: ByteRange): Promise<{ stream: Readable; rec: KeyRecord }> {
+  async function openPlain(key: string, range?: ByteRange, attempt = 0): Promise<{ stream: Readable; rec: KeyRecord }> {
     // A full read asks for the content while the key record is still on its way: one round trip
     // less, which is most of the cost for small objects.
     const early = range ? null : backend.read(OBJECTS + key);
     early?.catch(() => undefined);
     const discardEarly = (): void => void early?.then((s) => s?.destroy(), () => undefined);
     try {
-      return await openWith(key, range, early);
+      return await openWith(key, range, early, attempt);
     } catch (err) {
       discardEarly();
       throw err;
     }
   }
 
-  async function openWith(key: string, range: ByteRange | undefined, early: Promise<Readable | null> | null): Promise<{ stream: Readable; rec: KeyRecord }> {
+  async function openWith(key: string, range: ByteRange | undefined, early: Promise<Readable | null> | null, attempt: number): Promise<{ stream: Readable; rec: KeyRecord }> {
     const rec = await readRecord(key);
     const header = decodeHeader(Buffer.from(rec.header, 'base64'));
     let plan = fullPlan(rec.size, header.segmentSize);
@@ -137,6 +162,16 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
     } catch (err) {
       if (isStorageError(err, 'integrity_error')) report(err);
       throw err;
+    }
+    // A put overwriting this key writes content, then its record, and a shred removes the record,
+    // then the content: a read in between sees a record and content that do not belong together.
+    // Reading both again once tells that race from damage.
+    if (!range && attempt === 0) {
+      const stored = raw ? await peek(raw, HEADER_SIZE) : null;
+      if (!stored?.equals(header.bytes)) {
+        raw?.destroy();
+        return openPlain(key, range, 1);
+      }
     }
     if (!raw) {
       const e = new StorageError('integrity_error', `${key}: the key record exists but the content is missing`, { details: { key } });

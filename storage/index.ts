@@ -13,6 +13,22 @@
  * shredding destroys the only copies of the key. Failures are StorageError with a `code` from a
  * closed set (errors.ts); the app maps codes to responses at its edge.
  *
+ * The API, in full:
+ *   openKeyring({ dir, passphrase, createIfMissing?, kdfIterations?, bits? }) → { keyring, created, dir }
+ *   createKeyring({ dir, passphrase, … }) → { keyring, dir }      (first run; refuses an existing keystore)
+ *   createMemoryKeyring() → Keyring                                (tests)
+ *   Keyring: activeKekId, kekIds(), has(id), addKek({ activate? }) → id, setActive(id), removeKek(id),
+ *            wrap(dek, context, kekId?), unwrap(wrapped, context)
+ *   createBlobStore({ minio, bucket, keyring, onIntegrityFailure?, partSize?, timeoutMs?, segmentSize?, cryptoThreads? }) → BlobStore
+ *   BlobStore: put(key, Readable | Buffer, { contentType? }) → { key, size, sha256, kekId }
+ *              get(key, { start, end? }?) → Readable
+ *              stat(key) → { key, size, sha256, kekId, contentType, createdAt }
+ *              verify(key) → { ok, sha256, actual, error? }
+ *              shred(key), rewrapAll(toKekId?) → { rewrapped, unchanged, failed }, ping(), list(prefix?)
+ *   createMemoryBlobStore({ keyring?, onIntegrityFailure?, cryptoThreads? }) → BlobStore + { raw, keyring }
+ *
+ * Keys are written once in practice (the app uses fresh UUID keys). Overwriting is allowed but not
+ * atomic: a read racing an overwrite may fail with integrity_error rather than see either version.
  * For tests of other code, createMemoryBlobStore() gives the same behaviour without MinIO.
  */
 export { StorageError, isStorageError, type StorageErrorCode } from './errors';

@@ -14,7 +14,7 @@ export interface MemoryBlobStore extends BlobStore {
   readonly keyring: Keyring;
 }
 
-class MemoryBackend implements RawBackend {
+export class MemoryBackend implements RawBackend {
   readonly objects = new Map<string, Buffer>();
 
   async write(name: string, body: Readable | Buffer): Promise<void> {

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createMemoryBlobStore, createMemoryKeyring, ciphertextSize, DEFAULT_SEGMENT_SIZE, HEADER_SIZE, TAG_SIZE, type Keyring, type MemoryBlobStore, type StorageError } from '../../../storage';
+import { createEnvelopeStore } from '../../../storage/blob-store';
+import { MemoryBackend } from '../../../storage/memory-store';
 import { randomBuffer, readAll, readUntilError } from '../../integration/storage/helpers';
 
 const S = DEFAULT_SEGMENT_SIZE;
@@ -144,6 +146,26 @@ for (const cryptoThreads of [false, true]) {
       assert.equal(await code(other.get('k')), 'key_not_found');
       const r = await other.rewrapAll();
       assert.equal(r.failed[0]?.code, 'key_not_found');
+    });
+
+    it('a read racing an overwrite reads the new version, not an integrity alarm', async () => {
+      const backend = new MemoryBackend();
+      const racing = createEnvelopeStore(backend, { keyring: shared, cryptoThreads, onIntegrityFailure: (e) => failures.push(e) });
+      await racing.put('x', Buffer.from('version 1'));
+      const stale = backend.objects.get('keys/x')!;
+      await racing.put('x', Buffer.from('version 2'));
+      // The reader gets the old record although the new content is already in place.
+      let served = false;
+      const readSmall = backend.readSmall.bind(backend);
+      backend.readSmall = async (name: string) => {
+        if (name === 'keys/x' && !served) {
+          served = true;
+          return stale;
+        }
+        return readSmall(name);
+      };
+      assert.equal((await readAll(await racing.get('x'))).toString(), 'version 2');
+      assert.deepEqual(failures, []);
     });
 
     it('rejects bad keys and lists live objects', async () => {
