@@ -15,6 +15,7 @@ import type { Runtime } from '../runtime';
 import { decideRetention, describeDecision, learn, type Classification } from './classification.service';
 import type { ExtractedMetadata } from './extraction.service';
 import { archivalFormat, archivalParts, assignArchivalCode, loadPageTexts } from './filing.service';
+import { indexItem } from './search';
 
 export const CorrectionSchema = z
   .object({
@@ -145,5 +146,7 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
     },
   );
   await learn(rt, itemId, targetRow, text);
+  // Search must reflect the corrected description at once (names, type, 档号 are indexed).
+  await indexItem(rt, itemId).catch((err: unknown) => rt.logger.error({ err, itemId }, 'reindexing a corrected item failed; run archive reindex'));
   return (await items.findById(itemId).lean<ItemDoc>())!;
 }
