@@ -40,8 +40,14 @@ export interface OcrEngine extends OrientationScorer {
   close(): Promise<void>;
 }
 
-// Model choice (bench/ocr.ts on test/helpers/fixtures/ocr-fixtures.ts, details in docs/benchmarks.md):
-// '4.0.0_best_int' with psm 3 and preserve_interword_spaces=1. See DEFAULTS_NOTE there for numbers.
+// Defaults measured with bench/ocr.ts on the 14 degraded fixture pages (docs/benchmarks.md, bench:ocr):
+//   4.0.0_best_int, psm 3: CER 2.29 %, ~190 MB RSS per worker
+//   4.0.0 (20 MB chi_sim, LSTM used): CER 1.99 %, ~400 MB per worker, 0.61× the CLI's speed against 0.81×
+//   psm 6: CER 2.36 %, ~40 % faster, but it reads the page as one uniform block, which interleaves
+//     the columns of real forms and tables; the single-block fixtures cannot show that cost
+//   psm 4: same CER as psm 3, no faster; preserve_interword_spaces 0/1: same CER (normalizeOcrText
+//     removes CJK spaces either way), 1 keeps spacing inside Latin and number runs
+// so best_int + psm 3 + preserve_interword_spaces=1: 2× less memory for 0.3 points of CER.
 const DEFAULT_PSM = 3;
 
 interface Slot {
@@ -102,7 +108,8 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
     else s.busy = false;
   };
 
-  const run = async <T>(fn: (w: Tesseract.Worker) => Promise<T>): Promise<T> => {
+  // Orientation strips are small and do not count towards recycling; full pages do.
+  const run = async <T>(fn: (w: Tesseract.Worker) => Promise<T>, page = true): Promise<T> => {
     if (closed) throw new Error('OCR engine is closed');
     const slot = await acquire();
     let broken = false;
@@ -113,7 +120,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       broken = true;
       throw e;
     } finally {
-      slot.pages++;
+      if (page) slot.pages++;
       release(slot, broken);
     }
   };
@@ -125,7 +132,8 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       const res = await run((w) => w.recognize(page.ocrImage, {}, { text: true, blocks: true }));
       pages++;
       const k = 1 / page.ocrScale;
-      const box = (b: Tesseract.Bbox): BBox => ({ x0: Math.round(b.x0 * k), y0: Math.round(b.y0 * k), x1: Math.round(b.x1 * k), y1: Math.round(b.y1 * k) });
+      const { x: dx, y: dy } = page.ocrOffset;
+      const box = (b: Tesseract.Bbox): BBox => ({ x0: Math.round(b.x0 * k + dx), y0: Math.round(b.y0 * k + dy), x1: Math.round(b.x1 * k + dx), y1: Math.round(b.y1 * k + dy) });
       const lines: OcrLine[] = [];
       let confSum = 0, confN = 0;
       for (const block of res.data.blocks ?? []) {
@@ -156,7 +164,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
         } finally {
           await w.setParameters({ tessedit_pageseg_mode: psm as Tesseract.PSM });
         }
-      });
+      }, false);
       const text = res.data.text.replace(/\s/g, '');
       // Upside-down CJK still yields a few "characters"; a strip that reads as almost nothing scores 0.
       return text.length < 2 ? 0 : res.data.confidence;

@@ -28,6 +28,8 @@ export interface PreparedPage {
   ocrImage: Buffer;
   /** ocrImage pixels per image pixel. */
   ocrScale: number;
+  /** Where ocrImage's top-left corner lies in image pixels (it holds only the text block). */
+  ocrOffset: { x: number; y: number };
   width: number;
   height: number;
   dpi: number;
@@ -129,13 +131,18 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   let ocr = geometry(sharp(inkFull, { raw: { width: W, height: H, channels: 1 } }));
   if (despeckle) ocr = ocr.median(3);
   const ocrRaw = await ocr.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-  let ocrPipe = sharp(ocrRaw.data, { raw: { width: ocrRaw.info.width, height: ocrRaw.info.height, channels: 1 } });
-  if (Math.abs(ocrScale - 1) > 0.01) ocrPipe = ocrPipe.resize(Math.round(vw * ocrScale), Math.round(vh * ocrScale), { kernel: 'lanczos3' });
-  else ocrScale = 1;
+  // Only the text block goes to tesseract: page margins are often a third of the pixels, and
+  // recognition time grows with pixels even when they are white.
+  const text = inkBox(ocrRaw.data, ocrRaw.info.width, ocrRaw.info.height, threshold, Math.round(page.dpi / 12));
+  let ocrPipe = sharp(ocrRaw.data, { raw: { width: ocrRaw.info.width, height: ocrRaw.info.height, channels: 1 } }).extract(text);
+  if (Math.abs(ocrScale - 1) > 0.01) {
+    ocrPipe = sharp(await ocrPipe.extractChannel(0).raw().toBuffer(), { raw: { width: text.width, height: text.height, channels: 1 } })
+      .resize(Math.max(1, Math.round(text.width * ocrScale)), Math.max(1, Math.round(text.height * ocrScale)), { kernel: 'lanczos3' });
+  } else ocrScale = 1;
   const ocrImage = await ocrPipe.extractChannel(0).png({ compressionLevel: 1 }).toBuffer();
 
   return {
-    n: page.n, image, imageFormat, ocrImage, ocrScale, width: vw, height: vh,
+    n: page.n, image, imageFormat, ocrImage, ocrScale, ocrOffset: { x: text.left, y: text.top }, width: vw, height: vh,
     dpi: page.dpi, dpiAssumed: page.dpiAssumed, lowDpi, colorMode: page.colorMode,
     rotation, skewDeg, orientationChecked, cropped: crop, blank, sealRemoved, despeckled: despeckle,
   };
@@ -199,4 +206,23 @@ function densestBand(grey: Buffer, w: number, h: number): sharp.Region {
     if (sum > bestSum) { bestSum = sum; bestTop = top; }
   }
   return { left: 0, top: bestTop, width: w, height: bandH };
+}
+
+/** Bounding box of pixels darker than `threshold`, padded; the whole image when there is no ink. */
+function inkBox(grey: Buffer, w: number, h: number, threshold: number, pad: number): sharp.Region {
+  let x0 = w, y0 = h, x1 = -1, y1 = -1;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    let first = -1, last = -1;
+    for (let x = 0; x < w; x++) if ((grey[row + x] ?? 255) < threshold) { first = x; break; }
+    if (first < 0) continue;
+    for (let x = w - 1; x >= first; x--) if ((grey[row + x] ?? 255) < threshold) { last = x; break; }
+    if (y < y0) y0 = y;
+    y1 = y;
+    if (first < x0) x0 = first;
+    if (last > x1) x1 = last;
+  }
+  if (x1 < 0) return { left: 0, top: 0, width: w, height: h };
+  const left = Math.max(0, x0 - pad), top = Math.max(0, y0 - pad);
+  return { left, top, width: Math.min(w, x1 + pad + 1) - left, height: Math.min(h, y1 + pad + 1) - top };
 }

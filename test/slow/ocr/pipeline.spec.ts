@@ -47,6 +47,12 @@ describe('ocr pipeline (slow: real tesseract.js)', function () {
       if (condition === 'border') assert.ok(page.prep.cropped);
       assert.equal(page.prep.lowDpi, condition === 'lowdpi');
       assert.ok(page.res.lines.length >= 4 && page.res.lines.every((l) => l.bbox.x1 > l.bbox.x0 && l.confidence > 0));
+      if (condition === 'clean') {
+        // Boxes are in PreparedPage.image pixels: the title starts at the fixture's 0.35 in margin.
+        const margin = 0.35 * f.dpi;
+        const first = page.res.lines[0]?.bbox;
+        assert.ok(first && Math.abs(first.x0 - margin) < 15 && Math.abs(first.y0 - margin) < 25, JSON.stringify(first));
+      }
     });
   }
 
