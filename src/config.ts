@@ -51,6 +51,11 @@ const EnvSchema = z.object({
   UPLOAD_LIMIT_MB: z.coerce.number().positive().default(512),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15000),
   TRUST_PROXY: bool.default(false),
+  /** Clearance / classification labels, lowest first (公开,内部,敏感 by default). */
+  ARCHIVE_CLEARANCE_LEVELS: z
+    .string()
+    .regex(/^[a-z_]{1,32}(,[a-z_]{1,32})*$/, 'must be comma-separated lower-case labels, lowest first')
+    .default('public,internal,sensitive'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -70,6 +75,8 @@ export interface Config {
   jobs: { leaseMs: number };
   /** Scanner hot folder root (inbox/processing/done/failed); off when unset. */
   hotFolder: string | undefined;
+  /** clearance labels, lowest first (services/policies.ts) */
+  clearanceLevels: string[];
   shutdownTimeoutMs: number;
 }
 
@@ -126,6 +133,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     jobs: { leaseMs: e.JOB_LEASE_MS },
     hotFolder: e.ARCHIVE_HOTFOLDER ? path.resolve(e.ARCHIVE_HOTFOLDER) : undefined,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    clearanceLevels: e.ARCHIVE_CLEARANCE_LEVELS.split(','),
   });
 }
 

@@ -28,7 +28,7 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
   let inflight = 0;
 
   if (role === 'api' || role === 'all') {
-    const app = createApp({ config, logger, metrics: runtime.metrics, readiness: runtime.readiness, routes: featureRoutes(runtime), auth: { auth: runtime.auth, audit: runtime.audit } });
+    const app = createApp({ config, logger, metrics: runtime.metrics, readiness: runtime.readiness, routes: featureRoutes(runtime), auth: { auth: runtime.auth, audit: runtime.audit, clearanceLevels: config.clearanceLevels } });
     server = http.createServer(app.callback());
     server.on('request', (_req, res) => {
       inflight++;

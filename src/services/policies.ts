@@ -156,7 +156,9 @@ export function authorize(user: Principal, action: string, resource: Resource = 
   if (CONTENT_ACTIONS.has(action)) {
     if (!inScope(user.scope.fonds, resource.fonds) || !inScope(user.scope.agencies, resource.agency) || !inScope(user.scope.districts, resource.district)) return deny('out_of_scope');
     const levels = opts.levels ?? DEFAULT_CLEARANCE_LEVELS;
-    if (levelRank(resource.level, levels) > levelRank(user.clearance, levels)) return deny('clearance');
+    // An unknown label on the user counts as below the lowest level: fail closed on both sides.
+    const userRank = levels.indexOf(user.clearance);
+    if (levelRank(resource.level, levels) > userRank) return deny('clearance');
   }
   if (action === 'destruction.approve' && !separateDuties(user.id, [resource.proposedBy])) return deny('own_proposal');
   if (action === 'role.grant' || action === 'user.manage') {

@@ -40,6 +40,7 @@ describe('policies.authorize (table-driven)', () => {
     ['internal clearance reads internal', user(['caseworker'], { clearance: 'internal' }), 'item.read', { level: 'internal' }, true],
     ['internal clearance cannot read sensitive (rank 2)', user(['caseworker'], { clearance: 'internal' }), 'item.read', { level: 2 }, 'clearance'],
     ['unknown level label fails closed', user(['caseworker'], { clearance: 'sensitive' }), 'item.read', { level: 'top-secret' }, 'clearance'],
+    ['a user with an unknown clearance label reads nothing', user(['caseworker'], { clearance: 'bogus' }), 'item.read', { level: 'public' }, 'clearance'],
     ['disabled users are refused everything', user(['archivist'], { disabled: true }), 'item.read', {}, 'disabled'],
     ['unknown actions are refused', user(['archivist']), 'item.delete', {}, 'unknown_action'],
     ['unknown roles grant nothing', user(['superuser']), 'item.read', {}, 'no_role'],
@@ -66,6 +67,13 @@ describe('policies.authorize (table-driven)', () => {
         assert.equal(authorize(user([r]), a).allowed, false, `${r} ${a}`);
       }
     }
+  });
+
+  it('honours configured clearance levels', () => {
+    const levels = ['open', 'restricted', 'secret'];
+    assert.equal(authorize(user(['caseworker'], { clearance: 'secret' }), 'item.read', { level: 'secret' }, { levels }).allowed, true);
+    assert.equal(authorize(user(['caseworker'], { clearance: 'restricted' }), 'item.read', { level: 'secret' }, { levels }).allowed, false);
+    assert.equal(authorize(user(['caseworker'], { clearance: 'restricted' }), 'item.read', { level: 1 }, { levels }).allowed, true);
   });
 
   it('separateDuties is true only when the actor is none of the others', () => {
