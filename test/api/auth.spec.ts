@@ -7,6 +7,7 @@ import type { Runtime } from '../../src/runtime';
 import { authorize, ROLES, type Principal } from '../../src/services/policies';
 import { sessionModel } from '../../src/models/user.model';
 import { openTestRuntime } from '../helpers/runtime';
+import { totp } from '../../src/services/totp';
 
 const PASSWORD = 'Correct-Horse-42';
 
@@ -140,6 +141,19 @@ describe('API auth: login, lockout, sessions, CSRF, injection, permission matrix
     assert.equal((await setup(setupSecret)).status, 204);
     assert.equal((await setup(setupSecret)).status, 401);
     assert.equal((await login('first.admin', PASSWORD)).status, 200);
+  });
+
+  it('TOTP: enrol with a code from the secret; login then needs a valid code', async () => {
+    await rt.auth.createUser({ username: 'totp.user', roles: ['caseworker'], password: PASSWORD });
+    const auth = { authorization: `Bearer ${await tokenFor('totp.user')}`, 'content-type': 'application/json' };
+    const start = (await (await fetch(`${base}/api/v1/auth/totp`, { method: 'POST', headers: auth, body: '{}' })).json()) as any;
+    assert.match(start.otpauth, /^otpauth:\/\/totp\//);
+    assert.equal((await fetch(`${base}/api/v1/auth/totp`, { method: 'POST', headers: auth, body: JSON.stringify({ secret: start.secret, code: '000000' === totp(start.secret) ? '111111' : '000000' }) })).status, 400);
+    assert.equal((await fetch(`${base}/api/v1/auth/totp`, { method: 'POST', headers: auth, body: JSON.stringify({ secret: start.secret, code: totp(start.secret) }) })).status, 200);
+    const noCode = await login('totp.user');
+    assert.equal(noCode.status, 401);
+    assert.equal(((await noCode.json()) as any).error.details.totpRequired, true);
+    assert.equal((await login('totp.user', PASSWORD, { totp: totp(start.secret) })).status, 200);
   });
 
   it('the security administrator cannot grant roles to themself', async () => {

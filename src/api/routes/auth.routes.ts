@@ -4,6 +4,7 @@ import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import { toPrincipal } from '../../services/auth.service';
 import { ROLES, type Principal } from '../../services/policies';
+import { newTotpSecret, verifyTotp } from '../../services/totp';
 import { checkPermission, CSRF_COOKIE, SESSION_COOKIE } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
 
@@ -84,6 +85,27 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       responses: { 200: { description: 'the user', schema: PrincipalView } },
       handler: (ctx) => {
         ctx.body = view(ctx.state.principal as Principal);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/auth/totp',
+      summary: 'Turn on TOTP for oneself. Without a code: returns a fresh secret (not yet stored). With {secret, code} from the authenticator app: stores it; from then on login needs a code',
+      tags: ['auth'],
+      permission: 'session',
+      body: z.strictObject({ secret: z.string().regex(/^[A-Z2-7]{32}$/).optional(), code: z.string().regex(/^\d{6}$/).optional() }),
+      responses: { 200: { description: 'a secret to enrol, or enabled: true' } },
+      handler: async (ctx, { body }) => {
+        const me = ctx.state.principal as Principal;
+        if (!body.secret || !body.code) {
+          const secret = newTotpSecret();
+          ctx.body = { secret, otpauth: `otpauth://totp/si-archive:${encodeURIComponent(me.username)}?secret=${secret}&issuer=si-archive&algorithm=SHA1&digits=6&period=30`, enabled: false };
+          return;
+        }
+        if (!verifyTotp(body.secret, body.code)) throw new AppError('validation_failed', { message: 'The code does not match the secret', zh: '动态验证码与密钥不匹配' });
+        await rt.auth.users.updateOne({ _id: me.id }, { $set: { totpSecret: body.secret } });
+        void rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: ctx.ip, action: 'auth.totp', object: { type: 'user', id: me.id }, outcome: 'success' });
+        ctx.body = { enabled: true };
       },
     }),
     defineRoute({
