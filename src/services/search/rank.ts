@@ -12,7 +12,7 @@
  */
 import type { LoadedSegment, SearchEngine } from './engine';
 import type { Clause } from './query';
-import { PositionPool, scanPostings, type SegItem } from './segment';
+import { PositionPool, postingCount, scanPostings, type SegItem } from './segment';
 import { bigramsOf, skipgramsOf, type TokenHasher } from './tokenize';
 
 const K1 = 1.2;
@@ -21,7 +21,7 @@ const FUZZY_WEIGHT = 0.35;
 const PERSON_BOOST = 8;
 const FUZZY_MAX_DF = 500;
 const FUZZY_MAX_SHARE = 0.02;
-const CACHE_ENTRIES = 32;
+const CACHE_ENTRIES = 64;
 
 export interface RankContext {
   engine: SearchEngine;
@@ -124,11 +124,25 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
     items: [],
   };
   const perSeg: Array<{ l: LoadedSegment; docs: number[]; seen: Uint8Array; tfs: Uint16Array; posAt: Int32Array }> = [];
+  // A common unquoted clause (on more than a few percent of pages) is matched by its bigrams
+  // being present, without positions or fuzzy matching: for such words exact hits fill any
+  // result page, and decoding positions and skip-bigrams would triple the work. Rarer clauses
+  // (names, unusual words) and quoted phrases get positions (exactness, proximity, phrases) and,
+  // unless quoted, skip-bigrams for OCR-error tolerance.
+  let minBigramDf = Infinity;
+  for (let gi = 0; gi < bigrams; gi++) {
+    let n = 0;
+    for (const l of e.segs.values()) n += postingCount(l.seg, hashes[gi]!);
+    minBigramDf = Math.min(minBigramDf, n);
+  }
+  const common = bigrams > 0 && minBigramDf > Math.max(FUZZY_MAX_DF, FUZZY_MAX_SHARE * N);
+  const positions = bigrams > 0 && (c.exact || !common);
+  const fuzzy = !c.exact && skips > 0 && !common;
   const scan = (from: number, to: number) => {
     for (const ps of perSeg) {
       const { l, docs, seen, tfs, posAt } = ps;
       for (let gi = from; gi < to; gi++) {
-        scanPostings(l.seg, hashes[gi]!, l.live, pool, (doc, tf, at) => {
+        scanPostings(l.seg, hashes[gi]!, l.live, pool, positions, (doc, tf, at) => {
           df[gi]!++;
           if (!seen[doc]) {
             seen[doc] = 1;
@@ -144,13 +158,8 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
     const nd = l.seg.docItem.length;
     perSeg.push({ l, docs: [], seen: new Uint8Array(nd), tfs: new Uint16Array(nd * T), posAt: new Int32Array(nd * T).fill(-1) });
   }
-  // Bigrams and the word first. Skip-bigrams only serve fuzzy matching, which is worth its cost
-  // only for rarer clauses (names, unusual words): for a clause on every other page the exact
-  // hits already fill any result page, and scanning its skip-bigrams would double the work.
   scan(0, bigrams);
   scan(grams, T);
-  const minBigramDf = bigrams ? Math.min(...df.slice(0, bigrams)) : 0;
-  const fuzzy = !c.exact && skips > 0 && minBigramDf <= Math.max(FUZZY_MAX_DF, FUZZY_MAX_SHARE * N);
   if (fuzzy) scan(bigrams, grams);
   const idf = df.map((d) => Math.log(1 + (N - Math.min(d, N) + 0.5) / (d + 0.5)));
   const buf = pool.buf;
@@ -162,7 +171,11 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
       let start = -1;
       let exact: boolean;
       if (grams === 0) exact = tfs[base]! > 0;
-      else {
+      else if (!positions) {
+        let all = true;
+        for (let gi = 0; gi < bigrams && all; gi++) if (tfs[base + gi] === 0) all = false;
+        exact = all || tfs[base + T - 1]! > 0;
+      } else {
         start = present >= bigrams ? exactStart(buf, posAt, tfs, base, bigrams) : -1;
         exact = start >= 0;
       }

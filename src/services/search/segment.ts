@@ -36,6 +36,8 @@ export interface Segment {
   terms: Float64Array;
   offsets: Uint32Array;
   positional: Uint8Array;
+  /** postings per term: lets a query judge a term's rarity before decoding it */
+  df: Uint32Array;
   docItem: Uint32Array;
   docPage: Uint32Array;
   docLen: Uint32Array;
@@ -43,6 +45,10 @@ export interface Segment {
 }
 
 /** Growable byte buffer for varints. Values stay below 2^28 (pages, positions, tf), so decoding can use 32-bit shifts. */
+function varintSize(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : 4;
+}
+
 class VarintWriter {
   buf = Buffer.allocUnsafe(1 << 20);
   n = 0;
@@ -91,6 +97,7 @@ export function buildSegment(items: SegItem[], pages: SegmentInputPage[], hasher
   const terms = Float64Array.from(order, (t) => hasher.termHash(t));
   const offsets = new Uint32Array(terms.length + 1);
   const positional = new Uint8Array(terms.length);
+  const df = new Uint32Array(terms.length);
   const w = new VarintWriter();
   order.forEach((t, i) => {
     const isPos = positionalTerms.has(t);
@@ -102,9 +109,18 @@ export function buildSegment(items: SegItem[], pages: SegmentInputPage[], hasher
       const tf = l[k++]!;
       w.put(doc - prevDoc - 1);
       w.put(tf);
+      df[i]!++;
       prevDoc = doc;
       if (isPos) {
+        // The block's byte length first, so a query that needs no positions jumps over them.
+        let len = 0;
         let prev = 0;
+        for (let j = 0; j < tf; j++) {
+          len += varintSize(l[k + j]! - prev);
+          prev = l[k + j]!;
+        }
+        w.put(len);
+        prev = 0;
         for (let j = 0; j < tf; j++) {
           const p = l[k++]!;
           w.put(p - prev);
@@ -114,7 +130,7 @@ export function buildSegment(items: SegItem[], pages: SegmentInputPage[], hasher
     }
     offsets[i + 1] = w.n;
   });
-  return { items, terms, offsets, positional, docItem, docPage, docLen, postings: Buffer.from(w.buf.subarray(0, w.n)) };
+  return { items, terms, offsets, positional, df, docItem, docPage, docLen, postings: Buffer.from(w.buf.subarray(0, w.n)) };
 }
 
 export interface Posting {
@@ -162,6 +178,7 @@ export function forEachPosting(seg: Segment, hash: number, fn: (doc: number, tf:
     const tf = read();
     let positions: number[] | null = null;
     if (isPos) {
+      read();
       positions = new Array<number>(tf);
       let p = 0;
       for (let j = 0; j < tf; j++) positions[j] = p += read();
@@ -174,7 +191,7 @@ export function forEachPosting(seg: Segment, hash: number, fn: (doc: number, tf:
 
 // ---- serialisation: one deflated buffer, split into chunks by the store ----
 
-const MAGIC = 'SSG1';
+const MAGIC = 'SSG2';
 
 export function encodeSegment(seg: Segment): Buffer {
   const header = Buffer.from(JSON.stringify({ items: seg.items }), 'utf8');
@@ -183,6 +200,7 @@ export function encodeSegment(seg: Segment): Buffer {
     Buffer.from(seg.terms.buffer, seg.terms.byteOffset, seg.terms.byteLength),
     Buffer.from(seg.offsets.buffer, seg.offsets.byteOffset, seg.offsets.byteLength),
     Buffer.from(seg.positional.buffer, seg.positional.byteOffset, seg.positional.byteLength),
+    Buffer.from(seg.df.buffer, seg.df.byteOffset, seg.df.byteLength),
     Buffer.from(seg.docItem.buffer, seg.docItem.byteOffset, seg.docItem.byteLength),
     Buffer.from(seg.docPage.buffer, seg.docPage.byteOffset, seg.docPage.byteLength),
     Buffer.from(seg.docLen.buffer, seg.docLen.byteOffset, seg.docLen.byteLength),
@@ -197,7 +215,7 @@ export function encodeSegment(seg: Segment): Buffer {
 export function decodeSegment(data: Buffer): Segment {
   const raw = inflateRawSync(data);
   if (raw.subarray(0, 4).toString() !== MAGIC) throw new Error('not a search segment');
-  const n = 8;
+  const n = 9;
   const lens = Array.from({ length: n }, (_, i) => raw.readUInt32LE(4 + i * 4));
   let at = 4 + 4 * n;
   const take = (i: number): Buffer => {
@@ -217,10 +235,11 @@ export function decodeSegment(data: Buffer): Segment {
     terms: copy(take(1), Float64Array),
     offsets: copy(take(2), Uint32Array),
     positional: copy(take(3), Uint8Array),
-    docItem: copy(take(4), Uint32Array),
-    docPage: copy(take(5), Uint32Array),
-    docLen: copy(take(6), Uint32Array),
-    postings: Buffer.from(take(7)),
+    df: copy(take(4), Uint32Array),
+    docItem: copy(take(5), Uint32Array),
+    docPage: copy(take(6), Uint32Array),
+    docLen: copy(take(7), Uint32Array),
+    postings: Buffer.from(take(8)),
   };
 }
 
@@ -242,7 +261,7 @@ export class PositionPool {
  * The query-path decoder: skips documents whose item is not live without materialising their
  * positions, and appends the positions of the rest to `pool` (posAt = -1 for non-positional terms).
  */
-export function scanPostings(seg: Segment, hash: number, live: Uint8Array, pool: PositionPool, fn: (doc: number, tf: number, posAt: number) => void): void {
+export function scanPostings(seg: Segment, hash: number, live: Uint8Array, pool: PositionPool, withPositions: boolean, fn: (doc: number, tf: number, posAt: number) => void): void {
   const i = termIndex(seg, hash);
   if (i < 0) return;
   const buf = seg.postings;
@@ -270,20 +289,36 @@ export function scanPostings(seg: Segment, hash: number, live: Uint8Array, pool:
     const ok = live[seg.docItem[doc]!] === 1;
     let posAt = -1;
     if (isPos) {
-      if (ok) posAt = pool.n;
-      let p = 0;
-      for (let j = 0; j < tf; j++) {
-        let d = 0;
-        shift = 0;
-        do {
-          b = buf[at++]!;
-          d |= (b & 0x7f) << shift;
-          shift += 7;
-        } while (b & 0x80);
-        p += d;
-        if (ok) pool.push(p);
+      let len = 0;
+      shift = 0;
+      do {
+        b = buf[at++]!;
+        len |= (b & 0x7f) << shift;
+        shift += 7;
+      } while (b & 0x80);
+      if (!ok || !withPositions) at += len;
+      else {
+        posAt = pool.n;
+        let p = 0;
+        for (let j = 0; j < tf; j++) {
+          let d = 0;
+          shift = 0;
+          do {
+            b = buf[at++]!;
+            d |= (b & 0x7f) << shift;
+            shift += 7;
+          } while (b & 0x80);
+          p += d;
+          pool.push(p);
+        }
       }
     }
     if (ok) fn(doc, tf, posAt);
   }
+}
+
+/** Postings of a term across segments (dead pages included): its rarity, before decoding. */
+export function postingCount(seg: Segment, hash: number): number {
+  const i = termIndex(seg, hash);
+  return i < 0 ? 0 : seg.df[i]!;
 }
