@@ -12,7 +12,7 @@ import type { Context, Middleware } from 'koa';
 import { AppError } from '../../errors';
 import type { AuditTrail } from '../../services/audit.service';
 import { sha256, toPrincipal, type AuthService } from '../../services/auth.service';
-import { authorize, type Principal, type Resource } from '../../services/policies';
+import { authorize, DEFAULT_CLEARANCE_LEVELS, type Principal, type Resource } from '../../services/policies';
 
 export const SESSION_COOKIE = 'archive_session';
 export const CSRF_COOKIE = 'archive_csrf';
@@ -50,6 +50,12 @@ export async function authenticateRequest(deps: AuthDeps, ctx: Context): Promise
   ctx.state.principal = principal;
   ctx.state.session = found.session;
   ctx.state.user = { username: principal.username, id: principal.id };
+  // What search may show this caller (routes/search.routes.ts reads it): their fonds and the
+  // highest access level their clearance covers.
+  ctx.state.searchScope = {
+    fonds: principal.scope.fonds === '*' ? undefined : [...principal.scope.fonds],
+    maxAccessLevel: (deps.clearanceLevels ?? DEFAULT_CLEARANCE_LEVELS).indexOf(principal.clearance),
+  };
   return principal;
 }
 

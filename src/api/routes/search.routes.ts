@@ -67,6 +67,7 @@ export function searchRoutes(rt: Runtime, opts: { scope?: SearchScopeResolver } 
     defineRoute({
       method: 'get',
       path: '/api/v1/search',
+      permission: 'search',
       summary: 'Search archive items by OCR text and description, with filters, facets and snippets',
       tags: ['search'],
       query: SearchQuerySchema,
