@@ -114,7 +114,6 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   // One misread character breaks at most two bigrams and two skip-bigrams; a three-character
   // name keeps only one of its three grams when its middle character is misread.
   const need = grams === 0 ? 1 : bigrams <= 2 ? 1 : Math.max(1, grams - 4, Math.ceil(0.4 * grams));
-  const df = new Array<number>(T).fill(0);
   const pool = new PositionPool();
   const res: ClauseResult = {
     docScore: new Float32Array(e.docSpace),
@@ -130,27 +129,36 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   // (names, unusual words) and quoted phrases get positions (exactness, proximity, phrases) and,
   // unless quoted, skip-bigrams for OCR-error tolerance.
   let minBigramDf = Infinity;
+  let rarest = 0;
   for (let gi = 0; gi < bigrams; gi++) {
     let n = 0;
     for (const l of e.segs.values()) n += postingCount(l.seg, hashes[gi]!);
-    minBigramDf = Math.min(minBigramDf, n);
+    if (n < minBigramDf) [minBigramDf, rarest] = [n, gi];
   }
   const common = bigrams > 0 && minBigramDf > Math.max(FUZZY_MAX_DF, FUZZY_MAX_SHARE * N);
   const positions = bigrams > 0 && (c.exact || !common);
   const fuzzy = !c.exact && skips > 0 && !common;
-  const scan = (from: number, to: number) => {
+  const scan = (from: number, to: number, restrict = false) => {
     for (const ps of perSeg) {
       const { l, docs, seen, tfs, posAt } = ps;
       for (let gi = from; gi < to; gi++) {
-        scanPostings(l.seg, hashes[gi]!, l.live, pool, positions, (doc, tf, at) => {
-          df[gi]!++;
+        if (restrict && gi === rarest) continue;
+        scanPostings(
+          l.seg,
+          hashes[gi]!,
+          l.live,
+          pool,
+          positions,
+          (doc, tf, at) => {
           if (!seen[doc]) {
             seen[doc] = 1;
             docs.push(doc);
           }
-          tfs[doc * T + gi] = tf > 65535 ? 65535 : tf;
-          posAt[doc * T + gi] = at;
-        });
+            tfs[doc * T + gi] = tf > 65535 ? 65535 : tf;
+            posAt[doc * T + gi] = at;
+          },
+          restrict ? seen : null,
+        );
       }
     }
   };
@@ -158,10 +166,23 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
     const nd = l.seg.docItem.length;
     perSeg.push({ l, docs: [], seen: new Uint8Array(nd), tfs: new Uint16Array(nd * T), posAt: new Int32Array(nd * T).fill(-1) });
   }
-  scan(0, bigrams);
-  scan(grams, T);
-  if (fuzzy) scan(bigrams, grams);
-  const idf = df.map((d) => Math.log(1 + (N - Math.min(d, N) + 0.5) / (d + 0.5)));
+  if (c.exact && bigrams > 1) {
+    // A phrase can only occur on pages with its rarest bigram: the other lists are read for those.
+    scan(rarest, rarest + 1);
+    scan(0, bigrams, true);
+    scan(grams, T, true);
+  } else {
+    scan(0, bigrams);
+    scan(grams, T);
+    if (fuzzy) scan(bigrams, grams);
+  }
+  // Document frequencies from the stored counts (pages of superseded versions included until the
+  // next rebuild): the same for every query, whichever pages a phrase restricted the scan to.
+  const idf = hashes.map((h) => {
+    let d = 0;
+    for (const l of e.segs.values()) d += postingCount(l.seg, h);
+    return Math.log(1 + (N - Math.min(d, N) + 0.5) / (d + 0.5));
+  });
   const buf = pool.buf;
   for (const { l, docs, tfs, posAt } of perSeg) {
     for (const doc of docs) {

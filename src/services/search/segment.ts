@@ -260,8 +260,17 @@ export class PositionPool {
 /**
  * The query-path decoder: skips documents whose item is not live without materialising their
  * positions, and appends the positions of the rest to `pool` (posAt = -1 for non-positional terms).
+ * With `only`, pages outside it are skipped the same way (a phrase's rarest bigram picks them).
  */
-export function scanPostings(seg: Segment, hash: number, live: Uint8Array, pool: PositionPool, withPositions: boolean, fn: (doc: number, tf: number, posAt: number) => void): void {
+export function scanPostings(
+  seg: Segment,
+  hash: number,
+  live: Uint8Array,
+  pool: PositionPool,
+  withPositions: boolean,
+  fn: (doc: number, tf: number, posAt: number) => void,
+  only: Uint8Array | null = null,
+): void {
   const i = termIndex(seg, hash);
   if (i < 0) return;
   const buf = seg.postings;
@@ -286,7 +295,7 @@ export function scanPostings(seg: Segment, hash: number, live: Uint8Array, pool:
       tf |= (b & 0x7f) << shift;
       shift += 7;
     } while (b & 0x80);
-    const ok = live[seg.docItem[doc]!] === 1;
+    const ok = live[seg.docItem[doc]!] === 1 && (only === null || only[doc] === 1);
     let posAt = -1;
     if (isPos) {
       let len = 0;
