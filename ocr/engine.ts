@@ -173,7 +173,6 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
     async close() {
       closed = true;
       await Promise.all(slots.map((s) => s.worker.then((w) => w.terminate()).catch(() => undefined)));
-      lang.cleanup();
     },
   };
 }
