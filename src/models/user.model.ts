@@ -121,4 +121,6 @@ export const sessionModel = (conn: Connection): Model<SessionDoc> => model(conn,
 export const sessionRevocationModel = (conn: Connection): Model<SessionRevocationDoc> => model(conn, 'SessionRevocation', revocationSchema, 'session_revocations');
 export const loginFailureModel = (conn: Connection): Model<LoginFailureDoc> => model(conn, 'LoginFailure', failureSchema, 'login_failures');
 export const setupSecretModel = (conn: Connection): Model<SetupSecretDoc> => model(conn, 'SetupSecret', setupSchema, 'setup_secrets');
+/** A TOTP step already used to sign in (`<userId>:<step>`): a code works once, exactly. */
+export const totpUseModel = (conn: Connection): Model<SetupUseDoc> => model(conn, 'TotpUse', setupUseSchema.clone(), 'totp_uses');
 export const setupUseModel = (conn: Connection): Model<SetupUseDoc> => model(conn, 'SetupUse', setupUseSchema, 'setup_uses');

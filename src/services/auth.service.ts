@@ -20,6 +20,7 @@ import {
   sessionRevocationModel,
   setupSecretModel,
   setupUseModel,
+  totpUseModel,
   userModel,
   type LoginFailureDoc,
   type SessionDoc,
@@ -28,7 +29,7 @@ import {
 import type { AuditTrail } from './audit.service';
 import { checkPasswordPolicy, dummyHash, hashPassword, verifyPassword } from './password';
 import { isRole, type Principal, type Scope } from './policies';
-import { verifyTotp } from './totp';
+import { matchTotp } from './totp';
 
 export const LOCAL_OPERATOR = 'operator';
 
@@ -75,6 +76,7 @@ export class AuthService {
   private readonly failures: Model<LoginFailureDoc>;
   private readonly setupSecrets: ReturnType<typeof setupSecretModel>;
   private readonly setupUses: ReturnType<typeof setupUseModel>;
+  private readonly totpUses: ReturnType<typeof totpUseModel>;
   private readonly audit: AuditTrail | undefined;
   readonly sessionTtlMs: number;
   private readonly maxFailures: number;
@@ -88,6 +90,7 @@ export class AuthService {
     this.failures = loginFailureModel(conn);
     this.setupSecrets = setupSecretModel(conn);
     this.setupUses = setupUseModel(conn);
+    this.totpUses = totpUseModel(conn);
     this.audit = opts.audit;
     this.sessionTtlMs = opts.sessionTtlMs ?? 8 * 3600_000;
     this.maxFailures = opts.maxFailures ?? 5;
@@ -189,7 +192,15 @@ export class AuthService {
     if (!usable || !ok) throw await fail(!user ? 'unknown_user' : !ok ? 'bad_password' : 'not_allowed');
     if (user.totpSecret) {
       if (!input.totp) throw new AppError('unauthenticated', { message: 'A one-time code (TOTP) is required', zh: '需要输入动态验证码', details: { totpRequired: true } });
-      if (!verifyTotp(user.totpSecret, input.totp)) throw await fail('bad_totp');
+      const step = matchTotp(user.totpSecret, input.totp);
+      if (step === null) throw await fail('bad_totp');
+      try {
+        // A code is spent once: someone who saw it cannot sign in with it again.
+        await this.totpUses.create({ _id: `${String(user._id)}:${step}`, at: new Date() });
+      } catch (err) {
+        if ((err as { code?: number }).code === 11000) throw await fail('totp_replayed');
+        throw err;
+      }
     }
     const token = crypto.randomBytes(32).toString('base64url');
     const csrfToken = input.kind === 'cookie' ? crypto.randomBytes(24).toString('base64url') : null;

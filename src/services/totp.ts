@@ -51,17 +51,21 @@ export function totp(secretB32: string, at = Date.now(), step = 30): string {
   return hotp(base32Decode(secretB32), Math.floor(at / 1000 / step));
 }
 
-/** Accepts the current step and one either side (clock drift). */
-export function verifyTotp(secretB32: string, code: string, at = Date.now()): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
+/** The time step the code belongs to (current, or one either side for clock drift), or null. */
+export function matchTotp(secretB32: string, code: string, at = Date.now()): number | null {
+  if (!/^\d{6}$/.test(code)) return null;
   const key = base32Decode(secretB32);
   const step = Math.floor(at / 1000 / 30);
-  let ok = false;
+  let found: number | null = null;
   for (const d of [-1, 0, 1]) {
     const c = hotp(key, step + d);
-    if (crypto.timingSafeEqual(Buffer.from(c), Buffer.from(code))) ok = true;
+    if (crypto.timingSafeEqual(Buffer.from(c), Buffer.from(code))) found = step + d;
   }
-  return ok;
+  return found;
+}
+
+export function verifyTotp(secretB32: string, code: string, at = Date.now()): boolean {
+  return matchTotp(secretB32, code, at) !== null;
 }
 
 export function newTotpSecret(): string {

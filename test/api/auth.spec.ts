@@ -153,7 +153,9 @@ describe('API auth: login, lockout, sessions, CSRF, injection, permission matrix
     const noCode = await login('totp.user');
     assert.equal(noCode.status, 401);
     assert.equal(((await noCode.json()) as any).error.details.totpRequired, true);
-    assert.equal((await login('totp.user', PASSWORD, { totp: totp(start.secret) })).status, 200);
+    const code = totp(start.secret);
+    assert.equal((await login('totp.user', PASSWORD, { totp: code })).status, 200);
+    assert.equal((await login('totp.user', PASSWORD, { totp: code })).status, 401, 'a used code is not accepted again');
   });
 
   it('the security administrator cannot grant roles to themself', async () => {
