@@ -185,7 +185,7 @@ async function pickOrientation(
     const deg = r % 180 === 0 ? hDeg : vDeg;
     const rotated = await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
       .rotate(Math.abs(deg) < MIN_SKEW ? r : r - deg, { background: '#ffffff' }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-    const band = densestBand(rotated.data, rotated.info.width, rotated.info.height);
+    const band = densestWindow(rotated.data, rotated.info.width, rotated.info.height);
     const png = await sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: 1 } })
       .extract(band).png({ compressionLevel: 1 }).toBuffer();
     const score = await scorer.scoreOrientation(png);
@@ -197,19 +197,33 @@ async function pickOrientation(
   return best?.r ?? candidates[0] ?? 0;
 }
 
-/** A horizontal strip a quarter of the page high centred on the most ink, so the strip holds text. */
-function densestBand(grey: Buffer, w: number, h: number): sharp.Region {
-  const bandH = Math.max(40, Math.min(h, Math.round(h / 4)));
+/**
+ * A window of about two lines by twenty characters (at 150 dpi) where the ink is densest. LSTM cost
+ * grows with the characters read, not the pixels (each line is rescaled to a fixed height), so the
+ * window is sized in characters: enough to tell upright from upside down, no more.
+ */
+function densestWindow(grey: Buffer, w: number, h: number): sharp.Region {
+  const bandH = Math.min(h, 90);
+  const bandW = Math.min(w, 480);
+  const dark = (x: number, y: number) => ((grey[y * w + x] ?? 255) < 128 ? 1 : 0);
   const rows = new Float64Array(h);
-  for (let y = 0; y < h; y++) { let c = 0; for (let x = 0; x < w; x++) if ((grey[y * w + x] ?? 255) < 128) c++; rows[y] = c; }
+  for (let y = 0; y < h; y++) { let c = 0; for (let x = 0; x < w; x++) c += dark(x, y); rows[y] = c; }
+  const top = bestRun(rows, bandH);
+  const cols = new Float64Array(w);
+  for (let y = top; y < top + bandH; y++) for (let x = 0; x < w; x++) cols[x] = (cols[x] ?? 0) + dark(x, y);
+  return { left: bestRun(cols, bandW), top, width: bandW, height: bandH };
+}
+
+/** Start of the run of `len` consecutive values with the largest sum. */
+function bestRun(v: Float64Array, len: number): number {
   let sum = 0;
-  for (let y = 0; y < bandH; y++) sum += rows[y] ?? 0;
-  let bestTop = 0, bestSum = sum;
-  for (let top = 1; top + bandH <= h; top++) {
-    sum += (rows[top + bandH - 1] ?? 0) - (rows[top - 1] ?? 0);
-    if (sum > bestSum) { bestSum = sum; bestTop = top; }
+  for (let i = 0; i < len; i++) sum += v[i] ?? 0;
+  let best = 0, bestSum = sum;
+  for (let i = 1; i + len <= v.length; i++) {
+    sum += (v[i + len - 1] ?? 0) - (v[i - 1] ?? 0);
+    if (sum > bestSum) { bestSum = sum; best = i; }
   }
-  return { left: 0, top: bestTop, width: w, height: bandH };
+  return best;
 }
 
 /** Bounding box of pixels darker than `threshold`, padded; the whole image when there is no ink. */
