@@ -344,10 +344,23 @@ export class SearchEngine {
         }
       }
     }
-    if (req.sort === 'date') hits.sort((a, b) => (b.it.date ?? '').localeCompare(a.it.date ?? '') || b.score - a.score);
-    else hits.sort((a, b) => b.score - a.score || (b.it.date ?? '').localeCompare(a.it.date ?? ''));
     const offset = req.offset ?? 0;
-    const window = hits.slice(offset, offset + (req.limit ?? 20));
+    const want = offset + (req.limit ?? 20);
+    const byDate = (a: (typeof hits)[number], b: (typeof hits)[number]) => {
+      const da = a.it.date ?? '';
+      const db = b.it.date ?? '';
+      return da < db ? 1 : da > db ? -1 : b.score - a.score;
+    };
+    const byScore = (a: (typeof hits)[number], b: (typeof hits)[number]) => b.score - a.score || byDate(a, b);
+    let ranked = hits;
+    if (req.sort !== 'date' && hits.length > 4 * want + 1000) {
+      // Only the requested window is ordered: cut at the window's lowest score first.
+      const scores = Float64Array.from(hits, (h) => h.score).sort();
+      const cut = scores[Math.max(0, scores.length - want)]!;
+      ranked = hits.filter((h) => h.score >= cut);
+    }
+    ranked.sort(req.sort === 'date' ? byDate : byScore);
+    const window = ranked.slice(offset, want);
     const out = await Promise.all(
       window.map(async (h) => {
         const pages = pagesOf(h.c);

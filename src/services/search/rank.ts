@@ -22,6 +22,7 @@ const PERSON_BOOST = 8;
 const FUZZY_MAX_DF = 500;
 const FUZZY_MAX_SHARE = 0.02;
 const CACHE_ENTRIES = 64;
+const CACHE_MIN_ITEMS = 1000;
 
 export interface RankContext {
   engine: SearchEngine;
@@ -92,14 +93,19 @@ function evalClauseCached(ctx: RankContext, c: Clause): ClauseResult {
   let cache = caches.get(ctx.engine);
   if (!cache || cache.version !== ctx.engine.version) caches.set(ctx.engine, (cache = { version: ctx.engine.version, m: new Map() }));
   const key = `${c.kind}|${c.exact || c.negate ? 1 : 0}|${c.text}`;
-  let r = cache.m.get(key);
-  if (r) {
+  const hit = cache.m.get(key);
+  if (hit) {
     cache.m.delete(key);
-  } else {
-    r = evalClause(ctx, { ...c, exact: c.exact || c.negate });
-    if (cache.m.size >= CACHE_ENTRIES) cache.m.delete(cache.m.keys().next().value!);
+    cache.m.set(key, hit);
+    return hit;
   }
-  cache.m.set(key, r);
+  const r = evalClause(ctx, { ...c, exact: c.exact || c.negate });
+  // Only common clauses are worth a slot: rare ones (names, ID numbers) are cheap to recompute
+  // and would push the common ones out.
+  if (r.items.length >= CACHE_MIN_ITEMS) {
+    if (cache.m.size >= CACHE_ENTRIES) cache.m.delete(cache.m.keys().next().value!);
+    cache.m.set(key, r);
+  }
   return r;
 }
 
