@@ -26,11 +26,12 @@ export interface CatalogueRow {
 
 const collator = new Intl.Collator('zh-Hans-CN', { numeric: true });
 
-export async function catalogueRows(rt: Runtime, filter: { fonds?: string; year?: number }): Promise<CatalogueRow[]> {
+export async function catalogueRows(rt: Runtime, filter: { fonds?: string; year?: number; allow?: (item: ItemDoc) => boolean }): Promise<CatalogueRow[]> {
   const q: Record<string, unknown> = { status: 'filed', archivalCode: { $ne: null } };
   if (filter.fonds) q.fonds = filter.fonds;
   const items = await itemModel(rt.db).find(q).lean<ItemDoc[]>();
   return items
+    .filter((it) => !filter.allow || filter.allow(it))
     .filter((it) => !filter.year || (it.documentDate ?? '').startsWith(String(filter.year)) || (!it.documentDate && it.createdAt.getUTCFullYear() === filter.year))
     .sort((a, b) => collator.compare(a.archivalCode!, b.archivalCode!))
     .map((it, i) => {

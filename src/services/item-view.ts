@@ -41,6 +41,12 @@ export interface ItemView {
   filedAt: string | null;
 }
 
+/** The item's access level (rank, 0 = lowest); the same source search uses. */
+export function itemLevel(item: ItemDoc): number {
+  const lvl = (item.classification as { accessLevel?: unknown } | null)?.accessLevel;
+  return typeof lvl === 'number' ? lvl : 0;
+}
+
 export async function loadItem(rt: Runtime, id: string): Promise<ItemDoc> {
   if (!/^[a-f0-9]{24}$/.test(id)) throw new AppError('validation_failed', { message: 'Not an item id (24 hex characters)', zh: '条目编号格式不正确（应为 24 位十六进制）', details: { id } });
   const item = await itemModel(rt.db).findById(id).lean<ItemDoc>();

@@ -69,6 +69,25 @@ export function checkPermission(deps: AuthDeps, ctx: Context, principal: Princip
   throw new AppError('forbidden', { details: { action, reason: d.reason } });
 }
 
+/**
+ * For a handler that has just loaded the object: the caller's scope and clearance must cover it
+ * (throws 403 and audits the refusal). A no-op on an app mounted without auth (bare test mounts).
+ */
+export function checkResource(ctx: Context, action: string, resource: Resource): void {
+  const deps = ctx.state.authDeps as AuthDeps | undefined;
+  const principal = ctx.state.principal as Principal | undefined;
+  if (!deps || !principal) return;
+  checkPermission(deps, ctx, principal, action, resource);
+}
+
+/** Whether the caller may do `action` on the resource (for filtering lists); true without auth. */
+export function mayAccess(ctx: Context, action: string, resource: Resource): boolean {
+  const deps = ctx.state.authDeps as AuthDeps | undefined;
+  const principal = ctx.state.principal as Principal | undefined;
+  if (!deps || !principal) return true;
+  return authorize(principal, action, resource, { levels: deps.clearanceLevels }).allowed;
+}
+
 /** For handlers that learn the resource (fonds, level, proposer) only after loading it. */
 export function requirePermission(deps: AuthDeps, action: string, resourceOf?: (ctx: Context) => Resource | Promise<Resource>): Middleware {
   return async (ctx, next) => {
@@ -85,6 +104,7 @@ export function requirePermission(deps: AuthDeps, action: string, resourceOf?: (
 export async function guardRoute(deps: AuthDeps, ctx: Context, permission: string, run: () => Promise<void>): Promise<void> {
   const principal = await authenticateRequest(deps, ctx);
   checkPermission(deps, ctx, principal, permission);
+  ctx.state.authDeps = deps;
   let outcome: 'success' | 'failure' = 'failure';
   try {
     await run();

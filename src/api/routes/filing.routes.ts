@@ -6,7 +6,9 @@ import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { catalogueCsv, cataloguePdf, catalogueRows } from '../../services/catalogue.service';
 import { correctItem, CorrectionSchema } from '../../services/correction.service';
-import { presentItem } from '../../services/item-view';
+import { itemLevel, presentItem } from '../../services/item-view';
+import { mayAccess } from '../middleware/auth';
+import { loadReadable } from './items.routes';
 import { defineRoute, type RouteDef } from '../route';
 
 const ItemId = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') });
@@ -24,6 +26,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       responses: { 200: { description: 'the updated item' } },
       handler: async (ctx, { params, body }) => {
         const actor = String(ctx.state.user?.username ?? 'api');
+        await loadReadable(ctx, rt, params.id, 'item.correct');
         ctx.body = await presentItem(rt, await correctItem(rt, params.id, body, actor));
       },
     }),
@@ -38,7 +41,9 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const v = validateIdNumber(params.idNumber.toUpperCase());
         if (!v.valid) throw new AppError('validation_failed', { message: `Not a valid 公民身份号码: ${v.message}`, zh: '公民身份号码无效', details: { problem: v.problem } });
-        const items = await itemModel(rt.db).find({ personIds: v.value, status: { $in: ['filed', 'review'] } }).lean<ItemDoc[]>();
+        const items = (await itemModel(rt.db).find({ personIds: v.value, status: { $in: ['filed', 'review'] } }).lean<ItemDoc[]>()).filter((it) =>
+          mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) }),
+        );
         items.sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
         ctx.body = {
           idNumber: v.value,
@@ -65,7 +70,9 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const code = params.creditCode.toUpperCase();
         if (!validateCreditCode(code).valid) throw new AppError('validation_failed', { message: 'Not a valid 统一社会信用代码', zh: '统一社会信用代码无效' });
-        const items = await itemModel(rt.db).find({ unitCodes: code, status: { $in: ['filed', 'review'] } }).lean<ItemDoc[]>();
+        const items = (await itemModel(rt.db).find({ unitCodes: code, status: { $in: ['filed', 'review'] } }).lean<ItemDoc[]>()).filter((it) =>
+          mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) }),
+        );
         items.sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
         ctx.body = { creditCode: code, total: items.length, items: items.map((it) => ({ id: String(it._id), title: it.title, archivalCode: it.archivalCode ?? null, documentDate: it.documentDate ?? null, status: it.status })) };
       },
@@ -83,7 +90,11 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       }),
       responses: { 200: { description: 'the catalogue', contentType: 'text/csv' } },
       handler: async (ctx, { query }) => {
-        const rows = await catalogueRows(rt, { fonds: query.fonds, year: query.year });
+        const rows = await catalogueRows(rt, {
+          fonds: query.fonds,
+          year: query.year,
+          allow: (it) => mayAccess(ctx, 'catalogue.export', { type: 'item', fonds: it.fonds, level: itemLevel(it) }),
+        });
         const name = `catalogue-${query.fonds ?? 'all'}-${query.year ?? 'all'}`;
         if (query.format === 'json') {
           ctx.body = { rows };

@@ -10,7 +10,9 @@ import {
   storeOriginal,
   type StoredOriginal,
 } from '../../services/intake.service';
-import { loadItem, presentItem } from '../../services/item-view';
+import { itemLevel, loadItem, presentItem } from '../../services/item-view';
+import type { ItemDoc } from '../../models/item.model';
+import { checkResource } from '../middleware/auth';
 import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/retrieval.service';
 import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/separator.service';
 import { defineRoute, type RouteDef } from '../route';
@@ -130,7 +132,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
       query: z.object({ text: z.enum(['0', '1']).default('0') }),
       responses: { 200: { description: 'the item' } },
       handler: async (ctx, { params, query }) => {
-        ctx.body = await presentItem(rt, await loadItem(rt, params.id), { withText: query.text === '1' });
+        ctx.body = await presentItem(rt, await loadReadable(ctx, rt, params.id), { withText: query.text === '1' });
       },
     }),
     defineRoute({
@@ -142,7 +144,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
       params: PageParams,
       responses: { 200: { description: 'image', contentType: 'image/*' }, 206: { description: 'partial image', contentType: 'image/*' } },
       handler: async (ctx, { params }) => {
-        const item = await loadItem(rt, params.id);
+        const item = await loadReadable(ctx, rt, params.id);
         const img = await pageImage(rt, item, params.n, ctx.get('range') || undefined);
         ctx.set('Accept-Ranges', 'bytes');
         ctx.type = img.contentType;
@@ -165,7 +167,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
       responses: { 200: { description: 'thumbnail', contentType: 'image/jpeg' } },
       handler: async (ctx, { params }) => {
         ctx.type = 'image/jpeg';
-        ctx.body = await pageThumbnail(rt, await loadItem(rt, params.id), params.n);
+        ctx.body = await pageThumbnail(rt, await loadReadable(ctx, rt, params.id), params.n);
       },
     }),
     defineRoute({
@@ -177,7 +179,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
       params: PageParams,
       responses: { 200: { description: 'text and boxes' } },
       handler: async (ctx, { params }) => {
-        ctx.body = await pageText(rt, await loadItem(rt, params.id), params.n);
+        ctx.body = await pageText(rt, await loadReadable(ctx, rt, params.id), params.n);
         await auditRead(rt, ctx, 'item.view', params.id, { page: params.n, text: true });
       },
     }),
@@ -190,7 +192,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
       params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') }),
       responses: { 200: { description: 'PDF', contentType: 'application/pdf' } },
       handler: async (ctx, { params }) => {
-        const item = await loadItem(rt, params.id);
+        const item = await loadReadable(ctx, rt, params.id);
         const who = String(ctx.state.user?.username ?? 'anonymous');
         const at = new Date();
         const pdf = await watermarkedPdf(rt, item, who, at);
@@ -204,6 +206,13 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
 }
 
 const PageParams = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id'), n: z.coerce.number().int().min(1).max(100_000) });
+
+/** Loads an item and checks that the caller's scope (fonds) and clearance cover it. */
+export async function loadReadable(ctx: Context, rt: Runtime, id: string, action = 'item.read'): Promise<ItemDoc> {
+  const item = await loadItem(rt, id);
+  checkResource(ctx, action, { type: 'item', fonds: item.fonds, level: itemLevel(item) });
+  return item;
+}
 
 /** Views and downloads are 利用 events: each is recorded in the audit trail. */
 async function auditRead(rt: Runtime, ctx: Context, action: string, id: string, details: Record<string, unknown>): Promise<void> {

@@ -13,6 +13,7 @@ function actor(values: Record<string, unknown>): string {
 
 export const confirmCommand: Command = {
   name: 'confirm',
+  permission: 'item.confirm',
   summary: 'Accept the proposed description of an item (issues its 档号)',
   usage: 'ID [--as USER]',
   options: { as: { type: 'string', description: 'act as this account', valueName: 'USER' } },
@@ -27,6 +28,7 @@ export const confirmCommand: Command = {
 
 export const correctCommand: Command = {
   name: 'correct',
+  permission: 'item.correct',
   summary: 'Correct an item\'s classification or description',
   usage: 'ID [--item ROW] [--date YYYY-MM-DD] [--title T] [--person ID:NAME ...] [--as USER]',
   options: {
@@ -59,6 +61,7 @@ export const correctCommand: Command = {
 
 export const catalogueCommand: Command = {
   name: 'catalogue',
+  permission: 'catalogue.export',
   summary: '归档文件目录 (DA/T 22-2015) as CSV or printable PDF',
   usage: '[--fonds CODE] [--year YYYY] [--format csv|pdf] [--out FILE]',
   options: {

@@ -85,6 +85,7 @@ async function waitForItems(rt: Runtime, ids: Map<string, string>, io: CommandIO
 
 export const ingestCommand: Command = {
   name: 'ingest',
+  permission: 'item.ingest',
   summary: 'Ingest scans: each PATH (a file, or a folder of page images) becomes one item (件)',
   usage: 'PATH... [--fonds CODE] [--wait] [--json]',
   description:
@@ -140,6 +141,7 @@ export const ingestCommand: Command = {
 
 export const showCommand: Command = {
   name: 'show',
+  permission: 'item.read',
   summary: 'Show one item: description, pages with OCR text, quality flags',
   usage: 'ID [--json]',
   run: async ({ values, positionals, io }) =>

@@ -9,6 +9,7 @@ export const jobsCommand: Command = {
   subcommands: [
     {
       name: 'status',
+      permission: 'jobs.read',
       summary: 'Counts of jobs by name and state',
       usage: '',
       run: async ({ values, io }) =>
@@ -21,6 +22,7 @@ export const jobsCommand: Command = {
     },
     {
       name: 'show',
+      permission: 'jobs.read',
       summary: 'One job with its progress and last error',
       usage: 'ID',
       run: async ({ values, positionals, io }) =>

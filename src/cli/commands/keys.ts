@@ -8,6 +8,7 @@ export const keysCommand: Command = {
   subcommands: [
     {
       name: 'list',
+      permission: 'keys.manage',
       summary: 'List the KEKs in the keystore and which one is active',
       usage: '',
       run: async ({ values, io }) =>
@@ -20,6 +21,7 @@ export const keysCommand: Command = {
     },
     {
       name: 'rotate',
+      permission: 'keys.manage',
       summary: 'Create a new KEK and make it active for new writes (old objects stay readable)',
       usage: '',
       run: async ({ values, io }) =>
@@ -31,6 +33,7 @@ export const keysCommand: Command = {
     },
     {
       name: 'rewrap',
+      permission: 'keys.manage',
       summary: 'Re-wrap every object\'s data key with the active KEK (content is not re-encrypted)',
       usage: '',
       run: async ({ values, io }) =>

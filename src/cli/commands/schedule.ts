@@ -25,6 +25,7 @@ export const scheduleCommand: Command = {
     },
     {
       name: 'review',
+      permission: 'retention.manage',
       summary: 'Validate a new schedule file and list the items whose decisions it would change (nothing is changed)',
       usage: 'FILE',
       run: async ({ values, positionals, io }) => {
