@@ -92,7 +92,7 @@ interface Truth {
 type Template = (t: { name: string; id: string; unit: string; code: string; date: string; form: DateForm; amount: string; serial: number }) => { type: string; lines: string[]; hasName: boolean; ids: boolean };
 
 const TEMPLATES: Template[] = [
-  (t) => ({ type: '1-02', hasName: true, ids: true, lines: ['社会保险参保人员登记表', `姓名：${t.name}　性别：男`, `公民身份号码：${t.id}`, `单位名称：${t.unit}`, `参保日期：${formatDate(t.date, t.form)}`] }),
+  (t) => ({ type: '1-02', hasName: true, ids: true, lines: ['社会保险参保人员登记表', `姓名：${t.name}\u3000性别：男`, `公民身份号码：${t.id}`, `单位名称：${t.unit}`, `参保日期：${formatDate(t.date, t.form)}`] }),
   (t) => ({ type: '1-01', hasName: false, ids: false, lines: ['参保单位登记表', `单位名称：${t.unit}`, `统一社会信用代码：${t.code}`, `经办人：${t.name}`, `登记日期：${formatDate(t.date, t.form)}`] }),
   (t) => ({ type: '6-02', hasName: true, ids: true, lines: ['工伤认定决定书', `京人社工伤认字〔${t.date.slice(0, 4)}〕${t.serial}号`, `受伤职工姓名：${t.name}`, `公民身份号码：${t.id}`, `用人单位：${t.unit}`, `决定日期：${formatDate(t.date, t.form)}`] }),
   (t) => ({ type: '5-03', hasName: true, ids: true, lines: ['失业保险金申领登记表', `申请人：${t.name}`, `身份证号：${t.id}`, `原工作单位：${t.unit}`, `申领日期：${formatDate(t.date, t.form)}`] }),
@@ -161,7 +161,10 @@ async function main(): Promise<void> {
       const got = new Set(md.persons.map((p) => p.idNumber).filter((x): x is string => !!x));
       if (rate < 0.05) {
         cleanPages++;
-        for (const id of got) d.ids.includes(id) ? idTp++ : idFp++;
+        for (const id of got) {
+          if (d.ids.includes(id)) idTp++;
+          else idFp++;
+        }
         for (const id of d.ids) if (!got.has(id)) idFn++;
       }
       if (d.name) {
