@@ -14,7 +14,7 @@ import { itemModel, type ItemDoc } from '../models/item.model';
 import type { Runtime } from '../runtime';
 import { decideRetention, describeDecision, learn, type Classification } from './classification.service';
 import type { ExtractedMetadata } from './extraction.service';
-import { archivalFormat, archivalParts, assignArchivalCode, loadPageTexts } from './filing.service';
+import { archivalFormat, archivalParts, assignArchivalCode, describedFields, loadPageTexts } from './filing.service';
 import { indexItem } from './search';
 
 export const CorrectionSchema = z
@@ -132,14 +132,10 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
     { _id: item._id },
     {
       $set: {
-        metadata: md,
+        ...describedFields(item, md),
         classification: cls,
         archivalCode,
         archivalClass,
-        documentDate: md.documentDate ?? null,
-        personIds: [...new Set((md.persons ?? []).map((p) => p.idNumber).filter((x): x is string => !!x))],
-        unitCodes: [...new Set((md.units ?? []).map((u) => u.creditCode).filter((x): x is string => !!x))],
-        title: md.title ?? item.title,
         status: 'filed',
       },
       $push: { history: { at: new Date(), actor, kind: Object.keys(changes).length ? 'correction' : 'confirmation', changes } },

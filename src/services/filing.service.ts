@@ -51,6 +51,17 @@ export async function assignArchivalCode(rt: Runtime, item: ItemDoc, cls: Classi
   return { code: fmt.format({ ...parts, piece }), classKey };
 }
 
+/** What an item's description decides beyond itself: the fields its lookups use (一人一档, 一户一档). */
+export function describedFields(item: Pick<ItemDoc, 'title'>, md: Partial<Pick<ExtractedMetadata, 'documentDate' | 'persons' | 'units' | 'title'>>) {
+  return {
+    metadata: md,
+    documentDate: md.documentDate ?? null,
+    personIds: [...new Set((md.persons ?? []).map((p) => p.idNumber).filter((x): x is string => !!x))],
+    unitCodes: [...new Set((md.units ?? []).map((u) => u.creditCode).filter((x): x is string => !!x))],
+    title: md.title ?? item.title,
+  };
+}
+
 export async function loadPageTexts(rt: Runtime, item: ItemDoc): Promise<PageText[]> {
   return Promise.all(
     (item.pages ?? [])
@@ -83,14 +94,10 @@ export async function fileItem(rt: Runtime, itemId: string): Promise<ItemDoc> {
     { _id: item._id },
     {
       $set: {
-        metadata: md,
+        ...describedFields(item, md),
         classification: cls,
         archivalCode,
         archivalClass,
-        documentDate: md.documentDate,
-        personIds: [...new Set(md.persons.map((p) => p.idNumber).filter((x): x is string => !!x))],
-        unitCodes: [...new Set(md.units.map((u) => u.creditCode).filter((x): x is string => !!x))],
-        title: md.title ?? item.title,
         status,
         filedAt: new Date(),
       },

@@ -1,3 +1,4 @@
+import type { Context } from 'koa';
 import { z } from 'zod';
 import { validateIdNumber } from '../../domain/id-number';
 import { validateCreditCode } from '../../domain/credit-code';
@@ -10,6 +11,25 @@ import { itemLevel, presentItem } from '../../services/item-view';
 import { mayAccess } from '../middleware/auth';
 import { loadReadable } from './items.routes';
 import { defineRoute, type RouteDef } from '../route';
+
+/** A person's or a unit's file: their items the caller may read, in formation order. */
+async function dossier(ctx: Context, rt: Runtime, filter: { personIds: string } | { unitCodes: string }) {
+  const items = (await itemModel(rt.db).find({ ...filter, status: { $in: ['filed', 'review'] } }).lean<ItemDoc[]>()).filter((it) =>
+    mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) }),
+  );
+  items.sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
+  return {
+    total: items.length,
+    items: items.map((it) => ({
+      id: String(it._id),
+      title: it.title,
+      archivalCode: it.archivalCode ?? null,
+      documentDate: it.documentDate ?? null,
+      documentType: (it.classification as { documentType?: string } | null)?.documentType ?? null,
+      status: it.status,
+    })),
+  };
+}
 
 const ItemId = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') });
 
@@ -41,22 +61,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const v = validateIdNumber(params.idNumber.toUpperCase());
         if (!v.valid) throw new AppError('validation_failed', { message: `Not a valid 公民身份号码: ${v.message}`, zh: '公民身份号码无效', details: { problem: v.problem } });
-        const items = (await itemModel(rt.db).find({ personIds: v.value, status: { $in: ['filed', 'review'] } }).lean<ItemDoc[]>()).filter((it) =>
-          mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) }),
-        );
-        items.sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
-        ctx.body = {
-          idNumber: v.value,
-          total: items.length,
-          items: items.map((it) => ({
-            id: String(it._id),
-            title: it.title,
-            archivalCode: it.archivalCode ?? null,
-            documentDate: it.documentDate ?? null,
-            documentType: (it.classification as { documentType?: string } | null)?.documentType ?? null,
-            status: it.status,
-          })),
-        };
+        ctx.body = { idNumber: v.value, ...(await dossier(ctx, rt, { personIds: v.value })) };
       },
     }),
     defineRoute({
@@ -70,11 +75,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const code = params.creditCode.toUpperCase();
         if (!validateCreditCode(code).valid) throw new AppError('validation_failed', { message: 'Not a valid 统一社会信用代码', zh: '统一社会信用代码无效' });
-        const items = (await itemModel(rt.db).find({ unitCodes: code, status: { $in: ['filed', 'review'] } }).lean<ItemDoc[]>()).filter((it) =>
-          mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) }),
-        );
-        items.sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
-        ctx.body = { creditCode: code, total: items.length, items: items.map((it) => ({ id: String(it._id), title: it.title, archivalCode: it.archivalCode ?? null, documentDate: it.documentDate ?? null, status: it.status })) };
+        ctx.body = { creditCode: code, ...(await dossier(ctx, rt, { unitCodes: code })) };
       },
     }),
     defineRoute({
