@@ -113,23 +113,17 @@ class ByteQueue {
       else this.chunks[0] = first.subarray(n);
       return first.subarray(0, n);
     }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0]!;
-      const k = Math.min(c.length, n - filled);
-      c.copy(out, filled, 0, k);
-      filled += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    this.length -= n;
-    return out;
+    return this.drainInto(Buffer.allocUnsafe(n));
   }
 
   /** Like take, but always a fresh buffer that owns its memory, so a worker can take it over. */
   takeOwned(n: number): Buffer {
-    const out = Buffer.allocUnsafeSlow(n);
+    return this.drainInto(Buffer.allocUnsafeSlow(n));
+  }
+
+  /** Moves out.length bytes from the front of the queue into out. */
+  private drainInto(out: Buffer): Buffer {
+    const n = out.length;
     let filled = 0;
     while (filled < n) {
       const c = this.chunks[0]!;
