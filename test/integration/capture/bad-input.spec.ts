@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { PDFDocument, PDFName, PDFString } from 'pdf-lib';
-import { buildJobHandlers } from '../../../src/jobs/registry';
-import { Worker } from '../../../src/jobs/worker';
 import { itemModel } from '../../../src/models/item.model';
+import { drainUntil } from '../../helpers/jobs';
 import { openTestRuntime, serveTestApp } from '../../helpers/runtime';
 import { renderScan } from '../../helpers/scan';
 
@@ -68,21 +67,9 @@ describe('bad input: each file fails on its own with a clear reason; the batch a
     const accepted = new Map<string, string>(body.items.map((i: any) => [i.source, i.id]));
     assert.deepEqual([...accepted.keys()].sort(), ['bomb.png', 'good.jpg', 'script.pdf', 'truncated.jpg']);
 
-    const jobs = buildJobHandlers(ctx.rt);
-    const worker = new Worker(ctx.rt.queue, jobs.handlers, ctx.rt.logger, undefined, { concurrency: 1, pollMs: 50 });
-    worker.start();
     const items = itemModel(ctx.rt.db);
     const ids = [...accepted.values()];
-    try {
-      const deadline = Date.now() + 150_000;
-      while ((await items.countDocuments({ _id: { $in: ids }, status: { $in: ['filed', 'review', 'failed'] } })) < ids.length) {
-        if (Date.now() > deadline) throw new Error('batch did not finish');
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    } finally {
-      await worker.stop(30_000);
-      await jobs.close();
-    }
+    await drainUntil(ctx.rt, async () => (await items.countDocuments({ _id: { $in: ids }, status: { $in: ['filed', 'review', 'failed'] } })) === ids.length, { what: 'batch finished' });
     const byName = async (n: string) => (await fetch(`${http.base}/api/v1/items/${accepted.get(n)}`).then((r) => r.json())) as any;
     const truncated = await byName('truncated.jpg');
     const bomb = await byName('bomb.png');

@@ -7,29 +7,12 @@ import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
-import { buildJobHandlers } from '../../../src/jobs/registry';
-import { Worker } from '../../../src/jobs/worker';
 import { itemModel } from '../../../src/models/item.model';
 import { safeFilename } from '../../../src/services/intake.service';
-import type { Runtime } from '../../../src/runtime';
+import { drainUntil } from '../../helpers/jobs';
 import { openTestRuntime, serveTestApp } from '../../helpers/runtime';
 import { cer, renderBlank, renderScan, SAMPLE_FORM } from '../../helpers/scan';
 
-async function drain(rt: Runtime, until: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const jobs = buildJobHandlers(rt);
-  const worker = new Worker(rt.queue, jobs.handlers, rt.logger, undefined, { concurrency: 1, pollMs: 50 });
-  worker.start();
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (!(await until())) {
-      if (Date.now() > deadline) throw new Error('timed out waiting for the pipeline');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  } finally {
-    await worker.stop(30_000);
-    await jobs.close();
-  }
-}
 
 function form(files: Array<{ name: string; data: Buffer; type?: string }>): FormData {
   const fd = new FormData();
@@ -63,7 +46,7 @@ describe('capture: ingest API → OCR worker → filed item (real FerretDB, MinI
     const id = body.items[0].id as string;
     assert.match(body.items[0].jobId, /^[a-f0-9]{24}$/);
 
-    await drain(env.rt, async () => ['filed', 'review', 'failed'].includes((await itemModel(env.rt.db).findById(id).lean())!.status));
+    await drainUntil(env.rt, async () => ['filed', 'review', 'failed'].includes((await itemModel(env.rt.db).findById(id).lean())!.status));
     const view = (await (await fetch(`${http.base}/api/v1/items/${id}?text=1`)).json()) as any;
     assert.equal(view.status, 'filed', JSON.stringify(view.reason ?? view.flags));
     assert.equal(view.pageCount, 2);

@@ -3,11 +3,10 @@ import { PDFDocument } from 'pdf-lib';
 import QRCode from 'qrcode';
 import sharp from 'sharp';
 import { idCheckDigit } from '../../../src/domain/id-number';
-import { buildJobHandlers } from '../../../src/jobs/registry';
-import { Worker } from '../../../src/jobs/worker';
 import { itemModel } from '../../../src/models/item.model';
 import { ingestItem } from '../../../src/services/intake.service';
 import { encodeSeparator } from '../../../src/services/separator.service';
+import { drainUntil } from '../../helpers/jobs';
 import { openTestRuntime } from '../../helpers/runtime';
 import { renderScan } from '../../helpers/scan';
 
@@ -46,24 +45,17 @@ describe('batch scanning: a stack split at separator sheets (real pipeline)', fu
       await renderScan(['失业保险金申领登记表'], { dpi: 300 }),
     ]);
     const res = await ingestItem(ctx.rt, { fonds: 'Z001', source: 'box12.pdf', channel: 'cli', files: [{ filename: 'box12.pdf', body: pdf }], stack: { blankSeparators: false } });
-    const jobs = buildJobHandlers(ctx.rt);
-    const worker = new Worker(ctx.rt.queue, jobs.handlers, ctx.rt.logger, undefined, { concurrency: 1, pollMs: 50 });
-    worker.start();
     const items = itemModel(ctx.rt.db);
-    try {
-      const deadline = Date.now() + 200_000;
-      for (;;) {
+    await drainUntil(
+      ctx.rt,
+      async () => {
         const parent = await items.findById(res.item._id).lean();
         const kids = parent!.stack?.children ?? [];
         const done = kids.length ? await items.countDocuments({ _id: { $in: kids }, status: { $in: ['filed', 'review', 'failed'] } }) : 0;
-        if (parent!.status === 'split' && kids.length && done === kids.length) break;
-        if (Date.now() > deadline) throw new Error(`stack not processed: ${parent!.status}`);
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    } finally {
-      await worker.stop(30_000);
-      await jobs.close();
-    }
+        return parent!.status === 'split' && kids.length > 0 && done === kids.length;
+      },
+      { timeoutMs: 200_000, what: 'stack split and its items filed' },
+    );
     const parent = (await items.findById(res.item._id).lean())!;
     assert.equal(parent.pageCount, 5);
     assert.equal(parent.originals.length, 1, 'the stack is kept exactly as received');
