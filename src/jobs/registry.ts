@@ -7,7 +7,7 @@ import type { Runtime } from '../runtime';
 import { captureItem, failItem } from '../services/capture.service';
 import { OCR_JOB } from '../services/intake.service';
 import { fileItem } from '../services/filing.service';
-import { indexItem } from '../services/search';
+import { indexItem, mergeSegmentsSoon } from '../services/search';
 import type { JobHandler } from './worker';
 
 export interface JobHandlers {
@@ -30,6 +30,7 @@ export function buildJobHandlers(rt: Runtime): JobHandlers {
       const item = await fileItem(rt, itemId);
       // Searchable as soon as filed; a failure retries the job, whose earlier stages are no-ops now.
       await indexItem(rt, itemId);
+      mergeSegmentsSoon(rt);
       return { itemId, status: item.status, pages: item.pageCount, archivalCode: item.archivalCode ?? null };
     } catch (err) {
       const permanent = (err as { permanent?: unknown }).permanent === true || isBadInput(err);

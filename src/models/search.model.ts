@@ -27,10 +27,14 @@ export interface SearchChunkDoc {
  */
 export interface SearchLogDoc {
   _id: number;
-  op: 'add' | 'remove' | 'base';
+  op: 'add' | 'remove' | 'base' | 'merge';
   seg: number | null;
   items: string[];
-  /** for op=base (a rebuild): its segments, and the log position the rebuild started from */
+  /**
+   * op=base (a rebuild): its segments, and the log position the rebuild started from.
+   * op=merge: the segments merged into `seg`; an item moves to `seg` only if its current version
+   * is still in one of them (a later correction or removal wins over the merge).
+   */
   segs: number[];
   from: number | null;
   at: Date;

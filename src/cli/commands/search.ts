@@ -1,6 +1,6 @@
 /** `archive search` and `archive reindex`: the full-text index from the command line. */
 import { AppError } from '../../errors';
-import { markSnippet, reindexAll, searchItems } from '../../services/search';
+import { markSnippet, mergeSegments, reindexAll, searchItems } from '../../services/search';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 
@@ -37,10 +37,20 @@ export const searchCommand: Command = {
 export const reindexCommand: Command = {
   name: 'reindex',
   summary: '重建全文索引 / Rebuild the full-text search index from the archive',
-  usage: '[--json]',
+  usage: '[--merge] [--json]',
+  description: 'Without options: rebuild everything from the stored items. --merge: only merge small segments (workers do this by themselves).',
+  options: {
+    merge: { type: 'boolean', description: '只合并小索引段 / only merge small segments' },
+  },
   run: async ({ values, io }) =>
     withRuntime(async (rt) => {
       const t0 = Date.now();
+      if (values.merge) {
+        const s = await mergeSegments(rt);
+        if (values.json) io.out(JSON.stringify({ ...s, seconds: (Date.now() - t0) / 1000 }));
+        else io.out(s.merged ? `已合并 ${s.merged} 个索引段（${s.items} 件）/ merged ${s.merged} segments (${s.items} items); deleted ${s.deleted}` : `无需合并 / nothing to merge; deleted ${s.deleted} unused segments`);
+        return;
+      }
       const stats = await reindexAll(rt, {
         onProgress: (s) => {
           if (!values.json && io.isTTY) process.stderr.write(`\r${s.items} items, ${s.pages} pages…`);

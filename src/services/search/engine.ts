@@ -9,6 +9,7 @@ import type { Connection } from 'mongoose';
 import { parseQuery } from './query';
 import { rank, type RankContext } from './rank';
 import { buildSegment, type SegItem, type Segment, type SegmentInputPage } from './segment';
+import { planMerge, replayLog } from './merge';
 import { makeSnippet } from './snippet';
 import { SearchStore, type LogEntry } from './store';
 import { TokenHasher, tokenizePage } from './tokenize';
@@ -32,6 +33,17 @@ export interface LoadedSegment {
   /** offsets of this segment's docs and items in the engine-wide numbering (query scratch arrays) */
   docBase: number;
   itemBase: number;
+  /** item id → its index in seg.items (a linear search made loading 100k items quadratic) */
+  indexOf: Map<string, number>;
+}
+
+export interface CompactStats {
+  /** segments merged, items in the merged segment, its id */
+  merged: number;
+  items: number;
+  into: number | null;
+  /** segments deleted (merged away, or left over) */
+  deleted: number;
 }
 
 export interface RebuildStats {
@@ -48,6 +60,11 @@ export class SearchEngine {
   readonly segs = new Map<number, LoadedSegment>();
   /** itemId → the segment holding its current version */
   readonly current = new Map<string, { seg: number; idx: number }>();
+  /**
+   * itemId → a segment the log made current but which was deleted before this engine loaded it
+   * (merged away): a later merge entry names it, so the item can still follow its version.
+   */
+  private readonly ghosts = new Map<string, number>();
   liveDocs = 0;
   liveLen = 0;
   /** sizes of the engine-wide doc and item numbering (grows as segments load) */
@@ -162,6 +179,46 @@ export class SearchEngine {
     return stats;
   }
 
+  /**
+   * Merges small segments (every filed or corrected item is a segment of its own) into one, so
+   * that neither loading the index nor a query walks thousands of tiny segments. Segments are
+   * merged by size tier (see planMerge): each page is re-indexed about log8(archive size) times
+   * in all. The merged versions are read again from `source` rather than from the old segments,
+   * which hold only keyed hashes. Safe against concurrent writers: the merge entry moves an item
+   * only if its current version is still in a merged segment, and old segments are deleted only
+   * once the log says nothing current is left in them.
+   */
+  async compact(source: (itemIds: string[]) => AsyncIterable<IndexDocument>, opts: { fanout?: number; maxTier?: number; minAgeMs?: number } = {}): Promise<CompactStats> {
+    const state = await replayLog(this.store);
+    const metas = await this.store.m.segments.find({}, { _id: 1, pages: 1, items: 1, createdAt: 1 }).lean();
+    const plan = planMerge(state, metas, opts);
+    const stats: CompactStats = { merged: 0, items: 0, into: null, deleted: 0 };
+    if (plan) {
+      const docs: IndexDocument[] = [];
+      for await (const d of source(plan.items)) docs.push(d);
+      if (docs.length) {
+        const seg = this.toSegment(docs);
+        const { id } = await this.store.writeSegment(seg);
+        const seq = await this.store.append({ op: 'merge', seg: id, items: docs.map((d) => d.id), segs: plan.segs, from: state.head });
+        if (this.opened) await this.catchUp(seq);
+        stats.merged = plan.segs.length;
+        stats.items = docs.length;
+        stats.into = id;
+      }
+    }
+    // Delete what the log (read again, after the merge) says holds nothing current: the merged
+    // segments, and leftovers of crashed or duplicate merges once they are old enough that no
+    // writer can still be about to log them.
+    const after = await replayLog(this.store);
+    const minAge = opts.minAgeMs ?? 10 * 60_000;
+    const dead = metas
+      .filter((m) => !after.baseSegs.has(m._id) && !after.live.get(m._id) && (plan?.segs.includes(m._id) || Date.now() - new Date(m.createdAt).getTime() > minAge))
+      .map((m) => m._id);
+    await this.store.deleteSegments(dead);
+    stats.deleted = dead.length;
+    return stats;
+  }
+
   // ---------- following the log ----------
 
   open(): Promise<void> {
@@ -224,18 +281,45 @@ export class SearchEngine {
   private async apply(e: LogEntry): Promise<void> {
     if (e.op === 'base') await this.applyBase(e);
     else if (e.op === 'add' && e.seg !== null) {
-      const l = await this.loadSegment(e.seg).catch((err: unknown) => {
-        // Deleted by a later rebuild: that rebuild's base entry supersedes it anyway.
+      const seg = e.seg;
+      const l = await this.loadSegment(seg).catch((err: unknown) => {
+        // Deleted by a later rebuild or merge: the base or merge entry further on supersedes it.
         if ((err as { code?: string }).code === 'segment_missing') return null;
         throw err;
       });
-      if (l) for (const id of e.items) this.setCurrent(id, l);
+      for (const id of e.items) {
+        this.setCurrent(id, l);
+        if (!l) this.ghosts.set(id, seg);
+      }
+    } else if (e.op === 'merge' && e.seg !== null) {
+      const merged = new Set(e.segs);
+      const moving = e.items.filter((id) => merged.has(this.current.get(id)?.seg ?? this.ghosts.get(id) ?? -1));
+      if (moving.length) {
+        const l = await this.loadSegment(e.seg).catch((err: unknown) => {
+          if ((err as { code?: string }).code === 'segment_missing') return null;
+          throw err;
+        });
+        for (const id of moving) {
+          this.setCurrent(id, l);
+          if (!l) this.ghosts.set(id, e.seg);
+        }
+      }
+      this.dropDead(merged);
     } else if (e.op === 'remove') for (const id of e.items) this.setCurrent(id, null);
     this.seq = Math.max(this.seq, e._id);
   }
 
+  /** Forgets loaded segments that no longer hold a current item (queries skip nothing dead). */
+  private dropDead(candidates: Iterable<number>): void {
+    for (const id of candidates) {
+      const l = this.segs.get(id);
+      if (l && !l.live.some((x) => x === 1)) this.segs.delete(id);
+    }
+  }
+
   private async applyBase(e: LogEntry): Promise<void> {
     for (const id of [...this.current.keys()]) this.setCurrent(id, null);
+    this.ghosts.clear();
     for (const s of e.segs) {
       const l = await this.loadSegment(s);
       for (const it of l.seg.items) this.setCurrent(it.id, l);
@@ -264,7 +348,9 @@ export class SearchEngine {
       itemFirst[seg.docItem[d]!] = d;
       itemLen[seg.docItem[d]!]! += seg.docLen[d]!;
     }
-    const l: LoadedSegment = { id, seg, live: new Uint8Array(n), itemDocs, itemFirst, itemLen, docBase: this.docSpace, itemBase: this.itemSpace };
+    const indexOf = new Map<string, number>();
+    seg.items.forEach((it, i) => indexOf.set(it.id, i));
+    const l: LoadedSegment = { id, seg, live: new Uint8Array(n), itemDocs, itemFirst, itemLen, docBase: this.docSpace, itemBase: this.itemSpace, indexOf };
     this.docSpace += seg.docItem.length;
     this.itemSpace += n;
     this.segs.set(id, l);
@@ -273,6 +359,7 @@ export class SearchEngine {
 
   private setCurrent(itemId: string, l: LoadedSegment | null): void {
     this.version++;
+    this.ghosts.delete(itemId);
     const prev = this.current.get(itemId);
     if (prev) {
       const p = this.segs.get(prev.seg);
@@ -284,8 +371,8 @@ export class SearchEngine {
       this.current.delete(itemId);
     }
     if (!l) return;
-    const idx = l.seg.items.findIndex((it) => it.id === itemId);
-    if (idx < 0) return;
+    const idx = l.indexOf.get(itemId);
+    if (idx === undefined) return;
     l.live[idx] = 1;
     this.liveDocs += l.itemDocs[idx]!;
     this.liveLen += l.itemLen[idx]!;

@@ -7,7 +7,7 @@ import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { readPageText } from '../capture.service';
 import { indexKey } from '../secrets.service';
-import { SearchEngine, type RebuildStats } from './engine';
+import { SearchEngine, type CompactStats, type RebuildStats } from './engine';
 import { metadataText, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope } from './types';
 
 export { SearchEngine } from './engine';
@@ -104,6 +104,43 @@ export async function indexItem(rt: Runtime, itemId: string): Promise<void> {
 /** Takes an item out of search results (and snippets) at once. */
 export async function removeItem(rt: Runtime, itemId: string): Promise<void> {
   await (await searchEngine(rt)).remove([itemId]);
+}
+
+/** Items as they are now, for re-indexing; destroyed or unfiled ones are skipped. */
+async function* documentsOf(rt: Runtime, ids: string[]): AsyncIterable<IndexDocument> {
+  const items = itemModel(rt.db);
+  for (const id of ids) {
+    const item = await items.findById(id).lean<ItemDoc>();
+    if (item && !NOT_SEARCHABLE.has(item.status)) yield await documentOf(rt, item);
+  }
+}
+
+/** Merges small index segments once (see SearchEngine.compact). */
+export async function mergeSegments(rt: Runtime): Promise<CompactStats> {
+  return (await searchEngine(rt)).compact((ids) => documentsOf(rt, ids));
+}
+
+const merging = new WeakMap<Runtime, { running: boolean; last: number }>();
+
+/**
+ * Called by the worker after it indexed something: merges small segments in the background, at
+ * most one merge per process at a time and one check per interval. Never throws: a failed merge
+ * leaves the index as it was and the next check tries again.
+ */
+export function mergeSegmentsSoon(rt: Runtime, minIntervalMs = 30_000): void {
+  const m = merging.get(rt) ?? { running: false, last: 0 };
+  merging.set(rt, m);
+  if (m.running || Date.now() - m.last < minIntervalMs) return;
+  m.running = true;
+  m.last = Date.now();
+  void mergeSegments(rt)
+    .then((s) => {
+      if (s.merged || s.deleted) rt.logger.info({ ...s }, 'search segments merged');
+    })
+    .catch((err: unknown) => rt.logger.warn({ err }, 'merging search segments failed; will retry'))
+    .finally(() => {
+      m.running = false;
+    });
 }
 
 export async function reindexAll(rt: Runtime, opts: { onProgress?: (s: RebuildStats) => void } = {}): Promise<RebuildStats> {
