@@ -7,24 +7,26 @@
  * system's audit signing key. verify() recomputes everything and names the first entry that was
  * altered, removed or slipped in.
  *
- * Appends are batched: record() queues the entry and a single appender per process flushes the
- * queue every few milliseconds as one insertMany of consecutive seqs. Seqs are exclusive because
- * `_id` is the seq and FerretDB makes a unique-key insert atomic (its conditional updates are
- * not). When another process took a seq first, the insert fails with 11000; the appender finds
- * the new tail, renumbers what is left of its batch, re-chains it, and tries again.
+ * Appends are batched: record() only queues the entry; a single appender per process flushes
+ * the queue every few milliseconds as one block document of consecutive seqs (the storage format
+ * is explained in models/audit.model.ts). Seqs are exclusive because a block's `_id` is the seq
+ * right after the previous block's last entry and FerretDB makes a unique-key insert atomic (its
+ * conditional updates are not). When another process took that position first, the insert fails
+ * with 11000; the appender finds the new tail, renumbers its batch, re-chains it, and tries again.
  */
 import crypto from 'node:crypto';
-import type { Connection, Model } from 'mongoose';
+import type { Connection, Model, mongo } from 'mongoose';
 import type { Logger } from 'pino';
 import { AppError } from '../errors';
 import {
+  auditBlockModel,
   auditCheckpointModel,
-  auditEntryModel,
   auditHeadModel,
+  HASH_HEX,
   seqId,
   SEQ_WIDTH,
+  type AuditBlockDoc,
   type AuditCheckpointDoc,
-  type AuditEntryDoc,
   type AuditHeadDoc,
 } from '../models/audit.model';
 import type { AuditSigner } from './audit-signing';
@@ -142,8 +144,33 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/** A position in the chain: entry `seq`, its hash, and the seq of the block that holds it. */
+interface ChainPos {
+  seq: number;
+  hash: string;
+  block: number;
+}
+
+interface BuiltBlock {
+  doc: AuditBlockDoc;
+  count: number;
+  tail: ChainPos;
+}
+
 const ID_RE = new RegExp(`^\\d{${SEQ_WIDTH}}$`);
 const MAX_PROBLEMS = 100;
+/** Characters of canonical JSON per block: ≤ 6 MB of UTF-8 even if all CJK, under the 16 MB document limit. */
+const MAX_BLOCK_CHARS = 2_000_000;
+const PROGRESS_EVERY = 50_000;
+
+function asList<T>(v: T[] | T | null | undefined): T[] {
+  if (v === null || v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+function sameSet(stored: string[], actual: Set<string>): boolean {
+  return stored.length === actual.size && stored.every((v) => actual.has(v));
+}
 
 function isDuplicateKey(err: unknown): boolean {
   const e = err as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }> };
@@ -162,7 +189,7 @@ function validate(input: AuditInput): void {
 }
 
 export class AuditTrail {
-  readonly entries: Model<AuditEntryDoc>;
+  readonly blocks: Model<AuditBlockDoc>;
   readonly checkpoints: Model<AuditCheckpointDoc>;
   private readonly heads: Model<AuditHeadDoc>;
   private readonly signer: AuditSigner;
@@ -176,13 +203,13 @@ export class AuditTrail {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
-  private tail: { seq: number; hash: string } | undefined;
+  private tail: ChainPos | undefined;
   private lastCheckpoint = { seq: 0, at: Date.now() };
   private lastHeadWrite = 0;
   private closed = false;
 
   constructor(conn: Connection, opts: AuditOptions) {
-    this.entries = auditEntryModel(conn);
+    this.blocks = auditBlockModel(conn);
     this.checkpoints = auditCheckpointModel(conn);
     this.heads = auditHeadModel(conn);
     this.signer = opts.signer;
@@ -278,30 +305,62 @@ export class AuditTrail {
   private async writeHead(force: boolean): Promise<void> {
     if (!this.tail || (!force && Date.now() - this.lastHeadWrite < 250)) return;
     this.lastHeadWrite = Date.now();
-    await this.heads.updateOne({ _id: this.appenderId }, { $set: { seq: this.tail.seq, hash: this.tail.hash, at: new Date() } }, { upsert: true });
+    await this.heads.updateOne({ _id: this.appenderId }, { $set: { seq: this.tail.seq, hash: this.tail.hash, block: this.tail.block, at: new Date() } }, { upsert: true });
   }
 
-  private build(batch: Pending[], from: { seq: number; hash: string }): AuditEntryDoc[] {
+  private get rawBlocks(): mongo.Collection<AuditBlockDoc> {
+    return this.blocks.collection as unknown as mongo.Collection<AuditBlockDoc>;
+  }
+
+  /** Hashes each entry once, here in the flush; the request that recorded it only queued it. */
+  private build(batch: Pending[], from: ChainPos): BuiltBlock[] {
+    const blocks: BuiltBlock[] = [];
     let prev = from.hash;
-    return batch.map((p, i) => {
-      const entry: AuditEntry = {
-        seq: from.seq + 1 + i,
-        at: p.at.toISOString(),
-        actor: p.input.actor,
-        role: p.input.role ?? null,
-        ip: p.input.ip ?? null,
-        action: p.input.action,
-        object: p.input.object ? { type: p.input.object.type, id: p.input.object.id } : null,
-        outcome: p.input.outcome,
-        // A JSON round trip keeps only what survives storage, so the hash still matches on read.
-        details: p.input.details ? (JSON.parse(JSON.stringify(p.input.details)) as Record<string, unknown>) : {},
-        prev,
-      };
-      const e = canonicalJson(entry);
-      const h = sha256Hex(e);
-      prev = h;
-      return { _id: seqId(entry.seq), e, h, actor: entry.actor, action: entry.action, at: p.at };
-    });
+    let seq = from.seq;
+    let i = 0;
+    while (i < batch.length) {
+      const first = seq + 1;
+      const lines: string[] = [];
+      const hashes: string[] = [];
+      const actors = new Set<string>();
+      const actions = new Set<string>();
+      let chars = 0;
+      let minAt = Infinity;
+      let maxAt = -Infinity;
+      for (; i < batch.length && (lines.length === 0 || chars < MAX_BLOCK_CHARS); i++) {
+        const p = batch[i]!;
+        seq++;
+        const entry: AuditEntry = {
+          seq,
+          at: p.at.toISOString(),
+          actor: p.input.actor,
+          role: p.input.role ?? null,
+          ip: p.input.ip ?? null,
+          action: p.input.action,
+          object: p.input.object ? { type: p.input.object.type, id: p.input.object.id } : null,
+          outcome: p.input.outcome,
+          // A JSON round trip keeps only what survives storage, so the hash still matches on read.
+          details: p.input.details ? (JSON.parse(JSON.stringify(p.input.details)) as Record<string, unknown>) : {},
+          prev,
+        };
+        const line = canonicalJson(entry);
+        prev = sha256Hex(line);
+        lines.push(line);
+        hashes.push(prev);
+        chars += line.length;
+        actors.add(entry.actor);
+        actions.add(entry.action);
+        const t = p.at.getTime();
+        if (t < minAt) minAt = t;
+        if (t > maxAt) maxAt = t;
+      }
+      blocks.push({
+        doc: { _id: seqId(first), e: lines.join('\n'), h: hashes.join(''), actor: [...actors], action: [...actions], at: [new Date(minAt), new Date(maxAt)] },
+        count: lines.length,
+        tail: { seq, hash: prev, block: first },
+      });
+    }
+    return blocks;
   }
 
   private async append(batch: Pending[]): Promise<void> {
@@ -309,21 +368,28 @@ export class AuditTrail {
     for (let attempt = 0; rest.length; attempt++) {
       if (attempt > 200) throw new AppError('service_unavailable', { message: 'Could not append to the audit trail: too much contention' });
       const from = this.tail ?? (await this.findTail());
-      const docs = this.build(rest, from);
+      const blocks = this.build(rest, from);
       try {
-        await this.entries.insertMany(docs, { ordered: true, lean: true });
-        const last = docs[docs.length - 1]!;
-        this.tail = { seq: from.seq + docs.length, hash: last.h };
+        // The driver directly: the documents are already in their stored shape, and mongoose's
+        // casting of a large block would be CPU taken from the request path.
+        if (blocks.length === 1) await this.rawBlocks.insertOne(blocks[0]!.doc);
+        else await this.rawBlocks.insertMany(blocks.map((b) => b.doc), { ordered: true });
+        this.tail = blocks[blocks.length - 1]!.tail;
         return;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
         // Another appender got there first. Keep whatever of ours did land (an ordered insert
-        // stores a prefix), then continue after the real tail.
-        const stored = await this.entries.find({ _id: { $in: docs.map((d) => d._id) } }, { _id: 1, e: 1, h: 1 }).lean<AuditEntryDoc[]>();
-        const mine = new Set(stored.filter((s) => docs.some((d) => d._id === s._id && d.e === s.e)).map((s) => s._id));
+        // stores a prefix; only then are the stored blocks read back), then continue after the
+        // real tail.
         let landed = 0;
-        while (landed < docs.length && mine.has(docs[landed]!._id)) landed++;
-        if (landed) this.tail = { seq: from.seq + landed, hash: docs[landed - 1]!.h };
+        if (blocks.length > 1) {
+          for (const b of blocks) {
+            const stored = await this.rawBlocks.findOne({ _id: b.doc._id }, { projection: { h: 1 } });
+            if (stored?.h !== b.doc.h) break;
+            landed += b.count;
+            this.tail = b.tail;
+          }
+        }
         rest = rest.slice(landed);
         this.tail = await this.findTail(this.tail ?? from);
         if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
@@ -331,49 +397,41 @@ export class AuditTrail {
     }
   }
 
-  private async hashAt(seq: number): Promise<string | undefined> {
-    if (seq === 0) return GENESIS_HASH;
-    const doc = await this.entries.findOne({ _id: seqId(seq) }, { h: 1 }).lean<AuditEntryDoc>();
-    return doc?.h;
+  /** The block whose first entry is `seq`, by its `_id` (the one lookup FerretDB answers from the key). */
+  private async blockAt(first: number): Promise<ChainPos | undefined> {
+    const doc = await this.rawBlocks.findOne({ _id: seqId(first) }, { projection: { h: 1 } });
+    const n = typeof doc?.h === 'string' ? Math.floor(doc.h.length / HASH_HEX) : 0;
+    if (!n) return undefined;
+    return { seq: first + n - 1, hash: doc!.h.slice((n - 1) * HASH_HEX, n * HASH_HEX), block: first };
   }
 
   /**
-   * The last stored entry. Starts from a known position (our own, or the best head hint) and
-   * gallops forward by _id lookups, which FerretDB answers from the key, instead of sorting
-   * the whole collection.
+   * The last stored entry. Starts from a known position (our own, or the best head hint or
+   * checkpoint that is really stored) and follows the blocks forward: each block's `_id` is the
+   * seq after the previous block's last entry, so every step is one `_id` lookup and nothing
+   * sorts or scans the collection.
    */
-  private async findTail(known?: { seq: number; hash: string }): Promise<{ seq: number; hash: string }> {
+  private async findTail(known?: ChainPos): Promise<ChainPos> {
     let base = known;
     if (!base) {
       const heads = await this.heads.find({}).lean<AuditHeadDoc[]>();
       const cps = await this.checkpoints.find({}).sort({ seq: -1 }).limit(1).lean<AuditCheckpointDoc[]>();
-      const hints = [...heads.map((h) => h.seq), ...cps.map((c) => c.seq)].sort((a, b) => b - a);
-      for (const seq of hints) {
-        const hash = await this.hashAt(seq);
-        if (hash) {
-          base = { seq, hash };
+      // Hints written before blocks have no `block`: their entry was a block of one.
+      const hints = [...heads, ...cps].map((h) => ({ seq: h.seq, hash: h.hash, block: h.block ?? h.seq })).sort((a, b) => b.seq - a.seq);
+      for (const hint of hints) {
+        const b = await this.blockAt(hint.block);
+        if (b && b.seq === hint.seq && b.hash === hint.hash) {
+          base = hint;
           break;
         }
       }
-      base ??= { seq: 0, hash: GENESIS_HASH };
+      base ??= { seq: 0, hash: GENESIS_HASH, block: 0 };
       const cp = cps[0];
       if (cp && cp.seq > this.lastCheckpoint.seq) this.lastCheckpoint = { seq: cp.seq, at: cp.at.getTime() };
     }
-    let lo = base.seq;
-    let step = 1;
-    while (await this.hashAt(lo + step)) {
-      lo += step;
-      step *= 2;
-    }
-    let hi = lo + step; // known missing
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (await this.hashAt(mid)) lo = mid;
-      else hi = mid;
-    }
-    const hash = lo === base.seq ? base.hash : await this.hashAt(lo);
-    if (!hash) throw new AppError('integrity_error', { message: `Audit entry ${lo} vanished while finding the tail` });
-    return { seq: lo, hash };
+    let tail = base;
+    for (let next = await this.blockAt(tail.seq + 1); next; next = await this.blockAt(tail.seq + 1)) tail = next;
+    return tail;
   }
 
   /** Stores what is queued, then signs the tail. Idempotent per seq (the checkpoint's _id is its seq). */
@@ -394,6 +452,7 @@ export class AuditTrail {
       at,
       signature: this.signer.sign(checkpointPayload(tail.seq, tail.hash, at)),
       cert: this.signer.fingerprint,
+      block: tail.block,
     };
     try {
       await this.checkpoints.create(doc);
@@ -405,8 +464,9 @@ export class AuditTrail {
   }
 
   /**
-   * Walks every entry and checkpoint. Entries are read in storage order (a sorted scan of a
-   * million rows is far slower on FerretDB) and the chain is checked afterwards by seq.
+   * Walks every entry and checkpoint. Blocks are read in storage order (a sorted scan is far
+   * slower on FerretDB); each entry is placed by the seq inside its hashed content, and the
+   * chain is checked within a block as it is read and across blocks afterwards, by seq.
    */
   async verify(opts: { onProgress?: (read: number) => void } = {}): Promise<VerifyReport> {
     const started = Date.now();
@@ -415,50 +475,112 @@ export class AuditTrail {
       problems.push(p);
     };
     const hashes: (string | undefined)[] = [];
-    const prevs: (string | undefined)[] = [];
+    // An entry's prev is kept only when its predecessor was not the line before it in the same
+    // block; the rest of the chain is checked on the spot, which halves what a million entries hold.
+    const prevs = new Map<number, string>();
     let count = 0;
     let maxSeq = 0;
-    const cursor = this.entries.collection.find({}, { batchSize: 5000 });
-    for await (const raw of cursor) {
-      const doc = raw as unknown as AuditEntryDoc;
-      count++;
-      if (opts.onProgress && count % 50_000 === 0) opts.onProgress(count);
+    let nextProgress = PROGRESS_EVERY;
+    // Blocks are up to a few MB: a small batch keeps the driver's buffer small without more round trips mattering.
+    const cursor = this.rawBlocks.find({}, { batchSize: 32 });
+    for await (const doc of cursor) {
       const id = String(doc._id);
       if (!ID_RE.test(id) || Number(id) < 1) {
+        count++;
         add({ kind: 'inserted', seq: null, id, message: `document ${id} is not part of the sequence` });
         continue;
       }
-      const seq = Number(id);
-      if (typeof doc.e !== 'string' || sha256Hex(doc.e) !== doc.h) {
-        add({ kind: 'altered', seq, message: `entry ${seq} was changed after it was written (its content no longer matches its hash)` });
-        hashes[seq] = typeof doc.e === 'string' ? sha256Hex(doc.e) : 'x';
-        prevs[seq] = undefined;
-        maxSeq = Math.max(maxSeq, seq);
-        continue;
+      const first = Number(id);
+      const lines = typeof doc.e === 'string' ? doc.e.split('\n') : [''];
+      const h = typeof doc.h === 'string' ? doc.h : '';
+      if (h.length > lines.length * HASH_HEX) {
+        add({ kind: 'missing', seq: first + lines.length, message: `document ${id} lists more hashes than entries: entry ${first + lines.length} was cut out of it` });
       }
-      let entry: AuditEntry;
-      try {
-        entry = JSON.parse(doc.e) as AuditEntry;
-      } catch {
-        add({ kind: 'altered', seq, message: `entry ${seq} is not valid JSON` });
-        continue;
+      const actors = new Set<string>();
+      const actions = new Set<string>();
+      let minAt = Infinity;
+      let maxAt = -Infinity;
+      let readable = true;
+      let placed = true;
+      let copyProblem: number | null = null;
+      const storedActors = asList(doc.actor);
+      const storedActions = asList(doc.action);
+      let prevSeq = -1;
+      let prevHash = '';
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!;
+        const pos = first + i;
+        count++;
+        const digest = sha256Hex(line);
+        if (digest !== h.slice(i * HASH_HEX, (i + 1) * HASH_HEX)) {
+          add({ kind: 'altered', seq: pos, message: `entry ${pos} was changed after it was written (its content no longer matches its hash)` });
+          // Its successor's link is then checked against what is stored now.
+          if (hashes[pos] === undefined) hashes[pos] = digest;
+          if (pos > maxSeq) maxSeq = pos;
+          readable = false;
+          prevSeq = -1;
+          continue;
+        }
+        let entry: AuditEntry;
+        try {
+          entry = JSON.parse(line) as AuditEntry;
+        } catch {
+          add({ kind: 'altered', seq: pos, message: `entry ${pos} is not valid JSON` });
+          readable = false;
+          prevSeq = -1;
+          continue;
+        }
+        const seq = entry.seq;
+        if (!Number.isSafeInteger(seq) || seq < 1) {
+          add({ kind: 'inserted', seq: pos, id, message: `document ${id} holds a line without a valid seq in the place of entry ${pos}` });
+          readable = false;
+          prevSeq = -1;
+          continue;
+        }
+        if (seq !== pos && placed) {
+          // Reported once per block: after a line is cut out or slipped in, every later line is out of place.
+          placed = false;
+          add({ kind: 'inserted', seq, id, message: `document ${id} holds entry ${seq} in the place of entry ${pos}: copied, moved or renumbered` });
+        }
+        if (hashes[seq] !== undefined) {
+          add({ kind: 'inserted', seq, id, message: `entry ${seq} is stored twice (again in document ${id})` });
+          prevSeq = -1;
+          continue;
+        }
+        hashes[seq] = digest;
+        if (prevSeq === seq - 1) {
+          if (entry.prev !== prevHash) add({ kind: 'chain_broken', seq: seq - 1, message: `entry ${seq - 1} is not the entry ${seq} was chained to: it was replaced or inserted` });
+        } else prevs.set(seq, entry.prev);
+        prevSeq = seq;
+        prevHash = digest;
+        if (seq > maxSeq) maxSeq = seq;
+        actors.add(entry.actor);
+        actions.add(entry.action);
+        const t = Date.parse(entry.at);
+        if (t < minAt) minAt = t;
+        if (t > maxAt) maxAt = t;
+        if (copyProblem === null && (!storedActors.includes(entry.actor) || !storedActions.includes(entry.action))) copyProblem = seq;
       }
-      if (entry.seq !== seq) add({ kind: 'inserted', seq, message: `document ${id} holds entry ${String(entry.seq)}: copied or renumbered` });
-      else if (doc.actor !== entry.actor || doc.action !== entry.action || new Date(doc.at).toISOString() !== entry.at) {
-        add({ kind: 'altered', seq, message: `entry ${seq}'s searchable copy (actor/action/time) was changed` });
+      if (readable) {
+        const storedAt = asList(doc.at).map((d) => new Date(d).getTime());
+        const atOk = storedAt.length >= 1 && storedAt.length <= 2 && storedAt[0] === minAt && storedAt[storedAt.length - 1] === maxAt;
+        if (copyProblem !== null || !sameSet(storedActors, actors) || !sameSet(storedActions, actions) || !atOk) {
+          const at = copyProblem ?? first;
+          add({ kind: 'altered', seq: at, id, message: `the searchable copy (actor/action/time) of document ${id}, at entry ${at}, was changed` });
+        }
       }
-      hashes[seq] = doc.h;
-      prevs[seq] = entry.prev;
-      if (seq > maxSeq) maxSeq = seq;
+      while (opts.onProgress && count >= nextProgress) {
+        opts.onProgress(nextProgress);
+        nextProgress += PROGRESS_EVERY;
+      }
     }
     for (let s = 1; s <= maxSeq; s++) {
-      const h = hashes[s];
-      if (h === undefined) {
+      if (hashes[s] === undefined) {
         add({ kind: 'missing', seq: s, message: `entry ${s} is missing (deleted)` });
         continue;
       }
+      const prev = prevs.get(s);
       const before = s === 1 ? GENESIS_HASH : hashes[s - 1];
-      const prev = prevs[s];
       if (before !== undefined && prev !== undefined && prev !== before) {
         add({ kind: 'chain_broken', seq: s - 1, message: `entry ${s - 1} is not the entry ${s} was chained to: it was replaced or inserted` });
       }
@@ -490,25 +612,55 @@ export class AuditTrail {
     };
   }
 
-  /** Newest first. Filters run on the searchable copies; each result is shown from its hashed content. */
+  /**
+   * Newest first. The searchable copies pick the blocks; the filters are then applied to each
+   * entry's hashed content, which is what is shown.
+   */
   async list(filter: ListFilter = {}): Promise<ListedEntry[]> {
     const q: Record<string, unknown> = {};
     if (filter.actor) q.actor = filter.actor;
     if (filter.action) q.action = filter.action;
+    // `at` is [earliest, latest]: an array matches when some element meets each bound, which is
+    // exactly "the block overlaps the window".
     if (filter.since || filter.until) q.at = { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lt: filter.until } : {}) };
+    const since = filter.since?.getTime() ?? -Infinity;
+    const until = filter.until?.getTime() ?? Infinity;
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 10_000);
-    const docs = await this.entries.find(q).sort({ _id: -1 }).limit(limit).lean<AuditEntryDoc[]>();
-    return docs.map((d) => {
-      let entry: AuditEntry;
-      let suspect = sha256Hex(d.e) !== d.h;
-      try {
-        entry = JSON.parse(d.e) as AuditEntry;
-      } catch {
-        entry = { seq: Number(d._id), at: d.at.toISOString(), actor: d.actor, role: null, ip: null, action: d.action, object: null, outcome: 'failure', details: {}, prev: '' };
-        suspect = true;
+    const out: ListedEntry[] = [];
+    // Blocks never overlap, so blocks by `_id` descending and lines backwards is newest first.
+    const cursor = this.rawBlocks.find(q as mongo.Filter<AuditBlockDoc>, { sort: { _id: -1 }, batchSize: 16 });
+    try {
+      for await (const d of cursor) {
+        const first = Number(d._id);
+        const lines = typeof d.e === 'string' ? d.e.split('\n') : [''];
+        const storedActors = asList(d.actor);
+        const storedActions = asList(d.action);
+        for (let i = lines.length - 1; i >= 0 && out.length < limit; i--) {
+          const line = lines[i]!;
+          const hash = typeof d.h === 'string' ? d.h.slice(i * HASH_HEX, (i + 1) * HASH_HEX) : '';
+          let suspect = sha256Hex(line) !== hash;
+          let entry: AuditEntry;
+          try {
+            entry = JSON.parse(line) as AuditEntry;
+          } catch {
+            // Shown whatever the filter: an unreadable entry in a matching block is what an auditor must see.
+            const at = asList(d.at)[0];
+            entry = { seq: first + i, at: at ? new Date(at).toISOString() : '', actor: '(unreadable)', role: null, ip: null, action: '(unreadable)', object: null, outcome: 'failure', details: {}, prev: '' };
+            out.push({ ...entry, hash, suspect: true });
+            continue;
+          }
+          if (filter.actor && entry.actor !== filter.actor) continue;
+          if (filter.action && entry.action !== filter.action) continue;
+          const t = Date.parse(entry.at);
+          if (t < since || t >= until) continue;
+          if (entry.seq !== first + i || !storedActors.includes(entry.actor) || !storedActions.includes(entry.action)) suspect = true;
+          out.push({ ...entry, hash, suspect });
+        }
+        if (out.length >= limit) break;
       }
-      if (entry.actor !== d.actor || entry.action !== d.action || entry.seq !== Number(d._id)) suspect = true;
-      return { ...entry, hash: d.h, suspect };
-    });
+    } finally {
+      await cursor.close();
+    }
+    return out;
   }
 }

@@ -6,6 +6,7 @@ import type { Connection } from 'mongoose';
 import { seqId } from '../../../src/models/audit.model';
 import { loadAuditSigner, type AuditSigner } from '../../../src/services/audit-signing';
 import { AuditTrail, canonicalJson, sha256Hex, type AuditEntry } from '../../../src/services/audit.service';
+import { blockOf, rewriteBlock, storedBlocks } from '../../helpers/audit';
 import { dropTestDb, openTestDb } from '../../helpers/db';
 import { testLogger } from '../../helpers/logger';
 
@@ -51,17 +52,23 @@ describe('audit trail: hash chain, batching, checkpoints, verify', function () {
 
   it('appends entries with server time, consecutive seqs and each entry chained to the one before', async () => {
     const a = await seeded(25);
-    const docs = await a.entries.find({}).sort({ _id: 1 }).lean();
-    assert.equal(docs.length, 25);
+    const blocks = await storedBlocks(a);
+    // Recorded together, flushed together: one document, keyed by its first seq.
+    assert.equal(blocks.length, 1);
+    assert.equal(blocks[0]!.doc._id, seqId(1));
+    assert.deepEqual(blocks[0]!.doc.actor, ['zhang.wei']);
+    assert.deepEqual([...blocks[0]!.doc.action].sort(), ['item.ingest', 'item.read']);
+    const lines = blocks[0]!.lines;
+    assert.equal(lines.length, 25);
     let prev = '0'.repeat(64);
-    docs.forEach((d, i) => {
-      const e = JSON.parse(d.e) as AuditEntry;
+    lines.forEach((line, i) => {
+      const e = JSON.parse(line) as AuditEntry;
       assert.equal(e.seq, i + 1);
-      assert.equal(d._id, seqId(i + 1));
       assert.equal(e.prev, prev);
-      assert.equal(d.h, sha256Hex(canonicalJson(e)));
+      assert.equal(line, canonicalJson(e));
+      assert.equal(blocks[0]!.hashes[i], sha256Hex(line));
       assert.ok(Math.abs(Date.parse(e.at) - Date.now()) < 60_000);
-      prev = d.h;
+      prev = blocks[0]!.hashes[i]!;
     });
     const report = await a.verify();
     assert.equal(report.ok, true, JSON.stringify(report.first));
@@ -108,10 +115,11 @@ describe('audit trail: hash chain, batching, checkpoints, verify', function () {
 
   it('catches an entry changed directly in the database', async () => {
     const a = await seeded(30);
-    const d = await a.entries.findById(seqId(12)).lean();
-    const e = JSON.parse(d!.e) as AuditEntry;
+    const b = await blockOf(a, 12);
+    const e = JSON.parse(b.lines[b.index]!) as AuditEntry;
     e.outcome = 'denied';
-    await a.entries.collection.updateOne({ _id: seqId(12) } as never, { $set: { e: canonicalJson(e) } });
+    b.lines[b.index] = canonicalJson(e);
+    await rewriteBlock(a, b);
     const r = await a.verify();
     assert.equal(r.ok, false);
     assert.deepEqual([r.first?.kind, r.first?.seq], ['altered', 12]);
@@ -119,53 +127,105 @@ describe('audit trail: hash chain, batching, checkpoints, verify', function () {
 
   it('catches a change whose own hash was recomputed (the next entry no longer chains to it)', async () => {
     const a = await seeded(30);
-    const d = await a.entries.findById(seqId(7)).lean();
-    const e = JSON.parse(d!.e) as AuditEntry;
+    const b = await blockOf(a, 7);
+    const e = JSON.parse(b.lines[b.index]!) as AuditEntry;
     e.actor = 'someone.else';
-    const ce = canonicalJson(e);
-    await a.entries.collection.updateOne({ _id: seqId(7) } as never, { $set: { e: ce, h: sha256Hex(ce), actor: 'someone.else' } });
+    b.lines[b.index] = canonicalJson(e);
+    b.hashes[b.index] = sha256Hex(b.lines[b.index]!);
+    await rewriteBlock(a, b, { actor: ['zhang.wei', 'someone.else'] });
     const r = await a.verify();
     assert.deepEqual([r.first?.kind, r.first?.seq], ['chain_broken', 7]);
   });
 
-  it('catches a deleted entry', async () => {
-    const a = await seeded(30);
-    await a.entries.collection.deleteOne({ _id: seqId(20) } as never);
+  it('catches a searchable copy changed to hide an actor from filtered lists', async () => {
+    const a = await seeded(10);
+    await a.blocks.collection.updateOne({ _id: seqId(1) } as never, { $set: { actor: ['someone.else'] } });
+    assert.equal((await a.list({ actor: 'zhang.wei' })).length, 0);
     const r = await a.verify();
-    assert.deepEqual([r.first?.kind, r.first?.seq], ['missing', 20]);
+    assert.deepEqual([r.first?.kind, r.first?.seq], ['altered', 1]);
+  });
+
+  it('catches a deleted entry, inside a block and as a whole block', async () => {
+    const a = trail({ maxBatch: 10 });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => a.record(input(i))));
+    await a.checkpoint();
+    assert.deepEqual((await storedBlocks(a)).map((x) => [x.first, x.lines.length]), [[1, 10], [11, 10], [21, 10]]);
+    const b = await blockOf(a, 25);
+    b.lines.splice(b.index, 1);
+    b.hashes.splice(b.index, 1);
+    await rewriteBlock(a, b);
+    let r = await a.verify();
+    assert.deepEqual([r.first?.kind, r.first?.seq], ['missing', 25]);
+    await a.blocks.collection.deleteOne({ _id: seqId(11) } as never);
+    r = await a.verify();
+    assert.deepEqual([r.first?.kind, r.first?.seq], ['missing', 11]);
+    assert.ok(r.problems.some((p) => p.kind === 'missing' && p.seq === 20));
   });
 
   it('catches a cut-back tail below a signed checkpoint', async () => {
     const a = await seeded(30);
-    await a.entries.collection.deleteMany({ _id: { $in: [seqId(29), seqId(30)] } } as never);
+    const b = await blockOf(a, 30);
+    b.lines.splice(b.index - 1, 2);
+    b.hashes.splice(b.index - 1, 2);
+    await rewriteBlock(a, b);
     const r = await a.verify();
     assert.equal(r.ok, false);
     assert.ok(r.problems.some((p) => p.kind === 'missing' && p.seq === 30), JSON.stringify(r.problems));
   });
 
-  it('catches an inserted entry, both a stray document and a renumbered, fully re-hashed chain', async () => {
+  it('catches an inserted entry: a stray document, a line slipped into a block, and a renumbered, fully re-hashed chain', async () => {
     const a = await seeded(20);
     const forged = { seq: 10, at: new Date().toISOString(), actor: 'x', role: null, ip: null, action: 'item.read', object: null, outcome: 'success', details: {}, prev: 'f'.repeat(64) };
-    await a.entries.collection.insertOne({ _id: `${seqId(10)}a`, e: canonicalJson(forged), h: sha256Hex(canonicalJson(forged)), actor: 'x', action: 'item.read', at: new Date() } as never);
+    await a.blocks.collection.insertOne({ _id: `${seqId(10)}a`, e: canonicalJson(forged), h: sha256Hex(canonicalJson(forged)), actor: ['x'], action: ['item.read'], at: [new Date(), new Date()] } as never);
     let r = await a.verify();
     assert.deepEqual([r.first?.kind, r.first?.id], ['inserted', `${seqId(10)}a`]);
-    await a.entries.collection.deleteOne({ _id: `${seqId(10)}a` } as never);
+    await a.blocks.collection.deleteOne({ _id: `${seqId(10)}a` } as never);
+
+    // A forged entry after entry 10, claiming its seq and chained to its predecessor, hash and all.
+    const b = await blockOf(a, 10);
+    const original = b.doc;
+    const tenth = JSON.parse(b.lines[b.index]!) as AuditEntry;
+    const slipped = canonicalJson({ ...tenth, actor: 'zhang.wei', details: { planted: true } });
+    b.lines.splice(b.index + 1, 0, slipped);
+    b.hashes.splice(b.index + 1, 0, sha256Hex(slipped));
+    await rewriteBlock(a, b);
+    r = await a.verify();
+    assert.deepEqual([r.first?.kind, r.first?.seq], ['inserted', 10]);
+    await a.blocks.collection.replaceOne({ _id: original._id } as never, original);
+    assert.equal((await a.verify()).ok, true);
 
     // The careful forger: insert at 10, shift 10..20 up by one, recompute every hash after it.
-    const docs = await a.entries.find({}).sort({ _id: 1 }).lean();
-    const entries = docs.map((d) => JSON.parse(d.e) as AuditEntry);
+    const entries = (await storedBlocks(a)).flatMap((x) => x.lines).map((l) => JSON.parse(l) as AuditEntry);
     const rewritten: AuditEntry[] = [...entries.slice(0, 9), { ...entries[9]!, actor: 'forger', details: { planted: true } }, ...entries.slice(9)];
-    await a.entries.collection.deleteMany({});
+    await a.blocks.collection.deleteMany({});
     let prev = '0'.repeat(64);
     for (const [i, e] of rewritten.entries()) {
       const ne = { ...e, seq: i + 1, prev };
       const ce = canonicalJson(ne);
       prev = sha256Hex(ce);
-      await a.entries.collection.insertOne({ _id: seqId(i + 1), e: ce, h: prev, actor: ne.actor, action: ne.action, at: new Date(ne.at) } as never);
+      await a.blocks.collection.insertOne({ _id: seqId(i + 1), e: ce, h: prev, actor: [ne.actor], action: [ne.action], at: [new Date(ne.at), new Date(ne.at)] } as never);
     }
     r = await a.verify();
     assert.equal(r.ok, false);
     assert.deepEqual([r.first?.kind, r.first?.seq], ['checkpoint_mismatch', 20]);
+  });
+
+  it('reads a trail stored one document per entry (the format before blocks) and appends after it', async () => {
+    let prev = '0'.repeat(64);
+    for (let seq = 1; seq <= 5; seq++) {
+      const at = new Date(Date.now() - 1000 + seq);
+      const e: AuditEntry = { seq, at: at.toISOString(), actor: seq % 2 ? 'li.na' : 'wang.fang', role: 'archivist', ip: null, action: 'item.read', object: null, outcome: 'success', details: {}, prev };
+      const ce = canonicalJson(e);
+      prev = sha256Hex(ce);
+      await conn.collection('audit_entries').insertOne({ _id: seqId(seq), e: ce, h: prev, actor: e.actor, action: e.action, at } as never);
+    }
+    const a = trail();
+    await a.record(input(6, 'li.na'));
+    await a.close();
+    const r = await a.verify();
+    assert.equal(r.ok, true, JSON.stringify(r.first));
+    assert.equal(r.lastSeq, 6);
+    assert.deepEqual((await a.list({ actor: 'li.na' })).map((e) => [e.seq, e.suspect]), [[6, false], [5, false], [3, false], [1, false]]);
   });
 
   it('catches a forged checkpoint signature', async () => {
@@ -190,10 +250,25 @@ describe('audit trail: hash chain, batching, checkpoints, verify', function () {
     await Promise.all([a.record(input(1, 'li.na')), a.record(input(2, 'wang.fang')), a.record(input(3, 'li.na')), a.record(input(4, 'li.na'))]);
     const mine = await a.list({ actor: 'li.na' });
     assert.deepEqual(mine.map((e) => e.seq), [4, 3, 1]);
+    assert.deepEqual((await a.list({ actor: 'li.na', limit: 2 })).map((e) => e.seq), [4, 3]);
     assert.ok(mine.every((e) => !e.suspect));
     assert.deepEqual((await a.list({ actor: 'li.na', action: 'item.read' })).map((e) => e.seq), [3, 1]);
     assert.equal((await a.list({ since: new Date(t0.getTime() - 1000) })).length, 4);
     assert.equal((await a.list({ since: new Date(Date.now() + 60_000) })).length, 0);
     assert.equal(mine[0]!.details.备注, '测试');
+  });
+
+  it('lists across blocks, newest first, and filters blocks by time', async () => {
+    const a = trail({ maxBatch: 3 });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => a.record(input(i, i % 2 ? 'li.na' : 'wang.fang'))));
+    await a.flush();
+    const t1 = new Date();
+    await new Promise((r) => setTimeout(r, 20));
+    await a.record(input(10, 'li.na'));
+    assert.ok((await storedBlocks(a)).length >= 4);
+    assert.deepEqual((await a.list({ actor: 'li.na' })).map((e) => e.seq), [11, 10, 8, 6, 4, 2]);
+    assert.deepEqual((await a.list({ since: t1 })).map((e) => e.seq), [11]);
+    assert.deepEqual((await a.list({ until: t1, limit: 4 })).map((e) => e.seq), [10, 9, 8, 7]);
+    assert.equal((await a.verify()).ok, true);
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { blockOf, rewriteBlock } from '../../helpers/audit';
 import { openTestRuntime } from '../../helpers/runtime';
 import { REPO_ROOT } from '../../helpers/services';
 import type { Runtime } from '../../../src/runtime';
@@ -59,7 +60,9 @@ describe('CLI: archive users / archive audit, permission-checked and audited', f
     const ok = await cli(['audit', 'verify', '--json', '--as', 'audit.boss']);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.equal(JSON.parse(ok.stdout).ok, true);
-    await rt.audit.entries.collection.updateOne({ _id: '0000000000000002' } as never, { $set: { e: '{"tampered":true}' } });
+    const b = await blockOf(rt.audit, 2);
+    b.lines[b.index] = '{"tampered":true}';
+    await rewriteBlock(rt.audit, b);
     const bad = await cli(['audit', 'verify', '--as', 'audit.boss']);
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /NOT intact.*\[altered\] entry 2 /s);
