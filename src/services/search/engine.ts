@@ -10,6 +10,7 @@ import { parseQuery } from './query';
 import { rank, type RankContext } from './rank';
 import { buildSegment, type SegItem, type Segment, type SegmentInputPage } from './segment';
 import { planMerge, replayLog } from './merge';
+import { FacetTable, NO_YEAR } from './facets';
 import { makeSnippet } from './snippet';
 import { SearchStore, type LogEntry } from './store';
 import { TokenHasher, tokenizePage } from './tokenize';
@@ -70,6 +71,8 @@ export class SearchEngine {
   /** sizes of the engine-wide doc and item numbering (grows as segments load) */
   docSpace = 0;
   itemSpace = 0;
+  /** filterable fields of every loaded item, by engine-wide item number */
+  readonly facets = new FacetTable();
   /** bumped on every change of what is live: query caches key on it */
   version = 0;
   private seq = 0;
@@ -353,6 +356,7 @@ export class SearchEngine {
     const l: LoadedSegment = { id, seg, live: new Uint8Array(n), itemDocs, itemFirst, itemLen, docBase: this.docSpace, itemBase: this.itemSpace, indexOf };
     this.docSpace += seg.docItem.length;
     this.itemSpace += n;
+    for (let i = 0; i < n; i++) this.facets.add(l.itemBase + i, seg.items[i]!);
     this.segs.set(id, l);
     return l;
   }
@@ -395,80 +399,132 @@ export class SearchEngine {
     await this.refresh();
     const clauses = parseQuery(req.q);
     const ctx: RankContext = { engine: this, hasher: this.hasher };
-    const { candidates: matched, pagesOf } = rank(ctx, clauses);
+    const R = rank(ctx, clauses);
+    const F = this.facets;
+    const D = F.dict;
     const f = req.filters ?? {};
     const pidHash = f.personId ? this.hasher.blind('pid', f.personId.toUpperCase()) : null;
-    const inScope = (it: SegItem) => (!scope.fonds || scope.fonds.includes(it.fonds)) && (scope.maxAccessLevel === undefined || it.access <= scope.maxAccessLevel);
-    const tests: Record<FacetField | 'person', (it: SegItem) => boolean> = {
-      documentType: (it) => !f.documentType?.length || f.documentType.includes(it.documentType ?? ''),
-      category: (it) => !f.category?.length || f.category.includes(it.category ?? ''),
-      insurance: (it) => !f.insurance?.length || it.insurance.some((x) => f.insurance!.includes(x)),
-      retention: (it) => !f.retention?.length || f.retention.includes(it.retention ?? ''),
-      fonds: (it) => !f.fonds?.length || f.fonds.includes(it.fonds),
-      year: (it) => (f.yearFrom === undefined || (it.year ?? -Infinity) >= f.yearFrom) && (f.yearTo === undefined || (it.year ?? Infinity) <= f.yearTo),
-      person: (it) => !pidHash || it.pids.includes(pidHash),
+    const inFonds = D.fonds.allowed(scope.fonds ?? undefined) ?? (scope.fonds ? new Uint8Array(1) : null);
+    const maxAccess = scope.maxAccessLevel ?? Infinity;
+    // Filters as id masks; a facet counts under every filter but its own, so that a facet value's
+    // count is the total the user gets by choosing it.
+    const only: Array<[FacetField, Uint8Array | null]> = [
+      ['documentType', D.documentType.allowed(f.documentType)],
+      ['category', D.category.allowed(f.category)],
+      ['retention', D.retention.allowed(f.retention)],
+      ['fonds', D.fonds.allowed(f.fonds)],
+    ];
+    const insAllowed = D.insurance.allowed(f.insurance);
+    const yearFrom = f.yearFrom ?? -Infinity;
+    const yearTo = f.yearTo ?? Infinity;
+    const yearFiltered = f.yearFrom !== undefined || f.yearTo !== undefined;
+    const counting = req.facets !== false;
+    const counts = Object.fromEntries(FACET_FIELDS.map((k) => [k, new Int32Array(D[k].values.length)])) as Record<FacetField, Int32Array>;
+    const countSingle = (k: 'documentType' | 'category' | 'retention' | 'fonds' | 'year', it: number) => {
+      const v = F.single[k][it]!;
+      if (v >= 0) counts[k][v]!++;
     };
-    const fields = [...FACET_FIELDS, 'person'] as const;
-    const facetCounts = Object.fromEntries(FACET_FIELDS.map((k) => [k, new Map<string, number>()])) as Record<FacetField, Map<string, number>>;
-    const hits: Array<{ it: SegItem; score: number; c: (typeof matched)[number]; exact: boolean }> = [];
-    for (const m of matched) {
-      const it = m.item;
-      if (!inScope(it)) continue;
-      let failed: FacetField | 'person' | null = null;
+    const countInsurance = (it: number) => {
+      const s = F.insStart[it]!;
+      for (let j = 0; j < F.insLen[it]!; j++) counts.insurance[F.insPool[s + j]!]!++;
+    };
+    const hitAt = new Int32Array(R.count);
+    let nHits = 0;
+    for (let k = 0; k < R.count; k++) {
+      const it = R.items[k]!;
+      if (inFonds && !inFonds[F.single.fonds[it]!]) continue;
+      if (F.access[it]! > maxAccess) continue;
       let fails = 0;
-      for (const k of fields) {
-        if (tests[k](it)) continue;
-        failed = k;
-        if (++fails > 1) break;
-      }
-      if (fails === 0) hits.push({ it, score: m.score, c: m, exact: m.exact });
-      // Facets count each field under every filter but its own, so a facet's count is the total
-      // the user gets by choosing it.
-      if (req.facets !== false && fails <= 1) {
-        for (const k of FACET_FIELDS) {
-          if (fails === 1 && failed !== k) continue;
-          for (const v of facetValues(it, k)) facetCounts[k].set(v, (facetCounts[k].get(v) ?? 0) + 1);
+      let failed: FacetField | 'person' | null = null;
+      for (const [field, mask] of only) {
+        if (mask && !mask[F.single[field as 'fonds'][it]!]) {
+          failed = field;
+          fails++;
         }
       }
+      if (insAllowed) {
+        let any = false;
+        const s = F.insStart[it]!;
+        for (let j = 0; j < F.insLen[it]! && !any; j++) any = insAllowed[F.insPool[s + j]!] === 1;
+        if (!any) {
+          failed = 'insurance';
+          fails++;
+        }
+      }
+      if (yearFiltered) {
+        const y = F.yearNum[it]!;
+        if (y === NO_YEAR || y < yearFrom || y > yearTo) {
+          failed = 'year';
+          fails++;
+        }
+      }
+      if (fails > 1) continue;
+      if (pidHash) {
+        const { l, idx } = R.locate(it);
+        if (!l.seg.items[idx]!.pids.includes(pidHash)) {
+          failed = 'person';
+          if (++fails > 1) continue;
+        }
+      }
+      if (fails === 0) hitAt[nHits++] = k;
+      if (!counting) continue;
+      if (fails === 0) {
+        countSingle('documentType', it);
+        countSingle('category', it);
+        countSingle('retention', it);
+        countSingle('fonds', it);
+        countSingle('year', it);
+        countInsurance(it);
+      } else if (failed === 'insurance') countInsurance(it);
+      else if (failed !== null && failed !== 'person') countSingle(failed, it);
     }
     const offset = req.offset ?? 0;
     const want = offset + (req.limit ?? 20);
-    const byDate = (a: (typeof hits)[number], b: (typeof hits)[number]) => {
-      const da = a.it.date ?? '';
-      const db = b.it.date ?? '';
-      return da < db ? 1 : da > db ? -1 : b.score - a.score;
-    };
-    const byScore = (a: (typeof hits)[number], b: (typeof hits)[number]) => b.score - a.score || byDate(a, b);
-    let ranked = hits;
-    if (req.sort !== 'date' && hits.length > 4 * want + 1000) {
+    // Newest first, then by score; by score, ties newest first.
+    const byDate = (a: number, b: number) => F.dateNum[R.items[b]!]! - F.dateNum[R.items[a]!]! || R.scores[b]! - R.scores[a]!;
+    const byScore = (a: number, b: number) => R.scores[b]! - R.scores[a]! || F.dateNum[R.items[b]!]! - F.dateNum[R.items[a]!]!;
+    let ranked: number[];
+    if (req.sort !== 'date' && nHits > 4 * want + 1000) {
       // Only the requested window is ordered: cut at the window's lowest score first.
-      const scores = Float64Array.from(hits, (h) => h.score).sort();
-      const cut = scores[Math.max(0, scores.length - want)]!;
-      ranked = hits.filter((h) => h.score >= cut);
-    }
+      const scores = new Float64Array(nHits);
+      for (let h = 0; h < nHits; h++) scores[h] = R.scores[hitAt[h]!]!;
+      scores.sort();
+      const cut = scores[Math.max(0, nHits - want)]!;
+      ranked = [];
+      for (let h = 0; h < nHits; h++) if (R.scores[hitAt[h]!]! >= cut) ranked.push(hitAt[h]!);
+    } else ranked = Array.from(hitAt.subarray(0, nHits));
     ranked.sort(req.sort === 'date' ? byDate : byScore);
     const window = ranked.slice(offset, want);
     const out = await Promise.all(
-      window.map(async (h) => {
-        const pages = pagesOf(h.c);
+      window.map(async (k) => {
+        const it = R.items[k]!;
+        const { l, idx } = R.locate(it);
+        const item = l.seg.items[idx]!;
+        const pages = R.pagesOf(it);
         return {
-        id: h.it.id,
-        title: h.it.title,
-        archivalCode: h.it.code,
-        documentType: h.it.documentType,
-        documentDate: h.it.date,
-        fonds: h.it.fonds,
-        score: Math.round(h.score * 1000) / 1000,
+          id: item.id,
+          title: item.title,
+          archivalCode: item.code,
+          documentType: item.documentType,
+          documentDate: item.date,
+          fonds: item.fonds,
+          score: Math.round(R.scores[k]! * 1000) / 1000,
           pages,
-          exact: h.exact,
-          snippets: req.snippets === false ? [] : await this.snippets(h.it.id, pages.slice(0, 2), clauses),
+          exact: R.exact[k] === 1,
+          snippets: req.snippets === false ? [] : await this.snippets(item.id, pages.slice(0, 2), clauses),
         };
       }),
     );
     const facets = Object.fromEntries(
-      FACET_FIELDS.map((k) => [k, [...facetCounts[k]].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))]),
+      FACET_FIELDS.map((k) => {
+        const list: Array<{ value: string; count: number }> = [];
+        counts[k].forEach((count, id) => {
+          if (count > 0) list.push({ value: D[k].values[id]!, count });
+        });
+        return [k, list.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))];
+      }),
     ) as SearchResult['facets'];
-    return { total: hits.length, hits: out, facets, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
+    return { total: nHits, hits: out, facets, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
   }
 
   private async snippets(itemId: string, pages: number[], clauses: ReturnType<typeof parseQuery>): Promise<SearchResult['hits'][number]['snippets']> {
@@ -484,22 +540,5 @@ export class SearchEngine {
       }
     }
     return out;
-  }
-}
-
-function facetValues(it: SegItem, k: FacetField): string[] {
-  switch (k) {
-    case 'insurance':
-      return it.insurance;
-    case 'year':
-      return it.year === null ? [] : [String(it.year)];
-    case 'documentType':
-      return it.documentType ? [it.documentType] : [];
-    case 'category':
-      return it.category ? [it.category] : [];
-    case 'retention':
-      return it.retention ? [it.retention] : [];
-    case 'fonds':
-      return [it.fonds];
   }
 }

@@ -12,7 +12,7 @@
  */
 import type { LoadedSegment, SearchEngine } from './engine';
 import type { Clause } from './query';
-import { PositionPool, postingCount, scanPostings, type SegItem } from './segment';
+import { PositionPool, postingCount, scanPostings } from './segment';
 import { bigramsOf, skipgramsOf, type TokenHasher } from './tokenize';
 
 const K1 = 1.2;
@@ -29,18 +29,20 @@ export interface RankContext {
   hasher: TokenHasher;
 }
 
-export interface Candidate {
-  l: LoadedSegment;
-  idx: number;
-  item: SegItem;
-  score: number;
-  exact: boolean;
-}
-
+/**
+ * The matched items as parallel typed arrays (engine-wide item numbers, scores, exactness): a
+ * common word matches tens of thousands of items, and an object per item was garbage for the
+ * collector on every query.
+ */
 export interface Ranking {
-  candidates: Candidate[];
-  /** pages of a candidate with hits, best first (computed for the returned window only) */
-  pagesOf: (c: Candidate) => number[];
+  count: number;
+  items: Int32Array;
+  scores: Float64Array;
+  exact: Uint8Array;
+  /** the loaded segment and index within it of an engine-wide item number */
+  locate: (it: number) => { l: LoadedSegment; idx: number };
+  /** pages of a matched item with hits, best first (computed for the returned window only) */
+  pagesOf: (it: number) => number[];
 }
 
 /** Per clause: score and first exact start per page (doc), best score per item. */
@@ -248,25 +250,8 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
     const r = evalClauseCached(ctx, c);
     for (const it of r.items) if (r.itemExact[it]) excluded[it] = 1;
   }
-  const segByItem = (it: number): LoadedSegment | undefined => {
-    for (const l of e.segs.values()) if (it >= l.itemBase && it < l.itemBase + l.seg.items.length) return l;
-    return undefined;
-  };
-  const candidates: Candidate[] = [];
-  if (!positive.length) {
-    for (const l of e.segs.values()) {
-      l.live.forEach((v, idx) => {
-        if (v && !excluded[l.itemBase + idx]) candidates.push({ l, idx, item: l.seg.items[idx]!, score: 0, exact: true });
-      });
-    }
-    return { candidates, pagesOf: () => [] };
-  }
-  const rs = positive.map((c) => evalClauseCached(ctx, c));
-  // The rarest clause drives the intersection.
-  const driver = rs.reduce((a, b) => (b.items.length < a.items.length ? b : a));
-  const blinds = positive.map((c) => (c.kind === 'code' ? ctx.hasher.blind('pid', c.text) : ctx.hasher.blind('name', c.text)));
   const segs = [...e.segs.values()].sort((a, b) => a.itemBase - b.itemBase);
-  const findSeg = (it: number): LoadedSegment => {
+  const locate = (it: number): { l: LoadedSegment; idx: number } => {
     let lo = 0;
     let hi = segs.length - 1;
     while (lo < hi) {
@@ -274,12 +259,29 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
       if (segs[mid]!.itemBase <= it) lo = mid;
       else hi = mid - 1;
     }
-    return segs[lo] ?? segByItem(it)!;
+    const l = segs[lo]!;
+    return { l, idx: it - l.itemBase };
   };
+  if (!positive.length) {
+    let n = 0;
+    for (const l of segs) for (let idx = 0; idx < l.live.length; idx++) if (l.live[idx] && !excluded[l.itemBase + idx]) n++;
+    const items = new Int32Array(n);
+    n = 0;
+    for (const l of segs) for (let idx = 0; idx < l.live.length; idx++) if (l.live[idx] && !excluded[l.itemBase + idx]) items[n++] = l.itemBase + idx;
+    return { count: n, items, scores: new Float64Array(n), exact: new Uint8Array(n).fill(1), locate, pagesOf: () => [] };
+  }
+  const rs = positive.map((c) => evalClauseCached(ctx, c));
+  // The rarest clause drives the intersection.
+  const driver = rs.reduce((a, b) => (b.items.length < a.items.length ? b : a));
+  const blinds = positive.map((c) => (c.kind === 'code' ? ctx.hasher.blind('pid', c.text) : ctx.hasher.blind('name', c.text)));
+  const items = new Int32Array(driver.items.length);
+  const scores = new Float64Array(driver.items.length);
+  const exacts = new Uint8Array(driver.items.length);
+  let n = 0;
   for (const it of driver.items) {
     if (excluded[it]) continue;
     let score = 0;
-    let exact = true;
+    let exact = 1;
     let all = true;
     for (const r of rs) {
       const s = r.itemScore[it]!;
@@ -288,34 +290,37 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
         break;
       }
       score += s;
-      if (!r.itemExact[it]) exact = false;
+      if (!r.itemExact[it]) exact = 0;
     }
     if (!all) continue;
-    const l = findSeg(it);
-    const idx = it - l.itemBase;
+    const { l, idx } = locate(it);
     const item = l.seg.items[idx]!;
     const base = score;
-    positive.forEach((c, i) => {
-      const list = c.kind === 'code' ? item.pids : item.names;
+    for (let i = 0; i < positive.length; i++) {
+      const list = positive[i]!.kind === 'code' ? item.pids : item.names;
       if (list.length && list.includes(blinds[i]!)) score += PERSON_BOOST + rs[i]!.itemScore[it]!;
-    });
+    }
     if (positive.length > 1) {
       let prox = 0;
       const first = l.docBase + l.itemFirst[idx]!;
       for (let g = first; g < first + l.itemDocs[idx]!; g++) prox = Math.max(prox, proximity(positive, rs, g));
       score += (prox * base) / positive.length;
     }
-    candidates.push({ l, idx, item, score, exact });
+    items[n] = it;
+    scores[n] = score;
+    exacts[n] = exact;
+    n++;
   }
-  const pagesOf = (c: Candidate): number[] => {
-    const first = c.l.itemFirst[c.idx]!;
+  const pagesOf = (it: number): number[] => {
+    const { l, idx } = locate(it);
+    const first = l.itemFirst[idx]!;
     const pages: Array<[number, number]> = [];
-    for (let d = first; d < first + c.l.itemDocs[c.idx]!; d++) {
+    for (let d = first; d < first + l.itemDocs[idx]!; d++) {
       let s = 0;
-      for (const r of rs) s += r.docScore[c.l.docBase + d]!;
-      if (s > 0) pages.push([c.l.seg.docPage[d]!, s]);
+      for (const r of rs) s += r.docScore[l.docBase + d]!;
+      if (s > 0) pages.push([l.seg.docPage[d]!, s]);
     }
     return pages.sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([p]) => p);
   };
-  return { candidates, pagesOf };
+  return { count: n, items, scores, exact: exacts, locate, pagesOf };
 }

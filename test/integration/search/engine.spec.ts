@@ -133,6 +133,21 @@ describe('search engine (real FerretDB)', function () {
     assert.equal(yc.facets.fonds.reduce((a, f) => a + f.count, 0), yc.total);
   });
 
+  it('sorts by date newest first, and two filters restrict facets of a third field', async () => {
+    const byDate = await engine.search({ q: '保险', limit: 30, sort: 'date', facets: false });
+    const dates = byDate.hits.map((h) => h.documentDate ?? '');
+    assert.deepEqual(dates, [...dates].sort().reverse(), 'newest first');
+    const cat = await engine.search({ q: '保险', limit: 1 });
+    const value = cat.facets.category[0]!.value;
+    const fonds = cat.facets.fonds[0]!.value;
+    const both = await engine.search({ q: '保险', limit: 1, filters: { category: [value], fonds: [fonds] } });
+    const oneFilter = await engine.search({ q: '保险', limit: 1, filters: { fonds: [fonds] } });
+    // category's facet under both filters = the category facet under the fonds filter alone
+    assert.deepEqual(both.facets.category, oneFilter.facets.category);
+    assert.equal(both.facets.retention.reduce((a, r) => a + r.count, 0), both.total);
+    assert.equal(both.total, oneFilter.facets.category.find((c) => c.value === value)?.count);
+  });
+
   it('re-indexing a corrected item re-ranks it, and the old text no longer matches', async () => {
     const [a, b] = await index(doc({ text: ['单位名称：临安竹编工艺厂 缴费基数申报'] }), doc({ text: ['单位名称：临安竹编工艺厂 临安竹编工艺厂 缴费基数申报'] }));
     assert.equal((await ids('临安竹编工艺厂'))[0], b!.id);
