@@ -10,6 +10,8 @@ import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { JobQueue } from './jobs/queue';
 import { registerModels } from './models';
+import { deriveItemKeys, installItemKeys } from './models/item-codec';
+import { indexKey } from './services/secrets.service';
 import { openStorage, type StorageHandle } from './services/storage.service';
 import type { ReadinessCheck } from './api/routes/system.routes';
 import { AuditTrail } from './services/audit.service';
@@ -56,7 +58,7 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
       },
     },
   ];
-  return {
+  const rt: Runtime = {
     config,
     logger,
     metrics,
@@ -71,4 +73,8 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
       await db.close().catch((err: unknown) => logger.warn({ err }, 'closing MongoDB failed'));
     },
   };
+  // Items' personal fields are sealed under keys derived from the index key (blob store, KEKs);
+  // loaded by the first item query, so processes that never touch items never fetch it.
+  installItemKeys(db, async () => deriveItemKeys(await indexKey(rt)));
+  return rt;
 }

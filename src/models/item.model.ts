@@ -4,6 +4,7 @@
  * clear: it lives encrypted in the blob store beside the page images.
  */
 import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
+import { itemCodecPlugin } from './item-codec';
 
 export const ITEM_STATUSES = ['received', 'processing', 'filed', 'review', 'failed', 'split', 'destroyed'] as const;
 export type ItemStatus = (typeof ITEM_STATUSES)[number];
@@ -73,22 +74,28 @@ const itemSchema = new Schema(
     },
     /** For an item split off a stack: the stack item and its position in it. */
     stackOf: { type: String, default: null },
-    /** Data printed on the item's separator sheet (ID number, name, box), before any OCR. */
+    /** Data printed on the item's separator sheet (ID number, name, box), before any OCR. Sealed at rest. */
     preregistered: { type: Schema.Types.Mixed, default: null },
     title: { type: String, default: null },
     ocrAt: { type: Date, default: null },
     filedAt: { type: Date, default: null },
+    /** The extracted description (ExtractedMetadata): persons, units, evidence quoting OCR text. Sealed at rest. */
     metadata: { type: Schema.Types.Mixed, default: null },
     classification: { type: Schema.Types.Mixed, default: null },
     archivalCode: { type: String, default: null },
     archivalClass: { type: String, default: null },
-    /** 公民身份号码 of the persons the item belongs to (一人一档), for the person's file. */
+    /**
+     * The persons' 公民身份号码 (一人一档) and the units' 统一社会信用代码 (一户一档), for their files.
+     * Write and query them with clear numbers: the database holds only blind-index keys
+     * (item-codec.ts), and reads return those keys; the clear numbers are in `metadata`.
+     */
     personIds: { type: [String], default: [] },
     unitCodes: { type: [String], default: [] },
     documentDate: { type: String, default: null },
     history: {
       type: [
         new Schema(
+          // `changes` (before/after of a correction: names, ID numbers) is sealed at rest.
           { at: { type: Date, required: true }, actor: { type: String, required: true }, kind: { type: String, required: true }, changes: { type: Schema.Types.Mixed, default: {} } },
           { _id: false },
         ),
@@ -98,6 +105,7 @@ const itemSchema = new Schema(
   },
   { timestamps: true, minimize: false },
 );
+itemSchema.plugin(itemCodecPlugin);
 itemSchema.index({ fonds: 1, contentHash: 1 }, { unique: true });
 itemSchema.index({ status: 1, updatedAt: 1 });
 itemSchema.index({ personIds: 1 });

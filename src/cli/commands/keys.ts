@@ -1,10 +1,11 @@
+import { sealLegacyItems } from '../../services/item-seal.service';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 
 export const keysCommand: Command = {
   name: 'keys',
   summary: 'Key-encryption keys (KEKs): list, rotate, rewrap',
-  usage: '<list|rotate|rewrap>',
+  usage: '<list|rotate|rewrap|seal-items>',
   subcommands: [
     {
       name: 'list',
@@ -41,6 +42,18 @@ export const keysCommand: Command = {
           const res = await rt.storage.blobs.rewrapAll();
           if (values.json) io.out(JSON.stringify({ ...res, kek: rt.storage.keyring.activeKekId }));
           else io.out(`已迁移 ${res.rewrapped} 个数据密钥 / rewrapped ${res.rewrapped} data keys to ${rt.storage.keyring.activeKekId}`);
+        }),
+    },
+    {
+      name: 'seal-items',
+      permission: 'keys.manage',
+      summary: 'Seal the personal fields of items stored before sealing at rest existed (idempotent)',
+      usage: '',
+      run: async ({ values, io }) =>
+        withRuntime(async (rt) => {
+          const res = await sealLegacyItems(rt);
+          if (values.json) io.out(JSON.stringify(res));
+          else io.out(`已加密 ${res.sealed} 件（共检查 ${res.scanned} 件）/ sealed ${res.sealed} of ${res.scanned} items`);
         }),
     },
   ],
