@@ -11,7 +11,7 @@
  * 2. append_per_s: many concurrent callers each awaiting rt.audit.record() in a loop, while the
  *    audited HTTP load keeps running; entries stored per second, final flush included.
  * 3. verify_1m_s: fill the trail to BENCH_AUDIT_ENTRIES (default 1,000,000) through record(),
- *    checkpoint, then time verify().
+ *    checkpoint, then time verify() (and, for information, one filtered list()).
  * The last line is machine-readable:
  *   RESULT append_per_s=… request_slowdown=… verify_1m_s=…
  *
@@ -175,6 +175,10 @@ async function main(): Promise<void> {
     if (!report.ok) throw new Error(`verify failed: ${JSON.stringify(report.first)}`);
     const verify1m = verifyS * (1_000_000 / report.entries);
     console.log(`verify: ${report.entries} entries, ${report.checkpoints} checkpoints in ${verifyS.toFixed(1)} s${report.entries !== 1_000_000 ? ` (scaled to 1M: ${verify1m.toFixed(1)} s)` : ''}`);
+    // Not a target, but what an auditor waits for: a filtered list over the full trail.
+    const tl = performance.now();
+    const listed = await audit.list({ actor: 'user5', action: 'item.read', limit: 100 });
+    console.log(`list (actor + action filter, newest 100): ${listed.length} entries in ${((performance.now() - tl) / 1000).toFixed(1)} s`);
     await audit.close();
     console.log(`RESULT append_per_s=${appendPerS.toFixed(0)} request_slowdown=${slowdown.toFixed(3)} verify_1m_s=${verify1m.toFixed(1)}`);
   } finally {

@@ -12,8 +12,9 @@
  * - `_id` is the zero-padded seq of the block's first entry. An insert against the unique
  *   `_id` is the only atomic compare-and-set FerretDB gives us: an appender only ever starts a
  *   block right after the last entry of a stored block, so two appenders racing for the same
- *   position collide on the same `_id` and blocks never overlap. Equality on a string `_id` is
- *   answered from SQLite's key; ranges, `$in` and sorts are not (they scan).
+ *   position collide on the same `_id` and blocks never overlap. Equality on a string `_id`
+ *   that finds a document is answered from SQLite's key; one that finds nothing, ranges, `$in`
+ *   and sorts scan the collection, so the appender never looks for a block that may not exist.
  * - The hashed content is stored as strings: `e` holds each entry's canonical JSON, one per
  *   line (canonical JSON never contains a raw newline), `h` the hex SHA-256 of each line,
  *   concatenated. FerretDB decodes documents token by token, so strings scan far faster than

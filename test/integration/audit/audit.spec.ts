@@ -106,6 +106,23 @@ describe('audit trail: hash chain, batching, checkpoints, verify', function () {
     assert.equal(r.lastSeq, 11);
   });
 
+  it('a fresh appender whose hint is behind steps over the blocks it did not know about', async () => {
+    const a = await seeded(10);
+    await a.close();
+    const b = trail({ appenderId: 'b' });
+    await Promise.all(Array.from({ length: 5 }, (_, i) => b.record(input(20 + i, 'b'))));
+    await b.flush();
+    await conn.collection('audit_heads').deleteOne({ _id: 'b' } as never);
+    const c = trail();
+    await c.record(input(30, 'c'));
+    await c.flush();
+    const blocks = await storedBlocks(c);
+    assert.deepEqual(blocks.map((x) => [x.first, x.lines.length]), [[1, 10], [11, 5], [16, 1]]);
+    const r = await c.verify();
+    assert.equal(r.ok, true, JSON.stringify(r.first));
+    assert.equal(r.lastSeq, 16);
+  });
+
   it('rejects malformed input instead of storing it', async () => {
     const a = trail();
     await assert.rejects(a.record({ ...input(1), action: 'Drop Table' }), /action/);
