@@ -11,6 +11,7 @@ import { buildJobHandlers } from './jobs/registry';
 import { featureRoutes } from './api/routes';
 import { sweepUnqueuedItems } from './services/intake.service';
 import { HotFolder } from './services/hotfolder.service';
+import { searchEngine } from './services/search';
 
 export interface RunningServer {
   runtime: Runtime;
@@ -26,6 +27,15 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
   let server: http.Server | undefined;
   let url: string | undefined;
   let inflight = 0;
+  // Signals are taken from the start: one that arrives while the worker is still starting (the
+  // API already listens) is acted on once start-up is done, instead of killing the process.
+  let pendingSignal: string | null = null;
+  let onSignal = (sig: string) => {
+    pendingSignal ??= sig;
+  };
+  if (opts.handleSignals !== false) {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => onSignal(sig));
+  }
 
   if (role === 'api' || role === 'all') {
     const app = createApp({ config, logger, metrics: runtime.metrics, readiness: runtime.readiness, routes: featureRoutes(runtime), auth: { auth: runtime.auth, audit: runtime.audit, clearanceLevels: config.clearanceLevels } });
@@ -43,6 +53,13 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
     const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
     url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
     logger.info({ url }, 'API listening');
+    // Load the full-text index now, in the background, rather than on the first caseworker's
+    // search (tens of seconds at a million pages); a failure is retried by that search.
+    const t0 = Date.now();
+    void searchEngine(runtime)
+      .then((e) => e.open())
+      .then(() => logger.info({ ms: Date.now() - t0 }, 'search index loaded'))
+      .catch((err: unknown) => logger.warn({ err }, 'loading the search index failed; the first search retries'));
   }
 
   let worker: Worker | undefined;
@@ -81,12 +98,9 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
     return closing;
   };
 
-  if (opts.handleSignals !== false) {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(sig, () => {
-        void shutdown(sig).then(() => process.exit(0));
-      });
-    }
-  }
+  onSignal = (sig) => {
+    void shutdown(sig).then(() => process.exit(0));
+  };
+  if (pendingSignal) onSignal(pendingSignal);
   return { runtime, url, worker, shutdown };
 }
