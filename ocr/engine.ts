@@ -1,4 +1,5 @@
 import os from 'node:os';
+import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
 import type { OrientationScorer, PreparedPage } from './prepare';
 import { resolveLangPath, type ModelVariant } from './tessdata';
@@ -6,7 +7,15 @@ import { normalizeOcrText } from './text';
 import type { BBox } from './types';
 
 export interface OcrWord { text: string; bbox: BBox; confidence: number }
-export interface OcrLine { text: string; bbox: BBox; confidence: number; words: OcrWord[] }
+export interface LineReading { text: string; confidence: number }
+export interface OcrLine {
+  text: string;
+  bbox: BBox;
+  confidence: number;
+  words: OcrWord[];
+  /** Second readings of this line (OcrEngine.rereadLine), where the caller asked for them. */
+  rereads?: LineReading[];
+}
 export interface OcrPageResult {
   /** Normalised text (see normalizeOcrText); '' for blank pages. */
   text: string;
@@ -35,6 +44,13 @@ export interface OcrEngineOptions {
 
 export interface OcrEngine extends OrientationScorer {
   recognizePage(page: PreparedPage): Promise<OcrPageResult>;
+  /**
+   * Reads one line again (bbox in PreparedPage.image pixels, as recognizePage gives them): the
+   * crop alone, enlarged and binarised a few ways, as a single text line. Returns one reading per
+   * way; [] when the crop has no contrast. The readings are independent evidence for the caller
+   * to compare, not a better text to trust blindly.
+   */
+  rereadLine(page: PreparedPage, bbox: BBox): Promise<LineReading[]>;
   /** Pages recognised and workers created so far (for metrics and the benchmark). */
   stats(): { pages: number; workersStarted: number };
   close(): Promise<void>;
@@ -49,6 +65,32 @@ export interface OcrEngine extends OrientationScorer {
 //     removes CJK spaces either way), 1 keeps spacing inside Latin and number runs
 // so best_int + psm 3 + preserve_interword_spaces=1: 2× less memory for 0.3 points of CER.
 const DEFAULT_PSM = 3;
+
+// Rereads of a hard line. Tesseract's own binarisation of a noisy page can turn a whole line into
+// glyph soup (二〇二三年二月九日 → 二年二月册卓) while the same crop, enlarged with a smooth kernel
+// and cut at a fixed depth below the paper, reads clean as one line (psm 7). `depth` is the cut as a
+// share of the paper-to-ink contrast. Each way alone misreads some lines (〇 as O, OO or O〇; 三 as
+// 二), each a different few, hence five ways for the caller to vote on. Chosen from a grid of scales
+// (1.5-2.5) and cuts on the date lines bench:extract's pages fail; measured in docs/benchmarks.md.
+const REREAD_WAYS = [
+  { scale: 1.5, depth: 0.18 },
+  { scale: 1.5, depth: 0.25 },
+  { scale: 2, depth: 0.25 },
+  { scale: 2, depth: 0.18 },
+  { scale: 2.5, depth: 0.18 },
+] as const;
+/** Paper-to-ink contrast (grey levels) under which a crop is empty paper, not a line. */
+const MIN_LINE_CONTRAST = 40;
+
+/** Grey level at a fraction of the pixels, darkest first. */
+function percentile(hist: Uint32Array, total: number, fraction: number): number {
+  let seen = 0;
+  for (let v = 0; v < 256; v++) {
+    seen += hist[v] ?? 0;
+    if (seen >= total * fraction) return v;
+  }
+  return 255;
+}
 
 interface Slot {
   worker: Promise<Tesseract.Worker>;
@@ -153,6 +195,48 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
         lines,
         ms: Date.now() - t0,
       };
+    },
+    async rereadLine(page, bbox) {
+      if (page.blank) return [];
+      const s = page.ocrScale;
+      const { x: dx, y: dy } = page.ocrOffset;
+      const meta = await sharp(page.ocrImage).metadata();
+      const W = meta.width ?? 0, H = meta.height ?? 0;
+      // Back into ocrImage pixels, with a margin: tesseract's line boxes hug the glyphs.
+      const pad = Math.max(4, Math.round((bbox.y1 - bbox.y0) * s * 0.2));
+      const left = Math.max(0, Math.floor((bbox.x0 - dx) * s) - pad);
+      const top = Math.max(0, Math.floor((bbox.y0 - dy) * s) - pad);
+      const width = Math.min(W, Math.ceil((bbox.x1 - dx) * s) + pad) - left;
+      const height = Math.min(H, Math.ceil((bbox.y1 - dy) * s) + pad) - top;
+      if (width < 8 || height < 8) return [];
+      const crop = await sharp(page.ocrImage).extract({ left, top, width, height }).extractChannel(0).raw().toBuffer();
+      const hist = new Uint32Array(256);
+      for (const v of crop) hist[v] = (hist[v] ?? 0) + 1;
+      // A text line is mostly paper: the median is the paper, the darkest 2% the ink.
+      const paper = percentile(hist, crop.length, 0.5);
+      const ink = percentile(hist, crop.length, 0.02);
+      if (paper - ink < MIN_LINE_CONTRAST) return [];
+      const dpi = Math.round(page.dpi * s);
+      const images = await Promise.all(REREAD_WAYS.map(({ scale, depth }) =>
+        sharp(crop, { raw: { width, height, channels: 1 } })
+          .resize(Math.round(width * scale), Math.round(height * scale), { kernel: 'lanczos3' })
+          .threshold(Math.round(paper - depth * (paper - ink)))
+          .extend({ top: 20, bottom: 20, left: 20, right: 20, background: '#ffffff' })
+          .png({ compressionLevel: 1 })
+          .toBuffer()));
+      return run(async (w) => {
+        const out: LineReading[] = [];
+        try {
+          for (const [i, img] of images.entries()) {
+            await w.setParameters({ tessedit_pageseg_mode: '7' as Tesseract.PSM, user_defined_dpi: String(Math.round(dpi * (REREAD_WAYS[i]?.scale ?? 1))) });
+            const res = await w.recognize(img, {}, { text: true });
+            out.push({ text: normalizeOcrText(res.data.text), confidence: res.data.confidence });
+          }
+        } finally {
+          await w.setParameters({ tessedit_pageseg_mode: psm as Tesseract.PSM, user_defined_dpi: '300' });
+        }
+        return out;
+      }, false);
     },
     async scoreOrientation(png) {
       // The band is one uniform block of a few lines: psm 6 skips page layout analysis, which is
