@@ -14,8 +14,9 @@ import { createOcrEngine, iteratePages, preparePage } from '../ocr';
 import { currentSchedule, evaluate } from '../retention-rules';
 import { creditCodeCheckChar, orgCodeCheckChar } from '../src/domain/credit-code';
 import { idCheckDigit } from '../src/domain/id-number';
+import { recognizeForFiling } from '../src/services/capture.service';
 import { classify } from '../src/services/classification.service';
-import { extractMetadata } from '../src/services/extraction.service';
+import { extractMetadata, type OcrLine } from '../src/services/extraction.service';
 import { cer, renderText, type FontKey } from '../test/helpers/fixtures/ocr-fixtures';
 import { openTestRuntime } from '../test/helpers/runtime';
 
@@ -146,10 +147,11 @@ async function main(): Promise<void> {
     docs.map(async (d, i) => {
       let text = '';
       let confidence = 0;
-      let lines: Array<{ text: string; bbox: { x0: number; y0: number; x1: number; y1: number }; confidence: number }> = [];
+      let lines: OcrLine[] = [];
       for await (const page of iteratePages(d.image)) {
         const prepared = await preparePage(page, { orientation: engine });
-        const r = await engine.recognizePage(prepared);
+        // As capture does it: the page, then second readings of date lines it could not read.
+        const r = await recognizeForFiling(engine, prepared);
         text = r.text;
         confidence = r.confidence;
         lines = r.lines;

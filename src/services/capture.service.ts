@@ -16,6 +16,7 @@ import {
 import { AppError } from '../errors';
 import { itemModel, type ItemDoc, type PageRecord } from '../models/item.model';
 import type { Runtime } from '../runtime';
+import { linesToReread } from './extraction.service';
 import { splitStack } from './stack.service';
 
 export interface CaptureOptions {
@@ -51,6 +52,20 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * A page's OCR plus second readings of the date lines the first pass could not read (the date
+ * decides retention: 3号令 第九条). The page text stays as first read, for search and the PDF;
+ * the rereads are kept on their lines for extraction to weigh (extraction.service agreedDate).
+ */
+export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPage): Promise<OcrPageResult> {
+  const res = await engine.recognizePage(prepared);
+  for (const line of linesToReread(res.lines)) {
+    const rereads = await engine.rereadLine(prepared, line.bbox);
+    if (rereads.length) line.rereads = rereads;
+  }
+  return res;
+}
+
 export async function readPageText(rt: Runtime, key: string): Promise<StoredPageText> {
   return JSON.parse(await text(await rt.storage.blobs.get(key))) as StoredPageText;
 }
@@ -83,7 +98,7 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
       await opts.progress?.({ stage: 'ocr', done: n - 1, total: Math.max(total, n) });
       const prepared = await preparePage(page, { orientation: opts.engine });
       let ocr: OcrPageResult | null = null;
-      if (!prepared.blank) ocr = await opts.engine.recognizePage(prepared);
+      if (!prepared.blank) ocr = await recognizeForFiling(opts.engine, prepared);
       const imageKey = `items/${itemId}/pages/${n}.${prepared.imageFormat === 'png' ? 'png' : 'jpg'}`;
       const textKey = `items/${itemId}/pages/${n}.json`;
       await rt.storage.blobs.put(imageKey, prepared.image, { contentType: `image/${prepared.imageFormat}` });

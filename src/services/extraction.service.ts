@@ -13,6 +13,8 @@ export interface OcrLine {
   text: string;
   bbox: { x0: number; y0: number; x1: number; y1: number };
   confidence: number;
+  /** Second readings of the line's crop (OcrEngine.rereadLine), stored when the first was unusable. */
+  rereads?: Array<{ text: string; confidence: number }>;
 }
 
 export interface PageText {
@@ -55,6 +57,21 @@ function lineBox(page: PageText, start: number): { bbox: OcrLine['bbox'] | null;
   return { bbox: null, confidence: page.confidence / 100 };
 }
 
+/** Each line with its character range in the page text (lines joined by newlines). */
+function lineSpans(page: PageText): Array<{ line: OcrLine; start: number; end: number }> {
+  const out: Array<{ line: OcrLine; start: number; end: number }> = [];
+  let at = 0;
+  for (const line of page.lines) {
+    const idx = page.text.indexOf(line.text, at);
+    if (idx < 0) continue;
+    out.push({ line, start: idx, end: idx + line.text.length });
+    at = idx + line.text.length;
+  }
+  return out;
+}
+
+const DATE_LABEL = /(日期|时间|于|落款)\s*[:：]?\s*$/u;
+
 function evidence(page: PageText, start: number, end: number, fieldConfidence: number, raw?: string): Evidence {
   const { bbox, confidence } = lineBox(page, start);
   return { page: page.n, start, end, bbox, confidence: Math.round(Math.min(fieldConfidence, confidence || fieldConfidence) * 1000) / 1000, ...(raw ? { raw } : {}) };
@@ -78,6 +95,53 @@ export function repairDateGlyphs(text: string): string {
   return text
     .replace(/(年\s*[0-9一二三四五六七八九十]{1,3}\s*月\s*[0-9一二三四五六七八九十〇]{1,3})[目曰]/gu, '$1日')
     .replace(/(年\s*[0-9]{1,2}\s*月\s*[0-9]{1,2})[^0-9\s日](?=日)/gu, '$1日');
+}
+
+/** The last full (day-precision) date in a line of OCR text, after the 日-glyph repairs. */
+function lineDate(text: string): string | null {
+  return extractDates(repairDateGlyphs(text)).filter((d) => d.precision === 'day').at(-1)?.value ?? null;
+}
+
+// A line meant to hold a day-precision date: the 日期/时间 label, the "…年…月…日" shape (日 often
+// read as 目 or 曰), or a separated numeric date. A bare 期 counts only on an unsure line, since OCR
+// often loses the 日 of 日期 first while 期 also opens 期间, 期限 on lines that read fine.
+const DATE_HINT = /日期|时间|年.{0,6}月.{0,6}[日目曰]|\d{4}[.\-/]\d{1,2}[.\-/]\d/u;
+const UNSURE_HINT = /期/u;
+const UNSURE_LINE = 75;
+// Below this line confidence a page without any readable date gets its lines reread: a date line
+// can come out as a single wrong glyph ("有") that no hint matches.
+const UNREADABLE_LINE = 60;
+const MAX_REREAD_LINES = 4;
+
+/**
+ * Lines worth a second OCR pass for the document date (3号令 第九条: retention counts from the
+ * year of formation): date lines whose date did not parse, and, on a page with no readable date
+ * at all, the lines OCR was least sure of. Lines that read fine are left alone: a reread is not
+ * more trustworthy than a reading that already parses (see agreedDate).
+ */
+export function linesToReread<L extends OcrLine>(lines: readonly L[]): L[] {
+  const unparsed = lines.filter((l) => lineDate(l.text) === null);
+  const hinted = unparsed.filter((l) => DATE_HINT.test(l.text) || (l.confidence < UNSURE_LINE && UNSURE_HINT.test(l.text)));
+  const pageHasDate = unparsed.length < lines.length;
+  const unsure = pageHasDate ? [] : unparsed.filter((l) => !hinted.includes(l) && l.confidence < UNREADABLE_LINE).sort((a, b) => a.confidence - b.confidence);
+  return [...hinted, ...unsure].slice(0, MAX_REREAD_LINES);
+}
+
+/**
+ * The date that several independent readings of one line agree on. One reading alone never
+ * decides, nor does a tie: OCR misreads 〇 as O, OO or O〇 and 三 as 二, so a single reading can
+ * parse to a wrong but valid date, while two readings of differently binarised crops rarely
+ * make the same mistake. Each reading votes once for each distinct full date it holds.
+ */
+export function agreedDate(readings: readonly string[], minVotes = 2): { value: string; votes: number; of: number } | null {
+  const votes = new Map<string, number>();
+  for (const r of readings) {
+    for (const v of new Set(extractDates(repairDateGlyphs(r)).filter((d) => d.precision === 'day').map((d) => d.value))) votes.set(v, (votes.get(v) ?? 0) + 1);
+  }
+  const ranked = [...votes].sort((a, b) => b[1] - a[1]);
+  const [best, next] = ranked;
+  if (!best || best[1] < minVotes || (next && next[1] === best[1])) return null;
+  return { value: best[0], votes: best[1], of: readings.length };
 }
 
 const AMOUNT = /(?:金额|合计|总计|人民币|小写|[￥¥])\s*[:：]?\s*[￥¥]?\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?\s*元?|(\d{1,3}(?:,\d{3})+|\d+)(\.\d{2})\s*元/gu;
@@ -132,11 +196,26 @@ export function extractMetadata(pages: PageText[], preregistered?: { idNumber?: 
     for (const [i, c] of codes.entries()) {
       if (!codeUsed.has(i)) units.push({ name: null, creditCode: c.value, evidence: [evidence(page, c.start, c.end, c.confidence, c.raw)] });
     }
+    const pageDates: typeof dates = [];
     for (const d of extractDates(repairDateGlyphs(page.text))) {
       if (d.precision !== 'day') continue;
       const before = page.text.slice(Math.max(0, d.start - 8), d.start);
-      dates.push({ value: d.value, ev: evidence(page, d.start, d.end, 0.9, d.raw), labelled: /(日期|时间|于|落款)\s*[:：]?\s*$/u.test(before) });
+      pageDates.push({ value: d.value, ev: evidence(page, d.start, d.end, 0.9, d.raw), labelled: DATE_LABEL.test(before) });
     }
+    for (const { line, start, end } of lineSpans(page)) {
+      if (!line.rereads?.length || lineDate(line.text) !== null) continue;
+      const agreed = agreedDate(line.rereads.map((r) => r.text));
+      if (!agreed) continue;
+      const support = line.rereads.filter((r) => lineDate(r.text) === agreed.value);
+      const raw = support[0]!.text;
+      const meanConfidence = support.reduce((a, r) => a + r.confidence, 0) / support.length / 100;
+      // Lower than a direct reading (0.9): the value rests on rereads, scaled by how many agreed.
+      const confidence = Math.round(Math.min(0.75, meanConfidence) * (agreed.votes / agreed.of) * 1000) / 1000;
+      const at = extractDates(repairDateGlyphs(raw)).find((d) => d.value === agreed.value)!;
+      const labelled = DATE_LABEL.test(raw.slice(Math.max(0, at.start - 8), at.start)) || /日期|时间/u.test(line.text);
+      pageDates.push({ value: agreed.value, ev: { page: page.n, start, end, bbox: line.bbox, confidence, raw }, labelled });
+    }
+    dates.push(...pageDates.sort((a, b) => a.ev.start - b.ev.start));
     if (!docNumber) docNumber = extractDocNumbers(page.text)[0]?.normalized ?? null;
     for (const m of page.text.matchAll(AMOUNT)) {
       const digits = (m[1] ?? m[3] ?? '').replace(/,/g, '') + (m[2] ?? m[4] ?? '');

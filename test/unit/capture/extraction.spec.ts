@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { idCheckDigit } from '../../../src/domain/id-number';
-import { extractMetadata, repairDateGlyphs, type PageText } from '../../../src/services/extraction.service';
+import { agreedDate, extractMetadata, linesToReread, repairDateGlyphs, type PageText } from '../../../src/services/extraction.service';
 
 function validId(first17: string): string {
   return first17 + idCheckDigit(first17);
@@ -64,5 +64,60 @@ describe('metadata extraction from OCR pages', () => {
     const md = extractMetadata([page(1, ['参保人员登记表', '姓名：张伟'])], { idNumber: zhang, name: '张伟' });
     assert.ok(md.persons.some((p) => p.idNumber === zhang && p.name === '张伟'));
     assert.ok(md.persons.every((p) => p.idNumber === null || p.idNumber === zhang));
+  });
+});
+
+describe('second readings of date lines OCR could not read', () => {
+  // What tesseract made of 核定日期：二〇二一年一月十五日 on a noisy serif page, and what the
+  // binarised, enlarged single-line rereads gave (bench:extract, document 17).
+  const garbled = '核定日期：王@ 二年一月二五目';
+  const withRereads = (text: string, rereads: string[], confidence = 52): PageText => {
+    const p = page(1, ['伤残津贴核定表', '姓名：张伟', text]);
+    p.lines[2] = { ...p.lines[2]!, confidence, rereads: rereads.map((t) => ({ text: t, confidence: 88 })) };
+    return p;
+  };
+
+  it('picks lines whose date did not parse, not lines that read fine', () => {
+    const lines = page(1, ['伤残津贴核定表', '核定金额：1066.60元', garbled, '自2019年1月起参加社会保险', '缴费期间：2019年1月至12月', '日期：2019年5月20日', '备案日期，二O〇一八年三月五日', '从IB卓期，二衬有本和上']).lines;
+    lines[7] = { ...lines[7]!, confidence: 2 };
+    assert.deepEqual(linesToReread(lines).map((l) => l.text), [garbled, '备案日期，二O〇一八年三月五日', '从IB卓期，二衬有本和上']);
+  });
+
+  it('on a page with no date at all, also picks low-confidence lines (the date line may be unrecognisable)', () => {
+    const p = page(1, ['养老保险个人账户对账单', '姓名：王海燕', '有']);
+    p.lines[2] = { ...p.lines[2]!, confidence: 46 };
+    assert.deepEqual(linesToReread(p.lines).map((l) => l.text), ['有']);
+    const dated = page(1, ['日期：2019年5月20日', '有']);
+    dated.lines[1] = { ...dated.lines[1]!, confidence: 46 };
+    assert.deepEqual(linesToReread(dated.lines), []);
+  });
+
+  it('takes a date two readings agree on, whatever glyph each used for 〇', () => {
+    assert.deepEqual(agreedDate(['核定日期: 二O二一年一月十五日', '核定日期: 二〇二一年一月十五日', '核定日期: 二O〇二一年一月十五日']), { value: '2021-01-15', votes: 2, of: 3 });
+  });
+
+  it('never takes a date only one reading gives, or one two readings dispute', () => {
+    assert.equal(agreedDate(['核定日期: 二O二一年一月十五日', '核定日期: 二O〇二一年一月十五日', '核定月期']), null);
+    assert.equal(agreedDate(['二O二一年一月十五日', '二O二一年二月十五日']), null);
+    assert.equal(agreedDate(['二O二一年二月三十日', '二O二一年二月三十日']), null, 'an impossible date stays refused');
+  });
+
+  it('files the agreed reading of a garbled date line, at lower confidence than a direct reading', () => {
+    const md = extractMetadata([withRereads(garbled, ['核定日期: 二O二一年一月十五日', '核定日期: 二〇二一年一月十五日', '核定日期: 二O〇二一年一月十五日'])]);
+    assert.equal(md.documentDate, '2021-01-15');
+    const ev = md.documentDateEvidence!;
+    assert.deepEqual(ev.bbox, { x0: 10, y0: 80, x1: 900, y1: 110 });
+    assert.match(ev.raw ?? '', /二O二一年一月十五日/);
+    assert.ok(ev.confidence > 0 && ev.confidence < 0.9, String(ev.confidence));
+  });
+
+  it('keeps the first reading when it holds a date, even if rereads disagree', () => {
+    const md = extractMetadata([withRereads('申请日期：二〇一四年三月二十七日', ['申请日期: 二O一四年二月二十七日', '申请日期: 二O一四年二月二十七日'], 87)]);
+    assert.equal(md.documentDate, '2014-03-27');
+  });
+
+  it('leaves the date empty when the rereads do not agree', () => {
+    const md = extractMetadata([withRereads(garbled, ['核定日期: 二O二一年一月十五日', '核定日期: 二O〇二一年一月十五日', '核定月期'])]);
+    assert.equal(md.documentDate, null);
   });
 });
