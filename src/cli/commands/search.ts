@@ -1,4 +1,5 @@
 /** `archive search` and `archive reindex`: the full-text index from the command line. */
+import { validateIdNumber } from '../../domain/id-number';
 import { AppError } from '../../errors';
 import { markSnippet, mergeSegments, reindexAll, searchItems } from '../../services/search';
 import { withRuntime } from '../runtime';
@@ -7,20 +8,27 @@ import type { Command } from '../command';
 export const searchCommand: Command = {
   name: 'search',
   summary: '全文检索 / Search archive items by OCR text and description',
-  usage: 'QUERY [--limit N] [--json]',
+  usage: 'QUERY [--limit N] [--person ID] [--json]',
   description: 'QUERY: words ("养老保险 待遇"), "quoted phrases" for exact wording, -word to exclude, ID numbers and 档号 as written.',
   options: {
     limit: { type: 'string', description: 'number of hits', valueName: 'N', default: '10' },
     sort: { type: 'string', description: 'relevance or date', valueName: 'ORDER', default: 'relevance' },
+    person: { type: 'string', description: '只查此公民身份号码的条目（盲索引）/ only items of this 公民身份号码 (blind index)', valueName: 'ID' },
   },
   run: async ({ values, positionals, io }) => {
     const q = positionals.join(' ').trim();
-    if (!q) throw new AppError('validation_failed', { message: 'Give a query, e.g. archive search "养老保险 张三"', zh: '请提供检索词，例如 archive search "养老保险 张三"' });
+    let personId: string | undefined;
+    if (typeof values.person === 'string') {
+      const v = validateIdNumber(values.person.toUpperCase());
+      if (!v.valid) throw new AppError('validation_failed', { message: `--person: not a valid 公民身份号码: ${v.message}`, zh: '--person：公民身份号码无效', details: { problem: v.problem } });
+      personId = v.value;
+    }
+    if (!q && !personId) throw new AppError('validation_failed', { message: 'Give a query, e.g. archive search "养老保险 张三"', zh: '请提供检索词，例如 archive search "养老保险 张三"' });
     const limit = Number(values.limit ?? 10);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AppError('validation_failed', { message: '--limit must be an integer from 1 to 1000', zh: '--limit 应为 1 到 1000 的整数' });
     const sort = values.sort === 'date' ? 'date' : 'relevance';
     return withRuntime(async (rt) => {
-      const res = await searchItems(rt, { q, limit, sort, facets: false });
+      const res = await searchItems(rt, { q, limit, sort, facets: false, ...(personId ? { filters: { personId } } : {}) });
       if (values.json) {
         io.out(JSON.stringify({ total: res.total, hits: res.hits.map((h) => ({ id: h.id, score: h.score, pages: h.pages, snippet: h.snippets[0] ? markSnippet(h.snippets[0]) : '' })) }));
         return;

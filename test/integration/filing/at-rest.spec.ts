@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { PDFDocument } from 'pdf-lib';
 import QRCode from 'qrcode';
 import sharp from 'sharp';
@@ -11,6 +14,9 @@ import { encodeSeparator } from '../../../src/services/separator.service';
 import { drainUntil } from '../../helpers/jobs';
 import { openTestRuntime, serveTestApp } from '../../helpers/runtime';
 import { renderScan } from '../../helpers/scan';
+import { REPO_ROOT } from '../../helpers/services';
+
+const run = promisify(execFile);
 
 // Issue #5: "the database must not become a plaintext copy of the archive"; ID numbers stored
 // encrypted with a keyed-hash blind index for exact lookup.
@@ -98,6 +104,8 @@ describe('personal data is sealed at rest in the items collection (real pipeline
     assert.equal(other.total, 0, 'another person\'s file is empty');
     assert.deepEqual((await searchItems(ctx.rt, { q: '', filters: { personId: ID2 } })).hits.map((h) => h.id), [itemId]);
     assert.deepEqual((await searchItems(ctx.rt, { q: NAME2 })).hits.map((h) => h.id), [itemId], 'a corrected name is searchable');
+    const { stdout } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), 'search', '--person', ID2, '--json'], { env: { ...process.env, ...ctx.env } });
+    assert.deepEqual((JSON.parse(stdout) as { hits: Array<{ id: string }> }).hits.map((h) => h.id), [itemId], 'archive search --person');
   });
 
   it('a sealed field moved to another item does not decrypt there (bound to its item)', async () => {

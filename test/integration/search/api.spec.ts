@@ -104,8 +104,19 @@ describe('search API and CLI on a real runtime (FerretDB + MinIO blob store)', f
   });
 
   it('a destroyed item disappears at once; reindex rebuilds from the items collection', async () => {
+    const q = `q=${encodeURIComponent('申请')}`;
+    const before = (await get(q)).body;
+    assert.deepEqual(before.hits.map((h: any) => h.id).sort(), [a, b].sort(), 'both found before');
+    assert.ok(before.facets.fonds.some((f: any) => f.value === 'Z102' && f.count === 1));
     await itemModel(ctx.rt.db).updateOne({ _id: b }, { $set: { status: 'destroyed' } });
     await removeItem(ctx.rt, b);
+    const after = (await get(q)).body;
+    assert.deepEqual(after.hits.map((h: any) => h.id), [a], 'the same search no longer returns it');
+    assert.equal(after.total, before.total - 1);
+    assert.ok(!after.facets.fonds.some((f: any) => f.value === 'Z102'), 'its facet value is gone');
+    assert.ok(!after.facets.category.some((f: any) => f.value === 'SY'));
+    assert.ok(!JSON.stringify(after.hits).includes('上官婉清'), 'no snippet of it');
+    assert.equal((await get('personId=330106199001011234')).body.total, 0, 'nor by its person');
     assert.equal((await get(`q=${encodeURIComponent('上官婉清')}`)).body.total, 0);
     const stats = await reindexAll(ctx.rt);
     assert.equal(stats.items, 1);
