@@ -51,6 +51,8 @@ const EnvSchema = z.object({
   UPLOAD_LIMIT_MB: z.coerce.number().positive().default(512),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15000),
   TRUST_PROXY: bool.default(false),
+  /** API requests per minute per client address; 0 = no limit. Default 1200, none under NODE_ENV=test. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
   /** Clearance / classification labels, lowest first (公开,内部,敏感 by default). */
   ARCHIVE_CLEARANCE_LEVELS: z
     .string()
@@ -63,7 +65,7 @@ export type Env = z.infer<typeof EnvSchema>;
 export interface Config {
   env: Env['NODE_ENV'];
   role: Env['ARCHIVE_ROLE'];
-  http: { host: string; port: number; bodyLimitBytes: number; uploadLimitBytes: number; trustProxy: boolean };
+  http: { host: string; port: number; bodyLimitBytes: number; uploadLimitBytes: number; trustProxy: boolean; rateLimitPerMinute: number };
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
   mongo: { uri: string; connectTimeoutMs: number };
@@ -111,6 +113,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
       uploadLimitBytes: Math.round(e.UPLOAD_LIMIT_MB * 1024 * 1024),
       trustProxy: e.TRUST_PROXY,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? (e.NODE_ENV === 'test' ? 0 : 1200),
     },
     logLevel: e.LOG_LEVEL,
     dataDir: path.resolve(e.ARCHIVE_DATA_DIR),

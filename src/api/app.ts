@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
 import { errorHandler } from './middleware/error-handler';
+import { rateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { guardRoute, type AuthDeps } from './middleware/auth';
 import { buildOpenApi, DEFAULT_PERMISSION, parseInput, type RouteDef } from './route';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): Koa {
     }
   });
   app.use(errorHandler(deps.logger));
+  app.use(rateLimit(deps.config.http.rateLimitPerMinute));
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('X-Frame-Options', 'DENY');
