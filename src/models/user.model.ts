@@ -90,6 +90,7 @@ export interface LoginFailureDoc {
 
 const failureSchema = new Schema<LoginFailureDoc>({ key: { type: String, required: true }, at: { type: Date, required: true }, ip: { type: String, default: null } }, { versionKey: false });
 failureSchema.index({ key: 1 });
+failureSchema.index({ ip: 1 });
 
 /** A one-time setup secret for an account without a password (create-admin): used once, then gone. */
 export interface SetupSecretDoc {

@@ -6,7 +6,8 @@
  *   users), so neither the answer nor its timing tells which usernames exist.
  * - Lockout: failures are inserted (one document each, for any username typed); five within
  *   15 minutes since the last success lock that username for the rest of the window, existing or
- *   not, so lockout does not reveal existence either.
+ *   not, so lockout does not reveal existence either. Failures for twenty different usernames from
+ *   one address within the window lock that address for all usernames (password spraying).
  * - Sessions: a random 256-bit token; only its SHA-256 is stored. Expiry is checked on every
  *   read (no TTL indexes on FerretDB). Logout inserts a revocation keyed by the session.
  * - create-admin hands out a one-time setup secret; "once" is a unique-key insert.
@@ -37,6 +38,8 @@ export interface AuthOptions {
   audit?: AuditTrail;
   sessionTtlMs?: number;
   maxFailures?: number;
+  /** distinct usernames that failed to sign in from one address within the window before it is refused */
+  maxUsernamesPerIp?: number;
   lockoutWindowMs?: number;
   setupTtlMs?: number;
 }
@@ -80,6 +83,7 @@ export class AuthService {
   private readonly audit: AuditTrail | undefined;
   readonly sessionTtlMs: number;
   private readonly maxFailures: number;
+  private readonly maxUsernamesPerIp: number;
   private readonly windowMs: number;
   private readonly setupTtlMs: number;
 
@@ -94,6 +98,7 @@ export class AuthService {
     this.audit = opts.audit;
     this.sessionTtlMs = opts.sessionTtlMs ?? 8 * 3600_000;
     this.maxFailures = opts.maxFailures ?? 5;
+    this.maxUsernamesPerIp = opts.maxUsernamesPerIp ?? 20;
     this.windowMs = opts.lockoutWindowMs ?? 15 * 60_000;
     this.setupTtlMs = opts.setupTtlMs ?? 24 * 3600_000;
   }
@@ -181,10 +186,13 @@ export class AuthService {
       void this.audit?.record({ actor: key, ip, action: 'auth.login', object: user ? { type: 'user', id: String(user._id) } : null, outcome: 'failure', details: { reason } });
       return err;
     };
-    if ((await this.recentFailures(key, since)) >= this.maxFailures) {
+    // Per username (guessing one password) and per address (spraying a few passwords over many
+    // usernames, which a per-username lockout never sees).
+    const ipLocked = ip !== null && (await this.failures.distinct('key', { ip, at: { $gte: new Date(Date.now() - this.windowMs) } })).length >= this.maxUsernamesPerIp;
+    if (ipLocked || (await this.recentFailures(key, since)) >= this.maxFailures) {
       // Same work as a real attempt, so a locked account is not told apart by timing either.
       await verifyPassword(input.password, await dummyHash());
-      void this.audit?.record({ actor: key, ip, action: 'auth.login', outcome: 'denied', details: { reason: 'locked' } });
+      void this.audit?.record({ actor: key, ip, action: 'auth.login', outcome: 'denied', details: { reason: ipLocked ? 'address_locked' : 'locked' } });
       throw new AppError('rate_limited', { message: 'Too many failed sign-ins; try again later', zh: '登录失败次数过多，请稍后再试', details: { retryAfterSeconds: Math.ceil(this.windowMs / 1000) } });
     }
     const usable = user && user.passwordHash && !user.disabled && !user.local;
