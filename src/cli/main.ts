@@ -8,13 +8,14 @@ import { keysCommand } from './commands/keys';
 import { jobsCommand } from './commands/jobs';
 import { auditCommand } from './commands/audit';
 import { usersCommand } from './commands/users';
+import { accessCommand } from './commands/access';
 import { ingestCommand, showCommand } from './commands/ingest';
 import { separatorsCommand } from './commands/separators';
 import { scheduleCommand } from './commands/schedule';
 import { reindexCommand, searchCommand } from './commands/search';
 import { catalogueCommand, confirmCommand, correctCommand } from './commands/filing';
 
-export const COMMANDS: Command[] = [ingestCommand, showCommand, confirmCommand, correctCommand, catalogueCommand, scheduleCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand, auditCommand, usersCommand, searchCommand, reindexCommand];
+export const COMMANDS: Command[] = [ingestCommand, showCommand, confirmCommand, correctCommand, catalogueCommand, scheduleCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand, auditCommand, usersCommand, searchCommand, reindexCommand, accessCommand];
 
 export const ROOT: Command = {
   name: 'archive',

@@ -1,5 +1,6 @@
 /** Registers every model on a connection, so boot builds all their indexes (unique ones matter). */
 import type { Connection } from 'mongoose';
+import { accessDecisionModel, accessRequestModel, accessRevocationModel } from './access-grant.model';
 import { archivalNumberModel } from './archival-number.model';
 import { classifierExampleModel } from './classifier-example.model';
 import { itemModel } from './item.model';
@@ -11,4 +12,7 @@ export function registerModels(conn: Connection): void {
   itemModel(conn);
   archivalNumberModel(conn);
   classifierExampleModel(conn);
+  accessRequestModel(conn);
+  accessDecisionModel(conn);
+  accessRevocationModel(conn);
 }

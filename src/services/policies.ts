@@ -56,19 +56,21 @@ export const ACTIONS = [
   'retention.manage',
   'system.config',
   'keys.manage',
+  'access.request', // 借阅/调阅: ask for time-limited access to an item outside one's scope or clearance
+  'access.approve', // grant, refuse or end such access (never to one's own request)
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Actions that touch archive content: scope and clearance apply, and the 三员 never get them. */
-const CONTENT_ACTIONS: ReadonlySet<Action> = new Set(['item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'destruction.propose', 'destruction.approve', 'appraisal.review']);
+const CONTENT_ACTIONS: ReadonlySet<Action> = new Set(['item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'destruction.propose', 'destruction.approve', 'appraisal.review', 'access.approve']);
 
 export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
-  archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'jobs.read', 'destruction.propose'],
-  caseworker: ['session', 'item.ingest', 'item.read', 'search', 'jobs.read'],
-  compliance_officer: ['session', 'item.read', 'search', 'audit.read', 'appraisal.review', 'retention.manage'],
-  appraisal_member: ['session', 'item.read', 'search', 'appraisal.review', 'destruction.propose'],
-  agency_head: ['session', 'item.read', 'search', 'catalogue.export', 'destruction.approve'],
-  auditor: ['session', 'item.read', 'search', 'audit.read', 'audit.verify'],
+  archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'jobs.read', 'destruction.propose', 'access.request', 'access.approve'],
+  caseworker: ['session', 'item.ingest', 'item.read', 'search', 'jobs.read', 'access.request'],
+  compliance_officer: ['session', 'item.read', 'search', 'audit.read', 'appraisal.review', 'retention.manage', 'access.request'],
+  appraisal_member: ['session', 'item.read', 'search', 'appraisal.review', 'destruction.propose', 'access.request'],
+  agency_head: ['session', 'item.read', 'search', 'catalogue.export', 'destruction.approve', 'access.request', 'access.approve'],
+  auditor: ['session', 'item.read', 'search', 'audit.read', 'audit.verify', 'access.request'],
   sysadmin: ['session', 'user.read', 'user.manage', 'jobs.read', 'system.config', 'keys.manage'],
   secadmin: ['session', 'user.read', 'role.grant'],
   secauditor: ['session', 'user.read', 'audit.read', 'audit.verify'],
@@ -160,7 +162,7 @@ export function authorize(user: Principal, action: string, resource: Resource = 
     const userRank = levels.indexOf(user.clearance);
     if (levelRank(resource.level, levels) > userRank) return deny('clearance');
   }
-  if (action === 'destruction.approve' && !separateDuties(user.id, [resource.proposedBy])) return deny('own_proposal');
+  if ((action === 'destruction.approve' || action === 'access.approve') && !separateDuties(user.id, [resource.proposedBy])) return deny('own_proposal');
   if (action === 'role.grant' || action === 'user.manage') {
     if (resource.targetUserId && resource.targetUserId === user.id) return deny('self_grant');
   }

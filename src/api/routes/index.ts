@@ -1,6 +1,7 @@
 /** Feature routes, in the order they appear in the OpenAPI document. */
 import type { Runtime } from '../../runtime';
 import type { RouteDef } from '../route';
+import { accessRoutes } from './access.routes';
 import { authRoutes } from './auth.routes';
 import { filingRoutes } from './filing.routes';
 import { itemRoutes } from './items.routes';
@@ -8,5 +9,5 @@ import { jobRoutes } from './jobs.routes';
 import { searchRoutes } from './search.routes';
 
 export function featureRoutes(runtime: Runtime): RouteDef[] {
-  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime)];
+  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime), ...accessRoutes(runtime)];
 }

@@ -12,7 +12,9 @@ import {
 } from '../../services/intake.service';
 import { itemLevel, loadItem, presentItem } from '../../services/item-view';
 import type { ItemDoc } from '../../models/item.model';
-import { checkResource } from '../middleware/auth';
+import { checkResource, mayAccess } from '../middleware/auth';
+import { activeGrant } from '../../services/access-grant.service';
+import type { Principal } from '../../services/policies';
 import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/retrieval.service';
 import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/separator.service';
 import { defineRoute, type RouteDef } from '../route';
@@ -210,11 +212,22 @@ const PageParams = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an
 /** Loads an item and checks that the caller's scope (fonds) and clearance cover it. */
 export async function loadReadable(ctx: Context, rt: Runtime, id: string, action = 'item.read'): Promise<ItemDoc> {
   const item = await loadItem(rt, id);
-  checkResource(ctx, action, { type: 'item', fonds: item.fonds, level: itemLevel(item) });
+  const resource = { type: 'item', fonds: item.fonds, level: itemLevel(item) };
+  if (action === 'item.read' && !mayAccess(ctx, action, resource)) {
+    // Outside the reader's scope or clearance: a running 借阅 grant for this item still lets them read it.
+    const principal = ctx.state.principal as Principal | undefined;
+    const grant = principal && mayAccess(ctx, action, { type: 'item' }) ? await activeGrant(rt, principal.id, String(item._id)) : null;
+    if (grant) {
+      ctx.state.accessGrant = grant.id;
+      return item;
+    }
+  }
+  checkResource(ctx, action, resource);
   return item;
 }
 
 /** Views and downloads are 利用 events: each is recorded in the audit trail. */
 async function auditRead(rt: Runtime, ctx: Context, action: string, id: string, details: Record<string, unknown>): Promise<void> {
-  await rt.audit?.record({ actor: String(ctx.state.user?.username ?? 'anonymous'), ip: ctx.ip, action, object: { type: 'item', id }, outcome: 'success', details });
+  const grant = ctx.state.accessGrant as string | undefined;
+  await rt.audit?.record({ actor: String(ctx.state.user?.username ?? 'anonymous'), ip: ctx.ip, action, object: { type: 'item', id }, outcome: 'success', details: grant ? { ...details, accessGrant: grant } : details });
 }

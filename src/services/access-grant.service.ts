@@ -1,0 +1,187 @@
+/**
+ * 借阅/调阅 (利用 outside one's own remit): a reader asks, with a reason, for access to one item
+ * beyond their scope or clearance; an approver who may read the item (and is not the reader)
+ * grants it for a number of days or refuses; access ends by itself at the end of the period or
+ * earlier when an approver (or the reader) ends it. Every step is in the audit trail (利用登记:
+ * who, what, purpose; see shared/domain/regulations.md §6 利用 checklist).
+ *
+ * State lives in three append-only collections (request, decision, revocation), so no step
+ * needs an atomic conditional update, which FerretDB does not give.
+ */
+import { Types } from 'mongoose';
+import { AppError } from '../errors';
+import { accessDecisionModel, accessRequestModel, accessRevocationModel, type AccessDecisionDoc, type AccessRequestDoc, type AccessRevocationDoc } from '../models/access-grant.model';
+import type { ItemDoc } from '../models/item.model';
+import type { Runtime } from '../runtime';
+import { itemLevel, loadItem } from './item-view';
+import { authorize, type Principal } from './policies';
+
+export const MAX_ACCESS_DAYS = 90;
+export const ACCESS_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'ended'] as const;
+export type AccessStatus = (typeof ACCESS_STATUSES)[number];
+
+export interface AccessGrantView {
+  id: string;
+  itemId: string;
+  username: string;
+  reason: string;
+  days: number;
+  requestedAt: string;
+  status: AccessStatus;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  until: string | null;
+  note: string;
+  endedBy: string | null;
+  endedAt: string | null;
+}
+
+function view(r: AccessRequestDoc, d: AccessDecisionDoc | null, v: AccessRevocationDoc | null, now = Date.now()): AccessGrantView {
+  const status: AccessStatus = !d ? 'pending' : !d.approved ? 'rejected' : v ? 'ended' : d.until && d.until.getTime() <= now ? 'expired' : 'approved';
+  return {
+    id: String(r._id),
+    itemId: r.itemId,
+    username: r.username,
+    reason: r.reason,
+    days: r.days,
+    requestedAt: r.requestedAt.toISOString(),
+    status,
+    decidedBy: d?.byName ?? null,
+    decidedAt: d?.at.toISOString() ?? null,
+    until: d?.until?.toISOString() ?? null,
+    note: d?.note ?? '',
+    endedBy: v?.byName ?? null,
+    endedAt: v?.at.toISOString() ?? null,
+  };
+}
+
+function models(rt: Runtime) {
+  return { requests: accessRequestModel(rt.db), decisions: accessDecisionModel(rt.db), revocations: accessRevocationModel(rt.db) };
+}
+
+async function load(rt: Runtime, id: string): Promise<{ r: AccessRequestDoc; d: AccessDecisionDoc | null; v: AccessRevocationDoc | null }> {
+  if (!Types.ObjectId.isValid(id)) throw new AppError('not_found', { message: 'No such access request', zh: '借阅申请不存在' });
+  const m = models(rt);
+  const r = await m.requests.findById(id).lean<AccessRequestDoc>();
+  if (!r) throw new AppError('not_found', { message: 'No such access request', zh: '借阅申请不存在' });
+  const [d, v] = await Promise.all([m.decisions.findById(r._id).lean<AccessDecisionDoc>(), m.revocations.findById(r._id).lean<AccessRevocationDoc>()]);
+  return { r, d, v };
+}
+
+function levelsOf(rt: Runtime): readonly string[] | undefined {
+  return rt.config.clearanceLevels;
+}
+
+function audit(rt: Runtime, who: Principal, action: string, requestId: string, outcome: 'success' | 'denied', details: Record<string, unknown>): Promise<void> {
+  return rt.audit.record({ actor: who.username, role: who.roles.join(','), action, object: { type: 'access_request', id: requestId }, outcome, details });
+}
+
+export async function requestAccess(rt: Runtime, who: Principal, input: { itemId: string; reason: string; days?: number }): Promise<AccessGrantView> {
+  const reason = input.reason.trim();
+  if (reason.length < 4 || reason.length > 500) throw new AppError('validation_failed', { message: 'Give the purpose of use (4-500 characters)', zh: '请填写利用目的（4 至 500 字）' });
+  const days = input.days ?? 7;
+  if (!Number.isInteger(days) || days < 1 || days > MAX_ACCESS_DAYS) throw new AppError('validation_failed', { message: `days must be 1-${MAX_ACCESS_DAYS}`, zh: `借阅天数须为 1 至 ${MAX_ACCESS_DAYS} 天` });
+  const item = await loadItem(rt, input.itemId);
+  if (authorize(who, 'item.read', { type: 'item', fonds: item.fonds, level: itemLevel(item) }, { levels: levelsOf(rt) }).allowed) {
+    throw new AppError('conflict', { message: 'You can already read this item', zh: '您已有权查阅该档案，无需申请', details: { reason: 'already_readable' } });
+  }
+  const doc = await models(rt).requests.create({ itemId: String(item._id), userId: who.id, username: who.username, reason, days, requestedAt: new Date() });
+  await audit(rt, who, 'access.request', String(doc._id), 'success', { itemId: String(item._id), reason, days });
+  return view(doc.toObject(), null, null);
+}
+
+/** An approver decides once: approve (for at most the days asked) or refuse. */
+export async function decideAccess(rt: Runtime, who: Principal, id: string, input: { approve: boolean; days?: number; note?: string }): Promise<AccessGrantView> {
+  const { r, d } = await load(rt, id);
+  const item = await loadItem(rt, r.itemId);
+  const action = input.approve ? 'access.approve' : 'access.reject';
+  const decision = authorize(who, 'access.approve', { type: 'item', fonds: item.fonds, level: itemLevel(item), proposedBy: r.userId }, { levels: levelsOf(rt) });
+  if (!decision.allowed) {
+    await audit(rt, who, action, id, 'denied', { reason: decision.reason });
+    throw new AppError('forbidden', { message: decision.reason === 'own_proposal' ? 'Nobody approves their own request' : undefined, zh: decision.reason === 'own_proposal' ? '不能审批本人的申请' : undefined, details: { action: 'access.approve', reason: decision.reason } });
+  }
+  if (d) throw new AppError('conflict', { message: 'This request has already been decided', zh: '该申请已审批', details: { status: view(r, d, null).status } });
+  const days = input.days ?? r.days;
+  if (!Number.isInteger(days) || days < 1 || days > r.days) throw new AppError('validation_failed', { message: `days must be 1-${r.days} (what was asked)`, zh: `批准天数须为 1 至 ${r.days} 天（不超过申请天数）` });
+  const at = new Date();
+  const doc: AccessDecisionDoc = { _id: r._id, approved: input.approve, by: who.id, byName: who.username, at, until: input.approve ? new Date(at.getTime() + days * 86_400_000) : null, note: (input.note ?? '').trim().slice(0, 500) };
+  try {
+    await models(rt).decisions.create(doc);
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) throw new AppError('conflict', { message: 'This request has already been decided', zh: '该申请已审批' });
+    throw err;
+  }
+  await audit(rt, who, action, id, 'success', { itemId: r.itemId, reader: r.username, until: doc.until?.toISOString() ?? null, note: doc.note });
+  return view(r, doc, null);
+}
+
+/** Ends an approved grant before its time: an approver of the item, or the reader. */
+export async function endAccess(rt: Runtime, who: Principal, id: string): Promise<AccessGrantView> {
+  const { r, d, v } = await load(rt, id);
+  if (who.id !== r.userId) {
+    const item = await loadItem(rt, r.itemId);
+    const decision = authorize(who, 'access.approve', { type: 'item', fonds: item.fonds, level: itemLevel(item) }, { levels: levelsOf(rt) });
+    if (!decision.allowed) {
+      await audit(rt, who, 'access.end', id, 'denied', { reason: decision.reason });
+      throw new AppError('forbidden', { details: { action: 'access.approve', reason: decision.reason } });
+    }
+  }
+  if (!d?.approved || v) throw new AppError('conflict', { message: 'Only an approved, running grant can be ended', zh: '只能终止已批准且未结束的借阅', details: { status: view(r, d, v).status } });
+  const rev: AccessRevocationDoc = { _id: r._id, by: who.id, byName: who.username, at: new Date() };
+  try {
+    await models(rt).revocations.create(rev);
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
+  await audit(rt, who, 'access.end', id, 'success', { itemId: r.itemId, reader: r.username });
+  return view(r, d, rev);
+}
+
+/** The running grant that lets this user read this item, if any (checked on every read). */
+export async function activeGrant(rt: Runtime, userId: string, itemId: string): Promise<AccessGrantView | null> {
+  const m = models(rt);
+  const requests = await m.requests.find({ userId, itemId }).lean<AccessRequestDoc[]>();
+  for (const r of requests) {
+    const d = await m.decisions.findById(r._id).lean<AccessDecisionDoc>();
+    if (!d?.approved || !d.until || d.until.getTime() <= Date.now()) continue;
+    if (await m.revocations.findById(r._id).lean()) continue;
+    return view(r, d, null);
+  }
+  return null;
+}
+
+/**
+ * For callers outside the HTTP layer (the CLI): throws 403 unless `who` may read the item by
+ * role, scope and clearance, or holds a running grant for it. Returns the grant used, if any.
+ */
+export async function assertReadable(rt: Runtime, who: Principal, item: ItemDoc): Promise<string | null> {
+  const d = authorize(who, 'item.read', { type: 'item', fonds: item.fonds, level: itemLevel(item) }, { levels: levelsOf(rt) });
+  if (d.allowed) return null;
+  if (d.reason === 'out_of_scope' || d.reason === 'clearance') {
+    const g = await activeGrant(rt, who.id, String(item._id));
+    if (g) return g.id;
+  }
+  await rt.audit.record({ actor: who.username, role: who.roles.join(','), action: 'item.read', object: { type: 'item', id: String(item._id) }, outcome: 'denied', details: { reason: d.reason } });
+  throw new AppError('forbidden', { details: { action: 'item.read', reason: d.reason } });
+}
+
+/** The caller's own requests, and (for approvers) every request they may decide or end. */
+export async function listAccess(rt: Runtime, who: Principal, opts: { status?: AccessStatus } = {}): Promise<AccessGrantView[]> {
+  const m = models(rt);
+  const all = await m.requests.find({}).sort({ requestedAt: -1 }).limit(2000).lean<AccessRequestDoc[]>();
+  const out: AccessGrantView[] = [];
+  const items = new Map<string, { fonds: string; level: number } | null>();
+  for (const r of all) {
+    let visible = r.userId === who.id;
+    if (!visible) {
+      if (!items.has(r.itemId)) items.set(r.itemId, await loadItem(rt, r.itemId).then((it) => ({ fonds: it.fonds, level: itemLevel(it) }), () => null));
+      const it = items.get(r.itemId);
+      visible = !!it && authorize(who, 'access.approve', { type: 'item', ...it }, { levels: levelsOf(rt) }).allowed;
+    }
+    if (!visible) continue;
+    const [d, v] = await Promise.all([m.decisions.findById(r._id).lean<AccessDecisionDoc>(), m.revocations.findById(r._id).lean<AccessRevocationDoc>()]);
+    const g = view(r, d, v);
+    if (!opts.status || g.status === opts.status) out.push(g);
+  }
+  return out;
+}
