@@ -13,6 +13,7 @@ import { AppError } from '../../errors';
 import type { AuditTrail } from '../../services/audit.service';
 import { sha256, toPrincipal, type AuthService } from '../../services/auth.service';
 import { authorize, DEFAULT_CLEARANCE_LEVELS, type Principal, type Resource } from '../../services/policies';
+import { searchScopeOf } from '../../services/search';
 
 export const SESSION_COOKIE = 'archive_session';
 export const CSRF_COOKIE = 'archive_csrf';
@@ -52,10 +53,7 @@ export async function authenticateRequest(deps: AuthDeps, ctx: Context): Promise
   ctx.state.user = { username: principal.username, id: principal.id };
   // What search may show this caller (routes/search.routes.ts reads it): their fonds and the
   // highest access level their clearance covers.
-  ctx.state.searchScope = {
-    fonds: principal.scope.fonds === '*' ? undefined : [...principal.scope.fonds],
-    maxAccessLevel: (deps.clearanceLevels ?? DEFAULT_CLEARANCE_LEVELS).indexOf(principal.clearance),
-  };
+  ctx.state.searchScope = searchScopeOf(principal, deps.clearanceLevels ?? DEFAULT_CLEARANCE_LEVELS);
   return principal;
 }
 

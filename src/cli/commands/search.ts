@@ -1,7 +1,8 @@
 /** `archive search` and `archive reindex`: the full-text index from the command line. */
 import { validateIdNumber } from '../../domain/id-number';
 import { AppError } from '../../errors';
-import { markSnippet, mergeSegments, reindexAll, searchItems } from '../../services/search';
+import { markSnippet, mergeSegments, reindexAll, searchItems, searchScopeOf } from '../../services/search';
+import { cliPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 
@@ -28,7 +29,8 @@ export const searchCommand: Command = {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AppError('validation_failed', { message: '--limit must be an integer from 1 to 1000', zh: '--limit 应为 1 到 1000 的整数' });
     const sort = values.sort === 'date' ? 'date' : 'relevance';
     return withRuntime(async (rt) => {
-      const res = await searchItems(rt, { q, limit, sort, facets: false, ...(personId ? { filters: { personId } } : {}) });
+      // The CLI account's scope and clearance limit hits as they do for the API.
+      const res = await searchItems(rt, { q, limit, sort, facets: false, ...(personId ? { filters: { personId } } : {}) }, searchScopeOf(cliPrincipal(rt)!, rt.config.clearanceLevels));
       if (values.json) {
         io.out(JSON.stringify({ total: res.total, hits: res.hits.map((h) => ({ id: h.id, score: h.score, pages: h.pages, snippet: h.snippets[0] ? markSnippet(h.snippets[0]) : '' })) }));
         return;

@@ -6,6 +6,7 @@
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { readPageText } from '../capture.service';
+import { DEFAULT_CLEARANCE_LEVELS, type Principal } from '../policies';
 import { indexKey } from '../secrets.service';
 import { SearchEngine, type CompactStats, type RebuildStats } from './engine';
 import { metadataText, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope } from './types';
@@ -155,6 +156,11 @@ export async function reindexAll(rt: Runtime, opts: { onProgress?: (s: RebuildSt
     }
   }
   return engine.rebuild(source(), opts);
+}
+
+/** What a user may find: their fonds and the highest access level their clearance covers. */
+export function searchScopeOf(who: Principal, levels: readonly string[] = DEFAULT_CLEARANCE_LEVELS): SearchScope {
+  return { fonds: who.scope.fonds === '*' ? undefined : [...who.scope.fonds], maxAccessLevel: levels.indexOf(who.clearance) };
 }
 
 export async function searchItems(rt: Runtime, req: SearchRequest, scope: SearchScope = {}): Promise<SearchResult> {
