@@ -130,6 +130,8 @@ export interface AuditOptions {
   logger: Logger;
   /** how long record() waits for company before a flush */
   flushMs?: number;
+  /** while entries keep coming, flushes start at least this far apart */
+  flushIntervalMs?: number;
   maxBatch?: number;
   checkpointEvery?: number;
   checkpointIntervalMs?: number;
@@ -202,6 +204,8 @@ export class AuditTrail {
   private readonly signer: AuditSigner;
   private readonly logger: Logger;
   private readonly flushMs: number;
+  private readonly flushIntervalMs: number;
+  private lastFlushAt = 0;
   private readonly maxBatch: number;
   private readonly checkpointEvery: number;
   private readonly checkpointIntervalMs: number;
@@ -222,6 +226,13 @@ export class AuditTrail {
     this.signer = opts.signer;
     this.logger = opts.logger;
     this.flushMs = opts.flushMs ?? 10;
+    // A flush is one insert: about 1 ms of CPU between node and FerretDB whatever it carries,
+    // plus a few µs per entry (docs/benchmarks.md, bench:audit). With a flush every 10 ms that
+    // is up to ~100 inserts/s, as much CPU as 100-150 of the requests being recorded, taken from
+    // them whenever the machine is busy. Spacing flushes 40 ms apart while entries keep coming
+    // caps it at 25/s; an entry after a quiet spell still waits only flushMs, and an awaited
+    // entry under steady traffic at most the interval.
+    this.flushIntervalMs = Math.max(opts.flushIntervalMs ?? 40, this.flushMs);
     this.maxBatch = opts.maxBatch ?? 2000;
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
     this.checkpointIntervalMs = opts.checkpointIntervalMs ?? 60_000;
@@ -272,7 +283,7 @@ export class AuditTrail {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         void this.runFlush();
-      }, this.flushMs);
+      }, Math.max(this.flushMs, this.lastFlushAt + this.flushIntervalMs - Date.now()));
     }
   }
 
@@ -280,6 +291,7 @@ export class AuditTrail {
     if (this.flushing) return this.flushing;
     const batch = this.pending.splice(0, this.maxBatch);
     if (!batch.length) return Promise.resolve();
+    this.lastFlushAt = Date.now();
     this.flushing = this.append(batch)
       .then(
         () => batch.forEach((p) => p.resolve()),
@@ -310,7 +322,8 @@ export class AuditTrail {
   }
 
   private async writeHead(force: boolean): Promise<void> {
-    if (!this.tail || (!force && Date.now() - this.lastHeadWrite < 250)) return;
+    // Only a hint for a fresh appender, which probes forward from it: once a second is plenty.
+    if (!this.tail || (!force && Date.now() - this.lastHeadWrite < 1000)) return;
     this.lastHeadWrite = Date.now();
     await this.heads.updateOne({ _id: this.appenderId }, { $set: { seq: this.tail.seq, hash: this.tail.hash, block: this.tail.block, at: new Date() } }, { upsert: true });
   }

@@ -123,6 +123,22 @@ describe('audit trail: hash chain, batching, checkpoints, verify', function () {
     assert.equal(r.lastSeq, 16);
   });
 
+  it('under a steady stream of entries, flushes (one insert each) start at least flushIntervalMs apart', async () => {
+    const a = trail({ flushMs: 5, flushIntervalMs: 60 });
+    const started = Date.now();
+    const work: Promise<void>[] = [];
+    while (Date.now() - started < 400) {
+      work.push(a.record(input(work.length)));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all(work);
+    const elapsed = Date.now() - started;
+    const blocks = await storedBlocks(a);
+    assert.equal(blocks.reduce((n, b) => n + b.lines.length, 0), work.length);
+    // With 5 ms windows alone this would be ~elapsed/7 inserts.
+    assert.ok(blocks.length <= Math.ceil(elapsed / 60) + 1, `${blocks.length} inserts in ${elapsed} ms`);
+  });
+
   it('rejects malformed input instead of storing it', async () => {
     const a = trail();
     await assert.rejects(a.record({ ...input(1), action: 'Drop Table' }), /action/);
