@@ -13,6 +13,7 @@ import { cliUserFromEnv } from '../config';
 import { AppError } from '../errors';
 import type { Runtime } from '../runtime';
 import { LOCAL_OPERATOR, toPrincipal } from '../services/auth.service';
+import { maskPersonalData } from '../services/personal-data';
 import { authorize, type Principal } from '../services/policies';
 import { DEFAULT_PERMISSION } from '../api/route';
 
@@ -25,6 +26,11 @@ export interface CliInvocation {
 
 export const cliInvocation = new AsyncLocalStorage<CliInvocation>();
 const principals = new WeakMap<Runtime, Principal>();
+
+/** What the account may be shown: ID numbers masked unless it holds 'personal.full' (as for the API). */
+export function forPrincipal<T>(who: Principal, value: T): T {
+  return authorize(who, 'personal.full').allowed ? value : maskPersonalData(value).value;
+}
 
 /** The account the current command acts as (after withRuntime checked it). */
 export function cliPrincipal(rt: Runtime): Principal | undefined {

@@ -108,6 +108,26 @@ export function maskIdNumber(input: string): string {
   return v.slice(0, 6) + '*'.repeat(v.length - 10) + v.slice(-4);
 }
 
+// 18-digit form: address, birth date (19xx/20xx, month, day), sequence, check; 15-digit: yymmdd.
+const ID_IN_TEXT = /(?<![0-9A-Za-z])(?:\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|\d{6}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})(?![0-9A-Za-z])/g;
+
+/**
+ * Masks every 公民身份号码-shaped number in free text (OCR text, snippets, queries in the audit
+ * trail), checksum or not: a misread check digit is still somebody's number. Lengths are kept, so
+ * highlight offsets into the text stay valid.
+ */
+export function maskIdNumbersInText(text: string): string {
+  return text.replace(ID_IN_TEXT, (m) => maskIdNumber(m));
+}
+
+/** Whether the text holds anything maskIdNumbersInText would mask. */
+export function containsIdNumber(text: string): boolean {
+  ID_IN_TEXT.lastIndex = 0;
+  const found = ID_IN_TEXT.test(text);
+  ID_IN_TEXT.lastIndex = 0;
+  return found;
+}
+
 // OCR confusions with a digit (or X at the check position). Each maps to what it can only be.
 const DIGIT_CONFUSIONS: Readonly<Record<string, string>> = {
   O: '0', o: '0', D: '0', Q: '0', '〇': '0', '○': '0',

@@ -58,6 +58,7 @@ export const ACTIONS = [
   'keys.manage',
   'access.request', // 借阅/调阅: ask for time-limited access to an item outside one's scope or clearance
   'access.approve', // grant, refuse or end such access (never to one's own request)
+  'personal.full', // see 公民身份号码 in full; everyone else sees them masked (个人信息保护法 第51条)
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -65,8 +66,8 @@ export type Action = (typeof ACTIONS)[number];
 const CONTENT_ACTIONS: ReadonlySet<Action> = new Set(['item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'destruction.propose', 'destruction.approve', 'appraisal.review', 'access.approve']);
 
 export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
-  archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'jobs.read', 'destruction.propose', 'access.request', 'access.approve'],
-  caseworker: ['session', 'item.ingest', 'item.read', 'search', 'jobs.read', 'access.request'],
+  archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'jobs.read', 'destruction.propose', 'access.request', 'access.approve', 'personal.full'],
+  caseworker: ['session', 'item.ingest', 'item.read', 'search', 'jobs.read', 'access.request', 'personal.full'],
   compliance_officer: ['session', 'item.read', 'search', 'audit.read', 'appraisal.review', 'retention.manage', 'access.request'],
   appraisal_member: ['session', 'item.read', 'search', 'appraisal.review', 'destruction.propose', 'access.request'],
   agency_head: ['session', 'item.read', 'search', 'catalogue.export', 'destruction.approve', 'access.request', 'access.approve'],

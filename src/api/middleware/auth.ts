@@ -8,11 +8,13 @@
  * which carries cookies but cannot set headers, is refused.
  */
 import crypto from 'node:crypto';
+import { Stream } from 'node:stream';
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../../errors';
 import type { AuditTrail } from '../../services/audit.service';
 import { sha256, toPrincipal, type AuthService } from '../../services/auth.service';
 import { authorize, DEFAULT_CLEARANCE_LEVELS, type Principal, type Resource } from '../../services/policies';
+import { maskPersonalData, showsIdNumbers } from '../../services/personal-data';
 import { searchScopeOf } from '../../services/search';
 
 export const SESSION_COOKIE = 'archive_session';
@@ -96,6 +98,28 @@ export function requirePermission(deps: AuthDeps, action: string, resourceOf?: (
 }
 
 /**
+ * ID numbers in the answer: masked for an account without 'personal.full'; shown in full to one
+ * with it, and that showing recorded. JSON and text answers only (page images and PDFs are the
+ * document itself, read under item.read and audited as such).
+ */
+function protectPersonalData(deps: AuthDeps, ctx: Context, principal: Principal): void {
+  const body: unknown = ctx.body;
+  const text = typeof body === 'string' && /^(text\/|application\/json)/.test(ctx.type);
+  const json = body !== null && typeof body === 'object' && !Buffer.isBuffer(body) && !(body instanceof Stream) && !ArrayBuffer.isView(body);
+  if (!text && !json) return;
+  if (!authorize(principal, 'personal.full').allowed) {
+    const { value, masked } = maskPersonalData(body);
+    if (masked) ctx.body = value;
+    return;
+  }
+  if (showsIdNumbers(body)) {
+    void deps.audit
+      ?.record({ actor: principal.username, role: principal.roles.join(','), ip: ctx.ip, action: 'personal.view', object: { type: 'route', id: `${ctx.method} ${(ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path}` }, outcome: 'success', details: { path: ctx.path } })
+      .catch(() => undefined);
+  }
+}
+
+/**
  * Wraps a route handler: authenticate, check the route's permission, run, then audit the call
  * (fire and forget: the trail batches it; a refusal was audited in checkPermission).
  */
@@ -106,6 +130,7 @@ export async function guardRoute(deps: AuthDeps, ctx: Context, permission: strin
   let outcome: 'success' | 'failure' = 'failure';
   try {
     await run();
+    protectPersonalData(deps, ctx, principal);
     outcome = 'success';
   } finally {
     void deps.audit

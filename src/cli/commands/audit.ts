@@ -1,4 +1,5 @@
 import { AppError } from '../../errors';
+import { cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 
@@ -50,12 +51,15 @@ export const auditCommand: Command = {
         withRuntime(async (rt) => {
           const limit = Number(values.limit ?? 100);
           if (!Number.isInteger(limit) || limit < 1) throw new AppError('validation_failed', { message: '--limit must be a positive integer', zh: '--limit 必须是正整数' });
-          const entries = await rt.audit.list({
-            actor: typeof values.user === 'string' ? values.user : undefined,
-            action: typeof values.action === 'string' ? values.action : undefined,
-            since: parseSince(values.since),
-            limit,
-          });
+          const entries = forPrincipal(
+            cliPrincipal(rt)!,
+            await rt.audit.list({
+              actor: typeof values.user === 'string' ? values.user : undefined,
+              action: typeof values.action === 'string' ? values.action : undefined,
+              since: parseSince(values.since),
+              limit,
+            }),
+          );
           if (values.json) {
             io.out(JSON.stringify({ entries }));
             return;

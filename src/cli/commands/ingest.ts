@@ -8,7 +8,7 @@ import type { Runtime } from '../../runtime';
 import { ingestItem, OCR_JOB, type IntakeFile } from '../../services/intake.service';
 import { assertReadable } from '../../services/access-grant.service';
 import { loadItem, presentItem } from '../../services/item-view';
-import { cliPrincipal } from '../identity';
+import { cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import { ProgressBar } from '../progress';
 import type { Command, CommandIO } from '../command';
@@ -152,8 +152,9 @@ export const showCommand: Command = {
       if (!id) throw new AppError('validation_failed', { message: 'Give an item id', zh: '请提供条目编号' });
       const item = await loadItem(rt, id);
       // Scope and clearance apply to the CLI as to the API (a 借阅 grant counts too).
-      await assertReadable(rt, cliPrincipal(rt)!, item);
-      const view = await presentItem(rt, item, { withText: true });
+      const me = cliPrincipal(rt)!;
+      await assertReadable(rt, me, item);
+      const view = forPrincipal(me, await presentItem(rt, item, { withText: true }));
       if (values.json) io.out(JSON.stringify(view));
       else {
         io.out(`条目 item ${view.id}  [${view.status}]  ${view.archivalCode ?? ''}\n来源 source: ${view.source}\n页数 pages: ${view.pageCount}`);

@@ -2,7 +2,7 @@
 import { validateIdNumber } from '../../domain/id-number';
 import { AppError } from '../../errors';
 import { markSnippet, mergeSegments, reindexAll, searchItems, searchScopeOf } from '../../services/search';
-import { cliPrincipal } from '../identity';
+import { cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 
@@ -30,7 +30,8 @@ export const searchCommand: Command = {
     const sort = values.sort === 'date' ? 'date' : 'relevance';
     return withRuntime(async (rt) => {
       // The CLI account's scope and clearance limit hits as they do for the API.
-      const res = await searchItems(rt, { q, limit, sort, facets: false, ...(personId ? { filters: { personId } } : {}) }, searchScopeOf(cliPrincipal(rt)!, rt.config.clearanceLevels));
+      const me = cliPrincipal(rt)!;
+      const res = forPrincipal(me, await searchItems(rt, { q, limit, sort, facets: false, ...(personId ? { filters: { personId } } : {}) }, searchScopeOf(me, rt.config.clearanceLevels)));
       if (values.json) {
         io.out(JSON.stringify({ total: res.total, hits: res.hits.map((h) => ({ id: h.id, score: h.score, pages: h.pages, snippet: h.snippets[0] ? markSnippet(h.snippets[0]) : '' })) }));
         return;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { convert15To18, extractIdNumbers, idCheckDigit, isValidIdNumber, maskIdNumber, validateIdNumber } from '../../../src/domain/id-number';
+import { containsIdNumber, convert15To18, extractIdNumbers, idCheckDigit, isValidIdNumber, maskIdNumber, maskIdNumbersInText, validateIdNumber } from '../../../src/domain/id-number';
 
 // An independent derivation of ISO 7064 MOD 11-2 (weights 2^(17-i) mod 11, check = (12 - S) mod 11),
 // so the tests do not trust the code under test to make their fixtures.
@@ -178,5 +178,19 @@ describe('公民身份号码 (GB 11643-1999)', () => {
       const found = extractIdNumbers(`申请人${a}，配偶${b}。`, TODAY);
       assert.deepEqual(found.map((f) => f.value), [a, b]);
     });
+  });
+});
+
+describe('maskIdNumbersInText', () => {
+  it('masks 18- and 15-digit ID numbers inside text, keeping length and everything else', () => {
+    const text = '申请人张伟，公民身份号码110105198703152318，旧证号110105870315231，单位代码91110108MA01ABCD2X。';
+    const masked = maskIdNumbersInText(text);
+    assert.equal(masked, '申请人张伟，公民身份号码110105********2318，旧证号110105*****5231，单位代码91110108MA01ABCD2X。');
+    assert.equal(masked.length, text.length);
+    assert.equal(containsIdNumber(text), true);
+    assert.equal(containsIdNumber(masked), false);
+  });
+  it('leaves numbers that are not shaped like an ID alone (amounts, 19-digit accounts, dates)', () => {
+    for (const t of ['金额 1234567.89 元', '账号 6222021234567890123', '2016年4月12日', '文号 京人社工伤认字〔2019〕123号', '110105198713152318']) assert.equal(maskIdNumbersInText(t), t);
   });
 });

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../src/api/app';
+import { featureRoutes } from '../../src/api/routes';
+import { idCheckDigit } from '../../src/domain/id-number';
+import { itemModel } from '../../src/models/item.model';
+import { openTestRuntime } from '../helpers/runtime';
+
+const PASSWORD = 'Correct-Horse-42';
+const ID = '11010519870315231' + idCheckDigit('11010519870315231');
+const MASKED = `${ID.slice(0, 6)}********${ID.slice(-4)}`;
+
+describe('ID numbers are masked for roles without personal.full, and full views are recorded', function () {
+  this.timeout(60_000);
+  let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
+  let server: http.Server;
+  let base: string;
+  let itemId: string;
+  const token: Record<string, string> = {};
+
+  before(async () => {
+    ctx = await openTestRuntime();
+    const rt = ctx.rt;
+    const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), auth: { auth: rt.auth, audit: rt.audit } });
+    server = http.createServer(app.callback());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const [username, role] of [['pd.auditor', 'auditor'], ['pd.caseworker', 'caseworker']] as const) {
+      await rt.auth.createUser({ username, roles: [role], password: PASSWORD, clearance: 'sensitive', scope: { fonds: ['Z001'] } });
+      const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+      token[username] = ((await res.json()) as any).token;
+    }
+    const doc = await itemModel(rt.db).create({
+      fonds: 'Z001',
+      source: 's',
+      channel: 'api',
+      status: 'filed',
+      contentHash: 'mask-test',
+      originals: [],
+      documentDate: '2019-05-20',
+      title: '工伤认定决定书',
+      metadata: { persons: [{ name: '张伟', idNumber: ID, role: 'insured' }], units: [] },
+      personIds: [ID],
+    });
+    itemId = String(doc._id);
+  });
+  after(async () => {
+    server?.close();
+    await ctx?.close();
+  });
+
+  const get = (path: string, who: string) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token[who]}` } });
+
+  it('an auditor sees the item with the ID number masked; a caseworker sees it in full, and that is audited', async () => {
+    const masked = await (await get(`/api/v1/items/${itemId}`, 'pd.auditor')).text();
+    assert.ok(!masked.includes(ID), 'no full ID number for the auditor');
+    assert.ok(masked.includes(MASKED), masked.slice(0, 400));
+    const full = await (await get(`/api/v1/items/${itemId}`, 'pd.caseworker')).text();
+    assert.ok(full.includes(ID));
+    await ctx.rt.audit.flush();
+    const trail = await ctx.rt.audit.list({ limit: 100 });
+    const views = trail.filter((e: any) => e.action === 'personal.view');
+    assert.equal(views.length, 1, 'one record of the full view');
+    assert.equal(views[0]!.actor, 'pd.caseworker');
+    assert.ok(!JSON.stringify(views).includes(ID), 'the record does not copy the number');
+  });
+
+  it('the person file lists the item with the number masked for the auditor', async () => {
+    const res = await get(`/api/v1/persons/${ID}/items`, 'pd.auditor');
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.ok(!text.includes(ID));
+  });
+});
