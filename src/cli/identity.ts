@@ -22,6 +22,17 @@ export interface CliInvocation {
   /** policies action; 'local' = a machine-bootstrap step (e.g. the first admin), audited but not role-checked */
   permission?: string;
   as?: string;
+  /** what the command's audit entry names, set by the command as it learns it */
+  auditObject?: { type: string; id: string };
+  auditDetails?: Record<string, unknown>;
+}
+
+/** Names the object and details of the running command's audit entry (a search's query and hit count). */
+export function describeCliForAudit(object: { type: string; id: string } | null, details: Record<string, unknown> = {}): void {
+  const inv = cliInvocation.getStore();
+  if (!inv) return;
+  if (object) inv.auditObject = object;
+  inv.auditDetails = { ...inv.auditDetails, ...details };
 }
 
 export const cliInvocation = new AsyncLocalStorage<CliInvocation>();
@@ -62,6 +73,6 @@ export async function checkCliCommand(rt: Runtime): Promise<(outcome: 'success' 
     }
   }
   return (outcome) => {
-    void rt.audit.record({ ...base, action: action === 'local' ? 'system.local' : action, outcome }).catch(() => undefined);
+    void rt.audit.record({ ...base, ...(inv.auditObject ? { object: inv.auditObject } : {}), action: action === 'local' ? 'system.local' : action, outcome, ...(inv.auditDetails ? { details: inv.auditDetails } : {}) }).catch(() => undefined);
   };
 }

@@ -28,6 +28,9 @@ export function buildJobHandlers(rt: Runtime): JobHandlers {
       await captureItem(rt, itemId, { engine: getEngine(), signal, progress });
       await progress({ stage: 'filing' });
       const item = await fileItem(rt, itemId);
+      const cls = (item.classification ?? {}) as { documentType?: string; category?: string; retention?: string; confidence?: number; review?: boolean };
+      // Filing proposes the description (classification, retention, 档号): an archival action of the system's.
+      await rt.audit.record({ actor: 'system', role: 'worker', action: 'item.file', object: { type: 'item', id: itemId }, outcome: 'success', details: { archivalCode: item.archivalCode ?? null, documentType: cls.documentType ?? null, category: cls.category ?? null, retention: cls.retention ?? null, confidence: cls.confidence ?? null, status: item.status } });
       // Searchable as soon as filed; a failure retries the job, whose earlier stages are no-ops now.
       await indexItem(rt, itemId);
       mergeSegmentsSoon(rt);

@@ -72,4 +72,16 @@ describe('ID numbers are masked for roles without personal.full, and full views 
     const text = await res.text();
     assert.ok(!text.includes(ID));
   });
+
+  it('a search is recorded with its query (ID numbers masked) and its hit count', async () => {
+    const res = await get(`/api/v1/search?q=${encodeURIComponent(`张伟 ${ID}`)}`, 'pd.caseworker');
+    assert.equal(res.status, 200);
+    const { total } = (await res.json()) as { total: number };
+    await ctx.rt.audit.flush();
+    const entry = (await ctx.rt.audit.list({ action: 'search', limit: 10 }))[0] as any;
+    assert.ok(entry, 'search recorded');
+    assert.equal(entry.actor, 'pd.caseworker');
+    assert.equal(entry.details.q, `张伟 ${MASKED}`);
+    assert.equal(entry.details.total, total);
+  });
 });

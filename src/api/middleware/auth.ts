@@ -98,6 +98,15 @@ export function requirePermission(deps: AuthDeps, action: string, resourceOf?: (
 }
 
 /**
+ * What the route's audit entry should name: the object acted on and details (a search's query and
+ * hit count, the items an upload created). One entry per call, written by guardRoute.
+ */
+export function describeForAudit(ctx: Context, object: { type: string; id: string } | null, details: Record<string, unknown> = {}): void {
+  if (object) ctx.state.auditObject = object;
+  ctx.state.auditDetails = { ...(ctx.state.auditDetails as Record<string, unknown> | undefined), ...details };
+}
+
+/**
  * ID numbers in the answer: masked for an account without 'personal.full'; shown in full to one
  * with it, and that showing recorded. JSON and text answers only (page images and PDFs are the
  * document itself, read under item.read and audited as such).
@@ -134,7 +143,15 @@ export async function guardRoute(deps: AuthDeps, ctx: Context, permission: strin
     outcome = 'success';
   } finally {
     void deps.audit
-      ?.record({ actor: principal.username, role: principal.roles.join(','), ip: ctx.ip, action: permission, object: { type: 'route', id: `${ctx.method} ${(ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path}` }, outcome, details: { path: ctx.path, status: ctx.status } })
+      ?.record({
+        actor: principal.username,
+        role: principal.roles.join(','),
+        ip: ctx.ip,
+        action: permission,
+        object: (ctx.state.auditObject as { type: string; id: string } | undefined) ?? { type: 'route', id: `${ctx.method} ${(ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path}` },
+        outcome,
+        details: { path: ctx.path, status: ctx.status, ...(ctx.state.auditDetails as Record<string, unknown> | undefined) },
+      })
       .catch(() => undefined);
   }
 }

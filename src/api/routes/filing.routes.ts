@@ -8,7 +8,7 @@ import type { Runtime } from '../../runtime';
 import { catalogueCsv, cataloguePdf, catalogueRows } from '../../services/catalogue.service';
 import { correctItem, CorrectionSchema } from '../../services/correction.service';
 import { itemLevel, presentItem } from '../../services/item-view';
-import { mayAccess } from '../middleware/auth';
+import { describeForAudit, mayAccess } from '../middleware/auth';
 import { loadReadable } from './items.routes';
 import { defineRoute, type RouteDef } from '../route';
 
@@ -47,6 +47,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params, body }) => {
         const actor = String(ctx.state.user?.username ?? 'api');
         await loadReadable(ctx, rt, params.id, 'item.correct');
+        describeForAudit(ctx, { type: 'item', id: params.id }, { fields: Object.keys(body) });
         ctx.body = await presentItem(rt, await correctItem(rt, params.id, body, actor));
       },
     }),

@@ -12,7 +12,7 @@ import {
 } from '../../services/intake.service';
 import { itemLevel, loadItem, presentItem } from '../../services/item-view';
 import type { ItemDoc } from '../../models/item.model';
-import { checkResource, mayAccess } from '../middleware/auth';
+import { checkResource, describeForAudit, mayAccess } from '../middleware/auth';
 import { activeGrant } from '../../services/access-grant.service';
 import type { Principal } from '../../services/policies';
 import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/retrieval.service';
@@ -106,6 +106,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
           const res = await createItem(rt, { fonds, source, channel: 'api', stack }, g);
           items.push({ id: String(res.item._id), jobId: res.jobId, duplicate: res.duplicate, source, files: g.length });
         }
+        describeForAudit(ctx, items.length === 1 ? { type: 'item', id: items[0]!.id } : null, { items: items.map((i) => i.id), rejected: errors.length });
         ctx.status = 202;
         ctx.body = { items, errors };
       },

@@ -5,8 +5,10 @@
  */
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { maskIdNumber, maskIdNumbersInText } from '../../domain/id-number';
 import type { Runtime } from '../../runtime';
 import { FACET_FIELDS, searchItems, type SearchScope } from '../../services/search';
+import { describeForAudit } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
 
 /**
@@ -74,7 +76,10 @@ export function searchRoutes(rt: Runtime, opts: { scope?: SearchScopeResolver } 
       responses: { 200: { description: 'ranked items with highlighted snippets and facet counts', schema: SearchResultView } },
       handler: async (ctx, { query }) => {
         const { q, sort, offset, limit, facets, ...f } = query;
-        ctx.body = await searchItems(rt, { q, sort, offset, limit, facets: facets === '1', filters: f }, await scopeOf(ctx));
+        const res = await searchItems(rt, { q, sort, offset, limit, facets: facets === '1', filters: f }, await scopeOf(ctx));
+        // 利用登记: what was looked for and how much was found; ID numbers in the query are kept masked.
+        describeForAudit(ctx, { type: 'search', id: '-' }, { q: maskIdNumbersInText(q), filters: f.personId ? { ...f, personId: maskIdNumber(f.personId) } : f, total: res.total });
+        ctx.body = res;
       },
     }),
   ] as RouteDef[];

@@ -2,7 +2,8 @@
 import { validateIdNumber } from '../../domain/id-number';
 import { AppError } from '../../errors';
 import { markSnippet, mergeSegments, reindexAll, searchItems, searchScopeOf } from '../../services/search';
-import { cliPrincipal, forPrincipal } from '../identity';
+import { maskIdNumber, maskIdNumbersInText } from '../../domain/id-number';
+import { cliPrincipal, describeCliForAudit, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 
@@ -32,6 +33,7 @@ export const searchCommand: Command = {
       // The CLI account's scope and clearance limit hits as they do for the API.
       const me = cliPrincipal(rt)!;
       const res = forPrincipal(me, await searchItems(rt, { q, limit, sort, facets: false, ...(personId ? { filters: { personId } } : {}) }, searchScopeOf(me, rt.config.clearanceLevels)));
+      describeCliForAudit({ type: 'search', id: '-' }, { q: maskIdNumbersInText(q), ...(personId ? { personId: maskIdNumber(personId) } : {}), total: res.total });
       if (values.json) {
         io.out(JSON.stringify({ total: res.total, hits: res.hits.map((h) => ({ id: h.id, score: h.score, pages: h.pages, snippet: h.snippets[0] ? markSnippet(h.snippets[0]) : '' })) }));
         return;
