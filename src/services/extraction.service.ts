@@ -4,7 +4,7 @@
  * it was found (page, character range, the line's box) and how sure we are.
  */
 import { extractCreditCodes } from '../domain/credit-code';
-import { extractDates } from '../domain/dates';
+import { extractDates, type DateMatch } from '../domain/dates';
 import { extractDocNumbers } from '../domain/doc-number';
 import { extractIdNumbers } from '../domain/id-number';
 import { extractInsuranceTypes, extractLabelledNames, extractUnits } from '../domain/labels';
@@ -97,9 +97,59 @@ export function repairDateGlyphs(text: string): string {
     .replace(/(年\s*[0-9]{1,2}\s*月\s*[0-9]{1,2})[^0-9\s日](?=日)/gu, '$1日');
 }
 
+/**
+ * Reads the 〇 of a numeral year where OCR gave O, o, 0, D, @, 口 or two glyphs (二O〇一八), one
+ * character for one (see repairYearRun). Only for voting (agreedDate): the same page once read
+ * "二@一三年一月九目" for 二〇二三年二月九日, so a year repaired this way is a candidate that a
+ * second reading must confirm, never a date on its own.
+ */
+export function repairYearGlyphs(text: string): string {
+  return text.replace(YEAR_RUN, (run) => repairYearRun(run) ?? run);
+}
+
+// Glyphs tesseract gives for 〇 in the serif (宋体) fonts of printed forms.
+const ZERO_GLYPHS = '〇○零O0oD@Q◎口';
+const YEAR_NUMERALS = '一二三四五六七八九';
+// A numeral year as OCR leaves it: starts with 一 or 二 (1xxx, 2xxx), four to six numeral or
+// zero-like glyphs, right before 年, not part of a longer run.
+const YEAR_RUN = new RegExp(`(?<![${ZERO_GLYPHS}${YEAR_NUMERALS}])[一二][${ZERO_GLYPHS}${YEAR_NUMERALS}]{3,5}(?=[ \\t]*年)`, 'gu');
+
+/**
+ * A year run with its zero glyphs read as 〇. Five or six glyphs are four with a 〇 split in two
+ * (OO, O〇, DO): each surplus glyph must merge into a zero glyph beside it, and every way of
+ * dropping the surplus must give the same year, else the run is left alone (never a guess which
+ * digit is extra). The dropped glyphs become leading spaces so the text keeps its length.
+ */
+function repairYearRun(run: string): string | null {
+  const chars = [...run];
+  const zero = (c: string | undefined) => c !== undefined && ZERO_GLYPHS.includes(c);
+  const asYear = (cs: string[]) => cs.map((c) => (zero(c) ? '〇' : c)).join('');
+  if (chars.length === 4) return asYear(chars);
+  const surplus = chars.length - 4;
+  const droppable = chars.flatMap((c, i) => (zero(c) && (zero(chars[i - 1]) || zero(chars[i + 1])) ? [i] : []));
+  const years = new Set<string>();
+  const choose = (from: number, left: number, drop: number[]) => {
+    if (left === 0) {
+      // Each dropped glyph merges into a kept zero next to it; dropping both halves loses the 〇.
+      const kept = (i: number) => zero(chars[i]) && !drop.includes(i);
+      if (drop.every((i) => kept(i - 1) || kept(i + 1))) years.add(asYear(chars.filter((_, i) => !drop.includes(i))));
+      return;
+    }
+    for (let k = from; k < droppable.length; k++) choose(k + 1, left - 1, [...drop, droppable[k]!]);
+  };
+  choose(0, surplus, []);
+  if (years.size !== 1) return null;
+  return ' '.repeat(surplus) + [...years][0]!;
+}
+
 /** The last full (day-precision) date in a line of OCR text, after the 日-glyph repairs. */
 function lineDate(text: string): string | null {
   return extractDates(repairDateGlyphs(text)).filter((d) => d.precision === 'day').at(-1)?.value ?? null;
+}
+
+/** Full dates in one reading, with every glyph repair, for voting. */
+function votingDates(text: string): DateMatch[] {
+  return extractDates(repairDateGlyphs(repairYearGlyphs(text))).filter((d) => d.precision === 'day');
 }
 
 // A line meant to hold a day-precision date: the 日期/时间 label, the "…年…月…日" shape (日 often
@@ -136,7 +186,7 @@ export function linesToReread<L extends OcrLine>(lines: readonly L[]): L[] {
 export function agreedDate(readings: readonly string[], minVotes = 2): { value: string; votes: number; of: number } | null {
   const votes = new Map<string, number>();
   for (const r of readings) {
-    for (const v of new Set(extractDates(repairDateGlyphs(r)).filter((d) => d.precision === 'day').map((d) => d.value))) votes.set(v, (votes.get(v) ?? 0) + 1);
+    for (const v of new Set(votingDates(r).map((d) => d.value))) votes.set(v, (votes.get(v) ?? 0) + 1);
   }
   const ranked = [...votes].sort((a, b) => b[1] - a[1]);
   const [best, next] = ranked;
@@ -200,18 +250,22 @@ export function extractMetadata(pages: PageText[], preregistered?: { idNumber?: 
     for (const d of extractDates(repairDateGlyphs(page.text))) {
       if (d.precision !== 'day') continue;
       const before = page.text.slice(Math.max(0, d.start - 8), d.start);
-      pageDates.push({ value: d.value, ev: evidence(page, d.start, d.end, 0.9, d.raw), labelled: DATE_LABEL.test(before) });
+      // A reading that needed a glyph repair is less sure than one OCR gave as is.
+      const repaired = page.text.slice(d.start, d.end) !== d.raw;
+      pageDates.push({ value: d.value, ev: evidence(page, d.start, d.end, repaired ? 0.7 : 0.9, d.raw), labelled: DATE_LABEL.test(before) });
     }
     for (const { line, start, end } of lineSpans(page)) {
       if (!line.rereads?.length || lineDate(line.text) !== null) continue;
-      const agreed = agreedDate(line.rereads.map((r) => r.text));
+      // The first reading votes too: a year it only reads after a glyph repair needs a reread to agree.
+      const readings = [{ text: line.text, confidence: line.confidence }, ...line.rereads];
+      const agreed = agreedDate(readings.map((r) => r.text));
       if (!agreed) continue;
-      const support = line.rereads.filter((r) => lineDate(r.text) === agreed.value);
+      const support = readings.filter((r) => votingDates(r.text).some((d) => d.value === agreed.value));
       const raw = support[0]!.text;
       const meanConfidence = support.reduce((a, r) => a + r.confidence, 0) / support.length / 100;
       // Lower than a direct reading (0.9): the value rests on rereads, scaled by how many agreed.
       const confidence = Math.round(Math.min(0.75, meanConfidence) * (agreed.votes / agreed.of) * 1000) / 1000;
-      const at = extractDates(repairDateGlyphs(raw)).find((d) => d.value === agreed.value)!;
+      const at = votingDates(raw).find((d) => d.value === agreed.value)!;
       const labelled = DATE_LABEL.test(raw.slice(Math.max(0, at.start - 8), at.start)) || /日期|时间/u.test(line.text);
       pageDates.push({ value: agreed.value, ev: { page: page.n, start, end, bbox: line.bbox, confidence, raw }, labelled });
     }

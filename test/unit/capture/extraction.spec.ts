@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { idCheckDigit } from '../../../src/domain/id-number';
-import { agreedDate, extractMetadata, linesToReread, repairDateGlyphs, type PageText } from '../../../src/services/extraction.service';
+import { agreedDate, extractMetadata, linesToReread, repairDateGlyphs, repairYearGlyphs, type PageText } from '../../../src/services/extraction.service';
 
 function validId(first17: string): string {
   return first17 + idCheckDigit(first17);
@@ -60,6 +60,40 @@ describe('metadata extraction from OCR pages', () => {
     assert.equal(md.documentDate, '2010-02-08');
   });
 
+  it('reads the other glyphs OCR makes of 〇 inside a numeral year, one character for one', () => {
+    for (const [read, year] of [['二O二一', '二〇二一'], ['二@一八', '二〇一八'], ['二口二一', '二〇二一'], ['二o一O', '二〇一〇'], ['二D一四', '二〇一四']]) {
+      const text = `核定日期：${read}年一月十五日`;
+      const out = repairYearGlyphs(text);
+      assert.equal(out, `核定日期：${year}年一月十五日`);
+      assert.equal(out.length, text.length);
+    }
+    // Only a run that can be a year (starts 一/二, four characters, right before 年) is touched.
+    assert.equal(repairYearGlyphs('型号DO2O年'), '型号DO2O年');
+    assert.equal(repairYearGlyphs('三O二一年'), '三O二一年');
+  });
+
+  it('one 〇 read as two glyphs (OO, O〇, DO) is merged when every merge gives the same year', () => {
+    assert.equal(repairYearGlyphs('日期：二O〇一八年三月五日'), '日期： 二〇一八年三月五日');
+    assert.equal(repairYearGlyphs('日期：二OO二O〇年五月四日'), '日期：  二〇二〇年五月四日');
+    assert.equal(repairYearGlyphs('日期：二DO二O年五月四日'), '日期： 二〇二〇年五月四日');
+    // No zero pair to merge: a fifth numeral is not a doubled 〇, and we do not guess which to drop.
+    assert.equal(repairYearGlyphs('日期：二〇一七七年'), '日期：二〇一七七年');
+    // A genuine 〇〇 in a four-character year stays two zeros.
+    assert.equal(repairYearGlyphs('二〇〇二年'), '二〇〇二年');
+  });
+
+  it('a year that needs a 〇 repair is a candidate, not a date, until a second reading agrees', () => {
+    // Read from a noisy page for 二〇二三年二月九日: the repair alone would file 2013-01-09.
+    const alone = extractMetadata([page(1, ['参保单位登记表', '参保日期，二@一三年一月九目'])]);
+    assert.equal(alone.documentDate, null);
+    const p = page(1, ['伤残津贴核定表', '核定日期：二O〇一八年三月五日']);
+    assert.equal(extractMetadata([p]).documentDate, null);
+    p.lines[1] = { ...p.lines[1]!, rereads: [{ text: '核定日期: 二O一八年三月五日', confidence: 90 }, { text: '核定日期: 二二一八年', confidence: 60 }] };
+    const md = extractMetadata([p]);
+    assert.equal(md.documentDate, '2018-03-05');
+    assert.ok(md.documentDateEvidence!.confidence < 0.9, 'a date resting on a repair is less sure than a direct reading');
+  });
+
   it('data printed on the separator sheet outranks OCR', () => {
     const md = extractMetadata([page(1, ['参保人员登记表', '姓名：张伟'])], { idNumber: zhang, name: '张伟' });
     assert.ok(md.persons.some((p) => p.idNumber === zhang && p.name === '张伟'));
@@ -78,9 +112,9 @@ describe('second readings of date lines OCR could not read', () => {
   };
 
   it('picks lines whose date did not parse, not lines that read fine', () => {
-    const lines = page(1, ['伤残津贴核定表', '核定金额：1066.60元', garbled, '自2019年1月起参加社会保险', '缴费期间：2019年1月至12月', '日期：2019年5月20日', '备案日期，二O〇一八年三月五日', '从IB卓期，二衬有本和上']).lines;
-    lines[7] = { ...lines[7]!, confidence: 2 };
-    assert.deepEqual(linesToReread(lines).map((l) => l.text), [garbled, '备案日期，二O〇一八年三月五日', '从IB卓期，二衬有本和上']);
+    const lines = page(1, ['伤残津贴核定表', '核定金额：1066.60元', garbled, '自2019年1月起参加社会保险', '缴费期间：2019年1月至12月', '日期：2019年5月20日', '备案日期，二一八年三月五日', '核定日期：二O〇一八年三月五日', '从IB卓期，二衬有本和上']).lines;
+    lines[8] = { ...lines[8]!, confidence: 2 };
+    assert.deepEqual(linesToReread(lines).map((l) => l.text), [garbled, '备案日期，二一八年三月五日', '核定日期：二O〇一八年三月五日', '从IB卓期，二衬有本和上']);
   });
 
   it('on a page with no date at all, also picks low-confidence lines (the date line may be unrecognisable)', () => {
@@ -93,17 +127,22 @@ describe('second readings of date lines OCR could not read', () => {
   });
 
   it('takes a date two readings agree on, whatever glyph each used for 〇', () => {
-    assert.deepEqual(agreedDate(['核定日期: 二O二一年一月十五日', '核定日期: 二〇二一年一月十五日', '核定日期: 二O〇二一年一月十五日']), { value: '2021-01-15', votes: 2, of: 3 });
+    assert.deepEqual(agreedDate(['核定日期: 二O二一年一月十五日', '核定日期: 二〇二一年一月十五日', '核定日期: 二二一年一月十五日']), { value: '2021-01-15', votes: 2, of: 3 });
+  });
+
+  it('outvotes a first reading whose repaired year disagrees with the rereads', () => {
+    const md = extractMetadata([withRereads('参保日期，二@一三年一月九目', ['参保日期: 二O二三年二月九日', '参保日期: 二〇二三年二月九日', '参保日期: 二二三年二月九日'])]);
+    assert.equal(md.documentDate, '2023-02-09');
   });
 
   it('never takes a date only one reading gives, or one two readings dispute', () => {
-    assert.equal(agreedDate(['核定日期: 二O二一年一月十五日', '核定日期: 二O〇二一年一月十五日', '核定月期']), null);
+    assert.equal(agreedDate(['核定日期: 二O二一年一月十五日', '核定日期: 二二一年一月十五日', '核定月期']), null);
     assert.equal(agreedDate(['二O二一年一月十五日', '二O二一年二月十五日']), null);
     assert.equal(agreedDate(['二O二一年二月三十日', '二O二一年二月三十日']), null, 'an impossible date stays refused');
   });
 
   it('files the agreed reading of a garbled date line, at lower confidence than a direct reading', () => {
-    const md = extractMetadata([withRereads(garbled, ['核定日期: 二O二一年一月十五日', '核定日期: 二〇二一年一月十五日', '核定日期: 二O〇二一年一月十五日'])]);
+    const md = extractMetadata([withRereads(garbled, ['核定日期: 二O二一年一月十五日', '核定日期: 二〇二一年一月十五日', '核定日期: 二二一年一月十五日'])]);
     assert.equal(md.documentDate, '2021-01-15');
     const ev = md.documentDateEvidence!;
     assert.deepEqual(ev.bbox, { x0: 10, y0: 80, x1: 900, y1: 110 });
@@ -117,7 +156,7 @@ describe('second readings of date lines OCR could not read', () => {
   });
 
   it('leaves the date empty when the rereads do not agree', () => {
-    const md = extractMetadata([withRereads(garbled, ['核定日期: 二O二一年一月十五日', '核定日期: 二O〇二一年一月十五日', '核定月期'])]);
+    const md = extractMetadata([withRereads(garbled, ['核定日期: 二O二一年一月十五日', '核定日期: 二二一年一月十五日', '核定月期'])]);
     assert.equal(md.documentDate, null);
   });
 });
