@@ -241,6 +241,41 @@ export class AuthService {
     void this.audit?.record({ actor, action: 'auth.logout', object: { type: 'session', id: session._id.slice(0, 12) }, outcome: 'success' });
   }
 
+  /** Ends every session of the account at once (disable, credential reset). */
+  async revokeSessions(userId: string | Types.ObjectId): Promise<number> {
+    const sessions = await this.sessions.find({ userId }, { _id: 1 }).lean();
+    let n = 0;
+    for (const sess of sessions) {
+      try {
+        await this.revocations.create({ _id: sess._id, at: new Date() });
+        n++;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 11000) throw err;
+      }
+    }
+    return n;
+  }
+
+  /** Disables (every session ends, sign-in refused) or re-enables an account. */
+  async setDisabled(userId: string | Types.ObjectId, disabled: boolean): Promise<void> {
+    await this.users.updateOne({ _id: userId }, { $set: { disabled } });
+    if (disabled) await this.revokeSessions(userId);
+  }
+
+  /**
+   * Forgotten password or lost second factor: the password and TOTP secret are cleared, every
+   * session ends, and a one-time setup secret (as for a new account) lets the person set a new
+   * password. Nobody, the administrator included, learns or chooses that password.
+   */
+  async resetCredentials(userId: string | Types.ObjectId): Promise<{ setupSecret: string; expiresAt: Date }> {
+    await this.users.updateOne({ _id: userId }, { $set: { passwordHash: null, totpSecret: null } });
+    await this.revokeSessions(userId);
+    const setupSecret = crypto.randomBytes(24).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.setupTtlMs);
+    await this.setupSecrets.create({ _id: sha256(setupSecret), userId, expiresAt });
+    return { setupSecret, expiresAt };
+  }
+
   async setRoles(userId: string | Types.ObjectId, roles: string[]): Promise<void> {
     await this.users.updateOne({ _id: userId }, { $set: { roles } });
   }

@@ -149,6 +149,42 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       },
     }),
     defineRoute({
+      method: 'post',
+      path: '/api/v1/users/:id/status',
+      summary: 'Disable (every session ends at once, sign-in refused) or re-enable an account (system administrator; never one\'s own)',
+      tags: ['users'],
+      permission: 'user.manage',
+      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }),
+      body: z.strictObject({ disabled: z.boolean() }),
+      responses: { 200: { description: 'updated', schema: z.object({ id: z.string(), username: z.string(), disabled: z.boolean() }) } },
+      handler: async (ctx, { params, body }) => {
+        const target = await rt.auth.users.findById(params.id).lean();
+        if (!target) throw new AppError('not_found', { details: { user: params.id } });
+        checkPermission(deps, ctx, ctx.state.principal, 'user.manage', { targetUserId: params.id });
+        await rt.auth.setDisabled(params.id, body.disabled);
+        void rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'user.manage', object: { type: 'user', id: params.id }, outcome: 'success', details: { username: target.username, disabled: body.disabled } });
+        ctx.body = { id: params.id, username: target.username, disabled: body.disabled };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/users/:id/reset',
+      summary: 'Reset an account\'s credentials: password and TOTP cleared, sessions ended, a one-time setup secret returned for the person (system administrator; never one\'s own)',
+      tags: ['users'],
+      permission: 'user.manage',
+      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }),
+      responses: { 200: { description: 'reset', schema: z.object({ id: z.string(), username: z.string(), setupSecret: z.string(), expiresAt: z.string() }) } },
+      handler: async (ctx, { params }) => {
+        const target = await rt.auth.users.findById(params.id).lean();
+        if (!target) throw new AppError('not_found', { details: { user: params.id } });
+        checkPermission(deps, ctx, ctx.state.principal, 'user.manage', { targetUserId: params.id });
+        if (target.local) throw new AppError('conflict', { message: 'The local operator has no password to reset', zh: '本机操作员账号没有密码，无需重置' });
+        const { setupSecret, expiresAt } = await rt.auth.resetCredentials(params.id);
+        void rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'user.manage', object: { type: 'user', id: params.id }, outcome: 'success', details: { username: target.username, reset: true } });
+        ctx.body = { id: params.id, username: target.username, setupSecret, expiresAt: expiresAt.toISOString() };
+      },
+    }),
+    defineRoute({
       method: 'get',
       path: '/api/v1/audit',
       summary: 'Audit entries, newest first',

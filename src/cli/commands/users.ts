@@ -7,7 +7,7 @@ import type { Command } from '../command';
 export const usersCommand: Command = {
   name: 'users',
   summary: 'Accounts: create the first administrators, list, grant roles',
-  usage: '<create-admin|list|grant>',
+  usage: '<create-admin|list|grant|disable|enable|reset>',
   subcommands: [
     {
       name: 'create-admin',
@@ -68,5 +68,41 @@ export const usersCommand: Command = {
           io.out(values.json ? JSON.stringify({ username: target.username, roles }) : `${target.username}: ${roles.join(', ') || '(no roles)'}`);
         }),
     },
+    ...(['disable', 'enable', 'reset'] as const).map(
+      (verb): Command => ({
+        name: verb,
+        summary:
+          verb === 'disable'
+            ? 'Disable an account: its sessions end at once and sign-in is refused (system administrator; never one\'s own)'
+            : verb === 'enable'
+              ? 'Re-enable a disabled account'
+              : 'Reset an account\'s password and TOTP: sessions end; prints a one-time setup secret for the person',
+        usage: 'USERNAME',
+        permission: 'user.manage',
+        run: async ({ values, positionals, io }) =>
+          withRuntime(async (rt) => {
+            const me = cliPrincipal(rt)!;
+            const target = positionals[0] ? await rt.auth.findUser(positionals[0]) : null;
+            if (!target) throw new AppError('not_found', { message: `No account ${positionals[0] ?? ''}`, zh: '账号不存在' });
+            const d = authorize(me, 'user.manage', { targetUserId: String(target._id) });
+            const object = { type: 'user', id: String(target._id) };
+            if (!d.allowed) {
+              await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'user.manage', object, outcome: 'denied', details: { reason: d.reason, verb } });
+              throw new AppError('forbidden', { details: { reason: d.reason } });
+            }
+            if (verb === 'reset') {
+              if (target.local) throw new AppError('conflict', { message: 'The local operator has no password to reset', zh: '本机操作员账号没有密码，无需重置' });
+              const { setupSecret, expiresAt } = await rt.auth.resetCredentials(target._id);
+              await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'user.manage', object, outcome: 'success', details: { username: target.username, reset: true } });
+              io.out(values.json ? JSON.stringify({ username: target.username, setupSecret, expiresAt: expiresAt.toISOString() }) : `已重置 / reset ${target.username}\n一次性初始化口令 / one-time setup secret (shown once, expires ${expiresAt.toISOString()}):\n  ${setupSecret}`);
+              return;
+            }
+            const disabled = verb === 'disable';
+            await rt.auth.setDisabled(target._id, disabled);
+            await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'user.manage', object, outcome: 'success', details: { username: target.username, disabled } });
+            io.out(values.json ? JSON.stringify({ username: target.username, disabled }) : `${target.username}: ${disabled ? '已停用 / disabled' : '已启用 / enabled'}`);
+          }),
+      }),
+    ),
   ],
 };

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../src/api/app';
+import { featureRoutes } from '../../src/api/routes';
+import { openTestRuntime } from '../helpers/runtime';
+
+const PASSWORD = 'Correct-Horse-42';
+const NEW_PASSWORD = 'Another-Battery-77';
+
+describe('account administration: disable, enable, reset credentials (system administrator)', function () {
+  this.timeout(60_000);
+  let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
+  let server: http.Server;
+  let base: string;
+  let workerId: string;
+  let adminId: string;
+
+  const login = (username: string, password: string) => fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const tokenOf = async (username: string, password = PASSWORD) => ((await (await login(username, password)).json()) as { token: string }).token;
+  const post = (path: string, token: string, body?: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  const me = (token: string) => fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+
+  before(async () => {
+    ctx = await openTestRuntime();
+    const rt = ctx.rt;
+    const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), auth: { auth: rt.auth, audit: rt.audit } });
+    server = http.createServer(app.callback());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    adminId = String((await rt.auth.createUser({ username: 'acc.sysadmin', roles: ['sysadmin'], password: PASSWORD }))._id);
+    workerId = String((await rt.auth.createUser({ username: 'acc.worker', roles: ['caseworker'], password: PASSWORD }))._id);
+  });
+  after(async () => {
+    server?.close();
+    await ctx?.close();
+  });
+
+  it('disabling ends the account\'s sessions at once and refuses sign-in; enabling restores sign-in', async () => {
+    const admin = await tokenOf('acc.sysadmin');
+    const worker = await tokenOf('acc.worker');
+    assert.equal((await me(worker)).status, 200);
+    assert.equal((await post(`/api/v1/users/${adminId}/status`, admin, { disabled: true })).status, 403, 'never one\'s own account');
+    assert.equal((await post(`/api/v1/users/${adminId}/status`, worker, { disabled: true })).status, 403, 'only a system administrator');
+    const res = await post(`/api/v1/users/${workerId}/status`, admin, { disabled: true });
+    assert.equal(res.status, 200);
+    assert.equal((await me(worker)).status, 401, 'the running session ended');
+    assert.equal((await login('acc.worker', PASSWORD)).status, 401);
+    assert.equal((await post(`/api/v1/users/${workerId}/status`, admin, { disabled: false })).status, 200);
+    assert.equal((await login('acc.worker', PASSWORD)).status, 200);
+  });
+
+  it('a credential reset clears the password and sessions and hands out a one-time setup secret', async () => {
+    const admin = await tokenOf('acc.sysadmin');
+    const worker = await tokenOf('acc.worker');
+    const res = await post(`/api/v1/users/${workerId}/reset`, admin);
+    assert.equal(res.status, 200);
+    const { setupSecret } = (await res.json()) as { setupSecret: string };
+    assert.equal((await me(worker)).status, 401);
+    assert.equal((await login('acc.worker', PASSWORD)).status, 401, 'the old password is gone');
+    const setup = await fetch(`${base}/api/v1/auth/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'acc.worker', secret: setupSecret, password: NEW_PASSWORD }) });
+    assert.equal(setup.status, 204);
+    assert.equal((await login('acc.worker', NEW_PASSWORD)).status, 200);
+    await ctx.rt.audit.flush();
+    const trail = await ctx.rt.audit.list({ action: 'user.manage', limit: 20 });
+    assert.ok(trail.some((e: any) => e.details?.reset === true && e.outcome === 'success'));
+    assert.ok(trail.some((e: any) => e.details?.disabled === true && e.outcome === 'success'));
+  });
+});
