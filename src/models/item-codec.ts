@@ -9,11 +9,12 @@
  *   as AES-256-GCM ciphertext, bound to the item's _id and field so a sealed value cannot be moved
  *   to another item or field unnoticed.
  * - `personIds` and `unitCodes` are stored as blind-index keys (HMAC-SHA256 of the normalised
- *   number); a query filter that names them with clear numbers is translated, so a lookup by ID
- *   number finds the item without the number being stored.
+ *   number), with a sealed copy of the clear list beside them (`personIdsSealed`, …); a query
+ *   filter that names them with clear numbers is translated, so a lookup by ID number finds the
+ *   item without the number being stored.
  *
- * Reads (find/findOne/findById, lean or not) get the clear values back; blind-index fields read
- * back as their keys (the clear numbers are inside `metadata`). What this does not cover: the raw
+ * Reads (find/findOne/findById, lean or not) get the clear values back, blind-index fields
+ * included (from their sealed copies). What this does not cover: the raw
  * driver (`Model.collection`), `.cursor()` and aggregate bypass mongoose query middleware — do not
  * use them on items, or seal by hand with this module's functions.
  *
@@ -29,6 +30,9 @@ export const SEALED_FIELDS = ['metadata', 'preregistered'] as const;
 /** Blind-indexed fields and their HMAC domain (so equal strings in two fields hash apart). */
 export const BLIND_FIELDS = { personIds: 'pid', unitCodes: 'ucc' } as const;
 type BlindField = keyof typeof BLIND_FIELDS;
+const BLIND_LIST = Object.keys(BLIND_FIELDS) as BlindField[];
+/** Where the clear list of a blind-indexed field is kept, sealed. */
+export const sealedCopy = (f: BlindField) => `${f}Sealed` as const;
 
 const SEAL_PREFIX = 's1:';
 const BLIND_PREFIX = 'h1:';
@@ -139,17 +143,40 @@ function sealHistoryEntry(keys: ItemKeys, id: unknown, entry: unknown): unknown 
   return 'changes' in e ? { ...e, changes: sealValue(keys, id, HISTORY_PATH, e.changes) } : e;
 }
 
+function blindList(keys: ItemKeys, f: BlindField, v: unknown): unknown {
+  return Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? blindValue(keys, f, x) : x)) : v;
+}
+
+/** A blind-indexed list as stored: keys in the field, the clear list sealed beside it. */
+function storeBlind(keys: ItemKeys, id: () => unknown, f: BlindField, v: unknown): Plain {
+  const out: Plain = { [f]: blindList(keys, f, v) };
+  // A list of keys only (nothing clear to keep) leaves the sealed copy as it is.
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' && !x.startsWith(BLIND_PREFIX))) out[sealedCopy(f)] = sealValue(keys, id(), f, v);
+  return out;
+}
+
 /** Opens a raw or lean item in place (idempotent: clear values pass through). */
 export function openItem(keys: ItemKeys, doc: Plain): void {
   const id = doc._id;
   for (const f of SEALED_FIELDS) if (f in doc) doc[f] = openValue(keys, id, f, doc[f]);
+  for (const f of BLIND_LIST) {
+    const copy = doc[sealedCopy(f)];
+    if (isSealed(copy)) doc[f] = openValue(keys, id, f, copy);
+    delete doc[sealedCopy(f)];
+  }
   if (Array.isArray(doc.history)) {
     for (const h of doc.history as Plain[]) if (h && 'changes' in h) h.changes = openValue(keys, id, HISTORY_PATH, h.changes);
   }
 }
 
+/** Opens what is sealed; an item with nothing sealed needs no key (and loses its empty copies). */
+function open(conn: Connection, doc: Plain): void {
+  if (needsKeys(doc)) openItem(keysOf(conn), doc);
+  else for (const f of BLIND_LIST) delete doc[sealedCopy(f)];
+}
+
 function needsKeys(doc: Plain): boolean {
-  if (SEALED_FIELDS.some((f) => isSealed(doc[f]))) return true;
+  if (SEALED_FIELDS.some((f) => isSealed(doc[f])) || BLIND_LIST.some((f) => isSealed(doc[sealedCopy(f)]))) return true;
   return Array.isArray(doc.history) && (doc.history as Plain[]).some((h) => isSealed(h?.changes));
 }
 
@@ -216,7 +243,7 @@ function translateUpdate(keys: () => ItemKeys, filter: Plain, update: Plain): Pl
     const next: Plain = {};
     for (const [k, v] of Object.entries(s)) {
       if ((SEALED_FIELDS as readonly string[]).includes(k)) next[k] = sealValue(keys(), idOf(), k, v);
-      else if (k in BLIND_FIELDS) next[k] = Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? blindValue(keys(), k as BlindField, x) : x)) : v;
+      else if (k in BLIND_FIELDS) Object.assign(next, storeBlind(keys(), idOf, k as BlindField, v));
       else if (k === 'history') next[k] = Array.isArray(v) ? v.map((h) => sealHistoryEntry(keys(), idOf(), h)) : v;
       else if (SEALED_FIELDS.some((f) => k.startsWith(`${f}.`)) || /^history\.\d+\.changes/.test(k) || Object.keys(BLIND_FIELDS).some((f) => k.startsWith(`${f}.`))) {
         throw new Error(`items: ${k} is sealed at rest; set the whole field (item-codec.ts)`);
@@ -231,7 +258,7 @@ function translateUpdate(keys: () => ItemKeys, filter: Plain, update: Plain): Pl
     for (const [k, v] of Object.entries(s)) {
       const each = (f: (x: unknown) => unknown) => (v && typeof v === 'object' && '$each' in (v as Plain) ? { ...(v as Plain), $each: ((v as Plain).$each as unknown[]).map(f) } : f(v));
       if (k === 'history') next[k] = each((h) => sealHistoryEntry(keys(), idOf(), h));
-      else if (k in BLIND_FIELDS) next[k] = op === '$pull' ? blindCondition(keys, k as BlindField, v) : each((x) => (typeof x === 'string' ? blindValue(keys(), k as BlindField, x) : x));
+      else if (k in BLIND_FIELDS) throw new Error(`items: ${op} on ${k} cannot keep its sealed copy; $set the whole list (item-codec.ts)`);
       else next[k] = v;
     }
     out[op] = next;
@@ -270,15 +297,15 @@ export function itemCodecPlugin(schema: Schema): void {
   // Hydrated documents are opened as they are built from the raw BSON (the key was loaded by the
   // query's pre hook); lean results in the query's post hook below.
   schema.pre('init', function (this: Document, raw: Plain) {
-    if (needsKeys(raw)) openItem(keysOf(this.db), raw);
+    open(this.db, raw);
   });
   schema.post(READS, { document: false, query: true }, function (this: AnyQuery, res: unknown) {
-    const open = (d: unknown) => {
+    const one = (d: unknown) => {
       if (!d || typeof d !== 'object' || '$__' in (d as object)) return; // a hydrated document: opened at init
-      if (needsKeys(d as Plain)) openItem(keysOf(connOfQuery(this)), d as Plain);
+      open(connOfQuery(this), d as Plain);
     };
-    if (Array.isArray(res)) res.forEach(open);
-    else open(res);
+    if (Array.isArray(res)) res.forEach(one);
+    else one(res);
   });
 
   // create() and save(): seal on the way out, give the caller its clear values back afterwards.
@@ -295,9 +322,11 @@ export function itemCodecPlugin(schema: Schema): void {
       keep[f] = v;
       this.set(f, sealValue(keys(), id, f, v));
     }
-    for (const f of Object.keys(BLIND_FIELDS) as BlindField[]) {
+    for (const f of BLIND_LIST) {
       const v = this.get(f) as unknown[] | undefined;
-      if (Array.isArray(v) && v.some((x) => typeof x === 'string' && !x.startsWith(BLIND_PREFIX))) this.set(f, v.map((x) => (typeof x === 'string' ? blindValue(keys(), f, x) : x)));
+      if (!Array.isArray(v) || !v.some((x) => typeof x === 'string' && !x.startsWith(BLIND_PREFIX))) continue;
+      keep[f] = [...v];
+      for (const [path, value] of Object.entries(storeBlind(keys(), () => id, f, [...v]))) this.set(path, value);
     }
     const history = this.get('history') as Array<{ changes?: unknown }> | undefined;
     if (history?.some((h) => h.changes !== undefined && h.changes !== null && !isSealed(h.changes))) {
@@ -310,7 +339,7 @@ export function itemCodecPlugin(schema: Schema): void {
     const keep = clearCopies.get(this);
     if (!keep) return;
     clearCopies.delete(this);
-    for (const f of SEALED_FIELDS) {
+    for (const f of [...SEALED_FIELDS, ...BLIND_LIST]) {
       if (!(f in keep)) continue;
       this.set(f, keep[f]);
       this.unmarkModified(f);

@@ -86,11 +86,13 @@ const itemSchema = new Schema(
     archivalClass: { type: String, default: null },
     /**
      * The persons' 公民身份号码 (一人一档) and the units' 统一社会信用代码 (一户一档), for their files.
-     * Write and query them with clear numbers: the database holds only blind-index keys
-     * (item-codec.ts), and reads return those keys; the clear numbers are in `metadata`.
+     * Write, read and query them with clear numbers: the database holds blind-index keys here and
+     * the clear lists sealed in the *Sealed fields (item-codec.ts), which reads fold back in.
      */
     personIds: { type: [String], default: [] },
     unitCodes: { type: [String], default: [] },
+    personIdsSealed: { type: String, default: null },
+    unitCodesSealed: { type: String, default: null },
     documentDate: { type: String, default: null },
     history: {
       type: [

@@ -83,7 +83,9 @@ async function documentOf(rt: Runtime, item: ItemDoc): Promise<IndexDocument> {
 }
 
 async function pageText(rt: Runtime, itemId: string, page: number): Promise<string> {
-  const item = await itemModel(rt.db).findById(itemId).lean<ItemDoc>();
+  // A page's snippet needs only the page keys: the sealed description is opened for page 0 only.
+  const q = itemModel(rt.db).findById(itemId);
+  const item = await (page === 0 ? q : q.select({ status: 1, pages: 1 })).lean<ItemDoc>();
   if (!item || NOT_SEARCHABLE.has(item.status)) throw new Error('not searchable');
   if (page === 0) return metadataText(describeItem(item));
   const key = item.pages.find((p) => p.n === page)?.textKey;

@@ -83,6 +83,10 @@ describe('personal data is sealed at rest in the items collection (real pipeline
     assert.ok((doc.history as Array<{ changes: unknown }>).every((h) => /^s1:/.test(String(h.changes))), 'history changes are ciphertext');
     assert.equal((doc.personIds as string[]).length, 2);
     assert.ok((doc.personIds as string[]).every((p) => /^h1:[A-Za-z0-9_-]{43}$/.test(p)), 'personIds are blind-index keys');
+    assert.match(String(doc.personIdsSealed), /^s1:/, 'beside their sealed clear list');
+    const read = (await itemModel(ctx.rt.db).findById(itemId).lean())!;
+    assert.deepEqual(read.personIds, [ID, ID2], 'reads see the clear numbers');
+    assert.ok(!('personIdsSealed' in read), 'and not the storage detail');
   });
 
   it('the jobs and search collections do not hold them either', async () => {
@@ -106,6 +110,20 @@ describe('personal data is sealed at rest in the items collection (real pipeline
     assert.deepEqual((await searchItems(ctx.rt, { q: NAME2 })).hits.map((h) => h.id), [itemId], 'a corrected name is searchable');
     const { stdout } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), 'search', '--person', ID2, '--json'], { env: { ...process.env, ...ctx.env } });
     assert.deepEqual((JSON.parse(stdout) as { hits: Array<{ id: string }> }).hits.map((h) => h.id), [itemId], 'archive search --person');
+  });
+
+  it('hydrated (non-lean) documents read clear values, and saving one keeps the fields sealed', async () => {
+    const items = itemModel(ctx.rt.db);
+    const doc = (await items.findById(itemId))!;
+    assert.deepEqual((doc.metadata as any).persons.map((p: any) => p.idNumber), [ID, ID2]);
+    assert.equal(doc.isModified(), false, 'opening does not mark the document changed');
+    doc.metadata = { ...(doc.metadata as object), docNumber: '京人社工伤认字〔2019〕7号' };
+    await doc.save();
+    assert.equal((doc.metadata as any).persons[0].name, NAME, 'the caller keeps clear values after save');
+    const raw = await ctx.rt.db.collection('items').findOne({ _id: doc._id });
+    assert.match(String(raw!.metadata), /^s1:/);
+    assert.ok(!JSON.stringify(raw).includes(NAME));
+    assert.equal(((await items.findById(itemId).lean())!.metadata as any).docNumber, '京人社工伤认字〔2019〕7号');
   });
 
   it('a sealed field moved to another item does not decrypt there (bound to its item)', async () => {
