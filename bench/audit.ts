@@ -7,7 +7,8 @@
  * 1. request_slowdown: the same HTTP route (createApp, one small FerretDB read per request)
  *    under C concurrent keep-alive clients, without and with an audit record per request, in
  *    adjacent pairs alternating the order; slowdown = median over pairs of mean latency with /
- *    mean latency without − 1.
+ *    mean latency without − 1. Also printed: this process's CPU per request (client and server
+ *    together), a second view that load from other sessions disturbs less than latency.
  * 2. append_per_s: many concurrent callers each awaiting rt.audit.record() in a loop, while the
  *    audited HTTP load keeps running; entries stored per second, final flush included.
  * 3. verify_1m_s: fill the trail to BENCH_AUDIT_ENTRIES (default 1,000,000) through record(),
@@ -38,8 +39,10 @@ import pino from 'pino';
 
 const ENTRIES = Number(process.env.BENCH_AUDIT_ENTRIES ?? 1_000_000);
 const CLIENTS = Number(process.env.BENCH_AUDIT_CLIENTS ?? 32);
-const HTTP_SECONDS = Number(process.env.BENCH_AUDIT_HTTP_S ?? 4);
-const ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 6);
+// Short adjacent phases, many pairs: other sessions' load on the shared box changes over seconds
+// to minutes, so a short pair sees it more alike on both sides (same 48 s in all as 6 × 2 × 4 s).
+const HTTP_SECONDS = Number(process.env.BENCH_AUDIT_HTTP_S ?? 2);
+const ROUNDS = Number(process.env.BENCH_AUDIT_ROUNDS ?? 12);
 const logger = pino({ level: 'warn' });
 
 function mongoUri(): string {
@@ -115,16 +118,21 @@ async function main(): Promise<void> {
     // the machine hits both sides of a pair alike; the slowdown is the median of the pair ratios.
     await load(port, p, 2, CLIENTS); // warm-up
     const ratios: number[] = [];
+    const cpu: Record<'audited' | 'plain', number[]> = { audited: [], plain: [] };
     let auditedRequests = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 ? [true, false] : [false, true];
       const pair: Record<string, number> = {};
       for (const on of order) {
         auditOn = on;
+        const c0 = process.cpuUsage();
         const r = await load(port, p, HTTP_SECONDS, CLIENTS);
+        const c = process.cpuUsage(c0);
+        const cpuPerReq = (c.user + c.system) / r.n;
+        cpu[on ? 'audited' : 'plain'].push(cpuPerReq);
         pair[on ? 'audited' : 'plain'] = r.meanMs;
         if (on) auditedRequests += r.n;
-        console.log(`http ${on ? 'audited' : 'plain  '}: ${r.rps.toFixed(0)} req/s, mean ${r.meanMs.toFixed(2)} ms`);
+        console.log(`http ${on ? 'audited' : 'plain  '}: ${r.rps.toFixed(0)} req/s, mean ${r.meanMs.toFixed(2)} ms, ${cpuPerReq.toFixed(0)} µs CPU/req`);
       }
       ratios.push(pair.audited! / pair.plain!);
     }
@@ -134,6 +142,8 @@ async function main(): Promise<void> {
     const mid = Math.floor(ratios.length / 2);
     const slowdown = (ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2) - 1;
     console.log(`request_slowdown ${(slowdown * 100).toFixed(1)}% (median of ${ratios.length} pairs: ${ratios.map((r) => r.toFixed(3)).join(' ')}; ${auditedRequests} audited requests)`);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    console.log(`bench process CPU per request (median): plain ${median(cpu.plain).toFixed(0)} µs, audited ${median(cpu.audited).toFixed(0)} µs`);
 
     // 2. sustained appends from many concurrent callers, with audited HTTP load alongside.
     auditOn = true;
