@@ -114,6 +114,9 @@ export interface VerifyReport {
 export interface ListFilter {
   actor?: string;
   action?: string;
+  /** the object acted on: its id (an item id, a user id…), optionally its type */
+  objectId?: string;
+  objectType?: string;
   since?: Date;
   until?: Date;
   limit?: number;
@@ -673,6 +676,8 @@ export class AuditTrail {
           }
           if (filter.actor && entry.actor !== filter.actor) continue;
           if (filter.action && entry.action !== filter.action) continue;
+          if (filter.objectId && entry.object?.id !== filter.objectId) continue;
+          if (filter.objectType && entry.object?.type !== filter.objectType) continue;
           const t = Date.parse(entry.at);
           if (t < since || t >= until) continue;
           if (entry.seq !== first + i || !storedActors.includes(entry.actor) || !storedActions.includes(entry.action)) suspect = true;

@@ -84,4 +84,16 @@ describe('ID numbers are masked for roles without personal.full, and full views 
     assert.equal(entry.details.q, `张伟 ${MASKED}`);
     assert.equal(entry.details.total, total);
   });
+
+  it('the trail filters by the object acted on (auditor roles only)', async () => {
+    await ctx.rt.audit.flush();
+    const viaService = await ctx.rt.audit.list({ objectId: itemId, limit: 50 });
+    assert.ok(viaService.length >= 1);
+    assert.ok(viaService.every((e: any) => e.object?.id === itemId));
+    const res = await get(`/api/v1/audit?objectId=${itemId}`, 'pd.auditor');
+    assert.equal(res.status, 200);
+    const { entries } = (await res.json()) as { entries: Array<{ object: { id: string } | null }> };
+    assert.deepEqual(new Set(entries.map((e) => e.object?.id)), new Set([itemId]));
+    assert.equal((await get(`/api/v1/audit?objectId=${itemId}`, 'pd.caseworker')).status, 403);
+  });
 });

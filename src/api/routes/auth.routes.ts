@@ -193,12 +193,25 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       query: z.strictObject({
         user: z.string().max(128).optional(),
         action: z.string().max(64).optional(),
+        objectId: z.string().max(128).optional(),
+        objectType: z.string().max(64).optional(),
         since: z.iso.datetime({ offset: true }).optional(),
+        until: z.iso.datetime({ offset: true }).optional(),
         limit: z.coerce.number().int().min(1).max(1000).default(100),
       }),
       responses: { 200: { description: 'entries' } },
       handler: async (ctx, { query }) => {
-        ctx.body = { entries: await rt.audit.list({ actor: query.user, action: query.action, since: query.since ? new Date(query.since) : undefined, limit: query.limit }) };
+        ctx.body = {
+          entries: await rt.audit.list({
+            actor: query.user,
+            action: query.action,
+            objectId: query.objectId,
+            objectType: query.objectType,
+            since: query.since ? new Date(query.since) : undefined,
+            until: query.until ? new Date(query.until) : undefined,
+            limit: query.limit,
+          }),
+        };
       },
     }),
     defineRoute({

@@ -213,6 +213,7 @@ const PageParams = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an
 /** Loads an item and checks that the caller's scope (fonds) and clearance cover it. */
 export async function loadReadable(ctx: Context, rt: Runtime, id: string, action = 'item.read'): Promise<ItemDoc> {
   const item = await loadItem(rt, id);
+  describeForAudit(ctx, { type: 'item', id: String(item._id) });
   const resource = { type: 'item', fonds: item.fonds, level: itemLevel(item) };
   if (action === 'item.read' && !mayAccess(ctx, action, resource)) {
     // Outside the reader's scope or clearance: a running 借阅 grant for this item still lets them read it.
@@ -220,6 +221,7 @@ export async function loadReadable(ctx: Context, rt: Runtime, id: string, action
     const grant = principal && mayAccess(ctx, action, { type: 'item' }) ? await activeGrant(rt, principal.id, String(item._id)) : null;
     if (grant) {
       ctx.state.accessGrant = grant.id;
+      describeForAudit(ctx, null, { accessGrant: grant.id });
       return item;
     }
   }

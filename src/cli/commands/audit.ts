@@ -40,10 +40,11 @@ export const auditCommand: Command = {
       name: 'list',
       permission: 'audit.read',
       summary: 'Entries, newest first',
-      usage: '[--user U] [--action A] [--since ISO] [--limit N]',
+      usage: '[--user U] [--action A] [--object ID] [--since ISO] [--limit N]',
       options: {
         user: { type: 'string', description: 'only this actor', valueName: 'U' },
         action: { type: 'string', description: 'only this action, e.g. item.read', valueName: 'A' },
+        object: { type: 'string', description: 'only entries about this object (item id, user id…)', valueName: 'ID' },
         since: { type: 'string', description: 'only entries at or after this ISO date/time', valueName: 'ISO' },
         limit: { type: 'string', description: 'at most N entries', valueName: 'N', default: '100' },
       },
@@ -56,6 +57,7 @@ export const auditCommand: Command = {
             await rt.audit.list({
               actor: typeof values.user === 'string' ? values.user : undefined,
               action: typeof values.action === 'string' ? values.action : undefined,
+              objectId: typeof values.object === 'string' ? values.object : undefined,
               since: parseSince(values.since),
               limit,
             }),
