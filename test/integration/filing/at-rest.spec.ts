@@ -89,8 +89,10 @@ describe('personal data is sealed at rest in the items collection (real pipeline
     assert.ok(!('personIdsSealed' in read), 'and not the storage detail');
   });
 
-  it('the jobs and search collections do not hold them either', async () => {
-    for (const name of ['jobs', 'search_log', 'search_segments', 'search_meta']) {
+  it('no other collection holds them either (jobs, search index, classifier examples, audit…)', async () => {
+    const names = (await ctx.rt.db.db!.listCollections().toArray()).map((c) => c.name);
+    for (const must of ['jobs', 'search_chunks', 'search_log', 'classifier_examples']) assert.ok(names.includes(must), must);
+    for (const name of names) {
       const json = JSON.stringify(await ctx.rt.db.collection(name).find({}).toArray());
       for (const secret of [NAME, ID, NAME2, ID2]) assert.ok(!json.includes(secret), `${name} contains ${secret}`);
     }
