@@ -146,3 +146,31 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
   await indexItem(rt, itemId).catch((err: unknown) => rt.logger.error({ err, itemId }, 'reindexing a corrected item failed; run archive reindex'));
   return (await items.findById(itemId).lean<ItemDoc>())!;
 }
+
+/**
+ * 密级/开放范围变更: sets an item's access level (one of the configured clearance labels, lowest
+ * first). Readers whose clearance is below it lose access at once, search included; the change
+ * is kept in the item's history.
+ */
+export async function setAccessLevel(rt: Runtime, itemId: string, level: string, actor: string): Promise<ItemDoc> {
+  const rank = rt.config.clearanceLevels.indexOf(level);
+  if (rank < 0) throw invalid(`level must be one of ${rt.config.clearanceLevels.join(', ')}`, `密级须为 ${rt.config.clearanceLevels.join('、')} 之一`, { field: 'level' });
+  const items = itemModel(rt.db);
+  const item = await items.findById(itemId).lean<ItemDoc>();
+  if (!item) throw new AppError('item_not_found', { details: { id: itemId } });
+  if (['destroyed', 'failed', 'split'].includes(item.status)) {
+    throw new AppError('conflict', { message: `Item is ${item.status}`, zh: `条目状态为 ${item.status}，不能变更密级`, details: { status: item.status } });
+  }
+  const previous = (item.classification ?? {}) as Record<string, unknown>;
+  const from = typeof previous.accessLevel === 'number' ? previous.accessLevel : 0;
+  await items.updateOne(
+    { _id: item._id },
+    {
+      $set: { classification: { ...previous, accessLevel: rank } },
+      $push: { history: { at: new Date(), actor, kind: 'access_level', changes: { accessLevel: { from: rt.config.clearanceLevels[from] ?? from, to: level } } } },
+    },
+  );
+  await indexItem(rt, itemId).catch((err: unknown) => rt.logger.error({ err, itemId }, 'reindexing after an access-level change failed; run archive reindex'));
+  return (await items.findById(itemId).lean<ItemDoc>())!;
+}
+

@@ -6,7 +6,7 @@ import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { catalogueCsv, cataloguePdf, catalogueRows } from '../../services/catalogue.service';
-import { correctItem, CorrectionSchema } from '../../services/correction.service';
+import { correctItem, CorrectionSchema, setAccessLevel } from '../../services/correction.service';
 import { itemLevel, presentItem } from '../../services/item-view';
 import { describeForAudit, mayAccess } from '../middleware/auth';
 import { loadReadable } from './items.routes';
@@ -49,6 +49,21 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
         await loadReadable(ctx, rt, params.id, 'item.correct');
         describeForAudit(ctx, { type: 'item', id: params.id }, { fields: Object.keys(body) });
         ctx.body = await presentItem(rt, await correctItem(rt, params.id, body, actor));
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/api/v1/items/:id/access-level',
+      permission: 'item.correct',
+      summary: '密级变更: set the item\'s access level (a configured clearance label); readers below it lose access at once',
+      tags: ['filing'],
+      params: ItemId,
+      body: z.strictObject({ level: z.string().regex(/^[a-z_]{1,32}$/) }),
+      responses: { 200: { description: 'the updated item' } },
+      handler: async (ctx, { params, body }) => {
+        await loadReadable(ctx, rt, params.id, 'item.correct');
+        describeForAudit(ctx, { type: 'item', id: params.id }, { accessLevel: body.level });
+        ctx.body = await presentItem(rt, await setAccessLevel(rt, params.id, body.level, String(ctx.state.user?.username ?? 'api')));
       },
     }),
     defineRoute({
