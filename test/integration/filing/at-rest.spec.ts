@@ -12,6 +12,10 @@ import { ingestItem } from '../../../src/services/intake.service';
 import { searchItems } from '../../../src/services/search';
 import { encodeSeparator } from '../../../src/services/separator.service';
 import { drainUntil } from '../../helpers/jobs';
+import { createMetrics } from '../../../src/metrics';
+import { createRuntime } from '../../../src/runtime';
+import { indexKey } from '../../../src/services/secrets.service';
+import { testLogger } from '../../helpers/logger';
 import { openTestRuntime, serveTestApp } from '../../helpers/runtime';
 import { renderScan } from '../../helpers/scan';
 import { REPO_ROOT } from '../../helpers/services';
@@ -135,6 +139,19 @@ describe('personal data is sealed at rest in the items collection (real pipeline
     await ctx.rt.db.collection('items').updateOne({ _id: victim._id }, { $set: { metadata: raw!.metadata } });
     await assert.rejects(items.findById(victim._id).lean(), (err: { code?: string }) => err.code === 'integrity_error');
     await ctx.rt.db.collection('items').deleteOne({ _id: victim._id });
+  });
+
+  it('processes starting together on a fresh install agree on one key (a unique insert elects its creator)', async () => {
+    const fresh = await openTestRuntime();
+    const others = await Promise.all([1, 2, 3].map(() => createRuntime(fresh.config, { logger: testLogger, metrics: createMetrics({ defaultMetrics: false }) })));
+    try {
+      const keys = await Promise.all([fresh.rt, ...others].map((rt) => indexKey(rt)));
+      for (const k of keys) assert.ok(k.equals(keys[0]!), 'every process holds the same key');
+      assert.equal(await fresh.rt.db.collection('key_claims').countDocuments({}), 1);
+    } finally {
+      for (const rt of others) await rt.close();
+      await fresh.close();
+    }
   });
 
   it('items stored in clear before sealing existed are sealed by seal-items, and then found by ID number', async () => {
