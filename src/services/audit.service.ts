@@ -111,9 +111,22 @@ export interface VerifyReport {
   ms: number;
 }
 
+const SECURITY_ACTION = /^(auth|role|user|system|audit|keys|access)\./;
+
+/** Security events, as the security auditor reviews them (see ListFilter.securityOnly). */
+export function isSecurityEvent(e: Pick<AuditEntry, 'role' | 'action' | 'outcome'>): boolean {
+  const roles = (e.role ?? '').split(',');
+  return roles.includes('sysadmin') || roles.includes('secadmin') || e.outcome !== 'success' || SECURITY_ACTION.test(e.action);
+}
+
 export interface ListFilter {
   actor?: string;
   action?: string;
+  /**
+   * Only security events: what the system and security administrators did, sign-ins, refusals
+   * and failures, account, role, key and audit actions (the security auditor's view, 三员分立).
+   */
+  securityOnly?: boolean;
   /** the object acted on: its id (an item id, a user id…), optionally its type */
   objectId?: string;
   objectType?: string;
@@ -677,6 +690,7 @@ export class AuditTrail {
           if (filter.actor && entry.actor !== filter.actor) continue;
           if (filter.action && entry.action !== filter.action) continue;
           if (filter.objectId && entry.object?.id !== filter.objectId) continue;
+          if (filter.securityOnly && !isSecurityEvent(entry)) continue;
           if (filter.objectType && entry.object?.type !== filter.objectType) continue;
           const t = Date.parse(entry.at);
           if (t < since || t >= until) continue;

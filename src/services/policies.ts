@@ -68,10 +68,13 @@ const CONTENT_ACTIONS: ReadonlySet<Action> = new Set(['item.ingest', 'item.read'
 export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'jobs.read', 'destruction.propose', 'access.request', 'access.approve', 'personal.full'],
   caseworker: ['session', 'item.ingest', 'item.read', 'search', 'jobs.read', 'access.request', 'personal.full'],
-  compliance_officer: ['session', 'item.read', 'search', 'audit.read', 'appraisal.review', 'retention.manage', 'access.request'],
-  appraisal_member: ['session', 'item.read', 'search', 'appraisal.review', 'destruction.propose', 'access.request'],
+  // Proposes appraisal and destruction (销毁清册); the appraisal group (鉴定小组, 3号令 第十条)
+  // approves or rejects them; the agency head gives the final approval (第十一条).
+  compliance_officer: ['session', 'item.read', 'search', 'audit.read', 'appraisal.review', 'retention.manage', 'destruction.propose', 'access.request'],
+  appraisal_member: ['session', 'item.read', 'search', 'appraisal.review', 'access.request'],
   agency_head: ['session', 'item.read', 'search', 'catalogue.export', 'destruction.approve', 'access.request', 'access.approve'],
-  auditor: ['session', 'item.read', 'search', 'audit.read', 'audit.verify', 'access.request'],
+  // 审计员: reads the audit trail, nothing else (no archive content).
+  auditor: ['session', 'audit.read', 'audit.verify'],
   sysadmin: ['session', 'user.read', 'user.manage', 'jobs.read', 'system.config', 'keys.manage'],
   secadmin: ['session', 'user.read', 'role.grant'],
   secauditor: ['session', 'user.read', 'audit.read', 'audit.verify'],
@@ -145,6 +148,15 @@ export function levelRank(level: string | number | null | undefined, levels: rea
   const i = levels.indexOf(level);
   // An unknown label is treated as the highest level: fail closed.
   return i < 0 ? levels.length : i;
+}
+
+/**
+ * Whether the account sees only security events in the audit trail: a security auditor who is
+ * not also an auditor or compliance officer reviews the two other administrators and security
+ * events (三员分立), not caseworkers' business use.
+ */
+export function seesSecurityEventsOnly(roles: readonly string[]): boolean {
+  return roles.includes('secauditor') && !roles.includes('auditor') && !roles.includes('compliance_officer');
 }
 
 /** True when the two sets of people do not overlap: nobody checks their own work. */

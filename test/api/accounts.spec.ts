@@ -66,4 +66,20 @@ describe('account administration: disable, enable, reset credentials (system adm
     assert.ok(trail.some((e: any) => e.details?.reset === true && e.outcome === 'success'));
     assert.ok(trail.some((e: any) => e.details?.disabled === true && e.outcome === 'success'));
   });
+
+  it('the security auditor reviews the administrators and security events, not business use', async () => {
+    const rt = ctx.rt;
+    await rt.auth.createUser({ username: 'acc.secauditor', roles: ['secauditor'], password: PASSWORD });
+    await rt.auth.createUser({ username: 'acc.auditor', roles: ['auditor'], password: PASSWORD });
+    const token = await tokenOf('acc.secauditor');
+    await rt.audit.record({ actor: 'someone', role: 'caseworker', action: 'item.read', object: { type: 'item', id: 'x' }, outcome: 'success' });
+    await rt.audit.flush();
+    const res = await fetch(`${base}/api/v1/audit?limit=200`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    const { entries } = (await res.json()) as { entries: Array<{ role: string | null; action: string }> };
+    assert.ok(entries.some((e) => e.action === 'user.manage'), 'the system administrator\'s account changes are shown');
+    assert.ok(!entries.some((e) => e.action === 'item.read'), 'a caseworker\'s reading is the 审计员\'s to review');
+    const all = (await (await fetch(`${base}/api/v1/audit?limit=200`, { headers: { authorization: `Bearer ${await tokenOf('acc.auditor')}` } })).json()) as { entries: Array<{ action: string }> };
+    assert.ok(all.entries.some((e) => e.action === 'item.read'), 'the 审计员 sees business use');
+  });
 });

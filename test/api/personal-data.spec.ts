@@ -26,7 +26,7 @@ describe('ID numbers are masked for roles without personal.full, and full views 
     server = http.createServer(app.callback());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    for (const [username, role] of [['pd.auditor', 'auditor'], ['pd.caseworker', 'caseworker']] as const) {
+    for (const [username, role] of [['pd.auditor', 'auditor'], ['pd.compliance', 'compliance_officer'], ['pd.caseworker', 'caseworker']] as const) {
       await rt.auth.createUser({ username, roles: [role], password: PASSWORD, clearance: 'sensitive', scope: { fonds: ['Z001'] } });
       const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
       token[username] = ((await res.json()) as any).token;
@@ -52,9 +52,9 @@ describe('ID numbers are masked for roles without personal.full, and full views 
 
   const get = (path: string, who: string) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token[who]}` } });
 
-  it('an auditor sees the item with the ID number masked; a caseworker sees it in full, and that is audited', async () => {
-    const masked = await (await get(`/api/v1/items/${itemId}`, 'pd.auditor')).text();
-    assert.ok(!masked.includes(ID), 'no full ID number for the auditor');
+  it('a compliance officer sees the item with the ID number masked; a caseworker sees it in full, and that is audited', async () => {
+    const masked = await (await get(`/api/v1/items/${itemId}`, 'pd.compliance')).text();
+    assert.ok(!masked.includes(ID), 'no full ID number for the compliance officer');
     assert.ok(masked.includes(MASKED), masked.slice(0, 400));
     const full = await (await get(`/api/v1/items/${itemId}`, 'pd.caseworker')).text();
     assert.ok(full.includes(ID));
@@ -66,8 +66,8 @@ describe('ID numbers are masked for roles without personal.full, and full views 
     assert.ok(!JSON.stringify(views).includes(ID), 'the record does not copy the number');
   });
 
-  it('the person file lists the item with the number masked for the auditor', async () => {
-    const res = await get(`/api/v1/persons/${ID}/items`, 'pd.auditor');
+  it('the person file lists the item with the number masked for the compliance officer', async () => {
+    const res = await get(`/api/v1/persons/${ID}/items`, 'pd.compliance');
     assert.equal(res.status, 200);
     const text = await res.text();
     assert.ok(!text.includes(ID));

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import { toPrincipal } from '../../services/auth.service';
-import { ROLES, type Principal } from '../../services/policies';
+import { seesSecurityEventsOnly, ROLES, type Principal } from '../../services/policies';
 import { newTotpSecret, verifyTotp } from '../../services/totp';
 import { checkPermission, CSRF_COOKIE, SESSION_COOKIE } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
@@ -207,6 +207,7 @@ export function authRoutes(rt: Runtime): RouteDef[] {
             action: query.action,
             objectId: query.objectId,
             objectType: query.objectType,
+            securityOnly: seesSecurityEventsOnly(ctx.state.principal.roles),
             since: query.since ? new Date(query.since) : undefined,
             until: query.until ? new Date(query.until) : undefined,
             limit: query.limit,

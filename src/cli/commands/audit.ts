@@ -1,4 +1,5 @@
 import { AppError } from '../../errors';
+import { seesSecurityEventsOnly } from '../../services/policies';
 import { cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
@@ -58,6 +59,7 @@ export const auditCommand: Command = {
               actor: typeof values.user === 'string' ? values.user : undefined,
               action: typeof values.action === 'string' ? values.action : undefined,
               objectId: typeof values.object === 'string' ? values.object : undefined,
+              securityOnly: seesSecurityEventsOnly(cliPrincipal(rt)!.roles),
               since: parseSince(values.since),
               limit,
             }),
