@@ -51,6 +51,8 @@ const EnvSchema = z.object({
   UPLOAD_LIMIT_MB: z.coerce.number().positive().default(512),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15000),
   TRUST_PROXY: bool.default(false),
+  /** Administrators and approvers must enrol a TOTP second factor before anything else (issue #6). */
+  ARCHIVE_REQUIRE_TOTP: bool.default(false),
   /** API requests per minute per client address; 0 = no limit. Default 1200, none under NODE_ENV=test. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
   /** Clearance / classification labels, lowest first (公开,内部,敏感 by default). */
@@ -79,6 +81,8 @@ export interface Config {
   hotFolder: string | undefined;
   /** clearance labels, lowest first (services/policies.ts) */
   clearanceLevels: string[];
+  /** administrators and approvers must use a TOTP second factor */
+  requireTotp: boolean;
   shutdownTimeoutMs: number;
 }
 
@@ -137,6 +141,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     hotFolder: e.ARCHIVE_HOTFOLDER ? path.resolve(e.ARCHIVE_HOTFOLDER) : undefined,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     clearanceLevels: e.ARCHIVE_CLEARANCE_LEVELS.split(','),
+    requireTotp: e.ARCHIVE_REQUIRE_TOTP,
   });
 }
 

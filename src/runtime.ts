@@ -45,7 +45,7 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
   }
   const queue = new JobQueue(db, { leaseMs: config.jobs.leaseMs });
   const audit = new AuditTrail(db, { signer: loadAuditSigner(config.dataDir, { passphrase: config.keystore.passphrase }), logger });
-  const auth = new AuthService(db, { audit });
+  const auth = new AuthService(db, { audit, requireTotp: config.requireTotp });
   registerModels(db);
   await ensureIndexes(db);
   const readiness: ReadinessCheck[] = [

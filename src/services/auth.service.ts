@@ -42,7 +42,12 @@ export interface AuthOptions {
   maxUsernamesPerIp?: number;
   lockoutWindowMs?: number;
   setupTtlMs?: number;
+  /** administrators and approvers must enrol TOTP before they can do anything else */
+  requireTotp?: boolean;
 }
+
+/** Who must use a second factor when requireTotp is on: the 三员 and the approvers of destruction. */
+export const TOTP_ROLES: readonly string[] = ['sysadmin', 'secadmin', 'secauditor', 'agency_head', 'appraisal_member'];
 
 export interface NewUser {
   username: string;
@@ -86,6 +91,7 @@ export class AuthService {
   private readonly maxUsernamesPerIp: number;
   private readonly windowMs: number;
   private readonly setupTtlMs: number;
+  private readonly requireTotp: boolean;
 
   constructor(conn: Connection, opts: AuthOptions = {}) {
     this.users = userModel(conn);
@@ -101,6 +107,7 @@ export class AuthService {
     this.maxUsernamesPerIp = opts.maxUsernamesPerIp ?? 20;
     this.windowMs = opts.lockoutWindowMs ?? 15 * 60_000;
     this.setupTtlMs = opts.setupTtlMs ?? 24 * 3600_000;
+    this.requireTotp = opts.requireTotp ?? false;
   }
 
   async createUser(input: NewUser): Promise<UserDoc> {
@@ -219,6 +226,11 @@ export class AuthService {
     await this.users.updateOne({ _id: user._id }, { $set: { lastLoginAt: now } });
     void this.audit?.record({ actor: user.username, role: user.roles.join(','), ip, action: 'auth.login', object: { type: 'user', id: String(user._id) }, outcome: 'success', details: { kind: session.kind } });
     return { token, csrfToken, session, user };
+  }
+
+  /** True while an account that must use a second factor has not enrolled one. */
+  mustEnrolTotp(user: Pick<UserDoc, 'roles' | 'totpSecret' | 'local'>): boolean {
+    return this.requireTotp && !user.local && !user.totpSecret && user.roles.some((r) => TOTP_ROLES.includes(r));
   }
 
   /** The session and user for a token, or null when unknown, expired, revoked or disabled. */

@@ -71,6 +71,11 @@ describe('ID numbers are masked for roles without personal.full, and full views 
     assert.equal(res.status, 200);
     const text = await res.text();
     assert.ok(!text.includes(ID));
+    assert.equal((await get(`/api/v1/persons/${ID}/items`, 'pd.caseworker')).status, 200);
+    await ctx.rt.audit.flush();
+    const trail = JSON.stringify(await ctx.rt.audit.list({ limit: 500 }));
+    assert.ok(trail.includes(`/api/v1/persons/${MASKED}/items`), 'the call is recorded…');
+    assert.ok(!trail.includes(ID), '…without the ID number in its path');
   });
 
   it('a search is recorded with its query (ID numbers masked) and its hit count', async () => {

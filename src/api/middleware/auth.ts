@@ -14,12 +14,15 @@ import { AppError } from '../../errors';
 import type { AuditTrail } from '../../services/audit.service';
 import { sha256, toPrincipal, type AuthService } from '../../services/auth.service';
 import { authorize, DEFAULT_CLEARANCE_LEVELS, type Principal, type Resource } from '../../services/policies';
+import { maskIdNumbersInText } from '../../domain/id-number';
 import { maskPersonalData, showsIdNumbers } from '../../services/personal-data';
 import { searchScopeOf } from '../../services/search';
 
 export const SESSION_COOKIE = 'archive_session';
 export const CSRF_COOKIE = 'archive_csrf';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** What an account that must enrol TOTP may still do: enrol, see who it is, sign out. */
+const TOTP_ENROLMENT_PATHS = new Set(['/api/v1/auth/totp', '/api/v1/auth/me', '/api/v1/auth/logout']);
 
 export interface AuthDeps {
   auth: AuthService;
@@ -49,6 +52,9 @@ export async function authenticateRequest(deps: AuthDeps, ctx: Context): Promise
       throw new AppError('forbidden', { message: 'Missing or wrong CSRF token (send the archive_csrf cookie value as X-CSRF-Token)', zh: '缺少或错误的 CSRF 令牌', details: { reason: 'csrf' } });
     }
   }
+  if (deps.auth.mustEnrolTotp(found.user) && !TOTP_ENROLMENT_PATHS.has(ctx.path)) {
+    throw new AppError('forbidden', { message: 'Enrol a second factor first (POST /api/v1/auth/totp), then sign in again with a code', zh: '请先绑定动态验证码（POST /api/v1/auth/totp），再用验证码重新登录', details: { reason: 'totp_enrolment_required' } });
+  }
   const principal = toPrincipal(found.user);
   ctx.state.principal = principal;
   ctx.state.session = found.session;
@@ -64,7 +70,7 @@ export function checkPermission(deps: AuthDeps, ctx: Context, principal: Princip
   const d = authorize(principal, action, resource, { levels: deps.clearanceLevels });
   if (d.allowed) return;
   void deps.audit
-    ?.record({ actor: principal.username, role: principal.roles.join(','), ip: ctx.ip, action, object: { type: 'route', id: `${ctx.method} ${ctx.path}` }, outcome: 'denied', details: { reason: d.reason } })
+    ?.record({ actor: principal.username, role: principal.roles.join(','), ip: ctx.ip, action, object: { type: 'route', id: `${ctx.method} ${maskIdNumbersInText(ctx.path)}` }, outcome: 'denied', details: { reason: d.reason } })
     .catch(() => undefined);
   throw new AppError('forbidden', { details: { action, reason: d.reason } });
 }
@@ -123,7 +129,7 @@ function protectPersonalData(deps: AuthDeps, ctx: Context, principal: Principal)
   }
   if (showsIdNumbers(body)) {
     void deps.audit
-      ?.record({ actor: principal.username, role: principal.roles.join(','), ip: ctx.ip, action: 'personal.view', object: { type: 'route', id: `${ctx.method} ${(ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path}` }, outcome: 'success', details: { path: ctx.path } })
+      ?.record({ actor: principal.username, role: principal.roles.join(','), ip: ctx.ip, action: 'personal.view', object: { type: 'route', id: `${ctx.method} ${(ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path}` }, outcome: 'success', details: { path: maskIdNumbersInText(ctx.path) } })
       .catch(() => undefined);
   }
 }
@@ -150,7 +156,8 @@ export async function guardRoute(deps: AuthDeps, ctx: Context, permission: strin
         action: permission,
         object: (ctx.state.auditObject as { type: string; id: string } | undefined) ?? { type: 'route', id: `${ctx.method} ${(ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path}` },
         outcome,
-        details: { path: ctx.path, status: ctx.status, ...(ctx.state.auditDetails as Record<string, unknown> | undefined) },
+        // A person's file is addressed by ID number: the trail keeps the path with it masked.
+        details: { path: maskIdNumbersInText(ctx.path), status: ctx.status, ...(ctx.state.auditDetails as Record<string, unknown> | undefined) },
       })
       .catch(() => undefined);
   }

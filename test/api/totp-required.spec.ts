@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../src/api/app';
+import { featureRoutes } from '../../src/api/routes';
+import { totp } from '../../src/services/totp';
+import { openTestRuntime } from '../helpers/runtime';
+
+const PASSWORD = 'Correct-Horse-42';
+
+describe('ARCHIVE_REQUIRE_TOTP: administrators and approvers must use a second factor', function () {
+  this.timeout(60_000);
+  let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
+  let server: http.Server;
+  let base: string;
+  const login = (username: string, extra: Record<string, unknown> = {}) =>
+    fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD, ...extra }) });
+
+  before(async () => {
+    ctx = await openTestRuntime({ ARCHIVE_REQUIRE_TOTP: 'true' });
+    const rt = ctx.rt;
+    const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), auth: { auth: rt.auth, audit: rt.audit } });
+    server = http.createServer(app.callback());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await rt.auth.createUser({ username: 'mfa.admin', roles: ['sysadmin'], password: PASSWORD });
+    await rt.auth.createUser({ username: 'mfa.worker', roles: ['caseworker'], password: PASSWORD });
+  });
+  after(async () => {
+    server?.close();
+    await ctx?.close();
+  });
+
+  it('an administrator without TOTP can only enrol; after enrolling, sign-in needs a code and everything works', async () => {
+    const { token } = (await (await login('mfa.admin')).json()) as { token: string };
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const blocked = await fetch(`${base}/api/v1/users/ffffffffffffffffffffffff/status`, { method: 'POST', headers: auth, body: JSON.stringify({ disabled: true }) });
+    assert.equal(blocked.status, 403);
+    assert.equal(((await blocked.json()) as any).error.details.reason, 'totp_enrolment_required');
+    assert.equal((await fetch(`${base}/api/v1/auth/me`, { headers: auth })).status, 200);
+    const start = (await (await fetch(`${base}/api/v1/auth/totp`, { method: 'POST', headers: auth, body: '{}' })).json()) as { secret: string };
+    assert.equal((await fetch(`${base}/api/v1/auth/totp`, { method: 'POST', headers: auth, body: JSON.stringify({ secret: start.secret, code: totp(start.secret) }) })).status, 200);
+    assert.equal((await login('mfa.admin')).status, 401, 'a code is needed now');
+    const again = await login('mfa.admin', { totp: totp(start.secret, Date.now() + 30_000) });
+    assert.equal(again.status, 200);
+    const t2 = ((await again.json()) as { token: string }).token;
+    const res = await fetch(`${base}/api/v1/users/ffffffffffffffffffffffff/status`, { method: 'POST', headers: { authorization: `Bearer ${t2}`, 'content-type': 'application/json' }, body: JSON.stringify({ disabled: true }) });
+    assert.equal(res.status, 404, 'past the second-factor gate (no such account)');
+  });
+
+  it('a caseworker is not required to enrol', async () => {
+    const { token } = (await (await login('mfa.worker')).json()) as { token: string };
+    assert.equal((await fetch(`${base}/api/v1/access-requests`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+  });
+});
