@@ -9,7 +9,7 @@ import type { Connection } from 'mongoose';
 import { parseQuery } from './query';
 import { rank, type RankContext } from './rank';
 import { buildSegment, type SegItem, type Segment, type SegmentInputPage } from './segment';
-import { planMerge, replayLog } from './merge';
+import { LogFollower, planMerge } from './merge';
 import { FacetTable, NO_YEAR } from './facets';
 import { makeSnippet } from './snippet';
 import { SearchStore, type LogEntry } from './store';
@@ -79,9 +79,12 @@ export class SearchEngine {
   private opened: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
   private lastProbe = 0;
+  /** what the log says is current, for planning merges without loading the index */
+  private readonly follower: LogFollower;
 
   constructor(private readonly deps: SearchDeps) {
     this.store = new SearchStore(deps.db);
+    this.follower = new LogFollower(this.store);
     this.hasher = new TokenHasher(deps.key);
   }
 
@@ -191,9 +194,9 @@ export class SearchEngine {
    * only if its current version is still in a merged segment, and old segments are deleted only
    * once the log says nothing current is left in them.
    */
-  async compact(source: (itemIds: string[]) => AsyncIterable<IndexDocument>, opts: { fanout?: number; maxTier?: number; minAgeMs?: number } = {}): Promise<CompactStats> {
-    const state = await replayLog(this.store);
-    const metas = await this.store.m.segments.find({}, { _id: 1, pages: 1, items: 1, createdAt: 1 }).lean();
+  async compact(source: (itemIds: string[]) => AsyncIterable<IndexDocument>, opts: { fanout?: number; maxTier?: number } = {}): Promise<CompactStats> {
+    const state = await this.follower.current();
+    const metas = await this.store.m.segments.find({}, { _id: 1, pages: 1, items: 1 }).lean();
     const plan = planMerge(state, metas, opts);
     const stats: CompactStats = { merged: 0, items: 0, into: null, deleted: 0 };
     if (plan) {
@@ -209,14 +212,11 @@ export class SearchEngine {
         stats.into = id;
       }
     }
-    // Delete what the log (read again, after the merge) says holds nothing current: the merged
-    // segments, and leftovers of crashed or duplicate merges once they are old enough that no
-    // writer can still be about to log them.
-    const after = await replayLog(this.store);
-    const minAge = opts.minAgeMs ?? 10 * 60_000;
-    const dead = metas
-      .filter((m) => !after.baseSegs.has(m._id) && !after.live.get(m._id) && (plan?.segs.includes(m._id) || Date.now() - new Date(m.createdAt).getTime() > minAge))
-      .map((m) => m._id);
+    // Delete what the log (followed past the merge) says holds nothing current any more: merged
+    // segments and ones whose items were all re-indexed or removed since. A segment the log has
+    // not named is left alone (a writer may be about to log it; `archive reindex` clears leftovers).
+    const after = await this.follower.current();
+    const dead = metas.filter((m) => after.known.has(m._id) && !after.baseSegs.has(m._id) && !after.live.get(m._id)).map((m) => m._id);
     await this.store.deleteSegments(dead);
     stats.deleted = dead.length;
     return stats;

@@ -11,8 +11,34 @@ export interface LogState {
   owner: Map<string, number>;
   /** segment → number of current items in it (from `owner`) */
   live: Map<number, number>;
+  /** segments the log has named since the latest rebuild (their fate is known from the log) */
+  known: Set<number>;
   /** the latest rebuild's segments: their items are not listed in the log, so they are never merged or deleted here */
   baseSegs: Set<number>;
+}
+
+function setOwner(state: LogState, id: string, seg: number | null): void {
+  const prev = state.owner.get(id);
+  if (prev !== undefined) state.live.set(prev, (state.live.get(prev) ?? 1) - 1);
+  if (seg === null) state.owner.delete(id);
+  else {
+    state.owner.set(id, seg);
+    state.live.set(seg, (state.live.get(seg) ?? 0) + 1);
+  }
+}
+
+/** One log entry, as SearchEngine.apply treats it. */
+export function applyEntry(state: LogState, e: LogEntry): void {
+  state.head = Math.max(state.head, e._id);
+  // The latest base is the reset the replay starts from (an older one cannot follow it).
+  if (e.op === 'base') return;
+  if (e.seg !== null) state.known.add(e.seg);
+  if (e.op === 'add' && e.seg !== null) for (const id of e.items) setOwner(state, id, e.seg);
+  else if (e.op === 'remove') for (const id of e.items) setOwner(state, id, null);
+  else if (e.op === 'merge' && e.seg !== null) {
+    const merged = new Set(e.segs);
+    for (const id of e.items) if (merged.has(state.owner.get(id) ?? -1)) setOwner(state, id, e.seg);
+  }
 }
 
 /**
@@ -25,23 +51,37 @@ export async function replayLog(store: SearchStore): Promise<LogState> {
   const base = baseSeq > 0 ? await store.entry(baseSeq) : null;
   const from = base ? (base.from ?? base._id) : 0;
   // One query: the log is pruned at every rebuild, so it holds only what was written since.
-  const entries = (await store.m.log.find({ _id: { $gt: from } }).lean<LogEntry[]>()).sort((a, b) => a._id - b._id);
-  const owner = new Map<string, number>();
-  let head = from;
-  for (const e of entries) {
-    head = Math.max(head, e._id);
-    // The latest base is the reset this replay starts from (an older one cannot follow it).
-    if (e.op === 'base') continue;
-    if (e.op === 'add' && e.seg !== null) for (const id of e.items) owner.set(id, e.seg);
-    else if (e.op === 'remove') for (const id of e.items) owner.delete(id);
-    else if (e.op === 'merge' && e.seg !== null) {
-      const merged = new Set(e.segs);
-      for (const id of e.items) if (merged.has(owner.get(id) ?? -1)) owner.set(id, e.seg);
+  const entries = (await store.m.log.find({ _id: { $gt: from } }).lean<LogEntry[]>()).sort((x, y) => x._id - y._id);
+  const state: LogState = { head: from, owner: new Map(), live: new Map(), known: new Set(), baseSegs: new Set(base?.segs ?? []) };
+  for (const e of entries) applyEntry(state, e);
+  return state;
+}
+
+/**
+ * Keeps a LogState current by point reads of the entries after the last one it saw (a scan of
+ * the whole log every time would grow with every item filed since the last rebuild). A new
+ * rebuild (base) starts it over with one full replay.
+ */
+export class LogFollower {
+  private state: LogState | null = null;
+  private baseSeq = -1;
+  constructor(private readonly store: SearchStore) {}
+
+  async current(): Promise<LogState> {
+    const base = await this.store.base();
+    if (!this.state || base !== this.baseSeq) {
+      this.state = await replayLog(this.store);
+      this.baseSeq = base;
+      return this.state;
     }
+    const head = await this.store.head();
+    for (let q = this.state.head + 1; q <= head; q++) {
+      const e = await this.store.entry(q);
+      if (e) applyEntry(this.state, e);
+    }
+    this.state.head = Math.max(this.state.head, head);
+    return this.state;
   }
-  const live = new Map<number, number>();
-  for (const seg of owner.values()) live.set(seg, (live.get(seg) ?? 0) + 1);
-  return { head, owner, live, baseSegs: new Set(base?.segs ?? []) };
 }
 
 export interface MergePlan {

@@ -28,6 +28,7 @@ describe('search index: merging small segments (real FerretDB)', function () {
   const r = rng(9);
   const docs = Array.from({ length: 20 }, (_, i) => generateItem(r, i, { fonds: ['Z101'], noise: 0 }).doc);
   const engine = () => new SearchEngine({ db: conn, key, text });
+  let before0: Set<number> = new Set();
   const top = async (e: SearchEngine, q: string) => (await e.search({ q, limit: 50, snippets: false, facets: false })).hits.map((h) => h.id).sort();
 
   before(async () => {
@@ -106,6 +107,23 @@ describe('search index: merging small segments (real FerretDB)', function () {
       assert.notEqual(e.current.get(corrected.id)?.seg, stats.into, 'the stale version the merge read is not current');
       assert.equal(e.current.get(batch[2]!.id)?.seg, stats.into, 'untouched items moved to the merged segment');
     }
+  });
+
+  it('deletes a segment once every item in it was re-indexed elsewhere; follows the log by point reads', async () => {
+    const writer = engine();
+    before0 = new Set(await writer.store.allSegmentIds());
+    const d = generateItem(r, 300, { fonds: ['Z101'], noise: 0 }).doc;
+    source.set(d.id, d);
+    await writer.indexDocuments([d]);
+    const first = (await writer.store.allSegmentIds()).filter((id) => !(before0 as Set<number>).has(id));
+    assert.equal(first.length, 1);
+    await writer.compact(read, { fanout: 8 });
+    assert.ok((await writer.store.allSegmentIds()).includes(first[0]!), 'still current: kept');
+    await writer.indexDocuments([{ ...d, title: '更正后的题名' }]);
+    await writer.compact(read, { fanout: 8 });
+    assert.ok(!(await writer.store.allSegmentIds()).includes(first[0]!), 'superseded: deleted');
+    const fresh = engine();
+    assert.deepEqual(await top(fresh, '更正后的题名'), [d.id]);
   });
 
   it('does nothing while a tier holds fewer segments than the fan-out', async () => {
