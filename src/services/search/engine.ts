@@ -239,6 +239,10 @@ export class SearchEngine {
       if (e) await this.applyBase(e);
       this.seq = base;
     }
+    // Everything logged since the base in one read: point reads per entry would cost ~1.5 ms each
+    // on FerretDB, minutes for a log of 100k filings since the last rebuild.
+    const since = (await this.store.m.log.find({ _id: { $gt: this.seq } }).lean<LogEntry[]>()).sort((a, b) => a._id - b._id);
+    for (const e of since) await this.apply(e);
     await this.catchUp(await this.store.head());
     await this.probe();
   }
