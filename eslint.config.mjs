@@ -24,6 +24,8 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The web UI runs in the browser.
+  { files: ['web/**/*.js'], languageOptions: { globals: { ...globals.browser }, sourceType: 'module' } },
   // Tests read loosely typed JSON responses.
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   { files: ['bin/**/*.js', 'scripts/**/*.js', 'test/helpers/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages that npm cannot provide, by group. Idempotent: installs only what is missing and
 # runs `apt-get update` at most once. Runs as root (CI, Docker, the dev container).
-#   bash scripts/system-deps.sh fonts pdf-tools     # before tests
+#   bash scripts/system-deps.sh fonts pdf-tools browser   # before tests
 #   bash scripts/system-deps.sh tesseract           # before bench:ocr
 # To add a group, add one line to DEP_GROUPS.
 set -euo pipefail
@@ -13,6 +13,8 @@ declare -A DEP_GROUPS=(
   [pdf-tools]="poppler-utils"
   # The native tesseract CLI, the baseline in bench/ocr.ts.
   [tesseract]="tesseract-ocr tesseract-ocr-chi-sim"
+  # Debian's Chromium, driven by playwright-core in the web UI tests (test/e2e).
+  [browser]="chromium"
 )
 
 if [ $# -eq 0 ]; then

@@ -6,7 +6,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 t0=$(date +%s)
 bash scripts/bootstrap.sh
-[ -x scripts/system-deps.sh ] && bash scripts/system-deps.sh fonts pdf-tools
+[ -x scripts/system-deps.sh ] && bash scripts/system-deps.sh fonts pdf-tools browser
 
 echo "== lint"; npx eslint . --max-warnings=0
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json

@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics';
 import { errorHandler } from './middleware/error-handler';
 import { rateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
+import { webUi } from './middleware/web';
 import { guardRoute, type AuthDeps } from './middleware/auth';
 import { buildOpenApi, DEFAULT_PERMISSION, parseInput, type RouteDef } from './route';
 import { systemRoutes, type ReadinessCheck } from './routes/system.routes';
@@ -101,6 +102,7 @@ export function createApp(deps: AppDeps): Koa {
       throw new AppError('route_not_found', { details: { method: ctx.method, path: ctx.path } });
     }
   });
+  app.use(webUi());
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true, methodNotAllowed: () => new AppError('method_not_allowed') }));
   return app;
