@@ -10,6 +10,7 @@ COPY src ./src
 COPY ocr ./ocr
 COPY storage ./storage
 COPY retention-rules ./retention-rules
+COPY web ./web
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
 USER node
 EXPOSE 8080
