@@ -236,7 +236,8 @@ async function renderItem(id) {
   text.textContent = t.text || '（本页无识别文本）';
   const place = () => {
     page.querySelectorAll('.box').forEach((b) => b.remove());
-    const scale = img.clientWidth / (t.width || img.naturalWidth || 1);
+    // OCR boxes are in the pixels of the served page image.
+    const scale = img.clientWidth / (img.naturalWidth || t.width || 1);
     for (const b of hitBoxes(t.lines, terms(q))) {
       const box = el('div', { class: 'box' });
       // CSSOM, not a style attribute: the page's Content-Security-Policy allows no inline styles.
