@@ -75,6 +75,20 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
+/**
+ * canonicalJson(entry), written directly: the top-level keys are fixed and already in sorted
+ * order here, and actor, action, outcome and the object's fields are strings (record() checked
+ * them), so only role, ip and details need the generic walk. The flush builds one per entry;
+ * this is about a third of the cost of the walk.
+ */
+export function entryLine(e: AuditEntry): string {
+  const object = e.object ? `{"id":${JSON.stringify(e.object.id)},"type":${JSON.stringify(e.object.type)}}` : 'null';
+  return (
+    `{"action":${JSON.stringify(e.action)},"actor":${JSON.stringify(e.actor)},"at":${JSON.stringify(e.at)},"details":${canonicalJson(e.details)},` +
+    `"ip":${canonicalJson(e.ip)},"object":${object},"outcome":${JSON.stringify(e.outcome)},"prev":${JSON.stringify(e.prev)},"role":${canonicalJson(e.role)},"seq":${e.seq}}`
+  );
+}
+
 export function sha256Hex(s: string): string {
   return crypto.createHash('sha256').update(s, 'utf8').digest('hex');
 }
@@ -202,10 +216,12 @@ function isDuplicateKey(err: unknown): boolean {
   return e?.code === 11000 || (Array.isArray(e?.writeErrors) && e.writeErrors.some((w) => (w.code ?? w.err?.code) === 11000));
 }
 
+// Module level, not a closure per call: record() runs on every request.
+function bad(what: string): never {
+  throw new AppError('validation_failed', { message: `audit.record: ${what}`, zh: `审计记录参数不正确：${what}` });
+}
+
 function validate(input: AuditInput): void {
-  const bad = (what: string) => {
-    throw new AppError('validation_failed', { message: `audit.record: ${what}`, zh: `审计记录参数不正确：${what}` });
-  };
   if (!input || typeof input !== 'object') bad('input must be an object');
   if (typeof input.actor !== 'string' || !input.actor) bad('actor is required');
   if (typeof input.action !== 'string' || !/^[a-z][a-z0-9_.-]{0,63}$/.test(input.action)) bad('action must look like "item.read"');
@@ -379,7 +395,7 @@ export class AuditTrail {
           details: p.input.details ? (JSON.parse(JSON.stringify(p.input.details)) as Record<string, unknown>) : {},
           prev,
         };
-        const line = canonicalJson(entry);
+        const line = entryLine(entry);
         prev = sha256Hex(line);
         lines.push(line);
         hashes.push(prev);
