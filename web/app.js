@@ -82,6 +82,40 @@ function renderLogin(message) {
     el('input', { name: 'totp', placeholder: '动态验证码（如已绑定）', inputmode: 'numeric', hidden: true }),
     el('button', { class: 'primary', type: 'submit' }, '登录'),
     error,
+    el('a', { href: '#/setup' }, '首次登录：用初始化口令设置密码'),
+  );
+  view.replaceChildren(form);
+}
+
+/** First sign-in: the one-time setup secret from the administrator sets the password. */
+function renderSetup() {
+  const error = el('p', { class: 'error', role: 'alert' });
+  const form = el(
+    'form',
+    { class: 'login', onsubmit: async (ev) => {
+      ev.preventDefault();
+      const f = new FormData(form);
+      if (f.get('password') !== f.get('again')) {
+        error.textContent = '两次输入的密码不一致';
+        return;
+      }
+      try {
+        await api('/api/v1/auth/setup', { method: 'POST', body: { username: f.get('username'), secret: f.get('secret'), password: f.get('password') } });
+        // replaceState: no hashchange, so the message below is not re-rendered away.
+        history.replaceState(null, '', '#/search');
+        renderLogin('密码已设置，请登录');
+      } catch (err) {
+        error.textContent = err.message;
+      }
+    } },
+    el('h2', {}, '设置密码'),
+    el('input', { name: 'username', placeholder: '用户名', autocomplete: 'username', required: true }),
+    el('input', { name: 'secret', placeholder: '初始化口令（管理员提供，仅能使用一次）', required: true }),
+    el('input', { name: 'password', type: 'password', placeholder: '新密码（至少 12 位，含三类字符）', autocomplete: 'new-password', required: true }),
+    el('input', { name: 'again', type: 'password', placeholder: '再次输入新密码', autocomplete: 'new-password', required: true }),
+    el('button', { class: 'primary', type: 'submit' }, '设置密码'),
+    error,
+    el('a', { href: '#/search' }, '返回登录'),
   );
   view.replaceChildren(form);
 }
@@ -253,6 +287,7 @@ async function renderItem(id) {
 // ---------- routing ----------
 
 async function route() {
+  if (location.hash.startsWith('#/setup')) return renderSetup();
   try {
     const me = await api('/api/v1/auth/me');
     who.textContent = `${me.username}（${me.roles.map((r) => ROLE_ZH[r] ?? r).join('、') || '无角色'}）`;

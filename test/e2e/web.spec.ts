@@ -93,4 +93,22 @@ describe('web UI: sign in, search, read the page with the hit marked (Chromium)'
     assert.ok(trail.some((e) => e.action === 'search' && (e.details as { total?: number }).total === 1), 'the search is recorded');
     assert.ok(trail.some((e) => e.action === 'item.view' && e.object?.id === itemId), 'the page view is recorded');
   });
+
+  it('a new account sets its password with the one-time setup secret, then signs in', async () => {
+    const { user, setupSecret } = await ctx.rt.auth.createAdmin('web.newcomer', null);
+    await ctx.rt.auth.setRoles(user._id, ['caseworker']);
+    const page = await browser.newPage();
+    await page.goto(`${base}/#/setup`);
+    await page.getByPlaceholder('用户名').fill('web.newcomer');
+    await page.getByPlaceholder('初始化口令（管理员提供，仅能使用一次）').fill(setupSecret);
+    await page.getByPlaceholder('新密码（至少 12 位，含三类字符）').fill('Blue-River-Stone-42');
+    await page.getByPlaceholder('再次输入新密码').fill('Blue-River-Stone-42');
+    await page.getByRole('button', { name: '设置密码' }).click();
+    await page.getByText('密码已设置，请登录').waitFor();
+    await page.getByPlaceholder('用户名').fill('web.newcomer');
+    await page.getByPlaceholder('密码').fill('Blue-River-Stone-42');
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByText('web.newcomer（经办人员）').waitFor();
+    await page.close();
+  });
 });

@@ -7,7 +7,7 @@ import type { Command } from '../command';
 export const usersCommand: Command = {
   name: 'users',
   summary: 'Accounts: create the first administrators, list, grant roles',
-  usage: '<create-admin|list|grant|disable|enable|reset>',
+  usage: '<create-admin|create|list|grant|disable|enable|reset>',
   subcommands: [
     {
       name: 'create-admin',
@@ -27,6 +27,24 @@ export const usersCommand: Command = {
           await rt.audit.record({ actor: by, ip: 'cli', action: 'user.manage', object: { type: 'user', id: String(user._id) }, outcome: 'success', details: { created: user.username, role } });
           if (values.json) io.out(JSON.stringify({ id: String(user._id), username: user.username, role, setupSecret, expiresAt: expiresAt.toISOString() }));
           else io.out(`已创建 / created ${user.username} (${role})\n一次性初始化口令 / one-time setup secret (shown once, expires ${expiresAt.toISOString()}):\n  ${setupSecret}`);
+        }),
+    },
+    {
+      name: 'create',
+      summary: 'Create an account with no roles and print its one-time setup secret (system administrator); a security administrator then grants roles',
+      usage: 'USERNAME [--name DISPLAY_NAME]',
+      permission: 'user.manage',
+      options: { name: { type: 'string', description: 'display name, e.g. 张伟', valueName: 'NAME' } },
+      run: async ({ values, positionals, io }) =>
+        withRuntime(async (rt) => {
+          const username = positionals[0];
+          if (!username) throw new AppError('validation_failed', { message: 'Give a username', zh: '请提供用户名' });
+          const me = cliPrincipal(rt)!;
+          const { user, setupSecret, expiresAt } = await rt.auth.createAdmin(username, null);
+          if (typeof values.name === 'string') await rt.auth.users.updateOne({ _id: user._id }, { $set: { displayName: values.name.slice(0, 100) } });
+          await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'user.manage', object: { type: 'user', id: String(user._id) }, outcome: 'success', details: { created: user.username } });
+          if (values.json) io.out(JSON.stringify({ id: String(user._id), username: user.username, setupSecret, expiresAt: expiresAt.toISOString() }));
+          else io.out(`已创建 / created ${user.username}（尚无角色 / no roles yet: archive users grant ${user.username} --roles … --as <安全保密管理员>）\n一次性初始化口令 / one-time setup secret (shown once, expires ${expiresAt.toISOString()}):\n  ${setupSecret}`);
         }),
     },
     {
