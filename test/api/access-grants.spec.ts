@@ -1,45 +1,34 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/api/app';
-import { featureRoutes } from '../../src/api/routes';
 import { accessDecisionModel } from '../../src/models/access-grant.model';
 import { itemModel } from '../../src/models/item.model';
-import { openTestRuntime } from '../helpers/runtime';
+import { openTestRuntime, serveTestApp, signedInUsers } from '../helpers/runtime';
 
 const PASSWORD = 'Correct-Horse-42';
 
 describe('借阅/调阅: time-limited access grants to items outside the reader\'s scope', function () {
   this.timeout(60_000);
   let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof serveTestApp>>;
   let base: string;
   let itemId: string;
-  const token: Record<string, string> = {};
+  let token: Record<string, string> = {};
 
   before(async () => {
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), auth: { auth: rt.auth, audit: rt.audit } });
-    server = http.createServer(app.callback());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const users: Array<[string, string[], string[]]> = [
-      ['reader.z002', ['caseworker'], ['Z002']],
-      ['head.z001', ['agency_head'], ['Z001']],
-      ['head.z002', ['agency_head'], ['Z002']],
-      ['archivist.z001', ['archivist'], ['Z001']],
-    ];
-    for (const [username, roles, fonds] of users) {
-      await rt.auth.createUser({ username, roles, password: PASSWORD, clearance: 'sensitive', scope: { fonds } });
-      const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
-      token[username] = ((await res.json()) as any).token;
-    }
+    server = await serveTestApp(rt, { auth: true });
+    base = server.base;
+    token = await signedInUsers(rt, base, [
+      ['reader.z002', 'caseworker', ['Z002']],
+      ['head.z001', 'agency_head', ['Z001']],
+      ['head.z002', 'agency_head', ['Z002']],
+      ['archivist.z001', 'archivist', ['Z001']],
+    ], PASSWORD);
     const doc = await itemModel(rt.db).create({ fonds: 'Z001', source: 's', channel: 'api', status: 'filed', contentHash: 'grant-test', originals: [], documentDate: '2019-05-20', title: '工伤认定决定书' });
     itemId = String(doc._id);
   });
   after(async () => {
-    server?.close();
+    await server?.close();
     await ctx?.close();
   });
 

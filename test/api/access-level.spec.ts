@@ -1,38 +1,28 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/api/app';
-import { featureRoutes } from '../../src/api/routes';
 import { itemModel } from '../../src/models/item.model';
-import { openTestRuntime } from '../helpers/runtime';
+import { openTestRuntime, serveTestApp, signedInUsers } from '../helpers/runtime';
 
 const PASSWORD = 'Correct-Horse-42';
 
 describe('密级变更: an archivist sets an item\'s access level; readers below it lose access at once', function () {
   this.timeout(60_000);
   let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof serveTestApp>>;
   let base: string;
   let itemId: string;
-  const token: Record<string, string> = {};
+  let token: Record<string, string> = {};
 
   before(async () => {
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), auth: { auth: rt.auth, audit: rt.audit } });
-    server = http.createServer(app.callback());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    for (const [username, role, clearance] of [['al.archivist', 'archivist', 'sensitive'], ['al.reader', 'caseworker', 'internal']] as const) {
-      await rt.auth.createUser({ username, roles: [role], password: PASSWORD, clearance, scope: { fonds: ['Z001'] } });
-      const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
-      token[username] = ((await res.json()) as any).token;
-    }
+    server = await serveTestApp(rt, { auth: true });
+    base = server.base;
+    token = await signedInUsers(rt, base, [['al.archivist', 'archivist', ['Z001'], 'sensitive'], ['al.reader', 'caseworker', ['Z001'], 'internal']], PASSWORD);
     const doc = await itemModel(rt.db).create({ fonds: 'Z001', source: 's', channel: 'api', status: 'filed', contentHash: 'level-test', originals: [], documentDate: '2019-05-20', title: '工伤认定决定书' });
     itemId = String(doc._id);
   });
   after(async () => {
-    server?.close();
+    await server?.close();
     await ctx?.close();
   });
 

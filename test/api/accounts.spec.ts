@@ -1,9 +1,5 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/api/app';
-import { featureRoutes } from '../../src/api/routes';
-import { openTestRuntime } from '../helpers/runtime';
+import { openTestRuntime, serveTestApp } from '../helpers/runtime';
 
 const PASSWORD = 'Correct-Horse-42';
 const NEW_PASSWORD = 'Another-Battery-77';
@@ -11,7 +7,7 @@ const NEW_PASSWORD = 'Another-Battery-77';
 describe('account administration: disable, enable, reset credentials (system administrator)', function () {
   this.timeout(60_000);
   let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof serveTestApp>>;
   let base: string;
   let workerId: string;
   let adminId: string;
@@ -24,15 +20,13 @@ describe('account administration: disable, enable, reset credentials (system adm
   before(async () => {
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), auth: { auth: rt.auth, audit: rt.audit } });
-    server = http.createServer(app.callback());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveTestApp(rt, { auth: true });
+    base = server.base;
     adminId = String((await rt.auth.createUser({ username: 'acc.sysadmin', roles: ['sysadmin'], password: PASSWORD }))._id);
     workerId = String((await rt.auth.createUser({ username: 'acc.worker', roles: ['caseworker'], password: PASSWORD }))._id);
   });
   after(async () => {
-    server?.close();
+    await server?.close();
     await ctx?.close();
   });
 

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/api/app';
-import { featureRoutes } from '../../src/api/routes';
 import { idCheckDigit } from '../../src/domain/id-number';
 import { itemModel } from '../../src/models/item.model';
-import { openTestRuntime } from '../helpers/runtime';
+import { openTestRuntime, serveTestApp, signedInUsers } from '../helpers/runtime';
 
 const PASSWORD = 'Correct-Horse-42';
 const ID = '11010519870315231' + idCheckDigit('11010519870315231');
@@ -14,23 +10,17 @@ const MASKED = `${ID.slice(0, 6)}********${ID.slice(-4)}`;
 describe('ID numbers are masked for roles without personal.full, and full views are recorded', function () {
   this.timeout(60_000);
   let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof serveTestApp>>;
   let base: string;
   let itemId: string;
-  const token: Record<string, string> = {};
+  let token: Record<string, string> = {};
 
   before(async () => {
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), auth: { auth: rt.auth, audit: rt.audit } });
-    server = http.createServer(app.callback());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    for (const [username, role] of [['pd.auditor', 'auditor'], ['pd.compliance', 'compliance_officer'], ['pd.caseworker', 'caseworker']] as const) {
-      await rt.auth.createUser({ username, roles: [role], password: PASSWORD, clearance: 'sensitive', scope: { fonds: ['Z001'] } });
-      const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
-      token[username] = ((await res.json()) as any).token;
-    }
+    server = await serveTestApp(rt, { auth: true });
+    base = server.base;
+    token = await signedInUsers(rt, base, [['pd.auditor', 'auditor', ['Z001']], ['pd.compliance', 'compliance_officer', ['Z001']], ['pd.caseworker', 'caseworker', ['Z001']]], PASSWORD);
     const doc = await itemModel(rt.db).create({
       fonds: 'Z001',
       source: 's',
@@ -46,7 +36,7 @@ describe('ID numbers are masked for roles without personal.full, and full views 
     itemId = String(doc._id);
   });
   after(async () => {
-    server?.close();
+    await server?.close();
     await ctx?.close();
   });
 

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/api/app';
-import { featureRoutes } from '../../src/api/routes';
 import { totp } from '../../src/services/totp';
-import { openTestRuntime } from '../helpers/runtime';
+import { openTestRuntime, serveTestApp } from '../helpers/runtime';
 
 const PASSWORD = 'Correct-Horse-42';
 
 describe('ARCHIVE_REQUIRE_TOTP: administrators and approvers must use a second factor', function () {
   this.timeout(60_000);
   let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof serveTestApp>>;
   let base: string;
   const login = (username: string, extra: Record<string, unknown> = {}) =>
     fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD, ...extra }) });
@@ -19,15 +15,13 @@ describe('ARCHIVE_REQUIRE_TOTP: administrators and approvers must use a second f
   before(async () => {
     ctx = await openTestRuntime({ ARCHIVE_REQUIRE_TOTP: 'true' });
     const rt = ctx.rt;
-    const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), auth: { auth: rt.auth, audit: rt.audit } });
-    server = http.createServer(app.callback());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveTestApp(rt, { auth: true });
+    base = server.base;
     await rt.auth.createUser({ username: 'mfa.admin', roles: ['sysadmin'], password: PASSWORD });
     await rt.auth.createUser({ username: 'mfa.worker', roles: ['caseworker'], password: PASSWORD });
   });
   after(async () => {
-    server?.close();
+    await server?.close();
     await ctx?.close();
   });
 

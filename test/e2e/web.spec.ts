@@ -4,15 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
-import { createApp } from '../../src/api/app';
-import { featureRoutes } from '../../src/api/routes';
 import { itemModel } from '../../src/models/item.model';
 import { ingestItem } from '../../src/services/intake.service';
 import { drainUntil } from '../helpers/jobs';
-import { openTestRuntime } from '../helpers/runtime';
+import { openTestRuntime, serveTestApp } from '../helpers/runtime';
 import { renderScan } from '../helpers/scan';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -23,7 +19,7 @@ const ID = '110105198703152318';
 describe('web UI: sign in, search, read the page with the hit marked (Chromium)', function () {
   this.timeout(300_000);
   let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof serveTestApp>>;
   let base: string;
   let browser: Browser;
   let itemId: string;
@@ -32,10 +28,8 @@ describe('web UI: sign in, search, read the page with the hit marked (Chromium)'
     assert.ok(fs.existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: run bash scripts/system-deps.sh browser`);
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), auth: { auth: rt.auth, audit: rt.audit } });
-    server = http.createServer(app.callback());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveTestApp(rt, { auth: true });
+    base = server.base;
     await rt.auth.createUser({ username: 'web.caseworker', roles: ['caseworker'], password: PASSWORD, clearance: 'sensitive' });
     const page = await renderScan(['工伤认定决定书', `受伤职工姓名：${NAME}`, `公民身份号码：${ID}`, '经调查核实，认定为工伤。', '决定日期：2019年5月20日'], { dpi: 300 });
     const res = await ingestItem(rt, { fonds: 'Z001', source: 'web-e2e.png', channel: 'api', files: [{ filename: 'web-e2e.png', body: page }] });
@@ -46,7 +40,7 @@ describe('web UI: sign in, search, read the page with the hit marked (Chromium)'
   });
   after(async () => {
     await browser?.close();
-    server?.close();
+    await server?.close();
     await ctx?.close();
   });
 

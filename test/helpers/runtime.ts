@@ -50,8 +50,9 @@ export async function openTestRuntime(extra: Record<string, string> = {}): Promi
   };
 }
 
-export async function serveTestApp(rt: Runtime): Promise<{ base: string; close: () => Promise<void> }> {
-  const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt) });
+/** The app on an ephemeral port; with `auth`, every route checked and audited as in production. */
+export async function serveTestApp(rt: Runtime, opts: { auth?: boolean } = {}): Promise<{ base: string; close: () => Promise<void> }> {
+  const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), ...(opts.auth ? { auth: { auth: rt.auth, audit: rt.audit } } : {}) });
   const server = http.createServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
@@ -59,3 +60,24 @@ export async function serveTestApp(rt: Runtime): Promise<{ base: string; close: 
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
+
+/** Signs in over HTTP and returns the bearer token. */
+export async function signIn(base: string, username: string, password: string): Promise<string> {
+  const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  if (res.status !== 200) throw new Error(`sign-in of ${username} failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/**
+ * Accounts with a password and one role each, signed in: username → bearer token. Entries are
+ * [username, role, fonds scope, clearance]; scope '*' when fonds is omitted, clearance 'sensitive'.
+ */
+export async function signedInUsers(rt: Runtime, base: string, users: Array<[string, string, string[]?, string?]>, password: string): Promise<Record<string, string>> {
+  const tokens: Record<string, string> = {};
+  for (const [username, role, fonds, clearance] of users) {
+    await rt.auth.createUser({ username, roles: [role], password, clearance: clearance ?? 'sensitive', ...(fonds ? { scope: { fonds } } : {}) });
+    tokens[username] = await signIn(base, username, password);
+  }
+  return tokens;
+}
+
