@@ -26,12 +26,20 @@ export function signingPaths(dataDir: string): { key: string; cert: string } {
   return { key: path.join(dir, 'audit-signing.key.pem'), cert: path.join(dir, 'audit-signing.crt.pem') };
 }
 
+/**
+ * The certificate's serial as hex: positive and minimally encoded. A first byte of 01 keeps the
+ * DER integer from reading as negative and is never a padding byte; the former "0" + random hex
+ * began 00 00… when the first random byte was 0, which OpenSSL rejects ("illegal padding").
+ */
+export function certificateSerial(randomBytes: string): string {
+  return `01${forge.util.bytesToHex(randomBytes)}`;
+}
+
 function generate(commonName: string, passphrase: string | undefined): { keyPem: string; certPem: string } {
   const keys = forge.pki.rsa.generateKeyPair({ bits: 3072, e: 0x10001 });
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
-  // Positive serial: a leading 0 nibble keeps the DER integer from reading as negative.
-  cert.serialNumber = `0${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
+  cert.serialNumber = certificateSerial(forge.random.getBytesSync(15));
   cert.validity.notBefore = new Date();
   cert.validity.notAfter = new Date(Date.now() + 30 * 365 * 24 * 3600 * 1000);
   const attrs = [
