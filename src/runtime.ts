@@ -44,10 +44,20 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
     throw err;
   }
   const queue = new JobQueue(db, { leaseMs: config.jobs.leaseMs });
-  const audit = new AuditTrail(db, { signer: loadAuditSigner(config.dataDir, { passphrase: config.keystore.passphrase }), logger });
-  const auth = new AuthService(db, { audit, requireTotp: config.requireTotp });
-  registerModels(db);
-  await ensureIndexes(db);
+  let audit: AuditTrail;
+  let auth: AuthService;
+  try {
+    audit = new AuditTrail(db, { signer: loadAuditSigner(config.dataDir, { passphrase: config.keystore.passphrase }), logger });
+    // Constructing the services registers their models: before ensureIndexes, which builds the
+    // indexes (unique ones included) of every registered model.
+    auth = new AuthService(db, { audit, requireTotp: config.requireTotp });
+    registerModels(db);
+    await ensureIndexes(db);
+  } catch (err) {
+    // A half-opened runtime must not keep the process alive with an open connection.
+    await db.close().catch(() => undefined);
+    throw err;
+  }
   const readiness: ReadinessCheck[] = [
     { name: 'mongodb', check: () => pingDb(db) },
     { name: 'minio', check: () => storage.blobs.ping() },
