@@ -2,7 +2,13 @@ import { AppError } from '../../errors';
 import { authorize, ROLES, THREE_ADMINS } from '../../services/policies';
 import { cliPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
-import type { Command } from '../command';
+import type { Command, CommandIO } from '../command';
+
+/** Shows a one-time setup secret exactly once (create-admin, create, reset). */
+function printSetupSecret(io: CommandIO, json: boolean, headline: string, out: { id?: string; username: string; role?: string; setupSecret: string; expiresAt: Date }): void {
+  if (json) io.out(JSON.stringify({ ...out, expiresAt: out.expiresAt.toISOString() }));
+  else io.out(`${headline}\n一次性初始化口令 / one-time setup secret (shown once, expires ${out.expiresAt.toISOString()}):\n  ${out.setupSecret}`);
+}
 
 export const usersCommand: Command = {
   name: 'users',
@@ -25,8 +31,7 @@ export const usersCommand: Command = {
           const { user, setupSecret, expiresAt } = await rt.auth.createAdmin(username, role);
           const by = cliPrincipal(rt)?.username ?? 'cli';
           await rt.audit.record({ actor: by, ip: 'cli', action: 'user.manage', object: { type: 'user', id: String(user._id) }, outcome: 'success', details: { created: user.username, role } });
-          if (values.json) io.out(JSON.stringify({ id: String(user._id), username: user.username, role, setupSecret, expiresAt: expiresAt.toISOString() }));
-          else io.out(`已创建 / created ${user.username} (${role})\n一次性初始化口令 / one-time setup secret (shown once, expires ${expiresAt.toISOString()}):\n  ${setupSecret}`);
+          printSetupSecret(io, values.json, `已创建 / created ${user.username} (${role})`, { id: String(user._id), username: user.username, role, setupSecret, expiresAt });
         }),
     },
     {
@@ -43,8 +48,7 @@ export const usersCommand: Command = {
           const { user, setupSecret, expiresAt } = await rt.auth.createAdmin(username, null);
           if (typeof values.name === 'string') await rt.auth.users.updateOne({ _id: user._id }, { $set: { displayName: values.name.slice(0, 100) } });
           await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'user.manage', object: { type: 'user', id: String(user._id) }, outcome: 'success', details: { created: user.username } });
-          if (values.json) io.out(JSON.stringify({ id: String(user._id), username: user.username, setupSecret, expiresAt: expiresAt.toISOString() }));
-          else io.out(`已创建 / created ${user.username}（尚无角色 / no roles yet: archive users grant ${user.username} --roles … --as <安全保密管理员>）\n一次性初始化口令 / one-time setup secret (shown once, expires ${expiresAt.toISOString()}):\n  ${setupSecret}`);
+          printSetupSecret(io, values.json, `已创建 / created ${user.username}（尚无角色 / no roles yet: archive users grant ${user.username} --roles … --as <安全保密管理员>）`, { id: String(user._id), username: user.username, setupSecret, expiresAt });
         }),
     },
     {
@@ -112,7 +116,7 @@ export const usersCommand: Command = {
               if (target.local) throw new AppError('conflict', { message: 'The local operator has no password to reset', zh: '本机操作员账号没有密码，无需重置' });
               const { setupSecret, expiresAt } = await rt.auth.resetCredentials(target._id);
               await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'user.manage', object, outcome: 'success', details: { username: target.username, reset: true } });
-              io.out(values.json ? JSON.stringify({ username: target.username, setupSecret, expiresAt: expiresAt.toISOString() }) : `已重置 / reset ${target.username}\n一次性初始化口令 / one-time setup secret (shown once, expires ${expiresAt.toISOString()}):\n  ${setupSecret}`);
+              printSetupSecret(io, values.json, `已重置 / reset ${target.username}`, { username: target.username, setupSecret, expiresAt });
               return;
             }
             const disabled = verb === 'disable';
