@@ -12,6 +12,40 @@ const leafDoors = (self) => ({
   ],
 });
 
+
+// The service rooms (docs/ARCHITECTURE.md, "Rooms"): which other rooms each may use. Every room is
+// entered only through its index.ts; a room not listed here may not be used. Keep this acyclic.
+const ROOMS = {
+  platform: [],
+  audit: [],
+  records: ['platform'],
+  access: ['audit', 'records'],
+  capture: ['records', 'platform'],
+  search: ['access', 'platform', 'records'],
+  filing: ['platform', 'records', 'search'],
+  disposition: ['audit', 'records', 'search', 'platform', 'access'],
+  integrity: ['audit', 'records', 'search', 'platform', 'capture', 'disposition'],
+  pipeline: ['capture', 'filing', 'search', 'audit', 'records', 'disposition', 'integrity'],
+};
+const NO_KOA = [{ name: 'koa', message: 'Services and models never import koa.' }];
+const NO_API = [{ group: ['**/api/**', '**/api'], message: 'Services and models never import the API layer.' }];
+const NO_SERVICES = [{ group: ['**/services/**', '**/services'], message: 'Models never import services.' }];
+// src reaches the leaf packages only through their index.ts door.
+const srcDoors = () => [
+  { group: ['**/ocr/*', '!**/ocr/index'], message: 'Import ocr/ only through ocr/index.ts.' },
+  { group: ['**/storage/*', '!**/storage/index'], message: 'Import storage/ only through storage/index.ts.' },
+  { group: ['**/retention-rules/*', '!**/retention-rules/index'], message: 'Import retention-rules/ only through its index.ts.' },
+  { group: ['**/services/*/*', '!**/services/*/index'], message: 'Enter a service room only through its index.ts.' },
+];
+const roomDoors = (room, mayUse) =>
+  Object.keys(ROOMS)
+    .filter((r) => r !== room)
+    .map((r) =>
+      mayUse.includes(r)
+        ? { group: [`../${r}/*`, `!../${r}/index`], message: `Enter services/${r}/ only through its index.ts.` }
+        : { group: [`../${r}`, `../${r}/*`], message: `services/${room}/ may not use services/${r}/ (see ROOMS in eslint.config.mjs).` },
+    );
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.data/**', 'web/vendor/**', 'test/.out/**'] },
   js.configs.recommended,
@@ -32,23 +66,15 @@ export default tseslint.config(
   { files: ['ocr/**/*.ts'], rules: { 'no-restricted-imports': ['error', leafDoors('ocr')] } },
   { files: ['storage/**/*.ts'], rules: { 'no-restricted-imports': ['error', leafDoors('storage')] } },
   { files: ['retention-rules/**/*.ts'], rules: { 'no-restricted-imports': ['error', leafDoors('retention-rules')] } },
-  {
-    // src reaches the leaf packages only through their index.ts door.
-    files: ['src/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['**/ocr/*', '!**/ocr/index'], message: 'Import ocr/ only through ocr/index.ts.' },
-          { group: ['**/storage/*', '!**/storage/index'], message: 'Import storage/ only through storage/index.ts.' },
-          { group: ['**/retention-rules/*', '!**/retention-rules/index'], message: 'Import retention-rules/ only through its index.ts.' },
-        ],
-      }],
-    },
-  },
-  {
-    files: ['src/services/**/*.ts', 'src/models/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'koa', message: 'Services and models never import koa.' }], patterns: [{ group: ['**/api/**'], message: 'Services and models never import the API layer.' }] }] },
-  },
+  // Import rules for src/. In flat config a later block's `no-restricted-imports` replaces an
+  // earlier one for the files both match, so each file group gets ONE rule built from all the
+  // doors that apply to it (the old separate services/models block silently dropped the leaf doors).
+  { files: ['src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: srcDoors() }] } },
+  { files: ['src/models/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: NO_KOA, patterns: [...srcDoors(), ...NO_API, ...NO_SERVICES] }] } },
+  ...Object.entries(ROOMS).map(([room, mayUse]) => ({
+    files: [`src/services/${room}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { paths: NO_KOA, patterns: [...srcDoors(), ...NO_API, ...roomDoors(room, mayUse)] }] },
+  })),
   {
     // Only src/config.ts reads process.env.
     files: ['src/**/*.ts', 'ocr/**/*.ts', 'storage/**/*.ts', 'retention-rules/**/*.ts'],

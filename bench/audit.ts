@@ -32,8 +32,8 @@ import { defineRoute, type RouteDef } from '../src/api/route';
 import { parseConfig } from '../src/config';
 import { connectDb, ensureIndexes } from '../src/db';
 import { createMetrics } from '../src/metrics';
-import { loadAuditSigner } from '../src/services/audit-signing';
-import { AuditTrail } from '../src/services/audit.service';
+import { loadAuditSigner } from '../src/services/audit/signing';
+import { AuditTrail } from '../src/services/audit/trail';
 import { ensureTestServices, testMongoUri } from '../test/helpers/services';
 import pino from 'pino';
 

@@ -14,9 +14,9 @@ import { createOcrEngine, iteratePages, preparePage } from '../ocr';
 import { currentSchedule, evaluate } from '../retention-rules';
 import { creditCodeCheckChar, orgCodeCheckChar } from '../src/domain/credit-code';
 import { idCheckDigit } from '../src/domain/id-number';
-import { recognizeForFiling } from '../src/services/capture.service';
-import { classify } from '../src/services/classification.service';
-import { extractMetadata, type OcrLine } from '../src/services/extraction.service';
+import { recognizeForFiling } from '../src/services/capture/capture';
+import { classify } from '../src/services/filing/classification';
+import { extractMetadata, type OcrLine } from '../src/services/filing/extraction';
 import { cer, renderText, type FontKey } from '../test/helpers/fixtures/ocr-fixtures';
 import { openTestRuntime } from '../test/helpers/runtime';
 

@@ -9,23 +9,29 @@ export interface ErrorSpec {
   status: number;
   zh: string;
   en: string;
+  /**
+   * Whether a background job that failed with this code may succeed when tried again. Codes that
+   * describe the input itself (a bad file, a missing item) are not: retrying burns attempts and
+   * delays the archivist's answer. Absent means retryable (the transient default).
+   */
+  retryable?: false;
 }
 
 export const ERROR_CATALOGUE = {
-  validation_failed: { status: 400, zh: '请求参数不合法', en: 'The request is not valid' },
+  validation_failed: { status: 400, zh: '请求参数不合法', en: 'The request is not valid', retryable: false },
   bad_json: { status: 400, zh: '请求体不是合法的 JSON', en: 'The request body is not valid JSON' },
   payload_too_large: { status: 413, zh: '请求体过大', en: 'The request body is too large' },
-  unsupported_media_type: { status: 415, zh: '不支持的文件类型', en: 'Unsupported file type' },
-  empty_file: { status: 400, zh: '文件为空（0 字节）', en: 'The file is empty (0 bytes)' },
-  corrupt_file: { status: 422, zh: '文件已损坏或不完整，无法读取', en: 'The file is damaged or incomplete and cannot be read' },
-  too_large: { status: 413, zh: '文件或图像尺寸超出限制', en: 'The file or image is larger than allowed' },
-  too_many_pages: { status: 413, zh: '页数超出限制', en: 'The file has more pages than allowed' },
-  encrypted_pdf: { status: 422, zh: 'PDF 已加密，无法处理；请提供未加密的扫描件', en: 'The PDF is encrypted; provide an unencrypted scan' },
-  pdf_javascript: { status: 422, zh: 'PDF 含有脚本（JavaScript），出于安全原因拒绝处理', en: 'The PDF contains JavaScript and is refused for safety' },
+  unsupported_media_type: { status: 415, zh: '不支持的文件类型', en: 'Unsupported file type', retryable: false },
+  empty_file: { status: 400, zh: '文件为空（0 字节）', en: 'The file is empty (0 bytes)', retryable: false },
+  corrupt_file: { status: 422, zh: '文件已损坏或不完整，无法读取', en: 'The file is damaged or incomplete and cannot be read', retryable: false },
+  too_large: { status: 413, zh: '文件或图像尺寸超出限制', en: 'The file or image is larger than allowed', retryable: false },
+  too_many_pages: { status: 413, zh: '页数超出限制', en: 'The file has more pages than allowed', retryable: false },
+  encrypted_pdf: { status: 422, zh: 'PDF 已加密，无法处理；请提供未加密的扫描件', en: 'The PDF is encrypted; provide an unencrypted scan', retryable: false },
+  pdf_javascript: { status: 422, zh: 'PDF 含有脚本（JavaScript），出于安全原因拒绝处理', en: 'The PDF contains JavaScript and is refused for safety', retryable: false },
   not_found: { status: 404, zh: '资源不存在', en: 'Not found' },
   route_not_found: { status: 404, zh: '接口不存在', en: 'No such API route' },
   method_not_allowed: { status: 405, zh: '不支持该请求方法', en: 'Method not allowed' },
-  item_not_found: { status: 404, zh: '档案条目不存在', en: 'Archive item not found' },
+  item_not_found: { status: 404, zh: '档案条目不存在', en: 'Archive item not found', retryable: false },
   object_not_found: { status: 404, zh: '存储对象不存在', en: 'Stored object not found' },
   conflict: { status: 409, zh: '与当前状态冲突', en: 'Conflicts with the current state' },
   duplicate_item: { status: 409, zh: '该文件已经归档', en: 'This file is already archived' },
@@ -58,6 +64,14 @@ export class AppError extends Error {
     this.zh = opts.zh ?? spec.zh;
     this.details = opts.details;
   }
+}
+
+/** False when a job failing with this error should not be tried again (see ErrorSpec.retryable). */
+export function isRetryable(err: unknown): boolean {
+  if ((err as { permanent?: unknown })?.permanent === true) return false;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !(code in ERROR_CATALOGUE)) return true;
+  return (ERROR_CATALOGUE[code as ErrorCode] as ErrorSpec).retryable !== false;
 }
 
 export function isAppError(err: unknown): err is AppError {

@@ -11,12 +11,12 @@ import { createMetrics, type Metrics } from './metrics';
 import { JobQueue } from './jobs/queue';
 import { registerModels } from './models';
 import { deriveItemKeys, installItemKeys } from './models/item-codec';
-import { indexKey } from './services/secrets.service';
-import { openStorage, type StorageHandle } from './services/storage.service';
+import { indexKey } from './services/platform';
+import { openStorage, type StorageHandle } from './services/platform';
 import type { ReadinessCheck } from './api/routes/system.routes';
-import { AuditTrail } from './services/audit.service';
-import { loadAuditSigner } from './services/audit-signing';
-import { AuthService } from './services/auth.service';
+import { AuditTrail } from './services/audit';
+import { loadAuditSigner } from './services/audit';
+import { AuthService } from './services/access';
 
 export interface Runtime {
   config: Config;

@@ -9,8 +9,8 @@ import { createRuntime, type Runtime } from './runtime';
 import { Worker } from './jobs/worker';
 import { buildJobHandlers } from './jobs/registry';
 import { featureRoutes } from './api/routes';
-import { sweepUnqueuedItems } from './services/intake.service';
-import { HotFolder } from './services/hotfolder.service';
+import { sweepUnqueuedItems } from './services/capture';
+import { HotFolder } from './services/capture';
 import { searchEngine } from './services/search';
 
 export interface RunningServer {

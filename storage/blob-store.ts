@@ -11,6 +11,7 @@
  * The content is written first and the key record last, so a crash mid-put leaves undecryptable
  * ciphertext (its DEK was never stored), never a record pointing at missing content.
  */
+import { buffer } from 'node:stream/consumers';
 import { createHash, randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { StorageError, isStorageError } from './errors';
@@ -220,6 +221,10 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
 
     async get(key, range) {
       return (await openPlain(key, range)).stream;
+    },
+
+    async getBuffer(key) {
+      return buffer((await openPlain(key)).stream);
     },
 
     async stat(key): Promise<ObjectInfo> {

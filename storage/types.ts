@@ -49,6 +49,8 @@ export interface BlobStore {
    * emit any byte of a segment that fails authentication.
    */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /** The whole plaintext in memory (page images, page text, small keys): the one way to read a blob into a buffer. */
+  getBuffer(key: string): Promise<Buffer>;
   stat(key: string): Promise<ObjectInfo>;
   /** Reads and decrypts the whole object and compares its SHA-256 with the recorded one. */
   verify(key: string): Promise<VerifyResult>;

@@ -12,9 +12,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { cliUserFromEnv } from '../config';
 import { AppError } from '../errors';
 import type { Runtime } from '../runtime';
-import { LOCAL_OPERATOR, toPrincipal } from '../services/auth.service';
-import { maskPersonalData } from '../services/personal-data';
-import { authorize, type Principal } from '../services/policies';
+import { LOCAL_OPERATOR, toPrincipal } from '../services/access';
+import { maskPersonalData } from '../services/access';
+import { authorize, type Principal } from '../services/access';
 import { DEFAULT_PERMISSION } from '../api/route';
 
 export interface CliInvocation {

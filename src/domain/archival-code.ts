@@ -207,3 +207,8 @@ function withoutPiece(tokens: Token[]): Token[] {
 
 /** DA/T 22-2015 default layout: 全宗号-门类代码·年度-保管期限代码-机构(问题)代码-件号. */
 export const dat22ArchivalCode: ArchivalCodeFormat = createArchivalCodeFormat();
+
+// 3号令 第八条: classes follow 年度—险种—业务环节. 险种 is implied by the appendix category for
+// the benefit categories; 业务环节 is the category's business stage plus the row.
+export const CATEGORY_INSURANCE: Record<string, string> = { '3': 'YL', '4': 'YB', '5': 'SY', '6': 'GS', '7': 'SH' };
+export const CATEGORY_STAGE: Record<string, string> = { '1': 'GL', '2': 'ZJ', '3': 'DY', '4': 'DY', '5': 'DY', '6': 'DY', '7': 'DY', '8': 'TJ', '9': 'JH' };

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/api/app';
 import { featureRoutes } from '../../src/api/routes';
 import type { Runtime } from '../../src/runtime';
-import { authorize, ROLES, type Principal } from '../../src/services/policies';
+import { authorize, ROLES, type Principal } from '../../src/services/access/policies';
 import { sessionModel } from '../../src/models/user.model';
 import { openTestRuntime } from '../helpers/runtime';
-import { totp } from '../../src/services/totp';
+import { totp } from '../../src/services/access/totp';
 
 const PASSWORD = 'Correct-Horse-42';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { totp } from '../../src/services/totp';
+import { totp } from '../../src/services/access/totp';
 import { openTestRuntime, serveTestApp } from '../helpers/runtime';
 
 const PASSWORD = 'Correct-Horse-42';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { itemModel } from '../../src/models/item.model';
-import { ingestItem } from '../../src/services/intake.service';
+import { ingestItem } from '../../src/services/capture/intake';
 import { drainUntil } from '../helpers/jobs';
 import { openTestRuntime, serveTestApp } from '../helpers/runtime';
 import { renderScan } from '../helpers/scan';

@@ -3,7 +3,7 @@
  * edit the block document that holds an entry, bypassing the service entirely.
  */
 import { HASH_HEX, type AuditBlockDoc } from '../../src/models/audit.model';
-import type { AuditTrail } from '../../src/services/audit.service';
+import type { AuditTrail } from '../../src/services/audit/trail';
 
 export interface StoredBlock {
   doc: AuditBlockDoc;

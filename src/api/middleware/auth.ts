@@ -11,11 +11,11 @@ import crypto from 'node:crypto';
 import { Stream } from 'node:stream';
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../../errors';
-import type { AuditTrail } from '../../services/audit.service';
-import { sha256, toPrincipal, type AuthService } from '../../services/auth.service';
-import { authorize, DEFAULT_CLEARANCE_LEVELS, type Principal, type Resource } from '../../services/policies';
+import type { AuditTrail } from '../../services/audit';
+import { sha256, toPrincipal, type AuthService } from '../../services/access';
+import { authorize, DEFAULT_CLEARANCE_LEVELS, type Principal, type Resource } from '../../services/access';
 import { maskIdNumbersInText } from '../../domain/id-number';
-import { maskPersonalData, showsIdNumbers } from '../../services/personal-data';
+import { maskPersonalData, showsIdNumbers } from '../../services/access';
 import { searchScopeOf } from '../../services/search';
 
 export const SESSION_COOKIE = 'archive_session';

@@ -1,7 +1,7 @@
 /** 借阅/调阅: time-limited access to an item outside one's scope or clearance (services/access-grant). */
 import { z } from 'zod';
 import type { Runtime } from '../../runtime';
-import { ACCESS_STATUSES, decideAccess, endAccess, listAccess, MAX_ACCESS_DAYS, requestAccess } from '../../services/access-grant.service';
+import { ACCESS_STATUSES, decideAccess, endAccess, listAccess, MAX_ACCESS_DAYS, requestAccess } from '../../services/access';
 import { defineRoute, type RouteDef } from '../route';
 
 const GrantView = z.object({

@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
-import { toPrincipal } from '../../services/auth.service';
-import { seesSecurityEventsOnly, ROLES, type Principal } from '../../services/policies';
-import { newTotpSecret, verifyTotp } from '../../services/totp';
+import { toPrincipal } from '../../services/access';
+import { seesSecurityEventsOnly, ROLES, type Principal } from '../../services/access';
+import { newTotpSecret, verifyTotp } from '../../services/access';
 import { checkPermission, CSRF_COOKIE, SESSION_COOKIE } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
 

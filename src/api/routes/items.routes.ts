@@ -9,14 +9,14 @@ import {
   safeFilename,
   storeOriginal,
   type StoredOriginal,
-} from '../../services/intake.service';
-import { itemLevel, loadItem, presentItem } from '../../services/item-view';
+} from '../../services/capture';
+import { itemLevel, loadItem, presentItem } from '../../services/records';
 import type { ItemDoc } from '../../models/item.model';
 import { checkResource, describeForAudit, mayAccess } from '../middleware/auth';
-import { activeGrant } from '../../services/access-grant.service';
-import type { Principal } from '../../services/policies';
-import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/retrieval.service';
-import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/separator.service';
+import { activeGrant } from '../../services/access';
+import type { Principal } from '../../services/access';
+import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/records';
+import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/capture';
 import { defineRoute, type RouteDef } from '../route';
 
 const MAX_FILES = 2000;

@@ -1,6 +1,6 @@
 /** `archive access`: 借阅/调阅 requests and grants from the command line (services/access-grant). */
 import { AppError } from '../../errors';
-import { ACCESS_STATUSES, decideAccess, endAccess, listAccess, requestAccess, type AccessGrantView, type AccessStatus } from '../../services/access-grant.service';
+import { ACCESS_STATUSES, decideAccess, endAccess, listAccess, requestAccess, type AccessGrantView, type AccessStatus } from '../../services/access';
 import { cliPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';

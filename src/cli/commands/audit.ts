@@ -1,5 +1,5 @@
 import { AppError } from '../../errors';
-import { seesSecurityEventsOnly } from '../../services/policies';
+import { seesSecurityEventsOnly } from '../../services/access';
 import { cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';

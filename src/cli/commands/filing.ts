@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { AppError } from '../../errors';
-import { catalogueCsv, cataloguePdf, catalogueRows } from '../../services/catalogue.service';
-import { correctItem } from '../../services/correction.service';
-import { presentItem } from '../../services/item-view';
+import { catalogueCsv, cataloguePdf, catalogueRows } from '../../services/records';
+import { correctItem } from '../../services/filing';
+import { presentItem } from '../../services/records';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 import { cliUserFromEnv } from '../../config';

@@ -1,4 +1,4 @@
-import { sealLegacyItems } from '../../services/item-seal.service';
+import { sealLegacyItems } from '../../services/records';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 

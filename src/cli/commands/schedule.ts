@@ -1,6 +1,6 @@
 import { currentSchedule } from '../../../retention-rules';
 import { AppError } from '../../errors';
-import { loadScheduleFile, scheduleReviewList } from '../../services/schedule.service';
+import { loadScheduleFile, scheduleReviewList } from '../../services/filing';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { AppError } from '../../errors';
-import { separatorSheetsPdf, SeparatorDataSchema, type SeparatorData } from '../../services/separator.service';
+import { separatorSheetsPdf, SeparatorDataSchema, type SeparatorData } from '../../services/capture';
 import type { Command } from '../command';
 
 export const separatorsCommand: Command = {

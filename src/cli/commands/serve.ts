@@ -1,5 +1,5 @@
 import { cliUserFromEnv, loadConfig } from '../../config';
-import { LOCAL_OPERATOR } from '../../services/auth.service';
+import { LOCAL_OPERATOR } from '../../services/access';
 import { startServer } from '../../server';
 import type { Command } from '../command';
 

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors';
-import { authorize, ROLES, THREE_ADMINS } from '../../services/policies';
+import { authorize, ROLES, THREE_ADMINS } from '../../services/access';
 import { cliPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command, CommandIO } from '../command';

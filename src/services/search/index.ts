@@ -5,9 +5,9 @@
  */
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { readPageText } from '../capture.service';
-import { DEFAULT_CLEARANCE_LEVELS, type Principal } from '../policies';
-import { indexKey } from '../secrets.service';
+import { readPageText } from '../records';
+import { DEFAULT_CLEARANCE_LEVELS, type Principal } from '../access';
+import { indexKey } from '../platform';
 import { SearchEngine, type CompactStats, type RebuildStats } from './engine';
 import { metadataText, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope } from './types';
 

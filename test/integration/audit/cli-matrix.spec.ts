@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_PERMISSION } from '../../../src/api/route';
 import { COMMANDS, main } from '../../../src/cli/main';
 import type { Command } from '../../../src/cli/command';
-import { authorize, isAction, ROLES, type Principal } from '../../../src/services/policies';
+import { authorize, isAction, ROLES, type Principal } from '../../../src/services/access/policies';
 import { openTestRuntime } from '../../helpers/runtime';
 
 interface Leaf {

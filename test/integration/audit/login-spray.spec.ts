@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Connection } from 'mongoose';
-import { AuthService } from '../../../src/services/auth.service';
+import { AuthService } from '../../../src/services/access/auth';
 import { dropTestDb, openTestDb } from '../../helpers/db';
 
 describe('sign-in throttling per client address (password spraying)', function () {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { itemModel } from '../../../src/models/item.model';
-import { HotFolder } from '../../../src/services/hotfolder.service';
+import { HotFolder } from '../../../src/services/capture/hotfolder';
 import { openTestRuntime } from '../../helpers/runtime';
 import { renderScan } from '../../helpers/scan';
 

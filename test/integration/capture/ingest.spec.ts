@@ -8,7 +8,7 @@ import { buffer } from 'node:stream/consumers';
 import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
 import { itemModel } from '../../../src/models/item.model';
-import { safeFilename } from '../../../src/services/intake.service';
+import { safeFilename } from '../../../src/services/capture/intake';
 import { drainUntil } from '../../helpers/jobs';
 import { openTestRuntime, serveTestApp } from '../../helpers/runtime';
 import { cer, renderBlank, renderScan, SAMPLE_FORM } from '../../helpers/scan';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { itemModel } from '../../../src/models/item.model';
-import { ingestItem } from '../../../src/services/intake.service';
+import { ingestItem } from '../../../src/services/capture/intake';
 import { openTestRuntime } from '../../helpers/runtime';
 import { renderScan } from '../../helpers/scan';
 import { REPO_ROOT, TEST_PORTS } from '../../helpers/services';

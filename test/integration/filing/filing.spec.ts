@@ -3,14 +3,14 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadSchedule } from '../../../retention-rules';
-import { scheduleReviewList } from '../../../src/services/schedule.service';
+import { scheduleReviewList } from '../../../src/services/filing/schedule-review';
 import { promisify } from 'node:util';
 import { idCheckDigit } from '../../../src/domain/id-number';
 import { itemModel } from '../../../src/models/item.model';
 import { classifierExampleModel } from '../../../src/models/classifier-example.model';
 import type { Runtime } from '../../../src/runtime';
-import { fileItem } from '../../../src/services/filing.service';
-import { checkNumbering } from '../../../src/services/numbering.service';
+import { fileItem } from '../../../src/services/filing/file-item';
+import { checkNumbering } from '../../../src/services/filing/numbering';
 import { openTestRuntime, serveTestApp } from '../../helpers/runtime';
 import { REPO_ROOT } from '../../helpers/services';
 

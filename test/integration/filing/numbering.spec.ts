@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Connection } from 'mongoose';
-import { checkNumbering, issueNumber } from '../../../src/services/numbering.service';
+import { checkNumbering, issueNumber } from '../../../src/services/filing/numbering';
 import { dropTestDb, openTestDb, prepareModels } from '../../helpers/db';
 import { archivalNumberModel } from '../../../src/models/archival-number.model';
 

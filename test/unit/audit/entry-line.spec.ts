@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { canonicalJson, entryLine, type AuditEntry } from '../../../src/services/audit.service';
+import { canonicalJson, entryLine, type AuditEntry } from '../../../src/services/audit/trail';
 
 // The stored line is what is hashed: the direct writer must match the generic canonical form
 // byte for byte, or every entry written by one would fail verification by the other.

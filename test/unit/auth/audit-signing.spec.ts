@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import forge from 'node-forge';
-import { certificateSerial } from '../../../src/services/audit-signing';
+import { certificateSerial } from '../../../src/services/audit/signing';
 
 describe('audit signing certificate serial', () => {
   it('is positive and minimally encoded even when the random bytes start with zeros (OpenSSL parses the certificate)', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { canonicalJson } from '../../../src/services/audit.service';
-import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../../src/services/password';
-import { base32Decode, base32Encode, hotp, totp, verifyTotp } from '../../../src/services/totp';
+import { canonicalJson } from '../../../src/services/audit/trail';
+import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../../src/services/access/password';
+import { base32Decode, base32Encode, hotp, totp, verifyTotp } from '../../../src/services/access/totp';
 
 describe('credentials: TOTP (RFC 6238 vectors), scrypt hashes, password policy, canonical JSON', () => {
   const secret = base32Encode(Buffer.from('12345678901234567890'));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ACTIONS, authorize, ROLE_ACTIONS, ROLES, separateDuties, THREE_ADMINS, type Principal, type Resource } from '../../../src/services/policies';
+import { ACTIONS, authorize, ROLE_ACTIONS, ROLES, separateDuties, THREE_ADMINS, type Principal, type Resource } from '../../../src/services/access/policies';
 
 const ALL = { fonds: '*', agencies: '*', districts: '*' } as const;
 function user(roles: string[], over: Partial<Principal> = {}): Principal {

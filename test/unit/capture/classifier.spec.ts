@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { featurize, NaiveBayes } from '../../../src/services/classifier';
+import { featurize, NaiveBayes } from '../../../src/services/filing/classifier';
 
 const key = Buffer.alloc(32, 7);
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { idCheckDigit } from '../../../src/domain/id-number';
-import { agreedDate, extractMetadata, linesToReread, repairDateGlyphs, repairYearGlyphs, type PageText } from '../../../src/services/extraction.service';
+import { extractMetadata, type PageText } from '../../../src/services/filing/extraction';
+import { agreedDate, linesToReread, repairDateGlyphs, repairYearGlyphs } from '../../../src/domain/date-lines';
 
 function validId(first17: string): string {
   return first17 + idCheckDigit(first17);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { decodeSeparator, detectSeparator, encodeSeparator, separatorSheetsPdf } from '../../../src/services/separator.service';
+import { decodeSeparator, detectSeparator, encodeSeparator, separatorSheetsPdf } from '../../../src/services/capture/separator';
 import { renderScan } from '../../helpers/scan';
 
 describe('separator sheets for batch scanning', function () {

@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config } from '../config';
-import { AppError } from '../errors';
-import { createBlobStore, openKeyring, type BlobStore, type Keyring } from '../../storage';
+import type { Config } from '../../config';
+import { AppError } from '../../errors';
+import { createBlobStore, openKeyring, type BlobStore, type Keyring } from '../../../storage';
 
 export interface StorageHandle {
   blobs: BlobStore;

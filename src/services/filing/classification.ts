@@ -4,33 +4,16 @@
  * archivists confirmed. When they disagree, or neither is sure, the item goes to review rather
  * than being filed on a guess.
  */
-import { currentSchedule, evaluate, matchTitle, type PeriodCode, type RetentionDecision } from '../../retention-rules';
-import { classifierExampleModel } from '../models/classifier-example.model';
-import type { Runtime } from '../runtime';
+import { currentSchedule, evaluate, matchTitle, type RetentionDecision } from '../../../retention-rules';
+import { classifierExampleModel } from '../../models/classifier-example.model';
+import type { Runtime } from '../../runtime';
 import { featurize, NaiveBayes, type Prediction } from './classifier';
-import { indexKey } from './secrets.service';
+import { indexKey } from '../platform';
+import type { Classification } from '../records';
 
 export const REVIEW_THRESHOLD = 0.75;
 
-export interface Classification {
-  documentType: string | null;
-  category: string | null;
-  categoryName: string | null;
-  item: string | null;
-  itemName: string | null;
-  retention: PeriodCode | null;
-  scheduleRetention: string | null;
-  accountingRuleId: string | null;
-  dueOn: string | null;
-  provisional: boolean;
-  citation: string | null;
-  scheduleVersion: string;
-  confidence: number;
-  source: 'rules' | 'classifier' | 'both' | 'archivist' | 'none';
-  needsReview: boolean;
-  reason: string | null;
-  candidates: Array<{ item: string; score: number; by: 'rules' | 'classifier' }>;
-}
+export type { Classification } from '../records';
 
 const models = new WeakMap<Runtime, Promise<NaiveBayes>>();
 

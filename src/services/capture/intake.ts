@@ -5,10 +5,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Types } from 'mongoose';
-import { detectFormat } from '../../ocr';
-import { AppError } from '../errors';
-import { itemModel, type ItemDoc } from '../models/item.model';
-import type { Runtime } from '../runtime';
+import { detectFormat } from '../../../ocr';
+import { AppError } from '../../errors';
+import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
 
 export const OCR_JOB = 'ocr.item';
 

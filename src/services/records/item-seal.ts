@@ -3,9 +3,9 @@
  * date: clear `metadata`, `preregistered` and history changes are sealed, clear `personIds` and
  * `unitCodes` become blind-index keys, so lookups by ID number find old items too. Idempotent.
  */
-import { isSealed } from '../models/item-codec';
-import { itemModel, type ItemDoc } from '../models/item.model';
-import type { Runtime } from '../runtime';
+import { isSealed } from '../../models/item-codec';
+import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
 
 function needsSealing(raw: Record<string, unknown>): boolean {
   const clear = (v: unknown) => v !== null && v !== undefined && !isSealed(v);

@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
-import { AppError } from '../errors';
+import { AppError } from '../../errors';
 
 const scrypt = promisify(crypto.scrypt) as (pw: crypto.BinaryLike, salt: crypto.BinaryLike, keylen: number, opts: crypto.ScryptOptions) => Promise<Buffer>;
 

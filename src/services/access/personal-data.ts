@@ -4,7 +4,7 @@
  * search snippets, person files, catalogues, the audit trail's queries) and CLI output; where the
  * full value is shown, the showing is recorded (个人信息保护法 第51条: 去标识化, access records).
  */
-import { containsIdNumber, maskIdNumbersInText } from '../domain/id-number';
+import { containsIdNumber, maskIdNumbersInText } from '../../domain/id-number';
 
 /** A copy of a JSON-like value with every ID-number-shaped string masked, and how many strings changed. */
 export function maskPersonalData<T>(value: T): { value: T; masked: number } {

@@ -5,17 +5,18 @@
  * gapless — DA/T 22-2015). Every change is kept in the item's history and teaches the classifier.
  */
 import { z } from 'zod';
-import { currentSchedule, isoDateOf } from '../../retention-rules';
-import { validateCreditCode } from '../domain/credit-code';
-import { parseDate } from '../domain/dates';
-import { validateIdNumber } from '../domain/id-number';
-import { AppError } from '../errors';
-import { itemModel, type ItemDoc } from '../models/item.model';
-import type { Runtime } from '../runtime';
-import { decideRetention, describeDecision, learn, type Classification } from './classification.service';
-import type { ExtractedMetadata } from './extraction.service';
-import { archivalFormat, archivalParts, assignArchivalCode, describedFields, loadPageTexts } from './filing.service';
-import { indexItem } from './search';
+import { currentSchedule, isoDateOf } from '../../../retention-rules';
+import { validateCreditCode } from '../../domain/credit-code';
+import { parseDate } from '../../domain/dates';
+import { validateIdNumber } from '../../domain/id-number';
+import { AppError } from '../../errors';
+import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import { decideRetention, describeDecision, learn, type Classification } from './classification';
+import type { ExtractedMetadata } from './extraction';
+import { archivalFormat } from '../records';
+import { archivalParts, assignArchivalCode, describedFields, loadPageTexts } from './file-item';
+import { indexItem } from '../search';
 
 export const CorrectionSchema = z
   .object({

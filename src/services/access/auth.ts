@@ -14,7 +14,7 @@
  */
 import crypto from 'node:crypto';
 import type { Connection, Model, Types } from 'mongoose';
-import { AppError } from '../errors';
+import { AppError } from '../../errors';
 import {
   loginFailureModel,
   sessionModel,
@@ -26,8 +26,8 @@ import {
   type LoginFailureDoc,
   type SessionDoc,
   type UserDoc,
-} from '../models/user.model';
-import type { AuditTrail } from './audit.service';
+} from '../../models/user.model';
+import type { AuditTrail } from '../audit';
 import { checkPasswordPolicy, dummyHash, hashPassword, verifyPassword } from './password';
 import { isRole, type Principal, type Scope } from './policies';
 import { matchTotp } from './totp';

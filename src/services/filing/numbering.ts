@@ -3,7 +3,7 @@
  * 四性 completeness check), even when many workers file at once.
  */
 import type { Connection } from 'mongoose';
-import { archivalNumberModel } from '../models/archival-number.model';
+import { archivalNumberModel } from '../../models/archival-number.model';
 
 function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number })?.code === 11000;

@@ -3,8 +3,6 @@
  * all stored encrypted. Idempotent: page blobs are keyed by item and page number and are simply
  * overwritten on a rerun, and the item row is replaced in one update at the end.
  */
-import { text } from 'node:stream/consumers';
-import type { Readable } from 'node:stream';
 import {
   buildSearchablePdf,
   iteratePages,
@@ -12,12 +10,13 @@ import {
   type OcrEngine,
   type PreparedPage,
   type OcrPageResult,
-} from '../../ocr';
-import { AppError } from '../errors';
-import { itemModel, type ItemDoc, type PageRecord } from '../models/item.model';
-import type { Runtime } from '../runtime';
-import { linesToReread } from './extraction.service';
-import { splitStack } from './stack.service';
+} from '../../../ocr';
+import { AppError } from '../../errors';
+import { itemModel, type ItemDoc, type PageRecord } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import { linesToReread } from '../../domain/date-lines';
+import { pageKeys, type StoredPageText } from '../records';
+import { splitStack } from './stack';
 
 export interface CaptureOptions {
   engine: OcrEngine;
@@ -25,12 +24,6 @@ export interface CaptureOptions {
   maxPages?: number;
   signal?: AbortSignal;
   progress?: (p: { stage: string; done: number; total: number }) => Promise<void>;
-}
-
-export interface StoredPageText {
-  text: string;
-  confidence: number;
-  lines: OcrPageResult['lines'];
 }
 
 const FLAG_TEXT: Record<string, [string, string]> = {
@@ -46,12 +39,6 @@ function flag(code: keyof typeof FLAG_TEXT, page: number | null) {
   return { code, page, message, messageZh };
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
-  return Buffer.concat(chunks);
-}
-
 /**
  * A page's OCR plus second readings of the date lines the first pass could not read (the date
  * decides retention: 3号令 第九条). The page text stays as first read, for search and the PDF;
@@ -64,10 +51,6 @@ export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPa
     if (rereads.length) line.rereads = rereads;
   }
   return res;
-}
-
-export async function readPageText(rt: Runtime, key: string): Promise<StoredPageText> {
-  return JSON.parse(await text(await rt.storage.blobs.get(key))) as StoredPageText;
 }
 
 export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOptions): Promise<ItemDoc> {
@@ -90,7 +73,7 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
   let total = 0;
 
   for (const [sourceIndex, original] of item.originals.entries()) {
-    const buf = await readAll(await rt.storage.blobs.get(original.blobKey));
+    const buf = await rt.storage.blobs.getBuffer(original.blobKey);
     for await (const page of iteratePages(buf, { maxPages: opts.maxPages })) {
       if (opts.signal?.aborted) throw new Error('aborted');
       n++;
@@ -99,8 +82,8 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
       const prepared = await preparePage(page, { orientation: opts.engine });
       let ocr: OcrPageResult | null = null;
       if (!prepared.blank) ocr = await recognizeForFiling(opts.engine, prepared);
-      const imageKey = `items/${itemId}/pages/${n}.${prepared.imageFormat === 'png' ? 'png' : 'jpg'}`;
-      const textKey = `items/${itemId}/pages/${n}.json`;
+      const imageKey = pageKeys.image(itemId, n, prepared.imageFormat === 'png' ? 'png' : 'jpeg');
+      const textKey = pageKeys.text(itemId, n);
       await rt.storage.blobs.put(imageKey, prepared.image, { contentType: `image/${prepared.imageFormat}` });
       const stored: StoredPageText = { text: ocr?.text ?? '', confidence: ocr?.confidence ?? 0, lines: ocr?.lines ?? [] };
       await rt.storage.blobs.put(textKey, Buffer.from(JSON.stringify(stored)), { contentType: 'application/json' });
@@ -134,7 +117,7 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
     pdfPages.map(({ prepared, ocr }) => ({ image: prepared.image, width: prepared.width, height: prepared.height, dpi: prepared.dpi, lines: ocr?.lines ?? [] })),
     { title: item.title ?? item.source, itemId, createdAt: item.createdAt },
   );
-  const pdfKey = `items/${itemId}/item.pdf`;
+  const pdfKey = pageKeys.pdf(itemId);
   await rt.storage.blobs.put(pdfKey, Buffer.from(pdf), { contentType: 'application/pdf' });
   const now = new Date();
   await items.updateOne(

@@ -4,11 +4,11 @@
  */
 import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
-import { toCompactDate } from '../domain/dates';
-import { itemModel, type ItemDoc } from '../models/item.model';
-import type { Runtime } from '../runtime';
-import type { Classification } from './classification.service';
-import type { ExtractedMetadata } from './extraction.service';
+import { toCompactDate } from '../../domain/dates';
+import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import type { Classification } from './item-types';
+import type { ExtractedMetadata } from './item-types';
 
 export const CATALOGUE_COLUMNS = ['序号', '档号', '文号', '责任者', '题名', '日期', '密级', '页数', '备注'] as const;
 

@@ -4,30 +4,15 @@
  * with the next gapless 件号 of its class. Unsure proposals wait in review for an archivist; they
  * take no number, so review never leaves holes in the numbering.
  */
-import { isoDateOf } from '../../retention-rules';
-import { createArchivalCodeFormat, DEFAULT_FIELDS, type ArchivalCodeFormat } from '../domain/archival-code';
-import { itemModel, type ItemDoc } from '../models/item.model';
-import type { Runtime } from '../runtime';
-import { readPageText } from './capture.service';
-import { classify, type Classification } from './classification.service';
-import { extractMetadata, type ExtractedMetadata, type PageText } from './extraction.service';
-import { issueNumber } from './numbering.service';
+import { isoDateOf } from '../../../retention-rules';
+import { CATEGORY_INSURANCE, CATEGORY_STAGE } from '../../domain/archival-code';
+import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import { archivalFormat, readPageText } from '../records';
+import { classify, type Classification } from './classification';
+import { extractMetadata, type ExtractedMetadata, type PageText } from './extraction';
+import { issueNumber } from './numbering';
 
-// 3号令 第八条: classes follow 年度—险种—业务环节. 险种 is implied by the appendix category for
-// the benefit categories; 业务环节 is the category's business stage plus the row.
-const CATEGORY_INSURANCE: Record<string, string> = { '3': 'YL', '4': 'YB', '5': 'SY', '6': 'GS', '7': 'SH' };
-const CATEGORY_STAGE: Record<string, string> = { '1': 'GL', '2': 'ZJ', '3': 'DY', '4': 'DY', '5': 'DY', '6': 'DY', '7': 'DY', '8': 'TJ', '9': 'JH' };
-
-const formats = new Map<string, ArchivalCodeFormat>();
-export function archivalFormat(rt: Runtime): ArchivalCodeFormat {
-  const t = rt.config.archivalCode.template;
-  let f = formats.get(t);
-  if (!f) {
-    f = createArchivalCodeFormat({ template: t, fields: { ...DEFAULT_FIELDS, fonds: { pattern: '[0-9A-Z]{1,8}' } } });
-    formats.set(t, f);
-  }
-  return f;
-}
 
 export function archivalParts(rt: Runtime, item: Pick<ItemDoc, 'fonds'>, cls: Classification, md: Pick<ExtractedMetadata, 'insuranceTypes'>, formedOn: string): Record<string, string> {
   const rowSuffix = (cls.item ?? '').split('-')[1] ?? '00';

@@ -1,11 +1,11 @@
 /**
  * The public shape of an item, shared by the API and the CLI (`archive show`, `ingest --json`).
  */
-import { itemModel, type ItemDoc } from '../models/item.model';
-import type { Runtime } from '../runtime';
-import { AppError } from '../errors';
-import { readPageText } from './capture.service';
-import { archivalFormat } from './filing.service';
+import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import { AppError } from '../../errors';
+import { readPageText } from './page-store';
+import { archivalFormat } from './archival-format';
 
 export interface ItemView {
   id: string;

@@ -11,8 +11,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Runtime } from '../runtime';
-import { ingestItem, type IntakeFile } from './intake.service';
+import type { Runtime } from '../../runtime';
+import { ingestItem, type IntakeFile } from './intake';
 
 export interface HotFolderOptions {
   root: string;

@@ -9,11 +9,11 @@
  * needs an atomic conditional update, which FerretDB does not give.
  */
 import { Types } from 'mongoose';
-import { AppError } from '../errors';
-import { accessDecisionModel, accessRequestModel, accessRevocationModel, type AccessDecisionDoc, type AccessRequestDoc, type AccessRevocationDoc } from '../models/access-grant.model';
-import type { ItemDoc } from '../models/item.model';
-import type { Runtime } from '../runtime';
-import { itemLevel, loadItem } from './item-view';
+import { AppError } from '../../errors';
+import { accessDecisionModel, accessRequestModel, accessRevocationModel, type AccessDecisionDoc, type AccessRequestDoc, type AccessRevocationDoc } from '../../models/access-grant.model';
+import type { ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import { itemLevel, loadItem } from '../records';
 import { authorize, type Principal } from './policies';
 
 export const MAX_ACCESS_DAYS = 90;

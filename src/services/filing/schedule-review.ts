@@ -4,10 +4,10 @@
  * accounting rules or provisional status changed — for a compliance officer to re-confirm.
  */
 import fs from 'node:fs';
-import { currentSchedule, diffSchedules, loadSchedule, type Schedule, type ScheduleChange } from '../../retention-rules';
-import { AppError } from '../errors';
-import { itemModel, type ItemDoc } from '../models/item.model';
-import type { Runtime } from '../runtime';
+import { currentSchedule, diffSchedules, loadSchedule, type Schedule, type ScheduleChange } from '../../../retention-rules';
+import { AppError } from '../../errors';
+import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
 
 export interface ReviewEntry {
   itemId: string;

@@ -17,7 +17,7 @@
 import crypto from 'node:crypto';
 import type { Connection, Model, mongo } from 'mongoose';
 import type { Logger } from 'pino';
-import { AppError } from '../errors';
+import { AppError } from '../../errors';
 import {
   auditBlockModel,
   auditCheckpointModel,
@@ -28,8 +28,8 @@ import {
   type AuditBlockDoc,
   type AuditCheckpointDoc,
   type AuditHeadDoc,
-} from '../models/audit.model';
-import type { AuditSigner } from './audit-signing';
+} from '../../models/audit.model';
+import type { AuditSigner } from './signing';
 
 export const AUDIT_OUTCOMES = ['success', 'denied', 'failure'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];

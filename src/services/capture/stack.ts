@@ -5,11 +5,11 @@
  * a child's identity is its stack plus its page content, so intake finds it instead of copying.
  */
 import sharp from 'sharp';
-import { iteratePages, preparePage } from '../../ocr';
-import { itemModel, type ItemDoc } from '../models/item.model';
-import type { Runtime } from '../runtime';
-import { createItem, storeOriginal, type StoredOriginal } from './intake.service';
-import { detectSeparator, type SeparatorData } from './separator.service';
+import { iteratePages, preparePage } from '../../../ocr';
+import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import { createItem, storeOriginal, type StoredOriginal } from './intake';
+import { detectSeparator, type SeparatorData } from './separator';
 
 interface Group {
   data: SeparatorData | null;
@@ -25,9 +25,7 @@ export async function splitStack(
   let current: Group = { data: null, pages: [] };
   let n = 0;
   for (const original of stack.originals) {
-    const chunks: Buffer[] = [];
-    for await (const c of await rt.storage.blobs.get(original.blobKey)) chunks.push(c as Buffer);
-    for await (const page of iteratePages(Buffer.concat(chunks), { maxPages: opts.maxPages })) {
+    for await (const page of iteratePages(await rt.storage.blobs.getBuffer(original.blobKey), { maxPages: opts.maxPages })) {
       n++;
       await opts.progress?.({ stage: 'split', done: n, total: n });
       const png = await sharp(page.image, { raw: { width: page.width, height: page.height, channels: page.channels } }).png().toBuffer();

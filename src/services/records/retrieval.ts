@@ -3,14 +3,13 @@
  * thumbnails, OCR text with boxes for hit highlighting, and the searchable PDF stamped with a
  * visible watermark naming who downloaded it and when (利用: every copy is traceable).
  */
-import { buffer } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
 import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
-import { AppError } from '../errors';
-import type { ItemDoc } from '../models/item.model';
-import type { Runtime } from '../runtime';
-import { readPageText } from './capture.service';
+import { AppError } from '../../errors';
+import type { ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import { readPageText } from './page-store';
 
 function pageOf(item: ItemDoc, n: number): NonNullable<ItemDoc['pages']>[number] {
   const p = (item.pages ?? []).find((x) => x.n === n);
@@ -57,11 +56,11 @@ export async function pageThumbnail(rt: Runtime, item: ItemDoc, n: number): Prom
   const p = pageOf(item, n);
   const key = `${p.imageKey!.replace(/\.(png|jpg)$/, '')}.thumb.jpg`;
   try {
-    return await buffer(await rt.storage.blobs.get(key));
+    return await rt.storage.blobs.getBuffer(key);
   } catch (err) {
     if ((err as { code?: string }).code !== 'object_not_found') throw err;
   }
-  const thumb = await sharp(await buffer(await rt.storage.blobs.get(p.imageKey!)))
+  const thumb = await sharp(await rt.storage.blobs.getBuffer(p.imageKey!))
     .resize({ width: 320, withoutEnlargement: true })
     .jpeg({ quality: 75 })
     .toBuffer();
@@ -96,7 +95,7 @@ async function watermarkPng(text: string): Promise<Buffer> {
 
 export async function watermarkedPdf(rt: Runtime, item: ItemDoc, who: string, at: Date): Promise<Uint8Array> {
   if (!item.pdfKey) throw new AppError('not_found', { message: 'This item has no PDF yet', zh: '该条目尚未生成 PDF' });
-  const pdf = await PDFDocument.load(await buffer(await rt.storage.blobs.get(item.pdfKey)));
+  const pdf = await PDFDocument.load(await rt.storage.blobs.getBuffer(item.pdfKey));
   const stamp = `${who} 下载 · ${at.toISOString().replace('T', ' ').slice(0, 19)} UTC\n仅供查阅利用 · ${item.archivalCode ?? String(item._id)}`;
   const png = await pdf.embedPng(await watermarkPng(stamp));
   for (const page of pdf.getPages()) {

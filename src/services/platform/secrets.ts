@@ -4,9 +4,8 @@
  * is protected by the same key-encryption keys as the archive and never sits in the database.
  */
 import { randomBytes } from 'node:crypto';
-import { buffer } from 'node:stream/consumers';
-import { AppError } from '../errors';
-import type { Runtime } from '../runtime';
+import { AppError } from '../../errors';
+import type { Runtime } from '../../runtime';
 
 const cache = new WeakMap<Runtime, Promise<Buffer>>();
 const KEY_OBJECT = 'system/index-key';
@@ -19,7 +18,7 @@ function notFound(err: unknown): boolean {
 
 async function read(rt: Runtime): Promise<Buffer | null> {
   try {
-    return await buffer(await rt.storage.blobs.get(KEY_OBJECT));
+    return await rt.storage.blobs.getBuffer(KEY_OBJECT);
   } catch (err) {
     if (notFound(err)) return null;
     throw err;

@@ -1,0 +1,60 @@
+/**
+ * The item pipeline, one stage per step of docs/ARCHITECTURE.md's "a scanned page, from upload
+ * to search hit": capture (pages → clean-up → OCR → stored text and searchable PDF), filing
+ * (description, classification, retention, 档号), the audit entry for the system's filing
+ * decision, indexing, and a merge of small index segments. A rerun after a crash skips what is
+ * done: capture returns early for an OCRed item, filing and indexing replace what they wrote.
+ */
+import type { OcrEngine } from '../../../ocr';
+import type { ItemDoc } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import { captureItem, failItem } from '../capture';
+import { fileItem } from '../filing';
+import { indexItem, mergeSegmentsSoon } from '../search';
+import type { Pipeline, Stage } from './stage';
+
+export interface ItemPipelineResult {
+  item: ItemDoc;
+}
+
+type ItemStage = Stage<string, ItemPipelineResult>;
+
+export function itemPipeline(engine: () => OcrEngine): Pipeline<string, ItemPipelineResult> {
+  const capture: ItemStage = {
+    name: 'capture',
+    run: async (itemId, ctx) => {
+      await captureItem(ctx.rt, itemId, { engine: engine(), signal: ctx.signal, progress: ctx.progress });
+    },
+  };
+  const filing: ItemStage = {
+    name: 'filing',
+    run: async (itemId, ctx, state) => {
+      state.item = await fileItem(ctx.rt, itemId);
+    },
+  };
+  // Filing proposes the description (classification, retention, 档号): an archival action of the system's.
+  const auditFiling: ItemStage = {
+    name: 'audit',
+    run: async (itemId, ctx, state) => {
+      const item = state.item!;
+      const cls = (item.classification ?? {}) as { documentType?: string; category?: string; retention?: string; confidence?: number };
+      await ctx.rt.audit.record({
+        actor: 'system',
+        role: 'worker',
+        action: 'item.file',
+        object: { type: 'item', id: itemId },
+        outcome: 'success',
+        details: { archivalCode: item.archivalCode ?? null, documentType: cls.documentType ?? null, category: cls.category ?? null, retention: cls.retention ?? null, confidence: cls.confidence ?? null, status: item.status },
+      });
+    },
+  };
+  // Searchable as soon as filed; a failure retries the job, whose earlier stages are no-ops now.
+  const index: ItemStage = { name: 'index', run: async (itemId, ctx) => void (await indexItem(ctx.rt, itemId)) };
+  const merge: ItemStage = { name: 'merge', run: async (_itemId, ctx) => mergeSegmentsSoon(ctx.rt) };
+
+  return {
+    name: 'item',
+    stages: [capture, filing, auditFiling, index, merge],
+    failSubject: (rt: Runtime, itemId: string, err: unknown) => failItem(rt, itemId, err),
+  };
+}

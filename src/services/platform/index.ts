@@ -1,0 +1,3 @@
+/** The platform room's door: what other rooms and layers may use. */
+export { indexKey } from './secrets';
+export { openStorage, type StorageHandle } from './storage';

@@ -1,0 +1,8 @@
+/** The records room's door: what other rooms and layers may use. */
+export { catalogueCsv, cataloguePdf, catalogueRows } from './catalogue';
+export { sealLegacyItems } from './item-seal';
+export { itemLevel, loadItem, presentItem } from './item-view';
+export { pageImage, pageText, pageThumbnail, watermarkedPdf } from './retrieval';
+export { pageKeys, readPageText, type StoredPageText } from './page-store';
+export { archivalFormat } from './archival-format';
+export type { Classification, Evidence, ExtractedMetadata, PageText } from './item-types';
