@@ -82,6 +82,11 @@ const itemSchema = new Schema(
     /** The extracted description (ExtractedMetadata): persons, units, evidence quoting OCR text. Sealed at rest. */
     metadata: { type: Schema.Types.Mixed, default: null },
     classification: { type: Schema.Types.Mixed, default: null },
+    /**
+     * 密级/开放范围: rank in the configured clearance labels (0 = lowest). Its own field so that
+     * no description write can clobber it (services/records/items.ts writeAccessLevel).
+     */
+    accessLevel: { type: Number, default: 0 },
     archivalCode: { type: String, default: null },
     archivalClass: { type: String, default: null },
     /**

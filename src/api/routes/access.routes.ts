@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Runtime } from '../../runtime';
 import { ACCESS_STATUSES, decideAccess, endAccess, listAccess, MAX_ACCESS_DAYS, requestAccess } from '../../services/access';
 import { defineRoute, type RouteDef } from '../route';
+import { OBJECT_ID } from '../../domain/ids';
 
 const GrantView = z.object({
   id: z.string(),
@@ -19,7 +20,7 @@ const GrantView = z.object({
   endedBy: z.string().nullable(),
   endedAt: z.string().nullable(),
 });
-const Id = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) });
+const Id = z.object({ id: z.string().regex(OBJECT_ID) });
 
 export function accessRoutes(rt: Runtime): RouteDef[] {
   return [
@@ -29,7 +30,7 @@ export function accessRoutes(rt: Runtime): RouteDef[] {
       summary: '借阅申请: ask for time-limited access to an item outside your scope or clearance, with the purpose of use',
       tags: ['access'],
       permission: 'access.request',
-      body: z.strictObject({ itemId: z.string().regex(/^[a-f0-9]{24}$/), reason: z.string().min(4).max(500), days: z.number().int().min(1).max(MAX_ACCESS_DAYS).optional() }),
+      body: z.strictObject({ itemId: z.string().regex(OBJECT_ID), reason: z.string().min(4).max(500), days: z.number().int().min(1).max(MAX_ACCESS_DAYS).optional() }),
       responses: { 201: { description: 'requested', schema: GrantView } },
       handler: async (ctx, { body }) => {
         ctx.status = 201;

@@ -7,6 +7,7 @@ import { seesSecurityEventsOnly, ROLES, type Principal } from '../../services/ac
 import { newTotpSecret, verifyTotp } from '../../services/access';
 import { checkPermission, CSRF_COOKIE, SESSION_COOKIE } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
+import { OBJECT_ID } from '../../domain/ids';
 
 const Username = z.string().min(1).max(128);
 const ScopeList = z.union([z.literal('*'), z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/)).max(200)]);
@@ -129,7 +130,7 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       summary: 'Set an account\'s roles, scope and clearance (security administrator; never one\'s own)',
       tags: ['users'],
       permission: 'role.grant',
-      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }),
+      params: z.object({ id: z.string().regex(OBJECT_ID) }),
       body: z.strictObject({
         roles: z.array(z.enum(ROLES)).max(ROLES.length),
         scope: z.strictObject({ fonds: ScopeList, agencies: ScopeList, districts: ScopeList }).optional(),
@@ -154,7 +155,7 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       summary: 'Disable (every session ends at once, sign-in refused) or re-enable an account (system administrator; never one\'s own)',
       tags: ['users'],
       permission: 'user.manage',
-      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }),
+      params: z.object({ id: z.string().regex(OBJECT_ID) }),
       body: z.strictObject({ disabled: z.boolean() }),
       responses: { 200: { description: 'updated', schema: z.object({ id: z.string(), username: z.string(), disabled: z.boolean() }) } },
       handler: async (ctx, { params, body }) => {
@@ -172,7 +173,7 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       summary: 'Reset an account\'s credentials: password and TOTP cleared, sessions ended, a one-time setup secret returned for the person (system administrator; never one\'s own)',
       tags: ['users'],
       permission: 'user.manage',
-      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }),
+      params: z.object({ id: z.string().regex(OBJECT_ID) }),
       responses: { 200: { description: 'reset', schema: z.object({ id: z.string(), username: z.string(), setupSecret: z.string(), expiresAt: z.string() }) } },
       handler: async (ctx, { params }) => {
         const target = await rt.auth.users.findById(params.id).lean();

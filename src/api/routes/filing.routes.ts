@@ -5,16 +5,16 @@ import { validateCreditCode } from '../../domain/credit-code';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { catalogueCsv, cataloguePdf, catalogueRows } from '../../services/records';
 import { correctItem, CorrectionSchema, setAccessLevel } from '../../services/filing';
-import { itemLevel, presentItem } from '../../services/records';
+import { catalogueCsv, cataloguePdf, catalogueRows, itemLevel, presentItem, STATUS, statusIn } from '../../services/records';
 import { describeForAudit, mayAccess } from '../middleware/auth';
 import { loadReadable } from './items.routes';
 import { defineRoute, type RouteDef } from '../route';
+import { OBJECT_ID } from '../../domain/ids';
 
 /** A person's or a unit's file: their items the caller may read, in formation order. */
 async function dossier(ctx: Context, rt: Runtime, filter: { personIds: string } | { unitCodes: string }) {
-  const items = (await itemModel(rt.db).find({ ...filter, status: { $in: ['filed', 'review'] } }).lean<ItemDoc[]>()).filter((it) =>
+  const items = (await itemModel(rt.db).find({ ...filter, status: statusIn(STATUS.describable) }).lean<ItemDoc[]>()).filter((it) =>
     mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) }),
   );
   items.sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
@@ -31,7 +31,7 @@ async function dossier(ctx: Context, rt: Runtime, filter: { personIds: string } 
   };
 }
 
-const ItemId = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') });
+const ItemId = z.object({ id: z.string().regex(OBJECT_ID, 'must be an item id') });
 
 export function filingRoutes(rt: Runtime): RouteDef[] {
   return [

@@ -18,6 +18,7 @@ import type { Principal } from '../../services/access';
 import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/records';
 import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/capture';
 import { defineRoute, type RouteDef } from '../route';
+import { OBJECT_ID } from '../../domain/ids';
 
 const MAX_FILES = 2000;
 
@@ -131,7 +132,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
       permission: 'item.read',
       summary: 'One item: status, pages with quality data, flags, description, 档号; a failed item says why',
       tags: ['items'],
-      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') }),
+      params: z.object({ id: z.string().regex(OBJECT_ID, 'must be an item id') }),
       query: z.object({ text: z.enum(['0', '1']).default('0') }),
       responses: { 200: { description: 'the item' } },
       handler: async (ctx, { params, query }) => {
@@ -192,7 +193,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
       summary: 'The searchable PDF, stamped with a visible watermark naming who downloaded it and when; the download is audited',
       tags: ['retrieval'],
       permission: 'item.read',
-      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') }),
+      params: z.object({ id: z.string().regex(OBJECT_ID, 'must be an item id') }),
       responses: { 200: { description: 'PDF', contentType: 'application/pdf' } },
       handler: async (ctx, { params }) => {
         const item = await loadReadable(ctx, rt, params.id);
@@ -208,7 +209,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
   ] as RouteDef[];
 }
 
-const PageParams = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id'), n: z.coerce.number().int().min(1).max(100_000) });
+const PageParams = z.object({ id: z.string().regex(OBJECT_ID, 'must be an item id'), n: z.coerce.number().int().min(1).max(100_000) });
 
 /** Loads an item and checks that the caller's scope (fonds) and clearance cover it. */
 export async function loadReadable(ctx: Context, rt: Runtime, id: string, action = 'item.read'): Promise<ItemDoc> {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import { defineRoute, type RouteDef } from '../route';
+import { OBJECT_ID } from '../../domain/ids';
 
 const JobView = z.object({
   id: z.string(),
@@ -22,7 +23,7 @@ export function jobRoutes(rt: Runtime): RouteDef[] {
       permission: 'jobs.read',
       summary: 'Status and progress of a background job',
       tags: ['jobs'],
-      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be a job id') }),
+      params: z.object({ id: z.string().regex(OBJECT_ID, 'must be a job id') }),
       responses: { 200: { description: 'the job', schema: JobView } },
       handler: async (ctx, { params }) => {
         const job = await rt.queue.get(params.id);

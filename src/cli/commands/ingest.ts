@@ -7,7 +7,7 @@ import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
 import { assertReadable } from '../../services/access';
-import { loadItem, presentItem } from '../../services/records';
+import { loadItem, presentItem, STATUS } from '../../services/records';
 import { cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import { ProgressBar } from '../progress';
@@ -36,7 +36,6 @@ export function filesOfPath(p: string): IntakeFile[] {
   return [{ filename: path.basename(p), body: fs.createReadStream(p) }];
 }
 
-const FINAL = new Set(['filed', 'review', 'failed', 'destroyed', 'split']);
 
 async function waitForItems(rt: Runtime, ids: Map<string, string>, io: CommandIO, json: boolean, onDone: (item: ItemDoc, source: string) => Promise<void>): Promise<void> {
   const items = itemModel(rt.db);
@@ -59,7 +58,7 @@ async function waitForItems(rt: Runtime, ids: Map<string, string>, io: CommandIO
       pagesDone = 0;
       pagesTotal = 0;
       for (const d of docs) {
-        if (FINAL.has(d.status)) {
+        if (STATUS.final.has(d.status)) {
           pending.delete(String(d._id));
           await onDone(d, ids.get(String(d._id))!);
           // A split stack's items are waited for too, each under "PATH#k".

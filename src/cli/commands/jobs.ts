@@ -1,6 +1,7 @@
 import { AppError } from '../../errors';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
+import { OBJECT_ID } from '../../domain/ids';
 
 export const jobsCommand: Command = {
   name: 'jobs',
@@ -28,7 +29,7 @@ export const jobsCommand: Command = {
       run: async ({ values, positionals, io }) =>
         withRuntime(async (rt) => {
           const id = positionals[0];
-          if (!id || !/^[a-f0-9]{24}$/.test(id)) throw new AppError('validation_failed', { message: 'Give a job id (24 hex characters)', zh: '请提供任务编号（24 位十六进制）' });
+          if (!id || !OBJECT_ID.test(id)) throw new AppError('validation_failed', { message: 'Give a job id (24 hex characters)', zh: '请提供任务编号（24 位十六进制）' });
           const job = await rt.queue.get(id);
           if (!job) throw new AppError('not_found', { details: { job: id } });
           io.out(values.json ? JSON.stringify(job) : JSON.stringify(job, null, 2));

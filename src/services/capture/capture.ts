@@ -15,7 +15,7 @@ import { AppError } from '../../errors';
 import { itemModel, type ItemDoc, type PageRecord } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { linesToReread } from '../../domain/date-lines';
-import { pageKeys, type StoredPageText } from '../records';
+import { pageKeys, STATUS, type StoredPageText } from '../records';
 import { splitStack } from './stack';
 
 export interface CaptureOptions {
@@ -58,7 +58,7 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
   const item = await items.findById(itemId).lean<ItemDoc>();
   if (!item) throw Object.assign(new AppError('item_not_found', { details: { itemId } }), { permanent: true });
   // Already OCRed (a rerun after a crash during filing): nothing to redo here.
-  if (['filed', 'review', 'destroyed', 'split'].includes(item.status) || item.ocrAt) return item;
+  if (STATUS.captured.has(item.status) || item.ocrAt) return item;
   if (item.stack?.enabled) {
     await splitStack(rt, item, { maxPages: opts.maxPages, progress: opts.progress });
     return (await items.findById(itemId).lean<ItemDoc>())!;

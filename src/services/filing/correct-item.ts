@@ -10,12 +10,12 @@ import { validateCreditCode } from '../../domain/credit-code';
 import { parseDate } from '../../domain/dates';
 import { validateIdNumber } from '../../domain/id-number';
 import { AppError } from '../../errors';
-import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { decideRetention, describeDecision, learn, type Classification } from './classification';
 import type { ExtractedMetadata } from './extraction';
-import { archivalFormat } from '../records';
-import { archivalParts, assignArchivalCode, describedFields, loadPageTexts } from './file-item';
+import { archivalFormat, itemLevel, loadItem, STATUS, writeAccessLevel, writeDescription } from '../records';
+import { archivalParts, assignArchivalCode, loadPageTexts } from './file-item';
 import { indexItem } from '../search';
 
 export const CorrectionSchema = z
@@ -42,10 +42,8 @@ function invalid(message: string, zh: string, details: Record<string, unknown>):
 }
 
 export async function correctItem(rt: Runtime, itemId: string, body: Correction, actor: string): Promise<ItemDoc> {
-  const items = itemModel(rt.db);
-  const item = await items.findById(itemId).lean<ItemDoc>();
-  if (!item) throw new AppError('item_not_found', { details: { id: itemId } });
-  if (!['filed', 'review'].includes(item.status)) {
+  const item = await loadItem(rt, itemId);
+  if (!STATUS.describable.has(item.status)) {
     throw new AppError('conflict', { message: `Item is ${item.status}; only filed or review items can be described`, zh: `条目状态为 ${item.status}，只有已归档或待审核的条目可以著录`, details: { status: item.status } });
   }
   const md = { ...((item.metadata as ExtractedMetadata | null) ?? ({} as ExtractedMetadata)) };
@@ -129,23 +127,16 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
     changes.archivalCode = { from: null, to: archivalCode };
   }
 
-  await items.updateOne(
-    { _id: item._id },
-    {
-      $set: {
-        ...describedFields(item, md),
-        classification: cls,
-        archivalCode,
-        archivalClass,
-        status: 'filed',
-      },
-      $push: { history: { at: new Date(), actor, kind: Object.keys(changes).length ? 'correction' : 'confirmation', changes } },
-    },
+  const updated = await writeDescription(
+    rt,
+    item,
+    { metadata: md, classification: cls!, archivalCode, archivalClass, status: 'filed' },
+    { actor, kind: Object.keys(changes).length ? 'correction' : 'confirmation', changes },
   );
   await learn(rt, itemId, targetRow, text);
   // Search must reflect the corrected description at once (names, type, 档号 are indexed).
   await indexItem(rt, itemId).catch((err: unknown) => rt.logger.error({ err, itemId }, 'reindexing a corrected item failed; run archive reindex'));
-  return (await items.findById(itemId).lean<ItemDoc>())!;
+  return updated;
 }
 
 /**
@@ -156,22 +147,13 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
 export async function setAccessLevel(rt: Runtime, itemId: string, level: string, actor: string): Promise<ItemDoc> {
   const rank = rt.config.clearanceLevels.indexOf(level);
   if (rank < 0) throw invalid(`level must be one of ${rt.config.clearanceLevels.join(', ')}`, `密级须为 ${rt.config.clearanceLevels.join('、')} 之一`, { field: 'level' });
-  const items = itemModel(rt.db);
-  const item = await items.findById(itemId).lean<ItemDoc>();
-  if (!item) throw new AppError('item_not_found', { details: { id: itemId } });
-  if (['destroyed', 'failed', 'split'].includes(item.status)) {
+  const item = await loadItem(rt, itemId);
+  if (!STATUS.levelable.has(item.status)) {
     throw new AppError('conflict', { message: `Item is ${item.status}`, zh: `条目状态为 ${item.status}，不能变更密级`, details: { status: item.status } });
   }
-  const previous = (item.classification ?? {}) as Record<string, unknown>;
-  const from = typeof previous.accessLevel === 'number' ? previous.accessLevel : 0;
-  await items.updateOne(
-    { _id: item._id },
-    {
-      $set: { classification: { ...previous, accessLevel: rank } },
-      $push: { history: { at: new Date(), actor, kind: 'access_level', changes: { accessLevel: { from: rt.config.clearanceLevels[from] ?? from, to: level } } } },
-    },
-  );
+  const from = itemLevel(item);
+  const updated = await writeAccessLevel(rt, item, rank, { actor, kind: 'access_level', changes: { accessLevel: { from: rt.config.clearanceLevels[from] ?? from, to: level } } });
   await indexItem(rt, itemId).catch((err: unknown) => rt.logger.error({ err, itemId }, 'reindexing after an access-level change failed; run archive reindex'));
-  return (await items.findById(itemId).lean<ItemDoc>())!;
+  return updated;
 }
 

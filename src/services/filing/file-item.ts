@@ -8,7 +8,7 @@ import { isoDateOf } from '../../../retention-rules';
 import { CATEGORY_INSURANCE, CATEGORY_STAGE } from '../../domain/archival-code';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { archivalFormat, readPageText } from '../records';
+import { archivalFormat, readPageText, STATUS, writeDescription } from '../records';
 import { classify, type Classification } from './classification';
 import { extractMetadata, type ExtractedMetadata, type PageText } from './extraction';
 import { issueNumber } from './numbering';
@@ -36,17 +36,6 @@ export async function assignArchivalCode(rt: Runtime, item: ItemDoc, cls: Classi
   return { code: fmt.format({ ...parts, piece }), classKey };
 }
 
-/** What an item's description decides beyond itself: the fields its lookups use (一人一档, 一户一档). */
-export function describedFields(item: Pick<ItemDoc, 'title'>, md: Partial<Pick<ExtractedMetadata, 'documentDate' | 'persons' | 'units' | 'title'>>) {
-  return {
-    metadata: md,
-    documentDate: md.documentDate ?? null,
-    personIds: [...new Set((md.persons ?? []).map((p) => p.idNumber).filter((x): x is string => !!x))],
-    unitCodes: [...new Set((md.units ?? []).map((u) => u.creditCode).filter((x): x is string => !!x))],
-    title: md.title ?? item.title,
-  };
-}
-
 export async function loadPageTexts(rt: Runtime, item: ItemDoc): Promise<PageText[]> {
   return Promise.all(
     (item.pages ?? [])
@@ -61,7 +50,7 @@ export async function loadPageTexts(rt: Runtime, item: ItemDoc): Promise<PageTex
 export async function fileItem(rt: Runtime, itemId: string): Promise<ItemDoc> {
   const items = itemModel(rt.db);
   const item = await items.findById(itemId).lean<ItemDoc>();
-  if (!item || ['filed', 'review', 'destroyed', 'split', 'failed'].includes(item.status)) return item!;
+  if (!item || STATUS.described.has(item.status)) return item!;
   const pages = await loadPageTexts(rt, item);
   const md = extractMetadata(pages, item.preregistered as { idNumber?: string; name?: string } | null);
   const formedOn = md.documentDate ?? isoDateOf(item.createdAt);
@@ -75,19 +64,5 @@ export async function fileItem(rt: Runtime, itemId: string): Promise<ItemDoc> {
     archivalClass = a.classKey;
   }
   const status = cls.needsReview ? 'review' : 'filed';
-  await items.updateOne(
-    { _id: item._id },
-    {
-      $set: {
-        ...describedFields(item, md),
-        classification: cls,
-        archivalCode,
-        archivalClass,
-        status,
-        filedAt: new Date(),
-      },
-      $push: { history: { at: new Date(), actor: 'system', kind: 'proposed', changes: { status, item: cls.item, archivalCode } } },
-    },
-  );
-  return (await items.findById(itemId).lean<ItemDoc>())!;
+  return writeDescription(rt, item, { metadata: md, classification: cls, archivalCode, archivalClass, status, filedAt: new Date() }, { actor: 'system', kind: 'proposed', changes: { status, item: cls.item, archivalCode } });
 }

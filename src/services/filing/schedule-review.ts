@@ -8,6 +8,7 @@ import { currentSchedule, diffSchedules, loadSchedule, type Schedule, type Sched
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
+import { STATUS, statusIn } from '../records';
 
 export interface ReviewEntry {
   itemId: string;
@@ -37,7 +38,7 @@ export async function scheduleReviewList(rt: Runtime, next: Schedule, current: S
   const changes = diffSchedules(current, next);
   const byRow = new Map(changes.map((c) => [c.itemId, c]));
   const items = await itemModel(rt.db)
-    .find({ 'classification.item': { $in: [...byRow.keys()] }, status: { $in: ['filed', 'review'] } })
+    .find({ 'classification.item': { $in: [...byRow.keys()] }, status: statusIn(STATUS.describable) })
     .lean<ItemDoc[]>();
   return {
     from: current.versionId,

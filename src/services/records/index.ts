@@ -1,7 +1,8 @@
 /** The records room's door: what other rooms and layers may use. */
 export { catalogueCsv, cataloguePdf, catalogueRows } from './catalogue';
 export { sealLegacyItems } from './item-seal';
-export { itemLevel, loadItem, presentItem } from './item-view';
+export { presentItem, type ItemView } from './item-view';
+export { assertItemId, describedFields, findItem, isItemId, itemLevel, loadItem, STATUS, statusIn, writeAccessLevel, writeDescription, type HistoryEntry } from './items';
 export { pageImage, pageText, pageThumbnail, watermarkedPdf } from './retrieval';
 export { pageKeys, readPageText, type StoredPageText } from './page-store';
 export { archivalFormat } from './archival-format';

@@ -1,11 +1,11 @@
 /**
  * The public shape of an item, shared by the API and the CLI (`archive show`, `ingest --json`).
  */
-import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { AppError } from '../../errors';
 import { readPageText } from './page-store';
 import { archivalFormat } from './archival-format';
+import { itemLevel } from './items';
 
 export interface ItemView {
   id: string;
@@ -33,25 +33,14 @@ export interface ItemView {
   }>;
   metadata: unknown;
   classification: unknown;
+  /** 密级: the configured clearance label of the item's access level. */
+  accessLevel: string;
   archivalCode: string | null;
   /** 归档章 (DA/T 22-2015): 全宗号、年度、件号 / 机构(问题)、保管期限、页数. */
   archivalStamp: { fonds: string; year: string; piece: number; org: string; period: string; pages: number } | null;
   history: Array<{ at: string; actor: string; kind: string; changes: unknown }>;
   createdAt: string;
   filedAt: string | null;
-}
-
-/** The item's access level (rank, 0 = lowest); the same source search uses. */
-export function itemLevel(item: ItemDoc): number {
-  const lvl = (item.classification as { accessLevel?: unknown } | null)?.accessLevel;
-  return typeof lvl === 'number' ? lvl : 0;
-}
-
-export async function loadItem(rt: Runtime, id: string): Promise<ItemDoc> {
-  if (!/^[a-f0-9]{24}$/.test(id)) throw new AppError('validation_failed', { message: 'Not an item id (24 hex characters)', zh: '条目编号格式不正确（应为 24 位十六进制）', details: { id } });
-  const item = await itemModel(rt.db).findById(id).lean<ItemDoc>();
-  if (!item) throw new AppError('item_not_found', { details: { id } });
-  return item;
 }
 
 function stamp(rt: Runtime, item: ItemDoc): ItemView['archivalStamp'] {
@@ -98,6 +87,7 @@ export async function presentItem(rt: Runtime, item: ItemDoc, opts: { withText?:
     pages,
     metadata: item.metadata ?? null,
     classification: item.classification ?? null,
+    accessLevel: rt.config.clearanceLevels[itemLevel(item)] ?? String(itemLevel(item)),
     archivalCode: item.archivalCode ?? null,
     archivalStamp: stamp(rt, item),
     history: (item.history ?? []).map((h) => ({ at: h.at.toISOString(), actor: h.actor, kind: h.kind, changes: h.changes })),

@@ -5,7 +5,7 @@
  */
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { readPageText } from '../records';
+import { itemLevel, readPageText, STATUS, statusIn } from '../records';
 import { DEFAULT_CLEARANCE_LEVELS, type Principal } from '../access';
 import { indexKey } from '../platform';
 import { SearchEngine, type CompactStats, type RebuildStats } from './engine';
@@ -15,8 +15,6 @@ export { SearchEngine } from './engine';
 export { markSnippet } from './snippet';
 export * from './types';
 
-/** Items in these states are not searchable (destroyed at once; the others have no filed content). */
-const NOT_SEARCHABLE = new Set(['destroyed', 'failed', 'split', 'received']);
 
 const engines = new WeakMap<Runtime, Promise<SearchEngine>>();
 
@@ -49,7 +47,6 @@ interface Classified {
   documentType?: string | null;
   category?: string | null;
   retention?: string | null;
-  accessLevel?: number;
 }
 
 /** The index's view of an item, without page text. */
@@ -68,7 +65,7 @@ export function describeItem(item: ItemDoc): Omit<IndexDocument, 'pages'> {
     retention: cls.retention ?? null,
     year: year ? Number(year) : null,
     documentDate: item.documentDate ?? null,
-    accessLevel: typeof cls.accessLevel === 'number' ? cls.accessLevel : 0,
+    accessLevel: itemLevel(item),
     persons: (md.persons ?? []).map((p) => ({ name: p.name ?? null, idNumber: p.idNumber ?? null })),
     units: (md.units ?? []).map((u) => ({ name: u.name ?? null, creditCode: u.creditCode ?? null })),
   };
@@ -86,7 +83,7 @@ async function pageText(rt: Runtime, itemId: string, page: number): Promise<stri
   // A page's snippet needs only the page keys: the sealed description is opened for page 0 only.
   const q = itemModel(rt.db).findById(itemId);
   const item = await (page === 0 ? q : q.select({ status: 1, pages: 1 })).lean<ItemDoc>();
-  if (!item || NOT_SEARCHABLE.has(item.status)) throw new Error('not searchable');
+  if (!item || !STATUS.searchable.has(item.status)) throw new Error('not searchable');
   if (page === 0) return metadataText(describeItem(item));
   const key = item.pages.find((p) => p.n === page)?.textKey;
   if (!key) throw new Error('no text');
@@ -97,7 +94,7 @@ async function pageText(rt: Runtime, itemId: string, page: number): Promise<stri
 export async function indexItem(rt: Runtime, itemId: string): Promise<void> {
   const engine = await searchEngine(rt);
   const item = await itemModel(rt.db).findById(itemId).lean<ItemDoc>();
-  if (!item || NOT_SEARCHABLE.has(item.status)) {
+  if (!item || !STATUS.searchable.has(item.status)) {
     await engine.remove([itemId]);
     return;
   }
@@ -114,7 +111,7 @@ async function* documentsOf(rt: Runtime, ids: string[]): AsyncIterable<IndexDocu
   const items = itemModel(rt.db);
   for (const id of ids) {
     const item = await items.findById(id).lean<ItemDoc>();
-    if (item && !NOT_SEARCHABLE.has(item.status)) yield await documentOf(rt, item);
+    if (item && STATUS.searchable.has(item.status)) yield await documentOf(rt, item);
   }
 }
 
@@ -151,10 +148,10 @@ export async function reindexAll(rt: Runtime, opts: { onProgress?: (s: RebuildSt
   const items = itemModel(rt.db);
   async function* source(): AsyncIterable<IndexDocument> {
     // One scan for the ids, then point reads: FerretDB answers those fast and memory stays flat.
-    const ids = (await items.find({ status: { $nin: [...NOT_SEARCHABLE] as ItemDoc['status'][] } }, { _id: 1 }).lean()).map((d) => String(d._id));
+    const ids = (await items.find({ status: statusIn(STATUS.searchable) }, { _id: 1 }).lean()).map((d) => String(d._id));
     for (const id of ids) {
       const item = await items.findById(id).lean<ItemDoc>();
-      if (item && !NOT_SEARCHABLE.has(item.status)) yield await documentOf(rt, item);
+      if (item && STATUS.searchable.has(item.status)) yield await documentOf(rt, item);
     }
   }
   return engine.rebuild(source(), opts);

@@ -1,0 +1,125 @@
+/**
+ * The item repository: the one owner of an item's shape and the only place that writes items
+ * after intake. Status lists by meaning live here (not as string arrays in each caller), the
+ * access level (密级) is a first-class field that no description write can touch, and filing and
+ * correction share one write path (writeDescription).
+ */
+import { OBJECT_ID } from '../../domain/ids';
+import { AppError } from '../../errors';
+import { itemModel, type ItemDoc, type ItemStatus } from '../../models/item.model';
+import type { Runtime } from '../../runtime';
+import type { Classification, ExtractedMetadata } from './item-types';
+
+const set = (...s: ItemStatus[]): ReadonlySet<ItemStatus> => new Set(s);
+
+/** Item states grouped by what they mean to a caller. */
+export const STATUS = {
+  /** Processing has ended: nothing more happens to the item without a person. */
+  final: set('filed', 'review', 'failed', 'destroyed', 'split'),
+  /** OCR is done (or the item never gets any): capture has nothing left to do. */
+  captured: set('filed', 'review', 'destroyed', 'split'),
+  /** Filing has decided (or nothing is left to decide): filing has nothing left to do. */
+  described: set('filed', 'review', 'destroyed', 'split', 'failed'),
+  /** A person may confirm or correct the description. */
+  describable: set('filed', 'review'),
+  /** Has content that readers may open and search may show. */
+  readable: set('filed', 'review'),
+  /** Is (or will be once filed) in the full-text index. */
+  searchable: set('processing', 'filed', 'review'),
+  /** May be given an access level. */
+  levelable: set('received', 'processing', 'filed', 'review'),
+  /** May enter appraisal and destruction (3号令 第十一条: only filed records are appraised). */
+  destroyable: set('filed'),
+};
+
+export const statusIn = (s: ReadonlySet<ItemStatus>) => ({ $in: [...s] });
+
+/** Refuses anything that is not an item id before it reaches the database (validation_failed). */
+export function assertItemId(id: string): void {
+  if (!OBJECT_ID.test(id)) throw new AppError('validation_failed', { message: 'Not an item id (24 hex characters)', zh: '条目编号格式不正确（应为 24 位十六进制）', details: { id } });
+}
+
+export function isItemId(id: string): boolean {
+  return OBJECT_ID.test(id);
+}
+
+export async function findItem(rt: Runtime, id: string): Promise<ItemDoc | null> {
+  return itemModel(rt.db).findById(id).lean<ItemDoc>();
+}
+
+export async function loadItem(rt: Runtime, id: string): Promise<ItemDoc> {
+  assertItemId(id);
+  const item = await findItem(rt, id);
+  if (!item) throw new AppError('item_not_found', { details: { id } });
+  return item;
+}
+
+/**
+ * The item's access level (rank in the configured clearance labels, 0 = lowest); the one source
+ * for policies, search and the item view. Items written before the level became its own field
+ * kept it inside `classification`; that value still counts until the item is next written.
+ */
+export function itemLevel(item: Pick<ItemDoc, 'accessLevel' | 'classification'>): number {
+  const own = typeof item.accessLevel === 'number' ? item.accessLevel : 0;
+  const legacy = (item.classification as { accessLevel?: unknown } | null)?.accessLevel;
+  return Math.max(own, typeof legacy === 'number' ? legacy : 0);
+}
+
+export interface HistoryEntry {
+  actor: string;
+  kind: string;
+  changes: Record<string, unknown>;
+}
+
+/** What an item's description decides beyond itself: the fields its lookups use (一人一档, 一户一档). */
+export function describedFields(item: Pick<ItemDoc, 'title'>, md: Partial<Pick<ExtractedMetadata, 'documentDate' | 'persons' | 'units' | 'title'>>) {
+  return {
+    metadata: md,
+    documentDate: md.documentDate ?? null,
+    personIds: [...new Set((md.persons ?? []).map((p) => p.idNumber).filter((x): x is string => !!x))],
+    unitCodes: [...new Set((md.units ?? []).map((u) => u.creditCode).filter((x): x is string => !!x))],
+    title: md.title ?? item.title,
+  };
+}
+
+/**
+ * Filing's and correction's one write: the description, the classification, the 档号 and the
+ * resulting status, with a history entry. The access level is not part of a description and is
+ * never written here, so no correction can lower it (issue #13.1).
+ */
+export async function writeDescription(
+  rt: Runtime,
+  item: ItemDoc,
+  d: { metadata: Partial<ExtractedMetadata>; classification: Classification; archivalCode: string | null; archivalClass: string | null; status: 'filed' | 'review'; filedAt?: Date },
+  history: HistoryEntry,
+): Promise<ItemDoc> {
+  // A legacy level inside classification moves to its own field before classification is replaced.
+  const level = itemLevel(item);
+  await itemModel(rt.db).updateOne(
+    { _id: item._id },
+    {
+      $set: {
+        ...describedFields(item, d.metadata),
+        classification: d.classification,
+        archivalCode: d.archivalCode,
+        archivalClass: d.archivalClass,
+        status: d.status,
+        accessLevel: level,
+        ...(d.filedAt ? { filedAt: d.filedAt } : {}),
+      },
+      $push: { history: { at: new Date(), ...history } },
+    },
+  );
+  return loadItem(rt, String(item._id));
+}
+
+/** 密级变更: the level's only write. */
+export async function writeAccessLevel(rt: Runtime, item: ItemDoc, rank: number, history: HistoryEntry): Promise<ItemDoc> {
+  const cls = item.classification as Record<string, unknown> | null;
+  const { accessLevel: _legacy, ...rest } = cls ?? {};
+  await itemModel(rt.db).updateOne(
+    { _id: item._id },
+    { $set: { accessLevel: rank, ...(cls ? { classification: rest } : {}) }, $push: { history: { at: new Date(), ...history } } },
+  );
+  return loadItem(rt, String(item._id));
+}
