@@ -8,31 +8,24 @@ import { currentSchedule, evaluate, matchTitle, type RetentionDecision } from '.
 import { classifierExampleModel } from '../../models/classifier-example.model';
 import type { Runtime } from '../../runtime';
 import { featurize, NaiveBayes, type Prediction } from './classifier';
-import { indexKey } from '../platform';
+import { indexKey, invalidateEverywhere, stampedCache } from '../platform';
 import type { Classification } from '../records';
 
 export const REVIEW_THRESHOLD = 0.75;
 
 export type { Classification } from '../records';
 
-const models = new WeakMap<Runtime, Promise<NaiveBayes>>();
-
-async function model(rt: Runtime): Promise<NaiveBayes> {
-  let m = models.get(rt);
-  if (!m) {
-    m = (async () => {
-      const nb = new NaiveBayes();
-      for (const ex of await classifierExampleModel(rt.db).find({}).lean()) {
-        const f = new Map<number, number>();
-        for (let i = 0; i + 1 < ex.features.length; i += 2) f.set(ex.features[i]!, ex.features[i + 1]!);
-        nb.add({ label: ex.label, features: f });
-      }
-      return nb;
-    })();
-    models.set(rt, m);
+// Trained from every confirmed example; rebuilt in every process when any process learns.
+const CLASSIFIER_CACHE = 'classifier';
+const model = stampedCache(CLASSIFIER_CACHE, async (rt): Promise<NaiveBayes> => {
+  const nb = new NaiveBayes();
+  for (const ex of await classifierExampleModel(rt.db).find({}).lean()) {
+    const f = new Map<number, number>();
+    for (let i = 0; i + 1 < ex.features.length; i += 2) f.set(ex.features[i]!, ex.features[i + 1]!);
+    nb.add({ label: ex.label, features: f });
   }
-  return m;
-}
+  return nb;
+});
 
 /** A confirmed or corrected item teaches the classifier (stored as keyed hashes, not text). */
 export async function learn(rt: Runtime, itemId: string, label: string, text: string): Promise<void> {
@@ -40,7 +33,7 @@ export async function learn(rt: Runtime, itemId: string, label: string, text: st
   const flat: number[] = [];
   for (const [b, c] of features) flat.push(b, c);
   await classifierExampleModel(rt.db).replaceOne({ _id: itemId }, { _id: itemId, label, features: flat, at: new Date() }, { upsert: true });
-  models.delete(rt); // retrain lazily on next use: cheap for naive Bayes
+  await invalidateEverywhere(rt, CLASSIFIER_CACHE); // retrain lazily on next use: cheap for naive Bayes
 }
 
 /** For 会计档案 rows (KJ): which 《会计档案管理办法》 sub-rule the text points to, or null if unclear. */

@@ -1,3 +1,4 @@
 /** The platform room's door: what other rooms and layers may use. */
 export { indexKey } from './secrets';
 export { openStorage, type StorageHandle } from './storage';
+export { invalidateEverywhere, stampedCache } from './stamped-cache';
