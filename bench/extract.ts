@@ -16,7 +16,7 @@ import { creditCodeCheckChar, orgCodeCheckChar } from '../src/domain/credit-code
 import { idCheckDigit } from '../src/domain/id-number';
 import { recognizeForFiling } from '../src/services/capture/capture';
 import { classify } from '../src/services/filing/classification';
-import { extractMetadata, type OcrLine } from '../src/services/filing/extraction';
+import { extractMetadata, type TextLine } from '../src/services/filing/extraction';
 import { cer, renderText, type FontKey } from '../test/helpers/fixtures/ocr-fixtures';
 import { openTestRuntime } from '../test/helpers/runtime';
 
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     docs.map(async (d, i) => {
       let text = '';
       let confidence = 0;
-      let lines: OcrLine[] = [];
+      let lines: TextLine[] = [];
       for await (const page of iteratePages(d.image)) {
         const prepared = await preparePage(page, { orientation: engine });
         // As capture does it: the page, then second readings of date lines it could not read.

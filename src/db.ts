@@ -44,3 +44,13 @@ export async function pingDb(conn: Connection): Promise<void> {
 export function redactUri(uri: string): string {
   return uri.replace(/\/\/([^@/]*)@/, '//***@');
 }
+
+/**
+ * A unique-key violation (E11000), from a single write or inside a bulk write's errors. Every
+ * exclusive step in this code base is an insert into a uniquely keyed collection (FerretDB's
+ * conditional updates are not atomic), so this is how "someone else got there first" reads.
+ */
+export function isDuplicateKey(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }> } | null | undefined;
+  return e?.code === 11000 || (Array.isArray(e?.writeErrors) && e.writeErrors.some((w) => (w.code ?? w.err?.code) === 11000));
+}

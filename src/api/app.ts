@@ -1,5 +1,5 @@
 /**
- * Builds the Koa application from its dependencies. No listen(): main.ts listens, tests mount it.
+ * Builds the Koa application from its dependencies. No listen(): src/server.ts listens (via `archive serve`), tests mount it on an ephemeral port.
  */
 import Koa from 'koa';
 import Router from '@koa/router';

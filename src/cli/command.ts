@@ -1,6 +1,6 @@
 /**
  * A tiny subcommand framework over node:util parseArgs. Every command gets --help and --json
- * for free; later modules add commands by listing them in cli/commands/index.ts.
+ * for free; a module adds commands by listing them in the command tree in cli/main.ts.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AppError, isAppError } from '../errors';

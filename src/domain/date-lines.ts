@@ -5,8 +5,11 @@
  */
 import { extractDates, type DateMatch } from './dates';
 
-/** One OCR line as the engine returns it and the page store keeps it. */
-export interface OcrLine {
+/**
+ * A recognised line as these rules read it: the part of ocr's OcrLine (which adds word boxes)
+ * that survives in stored page text. Structural, so domain/ stays free of the OCR package.
+ */
+export interface TextLine {
   text: string;
   bbox: { x0: number; y0: number; x1: number; y1: number };
   confidence: number;
@@ -97,7 +100,7 @@ const MAX_REREAD_LINES = 4;
  * at all, the lines OCR was least sure of. Lines that read fine are left alone: a reread is not
  * more trustworthy than a reading that already parses (see agreedDate).
  */
-export function linesToReread<L extends OcrLine>(lines: readonly L[]): L[] {
+export function linesToReread<L extends TextLine>(lines: readonly L[]): L[] {
   const unparsed = lines.filter((l) => lineDate(l.text) === null);
   const hinted = unparsed.filter((l) => DATE_HINT.test(l.text) || (l.confidence < UNSURE_LINE && UNSURE_HINT.test(l.text)));
   const pageHasDate = unparsed.length < lines.length;

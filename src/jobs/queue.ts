@@ -1,9 +1,11 @@
 /**
  * The durable queue: enqueue with a dedupe key, claim with a lease, heartbeat, complete, or
- * fail with exponential back-off. Every transition is a single-document conditional update, so
- * two workers can never both own a job and a crash at any point leaves a claimable state.
+ * fail with exponential back-off. Two workers never both own a job because a claim is an insert
+ * into job_claims under a unique token (<jobId>:<claimSeq>): conditional updates are not atomic on
+ * FerretDB 1.24, unique inserts are. A crash at any point leaves a claimable state (the lease expires).
  */
 import { hostname } from 'node:os';
+import { isDuplicateKey } from '../db';
 import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
 import { jobClaimModel, jobModel, type JobDoc } from '../models/job.model';
@@ -48,7 +50,7 @@ export class JobQueue {
       });
       return doc.toObject() as JobDoc;
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) {
+      if (isDuplicateKey(err)) {
         const existing = await this.jobs.findOne({ dedupeKey }).lean<JobDoc>();
         if (existing) return existing;
       }
@@ -80,7 +82,7 @@ export class JobQueue {
       try {
         await this.claims.create({ _id: `${String(c._id)}:${seq}`, jobId: c._id, worker: workerId, at: now });
       } catch (err) {
-        if ((err as { code?: number }).code === 11000) continue; // someone else took this claim
+        if (isDuplicateKey(err)) continue; // someone else took this claim
         throw err;
       }
       await this.jobs.updateOne(

@@ -11,7 +11,7 @@ import { newWorkerId, type JobQueue } from './queue';
 export interface JobContext {
   job: JobDoc;
   logger: Logger;
-  /** Aborted when the lease is lost or the worker is stopping past its drain deadline. */
+  /** Aborted when the lease is lost (another worker may then own the job); stop() drains without aborting. */
   signal: AbortSignal;
   progress: (p: { stage?: string; done?: number; total?: number }) => Promise<void>;
 }

@@ -72,7 +72,7 @@ const itemSchema = new Schema(
       blankSeparators: { type: Boolean, default: false },
       children: { type: [String], default: [] },
     },
-    /** For an item split off a stack: the stack item and its position in it. */
+    /** For an item split off a stack: the stack item's id (its position is in `source`, `…#k`). */
     stackOf: { type: String, default: null },
     /** Data printed on the item's separator sheet (ID number, name, box), before any OCR. Sealed at rest. */
     preregistered: { type: Schema.Types.Mixed, default: null },

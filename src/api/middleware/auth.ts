@@ -9,7 +9,7 @@
  */
 import crypto from 'node:crypto';
 import { Stream } from 'node:stream';
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import { AppError } from '../../errors';
 import type { AuditTrail } from '../../services/audit';
 import { sha256, toPrincipal, type AuthService } from '../../services/access';
@@ -92,15 +92,6 @@ export function mayAccess(ctx: Context, action: string, resource: Resource): boo
   const principal = ctx.state.principal as Principal | undefined;
   if (!deps || !principal) return true;
   return authorize(principal, action, resource, { levels: deps.clearanceLevels }).allowed;
-}
-
-/** For handlers that learn the resource (fonds, level, proposer) only after loading it. */
-export function requirePermission(deps: AuthDeps, action: string, resourceOf?: (ctx: Context) => Resource | Promise<Resource>): Middleware {
-  return async (ctx, next) => {
-    const principal = (ctx.state.principal as Principal | undefined) ?? (await authenticateRequest(deps, ctx));
-    checkPermission(deps, ctx, principal, action, resourceOf ? await resourceOf(ctx) : undefined);
-    await next();
-  };
 }
 
 /**

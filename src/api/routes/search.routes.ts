@@ -11,14 +11,8 @@ import { FACET_FIELDS, searchItems, type SearchScope } from '../../services/sear
 import { describeForAudit } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
 
-/**
- * Where the permission layer plugs in: it returns the caller's fonds and maximum access level.
- * Until auth lands, the default reads ctx.state.searchScope (set by an auth middleware) and
- * otherwise does not restrict.
- */
-export type SearchScopeResolver = (ctx: Context) => SearchScope | Promise<SearchScope>;
-
-const defaultScope: SearchScopeResolver = (ctx) => ((ctx.state as { searchScope?: SearchScope }).searchScope ?? {});
+/** The caller's fonds and highest readable level, set by the auth middleware for every signed-in request. */
+const scopeOf = (ctx: Context): SearchScope => (ctx.state as { searchScope?: SearchScope }).searchScope ?? {};
 
 const list = z
   .string()
@@ -63,8 +57,7 @@ export const SearchResultView = z.object({
   tookMs: z.number(),
 });
 
-export function searchRoutes(rt: Runtime, opts: { scope?: SearchScopeResolver } = {}): RouteDef[] {
-  const scopeOf = opts.scope ?? defaultScope;
+export function searchRoutes(rt: Runtime): RouteDef[] {
   return [
     defineRoute({
       method: 'get',
@@ -76,7 +69,7 @@ export function searchRoutes(rt: Runtime, opts: { scope?: SearchScopeResolver } 
       responses: { 200: { description: 'ranked items with highlighted snippets and facet counts', schema: SearchResultView } },
       handler: async (ctx, { query }) => {
         const { q, sort, offset, limit, facets, ...f } = query;
-        const res = await searchItems(rt, { q, sort, offset, limit, facets: facets === '1', filters: f }, await scopeOf(ctx));
+        const res = await searchItems(rt, { q, sort, offset, limit, facets: facets === '1', filters: f }, scopeOf(ctx));
         // 利用登记: what was looked for and how much was found; ID numbers in the query are kept masked.
         describeForAudit(ctx, { type: 'search', id: '-' }, { q: maskIdNumbersInText(q), filters: f.personId ? { ...f, personId: maskIdNumber(f.personId) } : f, total: res.total });
         ctx.body = res;

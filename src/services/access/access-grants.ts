@@ -3,12 +3,13 @@
  * beyond their scope or clearance; an approver who may read the item (and is not the reader)
  * grants it for a number of days or refuses; access ends by itself at the end of the period or
  * earlier when an approver (or the reader) ends it. Every step is in the audit trail (利用登记:
- * who, what, purpose; see shared/domain/regulations.md §6 利用 checklist).
+ * who, what, purpose; see the regulations digest (../shared/domain/regulations.md beside the repository) §6 利用 checklist).
  *
  * State lives in three append-only collections (request, decision, revocation), so no step
  * needs an atomic conditional update, which FerretDB does not give.
  */
 import { Types } from 'mongoose';
+import { isDuplicateKey } from '../../db';
 import { AppError } from '../../errors';
 import { accessDecisionModel, accessRequestModel, accessRevocationModel, type AccessDecisionDoc, type AccessRequestDoc, type AccessRevocationDoc } from '../../models/access-grant.model';
 import type { ItemDoc } from '../../models/item.model';
@@ -108,7 +109,7 @@ export async function decideAccess(rt: Runtime, who: Principal, id: string, inpu
   try {
     await models(rt).decisions.create(doc);
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) throw new AppError('conflict', { message: 'This request has already been decided', zh: '该申请已审批' });
+    if (isDuplicateKey(err)) throw new AppError('conflict', { message: 'This request has already been decided', zh: '该申请已审批' });
     throw err;
   }
   await audit(rt, who, action, id, 'success', { itemId: r.itemId, reader: r.username, until: doc.until?.toISOString() ?? null, note: doc.note });
@@ -131,7 +132,7 @@ export async function endAccess(rt: Runtime, who: Principal, id: string): Promis
   try {
     await models(rt).revocations.create(rev);
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
   }
   await audit(rt, who, 'access.end', id, 'success', { itemId: r.itemId, reader: r.username });
   return view(r, d, rev);

@@ -13,6 +13,7 @@
  * - create-admin hands out a one-time setup secret; "once" is a unique-key insert.
  */
 import crypto from 'node:crypto';
+import { isDuplicateKey } from '../../db';
 import type { Connection, Model, Types } from 'mongoose';
 import { AppError } from '../../errors';
 import {
@@ -129,7 +130,7 @@ export class AuthService {
       });
       return doc.toObject() as UserDoc;
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) throw new AppError('conflict', { message: `User ${username} already exists`, zh: `用户 ${username} 已存在` });
+      if (isDuplicateKey(err)) throw new AppError('conflict', { message: `User ${username} already exists`, zh: `用户 ${username} 已存在` });
       throw err;
     }
   }
@@ -170,7 +171,7 @@ export class AuthService {
     try {
       await this.setupUses.create({ _id: rec._id, at: new Date() });
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) throw invalid();
+      if (isDuplicateKey(err)) throw invalid();
       throw err;
     }
     await this.users.updateOne({ _id: user._id }, { $set: { passwordHash: hash } });
@@ -213,7 +214,7 @@ export class AuthService {
         // A code is spent once: someone who saw it cannot sign in with it again.
         await this.totpUses.create({ _id: `${String(user._id)}:${step}`, at: new Date() });
       } catch (err) {
-        if ((err as { code?: number }).code === 11000) throw await fail('totp_replayed');
+        if (isDuplicateKey(err)) throw await fail('totp_replayed');
         throw err;
       }
     }
@@ -248,7 +249,7 @@ export class AuthService {
     try {
       await this.revocations.create({ _id: session._id, at: new Date() });
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
     void this.audit?.record({ actor, action: 'auth.logout', object: { type: 'session', id: session._id.slice(0, 12) }, outcome: 'success' });
   }
@@ -262,7 +263,7 @@ export class AuthService {
         await this.revocations.create({ _id: sess._id, at: new Date() });
         n++;
       } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
+        if (!isDuplicateKey(err)) throw err;
       }
     }
     return n;

@@ -21,18 +21,6 @@ export const ROLES = [
 ] as const;
 export type Role = (typeof ROLES)[number];
 
-export const ROLE_NAMES_ZH: Record<Role, string> = {
-  archivist: '档案员',
-  caseworker: '经办人员',
-  compliance_officer: '合规专员',
-  appraisal_member: '鉴定小组成员',
-  agency_head: '负责人',
-  auditor: '审计员',
-  sysadmin: '系统管理员',
-  secadmin: '安全保密管理员',
-  secauditor: '安全审计员',
-};
-
 /** The three separated administrator roles: one account may hold at most one of them. */
 export const THREE_ADMINS: readonly Role[] = ['sysadmin', 'secadmin', 'secauditor'];
 

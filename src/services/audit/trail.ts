@@ -15,6 +15,7 @@
  * with 11000; the appender finds the new tail, renumbers its batch, re-chains it, and tries again.
  */
 import crypto from 'node:crypto';
+import { isDuplicateKey } from '../../db';
 import type { Connection, Model, mongo } from 'mongoose';
 import type { Logger } from 'pino';
 import { AppError } from '../../errors';
@@ -211,10 +212,6 @@ function sameSet(stored: string[], actual: Set<string>): boolean {
   return stored.length === actual.size && stored.every((v) => actual.has(v));
 }
 
-function isDuplicateKey(err: unknown): boolean {
-  const e = err as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }> };
-  return e?.code === 11000 || (Array.isArray(e?.writeErrors) && e.writeErrors.some((w) => (w.code ?? w.err?.code) === 11000));
-}
 
 // Module level, not a closure per call: record() runs on every request.
 function bad(what: string): never {

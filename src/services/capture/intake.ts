@@ -3,6 +3,7 @@
  * once; the work runs in the background. The same scans ingested twice resolve to one item.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { isDuplicateKey } from '../../db';
 import { Readable } from 'node:stream';
 import type { Types } from 'mongoose';
 import { detectFormat } from '../../../ocr';
@@ -128,7 +129,7 @@ export async function createItem(rt: Runtime, req: Omit<IntakeRequest, 'files'>,
     });
     item = created.toObject() as ItemDoc;
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     const existing = await items.findOne({ fonds: req.fonds, contentHash }).lean<ItemDoc>();
     if (!existing) throw err;
     // Same scans again: keep the first item, drop the copies just stored.

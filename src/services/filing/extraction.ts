@@ -8,14 +8,14 @@ import { extractDates } from '../../domain/dates';
 import { extractDocNumbers } from '../../domain/doc-number';
 import { extractIdNumbers } from '../../domain/id-number';
 import { extractInsuranceTypes, extractLabelledNames, extractUnits } from '../../domain/labels';
-import { agreedDate, lineDate, repairDateGlyphs, votingDates, type OcrLine } from '../../domain/date-lines';
+import { agreedDate, lineDate, repairDateGlyphs, votingDates, type TextLine } from '../../domain/date-lines';
 import type { Evidence, ExtractedMetadata, PageText } from '../records';
 
 export type { Evidence, ExtractedMetadata, PageText } from '../records';
-export type { OcrLine } from '../../domain/date-lines';
+export type { TextLine } from '../../domain/date-lines';
 
 
-function lineBox(page: PageText, start: number): { bbox: OcrLine['bbox'] | null; confidence: number } {
+function lineBox(page: PageText, start: number): { bbox: TextLine['bbox'] | null; confidence: number } {
   // Page text is the lines joined by newlines: walk to the line holding `start`.
   let at = 0;
   for (const line of page.lines) {
@@ -28,8 +28,8 @@ function lineBox(page: PageText, start: number): { bbox: OcrLine['bbox'] | null;
 }
 
 /** Each line with its character range in the page text (lines joined by newlines). */
-function lineSpans(page: PageText): Array<{ line: OcrLine; start: number; end: number }> {
-  const out: Array<{ line: OcrLine; start: number; end: number }> = [];
+function lineSpans(page: PageText): Array<{ line: TextLine; start: number; end: number }> {
+  const out: Array<{ line: TextLine; start: number; end: number }> = [];
   let at = 0;
   for (const line of page.lines) {
     const idx = page.text.indexOf(line.text, at);

@@ -1,13 +1,11 @@
 /**
- * 件号: sequential per class with no gaps and no duplicates (DA/T 22-2015 编号; checked by the
- * 四性 completeness check), even when many workers file at once.
+ * 件号: sequential per class with no gaps and no duplicates (DA/T 22-2015 编号; checkNumbering
+ * reports either), even when many workers file at once.
  */
 import type { Connection } from 'mongoose';
+import { isDuplicateKey } from '../../db';
 import { archivalNumberModel } from '../../models/archival-number.model';
 
-function isDuplicateKey(err: unknown): boolean {
-  return (err as { code?: number })?.code === 11000;
-}
 
 /** Returns the item's number in the class, issuing the next free one if it has none. Idempotent. */
 export async function issueNumber(conn: Connection, classKey: string, itemId: string): Promise<number> {
@@ -30,7 +28,7 @@ export async function issueNumber(conn: Connection, classKey: string, itemId: st
   throw new Error(`could not issue a number in class ${classKey} after 200 attempts`);
 }
 
-/** Gaps or duplicates in a class: empty when numbering is intact (四性 completeness check). */
+/** Gaps or duplicates in a class: empty when numbering is intact (for the 四性 completeness check and fsck). */
 export async function checkNumbering(conn: Connection, classKey: string): Promise<{ count: number; max: number; gaps: number[]; duplicates: number[] }> {
   const rows = await archivalNumberModel(conn).find({ classKey }).sort({ seq: 1 }).lean();
   const gaps: number[] = [];

@@ -4,6 +4,7 @@
  * is protected by the same key-encryption keys as the archive and never sits in the database.
  */
 import { randomBytes } from 'node:crypto';
+import { isDuplicateKey } from '../../db';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 
@@ -36,7 +37,7 @@ async function create(rt: Runtime): Promise<Buffer> {
   try {
     await claims.insertOne({ _id: KEY_OBJECT, at: new Date() });
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     const deadline = Date.now() + CREATE_WAIT_MS;
     while (Date.now() < deadline) {
       const key = await read(rt);

@@ -4,20 +4,20 @@
  * 档号 inputs). Owned here, by the records room, so that every room reads one definition.
  */
 import type { PeriodCode } from '../../../retention-rules';
-import type { OcrLine } from '../../domain/date-lines';
+import type { TextLine } from '../../domain/date-lines';
 
 export interface PageText {
   n: number;
   text: string;
   confidence: number;
-  lines: OcrLine[];
+  lines: TextLine[];
 }
 
 export interface Evidence {
   page: number;
   start: number;
   end: number;
-  bbox: OcrLine['bbox'] | null;
+  bbox: TextLine['bbox'] | null;
   confidence: number;
   raw?: string;
 }

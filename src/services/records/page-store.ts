@@ -3,7 +3,7 @@
  * room that needs a page's text (filing, the item view, retrieval, search) reads it here, so the
  * stored shape has one owner.
  */
-import type { OcrLine } from '../../domain/date-lines';
+import type { OcrLine } from '../../../ocr';
 import type { Runtime } from '../../runtime';
 
 export interface StoredPageText {

@@ -5,6 +5,7 @@
  * anything but _id, and find the end of the log through a 'head' hint instead of probing misses.
  */
 import { randomInt } from 'node:crypto';
+import { isDuplicateKey } from '../../db';
 import type { Connection } from 'mongoose';
 import { searchModels, type SearchLogDoc, type SearchModels } from '../../models/search.model';
 import { decodeSegment, encodeSegment, type Segment } from './segment';
@@ -72,7 +73,7 @@ export class SearchStore {
         await this.m.log.collection.insertOne({ _id: seq, ...e, at: new Date() } as never);
         break;
       } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
+        if (!isDuplicateKey(err)) throw err;
         seq++;
       }
     }
