@@ -69,10 +69,18 @@ export async function authenticateRequest(deps: AuthDeps, ctx: Context): Promise
 export function checkPermission(deps: AuthDeps, ctx: Context, principal: Principal, action: string, resource?: Resource): void {
   const d = authorize(principal, action, resource, { levels: deps.clearanceLevels });
   if (d.allowed) return;
-  void deps.audit
-    ?.record({ actor: principal.username, role: principal.roles.join(','), ip: ctx.ip, action, object: { type: 'route', id: `${ctx.method} ${maskIdNumbersInText(ctx.path)}` }, outcome: 'denied', details: { reason: d.reason } })
-    .catch(() => undefined);
+  auditDenied(ctx, action, d.reason);
   throw new AppError('forbidden', { details: { action, reason: d.reason } });
+}
+
+/** A refusal goes into the trail, naming the route (ID numbers in the path masked). */
+export function auditDenied(ctx: Context, action: string, reason: unknown): void {
+  const deps = ctx.state.authDeps as AuthDeps | undefined;
+  const principal = ctx.state.principal as Principal | undefined;
+  if (!deps || !principal) return;
+  void deps.audit
+    ?.record({ actor: principal.username, role: principal.roles.join(','), ip: ctx.ip, action, object: { type: 'route', id: `${ctx.method} ${maskIdNumbersInText(ctx.path)}` }, outcome: 'denied', details: { reason } })
+    .catch(() => undefined);
 }
 
 /**

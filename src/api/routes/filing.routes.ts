@@ -3,33 +3,17 @@ import { z } from 'zod';
 import { validateIdNumber } from '../../domain/id-number';
 import { validateCreditCode } from '../../domain/credit-code';
 import { AppError } from '../../errors';
-import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { correctItem, CorrectionSchema, setAccessLevel } from '../../services/filing';
-import { catalogueCsv, cataloguePdf, catalogueRows, itemLevel, presentItem, STATUS, statusIn } from '../../services/records';
+import { catalogueCsv, cataloguePdf, catalogueRows, dossierOf, itemLevel, presentItem } from '../../services/records';
 import { describeForAudit, mayAccess } from '../middleware/auth';
 import { loadReadable } from './items.routes';
 import { defineRoute, type RouteDef } from '../route';
 import { OBJECT_ID } from '../../domain/ids';
 
-/** A person's or a unit's file: their items the caller may read, in formation order. */
-async function dossier(ctx: Context, rt: Runtime, filter: { personIds: string } | { unitCodes: string }) {
-  const items = (await itemModel(rt.db).find({ ...filter, status: statusIn(STATUS.describable) }).lean<ItemDoc[]>()).filter((it) =>
-    mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) }),
-  );
-  items.sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
-  return {
-    total: items.length,
-    items: items.map((it) => ({
-      id: String(it._id),
-      title: it.title,
-      archivalCode: it.archivalCode ?? null,
-      documentDate: it.documentDate ?? null,
-      documentType: (it.classification as { documentType?: string } | null)?.documentType ?? null,
-      status: it.status,
-    })),
-  };
-}
+/** Items the caller may read, for lists (dossiers): role, fonds scope and clearance. */
+const readable = (ctx: Context) => (it: ItemDoc) => mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) });
 
 const ItemId = z.object({ id: z.string().regex(OBJECT_ID, 'must be an item id') });
 
@@ -77,7 +61,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const v = validateIdNumber(params.idNumber.toUpperCase());
         if (!v.valid) throw new AppError('validation_failed', { message: `Not a valid 公民身份号码: ${v.message}`, zh: '公民身份号码无效', details: { problem: v.problem } });
-        ctx.body = { idNumber: v.value, ...(await dossier(ctx, rt, { personIds: v.value })) };
+        ctx.body = { idNumber: v.value, ...(await dossierOf(rt, { personId: v.value }, readable(ctx))) };
       },
     }),
     defineRoute({
@@ -91,7 +75,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const code = params.creditCode.toUpperCase();
         if (!validateCreditCode(code).valid) throw new AppError('validation_failed', { message: 'Not a valid 统一社会信用代码', zh: '统一社会信用代码无效' });
-        ctx.body = { creditCode: code, ...(await dossier(ctx, rt, { unitCodes: code })) };
+        ctx.body = { creditCode: code, ...(await dossierOf(rt, { unitCode: code }, readable(ctx))) };
       },
     }),
     defineRoute({

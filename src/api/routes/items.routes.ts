@@ -10,11 +10,10 @@ import {
   storeOriginal,
   type StoredOriginal,
 } from '../../services/capture';
-import { itemLevel, loadItem, presentItem } from '../../services/records';
+import { loadItem, presentItem } from '../../services/records';
 import type { ItemDoc } from '../../models/item.model';
-import { checkResource, describeForAudit, mayAccess } from '../middleware/auth';
-import { activeGrant } from '../../services/access';
-import type { Principal } from '../../services/access';
+import { auditDenied, describeForAudit } from '../middleware/auth';
+import { authorizeItem, type Principal } from '../../services/access';
 import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/records';
 import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/capture';
 import { defineRoute, type RouteDef } from '../route';
@@ -212,22 +211,23 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
 const PageParams = z.object({ id: z.string().regex(OBJECT_ID, 'must be an item id'), n: z.coerce.number().int().min(1).max(100_000) });
 
 /** Loads an item and checks that the caller's scope (fonds) and clearance cover it. */
+/**
+ * The item a handler acts on, checked by access.authorizeItem (the check the CLI makes too); a
+ * refusal is audited with the route. Bare test mounts without auth only load it.
+ */
 export async function loadReadable(ctx: Context, rt: Runtime, id: string, action = 'item.read'): Promise<ItemDoc> {
-  const item = await loadItem(rt, id);
-  describeForAudit(ctx, { type: 'item', id: String(item._id) });
-  const resource = { type: 'item', fonds: item.fonds, level: itemLevel(item) };
-  if (action === 'item.read' && !mayAccess(ctx, action, resource)) {
-    // Outside the reader's scope or clearance: a running 借阅 grant for this item still lets them read it.
-    const principal = ctx.state.principal as Principal | undefined;
-    const grant = principal && mayAccess(ctx, action, { type: 'item' }) ? await activeGrant(rt, principal.id, String(item._id)) : null;
-    if (grant) {
-      ctx.state.accessGrant = grant.id;
-      describeForAudit(ctx, null, { accessGrant: grant.id });
-      return item;
-    }
+  const principal = ctx.state.principal as Principal | undefined;
+  if (!principal) return loadItem(rt, id);
+  try {
+    const { item, grant } = await authorizeItem(rt, principal, id, action);
+    describeForAudit(ctx, { type: 'item', id: String(item._id) }, grant ? { accessGrant: grant } : {});
+    if (grant) ctx.state.accessGrant = grant;
+    return item;
+  } catch (err) {
+    describeForAudit(ctx, { type: 'item', id });
+    if (err instanceof AppError && err.code === 'forbidden') auditDenied(ctx, action, err.details?.reason);
+    throw err;
   }
-  checkResource(ctx, action, resource);
-  return item;
 }
 
 /** Views and downloads are 利用 events: each is recorded in the audit trail. */

@@ -4,3 +4,4 @@ export { AuthService, LOCAL_OPERATOR, sha256, toPrincipal } from './auth';
 export { maskPersonalData, showsIdNumbers } from './personal-data';
 export { authorize, DEFAULT_CLEARANCE_LEVELS, type Principal, type Resource, ROLES, seesSecurityEventsOnly, THREE_ADMINS } from './policies';
 export { newTotpSecret, verifyTotp } from './totp';
+export { authorizeItem, mayActOn, type ItemAccess } from './item-access';

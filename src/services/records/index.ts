@@ -7,3 +7,4 @@ export { pageImage, pageText, pageThumbnail, watermarkedPdf } from './retrieval'
 export { pageKeys, readPageText, type StoredPageText } from './page-store';
 export { archivalFormat } from './archival-format';
 export type { Classification, Evidence, ExtractedMetadata, PageText } from './item-types';
+export { dossierOf, type DossierEntry } from './dossier';

@@ -25,6 +25,9 @@ describe('durable job queue (real FerretDB)', () => {
   });
 
   it('two workers claiming at once never get the same job', async () => {
+    // A lease longer than the test: on a loaded machine 20 rounds can outlast a short lease, and an
+    // expired lease rightly makes a job claimable again, which is not what this test is about.
+    const queue = new JobQueue(conn, { leaseMs: 120_000 });
     for (let i = 0; i < 10; i++) await queue.enqueue('t', { i });
     const ids: string[] = [];
     for (let round = 0; round < 20 && ids.length < 10; round++) {
@@ -66,10 +69,12 @@ describe('durable job queue (real FerretDB)', () => {
 
   it('a worker runs jobs, records progress, fails permanent errors at once, and drains on stop', async () => {
     let ran = 0;
+    let okStarted = false;
     const worker = new Worker(
       queue,
       {
         ok: async (ctx) => {
+          okStarted = true;
           await ctx.progress({ stage: 'ocr', done: 1, total: 2 });
           await new Promise((r) => setTimeout(r, 150));
           ran++;
@@ -86,7 +91,9 @@ describe('durable job queue (real FerretDB)', () => {
     const ok = await queue.enqueue('ok', {});
     const bad = await queue.enqueue('bad', {}, { maxAttempts: 5 });
     worker.start();
-    await new Promise((r) => setTimeout(r, 60));
+    // Stop while `ok` runs and after `bad` failed: waits for those events, not a fixed time (a loaded
+    // machine can take longer than any fixed pause to claim).
+    for (let i = 0; i < 500 && !(okStarted && (await queue.get(String(bad._id)))?.state === 'failed'); i++) await new Promise((r) => setTimeout(r, 20));
     await worker.stop(5000);
     const okDone = await queue.get(String(ok._id));
     const badDone = await queue.get(String(bad._id));
