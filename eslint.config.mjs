@@ -6,7 +6,7 @@ import globals from 'globals';
 const leafDoors = (self) => ({
   patterns: [
     { group: ['**/src/**', '../src/*'], message: `${self}/ is a leaf package: it never imports src/.` },
-    ...['ocr', 'storage', 'retention-rules']
+    ...['ocr', 'storage', 'retention-rules', 'render']
       .filter((p) => p !== self)
       .map((p) => ({ group: [`../${p}`, `../${p}/*`, `**/${p}/**`], message: `${self}/ never imports ${p}/.` })),
   ],
@@ -28,6 +28,8 @@ const ROOMS = {
   pipeline: ['capture', 'filing', 'search', 'audit', 'records', 'disposition', 'integrity'],
 };
 const NO_KOA = [{ name: 'koa', message: 'Services and models never import koa.' }];
+// Image, PDF and QR work lives behind the ocr/ and render/ leaf doors, blob access behind storage/.
+const LEAF_LIBS = ['sharp', 'pdf-lib', 'jsqr', 'qrcode', 'tesseract.js', 'minio'].map((name) => ({ name, message: `Services use ${name} only through a leaf package (ocr/, render/, storage/).` }));
 const NO_API = [{ group: ['**/api/**', '**/api'], message: 'Services and models never import the API layer.' }];
 const NO_SERVICES = [{ group: ['**/services/**', '**/services'], message: 'Models never import services.' }];
 // src reaches the leaf packages only through their index.ts door.
@@ -35,6 +37,7 @@ const srcDoors = () => [
   { group: ['**/ocr/*', '!**/ocr/index'], message: 'Import ocr/ only through ocr/index.ts.' },
   { group: ['**/storage/*', '!**/storage/index'], message: 'Import storage/ only through storage/index.ts.' },
   { group: ['**/retention-rules/*', '!**/retention-rules/index'], message: 'Import retention-rules/ only through its index.ts.' },
+  { group: ['**/render/*', '!**/render/index'], message: 'Import render/ only through render/index.ts.' },
   { group: ['**/services/*/*', '!**/services/*/index'], message: 'Enter a service room only through its index.ts.' },
 ];
 const roomDoors = (room, mayUse) =>
@@ -64,6 +67,7 @@ export default tseslint.config(
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   { files: ['bin/**/*.js', 'scripts/**/*.js', 'test/helpers/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   { files: ['ocr/**/*.ts'], rules: { 'no-restricted-imports': ['error', leafDoors('ocr')] } },
+  { files: ['render/**/*.ts'], rules: { 'no-restricted-imports': ['error', leafDoors('render')] } },
   { files: ['storage/**/*.ts'], rules: { 'no-restricted-imports': ['error', leafDoors('storage')] } },
   { files: ['retention-rules/**/*.ts'], rules: { 'no-restricted-imports': ['error', leafDoors('retention-rules')] } },
   // Import rules for src/. In flat config a later block's `no-restricted-imports` replaces an
@@ -73,11 +77,11 @@ export default tseslint.config(
   { files: ['src/models/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: NO_KOA, patterns: [...srcDoors(), ...NO_API, ...NO_SERVICES] }] } },
   ...Object.entries(ROOMS).map(([room, mayUse]) => ({
     files: [`src/services/${room}/**/*.ts`],
-    rules: { 'no-restricted-imports': ['error', { paths: NO_KOA, patterns: [...srcDoors(), ...NO_API, ...roomDoors(room, mayUse)] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [...NO_KOA, ...LEAF_LIBS], patterns: [...srcDoors(), ...NO_API, ...roomDoors(room, mayUse)] }] },
   })),
   {
     // Only src/config.ts reads process.env.
-    files: ['src/**/*.ts', 'ocr/**/*.ts', 'storage/**/*.ts', 'retention-rules/**/*.ts'],
+    files: ['src/**/*.ts', 'ocr/**/*.ts', 'storage/**/*.ts', 'retention-rules/**/*.ts', 'render/**/*.ts'],
     ignores: ['src/config.ts'],
     rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration from src/config.ts.' }] },
   },

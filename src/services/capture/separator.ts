@@ -4,10 +4,7 @@
  * pre-registered data (the person's ID number, name, box), so the split-off item starts out
  * described. Separator pages are recognised on the scanned stack and never filed.
  */
-import jsQR from 'jsqr';
-import { PDFDocument } from 'pdf-lib';
-import QRCode from 'qrcode';
-import sharp from 'sharp';
+import { A4, composePage, imagesToPdf, qrPng, readQr, textPng } from '../../../render';
 import { z } from 'zod';
 
 const PREFIX = 'SIARCH-SEP:1:';
@@ -36,15 +33,11 @@ export function decodeSeparator(text: string): SeparatorData | null {
   }
 }
 
-function escapeMarkup(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** One A4 sheet as an image (150 dpi): big QR code, and the same data in words for people. */
 async function sheetImage(data: SeparatorData, index: number): Promise<Buffer> {
   const width = 1240;
   const height = 1754;
-  const qr = await QRCode.toBuffer(encodeSeparator(data), { errorCorrectionLevel: 'M', margin: 2, width: 700 });
+  const qr = await qrPng(encodeSeparator(data), 700);
   const lines = [
     '档案分隔页 · SEPARATOR SHEET',
     '本页不归档 / this page is not filed',
@@ -55,52 +48,22 @@ async function sheetImage(data: SeparatorData, index: number): Promise<Buffer> {
     ...(data.unit ? [`单位 Unit: ${data.unit}`] : []),
     ...(data.note ? [`备注 Note: ${data.note}`] : []),
   ];
-  const text = await sharp({
-    text: {
-      text: `<span foreground="black" size="${16 * 1024}">${lines.map(escapeMarkup).join('\n')}</span>`,
-      font: 'WenQuanYi Zen Hei, Noto Sans CJK SC, sans',
-      dpi: 150,
-      rgba: true,
-      spacing: 12,
-    },
-  })
-    .png()
-    .toBuffer();
-  return sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
-    .composite([
-      { input: qr, top: 180, left: Math.round((width - 700) / 2) },
-      { input: text, top: 960, left: 160 },
-    ])
-    .png()
-    .toBuffer();
+  const text = await textPng(lines, { sizePt: 16, dpi: 150, spacing: 12 });
+  return composePage(width, height, [
+    { image: qr, top: 180, left: Math.round((width - 700) / 2) },
+    { image: text, top: 960, left: 160 },
+  ]);
 }
 
 /** A printable PDF with one separator sheet per entry. */
 export async function separatorSheetsPdf(entries: SeparatorData[]): Promise<Uint8Array> {
-  const pdf = await PDFDocument.create();
-  pdf.setTitle('档案分隔页 Separator sheets');
-  pdf.setCreator('si-archive');
-  for (const [i, data] of entries.entries()) {
-    const png = await pdf.embedPng(await sheetImage(data, i));
-    const page = pdf.addPage([595.28, 841.89]); // A4 in points
-    page.drawImage(png, { x: 0, y: 0, width: 595.28, height: 841.89 });
-  }
-  return pdf.save();
+  const pngs: Buffer[] = [];
+  for (const [i, data] of entries.entries()) pngs.push(await sheetImage(data, i));
+  return imagesToPdf(pngs, { title: '档案分隔页 Separator sheets', size: A4.portrait });
 }
 
-/**
- * Looks for one of our separator codes on a page image. Scans are large: try a downscaled copy
- * first (fast, and the code is big), then the page at a moderate size.
- */
+/** Looks for one of our separator codes on a page image. */
 export async function detectSeparator(image: Buffer): Promise<SeparatorData | null> {
-  for (const w of [900, 1600]) {
-    const { data, info } = await sharp(image, { limitInputPixels: 200_000_000 })
-      .resize({ width: w, withoutEnlargement: true })
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const found = jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), info.width, info.height, { inversionAttempts: 'dontInvert' });
-    if (found) return decodeSeparator(found.data);
-  }
-  return null;
+  const text = await readQr(image);
+  return text === null ? null : decodeSeparator(text);
 }

@@ -4,7 +4,7 @@
  * PNG originals and the separator's pre-registered data. Rerunning yields the same children:
  * a child's identity is its stack plus its page content, so intake finds it instead of copying.
  */
-import sharp from 'sharp';
+import { rawToPng } from '../../../render';
 import { iteratePages, preparePage } from '../../../ocr';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
@@ -28,7 +28,7 @@ export async function splitStack(
     for await (const page of iteratePages(await rt.storage.blobs.getBuffer(original.blobKey), { maxPages: opts.maxPages })) {
       n++;
       await opts.progress?.({ stage: 'split', done: n, total: n });
-      const png = await sharp(page.image, { raw: { width: page.width, height: page.height, channels: page.channels } }).png().toBuffer();
+      const png = await rawToPng(page.image, { width: page.width, height: page.height, channels: page.channels });
       const sep = await detectSeparator(png);
       const blankSeparator = !sep && stack.stack?.blankSeparators === true && (await preparePage(page)).blank;
       if (sep || blankSeparator) {

@@ -4,8 +4,7 @@
  * visible watermark naming who downloaded it and when (利用: every copy is traceable).
  */
 import type { Readable } from 'node:stream';
-import { PDFDocument } from 'pdf-lib';
-import sharp from 'sharp';
+import { textPng, thumbnail, watermarkPdf } from '../../../render';
 import { AppError } from '../../errors';
 import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
@@ -60,10 +59,7 @@ export async function pageThumbnail(rt: Runtime, item: ItemDoc, n: number): Prom
   } catch (err) {
     if ((err as { code?: string }).code !== 'object_not_found') throw err;
   }
-  const thumb = await sharp(await rt.storage.blobs.getBuffer(p.imageKey!))
-    .resize({ width: 320, withoutEnlargement: true })
-    .jpeg({ quality: 75 })
-    .toBuffer();
+  const thumb = await thumbnail(await rt.storage.blobs.getBuffer(p.imageKey!), 320);
   await rt.storage.blobs.put(key, thumb, { contentType: 'image/jpeg' });
   return thumb;
 }
@@ -74,37 +70,10 @@ export async function pageText(rt: Runtime, item: ItemDoc, n: number) {
   return { n, width: p.width ?? null, height: p.height ?? null, text: t.text, confidence: t.confidence, lines: t.lines };
 }
 
-function escapeMarkup(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** The watermark as a transparent PNG (rendered with the system's CJK font). */
-async function watermarkPng(text: string): Promise<Buffer> {
-  return sharp({
-    text: {
-      text: `<span foreground="#c00000">${escapeMarkup(text)}</span>`,
-      font: 'WenQuanYi Zen Hei, Noto Sans CJK SC, sans 28',
-      dpi: 144,
-      rgba: true,
-      align: 'center',
-    },
-  })
-    .png()
-    .toBuffer();
-}
-
 export async function watermarkedPdf(rt: Runtime, item: ItemDoc, who: string, at: Date): Promise<Uint8Array> {
   if (!item.pdfKey) throw new AppError('not_found', { message: 'This item has no PDF yet', zh: '该条目尚未生成 PDF' });
-  const pdf = await PDFDocument.load(await rt.storage.blobs.getBuffer(item.pdfKey));
   const stamp = `${who} 下载 · ${at.toISOString().replace('T', ' ').slice(0, 19)} UTC\n仅供查阅利用 · ${item.archivalCode ?? String(item._id)}`;
-  const png = await pdf.embedPng(await watermarkPng(stamp));
-  for (const page of pdf.getPages()) {
-    const { width, height } = page.getSize();
-    const w = width * 0.7;
-    const h = (png.height / png.width) * w;
-    page.drawImage(png, { x: (width - w) / 2, y: (height - h) / 2, width: w, height: h, opacity: 0.35 });
-    page.drawImage(png, { x: width - w * 0.45 - 12, y: 12, width: w * 0.45, height: h * 0.45, opacity: 0.8 });
-  }
-  pdf.setKeywords([`downloaded-by:${who}`, `downloaded-at:${at.toISOString()}`]);
-  return pdf.save();
+  // The watermark as a transparent PNG in the system's CJK font, faint across each page and clear in a corner.
+  const png = await textPng(stamp.split('\n'), { color: '#c00000', align: 'centre' });
+  return watermarkPdf(await rt.storage.blobs.getBuffer(item.pdfKey), png, [`downloaded-by:${who}`, `downloaded-at:${at.toISOString()}`]);
 }
