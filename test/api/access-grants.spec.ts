@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { accessDecisionModel } from '../../src/models/access-grant.model';
-import { itemModel } from '../../src/models/item.model';
 import { openTestRuntime, serveTestApp, signedInUsers } from '../helpers/runtime';
+import { buildItem } from '../helpers/factories';
 
 const PASSWORD = 'Correct-Horse-42';
 
@@ -16,7 +16,7 @@ describe('借阅/调阅: time-limited access grants to items outside the reader\
   before(async () => {
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    server = await serveTestApp(rt, { auth: true });
+    server = await serveTestApp(rt);
     base = server.base;
     token = await signedInUsers(rt, base, [
       ['reader.z002', 'caseworker', ['Z002']],
@@ -24,7 +24,7 @@ describe('借阅/调阅: time-limited access grants to items outside the reader\
       ['head.z002', 'agency_head', ['Z002']],
       ['archivist.z001', 'archivist', ['Z001']],
     ], PASSWORD);
-    const doc = await itemModel(rt.db).create({ fonds: 'Z001', source: 's', channel: 'api', status: 'filed', contentHash: 'grant-test', originals: [], documentDate: '2019-05-20', title: '工伤认定决定书' });
+    const doc = await buildItem(rt);
     itemId = String(doc._id);
   });
   after(async () => {

@@ -16,7 +16,7 @@ describe('密级变更: an archivist sets an item\'s access level; readers below
   before(async () => {
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    server = await serveTestApp(rt, { auth: true });
+    server = await serveTestApp(rt);
     base = server.base;
     token = await signedInUsers(rt, base, [['al.archivist', 'archivist', ['Z001'], 'sensitive'], ['al.reader', 'caseworker', ['Z001'], 'internal']], PASSWORD);
     itemId = await buildItemId(rt);

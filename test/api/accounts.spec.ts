@@ -20,7 +20,7 @@ describe('account administration: disable, enable, reset credentials (system adm
   before(async () => {
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    server = await serveTestApp(rt, { auth: true });
+    server = await serveTestApp(rt);
     base = server.base;
     adminId = String((await rt.auth.createUser({ username: 'acc.sysadmin', roles: ['sysadmin'], password: PASSWORD }))._id);
     workerId = String((await rt.auth.createUser({ username: 'acc.worker', roles: ['caseworker'], password: PASSWORD }))._id);

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/api/app';
 import { featureRoutes } from '../../src/api/routes';
 import { idCheckDigit } from '../../src/domain/id-number';
-import { itemModel } from '../../src/models/item.model';
 import { openTestRuntime } from '../helpers/runtime';
+import { buildItem } from '../helpers/factories';
 
 const PASSWORD = 'Correct-Horse-42';
 const ID = '11010519870315231' + idCheckDigit('11010519870315231');
@@ -30,7 +30,7 @@ describe('item reads honour the caller\'s scope (fonds), not only the route perm
       const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
       token[username] = ((await res.json()) as any).token;
     }
-    const doc = await itemModel(rt.db).create({ fonds: 'Z001', source: 's', channel: 'api', status: 'filed', contentHash: 'scope-test', originals: [], personIds: [ID], documentDate: '2019-05-20', title: '工伤认定决定书' });
+    const doc = await buildItem(rt, { personIds: [ID], title: '工伤认定决定书' });
     itemId = String(doc._id);
   });
   after(async () => {

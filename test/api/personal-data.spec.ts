@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { idCheckDigit } from '../../src/domain/id-number';
-import { itemModel } from '../../src/models/item.model';
 import { openTestRuntime, serveTestApp, signedInUsers } from '../helpers/runtime';
+import { buildItem } from '../helpers/factories';
 
 const PASSWORD = 'Correct-Horse-42';
 const ID = '11010519870315231' + idCheckDigit('11010519870315231');
@@ -18,18 +18,10 @@ describe('ID numbers are masked for roles without personal.full, and full views 
   before(async () => {
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    server = await serveTestApp(rt, { auth: true });
+    server = await serveTestApp(rt);
     base = server.base;
     token = await signedInUsers(rt, base, [['pd.auditor', 'auditor', ['Z001']], ['pd.compliance', 'compliance_officer', ['Z001']], ['pd.caseworker', 'caseworker', ['Z001']]], PASSWORD);
-    const doc = await itemModel(rt.db).create({
-      fonds: 'Z001',
-      source: 's',
-      channel: 'api',
-      status: 'filed',
-      contentHash: 'mask-test',
-      originals: [],
-      documentDate: '2019-05-20',
-      title: '工伤认定决定书',
+    const doc = await buildItem(rt, {
       metadata: { persons: [{ name: '张伟', idNumber: ID, role: 'insured' }], units: [] },
       personIds: [ID],
     });

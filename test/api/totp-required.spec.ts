@@ -15,7 +15,7 @@ describe('ARCHIVE_REQUIRE_TOTP: administrators and approvers must use a second f
   before(async () => {
     ctx = await openTestRuntime({ ARCHIVE_REQUIRE_TOTP: 'true' });
     const rt = ctx.rt;
-    server = await serveTestApp(rt, { auth: true });
+    server = await serveTestApp(rt);
     base = server.base;
     await rt.auth.createUser({ username: 'mfa.admin', roles: ['sysadmin'], password: PASSWORD });
     await rt.auth.createUser({ username: 'mfa.worker', roles: ['caseworker'], password: PASSWORD });

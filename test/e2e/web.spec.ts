@@ -28,7 +28,7 @@ describe('web UI: sign in, search, read the page with the hit marked (Chromium)'
     assert.ok(fs.existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: run bash scripts/system-deps.sh browser`);
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    server = await serveTestApp(rt, { auth: true });
+    server = await serveTestApp(rt);
     base = server.base;
     await rt.auth.createUser({ username: 'web.caseworker', roles: ['caseworker'], password: PASSWORD, clearance: 'sensitive' });
     const page = await renderScan(['工伤认定决定书', `受伤职工姓名：${NAME}`, `公民身份号码：${ID}`, '经调查核实，认定为工伤。', '决定日期：2019年5月20日'], { dpi: 300 });

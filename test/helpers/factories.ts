@@ -4,8 +4,10 @@
  * production.
  */
 import { randomBytes } from 'node:crypto';
+import { Types } from 'mongoose';
 import { itemModel, type ItemDoc } from '../../src/models/item.model';
 import type { Runtime } from '../../src/runtime';
+import { pageKeys } from '../../src/services/records';
 
 export type ItemOverrides = Partial<Omit<ItemDoc, '_id' | 'createdAt' | 'updatedAt'>> & Record<string, unknown>;
 
@@ -28,4 +30,22 @@ export async function buildItem(rt: Runtime, overrides: ItemOverrides = {}): Pro
 /** Its id as the API takes it. */
 export async function buildItemId(rt: Runtime, overrides: ItemOverrides = {}): Promise<string> {
   return String((await buildItem(rt, overrides))._id);
+}
+
+/**
+ * An item whose pages have stored OCR text (as the capture stage leaves it), one entry per page,
+ * each page given as its lines. Page text goes to the blob store encrypted under the real page keys.
+ */
+export async function buildItemWithText(rt: Runtime, pages: string[][], overrides: ItemOverrides = {}): Promise<string> {
+  const id = new Types.ObjectId();
+  const pageDocs = [];
+  for (const [i, lines] of pages.entries()) {
+    const textKey = pageKeys.text(String(id), i + 1);
+    const text = lines.join('\n');
+    const stored = { text, confidence: 91, lines: lines.map((t, k) => ({ text: t, confidence: 91, bbox: { x0: 0, y0: k * 40, x1: 800, y1: k * 40 + 30 } })) };
+    await rt.storage.blobs.put(textKey, Buffer.from(JSON.stringify(stored)), { contentType: 'application/json' });
+    pageDocs.push({ n: i + 1, source: 0, textKey, confidence: 91 });
+  }
+  await buildItem(rt, { _id: id, pages: pageDocs as unknown as ItemDoc['pages'], pageCount: pageDocs.length, ...overrides });
+  return String(id);
 }

@@ -50,13 +50,35 @@ export async function openTestRuntime(extra: Record<string, string> = {}): Promi
   };
 }
 
-/** The app on an ephemeral port; with `auth`, every route checked and audited as in production. */
-export async function serveTestApp(rt: Runtime, opts: { auth?: boolean } = {}): Promise<{ base: string; close: () => Promise<void> }> {
-  const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), ...(opts.auth ? { auth: { auth: rt.auth, audit: rt.audit } } : {}) });
+export interface TestApp {
+  base: string;
+  /** fetch as the spec's own signed-in account (Authorization: Bearer …). */
+  fetch: (url: string, init?: RequestInit) => Promise<Response>;
+  username: string;
+  close: () => Promise<void>;
+}
+
+let appAccounts = 0;
+
+/**
+ * The app on an ephemeral port, exactly as production mounts it: every route authenticated,
+ * checked and audited. The spec gets an account of its own (`as`: roles, default an archivist of
+ * every fonds with full clearance) and a `fetch` that sends its token; specs about identity and
+ * permissions create further accounts with signedInUsers.
+ */
+export async function serveTestApp(rt: Runtime, opts: { as?: string[] } = {}): Promise<TestApp> {
+  const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), auth: { auth: rt.auth, audit: rt.audit } });
   const server = http.createServer(app.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const username = `spec.user${++appAccounts}`;
+  const password = 'Spec-Account-Passw0rd';
+  await rt.auth.createUser({ username, roles: opts.as ?? ['archivist'], password, clearance: rt.config.clearanceLevels.at(-1)!, scope: { fonds: '*' } });
+  const token = await signIn(base, username, password);
   return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    base,
+    username,
+    fetch: (url, init = {}) => fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } }),
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

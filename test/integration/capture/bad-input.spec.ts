@@ -58,7 +58,7 @@ describe('bad input: each file fails on its own with a clear reason; the batch a
     ];
     const fd = new FormData();
     for (const [name, data] of files) fd.append('file', new Blob([data]), name);
-    const res = await fetch(`${http.base}/api/v1/ingest?split=files`, { method: 'POST', body: fd });
+    const res = await http.fetch(`${http.base}/api/v1/ingest?split=files`, { method: 'POST', body: fd });
     assert.equal(res.status, 202);
     const body = (await res.json()) as any;
     const rejected = new Map(body.errors.map((e: any) => [e.file, e]));
@@ -70,7 +70,7 @@ describe('bad input: each file fails on its own with a clear reason; the batch a
     const items = itemModel(ctx.rt.db);
     const ids = [...accepted.values()];
     await drainUntil(ctx.rt, async () => (await items.countDocuments({ _id: { $in: ids }, status: { $in: ['filed', 'review', 'failed'] } })) === ids.length, { what: 'batch finished' });
-    const byName = async (n: string) => (await fetch(`${http.base}/api/v1/items/${accepted.get(n)}`).then((r) => r.json())) as any;
+    const byName = async (n: string) => (await http.fetch(`${http.base}/api/v1/items/${accepted.get(n)}`).then((r) => r.json())) as any;
     const truncated = await byName('truncated.jpg');
     const bomb = await byName('bomb.png');
     const script = await byName('script.pdf');

@@ -39,7 +39,7 @@ describe('capture: ingest API → OCR worker → filed item (real FerretDB, MinI
   });
 
   it('files a two-page upload: text with low CER, blank page flagged, originals kept exactly, searchable PDF', async () => {
-    const res = await fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'p1.png', data: page1 }, { name: 'p2.png', data: blank }]) });
+    const res = await http.fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'p1.png', data: page1 }, { name: 'p2.png', data: blank }]) });
     assert.equal(res.status, 202);
     const body = (await res.json()) as any;
     assert.equal(body.items.length, 1);
@@ -47,7 +47,7 @@ describe('capture: ingest API → OCR worker → filed item (real FerretDB, MinI
     assert.match(body.items[0].jobId, /^[a-f0-9]{24}$/);
 
     await drainUntil(env.rt, async () => ['filed', 'review', 'failed'].includes((await itemModel(env.rt.db).findById(id).lean())!.status));
-    const view = (await (await fetch(`${http.base}/api/v1/items/${id}?text=1`)).json()) as any;
+    const view = (await (await http.fetch(`${http.base}/api/v1/items/${id}?text=1`)).json()) as any;
     assert.equal(view.status, 'filed', JSON.stringify(view.reason ?? view.flags));
     assert.equal(view.pageCount, 2);
     const rate = cer(SAMPLE_FORM.join(''), view.pages[0].text);
@@ -71,53 +71,53 @@ describe('capture: ingest API → OCR worker → filed item (real FerretDB, MinI
   it('retrieval: page image (whole and by range), thumbnail, OCR boxes, watermarked PDF; reads are audited', async () => {
     const item = (await itemModel(env.rt.db).findOne({ pageCount: 2 }).lean())!;
     const id = String(item._id);
-    const whole = await fetch(`${http.base}/api/v1/items/${id}/pages/1/image`);
+    const whole = await http.fetch(`${http.base}/api/v1/items/${id}/pages/1/image`);
     assert.equal(whole.status, 200);
     assert.equal(whole.headers.get('accept-ranges'), 'bytes');
     const bytes = Buffer.from(await whole.arrayBuffer());
     assert.ok((await sharp(bytes).metadata()).width! > 500);
-    const part = await fetch(`${http.base}/api/v1/items/${id}/pages/1/image`, { headers: { range: 'bytes=100-65635' } });
+    const part = await http.fetch(`${http.base}/api/v1/items/${id}/pages/1/image`, { headers: { range: 'bytes=100-65635' } });
     assert.equal(part.status, 206);
     assert.equal(part.headers.get('content-range'), `bytes 100-65635/${bytes.length}`);
     assert.ok(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(100, 65636)), 'a range is exactly those bytes, across a 64 KiB segment');
-    assert.equal((await fetch(`${http.base}/api/v1/items/${id}/pages/1/image`, { headers: { range: 'bytes=999999999-' } })).status, 416);
-    const thumb = Buffer.from(await (await fetch(`${http.base}/api/v1/items/${id}/pages/1/thumbnail`)).arrayBuffer());
+    assert.equal((await http.fetch(`${http.base}/api/v1/items/${id}/pages/1/image`, { headers: { range: 'bytes=999999999-' } })).status, 416);
+    const thumb = Buffer.from(await (await http.fetch(`${http.base}/api/v1/items/${id}/pages/1/thumbnail`)).arrayBuffer());
     assert.equal((await sharp(thumb).metadata()).width, 320);
-    const text = (await (await fetch(`${http.base}/api/v1/items/${id}/pages/1/text`)).json()) as any;
+    const text = (await (await http.fetch(`${http.base}/api/v1/items/${id}/pages/1/text`)).json()) as any;
     assert.ok(text.lines.length >= 3 && text.lines[0].bbox.x1 > text.lines[0].bbox.x0);
-    assert.equal((await fetch(`${http.base}/api/v1/items/${id}/pages/9/image`)).status, 404);
-    const pdfRes = await fetch(`${http.base}/api/v1/items/${id}/pdf`);
+    assert.equal((await http.fetch(`${http.base}/api/v1/items/${id}/pages/9/image`)).status, 404);
+    const pdfRes = await http.fetch(`${http.base}/api/v1/items/${id}/pdf`);
     assert.equal(pdfRes.status, 200);
     const pdf = await PDFDocument.load(Buffer.from(await pdfRes.arrayBuffer()));
     assert.equal(pdf.getPageCount(), 2);
-    assert.match(pdf.getKeywords() ?? '', /downloaded-by:anonymous/);
+    assert.match(pdf.getKeywords() ?? '', new RegExp(`downloaded-by:${http.username}`));
     await env.rt.audit.flush();
     const entries = await env.rt.audit.list({ action: 'item.download' });
     assert.ok(entries.some((e) => e.object?.id === id));
   });
 
   it('the same scans ingested again resolve to the same item', async () => {
-    const a = (await (await fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'again.png', data: page1 }]) })).json()) as any;
-    const b = (await (await fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'again-renamed.png', data: page1 }]) })).json()) as any;
+    const a = (await (await http.fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'again.png', data: page1 }]) })).json()) as any;
+    const b = (await (await http.fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'again-renamed.png', data: page1 }]) })).json()) as any;
     assert.equal(a.items[0].id, b.items[0].id);
     assert.equal(b.items[0].duplicate, true);
   });
 
   it('rejects an HTML file named .jpg (415) and an empty file (400), in Chinese and English, storing nothing', async () => {
     const before = await itemModel(env.rt.db).countDocuments({});
-    const html = await fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'scan.jpg', data: Buffer.from('<html><body>not a scan</body></html>'), type: 'image/jpeg' }]) });
+    const html = await http.fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'scan.jpg', data: Buffer.from('<html><body>not a scan</body></html>'), type: 'image/jpeg' }]) });
     assert.equal(html.status, 415);
     const hb = (await html.json()) as any;
     assert.equal(hb.error.code, 'unsupported_media_type');
     assert.match(hb.error.messageZh, /文件/);
-    const empty = await fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'empty.png', data: Buffer.alloc(0) }]) });
+    const empty = await http.fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'empty.png', data: Buffer.alloc(0) }]) });
     assert.equal(empty.status, 400);
     assert.equal(await itemModel(env.rt.db).countDocuments({}), before);
   });
 
   it('with split=files a bad file is reported and the rest of the batch continues', async () => {
     const other = await renderScan(['失业保险金申领登记表'], { dpi: 300, format: 'jpeg' });
-    const res = await fetch(`${http.base}/api/v1/ingest?split=files`, {
+    const res = await http.fetch(`${http.base}/api/v1/ingest?split=files`, {
       method: 'POST',
       body: form([{ name: '../../etc/passwd.jpg', data: Buffer.from('GIF89a not supported') }, { name: 'good.jpg', data: other }]),
     });
@@ -137,9 +137,9 @@ describe('capture: ingest API → OCR worker → filed item (real FerretDB, MinI
   });
 
   it('unknown item ids are 404 item_not_found; malformed ids 400', async () => {
-    const nf = await fetch(`${http.base}/api/v1/items/${'0'.repeat(24)}`);
+    const nf = await http.fetch(`${http.base}/api/v1/items/${'0'.repeat(24)}`);
     assert.equal(nf.status, 404);
     assert.equal(((await nf.json()) as any).error.code, 'item_not_found');
-    assert.equal((await fetch(`${http.base}/api/v1/items/xyz`)).status, 400);
+    assert.equal((await http.fetch(`${http.base}/api/v1/items/xyz`)).status, 400);
   });
 });

@@ -64,7 +64,7 @@ describe('personal data is sealed at rest in the items collection (real pipeline
     );
     itemId = (await items.findById(res.item._id).lean())!.stack!.children[0]!;
     // A correction adds a second person: the history records names and ID numbers before/after.
-    const patch = await fetch(`${http.base}/api/v1/items/${itemId}`, {
+    const patch = await http.fetch(`${http.base}/api/v1/items/${itemId}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ classification: { item: '6-02' }, metadata: { persons: [{ name: NAME, idNumber: ID }, { name: NAME2, idNumber: ID2 }] } }),
@@ -103,14 +103,14 @@ describe('personal data is sealed at rest in the items collection (real pipeline
   });
 
   it('the API still returns the clear values, and the person\'s file and search find the item by ID number', async () => {
-    const view = (await (await fetch(`${http.base}/api/v1/items/${itemId}`)).json()) as any;
+    const view = (await (await http.fetch(`${http.base}/api/v1/items/${itemId}`)).json()) as any;
     assert.deepEqual(view.metadata.persons.map((p: any) => [p.name, p.idNumber]), [[NAME, ID], [NAME2, ID2]]);
     assert.ok(view.history.some((h: any) => h.kind === 'correction' && JSON.stringify(h.changes).includes(ID2)), 'the correction history reads back in clear');
     for (const id of [ID, ID2]) {
-      const file = (await (await fetch(`${http.base}/api/v1/persons/${id}/items`)).json()) as any;
+      const file = (await (await http.fetch(`${http.base}/api/v1/persons/${id}/items`)).json()) as any;
       assert.deepEqual(file.items.map((i: any) => i.id), [itemId], `dossier of ${id}`);
     }
-    const other = (await (await fetch(`${http.base}/api/v1/persons/110105198703152318/items`)).json()) as any;
+    const other = (await (await http.fetch(`${http.base}/api/v1/persons/110105198703152318/items`)).json()) as any;
     assert.equal(other.total, 0, 'another person\'s file is empty');
     assert.deepEqual((await searchItems(ctx.rt, { q: '', filters: { personId: ID2 } })).hits.map((h) => h.id), [itemId]);
     assert.deepEqual((await searchItems(ctx.rt, { q: NAME2 })).hits.map((h) => h.id), [itemId], 'a corrected name is searchable');
@@ -163,13 +163,13 @@ describe('personal data is sealed at rest in the items collection (real pipeline
       personIds: [legacyId], unitCodes: [], history: [{ at: new Date(), actor: 'x', kind: 'correction', changes: { persons: { from: [], to: [{ name: '令狐春生' }] } } }],
       createdAt: new Date(), updatedAt: new Date(),
     } as never);
-    const before = (await (await fetch(`${http.base}/api/v1/persons/${legacyId}/items`)).json()) as any;
+    const before = (await (await http.fetch(`${http.base}/api/v1/persons/${legacyId}/items`)).json()) as any;
     assert.equal(before.total, 0, 'a clear personIds entry does not match the blind lookup');
     const res = await sealLegacyItems(ctx.rt);
     assert.equal(res.sealed, 1, 'only the legacy item needed it');
     const raw = JSON.stringify(await ctx.rt.db.collection('items').findOne({ _id }));
     assert.ok(!raw.includes('令狐春生') && !raw.includes(legacyId));
-    const after = (await (await fetch(`${http.base}/api/v1/persons/${legacyId}/items`)).json()) as any;
+    const after = (await (await http.fetch(`${http.base}/api/v1/persons/${legacyId}/items`)).json()) as any;
     assert.deepEqual(after.items.map((i: any) => i.id), [String(_id)]);
     assert.equal((await sealLegacyItems(ctx.rt)).sealed, 0, 'idempotent');
   });

@@ -13,24 +13,14 @@ import { fileItem } from '../../../src/services/filing/file-item';
 import { checkNumbering } from '../../../src/services/filing/numbering';
 import { openTestRuntime, serveTestApp } from '../../helpers/runtime';
 import { REPO_ROOT } from '../../helpers/services';
+import { buildItemWithText } from '../../helpers/factories';
 
 const run = promisify(execFile);
 const zhang = '11010519870315231' + idCheckDigit('11010519870315231');
 
 /** An OCRed item as the capture stage leaves it: page text stored encrypted, status processing. */
-async function ocredItem(rt: Runtime, source: string, pages: string[][]): Promise<string> {
-  const items = itemModel(rt.db);
-  const doc = await items.create({ fonds: 'Z001', source, channel: 'cli', status: 'processing', contentHash: `${source}-${Math.random()}`, originals: [], ocrAt: new Date() });
-  const id = String(doc._id);
-  const pageDocs = [];
-  for (const [i, lines] of pages.entries()) {
-    const textKey = `items/${id}/pages/${i + 1}.json`;
-    const text = lines.join('\n');
-    await rt.storage.blobs.put(textKey, Buffer.from(JSON.stringify({ text, confidence: 91, lines: lines.map((t, k) => ({ text: t, confidence: 91, bbox: { x0: 0, y0: k * 40, x1: 800, y1: k * 40 + 30 } })) })));
-    pageDocs.push({ n: i + 1, source: 0, textKey, confidence: 91 });
-  }
-  await items.updateOne({ _id: doc._id }, { $set: { pages: pageDocs, pageCount: pages.length } });
-  return id;
+function ocredItem(rt: Runtime, source: string, pages: string[][]): Promise<string> {
+  return buildItemWithText(rt, pages, { source, channel: 'cli', status: 'processing', ocrAt: new Date(), title: null, documentDate: null });
 }
 
 const INJURY = (name: string, date: string) => [
@@ -87,7 +77,7 @@ describe('filing by the regulation: describe, classify, retain, number (real Fer
   });
 
   it('PATCH corrects the unsure item: retention re-derived, 档号 issued, history kept, classifier taught', async () => {
-    const res = await fetch(`${http.base}/api/v1/items/${unsure}`, {
+    const res = await http.fetch(`${http.base}/api/v1/items/${unsure}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ classification: { item: '9-03' }, metadata: { title: '内部控制检查会议纪要' } }),
@@ -106,24 +96,24 @@ describe('filing by the regulation: describe, classify, retain, number (real Fer
   });
 
   it('refuses a correction that would move a numbered item to another class, and bad input, with clear codes', async () => {
-    const moved = await fetch(`${http.base}/api/v1/items/${first}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ classification: { item: '6-04' } }) });
+    const moved = await http.fetch(`${http.base}/api/v1/items/${first}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ classification: { item: '6-04' } }) });
     assert.equal(moved.status, 409);
     assert.equal(((await moved.json()) as any).error.code, 'conflict');
-    const badId = await fetch(`${http.base}/api/v1/items/${first}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { persons: [{ name: '张伟', idNumber: '110105198703152319' }] } }) });
+    const badId = await http.fetch(`${http.base}/api/v1/items/${first}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { persons: [{ name: '张伟', idNumber: '110105198703152319' }] } }) });
     assert.equal(badId.status, 400);
-    const inject = await fetch(`${http.base}/api/v1/items/${first}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ $where: 'sleep(1000)' }) });
+    const inject = await http.fetch(`${http.base}/api/v1/items/${first}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ $where: 'sleep(1000)' }) });
     assert.equal(inject.status, 400);
   });
 
   it('a person\'s file lists their items in order; the catalogue exports CSV and PDF', async () => {
-    const res = (await (await fetch(`${http.base}/api/v1/persons/${zhang}/items`)).json()) as any;
+    const res = (await (await http.fetch(`${http.base}/api/v1/persons/${zhang}/items`)).json()) as any;
     assert.deepEqual(res.items.map((i: any) => i.id), [first, second]);
-    const csv = await (await fetch(`${http.base}/api/v1/catalogue?fonds=Z001&year=2019`)).text();
+    const csv = await (await http.fetch(`${http.base}/api/v1/catalogue?fonds=Z001&year=2019`)).text();
     const lines = csv.replace(/^\uFEFF/, '').trim().split(/\r\n/);
     assert.equal(lines[0], '序号,档号,文号,责任者,题名,日期,密级,页数,备注');
     assert.equal(lines.length, 3);
     assert.match(lines[1]!, /^1,Z001-SB·2019-D50-GS·DY02-0001,京人社工伤认字〔2019〕123号,北京市朝阳区星光科技有限公司,工伤认定决定书,20190520,,1,/);
-    const pdf = Buffer.from(await (await fetch(`${http.base}/api/v1/catalogue?format=pdf`)).arrayBuffer());
+    const pdf = Buffer.from(await (await http.fetch(`${http.base}/api/v1/catalogue?format=pdf`)).arrayBuffer());
     assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
   });
 
@@ -141,7 +131,7 @@ describe('filing by the regulation: describe, classify, retain, number (real Fer
   });
 
   it('the item view carries the 归档章 fields; a unit\'s file lists its items', async () => {
-    const v = (await (await fetch(`${http.base}/api/v1/items/${first}`)).json()) as any;
+    const v = (await (await http.fetch(`${http.base}/api/v1/items/${first}`)).json()) as any;
     assert.deepEqual(v.archivalStamp, { fonds: 'Z001', year: '2019', piece: 1, org: 'GS·DY02', period: 'D50', pages: 1 });
   });
 

@@ -60,7 +60,7 @@ describe('search API and CLI on a real runtime (FerretDB + MinIO blob store)', f
   });
 
   const get = async (qs: string) => {
-    const res = await fetch(`${http.base}/api/v1/search?${qs}`);
+    const res = await http.fetch(`${http.base}/api/v1/search?${qs}`);
     return { status: res.status, body: (await res.json()) as any };
   };
 
@@ -86,7 +86,7 @@ describe('search API and CLI on a real runtime (FerretDB + MinIO blob store)', f
   });
 
   it('the OpenAPI document lists the search route', async () => {
-    const res = await fetch(`${http.base}/api/v1/openapi.json`).catch(() => null);
+    const res = await http.fetch(`${http.base}/api/v1/openapi.json`).catch(() => null);
     if (!res || !res.ok) return; // the document's path belongs to the system routes
     const doc = (await res.json()) as { paths: Record<string, unknown> };
     assert.ok(doc.paths['/api/v1/search']);
