@@ -2,8 +2,7 @@
  * 归档文件目录 (DA/T 22-2015): 序号、档号、文号、责任者、题名、日期、密级、页数、备注, as CSV
  * (UTF-8 with BOM, so spreadsheet programs open the Chinese correctly) and as a printable PDF.
  */
-import { PDFDocument } from 'pdf-lib';
-import sharp from 'sharp';
+// pdf-lib and sharp load on first use: a command that never prints a catalogue skips ~0.4 s of start-up.
 import { toCompactDate } from '../../domain/dates';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
@@ -100,6 +99,7 @@ export async function cataloguePdf(rows: CatalogueRow[], heading: string): Promi
   const H = 1240; // A4 landscape at 150 dpi
   const cols: Array<[keyof CatalogueRow, number]> = [['序号', 60], ['档号', 390], ['文号', 270], ['责任者', 270], ['题名', 350], ['日期', 110], ['密级', 60], ['页数', 60], ['备注', 104]];
   const perPage = 20;
+  const [{ PDFDocument }, { default: sharp }] = await Promise.all([import('pdf-lib'), import('sharp')]);
   const pdf = await PDFDocument.create();
   pdf.setTitle(heading);
   const pages = Math.max(1, Math.ceil(rows.length / perPage));

@@ -4,8 +4,7 @@
  * visible watermark naming who downloaded it and when (利用: every copy is traceable).
  */
 import type { Readable } from 'node:stream';
-import { PDFDocument } from 'pdf-lib';
-import sharp from 'sharp';
+// pdf-lib and sharp load on first use (start-up of processes that never render a page).
 import { AppError } from '../../errors';
 import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
@@ -60,6 +59,7 @@ export async function pageThumbnail(rt: Runtime, item: ItemDoc, n: number): Prom
   } catch (err) {
     if ((err as { code?: string }).code !== 'object_not_found') throw err;
   }
+  const { default: sharp } = await import('sharp');
   const thumb = await sharp(await rt.storage.blobs.getBuffer(p.imageKey!))
     .resize({ width: 320, withoutEnlargement: true })
     .jpeg({ quality: 75 })
@@ -80,6 +80,7 @@ function escapeMarkup(s: string): string {
 
 /** The watermark as a transparent PNG (rendered with the system's CJK font). */
 async function watermarkPng(text: string): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
   return sharp({
     text: {
       text: `<span foreground="#c00000">${escapeMarkup(text)}</span>`,
@@ -95,6 +96,7 @@ async function watermarkPng(text: string): Promise<Buffer> {
 
 export async function watermarkedPdf(rt: Runtime, item: ItemDoc, who: string, at: Date): Promise<Uint8Array> {
   if (!item.pdfKey) throw new AppError('not_found', { message: 'This item has no PDF yet', zh: '该条目尚未生成 PDF' });
+  const { PDFDocument } = await import('pdf-lib');
   const pdf = await PDFDocument.load(await rt.storage.blobs.getBuffer(item.pdfKey));
   const stamp = `${who} 下载 · ${at.toISOString().replace('T', ' ').slice(0, 19)} UTC\n仅供查阅利用 · ${item.archivalCode ?? String(item._id)}`;
   const png = await pdf.embedPng(await watermarkPng(stamp));
