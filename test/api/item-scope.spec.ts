@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/api/app';
 import { featureRoutes } from '../../src/api/routes';
 import { idCheckDigit } from '../../src/domain/id-number';
-import { itemModel } from '../../src/models/item.model';
+import { itemModel, type ItemDoc } from '../../src/models/item.model';
+import { linkItem } from '../../src/services/records';
 import { openTestRuntime } from '../helpers/runtime';
 
 const PASSWORD = 'Correct-Horse-42';
@@ -32,6 +33,7 @@ describe('item reads honour the caller\'s scope (fonds), not only the route perm
     }
     const doc = await itemModel(rt.db).create({ fonds: 'Z001', source: 's', channel: 'api', status: 'filed', contentHash: 'scope-test', originals: [], personIds: [ID], documentDate: '2019-05-20', title: '工伤认定决定书' });
     itemId = String(doc._id);
+    await linkItem(rt, (await itemModel(rt.db).findById(doc._id).lean<ItemDoc>())!); // what filing does: into the person's file
   });
   after(async () => {
     server?.close();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { idCheckDigit } from '../../src/domain/id-number';
-import { itemModel } from '../../src/models/item.model';
+import { itemModel, type ItemDoc } from '../../src/models/item.model';
+import { linkItem } from '../../src/services/records';
 import { openTestRuntime, serveTestApp, signedInUsers } from '../helpers/runtime';
 
 const PASSWORD = 'Correct-Horse-42';
@@ -34,6 +35,7 @@ describe('ID numbers are masked for roles without personal.full, and full views 
       personIds: [ID],
     });
     itemId = String(doc._id);
+    await linkItem(ctx.rt, (await itemModel(ctx.rt.db).findById(doc._id).lean<ItemDoc>())!); // what filing does: into the person's file
   });
   after(async () => {
     await server?.close();

@@ -3,31 +3,20 @@ import { z } from 'zod';
 import { validateIdNumber } from '../../domain/id-number';
 import { validateCreditCode } from '../../domain/credit-code';
 import { AppError } from '../../errors';
-import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { catalogueCsv, cataloguePdf, catalogueRows } from '../../services/records';
 import { correctItem, CorrectionSchema, setAccessLevel } from '../../services/filing';
-import { itemLevel, presentItem } from '../../services/records';
+import { itemLevel, openDossier, presentItem, type DossierKind } from '../../services/records';
 import { describeForAudit, mayAccess } from '../middleware/auth';
 import { loadReadable } from './items.routes';
 import { defineRoute, type RouteDef } from '../route';
 
-/** A person's or a unit's file: their items the caller may read, in formation order. */
-async function dossier(ctx: Context, rt: Runtime, filter: { personIds: string } | { unitCodes: string }) {
-  const items = (await itemModel(rt.db).find({ ...filter, status: { $in: ['filed', 'review'] } }).lean<ItemDoc[]>()).filter((it) =>
-    mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) }),
-  );
-  items.sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
+/** A person's or a unit's file: their items the caller may read, in formation order (from the link store). */
+async function dossier(ctx: Context, rt: Runtime, kind: DossierKind, value: string) {
+  const rows = (await openDossier(rt, kind, value)).filter((it) => mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: it.level }));
   return {
-    total: items.length,
-    items: items.map((it) => ({
-      id: String(it._id),
-      title: it.title,
-      archivalCode: it.archivalCode ?? null,
-      documentDate: it.documentDate ?? null,
-      documentType: (it.classification as { documentType?: string } | null)?.documentType ?? null,
-      status: it.status,
-    })),
+    total: rows.length,
+    items: rows.map((it) => ({ id: it.id, title: it.title, archivalCode: it.archivalCode, documentDate: it.documentDate, documentType: it.documentType, status: it.status })),
   };
 }
 
@@ -77,7 +66,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const v = validateIdNumber(params.idNumber.toUpperCase());
         if (!v.valid) throw new AppError('validation_failed', { message: `Not a valid 公民身份号码: ${v.message}`, zh: '公民身份号码无效', details: { problem: v.problem } });
-        ctx.body = { idNumber: v.value, ...(await dossier(ctx, rt, { personIds: v.value })) };
+        ctx.body = { idNumber: v.value, ...(await dossier(ctx, rt, 'person', v.value)) };
       },
     }),
     defineRoute({
@@ -91,7 +80,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const code = params.creditCode.toUpperCase();
         if (!validateCreditCode(code).valid) throw new AppError('validation_failed', { message: 'Not a valid 统一社会信用代码', zh: '统一社会信用代码无效' });
-        ctx.body = { creditCode: code, ...(await dossier(ctx, rt, { unitCodes: code })) };
+        ctx.body = { creditCode: code, ...(await dossier(ctx, rt, 'unit', code)) };
       },
     }),
     defineRoute({

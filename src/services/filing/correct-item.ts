@@ -14,7 +14,7 @@ import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { decideRetention, describeDecision, learn, type Classification } from './classification';
 import type { ExtractedMetadata } from './extraction';
-import { archivalFormat } from '../records';
+import { archivalFormat, linkItem } from '../records';
 import { archivalParts, assignArchivalCode, describedFields, loadPageTexts } from './file-item';
 import { indexItem } from '../search';
 
@@ -143,9 +143,11 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
     },
   );
   await learn(rt, itemId, targetRow, text);
-  // Search must reflect the corrected description at once (names, type, 档号 are indexed).
+  const updated = (await items.findById(itemId).lean<ItemDoc>())!;
+  // The person's and unit's files and search must reflect the corrected description at once.
+  await linkItem(rt, updated).catch((err: unknown) => rt.logger.error({ err, itemId }, 'updating the person/unit file links of a corrected item failed; run archive reindex'));
   await indexItem(rt, itemId).catch((err: unknown) => rt.logger.error({ err, itemId }, 'reindexing a corrected item failed; run archive reindex'));
-  return (await items.findById(itemId).lean<ItemDoc>())!;
+  return updated;
 }
 
 /**
@@ -171,7 +173,9 @@ export async function setAccessLevel(rt: Runtime, itemId: string, level: string,
       $push: { history: { at: new Date(), actor, kind: 'access_level', changes: { accessLevel: { from: rt.config.clearanceLevels[from] ?? from, to: level } } } },
     },
   );
+  const updated = (await items.findById(itemId).lean<ItemDoc>())!;
+  await linkItem(rt, updated).catch((err: unknown) => rt.logger.error({ err, itemId }, 'updating the person/unit file links after an access-level change failed; run archive reindex'));
   await indexItem(rt, itemId).catch((err: unknown) => rt.logger.error({ err, itemId }, 'reindexing after an access-level change failed; run archive reindex'));
-  return (await items.findById(itemId).lean<ItemDoc>())!;
+  return updated;
 }
 

@@ -5,4 +5,5 @@ export { itemLevel, loadItem, presentItem } from './item-view';
 export { pageImage, pageText, pageThumbnail, watermarkedPdf } from './retrieval';
 export { pageKeys, readPageText, type StoredPageText } from './page-store';
 export { archivalFormat } from './archival-format';
+export { DOSSIER_STATUSES, linkItem, openDossier, rebuildDossierLinks, unlinkItem, type DossierKind, type DossierRow } from './dossier';
 export type { Classification, Evidence, ExtractedMetadata, PageText } from './item-types';
