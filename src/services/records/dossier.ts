@@ -1,20 +1,24 @@
 /**
  * A person's or a unit's file (一人一档 / 一户一档) without a scan of the items: a link store keyed
  * by the blind key of the 公民身份号码 / 统一社会信用代码 (models/item-codec.ts, never the clear
- * number), one row per (key, item) carrying what the file lists (title, 档号, date, type, status)
- * and what scope checks need (fonds, access level).
+ * number). One document per key, `{ _id: "person:<blind key>", rows: { <itemId>: row } }`, each
+ * row carrying what the file lists (title, 档号, date, type, status) and what scope checks need
+ * (fonds, access level); opening a file is one read by `_id`.
  *
  * Every write that changes an item's persons, units, description, status or access level calls
- * linkItem(rt, item) with the item as it now is (filing, correction, access-level change; the
- * disposition and withdrawal code call linkItem / unlinkItem the same way); `archive reindex`
- * rebuilds the store from the items (rebuildDossierLinks). A per-item row lists the links
- * written for the item, so a correction that drops a person removes exactly that link.
+ * linkItem(rt, item) with the item as it now is (filing, correction, access-level change, sealing
+ * legacy items; the disposition and withdrawal code call linkItem / unlinkItem the same way);
+ * `archive reindex` rebuilds the store from the items (rebuildDossierLinks). A per-item document
+ * lists the keys written for the item, so a correction that drops a person removes exactly that row.
  *
- * Layout. On MongoDB one collection, `dossier_links`, indexed by key. FerretDB 1.24 on SQLite
- * never uses an index for a query (its `_id` index expression differs from the pushed-down
- * filter: EXPLAIN shows SCAN for every find), so there the rows are spread over LINK_BUCKETS
- * collections by a hash of the key, and a file reads one bucket: ~1/1024 of the links. That
- * keeps the cost flat in practice (bench/dossier.ts: 10k → 1M items).
+ * FerretDB 1.24 on SQLite never uses an index to answer a query (EXPLAIN shows SCAN for every
+ * find) and pushes down only `_id` equality, which SQLite then tests per row in C, cheaply; any
+ * other filter decodes every document in Go. Hence: reads by `_id` only, and on FerretDB the
+ * documents spread over LINK_BUCKETS collections by a hash of the key (~280 documents per bucket
+ * at 1M items), so a read scans a small table (bench/dossier.ts). On MongoDB one collection.
+ * Updating a key's document is a read-modify-write, which FerretDB does not make atomic: a writer
+ * first takes the key's lock by a unique insert into `dossier_locks` (the house pattern, see
+ * docs/ARCHITECTURE.md), so two items of one person filed at once cannot lose each other's row.
  */
 import { createHash } from 'node:crypto';
 import type { Collection, Connection } from 'mongoose';
@@ -43,23 +47,30 @@ export interface DossierRow {
   level: number;
 }
 
-interface LinkDoc extends DossierRow {
+interface KeyDoc {
   _id: string;
-  key: string;
+  rows: Record<string, DossierRow>;
 }
 interface ItemLinksDoc {
   _id: string;
   links: string[];
 }
+interface LockDoc {
+  _id: string;
+  at: Date;
+}
 
 interface Layout {
   buckets: number;
-  links: (key: string) => Collection<LinkDoc>;
+  keys: (link: string) => Collection<KeyDoc>;
   items: (itemId: string) => Collection<ItemLinksDoc>;
+  locks: Collection<LockDoc>;
   all: () => Promise<string[]>;
 }
 
 const layouts = new WeakMap<Connection, Promise<Layout>>();
+/** A lock older than this was left by a crashed writer and may be taken over. */
+const LOCK_STALE_MS = 30_000;
 
 function bucketOf(s: string, n: number): number {
   return n === 1 ? 0 : createHash('sha1').update(s).digest().readUInt32BE(0) % n;
@@ -77,12 +88,12 @@ export function linkLayout(conn: Connection): Promise<Layout> {
     p = (async (): Promise<Layout> => {
       const buckets = (await isFerret(conn)) ? LINK_BUCKETS : 1;
       const name = (base: string, b: number) => (buckets === 1 ? base : `${base}_${b.toString(16).padStart(3, '0')}`);
-      if (buckets === 1) await conn.collection('dossier_links').createIndex({ key: 1 }).catch(() => undefined);
       return {
         buckets,
-        links: (key) => conn.collection<LinkDoc>(name('dossier_links', bucketOf(key, buckets))),
+        keys: (link) => conn.collection<KeyDoc>(name('dossier_keys', bucketOf(link, buckets))),
         items: (id) => conn.collection<ItemLinksDoc>(name('dossier_items', bucketOf(id, buckets))),
-        all: async () => ((await conn.db!.listCollections({}, { nameOnly: true }).toArray()) as Array<{ name: string }>).map((c) => c.name).filter((n) => /^dossier_(links|items)(_[0-9a-f]{3})?$/.test(n)),
+        locks: conn.collection<LockDoc>('dossier_locks'),
+        all: async () => ((await conn.db!.listCollections({}, { nameOnly: true }).toArray()) as Array<{ name: string }>).map((c) => c.name).filter((n) => /^dossier_(keys|items|locks)(_[0-9a-f]{3})?$/.test(n)),
       };
     })();
     p.catch(() => layouts.delete(conn));
@@ -91,7 +102,42 @@ export function linkLayout(conn: Connection): Promise<Layout> {
   return p;
 }
 
-/** The links an item should have now: `<field>:<blind key>` for each person and unit. */
+/** Runs fn holding the key's lock (a unique insert; a crashed holder's lock goes stale). */
+async function withKeyLock<T>(layout: Layout, link: string, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await layout.locks.insertOne({ _id: link, at: new Date() });
+      break;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+      const held = await layout.locks.findOne({ _id: link });
+      if (held && Date.now() - held.at.getTime() > LOCK_STALE_MS) await layout.locks.deleteOne({ _id: link, at: held.at });
+      else await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6))));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await layout.locks.deleteOne({ _id: link });
+  }
+}
+
+/** Sets (row) or removes (null) rows of one key's document, under its lock. */
+async function updateKey(layout: Layout, link: string, set: Record<string, DossierRow | null>): Promise<void> {
+  await withKeyLock(layout, link, async () => {
+    const coll = layout.keys(link);
+    const doc = await coll.findOne({ _id: link });
+    const rows = { ...(doc?.rows ?? {}) };
+    for (const [id, row] of Object.entries(set)) {
+      if (row) rows[id] = row;
+      else delete rows[id];
+    }
+    if (Object.keys(rows).length) await coll.replaceOne({ _id: link }, { rows }, { upsert: true });
+    else if (doc) await coll.deleteOne({ _id: link });
+  });
+}
+
+/** The links an item should have now: `person:<blind key>` / `unit:<blind key>`. */
 async function wantedLinks(conn: Connection, item: ItemDoc): Promise<string[]> {
   if (!DOSSIER_STATUSES.has(item.status)) return [];
   const out = new Set<string>();
@@ -119,25 +165,20 @@ async function writeLinks(rt: Runtime, itemId: string, wanted: string[], row: Do
   const mine = layout.items(itemId);
   const before = (await mine.findOne({ _id: itemId }))?.links ?? [];
   const stale = before.filter((l) => !wanted.includes(l));
-  // The per-item row first lists every link that may exist, so a crash in between leaves
-  // nothing that a later call (or a rebuild) cannot find and remove.
+  // The per-item document first lists every key that may hold a row of the item, so a crash in
+  // between leaves nothing that a later call (or a rebuild) cannot find and remove.
   if (wanted.some((l) => !before.includes(l))) await mine.replaceOne({ _id: itemId }, { links: [...new Set([...before, ...wanted])] }, { upsert: true });
-  await Promise.all([
-    ...wanted.map((l) => {
-      const key = l.slice(l.indexOf(':') + 1);
-      return layout.links(key).replaceOne({ _id: `${l}:${itemId}` }, { key: l, ...row! }, { upsert: true });
-    }),
-    ...stale.map((l) => layout.links(l.slice(l.indexOf(':') + 1)).deleteOne({ _id: `${l}:${itemId}` })),
-  ]);
+  await Promise.all([...wanted.map((l) => updateKey(layout, l, { [itemId]: row })), ...stale.map((l) => updateKey(layout, l, { [itemId]: null }))]);
   if (wanted.length) {
     if (stale.length) await mine.replaceOne({ _id: itemId }, { links: wanted }, { upsert: true });
   } else if (before.length) await mine.deleteOne({ _id: itemId });
 }
 
 /**
- * Brings the item's links in line with the item as given (read it after your write): its persons
- * and units while it is filed or in review, none otherwise. Idempotent; call it after every write
- * that changes an item's persons, units, title, 档号, date, type, status, fonds or access level.
+ * Brings the item's rows in line with the item as given (read it after your write): in its
+ * persons' and units' files while it is filed or in review, in none otherwise. Idempotent; call it
+ * after every write that changes an item's persons, units, title, 档号, date, type, status, fonds
+ * or access level.
  */
 export async function linkItem(rt: Runtime, item: ItemDoc): Promise<void> {
   await writeLinks(rt, String(item._id), await wantedLinks(rt.db, item), rowOf(item));
@@ -150,34 +191,50 @@ export async function unlinkItem(rt: Runtime, itemId: string): Promise<void> {
 
 /**
  * A person's (公民身份号码) or unit's (统一社会信用代码) file: its items, oldest first. The caller
- * filters by scope (the rows carry fonds and level). Reads one bucket of the link store.
+ * filters by scope (the rows carry fonds and level). One read by `_id`.
  */
 export async function openDossier(rt: Runtime, kind: DossierKind, value: string): Promise<DossierRow[]> {
-  const key = await blindKeyFor(rt.db, FIELD[kind], value);
-  const layout = await linkLayout(rt.db);
-  const rows = await layout.links(key).find({ key: `${kind}:${key}` }).toArray();
-  return rows
-    .map(({ _id: _i, key: _k, ...row }) => row)
-    .sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
+  const link = `${kind}:${await blindKeyFor(rt.db, FIELD[kind], value)}`;
+  const doc = await (await linkLayout(rt.db)).keys(link).findOne({ _id: link });
+  return Object.values(doc?.rows ?? {}).sort((a, b) => (a.documentDate ?? '9999').localeCompare(b.documentDate ?? '9999') || (a.archivalCode ?? '').localeCompare(b.archivalCode ?? ''));
 }
 
-/** Rebuilds the link store from the items (`archive reindex`): drops it, then one pass over the items. */
+/**
+ * Rebuilds the store from the items (`archive reindex`): drops it, then one pass over the items,
+ * writing each key's document once per chunk of CHUNK items.
+ */
 export async function rebuildDossierLinks(rt: Runtime, opts: { onProgress?: (n: number) => void } = {}): Promise<{ items: number; links: number }> {
+  const CHUNK = 20_000;
   const layout = await linkLayout(rt.db);
   for (const name of await layout.all()) await rt.db.dropCollection(name).catch(() => undefined);
-  if (layout.buckets === 1) await rt.db.collection('dossier_links').createIndex({ key: 1 });
   let items = 0;
   let links = 0;
+  let byKey = new Map<string, Record<string, DossierRow>>();
+  let byItem = new Map<string, string[]>();
+  const flush = async () => {
+    const keys = byKey;
+    const its = byItem;
+    byKey = new Map();
+    byItem = new Map();
+    for (const [id, ls] of its) await layout.items(id).replaceOne({ _id: id }, { links: ls }, { upsert: true });
+    for (const [link, rows] of keys) await updateKey(layout, link, rows);
+  };
   const cursor = itemModel(rt.db)
     .find({ status: { $in: [...DOSSIER_STATUSES] as ItemDoc['status'][] } }, { fonds: 1, status: 1, title: 1, archivalCode: 1, documentDate: 1, classification: 1, personIds: 1, unitCodes: 1, personIdsSealed: 1, unitCodesSealed: 1 })
     .lean<ItemDoc>()
     .cursor();
   for await (const item of cursor) {
     const wanted = await wantedLinks(rt.db, item);
-    if (wanted.length) await writeLinks(rt, String(item._id), wanted, rowOf(item));
+    const row = rowOf(item);
+    for (const l of wanted) byKey.set(l, { ...byKey.get(l), [row.id]: row });
+    if (wanted.length) byItem.set(row.id, wanted);
     items++;
     links += wanted.length;
-    if (items % 1000 === 0) opts.onProgress?.(items);
+    if (items % CHUNK === 0) {
+      await flush();
+      opts.onProgress?.(items);
+    }
   }
+  await flush();
   return { items, links };
 }

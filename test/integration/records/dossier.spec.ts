@@ -71,6 +71,18 @@ describe('records: the person\'s and unit\'s file (一人一档) from the link s
     assert.equal((await openDossier(ctx.rt, 'unit', UNIT)).length, 0, 'a destroyed item is in no file');
   });
 
+  it('items of one person linked at the same moment (two workers) all land in the file: the key\'s lock', async () => {
+    const C = id17('11010519700303345');
+    const docs = await Promise.all(Array.from({ length: 8 }, (_, k) => itemModel(ctx.rt.db).create({ fonds: 'Z001', source: 's', channel: 'api', status: 'filed', contentHash: `race-${k}`, originals: [], personIds: [C], documentDate: `2020-01-0${k + 1}` })));
+    const items = await Promise.all(docs.map((d) => read(d._id)));
+    await Promise.all(items.map((it) => linkItem(ctx.rt, it)));
+    assert.deepEqual((await openDossier(ctx.rt, 'person', C)).map((r) => r.id), docs.map((d) => String(d._id)));
+    assert.equal(await ctx.rt.db.collection('dossier_locks').countDocuments({}), 0, 'every lock released');
+    await Promise.all(items.map((it) => unlinkItem(ctx.rt, String(it._id))));
+    assert.equal((await openDossier(ctx.rt, 'person', C)).length, 0);
+    await itemModel(ctx.rt.db).deleteMany({ _id: { $in: docs.map((d) => d._id) } });
+  });
+
   it('archive reindex rebuilds the store from the items (links lost or stale before)', async () => {
     const before = (await openDossier(ctx.rt, 'person', A)).map((r) => r.id);
     const names = (await ctx.rt.db.db!.listCollections().toArray()).map((c) => c.name).filter((x) => x.startsWith('dossier_'));
