@@ -14,7 +14,7 @@
  * FerretDB 1.24 on SQLite never uses an index to answer a query (EXPLAIN shows SCAN for every
  * find) and pushes down only `_id` equality, which SQLite then tests per row in C, cheaply; any
  * other filter decodes every document in Go. Hence: reads by `_id` only, and on FerretDB the
- * documents spread over LINK_BUCKETS collections by a hash of the key (~280 documents per bucket
+ * documents spread over LINK_BUCKETS collections by a hash of the key (~70 documents per bucket
  * at 1M items), so a read scans a small table (bench/dossier.ts). On MongoDB one collection.
  * Updating a key's document is a read-modify-write, which FerretDB does not make atomic: a writer
  * first takes the key's lock by a unique insert into `dossier_locks` (the house pattern, see
@@ -30,8 +30,12 @@ import { itemLevel } from './item-view';
 
 /** Items listed in a person's or a unit's file. */
 export const DOSSIER_STATUSES: ReadonlySet<string> = new Set(['filed', 'review']);
-/** Buckets on FerretDB (see above); one collection on MongoDB. */
-export const LINK_BUCKETS = 1024;
+/**
+ * Buckets on FerretDB (see above): key documents over 4096 collections (~70 per bucket at 1M
+ * items), per-item documents (read only on writes) over 1024. One collection each on MongoDB.
+ */
+export const LINK_BUCKETS = 4096;
+const ITEM_BUCKETS = 1024;
 
 export type DossierKind = 'person' | 'unit';
 const FIELD: Record<DossierKind, BlindField> = { person: 'personIds', unit: 'unitCodes' };
@@ -86,12 +90,14 @@ export function linkLayout(conn: Connection): Promise<Layout> {
   let p = layouts.get(conn);
   if (!p) {
     p = (async (): Promise<Layout> => {
-      const buckets = (await isFerret(conn)) ? LINK_BUCKETS : 1;
-      const name = (base: string, b: number) => (buckets === 1 ? base : `${base}_${b.toString(16).padStart(3, '0')}`);
+      const ferret = await isFerret(conn);
+      const buckets = ferret ? LINK_BUCKETS : 1;
+      const itemBuckets = ferret ? ITEM_BUCKETS : 1;
+      const name = (base: string, b: number, n: number) => (n === 1 ? base : `${base}_${b.toString(16).padStart(3, '0')}`);
       return {
         buckets,
-        keys: (link) => conn.collection<KeyDoc>(name('dossier_keys', bucketOf(link, buckets))),
-        items: (id) => conn.collection<ItemLinksDoc>(name('dossier_items', bucketOf(id, buckets))),
+        keys: (link) => conn.collection<KeyDoc>(name('dossier_keys', bucketOf(link, buckets), buckets)),
+        items: (id) => conn.collection<ItemLinksDoc>(name('dossier_items', bucketOf(id, itemBuckets), itemBuckets)),
         locks: conn.collection<LockDoc>('dossier_locks'),
         all: async () => ((await conn.db!.listCollections({}, { nameOnly: true }).toArray()) as Array<{ name: string }>).map((c) => c.name).filter((n) => /^dossier_(keys|items|locks)(_[0-9a-f]{3})?$/.test(n)),
       };
