@@ -4,13 +4,17 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-zenhe
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.js ./scripts/build.js
 COPY bin ./bin
 COPY src ./src
 COPY ocr ./ocr
 COPY storage ./storage
 COPY retention-rules ./retention-rules
 COPY web ./web
+# Compiled JavaScript in dist/ (bin/archive.js runs it; the type packages are dropped after).
+RUN node scripts/build.js --force && npm prune --omit=dev --no-audit --no-fund
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
 USER node
 EXPOSE 8080

@@ -26,12 +26,19 @@ import { ensureTestServices, testMinioConfig } from '../test/helpers/services';
 import { randomStream, sha256Of } from '../test/integration/storage/helpers';
 
 const MB = 1_000_000;
-const SIZES: { size: number; reps: number }[] = [
+const DEFAULT_SIZES: { size: number; reps: number }[] = [
   { size: 1 * MB, reps: 12 },
   { size: 16 * MB, reps: 5 },
   { size: 256 * MB, reps: 3 },
 ];
-const BIG = 2 * 1024 ** 3;
+// A bounded run on a shared machine: STORAGE_BENCH_SIZES=1x12,16x5,64x3 (MB x reps), STORAGE_BENCH_BIG_MB=512.
+const SIZES = process.env.STORAGE_BENCH_SIZES
+  ? process.env.STORAGE_BENCH_SIZES.split(',').map((p) => {
+      const [mb, reps] = p.split('x').map(Number);
+      return { size: mb! * MB, reps: reps ?? 3 };
+    })
+  : DEFAULT_SIZES;
+const BIG = process.env.STORAGE_BENCH_BIG_MB ? Number(process.env.STORAGE_BENCH_BIG_MB) * 1024 ** 2 : 2 * 1024 ** 3;
 const PASSPHRASE = 'bench-only-passphrase';
 
 function minioFromEnv(): MinioConnection {
@@ -157,8 +164,8 @@ async function main(): Promise<void> {
     console.log(`all sizes      | ${fmt(mbps(tot.bytes, tot.pp), 9)} ${fmt(mbps(tot.bytes, tot.ep), 8)} ${fmt(putRatio, 6, 2)} | ${fmt(mbps(tot.bytes, tot.pg), 9)} ${fmt(mbps(tot.bytes, tot.eg), 8)} ${fmt(getRatio, 6, 2)}`);
     const rssMb = child.peakRss / 1024 / 1024;
     console.log('');
-    console.log(`2 GiB encrypted put from a generated stream: ${fmt(BIG / MB / child.seconds, 0)} MB/s, peak RSS ${fmt(rssMb, 0)} MB (child process, sampled every 10 ms)`);
-    console.log(`RESULT put_ratio=${putRatio.toFixed(2)} get_ratio=${getRatio.toFixed(2)} rss_mb=${Math.round(rssMb)}`);
+    console.log(`${(BIG / 1024 ** 3).toFixed(2)} GiB encrypted put from a generated stream: ${fmt(BIG / MB / child.seconds, 0)} MB/s, peak RSS ${fmt(rssMb, 0)} MB (child process, sampled every 10 ms)`);
+    console.log(`RESULT put_ratio=${putRatio.toFixed(2)} get_ratio=${getRatio.toFixed(2)} rss_mb=${Math.round(rssMb)} load="${os.loadavg().map((x) => x.toFixed(2)).join(' ')}"`);
   } finally {
     await cleanup(raw, bucket);
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 import { PDFDocument } from 'pdf-lib';
 
-/** Points per page: ISO A4 portrait and landscape. */
-export const A4 = { portrait: [595.28, 841.89] as [number, number], landscape: [841.89, 595.28] as [number, number] };
+import { A4 } from './sizes';
+
+export { A4 };
 
 /** A PDF with one full-page image per page (rendered pages: sheets, tables, reports). */
 export async function imagesToPdf(pngs: Buffer[], opts: { title?: string; size?: [number, number]; keywords?: string[] } = {}): Promise<Uint8Array> {

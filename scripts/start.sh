@@ -7,5 +7,6 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 bash scripts/bootstrap.sh
 [ -x scripts/system-deps.sh ] && bash scripts/system-deps.sh fonts
+node scripts/build.js   # compiled JavaScript in dist/, rebuilt only when a source changed
 bash scripts/services.sh up
 exec node bin/archive.js serve "$@"

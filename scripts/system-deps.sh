@@ -15,6 +15,8 @@ declare -A DEP_GROUPS=(
   [tesseract]="tesseract-ocr tesseract-ocr-chi-sim"
   # Debian's Chromium, driven by playwright-core in the web UI tests (test/e2e).
   [browser]="chromium"
+  # hyperfine: command start-up timing in bench/startup.ts (optional; the bench times itself without it).
+  [bench]="hyperfine"
 )
 
 if [ $# -eq 0 ]; then

@@ -10,6 +10,7 @@ bash scripts/bootstrap.sh
 
 echo "== lint"; npx eslint . --max-warnings=0
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
+echo "== build"; node scripts/build.js   # the CLI specs run bin/archive.js, which runs dist/ when current
 
 export ARCHIVE_DATA_DIR=$REPO/.data/test
 export ARCHIVE_MONGO_PORT=${ARCHIVE_MONGO_PORT:-27317} ARCHIVE_MINIO_PORT=${ARCHIVE_MINIO_PORT:-9300} ARCHIVE_MINIO_CONSOLE_PORT=${ARCHIVE_MINIO_CONSOLE_PORT:-9301}

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors';
 
-export const REPO_ROOT = path.resolve(__dirname, '..');
+/** The checkout: src/ runs from the sources (tsx) or compiled as dist/src/ (npm run build). */
+export const REPO_ROOT = path.basename(path.resolve(__dirname, '..')) === 'dist' ? path.resolve(__dirname, '..', '..') : path.resolve(__dirname, '..');
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])

@@ -3,6 +3,7 @@
  * (production). The code base relies on none of the features FerretDB 1.x lacks: multi-document
  * transactions and sessions, $lookup, $facet, text indexes, TTL indexes, change streams.
  */
+import { createHash } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import { AppError } from './errors';
 
@@ -28,12 +29,24 @@ export async function connectDb(uri: string, opts: { timeoutMs: number }): Promi
   return conn;
 }
 
-/** Builds every registered model's indexes; run at boot and in tests. */
-export async function ensureIndexes(conn: Connection): Promise<void> {
-  for (const model of Object.values(conn.models)) {
+/**
+ * Builds every registered model's indexes; run at boot and in tests. A fingerprint of the index
+ * definitions is kept in `system_meta`: a start whose models declare the indexes already built
+ * skips the sync (a round trip per model, ~0.25 s of every CLI command on FerretDB). A dropped
+ * database drops the fingerprint with it; `force` rebuilds regardless.
+ */
+export async function ensureIndexes(conn: Connection, opts: { force?: boolean } = {}): Promise<void> {
+  const models = Object.values(conn.models).sort((a, b) => a.modelName.localeCompare(b.modelName));
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify(models.map((m) => [m.modelName, m.collection.collectionName, m.schema.indexes()])))
+    .digest('hex');
+  const meta = conn.collection<{ _id: string; fingerprint: string; at: Date }>('system_meta');
+  if (!opts.force && (await meta.findOne({ _id: 'indexes' }))?.fingerprint === fingerprint) return;
+  for (const model of models) {
     await model.createCollection().catch(() => undefined);
     await model.syncIndexes();
   }
+  await meta.replaceOne({ _id: 'indexes' }, { fingerprint, at: new Date() }, { upsert: true });
 }
 
 export async function pingDb(conn: Connection): Promise<void> {

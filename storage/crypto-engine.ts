@@ -24,14 +24,15 @@ export interface SegmentSpec {
 }
 
 export interface SealReply {
-  out: Buffer;
+  /** Ciphertext and tags in order, as produced (no copy into one buffer). */
+  parts: Buffer[];
   /** Present when a segment had appendDigest. */
   digest?: Buffer;
 }
 
 export interface OpenReply {
-  /** Plaintext of the segments that authenticated, in order. */
-  out: Buffer;
+  /** Plaintext of the segments that authenticated, in order, one buffer per segment (no copy into one). */
+  parts: Buffer[];
   /** Index in the batch of the first segment that failed authentication, or -1. */
   failed: number;
 }
@@ -52,20 +53,23 @@ parentPort.on('message', (m) => {
   if (m.op === 'drop') { hashes.delete(m.stream); return; }
   try {
     const key = Buffer.from(m.key.buffer, m.key.byteOffset, m.key.byteLength);
-    const data = Buffer.from(m.data);
+    const data = Buffer.from(m.data, 0, m.length);
     const meta = Buffer.from(m.meta.buffer, m.meta.byteOffset, m.meta.byteLength);
     const segs = [];
     for (let i = 0; i < m.layout.length; i += 5) {
       const [off, len, metaOff, aadLen, appendDigest] = m.layout.slice(i, i + 5);
       segs.push({ off, len, iv: meta.subarray(metaOff, metaOff + 12), aad: meta.subarray(metaOff + 12, metaOff + 12 + aadLen), appendDigest: appendDigest === 1 });
     }
+    // Each segment's output is handed over as produced (update() allocates it): no copy into
+    // one batch buffer. The input buffer goes back to the caller's pool with the reply.
+    const outs = [];
+    const own = (b) => {
+      if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b.buffer;
+      const c = new Uint8Array(b.length); c.set(b); return c.buffer;
+    };
     if (m.op === 'seal') {
       let h = hashes.get(m.stream);
       if (!h) { h = createHash('sha256'); hashes.set(m.stream, h); }
-      let total = 0;
-      for (const s of segs) total += s.len + 16;
-      const out = Buffer.allocUnsafeSlow(total);
-      let o = 0;
       let digest = null;
       for (const s of segs) {
         const plain = data.subarray(s.off, s.off + s.len);
@@ -74,16 +78,13 @@ parentPort.on('message', (m) => {
         if (s.appendDigest) { digest = h.digest(); hashes.delete(m.stream); aad = Buffer.concat([aad, digest]); }
         const c = createCipheriv('aes-256-gcm', key, s.iv);
         c.setAAD(aad);
-        o += c.update(plain).copy(out, o);
+        const ct = c.update(plain);
         c.final();
-        o += c.getAuthTag().copy(out, o);
+        if (ct.length) outs.push(own(ct));
+        outs.push(own(c.getAuthTag()));
       }
-      parentPort.postMessage({ id: m.id, out: out.buffer, digest: digest && new Uint8Array(digest) }, [out.buffer]);
+      parentPort.postMessage({ id: m.id, outs, digest: digest && new Uint8Array(digest), back: m.data }, [...new Set(outs), m.data]);
     } else {
-      let total = 0;
-      for (const s of segs) total += s.len;
-      const out = Buffer.allocUnsafeSlow(total);
-      let o = 0;
       let failed = -1;
       for (let i = 0; i < segs.length; i++) {
         const s = segs[i];
@@ -93,13 +94,13 @@ parentPort.on('message', (m) => {
           d.setAuthTag(data.subarray(s.off + s.len, s.off + s.len + 16));
           const p = d.update(data.subarray(s.off, s.off + s.len));
           d.final();
-          o += p.copy(out, o);
+          if (p.length) outs.push(own(p));
         } catch {
           failed = i;
           break;
         }
       }
-      parentPort.postMessage({ id: m.id, out: out.buffer, length: o, failed }, [out.buffer]);
+      parentPort.postMessage({ id: m.id, outs, failed, back: m.data }, [...new Set(outs), m.data]);
     }
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
@@ -130,7 +131,7 @@ export class InlineEngine implements CryptoEngine {
       c.final();
       parts.push(c.getAuthTag());
     }
-    return { out: Buffer.concat(parts), digest };
+    return { parts, digest };
   }
 
   async open(key: Buffer, data: Buffer, segs: SegmentSpec[]): Promise<OpenReply> {
@@ -150,7 +151,7 @@ export class InlineEngine implements CryptoEngine {
         break;
       }
     }
-    return { out: Buffer.concat(parts), failed };
+    return { parts, failed };
   }
 
   drop(stream: number): void {
@@ -158,9 +159,47 @@ export class InlineEngine implements CryptoEngine {
   }
 }
 
+interface Reply {
+  outs: ArrayBuffer[];
+  failed?: number;
+  digest?: Uint8Array | null;
+  /** The batch's input buffer, handed back for reuse. */
+  back?: ArrayBuffer;
+}
+
 interface Pending {
-  resolve: (v: { out: ArrayBuffer; length?: number; failed?: number; digest?: Uint8Array | null }) => void;
+  resolve: (v: Reply) => void;
   reject: (e: Error) => void;
+}
+
+/**
+ * Input buffers for batches, reused: the worker hands each one back with its reply, so a
+ * stream's steady state allocates no input memory (see takeBuffer in envelope.ts).
+ */
+const POOL_MAX = 8;
+const pool: ArrayBuffer[] = [];
+/** Batch buffers this module allocated: only these may be transferred (detached) to the worker. */
+const owned = new WeakSet<ArrayBuffer>();
+
+/** A buffer of exactly n bytes, backed by a pooled ArrayBuffer when one is large enough. */
+export function pooledBuffer(n: number): Buffer {
+  for (let i = pool.length - 1; i >= 0; i--) {
+    const ab = pool[i]!;
+    if (ab.byteLength >= n && ab.byteLength <= 2 * n) {
+      pool.splice(i, 1);
+      return Buffer.from(ab, 0, n);
+    }
+  }
+  const b = Buffer.allocUnsafeSlow(n);
+  owned.add(b.buffer as ArrayBuffer);
+  return b;
+}
+
+function recycle(ab: ArrayBuffer | undefined): void {
+  if (ab && ab.byteLength >= 64 * 1024 && pool.length < POOL_MAX) {
+    owned.add(ab);
+    pool.push(ab);
+  }
 }
 
 /** One worker thread shared by every stream in the process; it keeps the process alive only while busy. */
@@ -173,7 +212,7 @@ class WorkerEngine implements CryptoEngine {
     if (this.worker) return this.worker;
     const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     w.unref();
-    w.on('message', (m: { id: number; error?: string; out: ArrayBuffer; length?: number; failed?: number; digest?: Uint8Array | null }) => {
+    w.on('message', (m: Reply & { id: number; error?: string }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -208,33 +247,37 @@ class WorkerEngine implements CryptoEngine {
     return { layout, meta };
   }
 
-  private call(msg: Record<string, unknown>, data: Buffer): Promise<{ out: ArrayBuffer; length?: number; failed?: number; digest?: Uint8Array | null }> {
+  private call(msg: Record<string, unknown>, data: Buffer): Promise<Reply> {
     const w = this.w;
     const id = this.nextId++;
-    // Memory we own outright is handed over rather than cloned; anything else is copied first.
+    // A batch buffer from pooledBuffer is handed over rather than cloned (and comes back with the
+    // reply); anything else, which may share its memory with other buffers, is copied first.
     let own: ArrayBuffer;
-    if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer) {
-      own = data.buffer;
+    if (data.byteOffset === 0 && owned.has(data.buffer as ArrayBuffer)) {
+      owned.delete(data.buffer as ArrayBuffer);
+      own = data.buffer as ArrayBuffer;
     } else {
-      const copy = new Uint8Array(data.length);
-      copy.set(data);
-      own = copy.buffer;
+      const copy = pooledBuffer(data.length);
+      data.copy(copy);
+      own = copy.buffer as ArrayBuffer;
     }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.ref();
-      w.postMessage({ ...msg, id, data: own }, [own]);
+      w.postMessage({ ...msg, id, data: own, length: data.length }, [own]);
     });
   }
 
   async seal(stream: number, key: Buffer, data: Buffer, segs: SegmentSpec[]): Promise<SealReply> {
     const r = await this.call({ op: 'seal', stream, key: new Uint8Array(key), ...WorkerEngine.encode(segs) }, data);
-    return { out: Buffer.from(r.out), digest: r.digest ? Buffer.from(r.digest) : undefined };
+    recycle(r.back);
+    return { parts: r.outs.map((ab) => Buffer.from(ab)), digest: r.digest ? Buffer.from(r.digest) : undefined };
   }
 
   async open(key: Buffer, data: Buffer, segs: SegmentSpec[]): Promise<OpenReply> {
     const r = await this.call({ op: 'open', key: new Uint8Array(key), ...WorkerEngine.encode(segs) }, data);
-    return { out: Buffer.from(r.out, 0, r.length ?? 0), failed: r.failed ?? -1 };
+    recycle(r.back);
+    return { parts: r.outs.map((ab) => Buffer.from(ab)), failed: r.failed ?? -1 };
   }
 
   drop(stream: number): void {

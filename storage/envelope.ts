@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { StorageError } from './errors';
-import type { CryptoEngine, SegmentSpec } from './crypto-engine';
+import { pooledBuffer, type CryptoEngine, type SegmentSpec } from './crypto-engine';
 
 export const MAGIC = Buffer.from('SIAE', 'latin1');
 export const FORMAT_VERSION = 1;
@@ -116,9 +116,9 @@ class ByteQueue {
     return this.drainInto(Buffer.allocUnsafe(n));
   }
 
-  /** Like take, but always a fresh buffer that owns its memory, so a worker can take it over. */
+  /** Like take, but always a batch buffer of its own (pooled), so a worker can take it over. */
   takeOwned(n: number): Buffer {
-    return this.drainInto(Buffer.allocUnsafeSlow(n));
+    return this.drainInto(pooledBuffer(n));
   }
 
   /** Moves out.length bytes from the front of the queue into out. */
@@ -139,7 +139,8 @@ class ByteQueue {
 }
 
 const BATCH_SEGMENTS = 16;
-const MAX_BATCHES_IN_FLIGHT = 2;
+/** Batches queued on the crypto worker at once: enough to keep it busy while the network delivers the next. */
+const MAX_BATCHES_IN_FLIGHT = 4;
 let nextStreamId = 1;
 
 /**
@@ -255,7 +256,7 @@ export class EncryptStream extends BatchTransform {
     this.index += n;
     const size = this.size;
     this.schedule(this.engine.seal(this.stream, this.dek, data, segs), (r) => {
-      this.push(r.out);
+      for (const part of r.parts) this.push(part);
       if (last) this.resultValue = { size, sha256: r.digest!.toString('hex') };
     });
   }
@@ -324,6 +325,12 @@ export class DecryptStream extends BatchTransform {
   private headerChecked: boolean;
   private skip: number;
   private remaining: number;
+  /**
+   * Segments per batch: starts at one and doubles up to BATCH_SEGMENTS, so decryption starts with
+   * the first segment off the network and overlaps the rest of the read (a 1 MB object used to
+   * wait for all of its 16 segments before the first was decrypted).
+   */
+  private batchCap = 1;
 
   constructor(private readonly o: DecryptOptions) {
     super();
@@ -354,7 +361,7 @@ export class DecryptStream extends BatchTransform {
     }
     for (;;) {
       const { count, bytes } = this.available();
-      if (count === 0 || (count < BATCH_SEGMENTS && this.index + count <= this.o.plan.lastSegment)) break;
+      if (count === 0 || (count < this.batchCap && this.index + count <= this.o.plan.lastSegment)) break;
       this.dispatch(count, bytes);
       await this.throttle();
     }
@@ -368,7 +375,7 @@ export class DecryptStream extends BatchTransform {
   private available(): { count: number; bytes: number } {
     let count = 0;
     let bytes = 0;
-    while (count < BATCH_SEGMENTS && this.index + count <= this.o.plan.lastSegment) {
+    while (count < this.batchCap && this.index + count <= this.o.plan.lastSegment) {
       const len = this.segmentLength(this.index + count);
       if (bytes + len > this.queue.length) break;
       bytes += len;
@@ -390,6 +397,7 @@ export class DecryptStream extends BatchTransform {
 
   private dispatch(count: number, bytes: number): void {
     const first = this.index;
+    this.batchCap = Math.min(BATCH_SEGMENTS, this.batchCap * 2);
     const data = this.queue.takeOwned(bytes);
     const segs: SegmentSpec[] = [];
     let off = 0;
@@ -402,14 +410,17 @@ export class DecryptStream extends BatchTransform {
     }
     this.index += count;
     this.schedule(this.o.engine.open(this.o.dek, data, segs), (r) => {
-      let plain = r.out;
-      if (this.skip > 0) {
-        plain = plain.subarray(Math.min(this.skip, plain.length));
-        this.skip = 0;
+      // One buffer per segment, pushed as decrypted: no copy into a batch buffer.
+      for (let plain of r.parts) {
+        if (this.skip > 0) {
+          const k = Math.min(this.skip, plain.length);
+          plain = plain.subarray(k);
+          this.skip -= k;
+        }
+        if (plain.length > this.remaining) plain = plain.subarray(0, this.remaining);
+        this.remaining -= plain.length;
+        if (plain.length > 0) this.push(plain);
       }
-      if (plain.length > this.remaining) plain = plain.subarray(0, this.remaining);
-      this.remaining -= plain.length;
-      if (plain.length > 0) this.push(plain);
       if (r.failed >= 0) throw this.fail(`segment ${first + r.failed} failed authentication (tampered, reordered or damaged)`, first + r.failed);
     });
   }

@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AppError, isAppError } from '../errors';
-import { cliInvocation } from './identity';
+import { cliInvocation } from './invocation';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; valueName?: string };
 
@@ -32,6 +32,16 @@ export interface Command {
   run?: (ctx: CommandContext<Record<string, unknown>>) => Promise<number | void>;
   /** policies action the account must hold (checked in withRuntime); default: any active account */
   permission?: string;
+  /**
+   * A lazily loaded command: this entry carries only name, summary and usage (for the parent's
+   * help) and load() returns the full command, so `archive --help` loads no service code.
+   */
+  load?: () => Command;
+}
+
+/** The full command behind a (possibly lazy) entry. */
+export function resolveCommand(cmd: Command): Command {
+  return cmd.load ? cmd.load() : cmd;
 }
 
 const COMMON: Record<string, OptionSpec> = {
@@ -65,7 +75,7 @@ export async function dispatch(root: Command, argv: string[], io: CommandIO, pre
   try {
     const [first, ...rest] = argv;
     const sub = root.subcommands?.find((s) => s.name === first);
-    if (sub) return await dispatch(sub, rest, io, `${prefix} ${sub.name}`);
+    if (sub) return await dispatch(resolveCommand(sub), rest, io, `${prefix} ${sub.name}`);
     const options = Object.fromEntries(
       Object.entries({ ...(root.options ?? {}), ...COMMON }).map(([k, o]) => {
         const { description: _d, valueName: _v, ...spec } = o;

@@ -8,7 +8,7 @@
  * directly: this is accountability and least privilege for people at the machine, while the
  * database credentials remain the boundary against someone with a shell.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { cliInvocation, type CliInvocation } from './invocation';
 import { cliUserFromEnv } from '../config';
 import { AppError } from '../errors';
 import type { Runtime } from '../runtime';
@@ -17,15 +17,7 @@ import { maskPersonalData } from '../services/access';
 import { authorize, type Principal } from '../services/access';
 import { DEFAULT_PERMISSION } from '../api/route';
 
-export interface CliInvocation {
-  command: string;
-  /** policies action; 'local' = a machine-bootstrap step (e.g. the first admin), audited but not role-checked */
-  permission?: string;
-  as?: string;
-  /** what the command's audit entry names, set by the command as it learns it */
-  auditObject?: { type: string; id: string };
-  auditDetails?: Record<string, unknown>;
-}
+export { cliInvocation, type CliInvocation } from './invocation';
 
 /** Names the object and details of the running command's audit entry (a search's query and hit count). */
 export function describeCliForAudit(object: { type: string; id: string } | null, details: Record<string, unknown> = {}): void {
@@ -35,7 +27,6 @@ export function describeCliForAudit(object: { type: string; id: string } | null,
   inv.auditDetails = { ...inv.auditDetails, ...details };
 }
 
-export const cliInvocation = new AsyncLocalStorage<CliInvocation>();
 const principals = new WeakMap<Runtime, Principal>();
 
 /** What the account may be shown: ID numbers masked unless it holds 'personal.full' (as for the API). */

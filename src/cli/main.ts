@@ -1,21 +1,52 @@
 /**
  * `archive` — the command line. Each subcommand lives in cli/commands; add new ones to COMMANDS.
+ *
+ * Commands are loaded lazily: this list carries each command's name, summary and usage for
+ * `archive --help`, and load() requires its module only when that command runs, so a command
+ * pays only for the services it uses (test/unit/cli/lazy-commands.spec.ts keeps the summaries
+ * here equal to the modules').
  */
-import { dispatch, type Command, type CommandIO } from './command';
-import { serveCommand, workerCommand } from './commands/serve';
-import { configCommand, healthCommand } from './commands/system';
-import { keysCommand } from './commands/keys';
-import { jobsCommand } from './commands/jobs';
-import { auditCommand } from './commands/audit';
-import { usersCommand } from './commands/users';
-import { accessCommand } from './commands/access';
-import { ingestCommand, showCommand } from './commands/ingest';
-import { separatorsCommand } from './commands/separators';
-import { scheduleCommand } from './commands/schedule';
-import { reindexCommand, searchCommand } from './commands/search';
-import { catalogueCommand, confirmCommand, correctCommand } from './commands/filing';
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy loading is the point of this file */
+import { dispatch, resolveCommand, type Command, type CommandIO } from './command';
 
-export const COMMANDS: Command[] = [ingestCommand, showCommand, confirmCommand, correctCommand, catalogueCommand, scheduleCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand, auditCommand, usersCommand, searchCommand, reindexCommand, accessCommand];
+type Cmds = Record<string, Command>;
+const lazy = (name: string, summary: string, usage: string, load: () => Command): Command => ({ name, summary, usage, load });
+const ingest = (): Cmds => require('./commands/ingest') as Cmds;
+const filing = (): Cmds => require('./commands/filing') as Cmds;
+const serve = (): Cmds => require('./commands/serve') as Cmds;
+const system = (): Cmds => require('./commands/system') as Cmds;
+const search = (): Cmds => require('./commands/search') as Cmds;
+const pick = (mod: () => Cmds, name: string) => (): Command => {
+  const c = mod()[name];
+  if (!c) throw new Error(`cli: ${name} missing from its module`);
+  return c;
+};
+
+export const COMMANDS: Command[] = [
+  lazy('ingest', 'Ingest scans: each PATH (a file, or a folder of page images) becomes one item (件)', 'PATH... [--fonds CODE] [--wait] [--json]', pick(ingest, 'ingestCommand')),
+  lazy('show', 'Show one item: description, pages with OCR text, quality flags', 'ID [--json]', pick(ingest, 'showCommand')),
+  lazy('confirm', 'Accept the proposed description of an item (issues its 档号)', 'ID [--as USER]', pick(filing, 'confirmCommand')),
+  lazy('correct', "Correct an item's classification or description", 'ID [--item ROW] [--date YYYY-MM-DD] [--title T] [--person ID:NAME ...] [--as USER]', pick(filing, 'correctCommand')),
+  lazy('catalogue', '归档文件目录 (DA/T 22-2015) as CSV or printable PDF', '[--fonds CODE] [--year YYYY] [--format csv|pdf] [--out FILE]', pick(filing, 'catalogueCommand')),
+  lazy('schedule', 'The retention schedule (《社会保险业务档案管理规定（试行）》附件): show, check a new version', '<show|review FILE>', pick(() => require('./commands/schedule') as Cmds, 'scheduleCommand')),
+  lazy('separators', 'Print separator sheets (QR) for batch scanning: put one before each item of a stack', '--out FILE.pdf [--count N] [--box BOX] [--person ID:NAME ...]', pick(() => require('./commands/separators') as Cmds, 'separatorsCommand')),
+  lazy('serve', 'Start the API server (and an OCR worker unless --role api)', '[--port N] [--role all|api|worker]', pick(serve, 'serveCommand')),
+  lazy('worker', 'Start a background worker process (OCR and other jobs); run several beside the API', '', pick(serve, 'workerCommand')),
+  lazy('health', 'Check that MongoDB, MinIO and the keys are reachable', '', pick(system, 'healthCommand')),
+  lazy('config', 'Validate the configuration and print it (secrets hidden)', '', pick(system, 'configCommand')),
+  lazy('keys', 'Key-encryption keys (KEKs): list, rotate, rewrap', '<list|rotate|rewrap|seal-items>', pick(() => require('./commands/keys') as Cmds, 'keysCommand')),
+  lazy('jobs', 'Show the background job queue', '<status|show ID>', pick(() => require('./commands/jobs') as Cmds, 'jobsCommand')),
+  lazy('audit', 'The tamper-evident audit trail: verify the chain, list entries', '<verify|list>', pick(() => require('./commands/audit') as Cmds, 'auditCommand')),
+  lazy('users', 'Accounts: create the first administrators, list, grant roles', '<create-admin|create|list|grant|disable|enable|reset>', pick(() => require('./commands/users') as Cmds, 'usersCommand')),
+  lazy('search', '全文检索 / Search archive items by OCR text and description', 'QUERY [--limit N] [--person ID] [--json]', pick(search, 'searchCommand')),
+  lazy('reindex', '重建全文索引 / Rebuild the full-text search index from the archive', '[--merge] [--json]', pick(search, 'reindexCommand')),
+  lazy('access', '借阅/调阅 / Time-limited access to items outside your scope: request, list, approve, refuse, end', '<request|list|approve|reject|end>', pick(() => require('./commands/access') as Cmds, 'accessCommand')),
+];
+
+/** Every command, loaded (the permission matrix test and tools that walk the whole tree). */
+export function loadCommands(): Command[] {
+  return COMMANDS.map(resolveCommand);
+}
 
 export const ROOT: Command = {
   name: 'archive',

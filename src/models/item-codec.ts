@@ -29,7 +29,7 @@ import { AppError } from '../errors';
 export const SEALED_FIELDS = ['metadata', 'preregistered'] as const;
 /** Blind-indexed fields and their HMAC domain (so equal strings in two fields hash apart). */
 export const BLIND_FIELDS = { personIds: 'pid', unitCodes: 'ucc' } as const;
-type BlindField = keyof typeof BLIND_FIELDS;
+export type BlindField = keyof typeof BLIND_FIELDS;
 const BLIND_LIST = Object.keys(BLIND_FIELDS) as BlindField[];
 /** Where the clear list of a blind-indexed field is kept, sealed. */
 export const sealedCopy = (f: BlindField) => `${f}Sealed` as const;
@@ -123,6 +123,14 @@ export function openValue(keys: ItemKeys, id: unknown, path: string, stored: unk
   } catch (err) {
     throw new AppError('integrity_error', { message: `Sealed field ${path} of item ${String(id)} does not decrypt (altered, moved, or another key)`, zh: `档案条目 ${String(id)} 的加密字段 ${path} 无法解密（被篡改、被移动或密钥不符）`, cause: err });
   }
+}
+
+/** The blind-index key of a clear number on this connection (loads the item keys on first use). */
+export async function blindKeyFor(conn: Connection, field: BlindField, value: string): Promise<string> {
+  const c = codecs.get(conn);
+  if (!c) throw keyMissing();
+  await c.ready();
+  return blindValue(c.loaded(), field, value);
 }
 
 /** The blind-index key of an ID number or credit code; what `personIds` / `unitCodes` store. */

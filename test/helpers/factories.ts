@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 import { itemModel, type ItemDoc } from '../../src/models/item.model';
 import type { Runtime } from '../../src/runtime';
-import { pageKeys } from '../../src/services/records';
+import { linkItem, pageKeys } from '../../src/services/records';
 
 export type ItemOverrides = Partial<Omit<ItemDoc, '_id' | 'createdAt' | 'updatedAt'>> & Record<string, unknown>;
 
@@ -24,7 +24,10 @@ export async function buildItem(rt: Runtime, overrides: ItemOverrides = {}): Pro
     title: '工伤认定决定书',
     ...overrides,
   });
-  return doc.toObject() as ItemDoc;
+  const item = (await itemModel(rt.db).findById(doc._id).lean<ItemDoc>())!;
+  // What filing does next: the item joins its persons' and units' files (一人一档).
+  await linkItem(rt, item);
+  return item;
 }
 
 /** Its id as the API takes it. */

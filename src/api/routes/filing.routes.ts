@@ -3,17 +3,16 @@ import { z } from 'zod';
 import { validateIdNumber } from '../../domain/id-number';
 import { validateCreditCode } from '../../domain/credit-code';
 import { AppError } from '../../errors';
-import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { correctItem, CorrectionSchema, setAccessLevel } from '../../services/filing';
-import { catalogueCsv, cataloguePdf, catalogueRows, dossierOf, itemLevel, presentItem } from '../../services/records';
+import { catalogueCsv, cataloguePdf, catalogueRows, dossierOf, itemLevel, presentItem, type DossierRow } from '../../services/records';
 import { describeForAudit, mayAccess } from '../middleware/auth';
 import { loadReadable } from './items.routes';
 import { defineRoute, type RouteDef } from '../route';
 import { OBJECT_ID } from '../../domain/ids';
 
 /** Items the caller may read, for lists (dossiers): role, fonds scope and clearance. */
-const readable = (ctx: Context) => (it: ItemDoc) => mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) });
+const readable = (ctx: Context) => (row: DossierRow) => mayAccess(ctx, 'item.read', { type: 'item', fonds: row.fonds, level: row.level });
 
 const ItemId = z.object({ id: z.string().regex(OBJECT_ID, 'must be an item id') });
 
@@ -61,7 +60,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const v = validateIdNumber(params.idNumber.toUpperCase());
         if (!v.valid) throw new AppError('validation_failed', { message: `Not a valid 公民身份号码: ${v.message}`, zh: '公民身份号码无效', details: { problem: v.problem } });
-        ctx.body = { idNumber: v.value, ...(await dossierOf(rt, { personId: v.value }, readable(ctx))) };
+        ctx.body = { idNumber: v.value, ...(await dossierOf(rt, 'person', v.value, readable(ctx))) };
       },
     }),
     defineRoute({
@@ -75,7 +74,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const code = params.creditCode.toUpperCase();
         if (!validateCreditCode(code).valid) throw new AppError('validation_failed', { message: 'Not a valid 统一社会信用代码', zh: '统一社会信用代码无效' });
-        ctx.body = { creditCode: code, ...(await dossierOf(rt, { unitCode: code }, readable(ctx))) };
+        ctx.body = { creditCode: code, ...(await dossierOf(rt, 'unit', code, readable(ctx))) };
       },
     }),
     defineRoute({

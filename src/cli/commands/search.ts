@@ -4,6 +4,7 @@ import { AppError } from '../../errors';
 import { markSnippet, mergeSegments, reindexAll, searchItems, searchScopeOf } from '../../services/search';
 import { maskIdNumber, maskIdNumbersInText } from '../../domain/id-number';
 import { cliPrincipal, describeCliForAudit, forPrincipal } from '../identity';
+import { rebuildDossierLinks } from '../../services/records';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 
@@ -51,7 +52,7 @@ export const reindexCommand: Command = {
   name: 'reindex',
   summary: '重建全文索引 / Rebuild the full-text search index from the archive',
   usage: '[--merge] [--json]',
-  description: 'Without options: rebuild everything from the stored items. --merge: only merge small segments (workers do this by themselves).',
+  description: 'Without options: rebuild the search index and the person/unit file links (一人一档) from the stored items. --merge: only merge small search segments (workers do this by themselves).',
   options: {
     merge: { type: 'boolean', description: '只合并小索引段 / only merge small segments' },
   },
@@ -69,8 +70,16 @@ export const reindexCommand: Command = {
           if (!values.json && io.isTTY) process.stderr.write(`\r${s.items} items, ${s.pages} pages…`);
         },
       });
+      const dossiers = await rebuildDossierLinks(rt, {
+        onProgress: (n) => {
+          if (!values.json && io.isTTY) process.stderr.write(`\r一人一档 / file links: ${n} items…`);
+        },
+      });
       const seconds = (Date.now() - t0) / 1000;
-      if (values.json) io.out(JSON.stringify({ ...stats, seconds }));
-      else io.out(`${io.isTTY ? '\n' : ''}已重建索引 / reindexed: ${stats.items} items, ${stats.pages} pages, ${stats.segments} segments, ${(stats.bytes / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s`);
+      if (values.json) io.out(JSON.stringify({ ...stats, dossierLinks: dossiers.links, seconds }));
+      else {
+        io.out(`${io.isTTY ? '\n' : ''}已重建索引 / reindexed: ${stats.items} items, ${stats.pages} pages, ${stats.segments} segments, ${(stats.bytes / 1e6).toFixed(1)} MB`);
+        io.out(`已重建一人一档链接 / person and unit file links: ${dossiers.links} links of ${dossiers.items} items; ${seconds.toFixed(1)} s in all`);
+      }
     }),
 };

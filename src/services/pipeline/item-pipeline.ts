@@ -10,6 +10,7 @@ import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { captureItem, failItem } from '../capture';
 import { fileItem } from '../filing';
+import { linkItem } from '../records';
 import { indexItem, mergeSegmentsSoon } from '../search';
 import type { Pipeline, Stage } from './stage';
 
@@ -48,13 +49,17 @@ export function itemPipeline(engine: () => OcrEngine): Pipeline<string, ItemPipe
       });
     },
   };
+  // In the person's and unit's files (一人一档) as soon as filed or in review.
+  // Filing's write already links the item into its persons' and units' files; a rerun after a crash
+  // between that write and the link finds the item filed and skips filing, so link again here (idempotent).
+  const dossier: ItemStage = { name: 'dossier', run: async (_itemId, ctx, state) => (state.item ? linkItem(ctx.rt, state.item) : undefined) };
   // Searchable as soon as filed; a failure retries the job, whose earlier stages are no-ops now.
   const index: ItemStage = { name: 'index', run: async (itemId, ctx) => void (await indexItem(ctx.rt, itemId)) };
   const merge: ItemStage = { name: 'merge', run: async (_itemId, ctx) => mergeSegmentsSoon(ctx.rt) };
 
   return {
     name: 'item',
-    stages: [capture, filing, auditFiling, index, merge],
+    stages: [capture, filing, auditFiling, dossier, index, merge],
     failSubject: (rt: Runtime, itemId: string, err: unknown) => failItem(rt, itemId, err),
   };
 }

@@ -6,5 +6,5 @@ export { assertItemId, describedFields, findItem, isItemId, itemLevel, loadItem,
 export { pageImage, pageText, pageThumbnail, watermarkedPdf } from './retrieval';
 export { pageKeys, readPageText, type StoredPageText } from './page-store';
 export { archivalFormat } from './archival-format';
+export { dossierOf, DOSSIER_STATUSES, linkItem, openDossier, rebuildDossierLinks, unlinkItem, type DossierKind, type DossierRow } from './dossier';
 export type { Classification, Evidence, ExtractedMetadata, PageText } from './item-types';
-export { dossierOf, type DossierEntry } from './dossier';

@@ -6,6 +6,7 @@
 import { isSealed } from '../../models/item-codec';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
+import { linkItem } from './dossier';
 
 function needsSealing(raw: Record<string, unknown>): boolean {
   const clear = (v: unknown) => v !== null && v !== undefined && !isSealed(v);
@@ -34,6 +35,9 @@ export async function sealLegacyItems(rt: Runtime): Promise<{ scanned: number; s
       { _id },
       { $set: { metadata: item.metadata ?? null, preregistered: item.preregistered ?? null, personIds: item.personIds ?? [], unitCodes: item.unitCodes ?? [], history: item.history ?? [] } },
     );
+    // Now findable by the blind key: into the person's and unit's files.
+    const after = await items.findById(_id).lean<ItemDoc>();
+    if (after) await linkItem(rt, after);
     sealed++;
   }
   return { scanned: ids.length, sealed };

@@ -2,12 +2,14 @@
  * The item repository: the one owner of an item's shape and the only place that writes items
  * after intake. Status lists by meaning live here (not as string arrays in each caller), the
  * access level (密级) is a first-class field that no description write can touch, and filing and
- * correction share one write path (writeDescription).
+ * correction share one write path (writeDescription). Every write here also brings the item's
+ * persons' and units' files (dossier.ts link store) in line, so no caller can forget to.
  */
 import { OBJECT_ID } from '../../domain/ids';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc, type ItemStatus } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
+import { linkItem } from './dossier';
 import type { Classification, ExtractedMetadata } from './item-types';
 
 const set = (...s: ItemStatus[]): ReadonlySet<ItemStatus> => new Set(s);
@@ -110,7 +112,14 @@ export async function writeDescription(
       $push: { history: { at: new Date(), ...history } },
     },
   );
-  return loadItem(rt, String(item._id));
+  return relinked(rt, String(item._id));
+}
+
+/** The item as now stored, after bringing its persons' and units' files (一人一档) in line with it. */
+async function relinked(rt: Runtime, id: string): Promise<ItemDoc> {
+  const now = await loadItem(rt, id);
+  await linkItem(rt, now);
+  return now;
 }
 
 /** 密级变更: the level's only write. */
@@ -121,5 +130,5 @@ export async function writeAccessLevel(rt: Runtime, item: ItemDoc, rank: number,
     { _id: item._id },
     { $set: { accessLevel: rank, ...(cls ? { classification: rest } : {}) }, $push: { history: { at: new Date(), ...history } } },
   );
-  return loadItem(rt, String(item._id));
+  return relinked(rt, String(item._id));
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { DEFAULT_PERMISSION } from '../../../src/api/route';
-import { COMMANDS, main } from '../../../src/cli/main';
+import { loadCommands, main } from '../../../src/cli/main';
 import type { Command } from '../../../src/cli/command';
 import { authorize, isAction, ROLES, type Principal } from '../../../src/services/access/policies';
 import { openTestRuntime } from '../../helpers/runtime';
@@ -26,7 +26,7 @@ describe('CLI permission matrix: every command × the roles that lack its permis
   this.timeout(180_000);
   let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
   const saved: Record<string, string | undefined> = {};
-  const all = leaves(COMMANDS);
+  const all = leaves(loadCommands());
 
   before(async () => {
     ctx = await openTestRuntime();
