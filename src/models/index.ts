@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { accessDecisionModel, accessRequestModel, accessRevocationModel } from './access-grant.model';
 import { archivalNumberModel } from './archival-number.model';
 import { classifierExampleModel } from './classifier-example.model';
+import { integrityRunModel } from './integrity.model';
 import { itemModel } from './item.model';
 import { jobClaimModel, jobModel } from './job.model';
 
@@ -12,6 +13,7 @@ export function registerModels(conn: Connection): void {
   itemModel(conn);
   archivalNumberModel(conn);
   classifierExampleModel(conn);
+  integrityRunModel(conn);
   accessRequestModel(conn);
   accessDecisionModel(conn);
   accessRevocationModel(conn);

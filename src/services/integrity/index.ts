@@ -1,0 +1,3 @@
+/** The integrity room's door: consistency checks (fsck), 四性检测, backup and restore. */
+export { FSCK_PHASES, runFsck, type FsckOptions, type FsckPhase, type FsckReport } from './fsck';
+export { lastGoodRun, useWithdrawalRegister, type Finding, type WithdrawalRegister } from './common';
