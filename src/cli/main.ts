@@ -14,9 +14,9 @@ import { separatorsCommand } from './commands/separators';
 import { scheduleCommand } from './commands/schedule';
 import { reindexCommand, searchCommand } from './commands/search';
 import { catalogueCommand, confirmCommand, correctCommand } from './commands/filing';
-import { fsckCommand } from './commands/integrity';
+import { backupCommand, fsckCommand, restoreCommand } from './commands/integrity';
 
-export const COMMANDS: Command[] = [ingestCommand, showCommand, confirmCommand, correctCommand, catalogueCommand, scheduleCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand, auditCommand, usersCommand, searchCommand, reindexCommand, accessCommand, fsckCommand];
+export const COMMANDS: Command[] = [ingestCommand, showCommand, confirmCommand, correctCommand, catalogueCommand, scheduleCommand, separatorsCommand, serveCommand, workerCommand, healthCommand, configCommand, keysCommand, jobsCommand, auditCommand, usersCommand, searchCommand, reindexCommand, accessCommand, fsckCommand, backupCommand, restoreCommand];
 
 export const ROOT: Command = {
   name: 'archive',

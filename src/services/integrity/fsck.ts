@@ -234,7 +234,7 @@ async function checkItem(rt: Runtime, item: ItemDoc, c: ItemCheckCtx): Promise<v
           const v = await rt.storage.blobs.verify(ref.key);
           c.run.count('blobs/verified');
           if (!v.ok) {
-            await c.report({ check: 'blobs', kind: 'corrupt', subject, severity: 'error', message: `${ref.what} (${ref.key}) does not authenticate: altered or damaged`, messageZh: `${ref.what}（${ref.key}）校验失败：内容被篡改或损坏`, action: 'none: restore the object from a backup (archive restore --objects-only)', repair: null });
+            await c.report({ check: 'blobs', kind: 'corrupt', subject, severity: 'error', message: `${ref.what} (${ref.key}) does not authenticate: altered or damaged`, messageZh: `${ref.what}（${ref.key}）校验失败：内容被篡改或损坏`, action: 'none: restore the object from a backup (archive restore)', repair: null });
             continue;
           }
           if (ref.sha256 && v.sha256 !== ref.sha256) {
