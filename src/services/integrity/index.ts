@@ -3,3 +3,4 @@ export { FSCK_PHASES, runFsck, type FsckOptions, type FsckPhase, type FsckReport
 export { lastGoodRun, useWithdrawalRegister, type Finding, type WithdrawalRegister } from './common';
 export { afterRestore, backup, listBackups, restore, useDestructionReplay, type BackupManifest, type BackupOptions, type DestructionReplay, type RestoreOptions, type RestoreResult } from './backup';
 export { openTarget, type BackupTarget } from './backup-target';
+export { installOperationalMetrics, operationalReadiness } from './operations';
