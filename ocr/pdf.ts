@@ -141,3 +141,50 @@ function isGrey(rgb: Buffer): boolean {
   }
   return true;
 }
+
+export interface PdfInspection {
+  /** false when pdf.js cannot parse it */
+  opens: boolean;
+  encrypted: boolean;
+  pages: number;
+  /** characters of text per page (the OCR text layer of a searchable PDF) */
+  textChars: number[];
+  /** JavaScript, an open action, or annotation actions: active content */
+  activeContent: boolean;
+  error?: string;
+}
+
+/**
+ * What a 四性 usability / security check needs to know about a PDF (DA/T 70-2018: 可用性 — it opens
+ * and its text can be read; 安全性 — no active content), without rendering it.
+ */
+export async function inspectPdf(buf: Uint8Array): Promise<PdfInspection> {
+  if (declaresEncryption(buf)) return { opens: false, encrypted: true, pages: 0, textChars: [], activeContent: false, error: 'encrypted' };
+  const pdfjs = await loadPdfJs();
+  const task = pdfjs.getDocument({ data: new Uint8Array(buf), isEvalSupported: false, enableXfa: false, useSystemFonts: false, stopAtErrors: false, verbosity: 0, standardFontDataUrl: path.join(pdfjsRoot, 'standard_fonts') + path.sep, cMapUrl: path.join(pdfjsRoot, 'cmaps') + path.sep, cMapPacked: true, wasmUrl: path.join(pdfjsRoot, 'wasm') + path.sep });
+  let doc: PdfDoc;
+  try {
+    doc = await task.promise;
+  } catch (e) {
+    await task.destroy().catch(() => undefined);
+    return { opens: false, encrypted: (e as { name?: string }).name === 'PasswordException', pages: 0, textChars: [], activeContent: false, error: String((e as Error).message ?? e) };
+  }
+  try {
+    let activeContent = false;
+    try {
+      await rejectJavaScript(doc, buf);
+    } catch {
+      activeContent = true;
+    }
+    const textChars: number[] = [];
+    for (let n = 1; n <= doc.numPages; n++) {
+      const page = await doc.getPage(n);
+      const content = await page.getTextContent();
+      textChars.push(content.items.reduce((a, it) => a + ('str' in it ? it.str.replace(/\s/g, '').length : 0), 0));
+      page.cleanup();
+    }
+    return { opens: true, encrypted: false, pages: doc.numPages, textChars, activeContent };
+  } finally {
+    await doc.destroy().catch(() => undefined);
+  }
+}

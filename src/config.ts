@@ -57,6 +57,14 @@ const EnvSchema = z.object({
   /** API requests per minute per client address; 0 = no limit. Default 1200, none under NODE_ENV=test. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
   /** Clearance / classification labels, lowest first (公开,内部,敏感 by default). */
+  /** Where `archive backup` writes by default: file:///path or http(s)://KEY:SECRET@host:port/bucket[/prefix] (异地存储). */
+  ARCHIVE_BACKUP_TARGET: z.string().min(1).optional(),
+  /** Where the keystore backup goes: a different place from ARCHIVE_BACKUP_TARGET (keys and data never together). */
+  ARCHIVE_BACKUP_KEYS_TARGET: z.string().min(1).optional(),
+  /** Database snapshots kept on the backup target (0 = all). */
+  ARCHIVE_BACKUP_KEEP: z.coerce.number().int().min(0).default(14),
+  /** Readiness fails when due jobs have waited this long while no job moved (a wedged worker pool). */
+  ARCHIVE_WEDGED_AFTER_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
   ARCHIVE_CLEARANCE_LEVELS: z
     .string()
     .regex(/^[a-z_]{1,32}(,[a-z_]{1,32})*$/, 'must be comma-separated lower-case labels, lowest first')
@@ -85,6 +93,9 @@ export interface Config {
   /** administrators and approvers must use a TOTP second factor */
   requireTotp: boolean;
   shutdownTimeoutMs: number;
+  backup: { target: string | undefined; keysTarget: string | undefined; keep: number };
+  /** readiness: the worker pool counts as wedged after this long without progress on due jobs */
+  wedgedAfterMs: number;
 }
 
 /** Parses an environment map into a Config; throws AppError('config_invalid') listing every problem. */
@@ -143,6 +154,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     clearanceLevels: e.ARCHIVE_CLEARANCE_LEVELS.split(','),
     requireTotp: e.ARCHIVE_REQUIRE_TOTP,
+    backup: { target: e.ARCHIVE_BACKUP_TARGET, keysTarget: e.ARCHIVE_BACKUP_KEYS_TARGET, keep: e.ARCHIVE_BACKUP_KEEP },
+    wedgedAfterMs: e.ARCHIVE_WEDGED_AFTER_MS,
   });
 }
 

@@ -17,6 +17,7 @@ import type { ReadinessCheck } from './api/routes/system.routes';
 import { AuditTrail } from './services/audit';
 import { loadAuditSigner } from './services/audit';
 import { AuthService } from './services/access';
+import { installOperationalMetrics, operationalReadiness } from './services/integrity';
 
 export interface Runtime {
   config: Config;
@@ -83,6 +84,9 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
       await db.close().catch((err: unknown) => logger.warn({ err }, 'closing MongoDB failed'));
     },
   };
+  // Readiness that means something, and the gauges an operator watches (docs/operations.md).
+  readiness.push(...operationalReadiness(rt));
+  installOperationalMetrics(rt);
   // Items' personal fields are sealed under keys derived from the index key (blob store, KEKs);
   // loaded by the first item query, so processes that never touch items never fetch it.
   installItemKeys(db, async () => deriveItemKeys(await indexKey(rt)));

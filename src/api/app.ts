@@ -73,6 +73,10 @@ export function createApp(deps: AppDeps): Koa {
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       end({ method: ctx.method, route });
       deps.metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
+      if (ctx.status >= 400) {
+        const code = (ctx.body as { error?: { code?: unknown } } | undefined)?.error?.code;
+        deps.metrics.errors.inc({ code: typeof code === 'string' ? code : `http_${ctx.status}`, source: 'http' });
+      }
     }
   });
   app.use(errorHandler(deps.logger));

@@ -16,6 +16,7 @@ const filing = (): Cmds => require('./commands/filing') as Cmds;
 const serve = (): Cmds => require('./commands/serve') as Cmds;
 const system = (): Cmds => require('./commands/system') as Cmds;
 const search = (): Cmds => require('./commands/search') as Cmds;
+const integrity = (): Cmds => require('./commands/integrity') as Cmds;
 const pick = (mod: () => Cmds, name: string) => (): Command => {
   const c = mod()[name];
   if (!c) throw new Error(`cli: ${name} missing from its module`);
@@ -41,6 +42,9 @@ export const COMMANDS: Command[] = [
   lazy('search', '全文检索 / Search archive items by OCR text and description', 'QUERY [--limit N] [--person ID] [--json]', pick(search, 'searchCommand')),
   lazy('reindex', '重建全文索引 / Rebuild the full-text search index from the archive', '[--merge] [--json]', pick(search, 'reindexCommand')),
   lazy('access', '借阅/调阅 / Time-limited access to items outside your scope: request, list, approve, refuse, end', '<request|list|approve|reject|end>', pick(() => require('./commands/access') as Cmds, 'accessCommand')),
+  lazy('fsck', 'Check the archive for inconsistencies (items ↔ blobs, search index, 档号 numbering, stuck jobs, audit chain)', '[--repair] [--only items,orphans,numbering,jobs,audit] [--rate N] [--resume]', pick(integrity, 'fsckCommand')),
+  lazy('backup', 'Back up the database, mirror the encrypted objects, and the keystore to a separate place (数据备份, 异地存储)', '[--to URL] [--keys-to URL] [--keep N] | --list [--to URL]', pick(integrity, 'backupCommand')),
+  lazy('restore', 'Restore a backup into fresh (empty) services: keystore, database, objects; then re-apply destructions and fsck', '--from URL [--backup ID] [--keys-from URL] --yes', pick(integrity, 'restoreCommand')),
 ];
 
 /** Every command, loaded (the permission matrix test and tools that walk the whole tree). */

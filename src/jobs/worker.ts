@@ -140,6 +140,8 @@ export class Worker {
         return 'retry' as const;
       });
       this.metrics?.jobs.inc({ name: job.name, outcome });
+      const code = (err as { code?: unknown })?.code;
+      this.metrics?.errors.inc({ code: typeof code === 'string' ? code : 'internal_error', source: 'job' });
       if (outcome === 'failed') log.error({ err }, 'job failed for good');
       else log.warn({ err: (err as Error)?.message }, 'job failed; will retry');
     } finally {

@@ -4,6 +4,7 @@ import { accessDecisionModel, accessRequestModel, accessRevocationModel } from '
 import { archivalNumberModel } from './archival-number.model';
 import { cacheStampModel } from './cache-stamp.model';
 import { classifierExampleModel } from './classifier-example.model';
+import { integrityRunModel } from './integrity.model';
 import { itemModel } from './item.model';
 import { jobClaimModel, jobModel } from './job.model';
 
@@ -14,6 +15,7 @@ export function registerModels(conn: Connection): void {
   archivalNumberModel(conn);
   classifierExampleModel(conn);
   cacheStampModel(conn);
+  integrityRunModel(conn);
   accessRequestModel(conn);
   accessDecisionModel(conn);
   accessRevocationModel(conn);

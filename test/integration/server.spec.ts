@@ -33,7 +33,7 @@ describe('the server process: start, ready, graceful stop, clear failure when se
     const ready = await fetch(`${url}/readyz`);
     assert.equal(ready.status, 200);
     const body = (await ready.json()) as any;
-    assert.deepEqual(Object.keys(body.checks).sort(), ['keys', 'minio', 'mongodb']);
+    assert.deepEqual(Object.keys(body.checks).sort(), ['keys', 'keystore_matches_archive', 'minio', 'minio_writable', 'mongodb', 'mongodb_writable', 'workers_not_wedged']);
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0);
     assert.match(p.out(), /shutdown complete/);

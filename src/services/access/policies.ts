@@ -47,6 +47,8 @@ export const ACTIONS = [
   'access.request', // 借阅/调阅: ask for time-limited access to an item outside one's scope or clearance
   'access.approve', // grant, refuse or end such access (never to one's own request)
   'personal.full', // see 公民身份号码 in full; everyone else sees them masked (个人信息保护法 第51条)
+  'integrity.check', // run and read consistency checks (fsck) and 四性检测 reports (DA/T 70-2018)
+  'backup.manage', // take backups (数据备份, 异地存储); restore is a machine-local step
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -54,16 +56,16 @@ export type Action = (typeof ACTIONS)[number];
 const CONTENT_ACTIONS: ReadonlySet<Action> = new Set(['item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'destruction.propose', 'destruction.approve', 'appraisal.review', 'access.approve']);
 
 export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
-  archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'jobs.read', 'destruction.propose', 'access.request', 'access.approve', 'personal.full'],
+  archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'jobs.read', 'destruction.propose', 'access.request', 'access.approve', 'personal.full', 'integrity.check'],
   caseworker: ['session', 'item.ingest', 'item.read', 'search', 'jobs.read', 'access.request', 'personal.full'],
   // Proposes appraisal and destruction (销毁清册); the appraisal group (鉴定小组, 3号令 第十条)
   // approves or rejects them; the agency head gives the final approval (第十一条).
-  compliance_officer: ['session', 'item.read', 'search', 'audit.read', 'appraisal.review', 'retention.manage', 'destruction.propose', 'access.request'],
+  compliance_officer: ['session', 'item.read', 'search', 'audit.read', 'appraisal.review', 'retention.manage', 'destruction.propose', 'access.request', 'integrity.check'],
   appraisal_member: ['session', 'item.read', 'search', 'appraisal.review', 'access.request'],
   agency_head: ['session', 'item.read', 'search', 'catalogue.export', 'destruction.approve', 'access.request', 'access.approve'],
   // 审计员: reads the audit trail, nothing else (no archive content).
   auditor: ['session', 'audit.read', 'audit.verify'],
-  sysadmin: ['session', 'user.read', 'user.manage', 'jobs.read', 'system.config', 'keys.manage'],
+  sysadmin: ['session', 'user.read', 'user.manage', 'jobs.read', 'system.config', 'keys.manage', 'integrity.check', 'backup.manage'],
   secadmin: ['session', 'user.read', 'role.grant'],
   secauditor: ['session', 'user.read', 'audit.read', 'audit.verify'],
 };

@@ -1,3 +1,3 @@
 /** The audit room's door: what other rooms and layers may use. */
-export { loadAuditSigner } from './signing';
+export { loadAuditSigner, signingPaths } from './signing';
 export { AuditTrail } from './trail';

@@ -24,7 +24,13 @@ export function itemPipeline(engine: () => OcrEngine): Pipeline<string, ItemPipe
   const capture: ItemStage = {
     name: 'capture',
     run: async (itemId, ctx) => {
-      await captureItem(ctx.rt, itemId, { engine: engine(), signal: ctx.signal, progress: ctx.progress });
+      const started = Date.now();
+      const item = await captureItem(ctx.rt, itemId, { engine: engine(), signal: ctx.signal, progress: ctx.progress });
+      // Pages/min and the OCR confidence distribution (docs/operations.md), counted once: not for a rerun that found the item captured.
+      if (item?.ocrAt && new Date(item.ocrAt).getTime() >= started) {
+        ctx.rt.metrics.pages.inc(item.pageCount ?? 0);
+        for (const p of item.pages ?? []) if (typeof p.confidence === 'number') ctx.rt.metrics.ocrConfidence.observe(p.confidence);
+      }
     },
   };
   const filing: ItemStage = {

@@ -48,7 +48,7 @@ describe('CLI permission matrix: every command × the roles that lack its permis
   it('every command declares a real permission, or is a machine-local step', () => {
     assert.ok(all.length >= 25, `${all.length} commands`);
     const local = all.filter((l) => l.permission === 'local').map((l) => l.path.join(' '));
-    assert.deepEqual(local.sort(), ['serve', 'users create-admin', 'worker']);
+    assert.deepEqual(local.sort(), ['restore', 'serve', 'users create-admin', 'worker']);
     for (const l of all) if (l.permission !== 'local') assert.ok(isAction(l.permission), `${l.path.join(' ')}: ${l.permission}`);
   });
 

@@ -1,0 +1,6 @@
+/** The integrity room's door: consistency checks (fsck), 四性检测, backup and restore. */
+export { FSCK_PHASES, runFsck, type FsckOptions, type FsckPhase, type FsckReport } from './fsck';
+export { lastGoodRun, useWithdrawalRegister, type Finding, type WithdrawalRegister } from './common';
+export { afterRestore, backup, listBackups, restore, useDestructionReplay, type BackupManifest, type BackupOptions, type DestructionReplay, type RestoreOptions, type RestoreResult } from './backup';
+export { openTarget, type BackupTarget } from './backup-target';
+export { installOperationalMetrics, operationalReadiness } from './operations';

@@ -1,0 +1,26 @@
+/**
+ * `npm run test:faults`: the long fault-injection run (docs/reliability.md). Settings by env:
+ * FAULTS_SEED (default 15), FAULTS_PAGES (240), FAULTS_COUNT (40), FAULTS_MINUTES (9).
+ * Prints progress and, last, `RESULT faults=… lost=0 duplicated=0 half_filed=0 …`; exits 1 when
+ * any invariant is broken.
+ */
+import { runFaults } from './harness';
+
+const num = (v: string | undefined, d: number) => (v && Number.isFinite(Number(v)) ? Number(v) : d);
+
+void (async () => {
+  const r = await runFaults({
+    seed: num(process.env.FAULTS_SEED, 15),
+    pages: num(process.env.FAULTS_PAGES, 240),
+    faults: num(process.env.FAULTS_COUNT, 40),
+    minutes: num(process.env.FAULTS_MINUTES, 9),
+    settleMinutes: num(process.env.FAULTS_SETTLE_MINUTES, 10),
+    log: (l) => console.log(l),
+  });
+  console.log(r.line);
+  const ok = r.lost === 0 && r.duplicated === 0 && r.halfFiled === 0 && r.failed === 0 && r.blobErrors === 0 && r.numberingErrors === 0 && r.indexErrors === 0 && r.auditOk;
+  process.exit(ok ? 0 : 1);
+})().catch((err: unknown) => {
+  console.error(err);
+  process.exit(2);
+});
