@@ -51,7 +51,8 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
     audit = new AuditTrail(db, { signer: loadAuditSigner(config.dataDir, { passphrase: config.keystore.passphrase }), logger });
     // Constructing the services registers their models: before ensureIndexes, which builds the
     // indexes (unique ones included) of every registered model.
-    auth = new AuthService(db, { audit, requireTotp: config.requireTotp });
+    // TOTP secrets are sealed under a key derived from the application key (blob store, KEKs), loaded on first use.
+    auth = new AuthService(db, { audit, requireTotp: config.requireTotp, sealRoot: () => indexKey(rt) });
     registerModels(db);
     await ensureIndexes(db);
   } catch (err) {

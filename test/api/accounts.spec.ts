@@ -44,20 +44,25 @@ describe('account administration: disable, enable, reset credentials (system adm
     assert.equal((await login('acc.worker', PASSWORD)).status, 200);
   });
 
-  it('a credential reset clears the password and sessions and hands out a one-time setup secret', async () => {
+  it('a credential reset (asked by the system administrator, approved by a security administrator) clears the password and sessions; the person sets a new one with both halves', async () => {
+    await ctx.rt.auth.createUser({ username: 'acc.secadmin', roles: ['secadmin'], password: PASSWORD });
     const admin = await tokenOf('acc.sysadmin');
+    const sec = await tokenOf('acc.secadmin');
     const worker = await tokenOf('acc.worker');
     const res = await post(`/api/v1/users/${workerId}/reset`, admin);
     assert.equal(res.status, 200);
-    const { setupSecret } = (await res.json()) as { setupSecret: string };
+    const { firstHalf, resetId } = (await res.json()) as { firstHalf: string; resetId: string };
+    const ok = await post(`/api/v1/users/${workerId}/reset/approve`, sec, { resetId });
+    assert.equal(ok.status, 200);
+    const { secondHalf } = (await ok.json()) as { secondHalf: string };
     assert.equal((await me(worker)).status, 401);
     assert.equal((await login('acc.worker', PASSWORD)).status, 401, 'the old password is gone');
-    const setup = await fetch(`${base}/api/v1/auth/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'acc.worker', secret: setupSecret, password: NEW_PASSWORD }) });
+    const setup = await fetch(`${base}/api/v1/auth/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'acc.worker', secret: `${firstHalf} ${secondHalf}`, password: NEW_PASSWORD }) });
     assert.equal(setup.status, 204);
     assert.equal((await login('acc.worker', NEW_PASSWORD)).status, 200);
-    await ctx.rt.audit.flush();
     const trail = await ctx.rt.audit.list({ action: 'user.manage', limit: 20 });
-    assert.ok(trail.some((e: any) => e.details?.reset === true && e.outcome === 'success'));
+    assert.ok(trail.some((e: any) => e.details?.reset === 'requested' && e.outcome === 'success'));
+    assert.ok(trail.some((e: any) => e.details?.reset === 'approved' && e.outcome === 'success'));
     assert.ok(trail.some((e: any) => e.details?.disabled === true && e.outcome === 'success'));
   });
 

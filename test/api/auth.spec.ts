@@ -36,7 +36,7 @@ describe('API auth: login, lockout, sessions, CSRF, injection, permission matrix
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     for (const role of ROLES) {
-      const u = await rt.auth.createUser({ username: `u.${role}`, roles: [role], password: PASSWORD, clearance: 'sensitive' });
+      const u = await rt.auth.createUser({ username: `u.${role}`, roles: [role], password: PASSWORD, clearance: 'sensitive', scope: { fonds: '*', agencies: '*', districts: '*' } });
       principals.set(role, { id: String(u._id), username: u.username, roles: u.roles, scope: { fonds: '*', agencies: '*', districts: '*' }, clearance: 'sensitive' });
       tokens.set(role, await tokenFor(`u.${role}`));
     }

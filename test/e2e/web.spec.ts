@@ -30,7 +30,7 @@ describe('web UI: sign in, search, read the page with the hit marked (Chromium)'
     const rt = ctx.rt;
     server = await serveTestApp(rt);
     base = server.base;
-    await rt.auth.createUser({ username: 'web.caseworker', roles: ['caseworker'], password: PASSWORD, clearance: 'sensitive' });
+    await rt.auth.createUser({ username: 'web.caseworker', roles: ['caseworker'], password: PASSWORD, clearance: 'sensitive', scope: { fonds: '*', agencies: '*', districts: '*' } });
     const page = await renderScan(['工伤认定决定书', `受伤职工姓名：${NAME}`, `公民身份号码：${ID}`, '经调查核实，认定为工伤。', '决定日期：2019年5月20日'], { dpi: 300 });
     const res = await ingestItem(rt, { fonds: 'Z001', source: 'web-e2e.png', channel: 'api', files: [{ filename: 'web-e2e.png', body: page }] });
     itemId = String(res.item._id);

@@ -97,7 +97,7 @@ export async function signIn(base: string, username: string, password: string): 
 export async function signedInUsers(rt: Runtime, base: string, users: Array<[string, string, string[]?, string?]>, password: string): Promise<Record<string, string>> {
   const tokens: Record<string, string> = {};
   for (const [username, role, fonds, clearance] of users) {
-    await rt.auth.createUser({ username, roles: [role], password, clearance: clearance ?? 'sensitive', ...(fonds ? { scope: { fonds } } : {}) });
+    await rt.auth.createUser({ username, roles: [role], password, clearance: clearance ?? 'sensitive', scope: { fonds: fonds ?? '*', agencies: '*', districts: '*' } });
     tokens[username] = await signIn(base, username, password);
   }
   return tokens;

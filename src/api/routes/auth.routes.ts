@@ -4,7 +4,7 @@ import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import { toPrincipal } from '../../services/access';
 import { seesSecurityEventsOnly, ROLES, type Principal } from '../../services/access';
-import { newTotpSecret, verifyTotp } from '../../services/access';
+import { newTotpSecret } from '../../services/access';
 import { checkPermission, CSRF_COOKIE, SESSION_COOKIE } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
 import { OBJECT_ID } from '../../domain/ids';
@@ -91,11 +91,16 @@ export function authRoutes(rt: Runtime): RouteDef[] {
     defineRoute({
       method: 'post',
       path: '/api/v1/auth/totp',
-      summary: 'Turn on TOTP for oneself. Without a code: returns a fresh secret (not yet stored). With {secret, code} from the authenticator app: stores it; from then on login needs a code',
+      summary: 'Turn on TOTP for oneself. Without a code: returns a fresh secret (not yet stored). With {secret, code} from the authenticator app: stores it (sealed); from then on login needs a code. Replacing an existing second factor also needs currentCode (from the old one) or password',
       tags: ['auth'],
       permission: 'session',
-      body: z.strictObject({ secret: z.string().regex(/^[A-Z2-7]{32}$/).optional(), code: z.string().regex(/^\d{6}$/).optional() }),
-      responses: { 200: { description: 'a secret to enrol, or enabled: true' } },
+      body: z.strictObject({
+        secret: z.string().regex(/^[A-Z2-7]{32}$/).optional(),
+        code: z.string().regex(/^\d{6}$/).optional(),
+        currentCode: z.string().regex(/^\d{6}$/).optional(),
+        password: z.string().min(1).max(1024).optional(),
+      }),
+      responses: { 200: { description: 'a secret to enrol, or enabled: true' }, 403: { description: 'a second factor is already set and neither a current code nor the password was given' } },
       handler: async (ctx, { body }) => {
         const me = ctx.state.principal as Principal;
         if (!body.secret || !body.code) {
@@ -103,9 +108,8 @@ export function authRoutes(rt: Runtime): RouteDef[] {
           ctx.body = { secret, otpauth: `otpauth://totp/si-archive:${encodeURIComponent(me.username)}?secret=${secret}&issuer=si-archive&algorithm=SHA1&digits=6&period=30`, enabled: false };
           return;
         }
-        if (!verifyTotp(body.secret, body.code)) throw new AppError('validation_failed', { message: 'The code does not match the secret', zh: '动态验证码与密钥不匹配' });
-        await rt.auth.users.updateOne({ _id: me.id }, { $set: { totpSecret: body.secret } });
-        void rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: ctx.ip, action: 'auth.totp', object: { type: 'user', id: me.id }, outcome: 'success' });
+        const { replaced } = await rt.auth.enrolTotp(me.id, { secret: body.secret, code: body.code, currentCode: body.currentCode, password: body.password });
+        await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: ctx.ip, action: 'auth.totp', object: { type: 'user', id: me.id }, outcome: 'success', details: { replaced } });
         ctx.body = { enabled: true };
       },
     }),
@@ -119,7 +123,7 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       responses: { 201: { description: 'created', schema: z.object({ id: z.string(), username: z.string(), setupSecret: z.string(), expiresAt: z.string() }) } },
       handler: async (ctx, { body }) => {
         const { user, setupSecret, expiresAt } = await rt.auth.createAdmin(body.username, null);
-        void rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'user.manage', object: { type: 'user', id: String(user._id) }, outcome: 'success', details: { created: user.username } });
+        await rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'user.manage', object: { type: 'user', id: String(user._id) }, outcome: 'success', details: { created: user.username } });
         ctx.status = 201;
         ctx.body = { id: String(user._id), username: user.username, setupSecret, expiresAt: expiresAt.toISOString() };
       },
@@ -145,7 +149,7 @@ export function authRoutes(rt: Runtime): RouteDef[] {
         }
         checkPermission(deps, ctx, ctx.state.principal, 'role.grant', { targetUserId: params.id, targetRoles: body.roles, targetCurrentRoles: [] });
         await rt.auth.users.updateOne({ _id: params.id }, { $set: { roles: body.roles, ...(body.scope ? { scope: body.scope } : {}), ...(body.clearance ? { clearance: body.clearance } : {}) } });
-        void rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'role.grant', object: { type: 'user', id: params.id }, outcome: 'success', details: { roles: body.roles, before: target.roles, scope: body.scope ?? null, clearance: body.clearance ?? null } });
+        await rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'role.grant', object: { type: 'user', id: params.id }, outcome: 'success', details: { roles: body.roles, before: target.roles, scope: body.scope ?? null, clearance: body.clearance ?? null } });
         ctx.body = view(toPrincipal((await rt.auth.users.findById(params.id).lean())!));
       },
     }),
@@ -163,26 +167,46 @@ export function authRoutes(rt: Runtime): RouteDef[] {
         if (!target) throw new AppError('not_found', { details: { user: params.id } });
         checkPermission(deps, ctx, ctx.state.principal, 'user.manage', { targetUserId: params.id });
         await rt.auth.setDisabled(params.id, body.disabled);
-        void rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'user.manage', object: { type: 'user', id: params.id }, outcome: 'success', details: { username: target.username, disabled: body.disabled } });
+        await rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'user.manage', object: { type: 'user', id: params.id }, outcome: 'success', details: { username: target.username, disabled: body.disabled } });
         ctx.body = { id: params.id, username: target.username, disabled: body.disabled };
       },
     }),
     defineRoute({
       method: 'post',
       path: '/api/v1/users/:id/reset',
-      summary: 'Reset an account\'s credentials: password and TOTP cleared, sessions ended, a one-time setup secret returned for the person (system administrator; never one\'s own)',
+      summary: 'Ask for a credential reset (system administrator; never one\'s own): returns the FIRST half of the new setup secret and a resetId. Nothing changes until a security administrator approves (POST /api/v1/users/:id/reset/approve), which returns the second half: the account holder needs both, so no single administrator can set the password (三员分立)',
       tags: ['users'],
       permission: 'user.manage',
       params: z.object({ id: z.string().regex(OBJECT_ID) }),
-      responses: { 200: { description: 'reset', schema: z.object({ id: z.string(), username: z.string(), setupSecret: z.string(), expiresAt: z.string() }) } },
+      responses: { 200: { description: 'reset requested', schema: z.object({ id: z.string(), username: z.string(), resetId: z.string(), firstHalf: z.string(), expiresAt: z.string(), approvedBy: z.literal('secadmin') }) } },
       handler: async (ctx, { params }) => {
         const target = await rt.auth.users.findById(params.id).lean();
         if (!target) throw new AppError('not_found', { details: { user: params.id } });
         checkPermission(deps, ctx, ctx.state.principal, 'user.manage', { targetUserId: params.id });
         if (target.local) throw new AppError('conflict', { message: 'The local operator has no password to reset', zh: '本机操作员账号没有密码，无需重置' });
-        const { setupSecret, expiresAt } = await rt.auth.resetCredentials(params.id);
-        void rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'user.manage', object: { type: 'user', id: params.id }, outcome: 'success', details: { username: target.username, reset: true } });
-        ctx.body = { id: params.id, username: target.username, setupSecret, expiresAt: expiresAt.toISOString() };
+        const { resetId, firstHalf, expiresAt } = await rt.auth.requestReset(params.id, ctx.state.principal.id);
+        await rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'user.manage', object: { type: 'user', id: params.id }, outcome: 'success', details: { username: target.username, reset: 'requested', resetId } });
+        ctx.body = { id: params.id, username: target.username, resetId, firstHalf, expiresAt: expiresAt.toISOString(), approvedBy: 'secadmin' };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/users/:id/reset/approve',
+      summary: 'Approve a pending credential reset (security administrator; never one\'s own account, never the administrator who asked): password and TOTP cleared, sessions ended, earlier setup secrets void; returns the SECOND half of the setup secret for the account holder',
+      tags: ['users'],
+      permission: 'role.grant',
+      params: z.object({ id: z.string().regex(OBJECT_ID) }),
+      body: z.strictObject({ resetId: z.string().regex(/^[a-f0-9]{16}$/).optional() }),
+      responses: { 200: { description: 'approved', schema: z.object({ id: z.string(), username: z.string(), secondHalf: z.string(), expiresAt: z.string() }) } },
+      handler: async (ctx, { params, body }) => {
+        const target = await rt.auth.users.findById(params.id).lean();
+        if (!target) throw new AppError('not_found', { details: { user: params.id } });
+        checkPermission(deps, ctx, ctx.state.principal, 'role.grant', { targetUserId: params.id });
+        const resetId = body.resetId ?? (await rt.auth.pendingReset(params.id))?.resetId;
+        if (!resetId) throw new AppError('not_found', { message: 'No pending reset request for this account', zh: '该账号没有待批准的重置申请' });
+        const { secondHalf, expiresAt } = await rt.auth.approveReset(params.id, resetId, ctx.state.principal.id);
+        await rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'user.manage', object: { type: 'user', id: params.id }, outcome: 'success', details: { username: target.username, reset: 'approved', resetId } });
+        ctx.body = { id: params.id, username: target.username, secondHalf, expiresAt: expiresAt.toISOString() };
       },
     }),
     defineRoute({

@@ -10,10 +10,14 @@ function printSetupSecret(io: CommandIO, json: boolean, headline: string, out: {
   else io.out(`${headline}\n一次性初始化口令 / one-time setup secret (shown once, expires ${out.expiresAt.toISOString()}):\n  ${out.setupSecret}`);
 }
 
+function fmtScope(v: '*' | string[]): string {
+  return v === '*' ? '*' : v.length ? v.join(',') : '(none)';
+}
+
 export const usersCommand: Command = {
   name: 'users',
   summary: 'Accounts: create the first administrators, list, grant roles',
-  usage: '<create-admin|create|list|grant|disable|enable|reset>',
+  usage: '<create-admin|create|list|grant|disable|enable|reset|approve-reset>',
   subcommands: [
     {
       name: 'create-admin',
@@ -66,11 +70,14 @@ export const usersCommand: Command = {
     },
     {
       name: 'grant',
-      summary: 'Set an account\'s roles (security administrator; never one\'s own)',
-      usage: 'USERNAME --roles r1,r2 [--clearance LEVEL]',
+      summary: 'Set an account\'s roles, and optionally its scope and clearance (security administrator; never one\'s own). A new account has no scope until one is given',
+      usage: 'USERNAME --roles r1,r2 [--fonds F1,F2|*] [--agencies A1|*] [--districts D1|*] [--clearance LEVEL]',
       permission: 'role.grant',
       options: {
         roles: { type: 'string', description: `comma-separated: ${ROLES.join(', ')}`, valueName: 'LIST' },
+        fonds: { type: 'string', description: '全宗号 this account may work in, comma-separated, or * for all', valueName: 'LIST' },
+        agencies: { type: 'string', description: 'agencies, comma-separated, or *', valueName: 'LIST' },
+        districts: { type: 'string', description: 'districts, comma-separated, or *', valueName: 'LIST' },
         clearance: { type: 'string', description: 'public, internal or sensitive', valueName: 'LEVEL' },
       },
       run: async ({ values, positionals, io }) =>
@@ -85,9 +92,51 @@ export const usersCommand: Command = {
             throw new AppError('forbidden', { details: { reason: d.reason } });
           }
           const clearance = typeof values.clearance === 'string' ? values.clearance : undefined;
-          await rt.auth.users.updateOne({ _id: target._id }, { $set: { roles, ...(clearance ? { clearance } : {}) } });
-          await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'role.grant', object: { type: 'user', id: String(target._id) }, outcome: 'success', details: { roles, before: target.roles, clearance: clearance ?? null } });
-          io.out(values.json ? JSON.stringify({ username: target.username, roles }) : `${target.username}: ${roles.join(', ') || '(no roles)'}`);
+          if (clearance !== undefined && !rt.config.clearanceLevels.includes(clearance)) {
+            throw new AppError('validation_failed', { message: `--clearance must be one of ${rt.config.clearanceLevels.join(', ')}`, zh: '密级标签不在配置的范围内' });
+          }
+          const scope: Record<string, '*' | string[]> = {};
+          for (const k of ['fonds', 'agencies', 'districts'] as const) {
+            const v = values[k];
+            if (typeof v !== 'string') continue;
+            scope[k] = v.trim() === '*' ? '*' : v.split(',').map((x) => x.trim()).filter(Boolean);
+            if (scope[k] !== '*' && (scope[k] as string[]).some((x) => !/^[A-Za-z0-9_-]{1,32}$/.test(x))) {
+              throw new AppError('validation_failed', { message: `--${k}: letters, digits, dash or underscore, comma-separated, or *`, zh: `--${k} 须为逗号分隔的代码或 *` });
+            }
+          }
+          const set: Record<string, unknown> = { roles, ...(clearance ? { clearance } : {}) };
+          for (const [k, v] of Object.entries(scope)) set[`scope.${k}`] = v;
+          await rt.auth.users.updateOne({ _id: target._id }, { $set: set });
+          await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'role.grant', object: { type: 'user', id: String(target._id) }, outcome: 'success', details: { roles, before: target.roles, clearance: clearance ?? null, scope: Object.keys(scope).length ? scope : null } });
+          const after = (await rt.auth.findUser(target.username))!;
+          io.out(values.json ? JSON.stringify({ username: target.username, roles, scope: after.scope, clearance: after.clearance }) : `${target.username}: ${roles.join(', ') || '(no roles)'}; 全宗 fonds ${fmtScope(after.scope.fonds)}; 密级 clearance ${after.clearance}`);
+        }),
+    },
+    {
+      name: 'approve-reset',
+      summary: 'Approve a credential reset a system administrator asked for (security administrator): the password and TOTP are cleared, sessions end; prints the second half of the setup secret for the person',
+      usage: 'USERNAME [--reset-id ID]',
+      description: 'The person needs both halves: the first from the system administrator (archive users reset), the second from you. Neither of you alone can set their password (三员分立).',
+      permission: 'role.grant',
+      options: { 'reset-id': { type: 'string', description: 'the resetId the system administrator was given (default: the pending request)', valueName: 'ID' } },
+      run: async ({ values, positionals, io }) =>
+        withRuntime(async (rt) => {
+          const me = cliPrincipal(rt)!;
+          const target = positionals[0] ? await rt.auth.findUser(positionals[0]) : null;
+          if (!target) throw new AppError('not_found', { message: `No account ${positionals[0] ?? ''}`, zh: '账号不存在' });
+          const object = { type: 'user', id: String(target._id) };
+          const d = authorize(me, 'role.grant', { targetUserId: String(target._id) });
+          if (!d.allowed) {
+            await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'user.manage', object, outcome: 'denied', details: { reason: d.reason, verb: 'approve-reset' } });
+            throw new AppError('forbidden', { details: { reason: d.reason } });
+          }
+          const given = values['reset-id'];
+          const resetId = typeof given === 'string' ? given : (await rt.auth.pendingReset(target._id))?.resetId;
+          if (!resetId) throw new AppError('not_found', { message: `No pending reset request for ${target.username}`, zh: '该账号没有待批准的重置申请' });
+          const { secondHalf, expiresAt } = await rt.auth.approveReset(target._id, resetId, me.id);
+          await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'user.manage', object, outcome: 'success', details: { username: target.username, reset: 'approved', resetId } });
+          if (values.json) io.out(JSON.stringify({ username: target.username, resetId, secondHalf, expiresAt: expiresAt.toISOString() }));
+          else io.out(`已批准重置 / reset approved: ${target.username}\n初始化口令后半段 / second half of the setup secret (shown once, expires ${expiresAt.toISOString()}):\n  ${secondHalf}\n本人须把系统管理员给的前半段与此后半段连起来使用 / the person enters the system administrator's first half followed by this one`);
         }),
     },
     ...(['disable', 'enable', 'reset'] as const).map(
@@ -98,7 +147,7 @@ export const usersCommand: Command = {
             ? 'Disable an account: its sessions end at once and sign-in is refused (system administrator; never one\'s own)'
             : verb === 'enable'
               ? 'Re-enable a disabled account'
-              : 'Reset an account\'s password and TOTP: sessions end; prints a one-time setup secret for the person',
+              : 'Ask for a reset of an account\'s password and TOTP; prints the first half of a setup secret. A security administrator approves (approve-reset): then the credentials are cleared, sessions end, and the second half is printed',
         usage: 'USERNAME',
         permission: 'user.manage',
         run: async ({ values, positionals, io }) =>
@@ -114,9 +163,10 @@ export const usersCommand: Command = {
             }
             if (verb === 'reset') {
               if (target.local) throw new AppError('conflict', { message: 'The local operator has no password to reset', zh: '本机操作员账号没有密码，无需重置' });
-              const { setupSecret, expiresAt } = await rt.auth.resetCredentials(target._id);
-              await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'user.manage', object, outcome: 'success', details: { username: target.username, reset: true } });
-              printSetupSecret(io, values.json, `已重置 / reset ${target.username}`, { username: target.username, setupSecret, expiresAt });
+              const { resetId, firstHalf, expiresAt } = await rt.auth.requestReset(target._id, me.id);
+              await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'user.manage', object, outcome: 'success', details: { username: target.username, reset: 'requested', resetId } });
+              if (values.json) io.out(JSON.stringify({ username: target.username, resetId, firstHalf, expiresAt: expiresAt.toISOString() }));
+              else io.out(`已申请重置 / reset requested: ${target.username} (resetId ${resetId})\n初始化口令前半段 / first half of the setup secret (shown once, expires ${expiresAt.toISOString()}):\n  ${firstHalf}\n须由安全保密管理员批准并给出后半段 / a security administrator approves and gives the second half: archive users approve-reset ${target.username} --reset-id ${resetId}`);
               return;
             }
             const disabled = verb === 'disable';

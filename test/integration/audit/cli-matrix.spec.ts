@@ -35,7 +35,7 @@ describe('CLI permission matrix: every command × the roles that lack its permis
       saved[k] = process.env[k];
       process.env[k] = v;
     }
-    for (const role of ROLES) await ctx.rt.auth.createUser({ username: `cli.${role}`, roles: [role], clearance: 'sensitive' });
+    for (const role of ROLES) await ctx.rt.auth.createUser({ username: `cli.${role}`, roles: [role], clearance: 'sensitive', scope: { fonds: '*', agencies: '*', districts: '*' } });
   });
   after(async () => {
     for (const [k, v] of Object.entries(saved)) {
