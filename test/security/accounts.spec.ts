@@ -3,8 +3,12 @@
  * administrator would try it. Each test failed on the code before the fix.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { totp } from '../../src/services/access/totp';
 import { openTestRuntime, serveTestApp } from '../helpers/runtime';
+import { REPO_ROOT } from '../helpers/services';
 
 const PASSWORD = 'Correct-Horse-42';
 const NEW_PASSWORD = 'Another-Battery-77';
@@ -145,5 +149,26 @@ describe('security #13: accounts, resets, lockout, second factor, defaults', fun
     assert.equal((await call('POST', `/api/v1/users/${id}/status`, sys, { disabled: true })).status, 200);
     const blocks = await ctx.rt.audit.blocks.find({ action: 'user.manage' }).lean();
     assert.ok(blocks.some((b) => b.e.includes('"disabled":true')), 'the disable entry is stored before the answer');
+  });
+
+  it('#13.14 archive users grant sets a scope (the CLI gives what the API gives)', async () => {
+    await ctx.rt.auth.createUser({ username: 's.clerk', roles: [] });
+    const cli = async (args: string[]) => {
+      try {
+        const r = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), ...args], { env: { ...process.env, ...ctx.env } });
+        return { code: 0, stdout: r.stdout };
+      } catch (err) {
+        const e = err as { code: number; stdout: string };
+        return { code: e.code, stdout: e.stdout };
+      }
+    };
+    const r = await cli(['users', 'grant', 's.clerk', '--roles', 'caseworker', '--fonds', 'Z001,Z002', '--clearance', 'internal', '--as', 's.sec', '--json']);
+    assert.equal(r.code, 0, r.stdout);
+    const u = (await ctx.rt.auth.findUser('s.clerk'))!;
+    assert.deepEqual(u.scope.fonds, ['Z001', 'Z002']);
+    assert.deepEqual(u.scope.agencies, [], 'what was not given stays empty');
+    assert.equal(u.clearance, 'internal');
+    const bad = await cli(['users', 'grant', 's.clerk', '--roles', 'caseworker', '--fonds', '$ne', '--as', 's.sec', '--json']);
+    assert.notEqual(bad.code, 0);
   });
 });

@@ -51,6 +51,8 @@ export async function splitStack(
       stored,
     );
     children.push(String(res.item._id));
+    // Each child is a new item: its creation is in the audit trail like any other intake (#13.14).
+    await rt.audit.record({ actor: 'system', role: null, ip: null, action: 'item.ingest', object: { type: 'item', id: String(res.item._id) }, outcome: 'success', details: { channel: stack.channel, stackOf: String(stack._id), part: k + 1, pages: g.pages.length, separator: g.data !== null, duplicate: res.duplicate } });
   }
   await itemModel(rt.db).updateOne({ _id: stack._id }, { $set: { status: 'split', 'stack.children': children, pageCount: n, filedAt: new Date() } });
   return children;
