@@ -18,10 +18,26 @@ const REDACT = [
   'authorization', '*.authorization', 'req.headers.authorization', 'req.headers.cookie', 'headers.cookie',
 ];
 
+/**
+ * Logs carry no personal data (个人信息保护法 第51条: technical measures against leakage; issue
+ * #13.11). The one place every line passes is pino's streamWrite hook: whatever a message, an
+ * error, a validation report or a request path quotes, any run of 11 or more digits — ASCII or
+ * full-width, spaced or dashed between digits, with a trailing X check character — is replaced
+ * by asterisks of the same length before the line is written. That covers 公民身份号码 (15/18),
+ * mobile numbers (11) and bank card numbers (16-19), whole or as the fragments an OCR error or a
+ * cut snippet leaves; shorter numbers (dates, sizes, counts, ports) stay readable.
+ */
+const LONG_NUMBER = /[0-9\uFF10-\uFF19](?:[ \-\uFF0D]?[0-9\uFF10-\uFF19]){10,}(?:[ \-\uFF0D]?[Xx\uFF38\uFF58])?/g;
+
+export function maskLogText(line: string): string {
+  return line.replace(LONG_NUMBER, (m) => m.replace(/[0-9\uFF10-\uFF19Xx\uFF38\uFF58]/g, '*'));
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
+      hooks: { streamWrite: maskLogText },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT, censor: '[redacted]' },
