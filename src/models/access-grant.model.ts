@@ -27,6 +27,8 @@ export interface AccessDecisionDoc {
   /** end of access (approved only); access ends by itself then */
   until: Date | null;
   note: string;
+  /** the item's access level (rank) when approved: the grant gives nothing once the item is raised above it (#13.12); absent on older grants */
+  level?: number | null;
 }
 
 export interface AccessRevocationDoc {
@@ -58,6 +60,7 @@ const decisionSchema = new Schema<AccessDecisionDoc>(
     at: { type: Date, required: true },
     until: { type: Date, default: null },
     note: { type: String, default: '' },
+    level: { type: Number, default: null },
   },
   { versionKey: false },
 );

@@ -4,6 +4,7 @@ import { validateIdNumber } from '../../domain/id-number';
 import { validateCreditCode } from '../../domain/credit-code';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
+import { endGrantsBelow, type Principal } from '../../services/access';
 import { correctItem, CorrectionSchema, setAccessLevel } from '../../services/filing';
 import { catalogueCsv, cataloguePdf, catalogueRows, dossierOf, itemLevel, presentItem, type DossierRow } from '../../services/records';
 import { describeForAudit, mayAccess } from '../middleware/auth';
@@ -46,7 +47,10 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params, body }) => {
         await loadReadable(ctx, rt, params.id, 'item.correct');
         describeForAudit(ctx, { type: 'item', id: params.id }, { accessLevel: body.level });
-        ctx.body = await presentItem(rt, await setAccessLevel(rt, params.id, body.level, String(ctx.state.user?.username ?? 'api')));
+        const updated = await setAccessLevel(rt, params.id, body.level, String(ctx.state.user?.username ?? 'api'));
+        // A raise ends the running 借阅 grants approved below the new level (#13.12).
+        if (ctx.state.principal) await endGrantsBelow(rt, ctx.state.principal as Principal, params.id, itemLevel(updated));
+        ctx.body = await presentItem(rt, updated);
       },
     }),
     defineRoute({

@@ -105,7 +105,7 @@ export async function decideAccess(rt: Runtime, who: Principal, id: string, inpu
   const days = input.days ?? r.days;
   if (!Number.isInteger(days) || days < 1 || days > r.days) throw new AppError('validation_failed', { message: `days must be 1-${r.days} (what was asked)`, zh: `批准天数须为 1 至 ${r.days} 天（不超过申请天数）` });
   const at = new Date();
-  const doc: AccessDecisionDoc = { _id: r._id, approved: input.approve, by: who.id, byName: who.username, at, until: input.approve ? new Date(at.getTime() + days * 86_400_000) : null, note: (input.note ?? '').trim().slice(0, 500) };
+  const doc: AccessDecisionDoc = { _id: r._id, approved: input.approve, by: who.id, byName: who.username, at, until: input.approve ? new Date(at.getTime() + days * 86_400_000) : null, note: (input.note ?? '').trim().slice(0, 500), level: itemLevel(item) };
   try {
     await models(rt).decisions.create(doc);
   } catch (err) {
@@ -138,17 +138,47 @@ export async function endAccess(rt: Runtime, who: Principal, id: string): Promis
   return view(r, d, rev);
 }
 
-/** The running grant that lets this user read this item, if any (checked on every read). */
-export async function activeGrant(rt: Runtime, userId: string, itemId: string): Promise<AccessGrantView | null> {
+/**
+ * The running grant that lets this user read this item as it is now, if any (checked on every
+ * read). A grant covers the item at the level it had when approved: once the item is raised above
+ * that (密级提升), the grant gives nothing, whether or not it was ended explicitly (#13.12).
+ */
+export async function activeGrant(rt: Runtime, userId: string, item: Pick<ItemDoc, '_id' | 'accessLevel' | 'classification'>): Promise<AccessGrantView | null> {
   const m = models(rt);
-  const requests = await m.requests.find({ userId, itemId }).lean<AccessRequestDoc[]>();
+  const level = itemLevel(item);
+  const requests = await m.requests.find({ userId, itemId: String(item._id) }).lean<AccessRequestDoc[]>();
   for (const r of requests) {
     const d = await m.decisions.findById(r._id).lean<AccessDecisionDoc>();
     if (!d?.approved || !d.until || d.until.getTime() <= Date.now()) continue;
+    if (typeof d.level === 'number' && level > d.level) continue;
     if (await m.revocations.findById(r._id).lean()) continue;
     return view(r, d, null);
   }
   return null;
+}
+
+/**
+ * 密级提升: ends every running grant of the item approved at a lower level than `rank` (recorded
+ * as ended by the person who raised it, and audited), so the raise takes effect for borrowers too
+ * and their requests no longer show as approved. Grants approved at `rank` or above stay.
+ */
+export async function endGrantsBelow(rt: Runtime, who: { id: string; username: string; roles: readonly string[] }, itemId: string, rank: number): Promise<number> {
+  const m = models(rt);
+  let ended = 0;
+  for (const r of await m.requests.find({ itemId }).lean<AccessRequestDoc[]>()) {
+    const d = await m.decisions.findById(r._id).lean<AccessDecisionDoc>();
+    if (!d?.approved || !d.until || d.until.getTime() <= Date.now()) continue;
+    if (typeof d.level === 'number' && d.level >= rank) continue;
+    try {
+      await m.revocations.create({ _id: r._id, by: who.id, byName: who.username, at: new Date() });
+    } catch (err) {
+      if (isDuplicateKey(err)) continue; // already ended
+      throw err;
+    }
+    ended++;
+    await rt.audit.record({ actor: who.username, role: who.roles.join(','), action: 'access.end', object: { type: 'access_request', id: String(r._id) }, outcome: 'success', details: { itemId, reader: r.username, reason: 'level_raised', level: rt.config.clearanceLevels[rank] ?? rank } });
+  }
+  return ended;
 }
 
 /**
@@ -159,7 +189,7 @@ export async function assertReadable(rt: Runtime, who: Principal, item: ItemDoc)
   const d = authorize(who, 'item.read', { type: 'item', fonds: item.fonds, level: itemLevel(item) }, { levels: levelsOf(rt) });
   if (d.allowed) return null;
   if (d.reason === 'out_of_scope' || d.reason === 'clearance') {
-    const g = await activeGrant(rt, who.id, String(item._id));
+    const g = await activeGrant(rt, who.id, item);
     if (g) return g.id;
   }
   await rt.audit.record({ actor: who.username, role: who.roles.join(','), action: 'item.read', object: { type: 'item', id: String(item._id) }, outcome: 'denied', details: { reason: d.reason } });

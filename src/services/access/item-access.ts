@@ -23,7 +23,7 @@ export async function authorizeItem(rt: Runtime, who: Principal, id: string, act
   if (d.allowed) return { item, grant: null };
   // Outside the reader's scope or clearance: a running grant for this item still lets them read it.
   if (action === 'item.read' && authorize(who, action, { type: 'item' }, { levels }).allowed) {
-    const grant = await activeGrant(rt, who.id, String(item._id));
+    const grant = await activeGrant(rt, who.id, item);
     if (grant) return { item, grant: grant.id };
   }
   throw new AppError('forbidden', { details: { action, reason: d.reason } });

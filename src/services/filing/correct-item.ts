@@ -16,7 +16,7 @@ import { decideRetention, describeDecision, learn, type Classification } from '.
 import type { ExtractedMetadata } from './extraction';
 import { archivalFormat, itemLevel, loadItem, STATUS, writeAccessLevel, writeDescription } from '../records';
 import { archivalParts, assignArchivalCode, loadPageTexts } from './file-item';
-import { indexItem } from '../search';
+import { indexItem, removeItem } from '../search';
 
 export const CorrectionSchema = z
   .object({
@@ -143,6 +143,13 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
  * 密级/开放范围变更: sets an item's access level (one of the configured clearance labels, lowest
  * first). Readers whose clearance is below it lose access at once, search included; the change
  * is kept in the item's history.
+ *
+ * Search never shows an item at a lower level than it has (#13.12): before a raise the item is
+ * taken out of search (if that fails, nothing is changed and the caller gets the error); after
+ * the write it is indexed again at the new level, tried three times. If that still fails it stays
+ * out of search — hidden, never shown at the old level — until `archive reindex`, and the failure
+ * is logged and audited rather than swallowed. A lowered level that fails to reindex keeps the
+ * old, higher level in search: fewer readers, never more.
  */
 export async function setAccessLevel(rt: Runtime, itemId: string, level: string, actor: string): Promise<ItemDoc> {
   const rank = rt.config.clearanceLevels.indexOf(level);
@@ -152,8 +159,23 @@ export async function setAccessLevel(rt: Runtime, itemId: string, level: string,
     throw new AppError('conflict', { message: `Item is ${item.status}`, zh: `条目状态为 ${item.status}，不能变更密级`, details: { status: item.status } });
   }
   const from = itemLevel(item);
+  if (rank > from) {
+    await removeItem(rt, itemId).catch((err: unknown) => {
+      throw new AppError('service_unavailable', { message: 'The search index could not be updated; the level was not changed, try again', zh: '检索索引暂不可更新，密级未变更，请重试', cause: err });
+    });
+  }
   const updated = await writeAccessLevel(rt, item, rank, { actor, kind: 'access_level', changes: { accessLevel: { from: rt.config.clearanceLevels[from] ?? from, to: level } } });
-  await indexItem(rt, itemId).catch((err: unknown) => rt.logger.error({ err, itemId }, 'reindexing after an access-level change failed; run archive reindex'));
+  let lastErr: unknown = null;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await indexItem(rt, itemId);
+      return updated;
+    } catch (err) {
+      lastErr = err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+  rt.logger.error({ err: lastErr, itemId }, rank > from ? 'reindexing after an access-level raise failed: the item stays out of search until archive reindex' : 'reindexing after an access-level change failed: search keeps the higher old level until archive reindex');
+  await rt.audit.record({ actor, action: 'search.index', object: { type: 'item', id: itemId }, outcome: 'failure', details: { after: 'access_level', level, hiddenFromSearch: rank > from } });
   return updated;
 }
-
