@@ -56,6 +56,21 @@ const EnvSchema = z.object({
   ARCHIVE_REQUIRE_TOTP: bool.default(false),
   /** API requests per minute per client address; 0 = no limit. Default 1200, none under NODE_ENV=test. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
+  /**
+   * Audit checkpoints are anchored outside the database (#13.7): a MinIO bucket with object lock
+   * in COMPLIANCE mode, every object kept unchangeable for the retention. Default bucket
+   * `<MINIO_BUCKET>-audit-anchor`; credentials default to MinIO's (production: a separate user
+   * allowed only s3:PutObject/GetObject/ListBucket on it, so nothing that holds them can delete).
+   */
+  AUDIT_ANCHOR: bool.default(true),
+  AUDIT_ANCHOR_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
+    .optional(),
+  /** COMPLIANCE retention of each anchor, in days: it cannot be shortened or removed, by anyone, until it passes. */
+  AUDIT_ANCHOR_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(3650),
+  AUDIT_ANCHOR_ACCESS_KEY: z.string().min(3).optional(),
+  AUDIT_ANCHOR_SECRET_KEY: z.string().min(8).optional(),
   /** Clearance / classification labels, lowest first (公开,内部,敏感 by default). */
   /** Where `archive backup` writes by default: file:///path or http(s)://KEY:SECRET@host:port/bucket[/prefix] (异地存储). */
   ARCHIVE_BACKUP_TARGET: z.string().min(1).optional(),
@@ -92,6 +107,8 @@ export interface Config {
   clearanceLevels: string[];
   /** administrators and approvers must use a TOTP second factor */
   requireTotp: boolean;
+  /** where signed audit checkpoints are anchored outside the database; null when off */
+  auditAnchor: { bucket: string; retentionDays: number; accessKey: string; secretKey: string } | null;
   shutdownTimeoutMs: number;
   backup: { target: string | undefined; keysTarget: string | undefined; keep: number };
   /** readiness: the worker pool counts as wedged after this long without progress on due jobs */
@@ -156,6 +173,14 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     requireTotp: e.ARCHIVE_REQUIRE_TOTP,
     backup: { target: e.ARCHIVE_BACKUP_TARGET, keysTarget: e.ARCHIVE_BACKUP_KEYS_TARGET, keep: e.ARCHIVE_BACKUP_KEEP },
     wedgedAfterMs: e.ARCHIVE_WEDGED_AFTER_MS,
+    auditAnchor: e.AUDIT_ANCHOR
+      ? {
+          bucket: e.AUDIT_ANCHOR_BUCKET ?? `${e.MINIO_BUCKET.slice(0, 50)}-audit-anchor`,
+          retentionDays: e.AUDIT_ANCHOR_RETENTION_DAYS,
+          accessKey: e.AUDIT_ANCHOR_ACCESS_KEY ?? e.MINIO_ACCESS_KEY,
+          secretKey: e.AUDIT_ANCHOR_SECRET_KEY ?? e.MINIO_SECRET_KEY,
+        }
+      : null,
   });
 }
 

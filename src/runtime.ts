@@ -11,7 +11,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { JobQueue } from './jobs/queue';
 import { registerModels } from './models';
 import { deriveItemKeys, installItemKeys } from './models/item-codec';
-import { indexKey } from './services/platform';
+import { indexKey, openAuditAnchor } from './services/platform';
 import { openStorage, type StorageHandle } from './services/platform';
 import type { ReadinessCheck } from './api/routes/system.routes';
 import { AuditTrail } from './services/audit';
@@ -48,7 +48,9 @@ export async function createRuntime(config: Config, opts: { logger?: Logger; met
   let audit: AuditTrail;
   let auth: AuthService;
   try {
-    audit = new AuditTrail(db, { signer: loadAuditSigner(config.dataDir, { passphrase: config.keystore.passphrase }), logger });
+    // Signed checkpoints are also anchored in an object-locked bucket a database administrator cannot touch (#13.7).
+    const anchor = await openAuditAnchor(config, logger);
+    audit = new AuditTrail(db, { signer: loadAuditSigner(config.dataDir, { passphrase: config.keystore.passphrase }), logger, anchor });
     // Constructing the services registers their models: before ensureIndexes, which builds the
     // indexes (unique ones included) of every registered model.
     // TOTP secrets are sealed under a key derived from the application key (blob store, KEKs), loaded on first use.

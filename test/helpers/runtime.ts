@@ -29,6 +29,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     ARCHIVE_KEYSTORE_PASSPHRASE: 'test-keystore-passphrase',
     OCR_WORKERS: '1',
     LOG_LEVEL: 'silent',
+    // Audit anchors are object-locked in COMPLIANCE mode: keep the test ones for the shortest time.
+    AUDIT_ANCHOR_RETENTION_DAYS: '1',
     ...extra,
   };
 }

@@ -104,7 +104,8 @@ export type AuditProblemKind =
   | 'inserted' // a document that is not a member of the sequence
   | 'chain_broken' // the entry is not the one its successor chained to (replaced or slipped in, hash recomputed)
   | 'checkpoint_mismatch' // the chain at a signed checkpoint differs from what was signed (rewritten)
-  | 'bad_signature'; // a checkpoint whose signature does not verify with our certificate
+  | 'bad_signature' // a checkpoint whose signature does not verify with our certificate
+  | 'cut_back'; // the chain ends before (or differs at) a checkpoint anchored outside the database
 
 export interface AuditProblem {
   kind: AuditProblemKind;
@@ -121,6 +122,8 @@ export interface VerifyReport {
   lastCheckpointSeq: number;
   /** entries after the last signed checkpoint: their chain holds, but no signature covers them yet */
   unsignedTail: number;
+  /** the newest checkpoint anchored outside the database (object-locked bucket), null when anchoring is off or none yet */
+  anchoredSeq: number | null;
   first: AuditProblem | null;
   problems: AuditProblem[];
   ms: number;
@@ -168,6 +171,45 @@ export interface AuditOptions {
   checkpointIntervalMs?: number;
   /** names this process's head hint */
   appenderId?: string;
+  /** where signed checkpoints are anchored outside the database (platform/anchor.ts) */
+  anchor?: AnchorSink | null;
+}
+
+/** A signed checkpoint as anchored outside the database. */
+export interface AnchorRecord {
+  seq: number;
+  hash: string;
+  at: string;
+  signature: string;
+  cert: string;
+}
+
+export interface AnchorPlace {
+  bucket: string;
+  key: string;
+  versionId: string | null;
+  mode: string | null;
+  retainUntil: string | null;
+}
+
+/** Write-once storage for checkpoints that a database administrator cannot remove (issue #13.7). */
+export interface AnchorSink {
+  readonly bucket: string;
+  put(cp: AnchorRecord): Promise<AnchorPlace>;
+  latestFrom(seq: number): Promise<(AnchorRecord & { location: AnchorPlace }) | null>;
+}
+
+/** What `archive audit anchor` prints: enough to check the anchor later without this system. */
+export interface AnchorReceipt {
+  seq: number;
+  hash: string;
+  at: string;
+  payload: string;
+  signature: string;
+  algorithm: 'RSA-SHA256';
+  certFingerprint: string;
+  certPem: string;
+  location: AnchorPlace;
 }
 
 interface Pending {
@@ -229,6 +271,7 @@ function validate(input: AuditInput): void {
 export class AuditTrail {
   readonly blocks: Model<AuditBlockDoc>;
   readonly checkpoints: Model<AuditCheckpointDoc>;
+  private readonly anchor: AnchorSink | null;
   private readonly heads: Model<AuditHeadDoc>;
   private readonly signer: AuditSigner;
   private readonly logger: Logger;
@@ -266,6 +309,7 @@ export class AuditTrail {
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
     this.checkpointIntervalMs = opts.checkpointIntervalMs ?? 60_000;
     this.appenderId = opts.appenderId ?? `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    this.anchor = opts.anchor ?? null;
   }
 
   /**
@@ -511,7 +555,35 @@ export class AuditTrail {
       if (!isDuplicateKey(err)) throw err;
     }
     this.lastCheckpoint = { seq: tail.seq, at: at.getTime() };
+    // Outside the database: an object-locked anchor that nobody with the database can remove.
+    // A failed anchor is logged; the next checkpoint's anchor covers everything before it.
+    if (this.anchor) {
+      this.lastAnchor = await this.anchor
+        .put({ seq: doc.seq, hash: doc.hash, at: at.toISOString(), signature: doc.signature, cert: doc.cert })
+        .catch((err: unknown) => {
+          this.logger.error({ err, seq: doc.seq }, 'anchoring the audit checkpoint outside the database failed');
+          return null;
+        });
+    }
     return doc;
+  }
+
+  private lastAnchor: AnchorPlace | null = null;
+
+  /**
+   * Signs and anchors a checkpoint now and returns its receipt: the signed text, the signature,
+   * the certificate and where the locked copy lies. Printed or sent, it lets anyone check later
+   * (with openssl and the certificate) that the trail had reached this entry with this hash.
+   */
+  async anchorReceipt(): Promise<AnchorReceipt> {
+    if (!this.anchor) throw new AppError('config_invalid', { message: 'Audit anchoring is off (AUDIT_ANCHOR=false)', zh: '审计锚定未启用（AUDIT_ANCHOR=false）' });
+    this.lastAnchor = null;
+    const cp = await this.checkpoint();
+    if (!cp) throw new AppError('conflict', { message: 'The audit trail is empty: nothing to anchor', zh: '审计记录为空，无可锚定内容' });
+    const location = this.lastAnchor as AnchorPlace | null;
+    if (!location) throw new AppError('service_unavailable', { message: 'The checkpoint could not be anchored in the object store', zh: '检查点未能写入对象存储锚定区' });
+    const at = new Date(cp.at).toISOString();
+    return { seq: cp.seq, hash: cp.hash, at, payload: checkpointPayload(cp.seq, cp.hash, new Date(cp.at)), signature: cp.signature, algorithm: 'RSA-SHA256', certFingerprint: cp.cert, certPem: this.signer.certPem, location };
   }
 
   /**
@@ -648,6 +720,23 @@ export class AuditTrail {
       if (h === undefined) add({ kind: 'missing', seq: cp.seq, message: `entry ${cp.seq}, covered by a signed checkpoint, is missing (the trail was cut back)` });
       else if (h !== cp.hash) add({ kind: 'checkpoint_mismatch', seq: cp.seq, message: `the chain up to entry ${cp.seq} differs from the signed checkpoint: entries up to it were rewritten` });
     }
+    // The anchor outside the database: whoever deletes checkpoints and blocks after K cannot
+    // delete it, so a chain that ends before it (or differs at it) was cut back or rewritten.
+    let anchoredSeq: number | null = null;
+    if (this.anchor) {
+      const from = Math.max(0, Math.min(lastCheckpointSeq, maxSeq));
+      const a = await this.anchor.latestFrom(from);
+      if (a) {
+        if (a.cert !== this.signer.fingerprint || !this.signer.verify(checkpointPayload(a.seq, a.hash, new Date(a.at)), a.signature)) {
+          add({ kind: 'bad_signature', seq: a.seq, message: `the anchored checkpoint at ${a.seq} (${a.location.key}) is not signed by this system's audit key` });
+        } else {
+          anchoredSeq = a.seq;
+          const h = hashes[a.seq];
+          if (h === undefined) add({ kind: 'cut_back', seq: a.seq, message: `the trail ends at entry ${maxSeq}, but entry ${a.seq} was anchored outside the database at ${a.at} (${a.location.bucket}/${a.location.key}): the trail was cut back` });
+          else if (h !== a.hash) add({ kind: 'cut_back', seq: a.seq, message: `entry ${a.seq} differs from the checkpoint anchored outside the database at ${a.at}: the trail was cut back and rewritten` });
+        }
+      }
+    }
     problems.sort((a, b) => (a.seq ?? -1) - (b.seq ?? -1));
     const unique = problems.filter((p, i) => i === 0 || p.kind !== problems[i - 1]!.kind || p.seq !== problems[i - 1]!.seq);
     return {
@@ -657,6 +746,7 @@ export class AuditTrail {
       checkpoints: cps.length,
       lastCheckpointSeq,
       unsignedTail: Math.max(0, maxSeq - lastCheckpointSeq),
+      anchoredSeq,
       first: unique[0] ?? null,
       problems: unique.slice(0, MAX_PROBLEMS),
       ms: Date.now() - started,
