@@ -26,6 +26,8 @@
  *              verify(key) → { ok, sha256, actual, error? }
  *              shred(key), rewrapAll(toKekId?) → { rewrapped, unchanged, failed }, ping(), list(prefix?)
  *   createMemoryBlobStore({ keyring?, onIntegrityFailure?, cryptoThreads? }) → BlobStore + { raw, keyring }
+ *   createAnchorStore({ minio, bucket, retentionDays }) → AuditAnchorStore: put(checkpoint), latestFrom(seq)
+ *              (write-once records in a bucket with COMPLIANCE object lock; anchor-store.ts)
  *
  * Keys are written once in practice (the app uses fresh UUID keys). Overwriting is allowed but not
  * atomic: a read racing an overwrite may fail with integrity_error rather than see either version.
@@ -36,4 +38,5 @@ export type { BlobStore, PutResult, ObjectInfo, ByteRange, VerifyResult, RewrapR
 export { createBlobStore, type BlobStoreConfig, type MinioConnection } from './minio-store';
 export { createKeyring, openKeyring, createMemoryKeyring, type Keyring, type KeyringOptions, type WrappedKey } from './keyring';
 export { createMemoryBlobStore, type MemoryBlobStore } from './memory-store';
+export { createAnchorStore, type AnchorLocation, type AnchorStoreConfig, type AnchoredCheckpoint, type AuditAnchorStore } from './anchor-store';
 export { DEFAULT_SEGMENT_SIZE, HEADER_SIZE, TAG_SIZE, ciphertextSize } from './envelope';

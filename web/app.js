@@ -110,7 +110,7 @@ function renderSetup() {
     } },
     el('h2', {}, '设置密码'),
     el('input', { name: 'username', placeholder: '用户名', autocomplete: 'username', required: true }),
-    el('input', { name: 'secret', placeholder: '初始化口令（管理员提供，仅能使用一次）', required: true }),
+    el('input', { name: 'secret', placeholder: '初始化口令（仅能使用一次；重置时先输入系统管理员给的前半段，再输入安全保密管理员给的后半段）', required: true }),
     el('input', { name: 'password', type: 'password', placeholder: '新密码（至少 12 位，含三类字符）', autocomplete: 'new-password', required: true }),
     el('input', { name: 'again', type: 'password', placeholder: '再次输入新密码', autocomplete: 'new-password', required: true }),
     el('button', { class: 'primary', type: 'submit' }, '设置密码'),

@@ -36,7 +36,7 @@ describe('security #13: accounts, resets, lockout, second factor, defaults', fun
 
   before(async () => {
     ctx = await openTestRuntime();
-    server = await serveTestApp(ctx.rt, { auth: true });
+    server = await serveTestApp(ctx.rt);
     base = server.base;
     const all = { fonds: '*' as const, agencies: '*' as const, districts: '*' as const };
     for (const [u, role] of [['s.sys', 'sysadmin'], ['s.sys2', 'sysadmin'], ['s.sec', 'secadmin'], ['s.worker', 'caseworker'], ['s.lock', 'caseworker']] as const) {

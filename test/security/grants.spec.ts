@@ -22,7 +22,7 @@ describe('security #13.12: level raises against running grants and a failing rei
 
   before(async () => {
     ctx = await openTestRuntime();
-    server = await serveTestApp(ctx.rt, { auth: true });
+    server = await serveTestApp(ctx.rt);
     token = await signedInUsers(
       ctx.rt,
       server.base,

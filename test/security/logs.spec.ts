@@ -36,7 +36,7 @@ describe('security #13.11: logs carry no personal data', function () {
       },
     });
     rt = await createRuntime(config, { logger: createLogger('debug', sink), metrics: createMetrics({ defaultMetrics: false }) });
-    server = await serveTestApp(rt, { auth: true });
+    server = await serveTestApp(rt);
   });
   after(async () => {
     await server?.close();

@@ -1,104 +1,33 @@
 /**
- * Audit checkpoints anchored outside the database (issue #13.7). Each signed checkpoint of the
- * audit chain is also written to a MinIO bucket created with object lock, whose default
- * retention is COMPLIANCE mode: for the retention period no one — the application, a database
- * administrator, MinIO's root user — can delete or overwrite that object version. Whoever holds
- * the database can then delete checkpoints and cut the chain back, but cannot remove the anchor
- * that says how far the chain had already reached, and `archive audit verify` compares the two.
- *
- * Objects are `checkpoints/<seq, 12 digits>.json`, so the newest anchor at or after a given seq is
- * found by listing from there (the verifier starts from what the database still holds). A bucket
- * that exists without COMPLIANCE object lock is refused rather than silently used.
+ * Audit checkpoints anchored outside the database (issue #13.7): opens the object-locked anchor
+ * store of storage/ with the configured bucket, retention and credentials.
  */
-import { Client } from 'minio';
 import type { Logger } from 'pino';
+import { createAnchorStore, isStorageError, type AuditAnchorStore } from '../../../storage';
 import type { Config } from '../../config';
 import { AppError } from '../../errors';
 
-export interface AnchoredCheckpoint {
-  seq: number;
-  hash: string;
-  at: string;
-  signature: string;
-  /** SHA-256 fingerprint of the signing certificate */
-  cert: string;
-}
-
-export interface AnchorLocation {
-  bucket: string;
-  key: string;
-  versionId: string | null;
-  mode: string | null;
-  retainUntil: string | null;
-}
-
-export interface AuditAnchorStore {
-  readonly bucket: string;
-  put(cp: AnchoredCheckpoint): Promise<AnchorLocation>;
-  /** The anchored checkpoint with the highest seq ≥ `seq`, or null. */
-  latestFrom(seq: number): Promise<(AnchoredCheckpoint & { location: AnchorLocation }) | null>;
-}
-
-const PREFIX = 'checkpoints/';
-const keyOf = (seq: number) => `${PREFIX}${String(seq).padStart(12, '0')}.json`;
-
-async function ensureLockedBucket(client: Client, bucket: string, days: number): Promise<void> {
-  if (!(await client.bucketExists(bucket))) {
-    try {
-      await client.makeBucket(bucket, '', { ObjectLocking: true });
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw err;
-    }
-    await client.setObjectLockConfig(bucket, { mode: 'COMPLIANCE' as never, unit: 'Days' as never, validity: days });
-  }
-  const cfg = (await (client.getObjectLockConfig(bucket) as unknown as Promise<{ objectLockEnabled?: string; mode?: string }>).catch(() => null)) ?? null;
-  if (!cfg || cfg.objectLockEnabled !== 'Enabled' || cfg.mode !== 'COMPLIANCE') {
-    throw new AppError('config_invalid', {
-      message: `The audit anchor bucket ${bucket} has no COMPLIANCE object lock; anchors there could be deleted. Use a new bucket name (AUDIT_ANCHOR_BUCKET) and the system creates it locked`,
-      zh: `审计锚定存储桶 ${bucket} 未启用合规模式对象锁定，锚点可被删除；请改用新的存储桶名（AUDIT_ANCHOR_BUCKET），系统会以锁定方式创建`,
-    });
-  }
-}
+export type { AuditAnchorStore };
 
 export async function openAuditAnchor(config: Config, logger: Logger): Promise<AuditAnchorStore | null> {
   const a = config.auditAnchor;
   if (!a) return null;
-  const client = new Client({ endPoint: config.minio.endPoint, port: config.minio.port, useSSL: config.minio.useSSL, accessKey: a.accessKey, secretKey: a.secretKey });
-  await ensureLockedBucket(client, a.bucket, a.retentionDays);
-  logger.debug({ bucket: a.bucket, retentionDays: a.retentionDays }, 'audit anchor bucket ready (COMPLIANCE object lock)');
-
-  const locate = async (key: string, versionId: string | null): Promise<AnchorLocation> => {
-    const r = (await client.getObjectRetention(a.bucket, key, versionId ? { versionId } : undefined).catch(() => null)) as { mode?: string; retainUntilDate?: string } | null;
-    return { bucket: a.bucket, key, versionId, mode: r?.mode ?? null, retainUntil: r?.retainUntilDate ?? null };
-  };
-
-  return {
-    bucket: a.bucket,
-    async put(cp) {
-      const key = keyOf(cp.seq);
-      const body = Buffer.from(JSON.stringify(cp));
-      const res = await client.putObject(a.bucket, key, body, body.length, { 'Content-Type': 'application/json' });
-      return locate(key, res.versionId ?? null);
-    },
-    async latestFrom(seq) {
-      const names: string[] = [];
-      await new Promise<void>((resolve, reject) => {
-        const s = client.listObjectsV2(a.bucket, PREFIX, true, seq > 0 ? keyOf(seq - 1) : '');
-        s.on('data', (o: { name?: string }) => {
-          if (o.name) names.push(o.name);
-        });
-        s.on('end', () => resolve());
-        s.on('error', reject);
+  try {
+    const store = await createAnchorStore({
+      minio: { endPoint: config.minio.endPoint, port: config.minio.port, useSSL: config.minio.useSSL, accessKey: a.accessKey, secretKey: a.secretKey },
+      bucket: a.bucket,
+      retentionDays: a.retentionDays,
+    });
+    logger.debug({ bucket: a.bucket, retentionDays: a.retentionDays }, 'audit anchor bucket ready (COMPLIANCE object lock)');
+    return store;
+  } catch (err) {
+    if (isStorageError(err, 'invalid_argument')) {
+      throw new AppError('config_invalid', {
+        message: `The audit anchor bucket ${a.bucket} has no COMPLIANCE object lock; anchors there could be deleted. Use a new bucket name (AUDIT_ANCHOR_BUCKET) and the system creates it locked`,
+        zh: `审计锚定存储桶 ${a.bucket} 未启用合规模式对象锁定，锚点可被删除；请改用新的存储桶名（AUDIT_ANCHOR_BUCKET），系统会以锁定方式创建`,
+        cause: err,
       });
-      const last = names.filter((n) => /^checkpoints\/\d{12}\.json$/.test(n)).sort().at(-1);
-      if (!last) return null;
-      const stream = await client.getObject(a.bucket, last);
-      const chunks: Buffer[] = [];
-      for await (const c of stream) chunks.push(c as Buffer);
-      const cp = JSON.parse(Buffer.concat(chunks).toString('utf8')) as AnchoredCheckpoint;
-      const stat = await client.statObject(a.bucket, last);
-      return { ...cp, location: await locate(last, stat.versionId ?? null) };
-    },
-  };
+    }
+    throw new AppError('service_unavailable', { message: `The audit anchor bucket ${a.bucket} could not be opened: ${(err as Error).message}`, zh: `无法打开审计锚定存储桶 ${a.bucket}`, cause: err });
+  }
 }
