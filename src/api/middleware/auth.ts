@@ -139,8 +139,9 @@ function protectPersonalData(deps: AuthDeps, ctx: Context, principal: Principal)
  */
 export async function guardRoute(deps: AuthDeps, ctx: Context, permission: string, run: () => Promise<void>): Promise<void> {
   const principal = await authenticateRequest(deps, ctx);
-  checkPermission(deps, ctx, principal, permission);
+  // Before the check: a refusal is audited through these deps (set after it, route refusals went unaudited).
   ctx.state.authDeps = deps;
+  checkPermission(deps, ctx, principal, permission);
   let outcome: 'success' | 'failure' = 'failure';
   try {
     await run();
