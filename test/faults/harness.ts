@@ -97,7 +97,7 @@ export async function runFaults(opts: FaultOptions): Promise<FaultResult> {
     const port = await freePort();
     const env = { ...appEnvFor(services, appDir), JOB_LEASE_MS: '4000', LOG_LEVEL: 'warn', PORT: String(port), OCR_WORKERS: '1', MONGODB_CONNECT_TIMEOUT_MS: '3000' };
     rt = await createRuntime(parseConfig(env), { logger: testLogger, metrics: createMetrics({ defaultMetrics: false }) });
-    await rt.auth.createUser({ username: 'faults.archivist', roles: ['archivist'], password: 'faults-password-123', clearance: 'sensitive' });
+    await rt.auth.createUser({ username: 'faults.archivist', roles: ['archivist'], password: 'faults-password-123', clearance: 'sensitive', scope: { fonds: '*', agencies: '*', districts: '*' } });
     const logs = path.join(services.dataDir, 'logs');
     fs.mkdirSync(logs, { recursive: true });
 
