@@ -56,6 +56,10 @@ const EnvSchema = z.object({
   ARCHIVE_REQUIRE_TOTP: bool.default(false),
   /** API requests per minute per client address; 0 = no limit. Default 1200, none under NODE_ENV=test. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
+  /** Destruction approval chain (services/disposition): 鉴定小组 sign-offs needed (at least 2), 备案 step, cooling-off days. */
+  ARCHIVE_DISPOSAL_SIGNOFFS: z.coerce.number().int().min(2).max(20).default(2),
+  ARCHIVE_DISPOSAL_FILING: bool.default(true),
+  ARCHIVE_DISPOSAL_COOLING_DAYS: z.coerce.number().min(0).max(365).default(7),
   /** Clearance / classification labels, lowest first (公开,内部,敏感 by default). */
   /** Where `archive backup` writes by default: file:///path or http(s)://KEY:SECRET@host:port/bucket[/prefix] (异地存储). */
   ARCHIVE_BACKUP_TARGET: z.string().min(1).optional(),
@@ -92,6 +96,8 @@ export interface Config {
   clearanceLevels: string[];
   /** administrators and approvers must use a TOTP second factor */
   requireTotp: boolean;
+  /** the destruction approval chain (docs/disposition.md) */
+  disposal: { appraisalSignoffs: number; filing: boolean; coolingOffDays: number };
   shutdownTimeoutMs: number;
   backup: { target: string | undefined; keysTarget: string | undefined; keep: number };
   /** readiness: the worker pool counts as wedged after this long without progress on due jobs */
@@ -156,6 +162,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     requireTotp: e.ARCHIVE_REQUIRE_TOTP,
     backup: { target: e.ARCHIVE_BACKUP_TARGET, keysTarget: e.ARCHIVE_BACKUP_KEYS_TARGET, keep: e.ARCHIVE_BACKUP_KEEP },
     wedgedAfterMs: e.ARCHIVE_WEDGED_AFTER_MS,
+    disposal: { appraisalSignoffs: e.ARCHIVE_DISPOSAL_SIGNOFFS, filing: e.ARCHIVE_DISPOSAL_FILING, coolingOffDays: e.ARCHIVE_DISPOSAL_COOLING_DAYS },
   });
 }
 

@@ -8,3 +8,4 @@ export { pageKeys, readPageText, type StoredPageText } from './page-store';
 export { archivalFormat } from './archival-format';
 export { dossierOf, DOSSIER_STATUSES, linkItem, openDossier, rebuildDossierLinks, unlinkItem, type DossierKind, type DossierRow } from './dossier';
 export type { Classification, Evidence, ExtractedMetadata, PageText } from './item-types';
+export { setItemRetention, tombstoneItem, type RetentionChange, type Tombstone } from './item-disposition';
