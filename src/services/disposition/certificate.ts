@@ -46,7 +46,7 @@ export interface AgencyKey {
 /** The agency's signing key and certificate (made on first use, like the audit key). */
 export function agencyKey(rt: Runtime): AgencyKey {
   const passphrase = rt.config.keystore.passphrase;
-  loadAuditSigner(rt.config.dataDir, { passphrase, name: AGENCY_KEY_NAME, commonName: `${rt.config.fonds} 社会保险经办机构 agency signing` });
+  loadAuditSigner(rt.config.dataDir, { passphrase, name: AGENCY_KEY_NAME, commonName: `${rt.config.fonds} social insurance agency document signing` });
   const paths = signingPaths(rt.config.dataDir, AGENCY_KEY_NAME);
   const keyPem = fs.readFileSync(paths.key, 'utf8');
   const certPem = fs.readFileSync(paths.cert, 'utf8');

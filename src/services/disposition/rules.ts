@@ -79,12 +79,15 @@ export function decideItem(memberIds: readonly string[], opinions: readonly Opin
   const kind = all[0]!.opinion;
   if (kind === 'destroy') return { kind, reason };
   if (kind === 'keep') return { kind, reason };
-  let best: { retention: PeriodCode; dueOn: IsoDate } | null = null;
+  // The longest period any member set, and the latest next-appraisal date any member set.
+  let retention: PeriodCode = ctx.current;
+  let dueOn: IsoDate = '0000-01-01';
   for (const o of all) {
     const e = extendedDueOn(ctx.formedOn, ctx.appraisedOn, o, ctx.current);
-    if (!best || e.dueOn > best.dueOn || (e.dueOn === best.dueOn && isLonger(e.retention, best.retention))) best = e;
+    if (isLonger(e.retention, retention)) retention = e.retention;
+    if (e.dueOn > dueOn) dueOn = e.dueOn;
   }
-  return { kind: 'extend', ...best!, reason };
+  return { kind: 'extend', retention, dueOn, reason };
 }
 
 /** 已保管期限: whole years the period has run by `on` (counted from 1 January after formation, R3). */

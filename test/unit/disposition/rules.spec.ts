@@ -20,7 +20,7 @@ describe('disposition rules (3号令 第十至十二条, R2-R6)', () => {
     it('extensions that differ take the longest', () => {
       const out = decideItem(['a', 'b'], [{ userId: 'a', opinion: 'extend', period: 'D30', reason: '仍有查考价值' }, { userId: 'b', opinion: 'extend', years: 30, reason: '涉及待遇' }], ctx);
       assert.equal(out.kind, 'extend');
-      if (out.kind === 'extend') assert.equal(out.dueOn, '2056-01-01');
+      if (out.kind === 'extend') assert.deepEqual([out.retention, out.dueOn], ['D30', '2056-01-01']);
     });
     it('keep permanently', () => {
       assert.equal(decideItem(['a'], [{ userId: 'a', opinion: 'keep', reason: '重要凭证' }], ctx).kind, 'keep');
