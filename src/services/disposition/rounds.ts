@@ -24,7 +24,7 @@ import type { Runtime } from '../../runtime';
 import { authorize, type Principal } from '../access';
 import { setItemRetention } from '../records';
 import type { PeriodCode } from '../../../retention-rules';
-import { audit, ID, insertOnce, isoDay, notFound, refuse, sha256Hex } from './common';
+import { audit, ID, insertOnce, isoDay, notFound, refuse } from './common';
 import { appraisalBlocker, dueList, type DueFilter } from './due';
 import { heldItemIds } from './holds';
 import { buildPdf } from './pdf';
@@ -291,6 +291,7 @@ async function roundReportPdf(r: AppraisalRoundDoc, outcomes: ItemOutcome[], byI
   });
 }
 
-export function reportSha(buf: Buffer): string {
-  return sha256Hex(buf);
+/** The item ids a round covers. */
+export async function roundItemIds(rt: Runtime, roundId: string): Promise<string[]> {
+  return (await loadRound(rt, roundId)).r.itemIds;
 }
