@@ -12,7 +12,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import forge from 'node-forge';
-import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream, PDFString, PDFHexString, decodePDFRawStream } from 'pdf-lib';
+import { pdfAttachment } from '../../../render';
 import { AppError } from '../../errors';
 import {
   confirmationModel,
@@ -257,20 +257,6 @@ export async function verifyCertificate(pdf: Buffer, p7s: Buffer | null, opts: {
 
 /** Reads manifest.json back out of the PDF's embedded files. */
 export async function readManifest(pdf: Buffer): Promise<CertificateManifest | null> {
-  const doc = await PDFDocument.load(pdf, { updateMetadata: false });
-  const names = doc.catalog.lookupMaybe(PDFName.of('Names'), PDFDict);
-  const ef = names?.lookupMaybe(PDFName.of('EmbeddedFiles'), PDFDict);
-  const arr = ef?.lookupMaybe(PDFName.of('Names'), PDFArray);
-  if (!arr) return null;
-  for (let i = 0; i + 1 < arr.size(); i += 2) {
-    const name = arr.lookup(i);
-    const text = name instanceof PDFString || name instanceof PDFHexString ? name.decodeText() : '';
-    if (text !== 'manifest.json') continue;
-    const spec = arr.lookup(i + 1, PDFDict);
-    const stream = spec.lookup(PDFName.of('EF'), PDFDict).lookup(PDFName.of('F'));
-    if (!(stream instanceof PDFRawStream)) return null;
-    const bytes = decodePDFRawStream(stream).decode();
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as CertificateManifest;
-  }
-  return null;
+  const bytes = await pdfAttachment(pdf, 'manifest.json');
+  return bytes ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as CertificateManifest) : null;
 }

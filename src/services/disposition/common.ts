@@ -1,5 +1,6 @@
 /** Small helpers the disposition room's services share: audit, refusal, ids, time. */
 import { createHash } from 'node:crypto';
+import { isDuplicateKey } from '../../db';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import type { Principal } from '../access';
@@ -20,9 +21,7 @@ export function notFound(what: string, zh: string): AppError {
   return new AppError('not_found', { message: `No such ${what}`, zh: `${zh}不存在` });
 }
 
-export function isDup(err: unknown): boolean {
-  return (err as { code?: number })?.code === 11000;
-}
+export const isDup = isDuplicateKey;
 
 /** Inserts; a duplicate key means someone did it already: returns false. */
 export async function insertOnce(p: Promise<unknown>): Promise<boolean> {

@@ -15,11 +15,12 @@ import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { AppError } from '../../errors';
 import type { Principal } from '../access';
+import { STATUS, statusIn } from '../records';
 import { fondsFilter, isoDay } from './common';
 import { heldItemIds } from './holds';
 
-/** Statuses an item may be appraised (and destroyed) from: filed and numbered. */
-export const APPRAISABLE_STATUSES = ['filed'] as const;
+/** Statuses an item may be appraised (and destroyed) from (records STATUS.destroyable: filed and numbered). */
+export const APPRAISABLE_STATUSES: readonly string[] = [...STATUS.destroyable];
 
 export interface DueFilter {
   asOf?: string;
@@ -56,7 +57,7 @@ export type DueGroupBy = 'fonds' | 'category' | 'year' | 'dossier';
 
 function baseFilter(who: Principal | null, f: DueFilter, asOf: string): Record<string, unknown> {
   const q: Record<string, unknown> = {
-    status: { $in: [...APPRAISABLE_STATUSES] },
+    status: statusIn(STATUS.destroyable),
     'classification.dueOn': { $ne: null, $lte: asOf },
     'classification.retention': { $ne: 'Y' },
     'classification.provisional': { $ne: true },
@@ -139,7 +140,7 @@ export async function dueGroups(rt: Runtime, who: Principal | null, by: DueGroup
 /** Why an item may not enter a round now (null when it may): R1, R2/R3, §1.4, R10. */
 export function appraisalBlocker(item: ItemDoc, asOf: string, held: ReadonlySet<string>, claimed: ReadonlySet<string>): string | null {
   const c = (item.classification ?? {}) as Record<string, unknown>;
-  if (!(APPRAISABLE_STATUSES as readonly string[]).includes(item.status)) return 'not_filed';
+  if (!STATUS.destroyable.has(item.status)) return 'not_filed';
   if (c.retention === 'Y') return 'permanent';
   if (c.provisional === true) return 'provisional_rule';
   if (!c.dueOn || String(c.dueOn) > asOf) return 'not_due';

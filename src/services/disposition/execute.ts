@@ -30,10 +30,9 @@ import {
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { authorize, type Principal } from '../access';
-import { pageKeys, tombstoneItem } from '../records';
+import { pageKeys, STATUS, tombstoneItem } from '../records';
 import { removeItem } from '../search';
 import { audit, insertOnce, refuse } from './common';
-import { APPRAISABLE_STATUSES } from './due';
 import { holdsOnItem } from './holds';
 import { approvalChain, factsOf, getList, loadList, type ListView } from './lists';
 import { executableFrom, listStage, supervisorRefusal } from './rules';
@@ -160,7 +159,7 @@ export async function runExecution(rt: Runtime, who: Principal, listId: string, 
       states.map(async (s) => {
         if (!s.reg) {
           if (!s.item) s.skip = 'item_missing';
-          else if (s.item.status !== 'destroyed' && !(APPRAISABLE_STATUSES as readonly string[]).includes(s.item.status)) s.skip = `status_${s.item.status}`;
+          else if (s.item.status !== 'destroyed' && !STATUS.destroyable.has(s.item.status)) s.skip = `status_${s.item.status}`;
           else {
             const holds = await holdsOnItem(rt, s.row.itemId);
             if (holds.length) s.skip = `legal_hold:${holds.map((h) => h.name).join(',')}`;

@@ -36,7 +36,7 @@ import {
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { authorize, type Principal } from '../access';
-import { audit, ID, insertOnce, isoDay, notFound, refuse, sha256Hex } from './common';
+import { audit, ID, insertOnce, isDup, isoDay, notFound, refuse, sha256Hex } from './common';
 import { buildPdf } from './pdf';
 import { DEFAULT_CHAIN, executableFrom, listStage, OPINION_ZH, periodLabel, signRefusal, yearsKept, type ApprovalChain, type ListFacts, type ListStage, type SignStep } from './rules';
 
@@ -184,7 +184,7 @@ export async function createList(rt: Runtime, who: Principal, input: { roundId: 
   const list = (await destructionListModel(rt.db)
     .create({ roundId: input.roundId, title: input.title?.trim() || `${round.title} 销毁清册`, proposerId: who.id, proposerName: who.username, createdAt: new Date() })
     .catch((err: unknown) => {
-      if ((err as { code?: number }).code === 11000) throw new AppError('conflict', { message: 'This round already has a destruction list', zh: '该鉴定已编制销毁清册' });
+      if (isDup(err)) throw new AppError('conflict', { message: 'This round already has a destruction list', zh: '该鉴定已编制销毁清册' });
       throw err;
     })).toObject() as DestructionListDoc;
   const listId = String(list._id);

@@ -1,13 +1,12 @@
 /**
- * Plain documents of the workflow (鉴定工作报告, 销毁清册, 销毁证明) as real-text PDFs: pdf-lib with the
- * CJK font the searchable PDFs use (ocr/ findCjkFont, TTC face extracted), subset-embedded, so the
- * text is searchable and copyable. A4 landscape, headings, paragraphs, and tables that wrap cells
- * and repeat their header on each page. Dates are fixed by the caller so a rebuild is byte-identical.
+ * The workflow's documents (鉴定工作报告, 销毁清册, 销毁证明) as real-text PDFs through render/'s
+ * documentPdf, with the CJK font the searchable PDFs use (ocr/ findCjkFont; a TTC's first face).
  */
 import fs from 'node:fs';
-import fontkit from '@pdf-lib/fontkit';
-import { PDFDocument, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { extractTtcFace, findCjkFont } from '../../../ocr';
+import { documentPdf, type DocumentBlock } from '../../../render';
+
+export type Block = DocumentBlock;
 
 let fontCache: Uint8Array | null = null;
 function cjkFont(): Uint8Array {
@@ -15,97 +14,6 @@ function cjkFont(): Uint8Array {
   return fontCache;
 }
 
-export type Block =
-  | { kind: 'heading'; text: string }
-  | { kind: 'text'; text: string }
-  | { kind: 'table'; columns: Array<{ title: string; width: number }>; rows: string[][]; size?: number };
-
-export interface PdfSpec {
-  title: string;
-  subject: string;
-  createdAt: Date;
-  blocks: Block[];
-  /** files attached inside the PDF (a JSON manifest a verifier reads back) */
-  attachments?: Array<{ name: string; bytes: Uint8Array; mimeType: string }>;
-}
-
-const W = 842;
-const H = 595;
-const M = 40;
-
-export async function buildPdf(spec: PdfSpec): Promise<Buffer> {
-  const pdf = await PDFDocument.create();
-  pdf.registerFontkit(fontkit);
-  pdf.setTitle(spec.title);
-  pdf.setSubject(spec.subject);
-  pdf.setCreationDate(spec.createdAt);
-  pdf.setModificationDate(spec.createdAt);
-  pdf.setProducer('si-archive disposition');
-  pdf.setCreator('si-archive');
-  const font = await pdf.embedFont(cjkFont(), { subset: true });
-  let page: PDFPage = pdf.addPage([W, H]);
-  let y = H - M;
-  const newPage = () => {
-    page = pdf.addPage([W, H]);
-    y = H - M;
-  };
-  const wrap = (text: string, size: number, width: number): string[] => wrapText(font, text, size, width);
-  const line = (text: string, size: number, x = M) => {
-    if (y - size < M) newPage();
-    y -= size * 1.4;
-    page.drawText(text, { x, y, size, font, color: rgb(0, 0, 0) });
-  };
-
-  page.drawText(spec.title, { x: (W - font.widthOfTextAtSize(spec.title, 18)) / 2, y: y - 18, size: 18, font });
-  y -= 36;
-  for (const b of spec.blocks) {
-    if (b.kind === 'heading') {
-      y -= 6;
-      line(b.text, 13);
-    } else if (b.kind === 'text') {
-      for (const l of wrap(b.text, 10, W - 2 * M)) line(l, 10);
-    } else {
-      const size = b.size ?? 7.5;
-      const total = b.columns.reduce((s, c) => s + c.width, 0);
-      const widths = b.columns.map((c) => (c.width / total) * (W - 2 * M));
-      const drawRow = (cells: string[], bold: boolean) => {
-        const wrapped = cells.map((c, i) => wrap(c ?? '', size, widths[i]! - 4));
-        const h = Math.max(1, ...wrapped.map((w) => w.length)) * size * 1.3 + 4;
-        if (y - h < M) {
-          newPage();
-          if (!bold) drawRow(b.columns.map((c) => c.title), true);
-        }
-        let x = M;
-        wrapped.forEach((ls, i) => {
-          page.drawRectangle({ x, y: y - h, width: widths[i]!, height: h, borderColor: rgb(0.4, 0.4, 0.4), borderWidth: 0.5, ...(bold ? { color: rgb(0.92, 0.92, 0.92) } : {}) });
-          ls.forEach((l, k) => page.drawText(l, { x: x + 2, y: y - 2 - size * 1.3 * (k + 1) + size * 0.3, size, font }));
-          x += widths[i]!;
-        });
-        y -= h;
-      };
-      y -= 4;
-      drawRow(b.columns.map((c) => c.title), true);
-      for (const r of b.rows) drawRow(r, false);
-      y -= 8;
-    }
-  }
-  const pages = pdf.getPages();
-  pages.forEach((p, i) => p.drawText(`${i + 1} / ${pages.length}`, { x: W - M - 30, y: 20, size: 8, font }));
-  for (const a of spec.attachments ?? []) await pdf.attach(a.bytes, a.name, { mimeType: a.mimeType, creationDate: spec.createdAt, modificationDate: spec.createdAt });
-  return Buffer.from(await pdf.save({ useObjectStreams: false }));
-}
-
-function wrapText(font: PDFFont, text: string, size: number, width: number): string[] {
-  const out: string[] = [];
-  for (const para of String(text).split('\n')) {
-    let cur = '';
-    for (const ch of para) {
-      if (font.widthOfTextAtSize(cur + ch, size) > width && cur) {
-        out.push(cur);
-        cur = ch;
-      } else cur += ch;
-    }
-    out.push(cur);
-  }
-  return out;
+export function buildPdf(spec: { title: string; subject: string; createdAt: Date; blocks: DocumentBlock[]; attachments?: Array<{ name: string; bytes: Uint8Array; mimeType: string }> }): Promise<Buffer> {
+  return documentPdf({ ...spec, font: cjkFont() });
 }

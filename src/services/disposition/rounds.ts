@@ -24,7 +24,7 @@ import type { Runtime } from '../../runtime';
 import { authorize, type Principal } from '../access';
 import { setItemRetention } from '../records';
 import type { PeriodCode } from '../../../retention-rules';
-import { audit, ID, insertOnce, isoDay, notFound, refuse } from './common';
+import { audit, ID, insertOnce, isDup, isoDay, notFound, refuse } from './common';
 import { appraisalBlocker, dueList, type DueFilter } from './due';
 import { heldItemIds } from './holds';
 import { buildPdf } from './pdf';
@@ -150,7 +150,7 @@ export async function openRound(rt: Runtime, who: Principal, input: OpenRoundInp
     try {
       await claims.insertMany(ids.slice(i, i + 1000).map((id) => ({ _id: id, roundId, listId: null, at: new Date() })), { ordered: false });
     } catch (err) {
-      if ((err as { code?: number }).code === 11000 || (err as { writeErrors?: unknown[] }).writeErrors) lost = true;
+      if (isDup(err) || (err as { writeErrors?: unknown[] }).writeErrors) lost = true;
       else throw err;
     }
   }
