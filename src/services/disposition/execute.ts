@@ -31,9 +31,9 @@ import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { authorize, type Principal } from '../access';
 import { pageKeys, STATUS, tombstoneItem } from '../records';
-import { removeItem } from '../search';
+import { removeItem, removeItems } from '../search';
 import { audit, insertOnce, refuse } from './common';
-import { holdsOnItem } from './holds';
+import { holdsAmong } from './holds';
 import { approvalChain, factsOf, getList, loadList, type ListView } from './lists';
 import { executableFrom, listStage, supervisorRefusal } from './rules';
 import { issueCertificate } from './certificate';
@@ -106,13 +106,15 @@ function itemBlobKeys(item: ItemDoc): string[] {
 }
 
 async function shredAll(rt: Runtime, keys: string[]): Promise<void> {
-  for (const key of keys) {
-    try {
-      await rt.storage.blobs.shred(key);
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'object_not_found') throw err;
-    }
-  }
+  await Promise.all(
+    keys.map(async (key) => {
+      try {
+        await rt.storage.blobs.shred(key);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'object_not_found') throw err;
+      }
+    }),
+  );
 }
 
 /** Everything stored under the item's prefix too (thumbnails, anything added later). */
@@ -127,6 +129,8 @@ interface ItemState {
   item: ItemDoc | null;
   reg: RegisterDoc | null;
   skip: string | null;
+  /** the register entry was written in this run, with a fresh listing of the item's prefix */
+  fresh?: boolean;
 }
 
 /**
@@ -155,15 +159,13 @@ export async function runExecution(rt: Runtime, who: Principal, listId: string, 
     const states: ItemState[] = rows.map((row) => ({ row, item: items.get(row.itemId) ?? null, reg: regs.get(row.itemId) ?? null, skip: null }));
 
     // recheck: a hold or a status change since approval stops the item (unless shredding already began).
+    const held = await holdsAmong(rt, states.filter((s) => !s.reg).map((s) => s.row.itemId));
     await Promise.all(
       states.map(async (s) => {
         if (!s.reg) {
           if (!s.item) s.skip = 'item_missing';
           else if (s.item.status !== 'destroyed' && !STATUS.destroyable.has(s.item.status)) s.skip = `status_${s.item.status}`;
-          else {
-            const holds = await holdsOnItem(rt, s.row.itemId);
-            if (holds.length) s.skip = `legal_hold:${holds.map((h) => h.name).join(',')}`;
-          }
+          else if (held.has(s.row.itemId)) s.skip = `legal_hold:${held.get(s.row.itemId)!.join(',')}`;
         }
         await step('recheck', s.row.itemId, s.skip ? { skipped: s.skip } : {});
         crashAfter('recheck', s.row.itemId);
@@ -185,7 +187,10 @@ export async function runExecution(rt: Runtime, who: Principal, listId: string, 
           const checksums = [{ key: 'contentHash', sha256: s.item!.contentHash }, ...(s.item!.originals ?? []).map((o) => ({ key: o.blobKey, sha256: o.sha256 }))];
           const reg: RegisterDoc = { _id: s.row.itemId, listId, row: s.row, checksums, blobKeys: keys, registeredAt: new Date(), destroyedAt: null };
           if (!(await insertOnce(registerModel(rt.db).create(reg)))) s.reg = await registerModel(rt.db).findById(s.row.itemId).lean<RegisterDoc>();
-          else s.reg = reg;
+          else {
+            s.reg = reg;
+            s.fresh = true;
+          }
         }
         await step('register', s.row.itemId, { blobs: s.reg!.blobKeys.length });
         crashAfter('register', s.row.itemId);
@@ -194,14 +199,15 @@ export async function runExecution(rt: Runtime, who: Principal, listId: string, 
 
     await Promise.all(
       live.map(async (s) => {
-        const keys = [...new Set([...s.reg!.blobKeys, ...(await prefixKeys(rt, s.row.itemId))])];
+        // A resumed item lists its prefix again: whatever is there now goes too.
+        const keys = s.fresh ? s.reg!.blobKeys : [...new Set([...s.reg!.blobKeys, ...(await prefixKeys(rt, s.row.itemId))])];
         await shredAll(rt, keys);
         await step('shred', s.row.itemId, { blobs: keys.length });
         crashAfter('shred', s.row.itemId);
       }),
     );
 
-    for (const s of live) await removeItem(rt, s.row.itemId);
+    await removeItems(rt, live.map((s) => s.row.itemId));
     for (const s of live) {
       await step('unindex', s.row.itemId);
       crashAfter('unindex', s.row.itemId);

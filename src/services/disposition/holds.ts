@@ -118,6 +118,19 @@ export async function heldItemIds(rt: Runtime): Promise<Set<string>> {
   return out;
 }
 
+/** Which of these items an active hold covers now, and by which holds (one query per hold, not per item). */
+export async function holdsAmong(rt: Runtime, itemIds: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!itemIds.length) return out;
+  const ids = itemIds.map((id) => new Types.ObjectId(id));
+  for (const h of await activeHolds(rt)) {
+    for (const d of await itemModel(rt.db).find({ $and: [{ _id: { $in: ids } }, holdFilter(h.target)] }, { _id: 1 }).lean()) {
+      out.set(String(d._id), [...(out.get(String(d._id)) ?? []), h.name]);
+    }
+  }
+  return out;
+}
+
 /** The active holds that cover one item (checked again at execution, item by item). */
 export async function holdsOnItem(rt: Runtime, itemId: string): Promise<HoldView[]> {
   const items = itemModel(rt.db);
