@@ -30,13 +30,16 @@ import {
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { authorize, type Principal } from '../access';
-import { pageKeys, STATUS, tombstoneItem } from '../records';
+import { pageKeys, STATUS, tombstoneItem, unlinkItem } from '../records';
 import { removeItem, removeItems } from '../search';
 import { audit, insertOnce, refuse } from './common';
 import { holdsAmong } from './holds';
 import { approvalChain, factsOf, getList, loadList, type ListView } from './lists';
 import { executableFrom, listStage, supervisorRefusal } from './rules';
 import { issueCertificate } from './certificate';
+
+/** Where each register entry is kept beside the objects (the database may be restored older than it). */
+export const registerKey = (itemId: string) => `disposition/register/${itemId}.json`;
 
 export const EXEC_STAGES = ['recheck', 'register', 'shred', 'unindex', 'tombstone', 'done'] as const;
 export type ExecStage = (typeof EXEC_STAGES)[number];
@@ -186,6 +189,8 @@ export async function runExecution(rt: Runtime, who: Principal, listId: string, 
           const keys = [...new Set([...itemBlobKeys(s.item!), ...(await prefixKeys(rt, s.row.itemId))])];
           const checksums = [{ key: 'contentHash', sha256: s.item!.contentHash }, ...(s.item!.originals ?? []).map((o) => ({ key: o.blobKey, sha256: o.sha256 }))];
           const reg: RegisterDoc = { _id: s.row.itemId, listId, row: s.row, checksums, blobKeys: keys, registeredAt: new Date(), destroyedAt: null };
+          // A copy beside the objects: a restore of an older database snapshot still finds it (reapplyDestructions).
+          await rt.storage.blobs.put(registerKey(s.row.itemId), Buffer.from(JSON.stringify(reg)), { contentType: 'application/json' });
           if (!(await insertOnce(registerModel(rt.db).create(reg)))) s.reg = await registerModel(rt.db).findById(s.row.itemId).lean<RegisterDoc>();
           else {
             s.reg = reg;
@@ -217,6 +222,7 @@ export async function runExecution(rt: Runtime, who: Principal, listId: string, 
       live.map(async (s) => {
         const at = s.reg!.destroyedAt ?? new Date();
         await tombstoneItem(rt, s.row.itemId, { listId, destroyedAt: at.toISOString(), row: s.row as unknown as Record<string, unknown>, checksums: s.reg!.checksums });
+        await unlinkItem(rt, s.row.itemId);
         if (!s.reg!.destroyedAt) await registerModel(rt.db).updateOne({ _id: s.row.itemId }, { $set: { destroyedAt: at } });
         await step('tombstone', s.row.itemId);
         crashAfter('tombstone', s.row.itemId);
@@ -263,6 +269,11 @@ export async function confirmExecution(rt: Runtime, who: Principal, listId: stri
  */
 export async function reapplyDestructions(rt: Runtime, opts: { onProgress?: (p: { done: number; total: number }) => void } = {}): Promise<{ entries: number; reapplied: number }> {
   const regs = registerModel(rt.db);
+  // Entries the restored database lacks come back from their copies in the object store.
+  for await (const key of rt.storage.blobs.list('disposition/register/')) {
+    const doc = JSON.parse((await rt.storage.blobs.getBuffer(key)).toString('utf8')) as RegisterDoc & { registeredAt: string; destroyedAt: string | null };
+    await insertOnce(regs.create({ ...doc, registeredAt: new Date(doc.registeredAt), destroyedAt: doc.destroyedAt ? new Date(doc.destroyedAt) : null }));
+  }
   const total = await regs.countDocuments({});
   let done = 0;
   let reapplied = 0;
@@ -279,6 +290,7 @@ export async function reapplyDestructions(rt: Runtime, opts: { onProgress?: (p: 
       await removeItem(rt, r._id);
       if (item && item.status !== 'destroyed') {
         await tombstoneItem(rt, r._id, { listId: r.listId, destroyedAt: (r.destroyedAt ?? r.registeredAt).toISOString(), row: r.row as unknown as Record<string, unknown>, checksums: r.checksums });
+        await unlinkItem(rt, r._id);
         live++;
       }
       if (live) reapplied++;
