@@ -10,3 +10,4 @@ export type { ModelVariant } from './tessdata';
 export { normalizeOcrText } from './text';
 export type { BBox, ColorMode, InputLimits, PageImage, Rotation } from './types';
 export { buildSearchablePdf, type SearchablePdfPage, type SearchablePdfMeta, type SearchablePdfOptions } from './searchable-pdf';
+export { findCjkFont, extractTtcFace } from './font';

@@ -71,7 +71,10 @@ const EnvSchema = z.object({
   AUDIT_ANCHOR_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(3650),
   AUDIT_ANCHOR_ACCESS_KEY: z.string().min(3).optional(),
   AUDIT_ANCHOR_SECRET_KEY: z.string().min(8).optional(),
-  /** Clearance / classification labels, lowest first (公开,内部,敏感 by default). */
+  /** Destruction approval chain (services/disposition): 鉴定小组 sign-offs needed (at least 2), 备案 step, cooling-off days. */
+  ARCHIVE_DISPOSAL_SIGNOFFS: z.coerce.number().int().min(2).max(20).default(2),
+  ARCHIVE_DISPOSAL_FILING: bool.default(true),
+  ARCHIVE_DISPOSAL_COOLING_DAYS: z.coerce.number().min(0).max(365).default(7),
   /** Where `archive backup` writes by default: file:///path or http(s)://KEY:SECRET@host:port/bucket[/prefix] (异地存储). */
   ARCHIVE_BACKUP_TARGET: z.string().min(1).optional(),
   /** Where the keystore backup goes: a different place from ARCHIVE_BACKUP_TARGET (keys and data never together). */
@@ -80,6 +83,7 @@ const EnvSchema = z.object({
   ARCHIVE_BACKUP_KEEP: z.coerce.number().int().min(0).default(14),
   /** Readiness fails when due jobs have waited this long while no job moved (a wedged worker pool). */
   ARCHIVE_WEDGED_AFTER_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+  /** Clearance / classification labels, lowest first (公开,内部,敏感 by default). */
   ARCHIVE_CLEARANCE_LEVELS: z
     .string()
     .regex(/^[a-z_]{1,32}(,[a-z_]{1,32})*$/, 'must be comma-separated lower-case labels, lowest first')
@@ -109,6 +113,8 @@ export interface Config {
   requireTotp: boolean;
   /** where signed audit checkpoints are anchored outside the database; null when off */
   auditAnchor: { bucket: string; retentionDays: number; accessKey: string; secretKey: string } | null;
+  /** the destruction approval chain (docs/disposition.md) */
+  disposal: { appraisalSignoffs: number; filing: boolean; coolingOffDays: number };
   shutdownTimeoutMs: number;
   backup: { target: string | undefined; keysTarget: string | undefined; keep: number };
   /** readiness: the worker pool counts as wedged after this long without progress on due jobs */
@@ -181,6 +187,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
           secretKey: e.AUDIT_ANCHOR_SECRET_KEY ?? e.MINIO_SECRET_KEY,
         }
       : null,
+    disposal: { appraisalSignoffs: e.ARCHIVE_DISPOSAL_SIGNOFFS, filing: e.ARCHIVE_DISPOSAL_FILING, coolingOffDays: e.ARCHIVE_DISPOSAL_COOLING_DAYS },
   });
 }
 

@@ -43,6 +43,10 @@ export const ERROR_CATALOGUE = {
   key_not_found: { status: 500, zh: '找不到解密所需的密钥', en: 'The key needed to decrypt is not available' },
   object_shredded: { status: 410, zh: '该对象已被销毁（密钥已粉碎），无法恢复', en: 'This object was destroyed (its key was shredded) and cannot be recovered' },
   range_not_satisfiable: { status: 416, zh: '请求的字节范围无效', en: 'The requested byte range is not satisfiable' },
+  second_factor_required: { status: 401, zh: '签署须再次进行二次认证（输入动态验证码）', en: 'Signing needs a fresh second-factor code (TOTP)', retryable: false },
+  not_appraisable: { status: 409, zh: '该条目不能进入鉴定或销毁（未到期、永久、暂定期限、冻结中或已在鉴定中）', en: 'The item cannot enter appraisal or destruction (not due, permanent, provisional, held, or already in a round)', retryable: false },
+  item_on_hold: { status: 409, zh: '该条目已被冻结（法律保全），不得销毁', en: 'The item is under a legal hold and may not be destroyed', retryable: false },
+  cooling_off: { status: 409, zh: '批准后的冷静期尚未结束，暂不能执行销毁', en: 'The cooling-off period after approval has not ended yet', retryable: false },
   service_unavailable: { status: 503, zh: '依赖的服务暂不可用', en: 'A required service is unavailable' },
   internal_error: { status: 500, zh: '服务器内部错误', en: 'Internal server error' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -17,6 +17,7 @@ const serve = (): Cmds => require('./commands/serve') as Cmds;
 const system = (): Cmds => require('./commands/system') as Cmds;
 const search = (): Cmds => require('./commands/search') as Cmds;
 const integrity = (): Cmds => require('./commands/integrity') as Cmds;
+const disposition = (): Cmds => require('./commands/disposition') as Cmds;
 const pick = (mod: () => Cmds, name: string) => (): Command => {
   const c = mod()[name];
   if (!c) throw new Error(`cli: ${name} missing from its module`);
@@ -45,6 +46,9 @@ export const COMMANDS: Command[] = [
   lazy('fsck', 'Check the archive for inconsistencies (items ↔ blobs, search index, 档号 numbering, stuck jobs, audit chain)', '[--repair] [--only items,orphans,numbering,jobs,audit] [--rate N] [--resume]', pick(integrity, 'fsckCommand')),
   lazy('backup', 'Back up the database, mirror the encrypted objects, and the keystore to a separate place (数据备份, 异地存储)', '[--to URL] [--keys-to URL] [--keep N] | --list [--to URL]', pick(integrity, 'backupCommand')),
   lazy('restore', 'Restore a backup into fresh (empty) services: keystore, database, objects; then re-apply destructions and fsck', '--from URL [--backup ID] [--keys-from URL] --yes', pick(integrity, 'restoreCommand')),
+  lazy('appraisal', '鉴定 / Appraisal: the due list, rounds with the 鉴定小组, opinions, the report', '<due|open|opinion|close|show|list|report>', pick(disposition, 'appraisalCommand')),
+  lazy('disposal', '销毁 / Destruction: the 销毁清册, sign-offs, 备案, approval, supervised destruction, certificate', '<list|show|create|edit|sign|file|approve|reject|pdf|start|execute|confirm|certificate|verify-certificate|reapply>', pick(disposition, 'disposalCommand')),
+  lazy('hold', '冻结 / Legal holds: place, release, list', '<list|show|place|release>', pick(disposition, 'holdCommand')),
 ];
 
 /** Every command, loaded (the permission matrix test and tools that walk the whole tree). */

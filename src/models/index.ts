@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { accessDecisionModel, accessRequestModel, accessRevocationModel } from './access-grant.model';
 import { archivalNumberModel } from './archival-number.model';
 import { cacheStampModel } from './cache-stamp.model';
+import { registerDispositionModels } from './disposition.model';
 import { classifierExampleModel } from './classifier-example.model';
 import { integrityRunModel } from './integrity.model';
 import { itemModel } from './item.model';
@@ -19,4 +20,5 @@ export function registerModels(conn: Connection): void {
   accessRequestModel(conn);
   accessDecisionModel(conn);
   accessRevocationModel(conn);
+  registerDispositionModels(conn);
 }

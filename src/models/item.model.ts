@@ -99,6 +99,8 @@ const itemSchema = new Schema(
     personIdsSealed: { type: String, default: null },
     unitCodesSealed: { type: String, default: null },
     documentDate: { type: String, default: null },
+    /** A destroyed item's remains (services/disposition): the 销毁清册 fields and checksums, nothing readable. */
+    tombstone: { type: Schema.Types.Mixed, default: null },
     history: {
       type: [
         new Schema(
@@ -117,6 +119,8 @@ itemSchema.index({ fonds: 1, contentHash: 1 }, { unique: true });
 itemSchema.index({ status: 1, updatedAt: 1 });
 itemSchema.index({ personIds: 1 });
 itemSchema.index({ archivalCode: 1 });
+// The appraisal due list (services/disposition/due.ts) pages through this, never the whole table.
+itemSchema.index({ status: 1, 'classification.dueOn': 1 });
 
 export type ItemDoc = InferSchemaType<typeof itemSchema> & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
 export type PageRecord = InferSchemaType<typeof pageSchema>;

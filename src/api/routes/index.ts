@@ -3,11 +3,12 @@ import type { Runtime } from '../../runtime';
 import type { RouteDef } from '../route';
 import { accessRoutes } from './access.routes';
 import { authRoutes } from './auth.routes';
+import { dispositionRoutes } from './disposition.routes';
 import { filingRoutes } from './filing.routes';
 import { itemRoutes } from './items.routes';
 import { jobRoutes } from './jobs.routes';
 import { searchRoutes } from './search.routes';
 
 export function featureRoutes(runtime: Runtime): RouteDef[] {
-  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime), ...accessRoutes(runtime)];
+  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime), ...accessRoutes(runtime), ...dispositionRoutes(runtime)];
 }

@@ -66,7 +66,7 @@ const TOTP_SEAL_PREFIX = 't1:';
 const HALF = 24;
 
 /** Who must use a second factor when requireTotp is on: the 三员 and the approvers of destruction. */
-export const TOTP_ROLES: readonly string[] = ['sysadmin', 'secadmin', 'secauditor', 'agency_head', 'appraisal_member'];
+export const TOTP_ROLES: readonly string[] = ['sysadmin', 'secadmin', 'secauditor', 'agency_head', 'appraisal_member', 'disposal_supervisor'];
 
 export interface NewUser {
   username: string;
@@ -370,6 +370,31 @@ export class AuthService {
     } finally {
       if (!keepSlot) await this.freeSlot(slot).catch(() => undefined);
     }
+  }
+
+  /**
+   * Re-authentication at the moment of signing (destruction approvals, supervisors): the account's
+   * TOTP code, spent once like a sign-in code, and, when given, its password. An account without
+   * a second factor cannot sign. Throws second_factor_required / unauthenticated.
+   */
+  async confirmSigner(userId: string, input: { totp?: string; password?: string }): Promise<UserDoc> {
+    const user = await this.users.findById(userId).lean<UserDoc>();
+    const deny = async (reason: string) => {
+      void this.audit?.record({ actor: user?.username ?? userId, action: 'auth.reauthenticate', object: { type: 'user', id: String(userId) }, outcome: 'failure', details: { reason } });
+      return new AppError('second_factor_required', { details: { reason } });
+    };
+    if (!user || user.disabled) throw await deny('no_account');
+    if (!user.totpSecret) throw await deny('not_enrolled');
+    if (input.password !== undefined && !(user.passwordHash && (await verifyPassword(input.password, user.passwordHash)))) throw await deny('bad_password');
+    const step = input.totp ? matchTotp(user.totpSecret, input.totp) : null;
+    if (step === null) throw await deny(input.totp ? 'bad_totp' : 'totp_missing');
+    try {
+      await this.totpUses.create({ _id: `${String(user._id)}:${step}`, at: new Date() });
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) throw await deny('totp_replayed');
+      throw err;
+    }
+    return user;
   }
 
   /** True while an account that must use a second factor has not enrolled one. */

@@ -14,6 +14,7 @@ export const ROLES = [
   'compliance_officer', // 合规专员
   'appraisal_member', // 鉴定小组成员
   'agency_head', // 负责人
+  'disposal_supervisor', // 监销人 (3号令 第十二条: two people supervise destruction)
   'auditor', // 审计员
   'sysadmin', // 系统管理员
   'secadmin', // 安全保密管理员
@@ -41,6 +42,9 @@ export const ACTIONS = [
   'destruction.propose',
   'destruction.approve',
   'appraisal.review',
+  'destruction.execute', // 监销: start, run and confirm an approved destruction
+  'disposition.read', // due list, rounds, 清册, holds, certificates: read only
+  'hold.manage', // place legal holds (冻结) and release others' holds
   'retention.manage',
   'system.config',
   'keys.manage',
@@ -60,11 +64,13 @@ export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   caseworker: ['session', 'item.ingest', 'item.read', 'search', 'jobs.read', 'access.request', 'personal.full'],
   // Proposes appraisal and destruction (销毁清册); the appraisal group (鉴定小组, 3号令 第十条)
   // approves or rejects them; the agency head gives the final approval (第十一条).
-  compliance_officer: ['session', 'item.read', 'search', 'audit.read', 'appraisal.review', 'retention.manage', 'destruction.propose', 'access.request', 'integrity.check'],
-  appraisal_member: ['session', 'item.read', 'search', 'appraisal.review', 'access.request'],
-  agency_head: ['session', 'item.read', 'search', 'catalogue.export', 'destruction.approve', 'access.request', 'access.approve'],
-  // 审计员: reads the audit trail, nothing else (no archive content).
-  auditor: ['session', 'audit.read', 'audit.verify'],
+  compliance_officer: ['session', 'item.read', 'search', 'audit.read', 'appraisal.review', 'retention.manage', 'destruction.propose', 'access.request', 'integrity.check', 'disposition.read', 'hold.manage'],
+  appraisal_member: ['session', 'item.read', 'search', 'appraisal.review', 'access.request', 'disposition.read'],
+  agency_head: ['session', 'item.read', 'search', 'catalogue.export', 'destruction.approve', 'access.request', 'access.approve', 'disposition.read', 'hold.manage'],
+  // 监销人: supervises an approved destruction; never its proposer or approver (services/disposition).
+  disposal_supervisor: ['session', 'disposition.read', 'destruction.execute'],
+  // 审计员: reads the audit trail and the disposition records (due list, rounds, 清册, holds, certificates); changes nothing.
+  auditor: ['session', 'audit.read', 'audit.verify', 'disposition.read'],
   sysadmin: ['session', 'user.read', 'user.manage', 'jobs.read', 'system.config', 'keys.manage', 'integrity.check', 'backup.manage'],
   secadmin: ['session', 'user.read', 'role.grant'],
   secauditor: ['session', 'user.read', 'audit.read', 'audit.verify'],

@@ -21,9 +21,10 @@ export interface AuditSigner {
   certPem: string;
 }
 
-export function signingPaths(dataDir: string): { key: string; cert: string } {
+/** Where a signing key pair lives: `audit-signing` (the trail) or `agency-signing` (the agency's documents). */
+export function signingPaths(dataDir: string, name = 'audit-signing'): { key: string; cert: string } {
   const dir = path.join(dataDir, 'keys');
-  return { key: path.join(dir, 'audit-signing.key.pem'), cert: path.join(dir, 'audit-signing.crt.pem') };
+  return { key: path.join(dir, `${name}.key.pem`), cert: path.join(dir, `${name}.crt.pem`) };
 }
 
 /**
@@ -68,8 +69,8 @@ function waitForFile(p: string, ms: number): void {
 }
 
 /** Loads the signing key, creating it if this is the first run. Safe when processes race. */
-export function loadAuditSigner(dataDir: string, opts: { passphrase?: string; commonName?: string } = {}): AuditSigner {
-  const paths = signingPaths(dataDir);
+export function loadAuditSigner(dataDir: string, opts: { passphrase?: string; commonName?: string; name?: string } = {}): AuditSigner {
+  const paths = signingPaths(dataDir, opts.name);
   fs.mkdirSync(path.dirname(paths.key), { recursive: true, mode: 0o700 });
   if (!fs.existsSync(paths.key)) {
     const { keyPem, certPem } = generate(opts.commonName ?? 'si-archive audit signing', opts.passphrase);

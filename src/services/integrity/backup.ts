@@ -40,6 +40,7 @@ import { signingPaths } from '../audit';
 import { openRun } from './common';
 import { runFsck, type FsckReport } from './fsck';
 import { openTarget, rawBucket, type BackupTarget } from './backup-target';
+import { reapplyDestructions } from '../disposition';
 
 const EJSON = mongoose.mongo.BSON.EJSON;
 
@@ -384,8 +385,8 @@ export function useDestructionReplay(fn: DestructionReplay | null): void {
 }
 
 export async function reapplyDestructionsHook(rt: Runtime): Promise<{ reapplied: number | null }> {
-  if (!destructionReplay) return { reapplied: null };
-  const r = await destructionReplay(rt);
+  // The disposition room's register replay unless a test installs another.
+  const r = await (destructionReplay ?? reapplyDestructions)(rt);
   return { reapplied: typeof r === 'number' ? r : r && typeof r === 'object' ? r.reapplied : 0 };
 }
 

@@ -132,3 +132,67 @@ export async function writeAccessLevel(rt: Runtime, item: ItemDoc, rank: number,
   );
   return relinked(rt, String(item._id));
 }
+
+// ——— appraisal and destruction (services/disposition) ———
+
+/** A retention the 鉴定小组 decided (3号令 第十条: re-set the period), with the old one in history. */
+export interface RetentionChange {
+  retention: string;
+  dueOn: string | null;
+  actor: string;
+  kind: 'retention.extend' | 'retention.keep';
+  reason: string;
+  roundId: string;
+}
+
+export async function setItemRetention(rt: Runtime, itemId: string, change: RetentionChange): Promise<void> {
+  const items = itemModel(rt.db);
+  const item = await loadItem(rt, itemId);
+  const cls = { ...((item.classification as Record<string, unknown> | null) ?? {}) };
+  const from = { retention: cls.retention ?? null, dueOn: cls.dueOn ?? null };
+  if (from.retention === change.retention && from.dueOn === change.dueOn) return; // already applied (a retry)
+  cls.retention = change.retention;
+  cls.dueOn = change.dueOn;
+  await items.updateOne(
+    { _id: item._id },
+    { $set: { classification: cls, accessLevel: itemLevel(item) }, $push: { history: { at: new Date(), actor: change.actor, kind: change.kind, changes: { from, to: { retention: change.retention, dueOn: change.dueOn }, reason: change.reason, roundId: change.roundId } } } },
+  );
+}
+
+export interface Tombstone {
+  listId: string;
+  destroyedAt: string;
+  row: Record<string, unknown>;
+  checksums: Array<{ key: string; sha256: string }>;
+}
+
+/**
+ * Replaces a destroyed item by its tombstone: status `destroyed`, the 清册 fields and checksums,
+ * and nothing personal or readable (description, pages, originals, person and unit keys go; the
+ * history goes too, since its corrections carry names and ID numbers). Idempotent.
+ */
+export async function tombstoneItem(rt: Runtime, itemId: string, tombstone: Tombstone): Promise<void> {
+  const items = itemModel(rt.db);
+  const item = await items.findById(itemId, { _id: 1, classification: 1 }).lean<ItemDoc>();
+  if (!item) return;
+  const cls = (item.classification as Record<string, unknown> | null) ?? null;
+  await items.updateOne(
+    { _id: item._id },
+    {
+      $set: {
+        status: 'destroyed',
+        tombstone,
+        metadata: null,
+        preregistered: null,
+        pages: [],
+        originals: [],
+        pdfKey: null,
+        personIds: [],
+        unitCodes: [],
+        flags: [],
+        history: [{ at: new Date(tombstone.destroyedAt), actor: 'disposition', kind: 'destroyed', changes: { listId: tombstone.listId } }],
+        classification: cls ? { retention: cls.retention ?? null, category: cls.category ?? null, item: cls.item ?? null, dueOn: cls.dueOn ?? null } : null,
+      },
+    },
+  );
+}

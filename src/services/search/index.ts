@@ -106,6 +106,11 @@ export async function removeItem(rt: Runtime, itemId: string): Promise<void> {
   await (await searchEngine(rt)).remove([itemId]);
 }
 
+/** Takes many items out at once (one log entry): destruction removes a batch this way. */
+export async function removeItems(rt: Runtime, itemIds: string[]): Promise<void> {
+  if (itemIds.length) await (await searchEngine(rt)).remove(itemIds);
+}
+
 /** Items as they are now, for re-indexing; destroyed or unfiled ones are skipped. */
 async function* documentsOf(rt: Runtime, ids: string[]): AsyncIterable<IndexDocument> {
   const items = itemModel(rt.db);

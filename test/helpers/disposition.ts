@@ -1,0 +1,97 @@
+/**
+ * Helpers for the disposition specs: due items with real blobs (original, page image, page text,
+ * searchable PDF) in the test MinIO and in the search index, accounts of every role in the chain
+ * with a TOTP secret, and fresh TOTP codes (each code is spent once, so a helper hands out the
+ * codes of the current window and waits for the next one when they are used up).
+ */
+import { randomUUID } from 'node:crypto';
+import { itemModel, type ItemDoc, type ItemStatus } from '../../src/models/item.model';
+import { buildItem } from './factories';
+import type { Runtime } from '../../src/runtime';
+import { newTotpSecret, toPrincipal, type Principal } from '../../src/services/access';
+import { totp } from '../../src/services/access/totp';
+import { pageKeys } from '../../src/services/records';
+import { indexItem } from '../../src/services/search';
+
+export interface DueItemSpec {
+  fonds?: string;
+  title?: string;
+  documentDate?: string;
+  retention?: string;
+  dueOn?: string | null;
+  provisional?: boolean;
+  category?: string;
+  archivalClass?: string;
+  personIds?: string[];
+  status?: ItemStatus;
+  index?: boolean;
+}
+
+let seq = 0;
+
+/** A filed item whose appraisal date has passed (by default), with four blobs and indexed for search. */
+export async function makeDueItem(rt: Runtime, spec: DueItemSpec = {}): Promise<string> {
+  const n = ++seq;
+  const originalKey = `originals/${randomUUID()}`;
+  const original = await rt.storage.blobs.put(originalKey, Buffer.from(`scan bytes of item ${n} ${randomUUID()}`));
+  const doc = await buildItem(rt, {
+    fonds: spec.fonds ?? 'Z001',
+    status: spec.status ?? 'filed',
+    originals: [{ blobKey: originalKey, filename: `${n}.png`, format: 'png', size: original.size, sha256: original.sha256 }] as unknown as ItemDoc['originals'],
+    pageCount: 1,
+    title: spec.title ?? `失业保险待遇核定表 第${n}号`,
+    documentDate: spec.documentDate ?? '2010-05-03',
+    archivalCode: `Z001-SB·2010-D10-SY·DY-${String(n).padStart(4, '0')}`,
+    archivalClass: spec.archivalClass ?? 'Z001-SB·2010-D10-SY·DY',
+    personIds: spec.personIds ?? [],
+    classification: { category: spec.category ?? '5', item: '5-3', retention: spec.retention ?? 'D10', dueOn: spec.dueOn === undefined ? '2021-01-01' : spec.dueOn, provisional: spec.provisional ?? false },
+  });
+  const id = String(doc._id);
+  const imageKey = pageKeys.image(id, 1, 'png');
+  const textKey = pageKeys.text(id, 1);
+  await rt.storage.blobs.put(imageKey, Buffer.from(`page image ${n}`));
+  await rt.storage.blobs.put(textKey, Buffer.from(JSON.stringify({ text: `失业保险金申领 核定 第${n}号 销毁测试`, confidence: 90, lines: [] })));
+  await rt.storage.blobs.put(pageKeys.pdf(id), Buffer.from(`%PDF-1.4 item ${n}`));
+  await rt.storage.blobs.put(`${pageKeys.prefix(id)}thumbs/1.jpg`, Buffer.from(`thumb ${n}`));
+  await itemModel(rt.db).updateOne({ _id: doc._id }, { $set: { pages: [{ n: 1, source: 0, imageKey, textKey }], pdfKey: pageKeys.pdf(id) } });
+  if (spec.index !== false) await indexItem(rt, id);
+  return id;
+}
+
+/** Every blob key of an item that can still be read (should be none after destruction). */
+export async function readableBlobs(rt: Runtime, keys: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const k of keys) if (await rt.storage.blobs.getBuffer(k).then(() => true, () => false)) out.push(k);
+  return out;
+}
+
+export interface Actor {
+  p: Principal;
+  secret: string;
+  code: () => Promise<string>;
+}
+
+const used = new Map<string, Set<number>>();
+
+/** A fresh TOTP code for the secret, never one handed out before (waits for the next 30 s window if needed). */
+export async function freshCode(secret: string): Promise<string> {
+  const spent = used.get(secret) ?? new Set<number>();
+  used.set(secret, spent);
+  for (;;) {
+    const step = Math.floor(Date.now() / 30_000);
+    // The next window and the current one: both stay valid for 30 s more (a past window's code may lapse before it is checked).
+    for (const d of [1, 0]) {
+      if (!spent.has(step + d)) {
+        spent.add(step + d);
+        return totp(secret, (step + d) * 30_000 + 1000);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 50));
+  }
+}
+
+export async function actor(rt: Runtime, username: string, role: string, opts: { password?: string; fonds?: string[] } = {}): Promise<Actor> {
+  const secret = newTotpSecret();
+  const u = await rt.auth.createUser({ username, roles: [role], clearance: 'sensitive', totpSecret: secret, ...(opts.password ? { password: opts.password } : {}), ...(opts.fonds ? { scope: { fonds: opts.fonds } } : {}) });
+  return { p: toPrincipal(u), secret, code: () => freshCode(secret) };
+}
