@@ -13,7 +13,7 @@ import {
 import { loadItem, presentItem } from '../../services/records';
 import type { ItemDoc } from '../../models/item.model';
 import { auditDenied, describeForAudit } from '../middleware/auth';
-import { authorizeItem, type Principal } from '../../services/access';
+import { authorizeItem, ingestFonds, mayActOn, type Principal } from '../../services/access';
 import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/records';
 import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/capture';
 import { defineRoute, type RouteDef } from '../route';
@@ -86,7 +86,18 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         },
       },
       handler: async (ctx, { query }) => {
-        const fonds = query.fonds ?? rt.config.fonds;
+        // The caller's fonds scope decides where they may ingest, before a byte is stored (#13.4).
+        const principal = ctx.state.principal as Principal | undefined;
+        let fonds = query.fonds ?? rt.config.fonds;
+        if (principal) {
+          try {
+            fonds = ingestFonds(rt, principal, query.fonds);
+          } catch (err) {
+            if (err instanceof AppError && err.code === 'forbidden') auditDenied(ctx, 'item.ingest', err.details?.reason);
+            throw err;
+          }
+        }
+        const mayRead = principal ? (item: ItemDoc) => mayActOn(rt, principal, item) : undefined;
         const { stored, errors } = await receiveUpload(rt, ctx);
         if (query.split === 'item' && errors.length) {
           // One item is all or nothing.
@@ -103,8 +114,14 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         const items = [];
         for (const g of groups) {
           const source = g.map((s) => s.filename).join(', ');
-          const res = await createItem(rt, { fonds, source, channel: 'api', stack }, g);
-          items.push({ id: String(res.item._id), jobId: res.jobId, duplicate: res.duplicate, source, files: g.length });
+          try {
+            const res = await createItem(rt, { fonds, source, channel: 'api', stack, mayRead }, g);
+            items.push({ id: String(res.item._id), jobId: res.jobId, duplicate: res.duplicate, source, files: g.length });
+          } catch (err) {
+            // A duplicate of an item the caller may not read: said so, without the item's id.
+            if (!(err instanceof AppError) || err.code !== 'duplicate_item' || groups.length === 1) throw err;
+            errors.push({ file: source, code: err.code, message: err.message, messageZh: err.zh });
+          }
         }
         describeForAudit(ctx, items.length === 1 ? { type: 'item', id: items[0]!.id } : null, { items: items.map((i) => i.id), rejected: errors.length });
         ctx.status = 202;

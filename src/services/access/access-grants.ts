@@ -12,7 +12,6 @@ import { Types } from 'mongoose';
 import { isDuplicateKey } from '../../db';
 import { AppError } from '../../errors';
 import { accessDecisionModel, accessRequestModel, accessRevocationModel, type AccessDecisionDoc, type AccessRequestDoc, type AccessRevocationDoc } from '../../models/access-grant.model';
-import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { itemLevel, loadItem } from '../records';
 import { authorize, type Principal } from './policies';
@@ -149,21 +148,6 @@ export async function activeGrant(rt: Runtime, userId: string, itemId: string): 
     return view(r, d, null);
   }
   return null;
-}
-
-/**
- * For callers outside the HTTP layer (the CLI): throws 403 unless `who` may read the item by
- * role, scope and clearance, or holds a running grant for it. Returns the grant used, if any.
- */
-export async function assertReadable(rt: Runtime, who: Principal, item: ItemDoc): Promise<string | null> {
-  const d = authorize(who, 'item.read', { type: 'item', fonds: item.fonds, level: itemLevel(item) }, { levels: levelsOf(rt) });
-  if (d.allowed) return null;
-  if (d.reason === 'out_of_scope' || d.reason === 'clearance') {
-    const g = await activeGrant(rt, who.id, String(item._id));
-    if (g) return g.id;
-  }
-  await rt.audit.record({ actor: who.username, role: who.roles.join(','), action: 'item.read', object: { type: 'item', id: String(item._id) }, outcome: 'denied', details: { reason: d.reason } });
-  throw new AppError('forbidden', { details: { action: 'item.read', reason: d.reason } });
 }
 
 /** The caller's own requests, and (for approvers) every request they may decide or end. */

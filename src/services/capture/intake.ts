@@ -29,6 +29,12 @@ export interface IntakeRequest {
   source: string;
   channel: 'api' | 'cli' | 'hotfolder';
   files: IntakeFile[];
+  /**
+   * Whether the caller may read an item (their scope and clearance). When the same scans are
+   * already archived in an item they may not read, the answer is 409 duplicate_item without its
+   * id: a duplicate answer must not hand out an item the caller could not otherwise learn of.
+   */
+  mayRead?: (item: ItemDoc) => boolean;
 }
 
 export interface IntakeResult {
@@ -134,6 +140,13 @@ export async function createItem(rt: Runtime, req: Omit<IntakeRequest, 'files'>,
     if (!existing) throw err;
     // Same scans again: keep the first item, drop the copies just stored.
     await discardOriginals(rt, stored);
+    if (req.mayRead && !req.mayRead(existing)) {
+      throw new AppError('duplicate_item', {
+        message: `${req.source}: these scans are already archived, in an item you may not read; ask an archivist of fonds ${req.fonds}`,
+        zh: `${req.source}：这些扫描件已经归档，但该条目不在您的查阅权限内；请联系全宗 ${req.fonds} 的档案员`,
+        details: { source: req.source },
+      });
+    }
     item = existing;
     duplicate = true;
   }
