@@ -20,6 +20,6 @@ echo "== services"; bash scripts/services.sh up
 trap 'bash scripts/services.sh down >/dev/null 2>&1 || true' EXIT
 
 echo "== mocha"
-specs=("test/unit/**/*.spec.ts" "test/integration/**/*.spec.ts" "test/api/**/*.spec.ts" "test/slow/**/*.spec.ts" "test/e2e/**/*.spec.ts")
+specs=("test/unit/**/*.spec.ts" "test/integration/**/*.spec.ts" "test/api/**/*.spec.ts" "test/security/**/*.spec.ts" "test/slow/**/*.spec.ts" "test/e2e/**/*.spec.ts")
 npx mocha --reporter test/helpers/summary-reporter.js "${specs[@]}" "$@"
 echo "== done in $(( $(date +%s) - t0 )) s"
