@@ -107,7 +107,7 @@ export async function fileItem(rt: Runtime, spec: FiledItemSpec): Promise<string
   for (const [i, text] of spec.pages.entries()) {
     const key = `items/${id}/text/${i + 1}.json`;
     await rt.storage.blobs.put(key, Buffer.from(JSON.stringify({ text, confidence: 90, lines: [] })), { contentType: 'application/json' });
-    pages.push({ n: i + 1, source: 0, textKey: key });
+    pages.push({ n: i + 1, source: 0, textKey: key, imageKey: `items/${id}/pages/${i + 1}.png` });
   }
   const title = spec.title ?? '参保人员基本养老保险待遇核定表';
   const persons = spec.persons ?? [];
