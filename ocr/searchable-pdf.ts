@@ -38,8 +38,10 @@ function fontBytes(explicit?: string): Buffer {
 /**
  * Page images with an invisible (render mode 3) text layer, one text object per OCR line, stretched
  * horizontally to the line's box so selection and search highlights land on the printed words.
+ * Pages may come one at a time (an async iterable): the caller need not hold every page's image
+ * and text; the document itself keeps each page's encoded image until it is written.
  */
-export async function buildSearchablePdf(pages: SearchablePdfPage[], meta: SearchablePdfMeta, opts: SearchablePdfOptions = {}): Promise<Uint8Array> {
+export async function buildSearchablePdf(pages: Iterable<SearchablePdfPage> | AsyncIterable<SearchablePdfPage>, meta: SearchablePdfMeta, opts: SearchablePdfOptions = {}): Promise<Uint8Array> {
   const pdf = await PDFDocument.create();
   pdf.registerFontkit(fontkit);
   pdf.setTitle(meta.title);
@@ -48,11 +50,11 @@ export async function buildSearchablePdf(pages: SearchablePdfPage[], meta: Searc
   pdf.setModificationDate(meta.createdAt);
   pdf.setProducer('si-archive ocr');
   pdf.setCreator('si-archive');
-  const needsFont = pages.some((p) => p.lines.some((l) => l.text.trim()));
-  // Subsetting keeps the file small: only glyphs that occur are embedded.
-  const font = needsFont ? await pdf.embedFont(fontBytes(opts.fontPath), { subset: true }) : undefined;
+  // Embedded at the first page with text; subsetting keeps the file small: only glyphs that occur.
+  let font: Awaited<ReturnType<typeof pdf.embedFont>> | undefined;
 
-  for (const p of pages) {
+  for await (const p of pages) {
+    if (!font && p.lines.some((l) => l.text.trim())) font = await pdf.embedFont(fontBytes(opts.fontPath), { subset: true });
     const isPng = p.image[0] === 0x89 && p.image[1] === 0x50;
     const img = isPng ? await pdf.embedPng(p.image) : await pdf.embedJpg(p.image);
     const k = 72 / p.dpi; // image pixels → PDF points

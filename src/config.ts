@@ -49,7 +49,17 @@ const EnvSchema = z.object({
   JOB_LEASE_MS: z.coerce.number().int().min(500).default(60_000),
   ARCHIVE_HOTFOLDER: z.string().min(1).optional(),
   BODY_LIMIT_MB: z.coerce.number().positive().default(2),
-  UPLOAD_LIMIT_MB: z.coerce.number().positive().default(512),
+  /** Intake limits (issue #13.8), enforced while the bytes stream in; see docs/SECURITY.md. */
+  /** One file (an original scan); the OCR reader refuses larger files anyway. */
+  UPLOAD_LIMIT_MB: z.coerce.number().positive().default(200),
+  /** Everything one upload request carries. */
+  UPLOAD_REQUEST_LIMIT_MB: z.coerce.number().positive().default(2048),
+  /** Files in one upload request. */
+  UPLOAD_MAX_FILES: z.coerce.number().int().positive().default(500),
+  /** The originals of one item together. */
+  ITEM_LIMIT_MB: z.coerce.number().positive().default(1024),
+  /** Pages of one item (all its files): the worker refuses more, for good. */
+  ITEM_MAX_PAGES: z.coerce.number().int().positive().default(1000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15000),
   TRUST_PROXY: bool.default(false),
   /** Administrators and approvers must enrol a TOTP second factor before anything else (issue #6). */
@@ -95,7 +105,9 @@ export type Env = z.infer<typeof EnvSchema>;
 export interface Config {
   env: Env['NODE_ENV'];
   role: Env['ARCHIVE_ROLE'];
-  http: { host: string; port: number; bodyLimitBytes: number; uploadLimitBytes: number; trustProxy: boolean; rateLimitPerMinute: number };
+  http: { host: string; port: number; bodyLimitBytes: number; trustProxy: boolean; rateLimitPerMinute: number };
+  /** What intake and capture accept: per file, per upload request, per item (issue #13.8). */
+  intake: { fileBytes: number; requestBytes: number; requestFiles: number; itemBytes: number; itemPages: number };
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
   mongo: { uri: string; connectTimeoutMs: number };
@@ -150,9 +162,15 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       host: e.HOST,
       port: e.PORT,
       bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
-      uploadLimitBytes: Math.round(e.UPLOAD_LIMIT_MB * 1024 * 1024),
       trustProxy: e.TRUST_PROXY,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? (e.NODE_ENV === 'test' ? 0 : 1200),
+    },
+    intake: {
+      fileBytes: Math.round(e.UPLOAD_LIMIT_MB * 1024 * 1024),
+      requestBytes: Math.round(e.UPLOAD_REQUEST_LIMIT_MB * 1024 * 1024),
+      requestFiles: e.UPLOAD_MAX_FILES,
+      itemBytes: Math.round(e.ITEM_LIMIT_MB * 1024 * 1024),
+      itemPages: e.ITEM_MAX_PAGES,
     },
     logLevel: e.LOG_LEVEL,
     dataDir: path.resolve(e.ARCHIVE_DATA_DIR),

@@ -14,7 +14,7 @@ import { AppError } from '../errors';
 import type { Runtime } from '../runtime';
 import { LOCAL_OPERATOR, toPrincipal } from '../services/access';
 import { maskPersonalData } from '../services/access';
-import { authorize, type Principal } from '../services/access';
+import { authorize, authorizeItem, ingestFonds, type ItemAccess, type Principal } from '../services/access';
 import { DEFAULT_PERMISSION } from '../api/route';
 
 export { cliInvocation, type CliInvocation } from './invocation';
@@ -66,4 +66,27 @@ export async function checkCliCommand(rt: Runtime): Promise<(outcome: 'success' 
   return (outcome) => {
     void rt.audit.record({ ...base, ...(inv.auditObject ? { object: inv.auditObject } : {}), action: action === 'local' ? 'system.local' : action, outcome, ...(inv.auditDetails ? { details: inv.auditDetails } : {}) }).catch(() => undefined);
   };
+}
+
+/** Runs a check of services/access; a refusal goes into the trail as the API records one. */
+async function refusalsAudited<T>(rt: Runtime, action: string, object: { type: string; id: string }, check: () => T | Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    const me = principals.get(rt);
+    if (me && err instanceof AppError && err.code === 'forbidden') {
+      await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action, object, outcome: 'denied', details: { reason: err.details?.reason } });
+    }
+    throw err;
+  }
+}
+
+/** The item a command acts on, checked by access.authorizeItem: the API's loadReadable check. */
+export function cliItem(rt: Runtime, id: string, action = 'item.read'): Promise<ItemAccess> {
+  return refusalsAudited(rt, action, { type: 'item', id }, () => authorizeItem(rt, cliPrincipal(rt)!, id, action));
+}
+
+/** The fonds an ingest goes into, checked by access.ingestFonds: the API's ingest check. */
+export function cliIngestFonds(rt: Runtime, requested: string | undefined): Promise<string> {
+  return refusalsAudited(rt, 'item.ingest', { type: 'fonds', id: requested ?? rt.config.fonds }, () => ingestFonds(rt, cliPrincipal(rt)!, requested));
 }

@@ -108,26 +108,6 @@ export function maskIdNumber(input: string): string {
   return v.slice(0, 6) + '*'.repeat(v.length - 10) + v.slice(-4);
 }
 
-// 18-digit form: address, birth date (19xx/20xx, month, day), sequence, check; 15-digit: yymmdd.
-const ID_IN_TEXT = /(?<![0-9A-Za-z])(?:\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]|\d{6}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})(?![0-9A-Za-z])/g;
-
-/**
- * Masks every 公民身份号码-shaped number in free text (OCR text, snippets, queries in the audit
- * trail), checksum or not: a misread check digit is still somebody's number. Lengths are kept, so
- * highlight offsets into the text stay valid.
- */
-export function maskIdNumbersInText(text: string): string {
-  return text.replace(ID_IN_TEXT, (m) => maskIdNumber(m));
-}
-
-/** Whether the text holds anything maskIdNumbersInText would mask. */
-export function containsIdNumber(text: string): boolean {
-  ID_IN_TEXT.lastIndex = 0;
-  const found = ID_IN_TEXT.test(text);
-  ID_IN_TEXT.lastIndex = 0;
-  return found;
-}
-
 // OCR confusions with a digit (or X at the check position). Each maps to what it can only be.
 const DIGIT_CONFUSIONS: Readonly<Record<string, string>> = {
   O: '0', o: '0', D: '0', Q: '0', '〇': '0', '○': '0',
@@ -141,6 +121,109 @@ const X_CONFUSIONS = new Set(['×', '乂', 'ㄨ', '╳', 'Ⅹ']);
 function isIdChar(ch: string): boolean {
   const c = toHalfWidth(ch);
   return /[0-9Xx]/.test(c) || c in DIGIT_CONFUSIONS || X_CONFUSIONS.has(c);
+}
+
+/** Whether a character can stand for a digit (or the X) of a 公民身份号码 as OCR writes it. */
+export function isIdNumberChar(ch: string): boolean {
+  return isIdChar(ch);
+}
+
+const isRealDigit = (ch: string) => /[0-9]/.test(toHalfWidth(ch));
+/** A character as the digit (or X) it stands for, for the shape test. */
+const asIdDigit = (ch: string) => {
+  const c = toHalfWidth(ch);
+  return /[0-9]/.test(c) ? c : c === 'x' || c === 'X' || X_CONFUSIONS.has(c) ? 'X' : (DIGIT_CONFUSIONS[c] ?? '?');
+};
+const SHAPE_18 = /^\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]$/;
+const SHAPE_15 = /^\d{8}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}$/;
+// What a reader can rebuild a number from: 12 characters hold the birth date, sequence and check
+// digit, i.e. everything the standard mask hides. Longer than 18 is another kind of number (a bank
+// account: the extractor never takes a window with digits beside it).
+const MIN_RUN = 12;
+const MAX_RUN = 18;
+const MIN_REAL_DIGITS = 8;
+
+/** Offsets (code units) of the characters of one number-like run, spaces between parts excluded. */
+type Run = number[];
+
+/**
+ * Runs of ID-number characters in text, as the extractor reads them: digits, full-width digits,
+ * OCR confusions (O/o/D/Q/〇 for 0, l/I/|/丨 for 1, Z for 2, S for 5, B for 8, ×/乂 for X), with
+ * single spaces inside (boxed-digit forms). A spaced run counts as one number when it has the
+ * length and shape of one (or is all short groups); otherwise each part counts on its own.
+ */
+function numberRuns(text: string): Run[] {
+  const out: Run[] = [];
+  let parts: Run[] = [];
+  let part: Run = [];
+  const flush = () => {
+    if (part.length) parts.push(part);
+    part = [];
+    if (!parts.length) return;
+    const whole = parts.flat();
+    const n = whole.length;
+    const shape = whole.map((i) => asIdDigit(text[i]!)).join('');
+    const short = parts.every((p) => p.length <= 3);
+    if (parts.length > 1 && ((n >= 15 && n <= MAX_RUN && (short || SHAPE_18.test(shape) || SHAPE_15.test(shape))) || (n >= MIN_RUN && n <= MAX_RUN && parts.every((p) => p.length <= 2)))) out.push(whole);
+    else out.push(...parts);
+    parts = [];
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (isIdChar(ch)) part.push(i);
+    else if ((ch === ' ' || ch === '\u3000') && part.length && i + 1 < text.length && isIdChar(text[i + 1]!)) {
+      parts.push(part);
+      part = [];
+    } else flush();
+  }
+  flush();
+  return out;
+}
+
+/** A lower-case hex identifier (item and job ids, hashes) is not a number to mask. */
+function inHexIdentifier(text: string, run: Run): boolean {
+  let a = run[0]!;
+  let b = run[run.length - 1]! + 1;
+  while (a > 0 && /[0-9A-Za-z]/.test(text[a - 1]!)) a--;
+  while (b < text.length && /[0-9A-Za-z]/.test(text[b]!)) b++;
+  return b - a >= 20 && /^[0-9a-f]+$/.test(text.slice(a, b)) && /[a-f]/.test(text.slice(a, b));
+}
+
+/** The characters of the run to star, or none: the number it may be, trimmed of letters at its ends. */
+function toStar(text: string, run: Run): number[] {
+  let a = 0;
+  let b = run.length;
+  // Too long for one number: letters at its ends are words around it ("No110105…"), not digits.
+  while (b - a > MAX_RUN && !isRealDigit(text[run[a]!]!)) a++;
+  while (b - a > MAX_RUN && !isRealDigit(text[run[b - 1]!]!) && asIdDigit(text[run[b - 1]!]!) !== 'X') b--;
+  const core = run.slice(a, b);
+  const n = core.length;
+  if (n < MIN_RUN || n > MAX_RUN || core.filter((i) => isRealDigit(text[i]!)).length < MIN_REAL_DIGITS) return [];
+  if (inHexIdentifier(text, core)) return [];
+  // A whole number keeps what maskIdNumber keeps (address code, last four); a part of one shows nothing.
+  return n === 18 || n === 15 ? core.slice(6, n - 4) : core;
+}
+
+/**
+ * Masks every 公民身份号码 in free text (OCR text, evidence, snippets, titles, queries in the audit
+ * trail) the way a reader could rebuild it: every form the extractor reads (spaced, full-width,
+ * OCR-confused characters, 15 or 18 long), checksum or not (a misread check digit is still
+ * somebody's number), and a run of 12-17 such characters (a number cut by a window or a line)
+ * starred whole. Lengths are kept, so highlight offsets into the text stay valid. The one masking
+ * function: answers, CLI output and the audit trail all go through it (services/access
+ * personal-data.ts).
+ */
+export function maskIdNumbersInText(text: string): string {
+  let chars: string[] | null = null;
+  for (const run of numberRuns(text)) {
+    for (const i of toStar(text, run)) (chars ??= text.split(''))[i] = '*';
+  }
+  return chars ? chars.join('') : text;
+}
+
+/** Whether the text holds anything maskIdNumbersInText would mask. */
+export function containsIdNumber(text: string): boolean {
+  return numberRuns(text).some((run) => toStar(text, run).length > 0);
 }
 
 export interface IdNumberMatch {

@@ -83,17 +83,6 @@ export function auditDenied(ctx: Context, action: string, reason: unknown): void
     .catch(() => undefined);
 }
 
-/**
- * For a handler that has just loaded the object: the caller's scope and clearance must cover it
- * (throws 403 and audits the refusal). A no-op on an app mounted without auth (bare test mounts).
- */
-export function checkResource(ctx: Context, action: string, resource: Resource): void {
-  const deps = ctx.state.authDeps as AuthDeps | undefined;
-  const principal = ctx.state.principal as Principal | undefined;
-  if (!deps || !principal) return;
-  checkPermission(deps, ctx, principal, action, resource);
-}
-
 /** Whether the caller may do `action` on the resource (for filtering lists); true without auth. */
 export function mayAccess(ctx: Context, action: string, resource: Resource): boolean {
   const deps = ctx.state.authDeps as AuthDeps | undefined;

@@ -7,6 +7,7 @@ import type { Runtime } from '../../runtime';
 import { endGrantsBelow, type Principal } from '../../services/access';
 import { correctItem, CorrectionSchema, setAccessLevel } from '../../services/filing';
 import { catalogueCsv, cataloguePdf, catalogueRows, dossierOf, itemLevel, presentItem, type DossierRow } from '../../services/records';
+import { itemResource } from '../../services/access';
 import { describeForAudit, mayAccess } from '../middleware/auth';
 import { loadReadable } from './items.routes';
 import { defineRoute, type RouteDef } from '../route';
@@ -97,7 +98,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
         const rows = await catalogueRows(rt, {
           fonds: query.fonds,
           year: query.year,
-          allow: (it) => mayAccess(ctx, 'catalogue.export', { type: 'item', fonds: it.fonds, level: itemLevel(it) }),
+          allow: (it) => mayAccess(ctx, 'catalogue.export', itemResource(it)),
         });
         const name = `catalogue-${query.fonds ?? 'all'}-${query.year ?? 'all'}`;
         if (query.format === 'json') {

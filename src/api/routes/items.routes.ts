@@ -6,6 +6,8 @@ import type { Runtime } from '../../runtime';
 import {
   createItem,
   discardOriginals,
+  fileTooLarge,
+  itemTooLarge,
   safeFilename,
   storeOriginal,
   type StoredOriginal,
@@ -13,50 +15,86 @@ import {
 import { loadItem, presentItem } from '../../services/records';
 import type { ItemDoc } from '../../models/item.model';
 import { auditDenied, describeForAudit } from '../middleware/auth';
-import { authorizeItem, type Principal } from '../../services/access';
+import { authorizeItem, ingestFonds, mayActOn, type Principal } from '../../services/access';
 import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/records';
 import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/capture';
 import { defineRoute, type RouteDef } from '../route';
 import { OBJECT_ID } from '../../domain/ids';
-
-const MAX_FILES = 2000;
 
 interface UploadOutcome {
   stored: StoredOriginal[];
   errors: Array<{ file: string; code: string; message: string; messageZh: string }>;
 }
 
-/** Streams each uploaded file straight into the encrypted store as it arrives. */
-function receiveUpload(rt: Runtime, ctx: Context): Promise<UploadOutcome> {
+const inMb = (bytes: number) => `${Math.round((bytes / (1024 * 1024)) * 100) / 100} MB`;
+
+function requestTooLarge(maxBytes: number): AppError {
+  return new AppError('payload_too_large', {
+    message: `This upload is larger than ${inMb(maxBytes)}, the limit for one request (UPLOAD_REQUEST_LIMIT_MB); nothing was stored. Send the files in several uploads.`,
+    zh: `本次上传超过单次请求上限 ${inMb(maxBytes)}（UPLOAD_REQUEST_LIMIT_MB），未保存任何文件；请分多次上传`,
+    details: { maxBytes, limit: 'request' },
+  });
+}
+
+function tooManyFiles(maxFiles: number): AppError {
+  return new AppError('payload_too_large', {
+    message: `More than ${maxFiles} files in one upload (UPLOAD_MAX_FILES); nothing was stored. Send them in several uploads.`,
+    zh: `单次上传的文件超过 ${maxFiles} 个（UPLOAD_MAX_FILES），未保存任何文件；请分多次上传`,
+    details: { maxFiles, limit: 'files' },
+  });
+}
+
+/**
+ * Streams each uploaded file straight into the encrypted store as it arrives, counting bytes as
+ * they come (issue #13.8): a file over the per-file limit is refused alone (nothing of it kept; the
+ * files after it are judged on their own), while passing the request's total, the item's total
+ * (when all files form one item) or the file count refuses the whole upload and removes what it
+ * had stored.
+ */
+function receiveUpload(rt: Runtime, ctx: Context, opts: { oneItem: boolean }): Promise<UploadOutcome> {
   const type = ctx.get('content-type');
   if (!/^multipart\/form-data/i.test(type)) {
     throw new AppError('unsupported_media_type', { message: 'Send the scans as multipart/form-data', zh: '请以 multipart/form-data 方式上传扫描件' });
   }
+  const lim = rt.config.intake;
+  const totalLimit = Math.min(lim.requestBytes, opts.oneItem ? lim.itemBytes : Infinity);
+  const overTotal = () => (opts.oneItem && lim.itemBytes <= lim.requestBytes ? itemTooLarge(lim.itemBytes) : requestTooLarge(lim.requestBytes));
   return new Promise((resolve, reject) => {
     const out: UploadOutcome = { stored: [], errors: [] };
     let chain = Promise.resolve();
-    let tooLarge = false;
-    const bb = busboy({ headers: ctx.req.headers, limits: { files: MAX_FILES, fileSize: rt.config.http.uploadLimitBytes, fields: 20 }, defParamCharset: 'utf8' });
+    let total = 0;
+    // Set once the whole upload is refused (or failed): later files are read and dropped.
+    let refused: unknown = null;
+    const bb = busboy({ headers: ctx.req.headers, limits: { files: lim.requestFiles, fields: 20 }, defParamCharset: 'utf8' });
+    bb.on('filesLimit', () => {
+      refused ??= tooManyFiles(lim.requestFiles);
+    });
     bb.on('file', (_field, stream, info) => {
-      stream.on('limit', () => {
-        tooLarge = true;
-      });
+      const filename = safeFilename(info.filename ?? 'unnamed');
       chain = chain.then(async () => {
+        if (refused) return void stream.resume();
+        const left = totalLimit - total;
+        let whole: AppError | null = null;
+        const limit = left < lim.fileBytes ? { maxBytes: left, error: () => (whole = overTotal()) } : { maxBytes: lim.fileBytes, error: () => fileTooLarge(filename, lim.fileBytes) };
         try {
-          const s = await storeOriginal(rt, { filename: info.filename ?? 'unnamed', body: stream });
-          if (tooLarge) throw new AppError('payload_too_large', { details: { file: info.filename } });
+          const s = await storeOriginal(rt, { filename, body: stream }, limit);
           out.stored.push(s);
+          total += s.size;
         } catch (err) {
           stream.resume();
-          const e = err instanceof AppError ? err : new AppError('internal_error', { cause: err });
-          if (e.code === 'internal_error') throw err;
-          out.errors.push({ file: safeFilename(info.filename ?? 'unnamed'), code: e.code, message: e.message, messageZh: e.zh });
+          if (whole || !(err instanceof AppError) || err.code === 'internal_error') refused = whole ?? err;
+          else out.errors.push({ file: filename, code: err.code, message: err.message, messageZh: err.zh });
         }
       });
     });
     bb.on('error', (err) => reject(new AppError('validation_failed', { message: `Malformed multipart body: ${(err as Error).message}`, zh: '上传内容格式不正确', cause: err })));
     bb.on('close', () => {
-      chain.then(() => resolve(out), reject);
+      void chain.then(async () => {
+        if (!refused) return resolve(out);
+        // Nothing partial: what this upload had stored goes.
+        await discardOriginals(rt, out.stored);
+        reject(refused);
+      });
     });
     ctx.req.pipe(bb);
   });
@@ -86,8 +124,19 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         },
       },
       handler: async (ctx, { query }) => {
-        const fonds = query.fonds ?? rt.config.fonds;
-        const { stored, errors } = await receiveUpload(rt, ctx);
+        // The caller's fonds scope decides where they may ingest, before a byte is stored (#13.4).
+        const principal = ctx.state.principal as Principal | undefined;
+        let fonds = query.fonds ?? rt.config.fonds;
+        if (principal) {
+          try {
+            fonds = ingestFonds(rt, principal, query.fonds);
+          } catch (err) {
+            if (err instanceof AppError && err.code === 'forbidden') auditDenied(ctx, 'item.ingest', err.details?.reason);
+            throw err;
+          }
+        }
+        const mayRead = principal ? (item: ItemDoc) => mayActOn(rt, principal, item) : undefined;
+        const { stored, errors } = await receiveUpload(rt, ctx, { oneItem: query.split !== 'files' });
         if (query.split === 'item' && errors.length) {
           // One item is all or nothing.
           await discardOriginals(rt, stored);
@@ -103,8 +152,14 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         const items = [];
         for (const g of groups) {
           const source = g.map((s) => s.filename).join(', ');
-          const res = await createItem(rt, { fonds, source, channel: 'api', stack }, g);
-          items.push({ id: String(res.item._id), jobId: res.jobId, duplicate: res.duplicate, source, files: g.length });
+          try {
+            const res = await createItem(rt, { fonds, source, channel: 'api', stack, mayRead }, g);
+            items.push({ id: String(res.item._id), jobId: res.jobId, duplicate: res.duplicate, source, files: g.length });
+          } catch (err) {
+            // A duplicate of an item the caller may not read: said so, without the item's id.
+            if (!(err instanceof AppError) || err.code !== 'duplicate_item' || groups.length === 1) throw err;
+            errors.push({ file: source, code: err.code, message: err.message, messageZh: err.zh });
+          }
         }
         describeForAudit(ctx, items.length === 1 ? { type: 'item', id: items[0]!.id } : null, { items: items.map((i) => i.id), rejected: errors.length });
         ctx.status = 202;

@@ -1,14 +1,24 @@
 import fs from 'node:fs';
 import { AppError } from '../../errors';
 import { catalogueCsv, cataloguePdf, catalogueRows } from '../../services/records';
-import { correctItem } from '../../services/filing';
-import { presentItem } from '../../services/records';
+import { correctItem, type Correction } from '../../services/filing';
+import { presentItem, type ItemView } from '../../services/records';
+import { mayActOn } from '../../services/access';
+import type { Runtime } from '../../runtime';
+import { cliItem, cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
-import { cliUserFromEnv } from '../../config';
 
-function actor(values: Record<string, unknown>): string {
-  return (typeof values.as === 'string' ? values.as : undefined) ?? cliUserFromEnv() ?? 'operator';
+/**
+ * Confirms or corrects an item as the CLI account: the same item check as PATCH /api/v1/items/:id
+ * (access.authorizeItem: role, the item's fonds and level), then only what the
+ * account may see of the result (ID numbers masked without personal.full).
+ */
+async function correctAs(rt: Runtime, action: 'item.confirm' | 'item.correct', id: string | undefined, body: Correction): Promise<ItemView> {
+  if (!id) throw new AppError('validation_failed', { message: 'Give an item id', zh: '请提供条目编号' });
+  const me = cliPrincipal(rt)!;
+  await cliItem(rt, id, action);
+  return forPrincipal(me, await presentItem(rt, await correctItem(rt, id, body, me.username)));
 }
 
 export const confirmCommand: Command = {
@@ -19,9 +29,7 @@ export const confirmCommand: Command = {
   options: { as: { type: 'string', description: 'act as this account', valueName: 'USER' } },
   run: async ({ values, positionals, io }) =>
     withRuntime(async (rt) => {
-      const id = positionals[0];
-      if (!id) throw new AppError('validation_failed', { message: 'Give an item id', zh: '请提供条目编号' });
-      const view = await presentItem(rt, await correctItem(rt, id, { confirm: true }, actor(values)));
+      const view = await correctAs(rt, 'item.confirm', positionals[0], { confirm: true });
       io.out(values.json ? JSON.stringify(view) : `已确认 / confirmed: ${view.id} 档号 ${view.archivalCode}`);
     }),
 };
@@ -40,8 +48,6 @@ export const correctCommand: Command = {
   },
   run: async ({ values, positionals, io }) =>
     withRuntime(async (rt) => {
-      const id = positionals[0];
-      if (!id) throw new AppError('validation_failed', { message: 'Give an item id', zh: '请提供条目编号' });
       const persons = (values.person as string[] | undefined)?.map((p) => {
         const [idNumber, name] = p.split(':');
         return { idNumber: idNumber || null, name: name || null };
@@ -51,10 +57,7 @@ export const correctCommand: Command = {
         ...(typeof values.title === 'string' ? { title: values.title } : {}),
         ...(persons ? { persons } : {}),
       };
-      const view = await presentItem(
-        rt,
-        await correctItem(rt, id, { ...(typeof values.item === 'string' ? { classification: { item: values.item } } : {}), ...(Object.keys(metadata).length ? { metadata } : {}) }, actor(values)),
-      );
+      const view = await correctAs(rt, 'item.correct', positionals[0], { ...(typeof values.item === 'string' ? { classification: { item: values.item } } : {}), ...(Object.keys(metadata).length ? { metadata } : {}) });
       io.out(values.json ? JSON.stringify(view) : `已更正 / corrected: ${view.id} 档号 ${view.archivalCode}`);
     }),
 };
@@ -74,7 +77,9 @@ export const catalogueCommand: Command = {
     withRuntime(async (rt) => {
       const year = typeof values.year === 'string' ? Number(values.year) : undefined;
       if (year !== undefined && !Number.isInteger(year)) throw new AppError('validation_failed', { message: '--year must be a year', zh: '--year 应为年度' });
-      const rows = await catalogueRows(rt, { fonds: values.fonds as string | undefined, year });
+      // Only the fonds and levels the account may export, as GET /api/v1/catalogue (one predicate).
+      const me = cliPrincipal(rt)!;
+      const rows = forPrincipal(me, await catalogueRows(rt, { fonds: values.fonds as string | undefined, year, allow: (it) => mayActOn(rt, me, it, 'catalogue.export') }));
       if (values.json) return io.out(JSON.stringify({ rows }));
       if (values.format === 'pdf') {
         if (typeof values.out !== 'string') throw new AppError('validation_failed', { message: 'PDF needs --out FILE', zh: 'PDF 格式需要 --out 指定文件' });

@@ -6,9 +6,9 @@ import { buildJobHandlers } from '../../jobs/registry';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
-import { assertReadable } from '../../services/access';
-import { loadItem, presentItem, STATUS } from '../../services/records';
-import { cliPrincipal, forPrincipal } from '../identity';
+import { mayActOn } from '../../services/access';
+import { presentItem, STATUS } from '../../services/records';
+import { cliIngestFonds, cliItem, cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import { ProgressBar } from '../progress';
 import type { Command, CommandIO } from '../command';
@@ -102,14 +102,18 @@ export const ingestCommand: Command = {
   run: async ({ values, positionals, io }) => {
     if (!positionals.length) throw new AppError('validation_failed', { message: 'Give at least one PATH to ingest', zh: '请至少指定一个要归档的文件或目录' });
     return withRuntime(async (rt) => {
-      const fonds = typeof values.fonds === 'string' ? values.fonds : rt.config.fonds;
-      if (!/^[A-Z0-9]{1,8}$/.test(fonds)) throw new AppError('validation_failed', { message: `--fonds ${fonds}: 1-8 capital letters or digits`, zh: `全宗号 ${fonds} 格式不正确：应为 1-8 位大写字母或数字` });
+      const requested = typeof values.fonds === 'string' ? values.fonds : undefined;
+      if (requested !== undefined && !/^[A-Z0-9]{1,8}$/.test(requested)) throw new AppError('validation_failed', { message: `--fonds ${requested}: 1-8 capital letters or digits`, zh: `全宗号 ${requested} 格式不正确：应为 1-8 位大写字母或数字` });
+      // The account's fonds scope decides where it may ingest: the check POST /api/v1/ingest makes.
+      const fonds = await cliIngestFonds(rt, requested);
+      const me = cliPrincipal(rt)!;
+      const mayRead = (item: ItemDoc) => mayActOn(rt, me, item);
       const ids = new Map<string, string>();
       let failures = 0;
       for (const source of positionals) {
         try {
           const stack = values.stack ? { blankSeparators: values['blank-separators'] === true } : undefined;
-          const res = await ingestItem(rt, { fonds, source, channel: 'cli', files: filesOfPath(source), stack });
+          const res = await ingestItem(rt, { fonds, source, channel: 'cli', files: filesOfPath(source), stack, mayRead });
           ids.set(String(res.item._id), source);
           if (!values.wait) {
             if (values.json) io.out(JSON.stringify({ source, id: String(res.item._id), jobId: res.jobId, status: res.item.status, duplicate: res.duplicate }));
@@ -149,10 +153,9 @@ export const showCommand: Command = {
     withRuntime(async (rt) => {
       const id = positionals[0];
       if (!id) throw new AppError('validation_failed', { message: 'Give an item id', zh: '请提供条目编号' });
-      const item = await loadItem(rt, id);
       // Scope and clearance apply to the CLI as to the API (a 借阅 grant counts too).
+      const { item } = await cliItem(rt, id);
       const me = cliPrincipal(rt)!;
-      await assertReadable(rt, me, item);
       const view = forPrincipal(me, await presentItem(rt, item, { withText: true }));
       if (values.json) io.out(JSON.stringify(view));
       else {

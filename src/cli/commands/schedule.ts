@@ -11,6 +11,8 @@ export const scheduleCommand: Command = {
   subcommands: [
     {
       name: 'show',
+      // The published schedule (a regulation's appendix), read from the code, not the archive.
+      permission: 'session',
       summary: 'Rows of the schedule in force, with retention and whether they are provisional',
       usage: '',
       run: async ({ values, io }) => {

@@ -10,6 +10,8 @@ import type { Command } from '../command';
 
 export const searchCommand: Command = {
   name: 'search',
+  // The same permission as GET /api/v1/search: the 三员 and auditors never search content.
+  permission: 'search',
   summary: '全文检索 / Search archive items by OCR text and description',
   usage: 'QUERY [--limit N] [--person ID] [--json]',
   description: 'QUERY: words ("养老保险 待遇"), "quoted phrases" for exact wording, -word to exclude, ID numbers and 档号 as written.',
@@ -50,6 +52,7 @@ export const searchCommand: Command = {
 
 export const reindexCommand: Command = {
   name: 'reindex',
+  permission: 'search.reindex',
   summary: '重建全文索引 / Rebuild the full-text search index from the archive',
   usage: '[--merge] [--json]',
   description: 'Without options: rebuild the search index and the person/unit file links (一人一档) from the stored items. --merge: only merge small search segments (workers do this by themselves).',

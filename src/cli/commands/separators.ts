@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import { AppError } from '../../errors';
 import { separatorSheetsPdf, SeparatorDataSchema, type SeparatorData } from '../../services/capture';
+import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 
 export const separatorsCommand: Command = {
   name: 'separators',
+  // The same permission as POST /api/v1/separators: sheets carry ID numbers and feed ingest.
+  permission: 'item.ingest',
   summary: 'Print separator sheets (QR) for batch scanning: put one before each item of a stack',
   usage: '--out FILE.pdf [--count N] [--box BOX] [--person ID:NAME ...]',
   description: 'Each --person gives one sheet carrying that person\'s 公民身份号码 and name; --count adds plain sheets.',
@@ -27,8 +30,11 @@ export const separatorsCommand: Command = {
     const count = values.count === undefined ? (sheets.length ? 0 : 1) : Number(values.count);
     if (!Number.isInteger(count) || count < 0 || count > 1000) throw new AppError('validation_failed', { message: '--count must be 0..1000', zh: '--count 应为 0 到 1000 的整数' });
     for (let i = 0; i < count; i++) sheets.push({ box });
-    fs.writeFileSync(values.out, await separatorSheetsPdf(sheets));
-    if (values.json) io.out(JSON.stringify({ out: values.out, sheets: sheets.length }));
-    else io.out(`已生成 ${sheets.length} 张分隔页 / wrote ${sheets.length} separator sheets: ${values.out}`);
+    const out = values.out;
+    await withRuntime(async () => {
+      fs.writeFileSync(out, await separatorSheetsPdf(sheets));
+      if (values.json) io.out(JSON.stringify({ out, sheets: sheets.length }));
+      else io.out(`已生成 ${sheets.length} 张分隔页 / wrote ${sheets.length} separator sheets: ${out}`);
+    });
   },
 };

@@ -4,6 +4,8 @@ import type { Command } from '../command';
 
 export const configCommand: Command = {
   name: 'config',
+  // Reads only the environment of this machine (secrets hidden), never the archive.
+  permission: 'local',
   summary: 'Validate the configuration and print it (secrets hidden)',
   usage: '',
   run: async ({ values, io }) => {
@@ -19,6 +21,7 @@ export const configCommand: Command = {
 
 export const healthCommand: Command = {
   name: 'health',
+  permission: 'session',
   summary: 'Check that MongoDB, MinIO and the keys are reachable',
   usage: '',
   run: async ({ values, io }) =>

@@ -143,7 +143,7 @@ export async function endAccess(rt: Runtime, who: Principal, id: string): Promis
  * read). A grant covers the item at the level it had when approved: once the item is raised above
  * that (密级提升), the grant gives nothing, whether or not it was ended explicitly (#13.12).
  */
-export async function activeGrant(rt: Runtime, userId: string, item: Pick<ItemDoc, '_id' | 'accessLevel' | 'classification'>): Promise<AccessGrantView | null> {
+export async function activeGrant(rt: Runtime, userId: string, item: ItemDoc): Promise<AccessGrantView | null> {
   const m = models(rt);
   const level = itemLevel(item);
   const requests = await m.requests.find({ userId, itemId: String(item._id) }).lean<AccessRequestDoc[]>();
@@ -179,21 +179,6 @@ export async function endGrantsBelow(rt: Runtime, who: { id: string; username: s
     await rt.audit.record({ actor: who.username, role: who.roles.join(','), action: 'access.end', object: { type: 'access_request', id: String(r._id) }, outcome: 'success', details: { itemId, reader: r.username, reason: 'level_raised', level: rt.config.clearanceLevels[rank] ?? rank } });
   }
   return ended;
-}
-
-/**
- * For callers outside the HTTP layer (the CLI): throws 403 unless `who` may read the item by
- * role, scope and clearance, or holds a running grant for it. Returns the grant used, if any.
- */
-export async function assertReadable(rt: Runtime, who: Principal, item: ItemDoc): Promise<string | null> {
-  const d = authorize(who, 'item.read', { type: 'item', fonds: item.fonds, level: itemLevel(item) }, { levels: levelsOf(rt) });
-  if (d.allowed) return null;
-  if (d.reason === 'out_of_scope' || d.reason === 'clearance') {
-    const g = await activeGrant(rt, who.id, item);
-    if (g) return g.id;
-  }
-  await rt.audit.record({ actor: who.username, role: who.roles.join(','), action: 'item.read', object: { type: 'item', id: String(item._id) }, outcome: 'denied', details: { reason: d.reason } });
-  throw new AppError('forbidden', { details: { action: 'item.read', reason: d.reason } });
 }
 
 /** The caller's own requests, and (for approvers) every request they may decide or end. */

@@ -32,6 +32,7 @@ export const ACTIONS = [
   'item.correct',
   'item.confirm',
   'search',
+  'search.reindex', // rebuild or merge the full-text index: maintenance, prints counts only (no content)
   'catalogue.export',
   'jobs.read',
   'audit.read',
@@ -60,7 +61,7 @@ export type Action = (typeof ACTIONS)[number];
 const CONTENT_ACTIONS: ReadonlySet<Action> = new Set(['item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'destruction.propose', 'destruction.approve', 'appraisal.review', 'access.approve']);
 
 export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
-  archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'jobs.read', 'destruction.propose', 'access.request', 'access.approve', 'personal.full', 'integrity.check'],
+  archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'search.reindex', 'catalogue.export', 'jobs.read', 'destruction.propose', 'access.request', 'access.approve', 'personal.full', 'integrity.check'],
   caseworker: ['session', 'item.ingest', 'item.read', 'search', 'jobs.read', 'access.request', 'personal.full'],
   // Proposes appraisal and destruction (销毁清册); the appraisal group (鉴定小组, 3号令 第十条)
   // approves or rejects them; the agency head gives the final approval (第十一条).
@@ -71,7 +72,7 @@ export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   disposal_supervisor: ['session', 'disposition.read', 'destruction.execute'],
   // 审计员: reads the audit trail and the disposition records (due list, rounds, 清册, holds, certificates); changes nothing.
   auditor: ['session', 'audit.read', 'audit.verify', 'disposition.read'],
-  sysadmin: ['session', 'user.read', 'user.manage', 'jobs.read', 'system.config', 'keys.manage', 'integrity.check', 'backup.manage'],
+  sysadmin: ['session', 'user.read', 'user.manage', 'jobs.read', 'system.config', 'keys.manage', 'integrity.check', 'backup.manage', 'search.reindex'],
   secadmin: ['session', 'user.read', 'role.grant'],
   secauditor: ['session', 'user.read', 'audit.read', 'audit.verify'],
 };

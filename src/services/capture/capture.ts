@@ -15,7 +15,8 @@ import { AppError } from '../../errors';
 import { itemModel, type ItemDoc, type PageRecord } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { linesToReread } from '../../domain/date-lines';
-import { pageKeys, STATUS, type StoredPageText } from '../records';
+import { pageKeys, readPageText, STATUS, type StoredPageText } from '../records';
+import { withPageLimit } from './intake';
 import { splitStack } from './stack';
 
 export interface CaptureOptions {
@@ -68,13 +69,18 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
   const threshold = opts.lowConfidence ?? 60;
   const pages: PageRecord[] = [];
   const flags: ReturnType<typeof flag>[] = [];
-  const pdfPages: Array<{ prepared: PreparedPage; ocr: OcrPageResult | null }> = [];
+  // Pages stream through: each is prepared, read, stored and let go; only its small record stays.
+  // The item's page limit is the budget across all its files, checked before a file is decoded
+  // (a TIFF's or PDF's page count is in its header) and final: too many pages never succeed.
+  const { itemPages, fileBytes } = rt.config.intake;
+  const maxItemPages = Math.min(itemPages, opts.maxPages ?? Infinity);
   let n = 0;
   let total = 0;
 
   for (const [sourceIndex, original] of item.originals.entries()) {
     const buf = await rt.storage.blobs.getBuffer(original.blobKey);
-    for await (const page of iteratePages(buf, { maxPages: opts.maxPages })) {
+    const pagesOf = iteratePages(buf, { maxPages: maxItemPages - n, maxBytes: fileBytes });
+    for await (const page of withPageLimit(pagesOf, maxItemPages)) {
       if (opts.signal?.aborted) throw new Error('aborted');
       n++;
       total = Math.max(total, n);
@@ -109,14 +115,17 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
       if (prepared.dpiAssumed) flags.push(flag('dpi_unknown', n));
       if (prepared.rotation !== 0) flags.push(flag('rotation_applied', n));
       if (ocr && ocr.confidence < threshold) flags.push(flag('low_confidence', n));
-      pdfPages.push({ prepared, ocr });
     }
   }
   await opts.progress?.({ stage: 'pdf', done: n, total: n });
-  const pdf = await buildSearchablePdf(
-    pdfPages.map(({ prepared, ocr }) => ({ image: prepared.image, width: prepared.width, height: prepared.height, dpi: prepared.dpi, lines: ocr?.lines ?? [] })),
-    { title: item.title ?? item.source, itemId, createdAt: item.createdAt },
-  );
+  // The PDF reads each page back from the store as it goes, not from a list of prepared pages.
+  async function* storedPages() {
+    for (const p of pages) {
+      const text = await readPageText(rt, p.textKey!);
+      yield { image: await rt.storage.blobs.getBuffer(p.imageKey!), width: p.width!, height: p.height!, dpi: p.dpi!, lines: text.lines };
+    }
+  }
+  const pdf = await buildSearchablePdf(storedPages(), { title: item.title ?? item.source, itemId, createdAt: item.createdAt });
   const pdfKey = pageKeys.pdf(itemId);
   await rt.storage.blobs.put(pdfKey, Buffer.from(pdf), { contentType: 'application/pdf' });
   const now = new Date();

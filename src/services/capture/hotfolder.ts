@@ -200,7 +200,7 @@ export class HotFolder {
     const src = path.join(this.dirs.processing, name);
     const attempt = this.attempt(name);
     try {
-      const maxBytes = this.opts.maxBytes ?? this.rt.config.http.uploadLimitBytes;
+      const maxBytes = this.opts.maxBytes ?? this.rt.config.intake.fileBytes;
       const res = await ingestItem(this.rt, { fonds: this.opts.fonds, source: name, channel: 'hotfolder', files: readEntry(src, name, maxBytes) });
       this.moveOut(src, this.dirs.done, name, { itemId: String(res.item._id), jobId: res.jobId, duplicate: res.duplicate, at: new Date().toISOString() }, 'receipt');
       this.clearAttempts(name);

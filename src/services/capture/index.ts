@@ -1,5 +1,5 @@
 /** The capture room's door: what other rooms and layers may use. */
 export { captureItem, failItem } from './capture';
 export { HotFolder } from './hotfolder';
-export { createItem, discardOriginals, ingestItem, type IntakeFile, OCR_JOB, safeFilename, type StoredOriginal, storeOriginal, sweepUnqueuedItems } from './intake';
+export { createItem, discardOriginals, fileTooLarge, ingestItem, type IntakeFile, itemTooLarge, OCR_JOB, safeFilename, type StoredOriginal, storeOriginal, sweepUnqueuedItems, tooManyPages } from './intake';
 export { type SeparatorData, SeparatorDataSchema, separatorSheetsPdf } from './separator';

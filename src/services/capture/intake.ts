@@ -4,9 +4,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { isDuplicateKey } from '../../db';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { Types } from 'mongoose';
-import { detectFormat } from '../../../ocr';
+import { detectFormat, isOcrInputError } from '../../../ocr';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
@@ -29,6 +29,12 @@ export interface IntakeRequest {
   source: string;
   channel: 'api' | 'cli' | 'hotfolder';
   files: IntakeFile[];
+  /**
+   * Whether the caller may read an item (their scope and clearance). When the same scans are
+   * already archived in an item they may not read, the answer is 409 duplicate_item without its
+   * id: a duplicate answer must not hand out an item the caller could not otherwise learn of.
+   */
+  mayRead?: (item: ItemDoc) => boolean;
 }
 
 export interface IntakeResult {
@@ -78,8 +84,39 @@ export interface StoredOriginal {
   sha256: string;
 }
 
-/** Sniffs a file by content and streams it, encrypted, into the blob store. */
-export async function storeOriginal(rt: Runtime, f: IntakeFile): Promise<StoredOriginal> {
+const MB = 1024 * 1024;
+const inMb = (bytes: number) => `${Math.round((bytes / MB) * 100) / 100} MB`;
+
+/** A file over the per-file limit (UPLOAD_LIMIT_MB): that file is refused, nothing of it kept. */
+export function fileTooLarge(filename: string, maxBytes: number): AppError {
+  return new AppError('too_large', {
+    message: `${filename}: larger than ${inMb(maxBytes)}, the limit for one file (UPLOAD_LIMIT_MB); nothing of it was stored`,
+    zh: `${filename}：超过单个文件上限 ${inMb(maxBytes)}（UPLOAD_LIMIT_MB），未保存`,
+    details: { file: filename, maxBytes, limit: 'file' },
+  });
+}
+
+/** The originals of one item over ITEM_LIMIT_MB together: the item is refused whole. */
+export function itemTooLarge(maxBytes: number): AppError {
+  return new AppError('too_large', {
+    message: `The files of this item are larger than ${inMb(maxBytes)} together, the limit for one item (ITEM_LIMIT_MB); nothing was stored. Split it into several items.`,
+    zh: `该条目的文件合计超过单个条目上限 ${inMb(maxBytes)}（ITEM_LIMIT_MB），未保存；请拆分为多个条目`,
+    details: { maxBytes, limit: 'item' },
+  });
+}
+
+export interface ByteLimit {
+  maxBytes: number;
+  /** the error when the file passes maxBytes */
+  error: () => AppError;
+}
+
+/**
+ * Sniffs a file by content and streams it, encrypted, into the blob store. The bytes are counted
+ * as they stream: past `limit` (by default the per-file limit) the write fails and nothing of
+ * the file stays in the store — never a truncated copy (issue #13.8).
+ */
+export async function storeOriginal(rt: Runtime, f: IntakeFile, limit?: ByteLimit): Promise<StoredOriginal> {
   const filename = safeFilename(f.filename);
   const { head, stream } = await peek(f.body);
   if (head.length === 0) {
@@ -98,8 +135,29 @@ export async function storeOriginal(rt: Runtime, f: IntakeFile): Promise<StoredO
     });
   }
   const blobKey = `originals/${randomUUID()}`;
-  const put = await rt.storage.blobs.put(blobKey, stream, { contentType: format === 'pdf' ? 'application/pdf' : `image/${format}` });
-  return { blobKey, filename, format, size: put.size, sha256: put.sha256 };
+  const lim = limit ?? { maxBytes: rt.config.intake.fileBytes, error: () => fileTooLarge(filename, rt.config.intake.fileBytes) };
+  let seen = 0;
+  let tripped: AppError | null = null;
+  const counted = stream.pipe(
+    new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        seen += chunk.length;
+        if (seen > lim.maxBytes) done((tripped = lim.error()));
+        else done(null, chunk);
+      },
+    }),
+  );
+  stream.on('error', (err) => counted.destroy(err));
+  try {
+    const put = await rt.storage.blobs.put(blobKey, counted, { contentType: format === 'pdf' ? 'application/pdf' : `image/${format}` });
+    if (tripped) throw tripped;
+    return { blobKey, filename, format, size: put.size, sha256: put.sha256 };
+  } catch (err) {
+    // The store removes an unfinished upload itself; a finished one (the limit tripped on the last
+    // chunk) is shredded here. Either way nothing of the file stays.
+    await rt.storage.blobs.shred(blobKey).catch(() => undefined);
+    throw tripped ?? err;
+  }
 }
 
 export async function discardOriginals(rt: Runtime, stored: StoredOriginal[]): Promise<void> {
@@ -134,6 +192,13 @@ export async function createItem(rt: Runtime, req: Omit<IntakeRequest, 'files'>,
     if (!existing) throw err;
     // Same scans again: keep the first item, drop the copies just stored.
     await discardOriginals(rt, stored);
+    if (req.mayRead && !req.mayRead(existing)) {
+      throw new AppError('duplicate_item', {
+        message: `${req.source}: these scans are already archived, in an item you may not read; ask an archivist of fonds ${req.fonds}`,
+        zh: `${req.source}：这些扫描件已经归档，但该条目不在您的查阅权限内；请联系全宗 ${req.fonds} 的档案员`,
+        details: { source: req.source },
+      });
+    }
     item = existing;
     duplicate = true;
   }
@@ -143,15 +208,44 @@ export async function createItem(rt: Runtime, req: Omit<IntakeRequest, 'files'>,
 
 export async function ingestItem(rt: Runtime, req: IntakeRequest): Promise<IntakeResult> {
   if (req.files.length === 0) throw new AppError('validation_failed', { message: 'No files to ingest', zh: '没有要归档的文件' });
+  const { fileBytes, itemBytes, itemPages } = rt.config.intake;
+  if (req.files.length > itemPages) throw tooManyPages(itemPages, req.files.length);
   const stored: StoredOriginal[] = [];
   try {
-    for (const f of req.files) stored.push(await storeOriginal(rt, f));
+    let total = 0;
+    for (const f of req.files) {
+      // Each file within the per-file limit and the item's remaining budget, counted as it streams.
+      const left = itemBytes - total;
+      const name = safeFilename(f.filename);
+      const s = await storeOriginal(rt, f, left < fileBytes ? { maxBytes: left, error: () => itemTooLarge(itemBytes) } : { maxBytes: fileBytes, error: () => fileTooLarge(name, fileBytes) });
+      stored.push(s);
+      total += s.size;
+    }
   } catch (err) {
     // Nothing partial: the originals of a rejected item do not stay behind.
     await discardOriginals(rt, stored);
     throw err;
   }
   return createItem(rt, req, stored);
+}
+
+/** An item with more pages (or files) than ITEM_MAX_PAGES: refused for good, never retried. */
+export function tooManyPages(maxPages: number, found?: number): AppError {
+  return new AppError('too_many_pages', {
+    message: `This item has more than ${maxPages} pages${found ? ` (${found})` : ''}, the limit for one item (ITEM_MAX_PAGES); split it into several items`,
+    zh: `该条目超过单个条目页数上限 ${maxPages} 页${found ? `（${found}）` : ''}（ITEM_MAX_PAGES），请拆分为多个条目`,
+    details: { maxPages, ...(found ? { found } : {}) },
+  });
+}
+
+/** The OCR reader's page-count refusal, said as the item's limit (permanent: not retryable). */
+export async function* withPageLimit<T>(pages: AsyncIterable<T>, maxItemPages: number): AsyncGenerator<T> {
+  try {
+    yield* pages;
+  } catch (err) {
+    if (isOcrInputError(err) && err.code === 'too_many_pages') throw tooManyPages(maxItemPages);
+    throw err;
+  }
 }
 
 /** Enqueues (idempotently) the OCR job of an item and records its id on the item. */

@@ -8,12 +8,13 @@ import { rawToPng } from '../../../render';
 import { iteratePages, preparePage } from '../../../ocr';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { createItem, storeOriginal, type StoredOriginal } from './intake';
+import { createItem, discardOriginals, storeOriginal, type StoredOriginal, withPageLimit } from './intake';
 import { detectSeparator, type SeparatorData } from './separator';
 
 interface Group {
   data: SeparatorData | null;
-  pages: Buffer[];
+  /** each page stored as soon as it is read: a stack's pages are never all held in memory */
+  pages: StoredOriginal[];
 }
 
 export async function splitStack(
@@ -24,31 +25,37 @@ export async function splitStack(
   const groups: Group[] = [];
   let current: Group = { data: null, pages: [] };
   let n = 0;
-  for (const original of stack.originals) {
-    for await (const page of iteratePages(await rt.storage.blobs.getBuffer(original.blobKey), { maxPages: opts.maxPages })) {
-      n++;
-      await opts.progress?.({ stage: 'split', done: n, total: n });
-      const png = await rawToPng(page.image, { width: page.width, height: page.height, channels: page.channels });
-      const sep = await detectSeparator(png);
-      const blankSeparator = !sep && stack.stack?.blankSeparators === true && (await preparePage(page)).blank;
-      if (sep || blankSeparator) {
-        if (current.pages.length) groups.push(current);
-        current = { data: sep, pages: [] };
-        continue;
+  const maxPages = Math.min(rt.config.intake.itemPages, opts.maxPages ?? Infinity);
+  try {
+    for (const original of stack.originals) {
+      const pagesOf = iteratePages(await rt.storage.blobs.getBuffer(original.blobKey), { maxPages: maxPages - n, maxBytes: rt.config.intake.fileBytes });
+      for await (const page of withPageLimit(pagesOf, maxPages)) {
+        n++;
+        await opts.progress?.({ stage: 'split', done: n, total: n });
+        const png = await rawToPng(page.image, { width: page.width, height: page.height, channels: page.channels });
+        const sep = await detectSeparator(png);
+        const blankSeparator = !sep && stack.stack?.blankSeparators === true && (await preparePage(page)).blank;
+        if (sep || blankSeparator) {
+          if (current.pages.length) groups.push(current);
+          current = { data: sep, pages: [] };
+          continue;
+        }
+        current.pages.push(await storeOriginal(rt, { filename: `${groups.length + 1}-${current.pages.length + 1}.png`, body: png }));
       }
-      current.pages.push(png);
     }
+  } catch (err) {
+    // Nothing partial: the pages stored so far go (a rerun stores them again).
+    await discardOriginals(rt, [...groups.flatMap((g) => g.pages), ...current.pages]);
+    throw err;
   }
   if (current.pages.length) groups.push(current);
 
   const children: string[] = [];
   for (const [k, g] of groups.entries()) {
-    const stored: StoredOriginal[] = [];
-    for (const [i, png] of g.pages.entries()) stored.push(await storeOriginal(rt, { filename: `${k + 1}-${i + 1}.png`, body: png }));
     const res = await createItem(
       rt,
       { fonds: stack.fonds, source: `${stack.source}#${k + 1}`, channel: stack.channel as 'api' | 'cli' | 'hotfolder', stackOf: String(stack._id), preregistered: g.data ?? null },
-      stored,
+      g.pages,
     );
     children.push(String(res.item._id));
     // Each child is a new item: its creation is in the audit trail like any other intake (#13.14).

@@ -7,7 +7,7 @@
  */
 import type { Connection } from 'mongoose';
 import { parseQuery } from './query';
-import { rank, type RankContext } from './rank';
+import { rank, type RankContext, type RankView } from './rank';
 import { buildSegment, type SegItem, type Segment, type SegmentInputPage } from './segment';
 import { LogFollower, planMerge } from './merge';
 import { FacetTable, NO_YEAR } from './facets';
@@ -402,14 +402,14 @@ export class SearchEngine {
     const t0 = performance.now();
     await this.refresh();
     const clauses = parseQuery(req.q);
-    const ctx: RankContext = { engine: this, hasher: this.hasher };
-    const R = rank(ctx, clauses);
     const F = this.facets;
     const D = F.dict;
-    const f = req.filters ?? {};
-    const pidHash = f.personId ? this.hasher.blind('pid', f.personId.toUpperCase()) : null;
     const inFonds = D.fonds.allowed(scope.fonds ?? undefined) ?? (scope.fonds ? new Uint8Array(1) : null);
     const maxAccess = scope.maxAccessLevel ?? Infinity;
+    const ctx: RankContext = { engine: this, hasher: this.hasher, view: this.viewOf(scope, inFonds, maxAccess) };
+    const R = rank(ctx, clauses);
+    const f = req.filters ?? {};
+    const pidHash = f.personId ? this.hasher.blind('pid', f.personId.toUpperCase()) : null;
     // Filters as id masks; a facet counts under every filter but its own, so that a facet value's
     // count is the total the user gets by choosing it.
     const only: Array<[FacetField, Uint8Array | null]> = [
@@ -529,6 +529,37 @@ export class SearchEngine {
       }),
     ) as SearchResult['facets'];
     return { total: nHits, hits: out, facets, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
+  }
+
+  /** Views by scope for the current index version (rebuilt after any change: O(items)). */
+  private views: { version: number; m: Map<string, RankView> } = { version: -1, m: new Map() };
+
+  /** The caller's view of the index: current items of their fonds at or below their level. */
+  private viewOf(scope: SearchScope, inFonds: Uint8Array | null, maxAccess: number): RankView {
+    const key = `${scope.fonds ? [...scope.fonds].sort().join(',') : '*'}|${maxAccess}`;
+    if (this.views.version !== this.version) this.views = { version: this.version, m: new Map() };
+    const hit = this.views.m.get(key);
+    if (hit) return hit;
+    const F = this.facets;
+    const view: RankView = { key, masks: new Map(), whole: new Set(), docs: 0, len: 0 };
+    for (const l of this.segs.values()) {
+      const n = l.live.length;
+      const mask = new Uint8Array(n);
+      let all = true;
+      for (let idx = 0; idx < n; idx++) {
+        const it = l.itemBase + idx;
+        if (l.live[idx] && (!inFonds || inFonds[F.single.fonds[it]!]) && F.access[it]! <= maxAccess) {
+          mask[idx] = 1;
+          view.docs += l.itemDocs[idx]!;
+          view.len += l.itemLen[idx]!;
+        } else all = false;
+      }
+      view.masks.set(l.id, mask);
+      if (all) view.whole.add(l.id);
+    }
+    if (this.views.m.size >= 16) this.views.m.delete(this.views.m.keys().next().value!);
+    this.views.m.set(key, view);
+    return view;
   }
 
   private async snippets(itemId: string, pages: number[], clauses: ReturnType<typeof parseQuery>): Promise<SearchResult['hits'][number]['snippets']> {

@@ -12,7 +12,7 @@
  */
 import type { LoadedSegment, SearchEngine } from './engine';
 import type { Clause } from './query';
-import { PositionPool, postingCount, scanPostings } from './segment';
+import { countPostings, PositionPool, postingCount, scanPostings } from './segment';
 import { bigramsOf, skipgramsOf, type TokenHasher } from './tokenize';
 
 const K1 = 1.2;
@@ -27,6 +27,24 @@ const CACHE_MIN_ITEMS = 1000;
 export interface RankContext {
   engine: SearchEngine;
   hasher: TokenHasher;
+  /** What the caller may see: matching, counting and every ranking statistic stay inside it. */
+  view: RankView;
+}
+
+/**
+ * The caller's view of the index (their fonds and clearance, current versions only): per loaded
+ * segment, 1 for each item they may see, and the page count and total length of those items.
+ * BM25's N, average length and document frequencies are taken over this view only, so a score
+ * says nothing about pages the caller cannot see (issue #13.6: with archive-wide statistics, the
+ * score of an ID-number query revealed how many hidden pages held that number).
+ */
+export interface RankView {
+  key: string;
+  masks: Map<number, Uint8Array>;
+  /** segments whose every item is in the view: their stored posting counts are exact */
+  whole: Set<number>;
+  docs: number;
+  len: number;
 }
 
 /**
@@ -94,7 +112,7 @@ const caches = new WeakMap<SearchEngine, { version: number; m: Map<string, Claus
 function evalClauseCached(ctx: RankContext, c: Clause): ClauseResult {
   let cache = caches.get(ctx.engine);
   if (!cache || cache.version !== ctx.engine.version) caches.set(ctx.engine, (cache = { version: ctx.engine.version, m: new Map() }));
-  const key = `${c.kind}|${c.exact || c.negate ? 1 : 0}|${c.text}`;
+  const key = `${ctx.view.key}|${c.kind}|${c.exact || c.negate ? 1 : 0}|${c.text}`;
   const hit = cache.m.get(key);
   if (hit) {
     cache.m.delete(key);
@@ -116,8 +134,10 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   const { tokens, bigrams, skips } = clauseTokens(c);
   const hashes = tokens.map((t) => ctx.hasher.hash(t));
   const T = tokens.length;
-  const N = Math.max(1, e.liveDocs);
-  const avgLen = e.liveDocs ? e.liveLen / e.liveDocs : 1;
+  const view = ctx.view;
+  const N = Math.max(1, view.docs);
+  const avgLen = view.docs ? view.len / view.docs : 1;
+  const maskOf = (l: LoadedSegment) => view.masks.get(l.id) ?? l.live;
   const grams = bigrams + skips;
   // One misread character breaks at most two bigrams and two skip-bigrams; a three-character
   // name keeps only one of its three grams when its middle character is misread.
@@ -136,25 +156,41 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   // result page, and decoding positions and skip-bigrams would triple the work. Rarer clauses
   // (names, unusual words) and quoted phrases get positions (exactness, proximity, phrases) and,
   // unless quoted, skip-bigrams for OCR-error tolerance.
-  let minBigramDf = Infinity;
-  let rarest = 0;
-  for (let gi = 0; gi < bigrams; gi++) {
+  // Which bigram is rarest only orders the work (stored counts will do); whether the clause is
+  // common changes how it scores, so that is decided on the caller's view: a stored count is an
+  // upper bound, and only a bigram above the line is counted exactly.
+  const stored = hashes.slice(0, bigrams).map((h) => {
     let n = 0;
-    for (const l of e.segs.values()) n += postingCount(l.seg, hashes[gi]!);
-    if (n < minBigramDf) [minBigramDf, rarest] = [n, gi];
+    for (const l of e.segs.values()) n += postingCount(l.seg, h);
+    return n;
+  });
+  let rarest = 0;
+  for (let gi = 1; gi < bigrams; gi++) if (stored[gi]! < stored[rarest]!) rarest = gi;
+  const line = Math.max(FUZZY_MAX_DF, FUZZY_MAX_SHARE * N);
+  let common = bigrams > 0;
+  for (const gi of [...stored.keys()].sort((a, b) => stored[a]! - stored[b]!)) {
+    if (!common) break;
+    if (stored[gi]! <= line) common = false;
+    else {
+      let n = 0;
+      for (const l of e.segs.values()) n += view.whole.has(l.id) ? postingCount(l.seg, hashes[gi]!) : countPostings(l.seg, hashes[gi]!, maskOf(l));
+      if (n <= line) common = false;
+    }
   }
-  const common = bigrams > 0 && minBigramDf > Math.max(FUZZY_MAX_DF, FUZZY_MAX_SHARE * N);
   const positions = bigrams > 0 && (c.exact || !common);
   const fuzzy = !c.exact && skips > 0 && !common;
+  // Document frequency per token among the pages in the view, counted as its postings are read.
+  const df = new Float64Array(T);
   const scan = (from: number, to: number, restrict = false) => {
     for (const ps of perSeg) {
       const { l, docs, seen, tfs, posAt } = ps;
+      const mask = maskOf(l);
       for (let gi = from; gi < to; gi++) {
         if (restrict && gi === rarest) continue;
-        scanPostings(
+        df[gi]! += scanPostings(
           l.seg,
           hashes[gi]!,
-          l.live,
+          mask,
           pool,
           positions,
           (doc, tf, at) => {
@@ -184,13 +220,9 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
     scan(grams, T);
     if (fuzzy) scan(bigrams, grams);
   }
-  // Document frequencies from the stored counts (pages of superseded versions included until the
-  // next rebuild): the same for every query, whichever pages a phrase restricted the scan to.
-  const idf = hashes.map((h) => {
-    let d = 0;
-    for (const l of e.segs.values()) d += postingCount(l.seg, h);
-    return Math.log(1 + (N - Math.min(d, N) + 0.5) / (d + 0.5));
-  });
+  // Document frequencies within the view, whichever pages a phrase restricted the scan to (a
+  // restricted scan still reads every posting). A token never read scores nowhere.
+  const idf = Array.from(df, (d) => Math.log(1 + (N - Math.min(d, N) + 0.5) / (d + 0.5)));
   const buf = pool.buf;
   for (const { l, docs, tfs, posAt } of perSeg) {
     for (const doc of docs) {
@@ -263,11 +295,12 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
     return { l, idx: it - l.itemBase };
   };
   if (!positive.length) {
+    const maskOf = (l: LoadedSegment) => ctx.view.masks.get(l.id) ?? l.live;
     let n = 0;
-    for (const l of segs) for (let idx = 0; idx < l.live.length; idx++) if (l.live[idx] && !excluded[l.itemBase + idx]) n++;
+    for (const l of segs) for (let idx = 0, m = maskOf(l); idx < m.length; idx++) if (m[idx] && !excluded[l.itemBase + idx]) n++;
     const items = new Int32Array(n);
     n = 0;
-    for (const l of segs) for (let idx = 0; idx < l.live.length; idx++) if (l.live[idx] && !excluded[l.itemBase + idx]) items[n++] = l.itemBase + idx;
+    for (const l of segs) for (let idx = 0, m = maskOf(l); idx < m.length; idx++) if (m[idx] && !excluded[l.itemBase + idx]) items[n++] = l.itemBase + idx;
     return { count: n, items, scores: new Float64Array(n), exact: new Uint8Array(n).fill(1), locate, pagesOf: () => [] };
   }
   const rs = positive.map((c) => evalClauseCached(ctx, c));

@@ -270,9 +270,10 @@ export function scanPostings(
   withPositions: boolean,
   fn: (doc: number, tf: number, posAt: number) => void,
   only: Uint8Array | null = null,
-): void {
+): number {
   const i = termIndex(seg, hash);
-  if (i < 0) return;
+  if (i < 0) return 0;
+  let counted = 0;
   const buf = seg.postings;
   let at = seg.offsets[i]!;
   const end = seg.offsets[i + 1]!;
@@ -295,7 +296,9 @@ export function scanPostings(
       tf |= (b & 0x7f) << shift;
       shift += 7;
     } while (b & 0x80);
-    const ok = live[seg.docItem[doc]!] === 1 && (only === null || only[doc] === 1);
+    const visible = live[seg.docItem[doc]!] === 1;
+    if (visible) counted++;
+    const ok = visible && (only === null || only[doc] === 1);
     let posAt = -1;
     if (isPos) {
       let len = 0;
@@ -324,6 +327,47 @@ export function scanPostings(
     }
     if (ok) fn(doc, tf, posAt);
   }
+  return counted;
+}
+
+/**
+ * Postings of a term on pages of items marked in `live`: its document frequency among the pages a
+ * caller may see (postingCount counts every page, hidden and superseded ones included).
+ */
+export function countPostings(seg: Segment, hash: number, live: Uint8Array): number {
+  const i = termIndex(seg, hash);
+  if (i < 0) return 0;
+  const buf = seg.postings;
+  let at = seg.offsets[i]!;
+  const end = seg.offsets[i + 1]!;
+  const isPos = seg.positional[i] === 1;
+  let doc = -1;
+  let n = 0;
+  while (at < end) {
+    let v = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = buf[at++]!;
+      v |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    doc += v + 1;
+    do b = buf[at++]!;
+    while (b & 0x80);
+    if (isPos) {
+      let len = 0;
+      shift = 0;
+      do {
+        b = buf[at++]!;
+        len |= (b & 0x7f) << shift;
+        shift += 7;
+      } while (b & 0x80);
+      at += len;
+    }
+    if (live[seg.docItem[doc]!] === 1) n++;
+  }
+  return n;
 }
 
 /** Postings of a term across segments (dead pages included): its rarity, before decoding. */

@@ -3,12 +3,26 @@
  * occurrences of the query's clauses, or, where the page only matched fuzzily, the window that
  * differs from the clause in one character.
  */
+import { isIdNumberChar } from '../../domain/id-number';
 import type { Clause } from './query';
 import { normalizeChars } from './tokenize';
 import type { Snippet } from './types';
 
 const BEFORE = 24;
 const WIDTH = 90;
+/** How far a window edge moves to get out of a number (longer than any 公民身份号码 written spaced). */
+const NUMBER_REACH = 40;
+
+/**
+ * Whether the cut between chars[p - 1] and chars[p] falls inside a number (digits, OCR-confused
+ * digits, single spaces between them). A window cut there would show part of an ID number that
+ * the mask, which needs the whole, could not recognise (issue #13.2).
+ */
+function insideNumber(chars: string[], p: number): boolean {
+  const id = (i: number) => i >= 0 && i < chars.length && isIdNumberChar(chars[i]!);
+  const space = (i: number) => chars[i] === ' ' || chars[i] === '\u3000';
+  return (id(p - 1) && id(p)) || (space(p - 1) && id(p - 2) && id(p)) || (space(p) && id(p - 1) && id(p + 1));
+}
 
 function occurrences(chars: string[], needle: string[], fuzzy: boolean): Array<[number, number]> {
   const out: Array<[number, number]> = [];
@@ -38,8 +52,11 @@ export function makeSnippet(text: string, page: number, clauses: Clause[]): Snip
   }
   ranges.sort((a, b) => a[0] - b[0]);
   const first = ranges[0]?.[0] ?? 0;
-  const start = Math.max(0, Math.min(first - BEFORE, orig.length - WIDTH));
-  const end = Math.min(orig.length, start + WIDTH);
+  let start = Math.max(0, Math.min(first - BEFORE, orig.length - WIDTH));
+  let end = Math.min(orig.length, start + WIDTH);
+  // Never start or end inside a number: widen to take all of it (then the mask sees it whole).
+  for (let k = 0; k < NUMBER_REACH && start > 0 && insideNumber(orig, start); k++) start--;
+  for (let k = 0; k < NUMBER_REACH && end < orig.length && insideNumber(orig, end); k++) end++;
   ranges = ranges.filter(([s, e]) => s >= start && e <= end);
   const merged: Array<[number, number]> = [];
   for (const [s, e] of ranges.map(([a, b]) => [a - start, b - start] as const)) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { DEFAULT_PERMISSION } from '../../../src/api/route';
 import { loadCommands, main } from '../../../src/cli/main';
 import type { Command } from '../../../src/cli/command';
@@ -18,6 +19,8 @@ function leaves(cmds: Command[], prefix: string[] = []): Leaf[] {
 const ARGS: Record<string, string[]> = {
   ingest: ['package.json'],
   'schedule review': ['retention-rules/rules/3hao-ling-2009.v1.json'],
+  search: ['养老'],
+  separators: ['--out', `${os.tmpdir()}/cli-matrix-separators.pdf`],
 };
 
 const principal = (role: string): Principal => ({ id: `id-${role}`, username: `cli.${role}`, roles: [role], scope: { fonds: '*', agencies: '*', districts: '*' }, clearance: 'sensitive' });
@@ -48,7 +51,7 @@ describe('CLI permission matrix: every command × the roles that lack its permis
   it('every command declares a real permission, or is a machine-local step', () => {
     assert.ok(all.length >= 25, `${all.length} commands`);
     const local = all.filter((l) => l.permission === 'local').map((l) => l.path.join(' '));
-    assert.deepEqual(local.sort(), ['restore', 'serve', 'users create-admin', 'worker']);
+    assert.deepEqual(local.sort(), ['config', 'restore', 'serve', 'users create-admin', 'worker']);
     for (const l of all) if (l.permission !== 'local') assert.ok(isAction(l.permission), `${l.path.join(' ')}: ${l.permission}`);
   });
 

@@ -191,6 +191,9 @@ describe('maskIdNumbersInText', () => {
     assert.equal(containsIdNumber(masked), false);
   });
   it('leaves numbers that are not shaped like an ID alone (amounts, 19-digit accounts, dates)', () => {
-    for (const t of ['金额 1234567.89 元', '账号 6222021234567890123', '2016年4月12日', '文号 京人社工伤认字〔2019〕123号', '110105198713152318']) assert.equal(maskIdNumbersInText(t), t);
+    for (const t of ['金额 1234567.89 元', '账号 6222021234567890123', '2016年4月12日', '文号 京人社工伤认字〔2019〕123号', '电话 13812345678', '2019 2020 2021 2022', '条目 65a1b2c3d4e5f60718293a4b']) assert.equal(maskIdNumbersInText(t), t);
+  });
+  it('masks an ID-length number even when its date is not a date (a misread digit is still somebody\'s number)', () => {
+    assert.equal(maskIdNumbersInText('110105198713152318'), '110105********2318');
   });
 });
