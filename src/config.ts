@@ -65,6 +65,8 @@ const EnvSchema = z.object({
   ARCHIVE_BACKUP_KEEP: z.coerce.number().int().min(0).default(14),
   /** Readiness fails when due jobs have waited this long while no job moved (a wedged worker pool). */
   ARCHIVE_WEDGED_AFTER_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+  /** Pins the retention schedule version in force (e.g. 3hao-ling-2009.v2); unset: the latest in force by date. */
+  ARCHIVE_SCHEDULE_VERSION: z.string().regex(/^[a-z0-9][a-z0-9-]*\.v\d+$/, 'must be a schedule version id like 3hao-ling-2009.v2').optional(),
   ARCHIVE_CLEARANCE_LEVELS: z
     .string()
     .regex(/^[a-z_]{1,32}(,[a-z_]{1,32})*$/, 'must be comma-separated lower-case labels, lowest first')
@@ -92,6 +94,8 @@ export interface Config {
   clearanceLevels: string[];
   /** administrators and approvers must use a TOTP second factor */
   requireTotp: boolean;
+  /** retention schedule: a pinned version id, or undefined for the latest in force by date */
+  schedule: { version: string | undefined };
   shutdownTimeoutMs: number;
   backup: { target: string | undefined; keysTarget: string | undefined; keep: number };
   /** readiness: the worker pool counts as wedged after this long without progress on due jobs */
@@ -156,6 +160,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     requireTotp: e.ARCHIVE_REQUIRE_TOTP,
     backup: { target: e.ARCHIVE_BACKUP_TARGET, keysTarget: e.ARCHIVE_BACKUP_KEYS_TARGET, keep: e.ARCHIVE_BACKUP_KEEP },
     wedgedAfterMs: e.ARCHIVE_WEDGED_AFTER_MS,
+    schedule: { version: e.ARCHIVE_SCHEDULE_VERSION },
   });
 }
 

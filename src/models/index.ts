@@ -6,6 +6,7 @@ import { cacheStampModel } from './cache-stamp.model';
 import { classifierExampleModel } from './classifier-example.model';
 import { integrityRunModel } from './integrity.model';
 import { itemModel } from './item.model';
+import { numberWithdrawalModel } from './number-withdrawal.model';
 import { jobClaimModel, jobModel } from './job.model';
 
 export function registerModels(conn: Connection): void {
@@ -13,6 +14,7 @@ export function registerModels(conn: Connection): void {
   jobClaimModel(conn);
   itemModel(conn);
   archivalNumberModel(conn);
+  numberWithdrawalModel(conn);
   classifierExampleModel(conn);
   cacheStampModel(conn);
   integrityRunModel(conn);
