@@ -37,6 +37,14 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (lowercase letters, digits, dots, dashes)')
     .default('archive'),
+  /**
+   * S3 object lock for the archive bucket (issue #11 §5): auto = a new bucket is made with it, an
+   * existing one is used as it is; require = refuse a bucket without it; off = never.
+   */
+  ARCHIVE_OBJECT_LOCK: z.enum(['auto', 'require', 'off']).default('auto'),
+  /** The destruction executor's privileged MinIO credential (s3:BypassGovernanceRetention); nothing else uses it. */
+  ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY: z.string().min(3).optional(),
+  ARCHIVE_EXECUTOR_MINIO_SECRET_KEY: z.string().min(8).optional(),
   ARCHIVE_KEYSTORE_DIR: z.string().min(1).optional(),
   ARCHIVE_KEYSTORE_PASSPHRASE: z.string().min(12, 'must be at least 12 characters').optional(),
   ARCHIVE_FONDS: z.string().regex(/^[A-Z0-9]{1,8}$/, 'must be 1-8 capital letters or digits (全宗号)').default('Z001'),
@@ -82,7 +90,17 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
   mongo: { uri: string; connectTimeoutMs: number };
-  minio: { endPoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string };
+  minio: {
+    endPoint: string;
+    port: number;
+    useSSL: boolean;
+    accessKey: string;
+    secretKey: string;
+    bucket: string;
+    objectLock: 'auto' | 'require' | 'off';
+    /** the executor's privileged credential, when configured */
+    executor: { accessKey: string; secretKey: string } | null;
+  };
   keystore: { dir: string; passphrase: string | undefined };
   fonds: string;
   archivalCode: { template: string; categoryCode: string };
@@ -145,6 +163,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       accessKey: e.MINIO_ACCESS_KEY,
       secretKey: e.MINIO_SECRET_KEY,
       bucket: e.MINIO_BUCKET,
+      objectLock: e.ARCHIVE_OBJECT_LOCK,
+      executor: e.ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY && e.ARCHIVE_EXECUTOR_MINIO_SECRET_KEY ? { accessKey: e.ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY, secretKey: e.ARCHIVE_EXECUTOR_MINIO_SECRET_KEY } : null,
     },
     keystore: {
       dir: path.resolve(e.ARCHIVE_KEYSTORE_DIR ?? path.join(e.ARCHIVE_DATA_DIR, 'keys')),

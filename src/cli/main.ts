@@ -31,6 +31,7 @@ export const COMMANDS: Command[] = [
   lazy('catalogue', '归档文件目录 (DA/T 22-2015) as CSV or printable PDF', '[--fonds CODE] [--year YYYY] [--format csv|pdf] [--out FILE]', pick(filing, 'catalogueCommand')),
   lazy('schedule', 'The retention schedule (《社会保险业务档案管理规定（试行）》附件): show, list versions, check and apply a version', '<show|versions|review FILE|apply VERSION>', pick(() => require('./commands/schedule') as Cmds, 'scheduleCommand')),
   lazy('number', '档号: withdraw a number (撤销) and read the withdrawal register (空号登记)', '<withdraw ITEM --reason TEXT|register>', pick(() => require('./commands/schedule') as Cmds, 'numberCommand')),
+  lazy('storage', 'Object-lock protection of the stored objects (WORM): status, protect filed items, migrate into a locked bucket', '<status|protect|protection ITEM|migrate-lock --to BUCKET>', pick(() => require('./commands/storage') as Cmds, 'storageCommand')),
   lazy('separators', 'Print separator sheets (QR) for batch scanning: put one before each item of a stack', '--out FILE.pdf [--count N] [--box BOX] [--person ID:NAME ...]', pick(() => require('./commands/separators') as Cmds, 'separatorsCommand')),
   lazy('serve', 'Start the API server (and an OCR worker unless --role api)', '[--port N] [--role all|api|worker]', pick(serve, 'serveCommand')),
   lazy('worker', 'Start a background worker process (OCR and other jobs); run several beside the API', '', pick(serve, 'workerCommand')),

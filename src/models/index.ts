@@ -7,6 +7,7 @@ import { classifierExampleModel } from './classifier-example.model';
 import { integrityRunModel } from './integrity.model';
 import { itemModel } from './item.model';
 import { numberWithdrawalModel } from './number-withdrawal.model';
+import { storageMigrationModel } from './storage-migration.model';
 import { jobClaimModel, jobModel } from './job.model';
 
 export function registerModels(conn: Connection): void {
@@ -15,6 +16,7 @@ export function registerModels(conn: Connection): void {
   itemModel(conn);
   archivalNumberModel(conn);
   numberWithdrawalModel(conn);
+  storageMigrationModel(conn);
   classifierExampleModel(conn);
   cacheStampModel(conn);
   integrityRunModel(conn);

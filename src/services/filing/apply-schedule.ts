@@ -15,7 +15,7 @@
 import { evaluate, longerPeriod, type PeriodCode, type Schedule } from '../../../retention-rules';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import type { Classification, ExtractedMetadata } from '../records';
+import { protectItem, type Classification, type ExtractedMetadata } from '../records';
 import { describeDecision } from './classification';
 import { assignArchivalCode } from './file-item';
 import { withdrawNumber } from './withdraw-number';
@@ -152,6 +152,8 @@ export async function applySchedule(
     } else {
       await items.updateOne({ _id: item._id }, { $set: { classification: next }, $push: { history: { at, actor: opts.actor, kind: 'schedule_applied', changes } } });
     }
+    // A longer period extends the object lock; a shorter one leaves the longer lock to expire.
+    if (item.status === 'filed') await protectItem(rt, id);
     record(rt, opts, id, entry.outcome, changes);
   }
   if (!opts.dryRun) {

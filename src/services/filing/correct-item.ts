@@ -13,7 +13,7 @@ import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { decideRetention, describeDecision, learn, type Classification } from './classification';
 import type { ExtractedMetadata } from './extraction';
-import { archivalFormat, itemLevel, loadItem, STATUS, writeAccessLevel, writeDescription } from '../records';
+import { archivalFormat, itemLevel, loadItem, protectItem, STATUS, writeAccessLevel, writeDescription } from '../records';
 import { archivalParts, assignArchivalCode, loadPageTexts } from './file-item';
 import { indexItem } from '../search';
 import { scheduleFor } from './schedule';
@@ -151,6 +151,7 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
   await learn(rt, itemId, targetRow, text);
   // Search must reflect the corrected description at once (names, type, 档号 are indexed).
   await indexItem(rt, itemId).catch((err: unknown) => rt.logger.error({ err, itemId }, 'reindexing a corrected item failed; run archive reindex'));
+  await protectItem(rt, updated);
   return updated;
 }
 

@@ -7,7 +7,7 @@
 import { CATEGORY_INSURANCE, CATEGORY_STAGE } from '../../domain/archival-code';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { archivalFormat, readPageText, STATUS, writeDescription } from '../records';
+import { archivalFormat, protectItem, readPageText, STATUS, writeDescription } from '../records';
 import { classify, type Classification } from './classification';
 import { extractMetadata, type ExtractedMetadata, type PageText } from './extraction';
 import { issueNumber } from './numbering';
@@ -65,5 +65,8 @@ export async function fileItem(rt: Runtime, itemId: string): Promise<ItemDoc> {
     archivalClass = a.classKey;
   }
   const status = cls.needsReview ? 'review' : 'filed';
-  return writeDescription(rt, item, { metadata: md, classification: cls, archivalCode, archivalClass, status, filedAt: new Date() }, { actor: 'system', kind: 'proposed', changes: { status, item: cls.item, archivalCode } });
+  const filed = await writeDescription(rt, item, { metadata: md, classification: cls, archivalCode, archivalClass, status, filedAt: new Date() }, { actor: 'system', kind: 'proposed', changes: { status, item: cls.item, archivalCode } });
+  // Object lock until the appraisal date (issue #11 §5): a credential with delete rights cannot remove it early.
+  if (status === 'filed') await protectItem(rt, filed);
+  return filed;
 }

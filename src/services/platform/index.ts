@@ -2,3 +2,4 @@
 export { indexKey } from './secrets';
 export { openStorage, type StorageHandle } from './storage';
 export { invalidateEverywhere, stampedCache } from './stamped-cache';
+export { migrateStorageToLockedBucket } from './storage-lock';
