@@ -15,7 +15,7 @@
 import { evaluate, longerPeriod, type PeriodCode, type Schedule } from '../../../retention-rules';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { protectItem, type Classification, type ExtractedMetadata } from '../records';
+import { protectItem, STATUS, statusIn, writeRetention, type Classification, type ExtractedMetadata } from '../records';
 import { describeDecision } from './classification';
 import { assignArchivalCode } from './file-item';
 import { withdrawNumber } from './withdraw-number';
@@ -53,11 +53,11 @@ export async function applySchedule(
 ): Promise<ApplyResult> {
   const items = itemModel(rt.db);
   const result: ApplyResult = { version: target.versionId, dryRun: opts.dryRun === true, examined: 0, unchanged: 0, changes: [] };
-  const ids = (await items.find({ status: { $in: ['filed', 'review'] } }, { _id: 1 }).lean<Array<{ _id: unknown }>>()).map((d) => String(d._id));
+  const ids = (await items.find({ status: statusIn(STATUS.describable) }, { _id: 1 }).lean<Array<{ _id: unknown }>>()).map((d) => String(d._id));
   for (const id of ids) {
     const item = await items.findById(id).lean<ItemDoc>();
     const cls = item?.classification as Classification | null;
-    if (!item || !cls?.item || !cls.retention || !['filed', 'review'].includes(item.status)) continue;
+    if (!item || !cls?.item || !cls.retention || !STATUS.describable.has(item.status)) continue;
     result.examined++;
     opts.onProgress?.(result.examined);
     const pending = (cls as Classification & { pendingSchedule?: { version: string } }).pendingSchedule;
@@ -69,17 +69,15 @@ export async function applySchedule(
     const base = { itemId: id, archivalCode: item.archivalCode ?? null, row: cls.item, from };
     const formedOn = ((item.metadata as ExtractedMetadata | null)?.documentDate ?? item.documentDate ?? null) as string | null;
     const row = target.itemsById.get(cls.item);
-    const at = new Date();
 
     if (!row) {
       result.changes.push({ ...base, outcome: 'review_row_removed', to: null });
       if (opts.dryRun) continue;
-      await items.updateOne(
-        { _id: item._id },
-        {
-          $set: { status: 'review', classification: { ...cls, needsReview: true, reason: `保管期限表 ${target.versionId} 不再有条目 ${cls.item}，请重新分类 / row removed by ${target.versionId}`, pendingSchedule: { version: target.versionId, retention: null, dueOn: null } } },
-          $push: { history: { at, actor: opts.actor, kind: 'schedule_review', changes: { scheduleVersion: target.versionId, row: { from: cls.item, to: null } } } },
-        },
+      await writeRetention(
+        rt,
+        item,
+        { status: 'review', classification: { ...cls, needsReview: true, reason: `保管期限表 ${target.versionId} 不再有条目 ${cls.item}，请重新分类 / row removed by ${target.versionId}`, pendingSchedule: { version: target.versionId, retention: null, dueOn: null } } as Classification },
+        { actor: opts.actor, kind: 'schedule_review', changes: { scheduleVersion: target.versionId, row: { from: cls.item, to: null } } },
       );
       record(rt, opts, id, 'review_row_removed', { row: cls.item });
       continue;
@@ -98,20 +96,19 @@ export async function applySchedule(
     if (isShorter(from.retention, decision.retention) && personDecided(item, cls)) {
       result.changes.push({ ...base, outcome: 'review_shorter', to });
       if (opts.dryRun) continue;
-      await items.updateOne(
-        { _id: item._id },
+      await writeRetention(
+        rt,
+        item,
         {
-          $set: {
-            status: 'review',
-            classification: {
-              ...cls,
-              needsReview: true,
-              reason: `保管期限表 ${target.versionId} 将保管期限由 ${from.retention} 缩短为 ${to.retention}；人工确认的期限不会被自动缩短，请复核 / ${target.versionId} would shorten a period a person decided: review`,
-              pendingSchedule: { version: target.versionId, ...to },
-            },
-          },
-          $push: { history: { at, actor: opts.actor, kind: 'schedule_review', changes: { scheduleVersion: target.versionId, retention: { from: from.retention, to: to.retention } } } },
+          status: 'review',
+          classification: {
+            ...cls,
+            needsReview: true,
+            reason: `保管期限表 ${target.versionId} 将保管期限由 ${from.retention} 缩短为 ${to.retention}；人工确认的期限不会被自动缩短，请复核 / ${target.versionId} would shorten a period a person decided: review`,
+            pendingSchedule: { version: target.versionId, ...to },
+          } as Classification,
         },
+        { actor: opts.actor, kind: 'schedule_review', changes: { scheduleVersion: target.versionId, retention: { from: from.retention, to: to.retention } } },
       );
       record(rt, opts, id, 'review_shorter', { retention: { from: from.retention, to: to.retention } });
       continue;
@@ -141,16 +138,15 @@ export async function applySchedule(
       const md = (after.metadata as ExtractedMetadata | null) ?? ({ insuranceTypes: [] } as unknown as ExtractedMetadata);
       const a = await assignArchivalCode(rt, after, next, { insuranceTypes: md.insuranceTypes ?? [] }, formedOn);
       entry.newArchivalCode = a.code;
-      await items.updateOne(
-        { _id: item._id },
-        {
-          $set: { classification: next, archivalCode: a.code, archivalClass: a.classKey, status: item.status },
-          $push: { history: { at, actor: opts.actor, kind: 'schedule_applied', changes: { ...changes, archivalCode: { from: item.archivalCode, to: a.code } } } },
-        },
+      await writeRetention(
+        rt,
+        after,
+        { classification: next, archivalCode: a.code, archivalClass: a.classKey, status: item.status as 'filed' | 'review' },
+        { actor: opts.actor, kind: 'schedule_applied', changes: { ...changes, archivalCode: { from: item.archivalCode, to: a.code } } },
       );
       await indexItem(rt, id).catch((err: unknown) => rt.logger.error({ err, itemId: id }, 'reindexing a renumbered item failed; run archive reindex'));
     } else {
-      await items.updateOne({ _id: item._id }, { $set: { classification: next }, $push: { history: { at, actor: opts.actor, kind: 'schedule_applied', changes } } });
+      await writeRetention(rt, item, { classification: next }, { actor: opts.actor, kind: 'schedule_applied', changes });
     }
     // A longer period extends the object lock; a shorter one leaves the longer lock to expire.
     if (item.status === 'filed') await protectItem(rt, id);

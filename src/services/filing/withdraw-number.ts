@@ -13,6 +13,7 @@ import { archivalNumberModel } from '../../models/archival-number.model';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import { numberWithdrawalModel, type NumberWithdrawal } from '../../models/number-withdrawal.model';
 import type { Runtime } from '../../runtime';
+import { STATUS, writeRetention, type Classification } from '../records';
 import { indexItem } from '../search';
 
 const isDuplicateKey = (err: unknown): boolean => (err as { code?: number })?.code === 11000;
@@ -40,7 +41,7 @@ export async function withdrawNumber(rt: Runtime, itemId: string, input: Withdra
   if (!item.archivalCode || !item.archivalClass) {
     throw new AppError('conflict', { message: 'The item has no 档号 to withdraw', zh: '该条目没有可撤销的档号', details: { status: item.status } });
   }
-  if (!['filed', 'review'].includes(item.status)) {
+  if (!STATUS.describable.has(item.status)) {
     throw new AppError('conflict', { message: `Item is ${item.status}; only a filed or review item's number can be withdrawn`, zh: `条目状态为 ${item.status}，不能撤销档号`, details: { status: item.status } });
   }
   const classKey = item.archivalClass;
@@ -63,25 +64,12 @@ export async function withdrawNumber(rt: Runtime, itemId: string, input: Withdra
   }
   await numbers.updateOne({ classKey, seq }, { $set: { itemId: withdrawnMarker(seq, itemId) } });
 
-  const cls = (item.classification ?? {}) as Record<string, unknown>;
-  await items.updateOne(
-    { _id: item._id },
-    {
-      $set: {
-        archivalCode: null,
-        archivalClass: null,
-        status: 'review',
-        classification: { ...cls, needsReview: true, reason: `档号 ${item.archivalCode} 已撤销 / number withdrawn: ${reason}` },
-      },
-      $push: {
-        history: {
-          at: withdrawal.at,
-          actor: input.actor,
-          kind: 'number_withdrawn',
-          changes: { archivalCode: { from: item.archivalCode, to: null }, reason, ...(input.scheduleVersion ? { scheduleVersion: input.scheduleVersion } : {}) },
-        },
-      },
-    },
+  const cls = (item.classification ?? {}) as Classification;
+  const updated = await writeRetention(
+    rt,
+    item,
+    { classification: { ...cls, needsReview: true, reason: `档号 ${item.archivalCode} 已撤销 / number withdrawn: ${reason}` }, status: 'review', archivalCode: null, archivalClass: null },
+    { actor: input.actor, kind: 'number_withdrawn', changes: { archivalCode: { from: item.archivalCode, to: null }, reason, ...(input.scheduleVersion ? { scheduleVersion: input.scheduleVersion } : {}) } },
   );
   rt.audit.record({
     actor: input.actor,
@@ -92,7 +80,7 @@ export async function withdrawNumber(rt: Runtime, itemId: string, input: Withdra
     details: { archivalCode: item.archivalCode, classKey, seq, reason, scheduleVersion: input.scheduleVersion ?? null },
   });
   await indexItem(rt, itemId).catch((err: unknown) => rt.logger.error({ err, itemId }, 'reindexing after a number withdrawal failed; run archive reindex'));
-  return { item: (await items.findById(itemId).lean<ItemDoc>())!, withdrawal };
+  return { item: updated, withdrawal };
 }
 
 /** The withdrawal register (空号登记), oldest first; optionally one class or one item. */

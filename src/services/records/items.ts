@@ -132,3 +132,29 @@ export async function writeAccessLevel(rt: Runtime, item: ItemDoc, rank: number,
   );
   return relinked(rt, String(item._id));
 }
+
+/**
+ * A retention decision that is not a description: a schedule version applied (filing/apply-
+ * schedule.ts), a 档号 withdrawn or re-issued (filing/withdraw-number.ts). Only the classification,
+ * the number and the status change; the description and the access level are left alone.
+ */
+export async function writeRetention(
+  rt: Runtime,
+  item: ItemDoc,
+  d: { classification: Classification; status?: 'filed' | 'review'; archivalCode?: string | null; archivalClass?: string | null },
+  history: HistoryEntry,
+): Promise<ItemDoc> {
+  await itemModel(rt.db).updateOne(
+    { _id: item._id },
+    {
+      $set: {
+        classification: d.classification,
+        ...(d.status ? { status: d.status } : {}),
+        ...(d.archivalCode !== undefined ? { archivalCode: d.archivalCode } : {}),
+        ...(d.archivalClass !== undefined ? { archivalClass: d.archivalClass } : {}),
+      },
+      $push: { history: { at: new Date(), ...history } },
+    },
+  );
+  return loadItem(rt, String(item._id));
+}
