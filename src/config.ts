@@ -45,6 +45,12 @@ const EnvSchema = z.object({
   /** The destruction executor's privileged MinIO credential (s3:BypassGovernanceRetention); nothing else uses it. */
   ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY: z.string().min(3).optional(),
   ARCHIVE_EXECUTOR_MINIO_SECRET_KEY: z.string().min(8).optional(),
+  /**
+   * 移交: what becomes of the local copy once the archives' receipt is imported. keep (default) =
+   * stays as it is; destroy_after_approval = marked for the destruction approval chain (never
+   * destroyed by the receipt itself).
+   */
+  ARCHIVE_TRANSFER_LOCAL_COPY: z.enum(['keep', 'destroy_after_approval']).default('keep'),
   ARCHIVE_KEYSTORE_DIR: z.string().min(1).optional(),
   ARCHIVE_KEYSTORE_PASSPHRASE: z.string().min(12, 'must be at least 12 characters').optional(),
   ARCHIVE_FONDS: z.string().regex(/^[A-Z0-9]{1,8}$/, 'must be 1-8 capital letters or digits (全宗号)').default('Z001'),
@@ -112,6 +118,8 @@ export interface Config {
   clearanceLevels: string[];
   /** administrators and approvers must use a TOTP second factor */
   requireTotp: boolean;
+  /** 移交: the local copy after the archives' receipt */
+  transfer: { localCopy: 'keep' | 'destroy_after_approval' };
   /** retention schedule: a pinned version id, or undefined for the latest in force by date */
   schedule: { version: string | undefined };
   shutdownTimeoutMs: number;
@@ -181,6 +189,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     backup: { target: e.ARCHIVE_BACKUP_TARGET, keysTarget: e.ARCHIVE_BACKUP_KEYS_TARGET, keep: e.ARCHIVE_BACKUP_KEEP },
     wedgedAfterMs: e.ARCHIVE_WEDGED_AFTER_MS,
     schedule: { version: e.ARCHIVE_SCHEDULE_VERSION },
+    transfer: { localCopy: e.ARCHIVE_TRANSFER_LOCAL_COPY },
   });
 }
 

@@ -42,6 +42,7 @@ export const ERROR_CATALOGUE = {
   integrity_error: { status: 500, zh: '数据完整性校验失败，内容可能被篡改或损坏', en: 'Integrity check failed: the content may be tampered with or damaged' },
   key_not_found: { status: 500, zh: '找不到解密所需的密钥', en: 'The key needed to decrypt is not available' },
   object_locked: { status: 409, zh: '该对象受保留期限或冻结（对象锁定）保护，不能提前删除', en: 'The object is protected by its retention period or a legal hold (object lock) and cannot be removed early', retryable: false },
+  transfer_check_failed: { status: 422, zh: '移交包四性检测未通过，未移交', en: 'The transfer package failed its 四性 check and was not released', retryable: false },
   object_shredded: { status: 410, zh: '该对象已被销毁（密钥已粉碎），无法恢复', en: 'This object was destroyed (its key was shredded) and cannot be recovered' },
   range_not_satisfiable: { status: 416, zh: '请求的字节范围无效', en: 'The requested byte range is not satisfiable' },
   service_unavailable: { status: 503, zh: '依赖的服务暂不可用', en: 'A required service is unavailable' },

@@ -32,6 +32,7 @@ export const COMMANDS: Command[] = [
   lazy('schedule', 'The retention schedule (《社会保险业务档案管理规定（试行）》附件): show, list versions, check and apply a version', '<show|versions|review FILE|apply VERSION>', pick(() => require('./commands/schedule') as Cmds, 'scheduleCommand')),
   lazy('number', '档号: withdraw a number (撤销) and read the withdrawal register (空号登记)', '<withdraw ITEM --reason TEXT|register>', pick(() => require('./commands/schedule') as Cmds, 'numberCommand')),
   lazy('storage', 'Object-lock protection of the stored objects (WORM): status, protect filed items, migrate into a locked bucket', '<status|protect|protection ITEM|migrate-lock --to BUCKET>', pick(() => require('./commands/storage') as Cmds, 'storageCommand')),
+  lazy('transfer', "移交: export a signed BagIt transfer package, verify it (四性), import the archives' receipt", '<export|verify DIR|receipt FILE|list>', pick(() => require('./commands/transfer') as Cmds, 'transferCommand')),
   lazy('separators', 'Print separator sheets (QR) for batch scanning: put one before each item of a stack', '--out FILE.pdf [--count N] [--box BOX] [--person ID:NAME ...]', pick(() => require('./commands/separators') as Cmds, 'separatorsCommand')),
   lazy('serve', 'Start the API server (and an OCR worker unless --role api)', '[--port N] [--role all|api|worker]', pick(serve, 'serveCommand')),
   lazy('worker', 'Start a background worker process (OCR and other jobs); run several beside the API', '', pick(serve, 'workerCommand')),

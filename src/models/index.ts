@@ -8,6 +8,7 @@ import { integrityRunModel } from './integrity.model';
 import { itemModel } from './item.model';
 import { numberWithdrawalModel } from './number-withdrawal.model';
 import { storageMigrationModel } from './storage-migration.model';
+import { transferPackageModel } from './transfer.model';
 import { jobClaimModel, jobModel } from './job.model';
 
 export function registerModels(conn: Connection): void {
@@ -17,6 +18,7 @@ export function registerModels(conn: Connection): void {
   archivalNumberModel(conn);
   numberWithdrawalModel(conn);
   storageMigrationModel(conn);
+  transferPackageModel(conn);
   classifierExampleModel(conn);
   cacheStampModel(conn);
   integrityRunModel(conn);

@@ -99,6 +99,8 @@ const itemSchema = new Schema(
     personIdsSealed: { type: String, default: null },
     unitCodesSealed: { type: String, default: null },
     documentDate: { type: String, default: null },
+    /** 移交: the package that carried the item to an archives, the receipt, and what became of the local copy. */
+    transfer: { type: Schema.Types.Mixed, default: null },
     history: {
       type: [
         new Schema(

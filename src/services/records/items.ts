@@ -158,3 +158,9 @@ export async function writeRetention(
   );
   return loadItem(rt, String(item._id));
 }
+
+/** 移交: the archives' receipt for the item and the local copy's state under the configured policy. */
+export async function writeTransfer(rt: Runtime, item: ItemDoc, transfer: Record<string, unknown>, history: HistoryEntry): Promise<ItemDoc> {
+  await itemModel(rt.db).updateOne({ _id: item._id }, { $set: { transfer }, $push: { history: { at: new Date(), ...history } } });
+  return loadItem(rt, String(item._id));
+}
