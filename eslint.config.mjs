@@ -26,6 +26,7 @@ const ROOMS = {
   disposition: ['audit', 'records', 'search', 'platform', 'access'],
   integrity: ['audit', 'records', 'search', 'platform', 'capture', 'disposition'],
   pipeline: ['capture', 'filing', 'search', 'audit', 'records', 'disposition', 'integrity'],
+  transfer: ['audit', 'records', 'platform'],
 };
 const NO_KOA = [{ name: 'koa', message: 'Services and models never import koa.' }];
 // Image, PDF and QR work lives behind the ocr/ and render/ leaf doors, blob access behind storage/.

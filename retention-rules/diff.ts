@@ -7,7 +7,7 @@ export interface RowSummary {
   category: string;
   retention: RetentionCode;
   /** KJ rows: each allowed sub-rule with the period it resolves to. */
-  accounting: { id: string; retention: PeriodCode }[];
+  accounting: { id: string; retention: PeriodCode; provisional: boolean }[];
   provisional: boolean;
 }
 
@@ -22,13 +22,13 @@ function summarise(schedule: Schedule, item: ScheduleItem): RowSummary {
   return {
     category: item.category,
     retention: item.retention,
-    accounting: accountingRulesOf(schedule, item).map((r) => ({ id: r.id, retention: r.retention as PeriodCode })),
+    accounting: accountingRulesOf(schedule, item).map((r) => ({ id: r.id, retention: r.retention as PeriodCode, provisional: r.provisional })),
     provisional: item.provisional,
   };
 }
 
 const sameAccounting = (a: RowSummary['accounting'], b: RowSummary['accounting']): boolean =>
-  a.length === b.length && a.every((x, i) => x.id === b[i]?.id && x.retention === b[i]?.retention);
+  a.length === b.length && a.every((x, i) => x.id === b[i]?.id && x.retention === b[i]?.retention && x.provisional === b[i]?.provisional);
 
 /**
  * Rows whose meaning changed between two schedule versions, for the review list. A new schedule

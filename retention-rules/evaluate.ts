@@ -1,11 +1,15 @@
 import { appraisalDueOn, assertIsoDate, isOnOrAfter, isoDateOf, longerPeriod, type IsoDate } from './clock';
-import type { AccountingRule, PeriodCode, RetentionCode, Schedule, ScheduleItem } from './schema';
+import { isConfirmed, type AccountingRule, type PeriodCode, type RetentionCode, type Schedule, type ScheduleItem } from './schema';
 
 export interface RetentionFacts {
   /** The appendix row the record was classified under. */
   itemId: string;
-  /** Date the record was formed (形成日期), YYYY-MM-DD. */
-  formedOn: IsoDate;
+  /**
+   * Date the record was formed (形成日期), YYYY-MM-DD; null when it is not known. Never substitute
+   * the scan date: 3号令 第九条 counts the period from the year after formation, and the 年度 of the
+   * 档号 is the formation year too. Without it there is no due date and the record is blocked.
+   */
+  formedOn: IsoDate | null;
   /** KJ rows only: which 会计档案管理办法 sub-rule the record falls under (voucher, ledger, report-annual…). */
   accountingRuleId?: string;
   /** Disputed, in litigation or with open debts (未结清的债权债务、未了事项). */
@@ -13,7 +17,7 @@ export interface RetentionFacts {
 }
 
 /** Why a record whose date has come is still not offered for appraisal. */
-export type AppraisalBlocker = 'provisional_rule' | 'legal_hold';
+export type AppraisalBlocker = 'provisional_rule' | 'legal_hold' | 'no_formation_date';
 
 export interface RetentionDecision {
   itemId: string;
@@ -67,7 +71,33 @@ export function accountingRulesOf(schedule: Schedule, item: ScheduleItem): Accou
 interface Resolved {
   retention: PeriodCode;
   accounting: AccountingRule | null;
+  /** Some rule the period rests on is not confirmed (the row, its sub-rule, or a possible sub-rule). */
+  unconfirmed: boolean;
   notes: string[];
+}
+
+export interface AccountingKind {
+  /** The sub-rule to record: the only candidate, or the longest-kept one when unsure. */
+  accountingRuleId: string;
+  /** False when the cues named several kinds or none: a person must confirm (the longest applies meanwhile). */
+  certain: boolean;
+  candidates: string[];
+}
+
+/**
+ * Which 会计档案管理办法 sub-rule a KJ record falls under, from the kinds its cues point to.
+ * Guessing never shortens a period: one candidate is taken as is; several (a voucher that mentions
+ * 季度) or none leave the choice uncertain and take the longest-kept candidate (of all the row
+ * allows when there is none), 3号令 第九条 periods being minimum periods. Ties keep file order.
+ */
+export function resolveAccountingKind(schedule: Schedule, itemId: string, cues: readonly string[]): AccountingKind {
+  const allowed = accountingRulesOf(schedule, findItem(schedule, itemId));
+  if (allowed.length === 0) throw new RuleLookupError('unknown_accounting_rule', `item ${itemId} is not an accounting (KJ) row`);
+  const matched = allowed.filter((r) => cues.includes(r.id));
+  const pool = matched.length > 0 ? matched : allowed;
+  let longest = pool[0]!;
+  for (const r of pool) if (longerPeriod(longest.retention as PeriodCode, r.retention as PeriodCode) !== longest.retention) longest = r;
+  return { accountingRuleId: longest.id, certain: matched.length === 1 || allowed.length === 1, candidates: pool.map((r) => r.id) };
 }
 
 function resolvePeriod(schedule: Schedule, item: ScheduleItem, accountingRuleId: string | undefined): Resolved {
@@ -75,7 +105,7 @@ function resolvePeriod(schedule: Schedule, item: ScheduleItem, accountingRuleId:
     if (accountingRuleId !== undefined) {
       throw new RuleLookupError('unknown_accounting_rule', `item ${item.id} is not an accounting (KJ) row; accountingRuleId ${JSON.stringify(accountingRuleId)} does not apply`);
     }
-    return { retention: item.retention, accounting: null, notes: [] };
+    return { retention: item.retention, accounting: null, unconfirmed: !isConfirmed(item), notes: [] };
   }
   const allowed = accountingRulesOf(schedule, item);
   if (accountingRuleId !== undefined) {
@@ -83,15 +113,16 @@ function resolvePeriod(schedule: Schedule, item: ScheduleItem, accountingRuleId:
     if (!rule) {
       throw new RuleLookupError('unknown_accounting_rule', `item ${item.id} allows accounting rules ${allowed.map((r) => r.id).join(', ')}, not ${JSON.stringify(accountingRuleId)}`);
     }
-    return { retention: rule.retention as PeriodCode, accounting: rule, notes: [] };
+    return { retention: rule.retention as PeriodCode, accounting: rule, unconfirmed: !isConfirmed(item) || !isConfirmed(rule), notes: [] };
   }
   const only = allowed.length === 1 ? allowed[0] : undefined;
-  if (only) return { retention: only.retention as PeriodCode, accounting: only, notes: [] };
+  if (only) return { retention: only.retention as PeriodCode, accounting: only, unconfirmed: !isConfirmed(item) || !isConfirmed(only), notes: [] };
   // Not told which kind of accounting record this is: keep it as long as the longest kind allows.
   const longest = allowed.reduce<PeriodCode>((acc, r) => longerPeriod(acc, r.retention as PeriodCode), 'D10');
   return {
     retention: longest,
     accounting: null,
+    unconfirmed: !isConfirmed(item) || allowed.some((r) => !isConfirmed(r)),
     notes: [`accounting kind not given; the longest period among ${allowed.map((r) => r.id).join(', ')} applies`],
   };
 }
@@ -110,22 +141,28 @@ export function citationOf(schedule: Schedule, item: ScheduleItem, accounting: A
 export function evaluate(schedule: Schedule, facts: RetentionFacts, asOf?: IsoDate): RetentionDecision {
   const item = findItem(schedule, facts.itemId);
   try {
-    assertIsoDate(facts.formedOn, 'formedOn');
+    if (facts.formedOn !== null) assertIsoDate(facts.formedOn, 'formedOn');
     if (asOf !== undefined) assertIsoDate(asOf, 'asOf');
   } catch (err) {
     throw new RuleLookupError('invalid_date', (err as Error).message);
   }
   const today = asOf ?? isoDateOf(new Date());
-  const { retention, accounting, notes } = resolvePeriod(schedule, item, facts.accountingRuleId);
-  const dueOn = appraisalDueOn(facts.formedOn, retention);
+  const { retention, accounting, unconfirmed, notes } = resolvePeriod(schedule, item, facts.accountingRuleId);
+  const dueOn = facts.formedOn === null ? null : appraisalDueOn(facts.formedOn, retention);
 
   const blockers: AppraisalBlocker[] = [];
   // A provisional row carries a guessed (if cautious) period: until a compliance officer confirms it,
-  // nothing filed under it may move towards destruction.
-  if (item.provisional) blockers.push('provisional_rule');
+  // nothing filed under it may move towards destruction. A rule that is not confirmed ([P], [M-*],
+  // [?]) counts as provisional whatever its flag says (digest §1.4), in every schedule version.
+  const provisional = item.provisional || unconfirmed;
+  if (provisional) blockers.push('provisional_rule');
   if (facts.legalHold) blockers.push('legal_hold');
+  if (facts.formedOn === null) {
+    blockers.push('no_formation_date');
+    if (retention !== 'Y') notes.push('formation date unknown: no due date until a person records it (never the scan date)');
+  }
 
-  if (facts.formedOn < schedule.effectiveFrom) {
+  if (facts.formedOn !== null && facts.formedOn < schedule.effectiveFrom) {
     notes.push(`formed before the schedule took effect (${schedule.effectiveFrom}); the schedule still governs its retention`);
   }
 
@@ -138,7 +175,7 @@ export function evaluate(schedule: Schedule, facts: RetentionFacts, asOf?: IsoDa
     accountingRuleId: accounting?.id ?? null,
     dueOn,
     eligibleForAppraisal: dueOn !== null && isOnOrAfter(today, dueOn) && blockers.length === 0,
-    provisional: item.provisional,
+    provisional,
     blockers,
     citation: citationOf(schedule, item, accounting),
     notes,

@@ -3,32 +3,38 @@
  * its loader, the appraisal-due clock, schedule diffs and title classification. Pure: no I/O beyond
  * the bundled rule files, which arrive as module imports.
  */
-import scheduleV1 from './rules/3hao-ling-2009.v1.json';
 import titlePatternsV1 from './rules/title-patterns.v1.json';
-import { loadSchedule, loadTitlePatterns } from './loader';
+import { loadTitlePatterns } from './loader';
+import { isoDateOf } from './clock';
+import { scheduleInForce, scheduleVersion } from './versions';
 import { compileTitlePatterns, type TitleCandidate, type TitleMatcher } from './titles';
 import type { Schedule } from './schema';
 
-export { RETENTION_CODES, PERIOD_CODES, CONFIDENCE_TAGS, isRealDate } from './schema';
+export { RETENTION_CODES, PERIOD_CODES, CONFIDENCE_TAGS, CONFIRMED_TAGS, isConfirmed, isRealDate } from './schema';
 export type { RetentionCode, PeriodCode, ConfidenceTag, Schedule, ScheduleItem, Category, AccountingRule, TitlePattern, TitlePatternFile } from './schema';
 export { loadSchedule, loadTitlePatterns, RuleFileError, type RuleIssue } from './loader';
 export { appraisalDueOn, periodStartsOn, periodYears, isoDateOf, longerPeriod, type IsoDate } from './clock';
-export { evaluate, findItem, citationOf, RuleLookupError, type RetentionFacts, type RetentionDecision, type AppraisalBlocker } from './evaluate';
+export { evaluate, findItem, citationOf, resolveAccountingKind, RuleLookupError, type RetentionFacts, type RetentionDecision, type AppraisalBlocker, type AccountingKind } from './evaluate';
+export { scheduleVersions, scheduleVersion, scheduleInForce, inForceFrom, ScheduleVersionError } from './versions';
 export { diffSchedules, type ScheduleChange, type ChangeKind, type RowSummary } from './diff';
 export { compileTitlePatterns, normaliseTitle, type TitleCandidate, type TitleMatcher } from './titles';
 
-let current: Schedule | undefined;
 let matcher: TitleMatcher | undefined;
 
-/** The bundled schedule in force (validated once, then cached). */
+/**
+ * The bundled schedule in force today by date (no pinned version). The app asks
+ * `scheduleInForce({ version: config, asOf })` instead, so configuration can pin a version.
+ */
 export function currentSchedule(): Schedule {
-  current ??= loadSchedule(scheduleV1, 'rules/3hao-ling-2009.v1.json');
-  return current;
+  return scheduleInForce({ asOf: isoDateOf(new Date()) });
 }
 
-/** The bundled title patterns, checked against the bundled schedule. */
+/**
+ * The bundled title patterns, checked against the schedule version they were written for. They
+ * point at row ids; a row missing from the version in force sends the item to review.
+ */
 export function currentTitleMatcher(): TitleMatcher {
-  matcher ??= compileTitlePatterns(loadTitlePatterns(titlePatternsV1, currentSchedule(), 'rules/title-patterns.v1.json'));
+  matcher ??= compileTitlePatterns(loadTitlePatterns(titlePatternsV1, scheduleVersion(titlePatternsV1.schedule), 'rules/title-patterns.v1.json'));
   return matcher;
 }
 

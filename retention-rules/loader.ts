@@ -68,6 +68,8 @@ function crossCheck(file: ScheduleFile): RuleIssue[] {
     const p = `accountingRules[${i}] (id ${JSON.stringify(r.id)})`;
     if (accounting.has(r.id)) issues.push({ path: `${p}.id`, message: `duplicate accounting rule id ${JSON.stringify(r.id)}` });
     if (r.retention === 'KJ') issues.push({ path: `${p}.retention`, message: 'an accounting sub-rule must name a concrete period, not KJ' });
+    if (r.provisional && !r.provisionalReason) issues.push({ path: `${p}.provisionalReason`, message: 'a provisional sub-rule must say why it is provisional' });
+    if (!r.provisional && r.provisionalReason) issues.push({ path: `${p}.provisional`, message: 'provisionalReason is set but the sub-rule is not marked provisional' });
     accounting.set(r.id, r);
   });
 

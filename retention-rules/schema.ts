@@ -41,6 +41,9 @@ export const accountingRuleSchema = z.strictObject({
   citation: nonEmpty,
   source: nonEmpty,
   confidence,
+  /** Not confirmed from the official text: records under it can be filed, never destroyed. */
+  provisional: z.boolean().default(false),
+  provisionalReason: nonEmpty.optional(),
 });
 
 export const scheduleItemSchema = z.strictObject({
@@ -68,6 +71,12 @@ export const scheduleSchema = z.strictObject({
   instrument: nonEmpty,
   shortCitation: nonEmpty,
   effectiveFrom: isoDate,
+  /**
+   * The day this version starts to govern new filings in the system (default: effectiveFrom).
+   * Among the bundled versions the one with the latest inForceFrom on or before today is in force,
+   * unless configuration pins another; a version never rewrites past decisions by itself.
+   */
+  inForceFrom: isoDate.optional(),
   categories: z.array(categorySchema).min(1, 'a schedule needs at least one category'),
   accountingRules: z.array(accountingRuleSchema).default([]),
   items: z.array(scheduleItemSchema).min(1, 'a schedule needs at least one item'),
@@ -107,6 +116,18 @@ export const titlePatternFileSchema = z.strictObject({
 
 export type TitlePattern = z.infer<typeof titlePatternSchema>;
 export type TitlePatternFile = z.infer<typeof titlePatternFileSchema>;
+
+/**
+ * Tags that count as confirmed: seen in a published source (or its English translation). Every
+ * other tag — inferred [P], remembered [M-*], unknown [?] — makes a row or an accounting sub-rule
+ * provisional whatever its flag says (digest §1.4: longer retention is lawful, early destruction
+ * is not), so no guess can ever make a record eligible for destruction.
+ */
+export const CONFIRMED_TAGS: readonly ConfidenceTag[] = ['S', 'S-en'];
+
+export function isConfirmed(row: { confidence: ConfidenceTag; provisional?: boolean }): boolean {
+  return !row.provisional && CONFIRMED_TAGS.includes(row.confidence);
+}
 
 export function isRealDate(iso: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);

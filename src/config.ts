@@ -37,6 +37,20 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (lowercase letters, digits, dots, dashes)')
     .default('archive'),
+  /**
+   * S3 object lock for the archive bucket (issue #11 §5): auto = a new bucket is made with it, an
+   * existing one is used as it is; require = refuse a bucket without it; off = never.
+   */
+  ARCHIVE_OBJECT_LOCK: z.enum(['auto', 'require', 'off']).default('auto'),
+  /** The destruction executor's privileged MinIO credential (s3:BypassGovernanceRetention); nothing else uses it. */
+  ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY: z.string().min(3).optional(),
+  ARCHIVE_EXECUTOR_MINIO_SECRET_KEY: z.string().min(8).optional(),
+  /**
+   * 移交: what becomes of the local copy once the archives' receipt is imported. keep (default) =
+   * stays as it is; destroy_after_approval = marked for the destruction approval chain (never
+   * destroyed by the receipt itself).
+   */
+  ARCHIVE_TRANSFER_LOCAL_COPY: z.enum(['keep', 'destroy_after_approval']).default('keep'),
   ARCHIVE_KEYSTORE_DIR: z.string().min(1).optional(),
   ARCHIVE_KEYSTORE_PASSPHRASE: z.string().min(12, 'must be at least 12 characters').optional(),
   ARCHIVE_FONDS: z.string().regex(/^[A-Z0-9]{1,8}$/, 'must be 1-8 capital letters or digits (全宗号)').default('Z001'),
@@ -94,6 +108,8 @@ const EnvSchema = z.object({
   /** Readiness fails when due jobs have waited this long while no job moved (a wedged worker pool). */
   ARCHIVE_WEDGED_AFTER_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
   /** Clearance / classification labels, lowest first (公开,内部,敏感 by default). */
+  /** Pins the retention schedule version in force (e.g. 3hao-ling-2009.v2); unset: the latest in force by date. */
+  ARCHIVE_SCHEDULE_VERSION: z.string().regex(/^[a-z0-9][a-z0-9-]*\.v\d+$/, 'must be a schedule version id like 3hao-ling-2009.v2').optional(),
   ARCHIVE_CLEARANCE_LEVELS: z
     .string()
     .regex(/^[a-z_]{1,32}(,[a-z_]{1,32})*$/, 'must be comma-separated lower-case labels, lowest first')
@@ -111,7 +127,17 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
   mongo: { uri: string; connectTimeoutMs: number };
-  minio: { endPoint: string; port: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string };
+  minio: {
+    endPoint: string;
+    port: number;
+    useSSL: boolean;
+    accessKey: string;
+    secretKey: string;
+    bucket: string;
+    objectLock: 'auto' | 'require' | 'off';
+    /** the executor's privileged credential, when configured */
+    executor: { accessKey: string; secretKey: string } | null;
+  };
   keystore: { dir: string; passphrase: string | undefined };
   fonds: string;
   archivalCode: { template: string; categoryCode: string };
@@ -127,6 +153,10 @@ export interface Config {
   auditAnchor: { bucket: string; retentionDays: number; accessKey: string; secretKey: string } | null;
   /** the destruction approval chain (docs/disposition.md) */
   disposal: { appraisalSignoffs: number; filing: boolean; coolingOffDays: number };
+  /** 移交: the local copy after the archives' receipt */
+  transfer: { localCopy: 'keep' | 'destroy_after_approval' };
+  /** retention schedule: a pinned version id, or undefined for the latest in force by date */
+  schedule: { version: string | undefined };
   shutdownTimeoutMs: number;
   backup: { target: string | undefined; keysTarget: string | undefined; keep: number };
   /** readiness: the worker pool counts as wedged after this long without progress on due jobs */
@@ -182,6 +212,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       accessKey: e.MINIO_ACCESS_KEY,
       secretKey: e.MINIO_SECRET_KEY,
       bucket: e.MINIO_BUCKET,
+      objectLock: e.ARCHIVE_OBJECT_LOCK,
+      executor: e.ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY && e.ARCHIVE_EXECUTOR_MINIO_SECRET_KEY ? { accessKey: e.ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY, secretKey: e.ARCHIVE_EXECUTOR_MINIO_SECRET_KEY } : null,
     },
     keystore: {
       dir: path.resolve(e.ARCHIVE_KEYSTORE_DIR ?? path.join(e.ARCHIVE_DATA_DIR, 'keys')),
@@ -206,6 +238,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
         }
       : null,
     disposal: { appraisalSignoffs: e.ARCHIVE_DISPOSAL_SIGNOFFS, filing: e.ARCHIVE_DISPOSAL_FILING, coolingOffDays: e.ARCHIVE_DISPOSAL_COOLING_DAYS },
+    schedule: { version: e.ARCHIVE_SCHEDULE_VERSION },
+    transfer: { localCopy: e.ARCHIVE_TRANSFER_LOCAL_COPY },
   });
 }
 

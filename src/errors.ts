@@ -41,6 +41,8 @@ export const ERROR_CATALOGUE = {
   config_invalid: { status: 500, zh: '配置不正确', en: 'The configuration is not valid' },
   integrity_error: { status: 500, zh: '数据完整性校验失败，内容可能被篡改或损坏', en: 'Integrity check failed: the content may be tampered with or damaged' },
   key_not_found: { status: 500, zh: '找不到解密所需的密钥', en: 'The key needed to decrypt is not available' },
+  object_locked: { status: 409, zh: '该对象受保留期限或冻结（对象锁定）保护，不能提前删除', en: 'The object is protected by its retention period or a legal hold (object lock) and cannot be removed early', retryable: false },
+  transfer_check_failed: { status: 422, zh: '移交包四性检测未通过，未移交', en: 'The transfer package failed its 四性 check and was not released', retryable: false },
   object_shredded: { status: 410, zh: '该对象已被销毁（密钥已粉碎），无法恢复', en: 'This object was destroyed (its key was shredded) and cannot be recovered' },
   range_not_satisfiable: { status: 416, zh: '请求的字节范围无效', en: 'The requested byte range is not satisfiable' },
   second_factor_required: { status: 401, zh: '签署须再次进行二次认证（输入动态验证码）', en: 'Signing needs a fresh second-factor code (TOTP)', retryable: false },

@@ -22,13 +22,17 @@ import type { BlobStore, ByteRange, IntegrityFailureHandler, ObjectInfo, PutResu
 
 /** What the store needs from the place bytes live. Names are backend object names. */
 export interface RawBackend {
-  write(name: string, body: Readable | Buffer, opts?: { dropOlderVersions?: boolean }): Promise<void>;
+  write(name: string, body: Readable | Buffer, opts?: { dropOlderVersions?: boolean; retainUntil?: Date }): Promise<void>;
   /** Null when the object does not exist. */
   read(name: string, range?: { offset: number; length: number }): Promise<Readable | null>;
   readSmall(name: string): Promise<Buffer | null>;
   exists(name: string): Promise<boolean>;
   /** Removes every version (and delete marker) of exactly `name`; returns how many were removed. */
-  removeAll(name: string): Promise<number>;
+  removeAll(name: string, opts?: { bypassGovernance?: boolean }): Promise<number>;
+  /** Object lock on the current version; false when the bucket has none. */
+  protect(name: string, opts: { retainUntil?: Date; legalHold?: boolean }): Promise<boolean>;
+  protection(name: string): Promise<{ locked: boolean; retainUntil: string | null; legalHold: boolean }>;
+  objectLock(): Promise<boolean>;
   list(prefix: string): AsyncIterable<string>;
   ping(): Promise<void>;
 }
@@ -251,7 +255,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
       const src = Buffer.isBuffer(body) ? Readable.from([body], { objectMode: false }) : (body as Readable);
       pipeline(src, enc, () => undefined); // errors surface through enc to the backend write
       try {
-        await backend.write(OBJECTS + key, enc);
+        await backend.write(OBJECTS + key, enc, { retainUntil: meta.retainUntil });
       } catch (err) {
         enc.destroy();
         throw err;
@@ -271,7 +275,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
         contentType: meta.contentType ?? 'application/octet-stream',
         createdAt: new Date().toISOString(),
       };
-      await backend.write(KEYS + key, Buffer.from(JSON.stringify(rec)), { dropOlderVersions: true });
+      await backend.write(KEYS + key, Buffer.from(JSON.stringify(rec)), { dropOlderVersions: true, retainUntil: meta.retainUntil });
       return { key, size, sha256, kekId: w.kekId };
     },
 
@@ -306,7 +310,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
       return { ok: true, sha256: rec.sha256, actual };
     },
 
-    async shred(key): Promise<void> {
+    async shred(key, opts = {}): Promise<void> {
       checkKey(key);
       const hadRecord = (await backend.readSmall(KEYS + key)) !== null;
       const hadTombstone = (await backend.readSmall(TOMBSTONES + key)) !== null;
@@ -318,9 +322,24 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
       }
       // The DEK first: once its record (every version) is gone, the content is noise.
       deks.evict(key);
-      await backend.removeAll(KEYS + key);
-      await backend.removeAll(OBJECTS + key);
+      await backend.removeAll(KEYS + key, opts);
+      await backend.removeAll(OBJECTS + key, opts);
     },
+
+    async protect(key, popts) {
+      await readRecord(key); // object_not_found / object_shredded, as for a read
+      // The key record first: with it held, neither shredding nor deleting the content early can succeed unnoticed.
+      const a = await backend.protect(KEYS + key, popts);
+      const b = await backend.protect(OBJECTS + key, popts);
+      return { applied: a && b };
+    },
+
+    async protection(key) {
+      await readRecord(key);
+      return backend.protection(KEYS + key);
+    },
+
+    objectLock: () => backend.objectLock(),
 
     async rewrapAll(toKekId = keyring.activeKekId): Promise<RewrapResult> {
       if (!keyring.has(toKekId)) throw new StorageError('key_not_found', `no KEK ${toKekId} in the keystore`, { details: { kekId: toKekId } });
@@ -338,8 +357,11 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
           const w = keyring.wrap(dek, ctx, toKekId);
           dek.fill(0);
           const next: KeyRecord = { ...rec, kekId: w.kekId, alg: w.alg, wrappedDek: w.wrapped.toString('base64') };
-          // Older versions hold the DEK under the old KEK; they must go, or retiring that KEK protects nothing.
-          await backend.write(KEYS + key, Buffer.from(JSON.stringify(next)), { dropOlderVersions: true });
+          const held = await backend.protection(KEYS + key);
+          // Older versions hold the DEK under the old KEK; they must go, or retiring that KEK protects
+          // nothing. Versions under object lock cannot go before their date (docs/disposition.md).
+          await backend.write(KEYS + key, Buffer.from(JSON.stringify(next)), { dropOlderVersions: true, retainUntil: held.retainUntil ? new Date(held.retainUntil) : undefined });
+          if (held.legalHold) await backend.protect(KEYS + key, { legalHold: true });
           result.rewrapped++;
         } catch (err) {
           if (isStorageError(err, 'object_not_found') || isStorageError(err, 'object_shredded')) continue; // shredded meanwhile

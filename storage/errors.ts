@@ -9,7 +9,9 @@ export type StorageErrorCode =
   | 'object_not_found'
   | 'range_not_satisfiable'
   | 'service_unavailable'
-  | 'invalid_argument';
+  | 'invalid_argument'
+  /** The object store refused: the object is under object-lock retention or a legal hold (WORM). */
+  | 'object_locked';
 
 export class StorageError extends Error {
   override readonly name = 'StorageError';

@@ -24,7 +24,12 @@
  *              get(key, { start, end? }?) → Readable
  *              stat(key) → { key, size, sha256, kekId, contentType, createdAt }
  *              verify(key) → { ok, sha256, actual, error? }
- *              shred(key), rewrapAll(toKekId?) → { rewrapped, unchanged, failed }, ping(), list(prefix?)
+ *              shred(key, { bypassGovernance? }?), rewrapAll(toKekId?) → { rewrapped, unchanged, failed }, ping(), list(prefix?)
+ *              protect(key, { retainUntil?, legalHold? }) → { applied }, protection(key), objectLock()
+ *   Object lock (WORM, governance mode): BlobStoreConfig.objectLock 'off' | 'auto' | 'require'; the
+ *   app passes retention dates in (put's retainUntil, protect); `privileged` is the separate
+ *   credential shred({ bypassGovernance: true }) uses. migrateToLockedBucket({ minio, from, to,
+ *   isDone, markDone }) copies an existing bucket into a locked one, verified object by object.
  *   createMemoryBlobStore({ keyring?, onIntegrityFailure?, cryptoThreads? }) → BlobStore + { raw, keyring }
  *   createAnchorStore({ minio, bucket, retentionDays }) → AuditAnchorStore: put(checkpoint), latestFrom(seq)
  *              (write-once records in a bucket with COMPLIANCE object lock; anchor-store.ts)
@@ -34,8 +39,9 @@
  * For tests of other code, createMemoryBlobStore() gives the same behaviour without MinIO.
  */
 export { StorageError, isStorageError, type StorageErrorCode } from './errors';
-export type { BlobStore, PutResult, ObjectInfo, ByteRange, VerifyResult, RewrapResult, IntegrityFailureHandler } from './types';
-export { createBlobStore, type BlobStoreConfig, type MinioConnection } from './minio-store';
+export type { BlobStore, PutResult, ObjectInfo, ByteRange, VerifyResult, RewrapResult, IntegrityFailureHandler, Protection, ProtectOptions, ShredOptions } from './types';
+export { createBlobStore, PERMANENT_RETENTION, type BlobStoreConfig, type MinioConnection } from './minio-store';
+export { migrateToLockedBucket, type MigrateOptions, type MigrateResult } from './migrate';
 export { createKeyring, openKeyring, createMemoryKeyring, type Keyring, type KeyringOptions, type WrappedKey } from './keyring';
 export { createMemoryBlobStore, type MemoryBlobStore } from './memory-store';
 export { createAnchorStore, type AnchorLocation, type AnchorStoreConfig, type AnchoredCheckpoint, type AuditAnchorStore } from './anchor-store';

@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import { createEnvelopeStore, type RawBackend } from './blob-store';
 import { createMemoryKeyring, type Keyring } from './keyring';
+import { StorageError } from './errors';
 import type { BlobStore, IntegrityFailureHandler } from './types';
 
 export interface MemoryBlobStore extends BlobStore {
@@ -16,8 +17,13 @@ export interface MemoryBlobStore extends BlobStore {
 
 export class MemoryBackend implements RawBackend {
   readonly objects = new Map<string, Buffer>();
+  /** Object lock, as MinIO's governance mode behaves on the current version. */
+  readonly locks = new Map<string, { retainUntil: Date | null; legalHold: boolean }>();
 
-  async write(name: string, body: Readable | Buffer): Promise<void> {
+  constructor(private readonly lockEnabled = false) {}
+
+  async write(name: string, body: Readable | Buffer, opts: { retainUntil?: Date } = {}): Promise<void> {
+    if (opts.retainUntil) await this.protect(name, { retainUntil: opts.retainUntil });
     if (Buffer.isBuffer(body)) {
       this.objects.set(name, Buffer.from(body));
       return;
@@ -45,8 +51,31 @@ export class MemoryBackend implements RawBackend {
     return this.objects.has(name);
   }
 
-  async removeAll(name: string): Promise<number> {
+  async removeAll(name: string, opts: { bypassGovernance?: boolean } = {}): Promise<number> {
+    const lock = this.locks.get(name);
+    if (lock && (lock.legalHold || (!opts.bypassGovernance && lock.retainUntil && lock.retainUntil > new Date()))) {
+      throw new StorageError('object_locked', `${name} is under object lock`, { details: { name } });
+    }
+    this.locks.delete(name);
     return this.objects.delete(name) ? 1 : 0;
+  }
+
+  async protect(name: string, opts: { retainUntil?: Date; legalHold?: boolean }): Promise<boolean> {
+    if (!this.lockEnabled) return false;
+    const cur = this.locks.get(name) ?? { retainUntil: null, legalHold: false };
+    if (opts.retainUntil && opts.retainUntil > new Date() && (!cur.retainUntil || opts.retainUntil > cur.retainUntil)) cur.retainUntil = opts.retainUntil;
+    if (opts.legalHold !== undefined) cur.legalHold = opts.legalHold;
+    this.locks.set(name, cur);
+    return true;
+  }
+
+  async protection(name: string): Promise<{ locked: boolean; retainUntil: string | null; legalHold: boolean }> {
+    const l = this.locks.get(name);
+    return { locked: this.lockEnabled, retainUntil: l?.retainUntil?.toISOString() ?? null, legalHold: l?.legalHold ?? false };
+  }
+
+  async objectLock(): Promise<boolean> {
+    return this.lockEnabled;
   }
 
   async *list(prefix: string): AsyncIterable<string> {
@@ -56,9 +85,9 @@ export class MemoryBackend implements RawBackend {
   async ping(): Promise<void> {}
 }
 
-export async function createMemoryBlobStore(opts: { keyring?: Keyring; onIntegrityFailure?: IntegrityFailureHandler; segmentSize?: number; cryptoThreads?: boolean } = {}): Promise<MemoryBlobStore> {
+export async function createMemoryBlobStore(opts: { keyring?: Keyring; onIntegrityFailure?: IntegrityFailureHandler; segmentSize?: number; cryptoThreads?: boolean; objectLock?: boolean } = {}): Promise<MemoryBlobStore> {
   const keyring = opts.keyring ?? (await createMemoryKeyring());
-  const backend = new MemoryBackend();
+  const backend = new MemoryBackend(opts.objectLock === true);
   const store = createEnvelopeStore(backend, { keyring, onIntegrityFailure: opts.onIntegrityFailure, segmentSize: opts.segmentSize, cryptoThreads: opts.cryptoThreads ?? false });
   return Object.assign(store, { raw: backend.objects, keyring });
 }

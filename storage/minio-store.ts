@@ -33,10 +33,33 @@ export interface BlobStoreConfig {
   segmentSize?: number;
   /** Run AES-GCM on a worker thread (default true). */
   cryptoThreads?: boolean;
+  /**
+   * S3 object lock (WORM). 'off' (default): buckets are made without it. 'auto': a missing bucket is
+   * made with it, an existing one is used as it is. 'require': an existing bucket without object
+   * lock is refused (it can only be switched on when a bucket is created: migrate the objects with
+   * migrateToLockedBucket).
+   */
+  objectLock?: 'off' | 'auto' | 'require';
+  /**
+   * A second, privileged credential allowed s3:BypassGovernanceRetention, used only by
+   * shred({ bypassGovernance: true }) — the destruction executor's path. The main credential
+   * should not hold that permission, so it cannot remove a protected object early.
+   */
+  privileged?: MinioConnection;
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ServiceUnavailable', 'XMinioServerNotInitialized']);
 const MISSING_CODES = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion']);
+const NO_LOCK_CODES = new Set(['NoSuchObjectLockConfiguration', 'ObjectLockConfigurationNotFoundError', 'NoSuchObjectLegalHold', 'InvalidRequest']);
+
+/** MinIO answers a delete refused by object lock with InvalidRequest "Object is WORM protected…" or AccessDenied. */
+function isLockRefusal(err: unknown): boolean {
+  const code = codeOf(err) ?? '';
+  return (code === 'InvalidRequest' || code === 'AccessDenied' || code === 'ObjectLocked') && /WORM|lock|retention|legal hold|access denied/i.test((err as Error).message ?? '') || code === 'AccessDenied';
+}
+
+/** Far-future governance retention for what is kept permanently (永久): S3 has no "forever". */
+export const PERMANENT_RETENTION = new Date('9999-12-31T00:00:00.000Z');
 
 function codeOf(err: unknown): string | undefined {
   const c = (err as { code?: unknown })?.code;
@@ -96,14 +119,76 @@ async function readPrefix(stream: Readable, limit: number): Promise<{ chunks: Bu
 }
 
 class MinioBackend implements RawBackend {
+  private lockState: Promise<boolean> | undefined;
+
   constructor(
     private readonly client: Minio.Client,
     private readonly bucket: string,
     private readonly partSize: number,
     private readonly timeoutMs: number,
+    private readonly lockMode: 'off' | 'auto' | 'require' = 'off',
+    private readonly privileged: Minio.Client | null = null,
   ) {}
 
-  async write(name: string, body: Readable | Buffer, opts: { dropOlderVersions?: boolean } = {}): Promise<void> {
+  objectLock(): Promise<boolean> {
+    this.lockState ??= (this.client.getObjectLockConfig(this.bucket) as unknown as Promise<{ objectLockEnabled?: string }>).then(
+      (c) => c.objectLockEnabled === 'Enabled',
+      (err: unknown) => {
+        if (NO_LOCK_CODES.has(codeOf(err) ?? '')) return false;
+        this.lockState = undefined;
+        throw mapError(err, `reading the object-lock setting of ${this.bucket}`);
+      },
+    );
+    return this.lockState!;
+  }
+
+  private async currentVersion(name: string): Promise<string | undefined> {
+    const st = await guard(`looking up ${name}`, () => this.client.statObject(this.bucket, name));
+    return st.versionId && st.versionId !== 'null' ? st.versionId : undefined;
+  }
+
+  async protect(name: string, opts: { retainUntil?: Date; legalHold?: boolean }, versionId?: string): Promise<boolean> {
+    if (!(await this.objectLock())) return false;
+    const v = versionId ?? (await this.currentVersion(name));
+    if (opts.retainUntil && opts.retainUntil.getTime() > Date.now()) {
+      const cur = await this.retention(name, v);
+      // Governance retention is only ever extended here; shortening it needs the bypass.
+      if (!cur || new Date(cur).getTime() < opts.retainUntil.getTime()) {
+        await guard(`protecting ${name}`, () =>
+          this.client.putObjectRetention(this.bucket, name, { mode: 'GOVERNANCE', retainUntilDate: opts.retainUntil!.toISOString(), versionId: v ?? '' } as never),
+        );
+      }
+    }
+    if (opts.legalHold !== undefined) {
+      await guard(`setting the legal hold of ${name}`, () => this.client.setObjectLegalHold(this.bucket, name, { status: (opts.legalHold ? 'ON' : 'OFF') as never, ...(v ? { versionId: v } : {}) }) as unknown as Promise<void>);
+    }
+    return true;
+  }
+
+  private async retention(name: string, versionId?: string): Promise<string | null> {
+    try {
+      const r = (await this.client.getObjectRetention(this.bucket, name, (versionId ? { versionId } : {}) as never)) as { retainUntilDate?: string } | undefined;
+      return r?.retainUntilDate ?? null;
+    } catch (err) {
+      if (NO_LOCK_CODES.has(codeOf(err) ?? '')) return null;
+      throw mapError(err, `reading the retention of ${name}`);
+    }
+  }
+
+  async protection(name: string): Promise<{ locked: boolean; retainUntil: string | null; legalHold: boolean }> {
+    if (!(await this.objectLock())) return { locked: false, retainUntil: null, legalHold: false };
+    const v = await this.currentVersion(name);
+    let legalHold = false;
+    try {
+      const h = (await this.client.getObjectLegalHold(this.bucket, name, (v ? { versionId: v } : {}) as never)) as unknown as { Status?: string; status?: string };
+      legalHold = (h.Status ?? h.status) === 'ON';
+    } catch (err) {
+      if (!NO_LOCK_CODES.has(codeOf(err) ?? '')) throw mapError(err, `reading the legal hold of ${name}`);
+    }
+    return { locked: true, retainUntil: await this.retention(name, v), legalHold };
+  }
+
+  async write(name: string, body: Readable | Buffer, opts: { dropOlderVersions?: boolean; retainUntil?: Date } = {}): Promise<void> {
     const meta = { 'Content-Type': 'application/octet-stream' };
     const info = await guard(`writing ${name}`, async () => {
       if (Buffer.isBuffer(body)) return this.client.putObject(this.bucket, name, body, body.length, meta);
@@ -126,7 +211,9 @@ class MinioBackend implements RawBackend {
         throw err;
       }
     });
-    if (opts.dropOlderVersions && info.versionId && info.versionId !== 'null') await this.removeVersions(name, info.versionId);
+    const versionId = info.versionId && info.versionId !== 'null' ? info.versionId : undefined;
+    if (opts.retainUntil) await this.protect(name, { retainUntil: opts.retainUntil }, versionId);
+    if (opts.dropOlderVersions && versionId) await this.removeVersions(name, versionId, { tolerateLocked: true });
   }
 
   async read(name: string, range?: { offset: number; length: number }): Promise<Readable | null> {
@@ -170,19 +257,33 @@ class MinioBackend implements RawBackend {
     });
   }
 
-  private async removeVersions(name: string, keep?: string): Promise<number> {
+  private async removeVersions(name: string, keep?: string, opts: { tolerateLocked?: boolean; bypassGovernance?: boolean } = {}): Promise<number> {
+    let client = this.client;
+    if (opts.bypassGovernance) {
+      if (!this.privileged) throw new StorageError('invalid_argument', 'lifting governance retention needs the privileged credential (BlobStoreConfig.privileged), which is not configured');
+      client = this.privileged;
+    }
     let n = 0;
     for (const v of await this.versions(name)) {
       if (keep !== undefined && v.versionId === keep) continue;
-      await guard(`removing ${name}`, () => this.client.removeObject(this.bucket, name, v.versionId ? { versionId: v.versionId } : {}));
+      try {
+        await client.removeObject(this.bucket, name, { ...(v.versionId ? { versionId: v.versionId } : {}), ...(opts.bypassGovernance ? { governanceBypass: true } : {}) });
+      } catch (err) {
+        if (isLockRefusal(err)) {
+          // An older key-record version still under retention (after a rewrap) stays until its date.
+          if (opts.tolerateLocked) continue;
+          throw new StorageError('object_locked', `${name} is protected by object lock (governance retention or legal hold) and cannot be removed now`, { details: { name }, cause: err });
+        }
+        throw mapError(err, `removing ${name}`);
+      }
       n++;
     }
     return n;
   }
 
-  async removeAll(name: string): Promise<number> {
+  async removeAll(name: string, opts: { bypassGovernance?: boolean } = {}): Promise<number> {
     await this.client.removeIncompleteUpload(this.bucket, name).catch(() => undefined);
-    return this.removeVersions(name);
+    return this.removeVersions(name, undefined, opts);
   }
 
   async *list(prefix: string): AsyncIterable<string> {
@@ -203,9 +304,14 @@ class MinioBackend implements RawBackend {
   async ensureBucket(): Promise<void> {
     const what = `checking bucket ${this.bucket}`;
     const exists = await withTimeout(guard(what, () => this.client.bucketExists(this.bucket)), this.timeoutMs, what);
-    if (exists) return;
+    if (exists) {
+      if (this.lockMode === 'require' && !(await this.objectLock())) {
+        throw new StorageError('invalid_argument', `bucket ${this.bucket} has no object lock, which can only be switched on when a bucket is created: move the objects into a locked bucket (archive storage migrate-lock)`, { details: { bucket: this.bucket } });
+      }
+      return;
+    }
     try {
-      await withTimeout(this.client.makeBucket(this.bucket), this.timeoutMs, `creating bucket ${this.bucket}`);
+      await withTimeout(this.client.makeBucket(this.bucket, '', this.lockMode === 'off' ? {} : { ObjectLocking: true }), this.timeoutMs, `creating bucket ${this.bucket}`);
     } catch (err) {
       // Another process may have created it between our check and our request.
       if (codeOf(err) !== 'BucketAlreadyOwnedByYou') throw mapError(err, `creating bucket ${this.bucket}`);
@@ -225,7 +331,13 @@ export async function createBlobStore(cfg: BlobStoreConfig): Promise<BlobStore> 
   } catch (err) {
     throw new StorageError('invalid_argument', `invalid MinIO settings: ${(err as Error).message}`, { cause: err });
   }
-  const backend = new MinioBackend(client, cfg.bucket, partSize, cfg.timeoutMs ?? 5000);
+  let privileged: Minio.Client | null = null;
+  try {
+    privileged = cfg.privileged ? new Minio.Client({ ...cfg.privileged, partSize }) : null;
+  } catch (err) {
+    throw new StorageError('invalid_argument', `invalid privileged MinIO settings: ${(err as Error).message}`, { cause: err });
+  }
+  const backend = new MinioBackend(client, cfg.bucket, partSize, cfg.timeoutMs ?? 5000, cfg.objectLock ?? 'off', privileged);
   await backend.ensureBucket();
   return createEnvelopeStore(backend, { keyring: cfg.keyring, onIntegrityFailure: cfg.onIntegrityFailure, segmentSize: cfg.segmentSize, cryptoThreads: cfg.cryptoThreads });
 }

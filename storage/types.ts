@@ -40,9 +40,40 @@ export interface RewrapResult {
   failed: { key: string; code: string; message: string }[];
 }
 
+/** Object-lock protection of one stored key (its content and its key record). */
+export interface Protection {
+  /** Whether the bucket has object lock at all; when false nothing below is enforced. */
+  locked: boolean;
+  /** Governance retention end (ISO instant), or null. */
+  retainUntil: string | null;
+  legalHold: boolean;
+}
+
+export interface ProtectOptions {
+  /**
+   * Governance retention until this instant. Only ever extended: an earlier date than the one in
+   * place is ignored (shortening needs the privileged bypass). A date in the past sets nothing.
+   */
+  retainUntil?: Date;
+  /** Object legal hold on (true) or off (false); left as is when undefined. */
+  legalHold?: boolean;
+}
+
+export interface ShredOptions {
+  /**
+   * Lift governance retention while deleting (S3 x-amz-bypass-governance-retention), with the
+   * separate privileged credential (BlobStoreConfig.privileged). For the destruction executor
+   * only, and only for approved items; a legal hold still refuses.
+   */
+  bypassGovernance?: boolean;
+}
+
 export interface BlobStore {
-  /** Encrypts and stores a stream of unknown length (or a Buffer) in bounded memory. Overwrites an existing key. */
-  put(key: string, body: NodeJS.ReadableStream | Readable | Buffer, meta?: { contentType?: string }): Promise<PutResult>;
+  /**
+   * Encrypts and stores a stream of unknown length (or a Buffer) in bounded memory. Overwrites an
+   * existing key. `retainUntil` puts content and key record under governance retention at once.
+   */
+  put(key: string, body: NodeJS.ReadableStream | Readable | Buffer, meta?: { contentType?: string; retainUntil?: Date }): Promise<PutResult>;
   /**
    * Opens the plaintext as a stream. The promise rejects with object_not_found, object_shredded,
    * key_not_found or range_not_satisfiable; the stream errors with integrity_error before it would
@@ -58,7 +89,13 @@ export interface BlobStore {
    * Crypto-shreds: destroys every copy (all versions) of the wrapped data key and of the content,
    * and leaves a tombstone so later reads fail with object_shredded. Idempotent.
    */
-  shred(key: string): Promise<void>;
+  shred(key: string, opts?: ShredOptions): Promise<void>;
+  /** Sets governance retention and/or the legal hold of an object's content and key record; `applied` is false on a bucket without object lock. */
+  protect(key: string, opts: ProtectOptions): Promise<{ applied: boolean }>;
+  /** The protection in force on the object's key record (what shredding would delete first). */
+  protection(key: string): Promise<Protection>;
+  /** Whether the bucket was created with object lock. */
+  objectLock(): Promise<boolean>;
   /** Re-wraps every object's data key under `toKekId` (default: the active KEK); content is untouched. */
   rewrapAll(toKekId?: string): Promise<RewrapResult>;
   /** Rejects with service_unavailable when the backing service does not answer in time. */

@@ -7,6 +7,9 @@ import { registerDispositionModels } from './disposition.model';
 import { classifierExampleModel } from './classifier-example.model';
 import { integrityRunModel } from './integrity.model';
 import { itemModel } from './item.model';
+import { numberWithdrawalModel } from './number-withdrawal.model';
+import { storageMigrationModel } from './storage-migration.model';
+import { transferPackageModel } from './transfer.model';
 import { jobClaimModel, jobModel } from './job.model';
 
 export function registerModels(conn: Connection): void {
@@ -14,6 +17,9 @@ export function registerModels(conn: Connection): void {
   jobClaimModel(conn);
   itemModel(conn);
   archivalNumberModel(conn);
+  numberWithdrawalModel(conn);
+  storageMigrationModel(conn);
+  transferPackageModel(conn);
   classifierExampleModel(conn);
   cacheStampModel(conn);
   integrityRunModel(conn);

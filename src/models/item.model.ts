@@ -101,6 +101,8 @@ const itemSchema = new Schema(
     documentDate: { type: String, default: null },
     /** A destroyed item's remains (services/disposition): the 销毁清册 fields and checksums, nothing readable. */
     tombstone: { type: Schema.Types.Mixed, default: null },
+    /** 移交: the package that carried the item to an archives, the receipt, and what became of the local copy. */
+    transfer: { type: Schema.Types.Mixed, default: null },
     history: {
       type: [
         new Schema(

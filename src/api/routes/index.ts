@@ -7,8 +7,10 @@ import { dispositionRoutes } from './disposition.routes';
 import { filingRoutes } from './filing.routes';
 import { itemRoutes } from './items.routes';
 import { jobRoutes } from './jobs.routes';
+import { retentionRoutes } from './retention.routes';
+import { transferRoutes } from './transfer.routes';
 import { searchRoutes } from './search.routes';
 
 export function featureRoutes(runtime: Runtime): RouteDef[] {
-  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime), ...accessRoutes(runtime), ...dispositionRoutes(runtime)];
+  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime), ...accessRoutes(runtime), ...dispositionRoutes(runtime), ...retentionRoutes(runtime), ...transferRoutes(runtime)];
 }

@@ -12,7 +12,7 @@ export const configCommand: Command = {
     const c = loadConfig();
     const shown = {
       ...c,
-      minio: { ...c.minio, secretKey: '***' },
+      minio: { ...c.minio, secretKey: '***', executor: c.minio.executor ? { accessKey: c.minio.executor.accessKey, secretKey: '***' } : null },
       keystore: { ...c.keystore, passphrase: c.keystore.passphrase ? '***' : '(embedded passphrase file)' },
     };
     io.out(values.json ? JSON.stringify(shown) : JSON.stringify(shown, null, 2));

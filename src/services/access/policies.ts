@@ -54,14 +54,17 @@ export const ACTIONS = [
   'personal.full', // see 公民身份号码 in full; everyone else sees them masked (个人信息保护法 第51条)
   'integrity.check', // run and read consistency checks (fsck) and 四性检测 reports (DA/T 70-2018)
   'backup.manage', // take backups (数据备份, 异地存储); restore is a machine-local step
+  'number.withdraw', // 档号撤销: withdraw an item's 档号 with a reason (never reused, kept in the register)
+  'transfer.manage', // 移交: export a transfer package, verify it, import the archives' receipt
+  'storage.manage', // object-lock protection and the migration into a locked bucket (no content)
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Actions that touch archive content: scope and clearance apply, and the 三员 never get them. */
-const CONTENT_ACTIONS: ReadonlySet<Action> = new Set(['item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'destruction.propose', 'destruction.approve', 'appraisal.review', 'access.approve']);
+const CONTENT_ACTIONS: ReadonlySet<Action> = new Set(['item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'catalogue.export', 'destruction.propose', 'destruction.approve', 'appraisal.review', 'access.approve', 'number.withdraw', 'transfer.manage']);
 
 export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
-  archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'search.reindex', 'catalogue.export', 'jobs.read', 'destruction.propose', 'access.request', 'access.approve', 'personal.full', 'integrity.check'],
+  archivist: ['session', 'item.ingest', 'item.read', 'item.correct', 'item.confirm', 'search', 'search.reindex', 'catalogue.export', 'jobs.read', 'destruction.propose', 'access.request', 'access.approve', 'personal.full', 'integrity.check', 'number.withdraw', 'transfer.manage'],
   caseworker: ['session', 'item.ingest', 'item.read', 'search', 'jobs.read', 'access.request', 'personal.full'],
   // Proposes appraisal and destruction (销毁清册); the appraisal group (鉴定小组, 3号令 第十条)
   // approves or rejects them; the agency head gives the final approval (第十一条).
@@ -72,7 +75,7 @@ export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   disposal_supervisor: ['session', 'disposition.read', 'destruction.execute'],
   // 审计员: reads the audit trail and the disposition records (due list, rounds, 清册, holds, certificates); changes nothing.
   auditor: ['session', 'audit.read', 'audit.verify', 'disposition.read'],
-  sysadmin: ['session', 'user.read', 'user.manage', 'jobs.read', 'system.config', 'keys.manage', 'integrity.check', 'backup.manage', 'search.reindex'],
+  sysadmin: ['session', 'user.read', 'user.manage', 'jobs.read', 'system.config', 'keys.manage', 'integrity.check', 'backup.manage', 'search.reindex', 'storage.manage'],
   secadmin: ['session', 'user.read', 'role.grant'],
   secauditor: ['session', 'user.read', 'audit.read', 'audit.verify'],
 };

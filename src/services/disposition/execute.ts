@@ -112,7 +112,9 @@ async function shredAll(rt: Runtime, keys: string[]): Promise<void> {
   await Promise.all(
     keys.map(async (key) => {
       try {
-        await rt.storage.blobs.shred(key);
+        // Approved for destruction: the executor's credential lifts the governance retention the
+        // object was written with (a legal hold still refuses, and the item is re-checked first).
+        await rt.storage.blobs.shred(key, { bypassGovernance: true });
       } catch (err) {
         if ((err as { code?: string }).code !== 'object_not_found') throw err;
       }

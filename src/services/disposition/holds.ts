@@ -15,6 +15,7 @@ import { holdReleaseModel, legalHoldModel, HOLD_KINDS, type HoldKind, type HoldR
 import { itemModel } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import type { Principal } from '../access';
+import { mirrorLegalHold } from '../records';
 import { audit, ID, insertOnce, notFound, refuse } from './common';
 
 export { HOLD_KINDS, type HoldKind };
@@ -170,6 +171,8 @@ export async function placeHold(rt: Runtime, who: Principal, input: HoldInput): 
   const v = view(doc, null);
   const itemIds = await itemsOf(rt, target);
   await audit(rt, who, 'hold.place', { type: 'legal_hold', id: v.id }, 'success', { name, kind: input.kind, target: v.target, items: itemIds.length, reason });
+  // The object store enforces the hold too (object legal hold on every blob of the item).
+  for (const id of itemIds) await mirrorLegalHold(rt, id, true);
   for (const l of listeners) await l(rt, { event: 'place', hold: v, itemIds });
   return v;
 }
@@ -186,6 +189,9 @@ export async function releaseHold(rt: Runtime, who: Principal, holdId: string, r
   const v = view(h, rel);
   const itemIds = await itemsOf(rt, h.target);
   await audit(rt, who, 'hold.release', { type: 'legal_hold', id: holdId }, 'success', { reason: rel.reason, items: itemIds.length });
+  // Lift the object legal hold only where no other hold still covers the item.
+  const stillHeld = await heldItemIds(rt);
+  for (const id of itemIds) if (!stillHeld.has(id)) await mirrorLegalHold(rt, id, false);
   for (const l of listeners) await l(rt, { event: 'release', hold: v, itemIds });
   return v;
 }

@@ -4,12 +4,13 @@
  * archivists confirmed. When they disagree, or neither is sure, the item goes to review rather
  * than being filed on a guess.
  */
-import { currentSchedule, evaluate, matchTitle, type RetentionDecision } from '../../../retention-rules';
+import { evaluate, matchTitle, resolveAccountingKind, type RetentionDecision, type Schedule } from '../../../retention-rules';
 import { classifierExampleModel } from '../../models/classifier-example.model';
 import type { Runtime } from '../../runtime';
 import { featurize, NaiveBayes, type Prediction } from './classifier';
 import { indexKey, invalidateEverywhere, stampedCache } from '../platform';
 import type { Classification } from '../records';
+import { scheduleFor } from './schedule';
 
 export const REVIEW_THRESHOLD = 0.75;
 
@@ -36,8 +37,12 @@ export async function learn(rt: Runtime, itemId: string, label: string, text: st
   await invalidateEverywhere(rt, CLASSIFIER_CACHE); // retrain lazily on next use: cheap for naive Bayes
 }
 
-/** For 会计档案 rows (KJ): which 《会计档案管理办法》 sub-rule the text points to, or null if unclear. */
-export function guessAccountingRule(text: string, allowed: string[]): string | null {
+/**
+ * For 会计档案 rows (KJ): every 《会计档案管理办法》 sub-rule the text has a cue for. Which one
+ * applies is decided by retention-rules' resolveAccountingKind: several cues (a voucher that
+ * mentions 季度) or none never pick a shorter period — the longest candidate, and a review.
+ */
+export function accountingCues(text: string, allowed: readonly string[]): string[] {
   const cues: Array<[string, RegExp]> = [
     ['report-annual', /年度.{0,6}(报告|报表|决算)|决算表/u],
     ['report-periodic', /(月度|季度|半年度|[月季]报)/u],
@@ -45,35 +50,36 @@ export function guessAccountingRule(text: string, allowed: string[]): string | n
     ['ledger', /账簿|总账|明细账|日记账/u],
     ['voucher', /凭证|付款|收据|发票/u],
   ];
-  for (const [id, re] of cues) if (allowed.includes(id) && re.test(text)) return id;
-  return null;
+  return cues.filter(([id, re]) => allowed.includes(id) && re.test(text)).map(([id]) => id);
 }
 
-export function decideRetention(itemId: string, formedOn: string, text: string): { decision: RetentionDecision; unclearAccounting: boolean } {
-  const schedule = currentSchedule();
+/**
+ * Retention of one record under `schedule`. `formedOn` null (no formation date found) gives no
+ * due date; the caller sends the item to review. `accountingRuleId` is an archivist's choice.
+ */
+export function decideRetention(
+  schedule: Schedule,
+  itemId: string,
+  formedOn: string | null,
+  text: string,
+  accountingRuleId?: string,
+): { decision: RetentionDecision; unclearAccounting: boolean } {
   const row = schedule.itemsById.get(itemId)!;
-  let accountingRuleId: string | undefined;
   let unclearAccounting = false;
-  if (row.retention === 'KJ') {
-    const allowed = row.accounting ?? [];
-    const guessed = guessAccountingRule(text, [...allowed]);
-    if (guessed) accountingRuleId = guessed;
-    else {
-      // Unsure which accounting rule: the longest allowed period is lawful, a shorter one might not be.
-      unclearAccounting = true;
-      const order = ['Y', 'D100', 'D50', 'D30', 'D10'];
-      accountingRuleId = [...allowed].sort((a, b) => order.indexOf(schedule.accountingById.get(a)!.retention) - order.indexOf(schedule.accountingById.get(b)!.retention))[0];
-    }
+  if (row.retention === 'KJ' && accountingRuleId === undefined) {
+    const kind = resolveAccountingKind(schedule, itemId, accountingCues(text, row.accounting ?? []));
+    accountingRuleId = kind.accountingRuleId;
+    unclearAccounting = !kind.certain;
   }
   return { decision: evaluate(schedule, { itemId, formedOn, accountingRuleId }), unclearAccounting };
 }
 
 export function describeDecision(
+  schedule: Schedule,
   itemId: string,
   decision: RetentionDecision,
   base: Pick<Classification, 'documentType' | 'confidence' | 'source' | 'candidates'> & { needsReview: boolean; reason: string | null },
 ): Classification {
-  const schedule = currentSchedule();
   const row = schedule.itemsById.get(itemId)!;
   const category = schedule.categories.find((c) => c.id === row.category) ?? null;
   return {
@@ -97,7 +103,8 @@ export function describeDecision(
   };
 }
 
-export async function classify(rt: Runtime, input: { title: string | null; text: string; formedOn: string }): Promise<Classification> {
+export async function classify(rt: Runtime, input: { title: string | null; text: string; formedOn: string | null }): Promise<Classification> {
+  const schedule = scheduleFor(rt);
   const rules = matchTitle(`${input.title ?? ''}\n${input.text}`, { limit: 3 });
   const nb = await model(rt);
   const learned: Prediction | null = nb.predict(featurize(input.text, await indexKey(rt)));
@@ -129,18 +136,21 @@ export async function classify(rt: Runtime, input: { title: string | null; text:
     confidence = c.confidence * 0.9;
     source = 'classifier';
   }
-  if (!itemId || !currentSchedule().itemsById.has(itemId)) {
+  if (!itemId || !schedule.itemsById.has(itemId)) {
     return {
       documentType: input.title, category: null, categoryName: null, item: null, itemName: null, retention: null, scheduleRetention: null,
-      accountingRuleId: null, dueOn: null, provisional: false, citation: null, scheduleVersion: currentSchedule().versionId,
+      accountingRuleId: null, dueOn: null, provisional: false, citation: null, scheduleVersion: schedule.versionId,
       confidence: 0, source: 'none', needsReview: true, reason: 'no rule or learned example matches this document', candidates,
     };
   }
-  const { decision, unclearAccounting } = decideRetention(itemId, input.formedOn, input.text);
-  if (unclearAccounting) reason = reason ?? 'accounting record: the 会计档案 sub-rule is unclear, the longest allowed period was applied';
+  const { decision, unclearAccounting } = decideRetention(schedule, itemId, input.formedOn, input.text);
+  if (unclearAccounting) reason = reason ?? 'accounting record: the 会计档案 sub-rule is unclear (several kinds or none named), the longest candidate period was applied';
+  // 3号令 第九条 counts the period from the year after formation, and the 档号's 年度 is the
+  // formation year: without a formation date a person must supply it (never the scan date).
+  if (input.formedOn === null) reason = reason ?? 'no formation date (形成日期) was found: record it before the item is numbered';
   const needsReview = confidence < REVIEW_THRESHOLD || reason !== null;
   if (needsReview && !reason) reason = `confidence ${confidence.toFixed(2)} is below ${REVIEW_THRESHOLD}`;
-  return describeDecision(itemId, decision, {
+  return describeDecision(schedule, itemId, decision, {
     documentType: r?.matched[0] ?? null,
     confidence: Math.round(confidence * 1000) / 1000,
     source,

@@ -5,7 +5,6 @@
  * gapless — DA/T 22-2015). Every change is kept in the item's history and teaches the classifier.
  */
 import { z } from 'zod';
-import { currentSchedule, isoDateOf } from '../../../retention-rules';
 import { validateCreditCode } from '../../domain/credit-code';
 import { parseDate } from '../../domain/dates';
 import { validateIdNumber } from '../../domain/id-number';
@@ -14,9 +13,10 @@ import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { decideRetention, describeDecision, learn, type Classification } from './classification';
 import type { ExtractedMetadata } from './extraction';
-import { archivalFormat, itemLevel, loadItem, STATUS, writeAccessLevel, writeDescription } from '../records';
+import { archivalFormat, itemLevel, loadItem, protectItem, STATUS, writeAccessLevel, writeDescription } from '../records';
 import { archivalParts, assignArchivalCode, loadPageTexts } from './file-item';
 import { indexItem, removeItem } from '../search';
+import { scheduleFor } from './schedule';
 
 export const CorrectionSchema = z
   .object({
@@ -84,20 +84,35 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
     }
   }
 
-  const formedOn = md.documentDate ?? isoDateOf(item.createdAt);
+  // Never the scan date: it would set the retention clock and the 档号's 年度 (3号令 第九条).
+  const formedOn = md.documentDate ?? null;
+  const schedule = scheduleFor(rt);
   const pages = await loadPageTexts(rt, item);
   const text = pages.map((p) => p.text).join('\n');
   const previous = item.classification as Classification | null;
   let cls: Classification | null = previous;
   const targetRow = body.classification?.item ?? previous?.item ?? null;
-  if (body.classification && !currentSchedule().itemsById.has(body.classification.item)) {
-    throw invalid(`classification.item ${body.classification.item}: no such row in schedule ${currentSchedule().versionId}`, `保管期限表中没有条目 ${body.classification.item}`, { field: 'classification.item' });
+  if (body.classification && !schedule.itemsById.has(body.classification.item)) {
+    throw invalid(`classification.item ${body.classification.item}: no such row in schedule ${schedule.versionId}`, `保管期限表中没有条目 ${body.classification.item}`, { field: 'classification.item' });
   }
   if (!targetRow) throw invalid('This item has no proposed classification: give classification.item', '该条目尚无分类建议，请指定 classification.item', { field: 'classification.item' });
+  if (!schedule.itemsById.has(targetRow)) {
+    throw invalid(`row ${targetRow} is not in schedule ${schedule.versionId}: give classification.item`, `保管期限表 ${schedule.versionId} 中没有条目 ${targetRow}，请重新分类`, { field: 'classification.item' });
+  }
+  if (formedOn === null) {
+    throw invalid('The formation date (形成日期) is unknown: give metadata.documentDate; the scan date never stands in for it', '形成日期未知，请著录 metadata.documentDate（不得以扫描日期代替）', { field: 'metadata.documentDate' });
+  }
+  const chosenKind = body.classification?.accountingRuleId;
+  const rowAccounting = schedule.itemsById.get(targetRow)!.accounting ?? [];
+  if (chosenKind !== undefined && !rowAccounting.includes(chosenKind)) {
+    throw invalid(`classification.accountingRuleId ${chosenKind}: row ${targetRow} allows ${rowAccounting.join(', ') || 'none'}`, `条目 ${targetRow} 不适用会计档案类别 ${chosenKind}`, { field: 'classification.accountingRuleId' });
+  }
   if (body.classification || changes.documentDate || body.confirm) {
-    const { decision } = decideRetention(targetRow, formedOn, text);
+    // An archivist's accounting kind stands; otherwise keep the one recorded (a confirmation does not re-guess).
+    const kind = chosenKind ?? (body.classification && body.classification.item !== previous?.item ? undefined : (previous?.accountingRuleId ?? undefined));
+    const { decision } = decideRetention(schedule, targetRow, formedOn, text, kind);
     const corrected = body.classification !== undefined && body.classification.item !== previous?.item;
-    cls = describeDecision(targetRow, decision, {
+    cls = describeDecision(schedule, targetRow, decision, {
       documentType: corrected ? null : (previous?.documentType ?? null),
       confidence: 1,
       source: corrected ? 'archivist' : (previous?.source ?? 'archivist'),
@@ -115,8 +130,8 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
   const wantedClass = fmt.classKey(archivalParts(rt, item, cls!, md, formedOn));
   if (archivalCode && archivalClass !== wantedClass) {
     throw new AppError('conflict', {
-      message: `The item already has 档号 ${archivalCode}; this correction would move it to class ${wantedClass}. Numbers are never reused or left as gaps: withdraw the number first.`,
-      zh: `该条目已分配档号 ${archivalCode}，此更正会使其归入另一类别（${wantedClass}）。件号不得空号或重号，请先撤销档号。`,
+      message: `The item already has 档号 ${archivalCode}; this correction would move it to class ${wantedClass}. Numbers are never reused: withdraw the number first (archive number withdraw ${itemId} --reason …).`,
+      zh: `该条目已分配档号 ${archivalCode}，此更正会使其归入另一类别（${wantedClass}）。件号不得重号，请先撤销档号（archive number withdraw）。`,
       details: { archivalCode, from: archivalClass, to: wantedClass },
     });
   }
@@ -136,6 +151,7 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
   await learn(rt, itemId, targetRow, text);
   // Search must reflect the corrected description at once (names, type, 档号 are indexed).
   await indexItem(rt, itemId).catch((err: unknown) => rt.logger.error({ err, itemId }, 'reindexing a corrected item failed; run archive reindex'));
+  await protectItem(rt, updated);
   return updated;
 }
 

@@ -4,11 +4,10 @@
  * with the next gapless 件号 of its class. Unsure proposals wait in review for an archivist; they
  * take no number, so review never leaves holes in the numbering.
  */
-import { isoDateOf } from '../../../retention-rules';
 import { CATEGORY_INSURANCE, CATEGORY_STAGE } from '../../domain/archival-code';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { archivalFormat, readPageText, STATUS, writeDescription } from '../records';
+import { archivalFormat, protectItem, readPageText, STATUS, writeDescription } from '../records';
 import { classify, type Classification } from './classification';
 import { extractMetadata, type ExtractedMetadata, type PageText } from './extraction';
 import { issueNumber } from './numbering';
@@ -53,16 +52,21 @@ export async function fileItem(rt: Runtime, itemId: string): Promise<ItemDoc> {
   if (!item || STATUS.described.has(item.status)) return item!;
   const pages = await loadPageTexts(rt, item);
   const md = extractMetadata(pages, item.preregistered as { idNumber?: string; name?: string } | null);
-  const formedOn = md.documentDate ?? isoDateOf(item.createdAt);
+  // The formation date only: the scan date (createdAt) would start the retention clock and set the
+  // 档号's 年度 wrongly (3号令 第九条; DA/T 22-2015 年度 = year of formation). None → review.
+  const formedOn = md.documentDate ?? null;
   const text = pages.map((p) => p.text).join('\n');
   const cls = await classify(rt, { title: md.title, text, formedOn });
   let archivalCode: string | null = null;
   let archivalClass: string | null = null;
-  if (!cls.needsReview && cls.retention) {
+  if (!cls.needsReview && cls.retention && formedOn) {
     const a = await assignArchivalCode(rt, item, cls, md, formedOn);
     archivalCode = a.code;
     archivalClass = a.classKey;
   }
   const status = cls.needsReview ? 'review' : 'filed';
-  return writeDescription(rt, item, { metadata: md, classification: cls, archivalCode, archivalClass, status, filedAt: new Date() }, { actor: 'system', kind: 'proposed', changes: { status, item: cls.item, archivalCode } });
+  const filed = await writeDescription(rt, item, { metadata: md, classification: cls, archivalCode, archivalClass, status, filedAt: new Date() }, { actor: 'system', kind: 'proposed', changes: { status, item: cls.item, archivalCode } });
+  // Object lock until the appraisal date (issue #11 §5): a credential with delete rights cannot remove it early.
+  if (status === 'filed') await protectItem(rt, filed);
+  return filed;
 }

@@ -4,3 +4,7 @@ export { type Correction, CorrectionSchema, correctItem, setAccessLevel } from '
 export { type ExtractedMetadata } from './extraction';
 export { fileItem } from './file-item';
 export { loadScheduleFile, scheduleReviewList } from './schedule-review';
+export { applySchedule, type ApplyResult, type ApplyEntry } from './apply-schedule';
+export { withdrawNumber, withdrawalRegister } from './withdraw-number';
+export { scheduleFor, scheduleById } from './schedule';
+export { checkNumbering } from './numbering';

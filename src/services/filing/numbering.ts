@@ -5,6 +5,7 @@
 import type { Connection } from 'mongoose';
 import { isDuplicateKey } from '../../db';
 import { archivalNumberModel } from '../../models/archival-number.model';
+import { numberWithdrawalModel } from '../../models/number-withdrawal.model';
 
 
 /** Returns the item's number in the class, issuing the next free one if it has none. Idempotent. */
@@ -28,8 +29,12 @@ export async function issueNumber(conn: Connection, classKey: string, itemId: st
   throw new Error(`could not issue a number in class ${classKey} after 200 attempts`);
 }
 
-/** Gaps or duplicates in a class: empty when numbering is intact (for the 四性 completeness check and fsck). */
-export async function checkNumbering(conn: Connection, classKey: string): Promise<{ count: number; max: number; gaps: number[]; duplicates: number[] }> {
+/**
+ * Gaps or duplicates in a class: empty when numbering is intact (四性 completeness check).
+ * `withdrawn` lists the 件号 in the withdrawal register (空号 with a recorded reason): they are
+ * accounted for, never gaps, and never issued again.
+ */
+export async function checkNumbering(conn: Connection, classKey: string): Promise<{ count: number; max: number; gaps: number[]; duplicates: number[]; withdrawn: number[] }> {
   const rows = await archivalNumberModel(conn).find({ classKey }).sort({ seq: 1 }).lean();
   const gaps: number[] = [];
   const duplicates: number[] = [];
@@ -41,5 +46,6 @@ export async function checkNumbering(conn: Connection, classKey: string): Promis
       expected = r.seq + 1;
     }
   }
-  return { count: rows.length, max: rows.at(-1)?.seq ?? 0, gaps, duplicates };
+  const withdrawn = (await numberWithdrawalModel(conn).find({ classKey }).sort({ seq: 1 }).lean()).map((w) => w.seq);
+  return { count: rows.length, max: rows.at(-1)?.seq ?? 0, gaps, duplicates, withdrawn };
 }

@@ -4,11 +4,12 @@
  * accounting rules or provisional status changed — for a compliance officer to re-confirm.
  */
 import fs from 'node:fs';
-import { currentSchedule, diffSchedules, loadSchedule, type Schedule, type ScheduleChange } from '../../../retention-rules';
+import { diffSchedules, loadSchedule, type Schedule, type ScheduleChange } from '../../../retention-rules';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { STATUS, statusIn } from '../records';
+import { scheduleFor } from './schedule';
 
 export interface ReviewEntry {
   itemId: string;
@@ -34,7 +35,7 @@ export function loadScheduleFile(file: string): Schedule {
   }
 }
 
-export async function scheduleReviewList(rt: Runtime, next: Schedule, current: Schedule = currentSchedule()): Promise<{ from: string; to: string; changes: ScheduleChange[]; items: ReviewEntry[] }> {
+export async function scheduleReviewList(rt: Runtime, next: Schedule, current: Schedule = scheduleFor(rt)): Promise<{ from: string; to: string; changes: ScheduleChange[]; items: ReviewEntry[] }> {
   const changes = diffSchedules(current, next);
   const byRow = new Map(changes.map((c) => [c.itemId, c]));
   const items = await itemModel(rt.db)

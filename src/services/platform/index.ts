@@ -3,3 +3,4 @@ export { type AuditAnchorStore, openAuditAnchor } from './anchor';
 export { indexKey } from './secrets';
 export { openStorage, type StorageHandle } from './storage';
 export { invalidateEverywhere, stampedCache } from './stamped-cache';
+export { migrateStorageToLockedBucket } from './storage-lock';

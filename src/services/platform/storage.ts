@@ -42,6 +42,10 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
     },
     bucket: config.minio.bucket,
     keyring,
+    objectLock: config.minio.objectLock,
+    ...(config.minio.executor
+      ? { privileged: { endPoint: config.minio.endPoint, port: config.minio.port, useSSL: config.minio.useSSL, ...config.minio.executor } }
+      : {}),
     onIntegrityFailure: (e) => logger.error({ err: e }, 'integrity failure on read: stored content does not authenticate'),
   }).catch((err: unknown) => {
     throw new AppError('service_unavailable', {

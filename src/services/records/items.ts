@@ -9,7 +9,7 @@ import { OBJECT_ID } from '../../domain/ids';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc, type ItemStatus } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { linkItem } from './dossier';
+import { linkItem, unlinkItem } from './dossier';
 import type { Classification, ExtractedMetadata } from './item-types';
 
 const set = (...s: ItemStatus[]): ReadonlySet<ItemStatus> => new Set(s);
@@ -195,4 +195,39 @@ export async function tombstoneItem(rt: Runtime, itemId: string, tombstone: Tomb
       },
     },
   );
+  // Out of every person's and unit's file (一人一档): nothing of it may be listed any more.
+  await unlinkItem(rt, itemId);
+}
+
+/**
+ * A retention decision that is not a description: a schedule version applied (filing/apply-
+ * schedule.ts), a 档号 withdrawn or re-issued (filing/withdraw-number.ts). Only the classification,
+ * the number and the status change; the description and the access level are left alone.
+ */
+export async function writeRetention(
+  rt: Runtime,
+  item: ItemDoc,
+  d: { classification: Classification; status?: 'filed' | 'review'; archivalCode?: string | null; archivalClass?: string | null },
+  history: HistoryEntry,
+): Promise<ItemDoc> {
+  await itemModel(rt.db).updateOne(
+    { _id: item._id },
+    {
+      $set: {
+        classification: d.classification,
+        accessLevel: itemLevel(item),
+        ...(d.status ? { status: d.status } : {}),
+        ...(d.archivalCode !== undefined ? { archivalCode: d.archivalCode } : {}),
+        ...(d.archivalClass !== undefined ? { archivalClass: d.archivalClass } : {}),
+      },
+      $push: { history: { at: new Date(), ...history } },
+    },
+  );
+  return relinked(rt, String(item._id));
+}
+
+/** 移交: the archives' receipt for the item and the local copy's state under the configured policy. */
+export async function writeTransfer(rt: Runtime, item: ItemDoc, transfer: Record<string, unknown>, history: HistoryEntry): Promise<ItemDoc> {
+  await itemModel(rt.db).updateOne({ _id: item._id }, { $set: { transfer }, $push: { history: { at: new Date(), ...history } } });
+  return loadItem(rt, String(item._id));
 }

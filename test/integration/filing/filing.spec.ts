@@ -118,10 +118,10 @@ describe('filing by the regulation: describe, classify, retain, number (real Fer
   });
 
   it('a new schedule version yields a review list of affected items and changes nothing by itself', async () => {
-    const data = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'retention-rules/rules/3hao-ling-2009.v1.json'), 'utf8'));
-    data.version = 'v2';
+    const data = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'retention-rules/rules/3hao-ling-2009.v2.json'), 'utf8'));
+    data.version = 'v3';
     data.items.find((i: any) => i.id === '6-02').retention = 'D100';
-    const r = await scheduleReviewList(ctx.rt, loadSchedule(data, 'v2-test'));
+    const r = await scheduleReviewList(ctx.rt, loadSchedule(data, 'v3-test'));
     assert.deepEqual(r.changes.map((c) => c.itemId), ['6-02']);
     assert.deepEqual(r.items.map((i) => i.itemId).sort(), [first, second].sort());
     assert.equal(r.items[0]!.before!.retention, 'D50');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import raw from '../../../retention-rules/rules/3hao-ling-2009.v1.json';
-import { currentSchedule, diffSchedules, loadSchedule } from '../../../retention-rules/index';
+import { scheduleVersion, diffSchedules, loadSchedule } from '../../../retention-rules/index';
 
 type RawFile = { [key: string]: any; items: Record<string, unknown>[]; accountingRules: Record<string, unknown>[] };
 
 describe('diffSchedules', () => {
-  const v1 = currentSchedule();
+  const v1 = scheduleVersion('3hao-ling-2009.v1');
 
   it('finds nothing between a schedule and itself', () => {
     assert.deepEqual(diffSchedules(v1, loadSchedule(structuredClone(raw))), []);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { currentSchedule, evaluate, RuleLookupError } from '../../../retention-rules/index';
+import { scheduleVersion, evaluate, RuleLookupError } from '../../../retention-rules/index';
 
 describe('evaluate', () => {
-  const s = currentSchedule();
+  const s = scheduleVersion('3hao-ling-2009.v1');
 
   it('computes the due date and eligibility for a confirmed 10-year row', () => {
     const d = evaluate(s, { itemId: '5-03', formedOn: '2010-05-03' }, '2021-01-01');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import raw from '../../../retention-rules/rules/3hao-ling-2009.v1.json';
-import { currentSchedule, evaluate, loadSchedule, RETENTION_CODES, RuleFileError, type RuleIssue } from '../../../retention-rules/index';
+import { scheduleVersion, evaluate, loadSchedule, RETENTION_CODES, RuleFileError, type RuleIssue } from '../../../retention-rules/index';
 
 type RawFile = { [key: string]: any; items: Record<string, unknown>[]; accountingRules: Record<string, unknown>[] };
 const clone = (): RawFile => structuredClone(raw) as RawFile;
@@ -16,7 +16,7 @@ function issuesOf(data: unknown): RuleIssue[] {
 }
 
 describe('retention schedule 3hao-ling-2009.v1', () => {
-  const s = currentSchedule();
+  const s = scheduleVersion('3hao-ling-2009.v1');
 
   it('has a version id and the date 3号令 took effect', () => {
     assert.equal(s.versionId, '3hao-ling-2009.v1');
@@ -104,7 +104,9 @@ describe('retention schedule 3hao-ling-2009.v1', () => {
     assert.deepEqual([...known].sort(), s.items.map((i) => i.id).sort());
     for (const item of s.items) {
       const d = evaluate(s, { itemId: item.id, formedOn: '2010-05-03' }, '2200-01-01');
-      assert.equal(d.provisional, item.provisional, item.id);
+      // Effective provisional status: the row's flag, or any rule it rests on not confirmed (issue #11 §1).
+      const unconfirmedKj = (item.accounting ?? []).some((a) => !['S', 'S-en'].includes(s.accountingById.get(a)!.confidence));
+      assert.equal(d.provisional, item.provisional || !['S', 'S-en'].includes(item.confidence) || unconfirmedKj, item.id);
       assert.ok(d.citation.includes(item.name), item.id);
     }
   });
