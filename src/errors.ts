@@ -40,6 +40,7 @@ export const ERROR_CATALOGUE = {
   rate_limited: { status: 429, zh: '请求过于频繁，请稍后再试', en: 'Too many requests, try again later' },
   config_invalid: { status: 500, zh: '配置不正确', en: 'The configuration is not valid' },
   integrity_error: { status: 500, zh: '数据完整性校验失败，内容可能被篡改或损坏', en: 'Integrity check failed: the content may be tampered with or damaged' },
+  keystore_mismatch: { status: 503, zh: '本进程的密钥库无法解开本档案的数据密钥（密钥库、口令或数据库不匹配）', en: "This process's keystore cannot unwrap this archive's data keys (wrong keystore, passphrase or database)", retryable: false },
   key_not_found: { status: 500, zh: '找不到解密所需的密钥', en: 'The key needed to decrypt is not available' },
   object_shredded: { status: 410, zh: '该对象已被销毁（密钥已粉碎），无法恢复', en: 'This object was destroyed (its key was shredded) and cannot be recovered' },
   range_not_satisfiable: { status: 416, zh: '请求的字节范围无效', en: 'The requested byte range is not satisfiable' },
