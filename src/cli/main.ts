@@ -31,6 +31,7 @@ export const COMMANDS: Command[] = [
   lazy('catalogue', '归档文件目录 (DA/T 22-2015) as CSV or printable PDF', '[--fonds CODE] [--year YYYY] [--format csv|pdf] [--out FILE]', pick(filing, 'catalogueCommand')),
   lazy('schedule', 'The retention schedule (《社会保险业务档案管理规定（试行）》附件): show, check a new version', '<show|review FILE>', pick(() => require('./commands/schedule') as Cmds, 'scheduleCommand')),
   lazy('separators', 'Print separator sheets (QR) for batch scanning: put one before each item of a stack', '--out FILE.pdf [--count N] [--box BOX] [--person ID:NAME ...]', pick(() => require('./commands/separators') as Cmds, 'separatorsCommand')),
+  lazy('qc', 'Quality control of scans (DA/T 31-2017): batch summary, accept a held scan', '<summary|accept> ...', pick(() => require('./commands/qc') as Cmds, 'qcCommand')),
   lazy('serve', 'Start the API server (and an OCR worker unless --role api)', '[--port N] [--role all|api|worker]', pick(serve, 'serveCommand')),
   lazy('worker', 'Start a background worker process (OCR and other jobs); run several beside the API', '', pick(serve, 'workerCommand')),
   lazy('health', 'Check that MongoDB, MinIO and the keys are reachable', '', pick(system, 'healthCommand')),

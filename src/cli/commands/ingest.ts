@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../errors';
@@ -6,7 +7,8 @@ import { buildJobHandlers } from '../../jobs/registry';
 import { assertArchiveKeysOpen } from '../../jobs/preflight';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
+import { batchQcSummary, ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
+import { formatQcSummary } from './qc';
 import { assertReadable } from '../../services/access';
 import { loadItem, presentItem, STATUS } from '../../services/records';
 import { cliPrincipal, forPrincipal } from '../identity';
@@ -127,17 +129,18 @@ export const ingestCommand: Command = {
       const fonds = typeof values.fonds === 'string' ? values.fonds : rt.config.fonds;
       if (!/^[A-Z0-9]{1,8}$/.test(fonds)) throw new AppError('validation_failed', { message: `--fonds ${fonds}: 1-8 capital letters or digits`, zh: `全宗号 ${fonds} 格式不正确：应为 1-8 位大写字母或数字` });
       const ids = new Map<string, string[]>();
+      const batchId = randomUUID();
       let failures = 0;
       for (const source of positionals) {
         try {
           const stack = values.stack ? { blankSeparators: values['blank-separators'] === true } : undefined;
-          const res = await ingestItem(rt, { fonds, source, channel: 'cli', files: filesOfPath(source), stack });
+          const res = await ingestItem(rt, { fonds, source, channel: 'cli', files: filesOfPath(source), stack, batchId });
           const id = String(res.item._id);
           const earlier = ids.get(id);
           if (earlier) earlier.push(source);
           else ids.set(id, [source]);
           if (!values.wait) {
-            if (values.json) io.out(JSON.stringify({ source, id, jobId: res.jobId, status: res.item.status, duplicate: res.duplicate || !!earlier, ...(earlier ? { duplicateOf: earlier[0] } : {}) }));
+            if (values.json) io.out(JSON.stringify({ source, id, batchId, jobId: res.jobId, status: res.item.status, duplicate: res.duplicate || !!earlier, ...(earlier ? { duplicateOf: earlier[0] } : {}) }));
             else io.out(`${source} → 条目 item ${String(res.item._id)}（任务 job ${res.jobId}${res.duplicate ? '，已存在 / already ingested' : ''}）`);
           }
         } catch (err) {
@@ -160,9 +163,15 @@ export const ingestCommand: Command = {
               continue;
             }
             if (values.json) io.out(JSON.stringify({ ...view, source, ...dup, pages: view.pages.map((p) => ({ ...p, n: p.n, text: p.text ?? '', confidence: p.confidence })) }));
-            else io.out(`${item.status === 'failed' ? '✘' : '✔'} ${source} → ${view.id} ${view.status}${view.reason ? `: ${view.reasonZh} / ${view.reason}` : ''} (${view.pageCount} 页 pages${view.flags.length ? `, ${view.flags.length} 个提示 flags` : ''})${k > 0 ? ` = ${sources[0]!}（内容相同 / same content）` : ''}`);
+            else io.out(`${item.status === 'failed' ? '✘' : item.status === 'qc_hold' ? '⏸' : '✔'} ${source} → ${view.id} ${view.status}${view.reason ? `: ${view.reasonZh} / ${view.reason}` : ''} (${view.pageCount} 页 pages${view.flags.length ? `, ${view.flags.length} 个提示 flags` : ''})${k > 0 ? ` = ${sources[0]!}（内容相同 / same content）` : ''}`);
           }
         });
+      }
+      if (ids.size && !values.json) {
+        if (values.wait) {
+          const qc = await batchQcSummary(rt, batchId).catch(() => null);
+          if (qc) for (const line of formatQcSummary(qc)) io.out(line);
+        } else io.out(`批次 batch ${batchId}（质检汇总 QC summary: archive qc summary ${batchId}）`);
       }
       return failures ? 1 : 0;
     });
