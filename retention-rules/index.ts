@@ -6,7 +6,7 @@
 import scheduleV1 from './rules/3hao-ling-2009.v1.json';
 import titlePatternsV1 from './rules/title-patterns.v1.json';
 import { loadSchedule, loadTitlePatterns } from './loader';
-import { compileTitlePatterns, type TitleCandidate, type TitleMatcher } from './titles';
+import { compileTitlePatterns, type FuzzyCandidate, type TitleCandidate, type TitleMatcher } from './titles';
 import type { Schedule } from './schema';
 
 export { RETENTION_CODES, PERIOD_CODES, CONFIDENCE_TAGS, isRealDate } from './schema';
@@ -15,7 +15,7 @@ export { loadSchedule, loadTitlePatterns, RuleFileError, type RuleIssue } from '
 export { appraisalDueOn, periodStartsOn, periodYears, isoDateOf, longerPeriod, type IsoDate } from './clock';
 export { evaluate, findItem, citationOf, RuleLookupError, type RetentionFacts, type RetentionDecision, type AppraisalBlocker } from './evaluate';
 export { diffSchedules, type ScheduleChange, type ChangeKind, type RowSummary } from './diff';
-export { compileTitlePatterns, normaliseTitle, type TitleCandidate, type TitleMatcher } from './titles';
+export { compileTitlePatterns, normaliseTitle, substringDistance, type FuzzyCandidate, type TitleCandidate, type TitleMatcher } from './titles';
 
 let current: Schedule | undefined;
 let matcher: TitleMatcher | undefined;
@@ -35,4 +35,9 @@ export function currentTitleMatcher(): TitleMatcher {
 /** Ranked appendix rows whose title patterns occur in `text` (best first). */
 export function matchTitle(text: string, opts?: { limit?: number; minScore?: number }): TitleCandidate[] {
   return currentTitleMatcher().match(text, opts);
+}
+
+/** Ranked appendix rows whose title patterns occur in OCR text with a misread character or two. */
+export function fuzzyMatchTitle(text: string, opts?: { limit?: number }): FuzzyCandidate[] {
+  return currentTitleMatcher().fuzzy(text, opts);
 }
