@@ -19,7 +19,7 @@ export interface LabelledName {
 // the checker). The vocabulary is that of real forms, not of our own generator: 公民身份号码 is the
 // official term (GB 11643) and the most common label on real forms.
 const INSURED_LABELS = [
-  '受伤职工姓名', '参保人员姓名', '被保险人姓名', '申请人姓名', '参保人姓名', '户主姓名', '职工姓名', '死者姓名', '退休人员姓名',
+  '受伤害职工姓名', '受伤害职工', '受伤职工姓名', '参保人员姓名', '被保险人姓名', '申请人姓名', '参保人姓名', '户主姓名', '职工姓名', '死者姓名', '退休人员姓名',
   '被保险人', '参保人员', '失业人员', '退休人员', '申请人', '参保人', '当事人', '户主', '姓名',
 ];
 const CLERK_LABELS = ['法定代表人', '单位负责人', '经办人', '审核人', '复核人', '审批人', '负责人', '受理人', '填表人', '核定人', '制表人', '联系人'];
@@ -62,7 +62,7 @@ function jointAt(text: string, at: number): { joint: Joint; length: number } {
  * The name at the start of `tail`, cut at the next label (even a damaged one), punctuation, a digit
  * or a field gap. `bounded`: something visibly ends the value (not just the length limit).
  */
-function nameAt(tail: string, atTextEnd: boolean): { name: string; consumed: number; bounded: boolean } | null {
+function nameAt(tail: string, atTextEnd: boolean): { name: string; consumed: number; bounded: boolean; byLabel: boolean } | null {
   const delim = tail.search(/[\n，。,;；:：|丨│()（）[\]【】\d]/u);
   const stop = stopRe.exec(tail);
   if (stop && stop.index === 0) return null;
@@ -92,7 +92,9 @@ function nameAt(tail: string, atTextEnd: boolean): { name: string; consumed: num
   }
   const rest = field.slice(consumed);
   const bounded = cut || (rest === '' ? fieldBounded : /^[ \u3000]/u.test(rest));
-  return { name, consumed, bounded };
+  // The next field's label follows right after the name (姓名突静性别…): the strongest boundary.
+  const byLabel = cut || (rest.trim() === '' && !!stop && stop.index === fieldEnd);
+  return { name, consumed, bounded, byLabel };
 }
 
 const looksLikeName = (n: string) => SURNAMES.has(n[0]!) || COMPOUND_SURNAMES.some((c) => n.startsWith(c));
@@ -111,8 +113,9 @@ export function extractLabelledNames(text: string): LabelledName[] {
     const { name } = found;
     if (name.length < 2 || name.length > 6 || NOT_NAMES.has(name.slice(0, 2))) continue;
     // Without a colon or a cell border the label may be a word in running text (经审核，申请人提交的
-    // 材料齐全): the value must then look like a name and end where a field ends.
-    if (joint !== 'colon' && joint !== 'cell' && (!looksLikeName(name) || !found.bounded || name.length > 4)) continue;
+    // 材料齐全): the value must then end where a field ends and either start with a 姓 or be followed
+    // at once by the next field's label (姓名突静性别: OCR misread the 姓 窦 as 突).
+    if (joint !== 'colon' && joint !== 'cell' && (name.length > 4 || !((looksLikeName(name) && found.bounded) || found.byLabel))) continue;
     out.push({ name, label, role, start: from, end: from + found.consumed });
   }
   return out;

@@ -108,7 +108,9 @@ const BODY_CUES: Array<[RegExp, string]> = [
   [/事故备案/gu, '6-01'],
   [/伤残(等级|津贴)|工亡补助/gu, '6-04'],
   [/失业保险金/gu, '5-03'],
-  [/缴费基数/gu, '2-P1'],
+  // A registration form is its fields (民族, 参保险种, 户籍 …); 缴费基数 is also a field on many forms, so it cues only weakly.
+  [/参保险种|参保日期|户口性质|户籍(性质|所在地)|民族/gu, '1-02'],
+  [/缴费基数(申报|核定)|申报缴费基数/gu, '2-P1'],
   [/补缴/gu, '2-P3'],
   [/欠费|催缴|追缴/gu, '2-P4'],
   [/基本养老金|退休审批/gu, '3-P1'],

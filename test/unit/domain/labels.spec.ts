@@ -56,6 +56,11 @@ describe('labelled names on forms we did not write (issue #12 §2)', () => {
     assert.deepEqual(insured('被保险人\n黄海燕\n公民身份号码\n110105198703152318'), ['黄海燕']);
   });
 
+  it('accepts a glued name whose 姓 OCR misread when the next label follows at once; knows 受伤害职工 (工伤认定申请表)', () => {
+    assert.deepEqual(insured('姓名突静性别将民族汉'), ['突静']);
+    assert.deepEqual(insured('受伤害职工\n秦佳怡\n身份证号\n430104196801022583'), ['秦佳怡']);
+  });
+
   it('knows the staff and officials of real forms (经办人, 复核人, 负责人, 法定代表人 …)', () => {
     assert.deepEqual(all('法定代表人：周强 经办人:吴芳 复核人：郑杰'), ['clerk:周强', 'clerk:吴芳', 'clerk:郑杰']);
   });
