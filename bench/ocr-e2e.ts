@@ -31,8 +31,9 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** Order-tolerant CER (see the header). */
 export function lineCer(reference: string[], hypothesis: string): number {
-  const hyp = [...hypothesis.replace(/\s+/gu, '')];
-  const refs = reference.map((l) => [...l.replace(/\s+/gu, '')]).filter((l) => l.length);
+  const hyp = [...normalizeOcrText(hypothesis).replace(/\s+/gu, '')];
+  // The reference goes through the same normalisation as both sides' OCR text (full-width colons …).
+  const refs = reference.map((l) => [...normalizeOcrText(l).replace(/\s+/gu, '')]).filter((l) => l.length);
   const refLen = refs.reduce((a, l) => a + l.length, 0);
   let edits = 0;
   for (const l of refs) edits += substringDistance(l, hyp, l.length);
@@ -116,7 +117,8 @@ async function main(): Promise<void> {
     });
     console.log(`bench:ocr (end to end) ${new Date().toISOString()} — ${files.length} pages, ${WORKERS} cores, ${os.cpus()[0]?.model ?? '?'} × ${os.availableParallelism()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     const env = {
-      NODE_ENV: 'test', LOG_LEVEL: 'info', OCR_WORKERS: String(WORKERS),
+      // debug: the CLI lowers 'info' to 'warn'; the worker's 'job done' lines (ms per item) are the profile.
+      NODE_ENV: 'test', LOG_LEVEL: 'debug', OCR_WORKERS: String(WORKERS),
       MONGODB_URI: testMongoUri('bench_e2e'), MINIO_ENDPOINT: `http://127.0.0.1:${TEST_PORTS.minio}`, MINIO_ACCESS_KEY: MINIO_CREDENTIALS.accessKey, MINIO_SECRET_KEY: MINIO_CREDENTIALS.secretKey,
       MINIO_BUCKET: testBucket('bench-e2e'), ARCHIVE_DATA_DIR: keys, ARCHIVE_KEYSTORE_DIR: path.join(keys, 'keys'), ARCHIVE_KEYSTORE_PASSPHRASE: 'bench-e2e-passphrase',
     };
