@@ -29,7 +29,7 @@ export const STATUS = {
   /** Is (or will be once filed) in the full-text index. */
   searchable: set('processing', 'filed', 'review'),
   /** May be given an access level. */
-  levelable: set('received', 'processing', 'filed', 'review'),
+  levelable: set('received', 'processing', 'qc_hold', 'filed', 'review'),
   /** May enter appraisal and destruction (3号令 第十一条: only filed records are appraised). */
   destroyable: set('filed'),
 };
