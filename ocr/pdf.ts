@@ -54,7 +54,7 @@ export async function* pdfPages(buf: Uint8Array, lim: Required<InputLimits>): As
       throw new OcrInputError('too_many_pages', `PDF has ${doc.numPages} pages; the limit is ${lim.maxPages}.`, { pages: doc.numPages, maxPages: lim.maxPages });
     }
     await rejectJavaScript(doc, buf);
-    for (let n = 1; n <= doc.numPages; n++) yield await renderPage(doc, n, lim);
+    for (let n = 1; n <= doc.numPages; n++) yield await renderPage(doc, n, lim, pdfjs);
   } finally {
     await doc.destroy().catch(() => undefined);
   }
@@ -82,7 +82,47 @@ async function rejectJavaScript(doc: PdfDoc, buf: Uint8Array): Promise<void> {
   if (await found()) throw new OcrInputError('pdf_javascript', 'The PDF contains JavaScript; it is not accepted into the archive.');
 }
 
-async function renderPage(doc: PdfDoc, n: number, lim: Required<InputLimits>): Promise<PageImage> {
+type PdfPage = Awaited<ReturnType<PdfDoc['getPage']>>;
+
+/**
+ * The resolution the page was scanned at: the largest image drawn on it, its pixels against the
+ * size it is drawn at (the current transformation matrix at the paint operator, in points). A
+ * 150-dpi scan wrapped in an A4 PDF is 150 dpi, whatever resolution we render the page at
+ * (DA/T 31-2017 §6 sets the minimum on the scan). Undefined for a page with no image (born digital).
+ */
+export async function scannedImageDpi(page: PdfPage, pdfjs: PdfJs): Promise<number | undefined> {
+  const { OPS } = pdfjs;
+  const ops = await page.getOperatorList();
+  type M = [number, number, number, number, number, number];
+  const mul = (m: M, t: M): M => [
+    t[0] * m[0] + t[1] * m[2], t[0] * m[1] + t[1] * m[3],
+    t[2] * m[0] + t[3] * m[2], t[2] * m[1] + t[3] * m[3],
+    t[4] * m[0] + t[5] * m[2] + m[4], t[4] * m[1] + t[5] * m[3] + m[5],
+  ];
+  let ctm: M = [1, 0, 0, 1, 0, 0];
+  const stack: M[] = [];
+  let best: { area: number; dpi: number } | undefined;
+  for (let i = 0; i < ops.fnArray.length; i++) {
+    const fn = ops.fnArray[i];
+    const args = ops.argsArray[i] as unknown[] | null;
+    if (fn === OPS.save || fn === OPS.paintFormXObjectBegin) stack.push(ctm);
+    if (fn === OPS.restore || fn === OPS.paintFormXObjectEnd) ctm = stack.pop() ?? ctm;
+    if (fn === OPS.transform && args) ctm = mul(ctm, args.slice(0, 6) as M);
+    if (fn === OPS.paintFormXObjectBegin && Array.isArray(args?.[0])) ctm = mul(ctm, args[0] as M);
+    let w: number | undefined, h: number | undefined;
+    if (fn === OPS.paintImageXObject && args) [w, h] = [Number(args[1]), Number(args[2])];
+    else if (fn === OPS.paintInlineImageXObject && args?.[0]) ({ width: w, height: h } = args[0] as { width: number; height: number });
+    if (!w || !h) continue;
+    const placedW = Math.hypot(ctm[0], ctm[1]), placedH = Math.hypot(ctm[2], ctm[3]);
+    if (placedW < 1 || placedH < 1) continue;
+    const area = placedW * placedH;
+    const dpi = Math.min((w * 72) / placedW, (h * 72) / placedH);
+    if (!best || area > best.area) best = { area, dpi };
+  }
+  return best ? Math.round(best.dpi) : undefined;
+}
+
+async function renderPage(doc: PdfDoc, n: number, lim: Required<InputLimits>, pdfjs: PdfJs): Promise<PageImage> {
   const page = await doc.getPage(n);
   try {
     const base = page.getViewport({ scale: 1 });
@@ -104,6 +144,7 @@ async function renderPage(doc: PdfDoc, n: number, lim: Required<InputLimits>): P
         .removeAlpha().raw().toBuffer({ resolveWithObject: true });
       const text = await page.getTextContent().then((tc) => tc.items.map((it) => ('str' in it ? it.str + (it.hasEOL ? '\n' : '') : '')).join('')).catch(() => '');
       const colorMode = isGrey(data) ? 'grey' : 'color';
+      const scanDpi = await scannedImageDpi(page, pdfjs).catch(() => undefined);
       return {
         n,
         image: colorMode === 'grey' ? await sharp(data, { raw: { width, height, channels: 3 } }).extractChannel(0).raw().toBuffer() : data,
@@ -112,6 +153,7 @@ async function renderPage(doc: PdfDoc, n: number, lim: Required<InputLimits>): P
         height,
         dpi,
         dpiAssumed: false,
+        ...(scanDpi !== undefined ? { scanDpi } : {}),
         colorMode,
         ...(text.trim() ? { textHint: text.trim() } : {}),
       };

@@ -17,6 +17,11 @@ export interface PrepareOptions {
   /** Resolution the recognition image is rescaled to, up or down (default 300). */
   ocrDpi?: number;
   jpegQuality?: number;
+  /**
+   * Forces the clockwise turn that makes the text upright (0/90/180/270), skipping the estimate: the
+   * caller tries another orientation after recognition read the page badly (issue #12 §1).
+   */
+  rotation?: Rotation;
 }
 
 export interface PreparedPage {
@@ -32,7 +37,10 @@ export interface PreparedPage {
   ocrOffset: { x: number; y: number };
   width: number;
   height: number;
+  /** Resolution of `image` (geometry: the searchable PDF's page size). */
   dpi: number;
+  /** The resolution the page was scanned at, as far as the file tells (null: it does not say). */
+  scanDpi: number | null;
   dpiAssumed: boolean;
   lowDpi: boolean;
   colorMode: ColorMode;
@@ -86,7 +94,11 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
     const ratio = Math.max(horizontal.score, vertical.score) / Math.max(1e-9, Math.min(horizontal.score, vertical.score));
     skewDeg = lines.est.deg;
     rotation = lines.base;
-    if (opts.orientation) {
+    if (opts.rotation !== undefined) {
+      rotation = opts.rotation;
+      skewDeg = rotation % 180 === 0 ? horizontal.deg : vertical.deg;
+      orientationChecked = true;
+    } else if (opts.orientation) {
       // A weak line-direction signal (tables, sparse forms) leaves all four candidates open.
       const flip = (r: Rotation) => ((r + 180) % 360) as Rotation;
       const other = (lines.base === 0 ? 90 : 0) as Rotation;
@@ -113,7 +125,10 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
     return p;
   };
 
-  const lowDpi = page.dpi < minDpi;
+  // DA/T 31-2017 §6: judged on the scan's own resolution (a PDF's embedded image), never on an
+  // assumed one: a file that does not say is flagged dpi_unknown instead.
+  const scanDpi = page.dpiAssumed ? null : page.scanDpi ?? page.dpi;
+  const lowDpi = scanDpi !== null && scanDpi < minDpi;
   const ocrDpi = opts.ocrDpi ?? 300;
   const maxLong = opts.maxOcrLongSide ?? 4000;
   const despeckle = speckleRatio(inkFull, W, H, threshold) > 0.05;
@@ -147,7 +162,7 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
 
   return {
     n: page.n, image, imageFormat, ocrImage, ocrScale, ocrOffset: { x: text.left, y: text.top }, width: vw, height: vh,
-    dpi: page.dpi, dpiAssumed: page.dpiAssumed, lowDpi, colorMode: page.colorMode,
+    dpi: page.dpi, scanDpi, dpiAssumed: page.dpiAssumed, lowDpi, colorMode: page.colorMode,
     rotation, skewDeg, orientationChecked, cropped: crop, blank, sealRemoved, despeckled: despeckle,
   };
 }

@@ -23,7 +23,10 @@ export interface PageImage {
   width: number;
   height: number;
   dpi: number;
+  /** True when the file does not say its resolution (`dpi` is then only a working assumption). */
   dpiAssumed: boolean;
+  /** PDF pages: the resolution the embedded scan was made at (pixels against drawn size); `dpi` is the rendering's. */
+  scanDpi?: number;
   colorMode: ColorMode;
   /** Text a PDF already carries on this page; kept as a hint, the page is OCRed anyway. */
   textHint?: string;

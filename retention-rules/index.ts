@@ -7,7 +7,7 @@ import titlePatternsV1 from './rules/title-patterns.v1.json';
 import { loadTitlePatterns } from './loader';
 import { isoDateOf } from './clock';
 import { scheduleInForce, scheduleVersion } from './versions';
-import { compileTitlePatterns, type TitleCandidate, type TitleMatcher } from './titles';
+import { compileTitlePatterns, type FuzzyCandidate, type TitleCandidate, type TitleMatcher } from './titles';
 import type { Schedule } from './schema';
 
 export { RETENTION_CODES, PERIOD_CODES, CONFIDENCE_TAGS, CONFIRMED_TAGS, isConfirmed, isRealDate } from './schema';
@@ -17,7 +17,7 @@ export { appraisalDueOn, periodStartsOn, periodYears, isoDateOf, longerPeriod, t
 export { evaluate, findItem, citationOf, resolveAccountingKind, RuleLookupError, type RetentionFacts, type RetentionDecision, type AppraisalBlocker, type AccountingKind } from './evaluate';
 export { scheduleVersions, scheduleVersion, scheduleInForce, inForceFrom, ScheduleVersionError } from './versions';
 export { diffSchedules, type ScheduleChange, type ChangeKind, type RowSummary } from './diff';
-export { compileTitlePatterns, normaliseTitle, type TitleCandidate, type TitleMatcher } from './titles';
+export { compileTitlePatterns, normaliseTitle, substringDistance, type FuzzyCandidate, type TitleCandidate, type TitleMatcher } from './titles';
 
 let matcher: TitleMatcher | undefined;
 
@@ -41,4 +41,9 @@ export function currentTitleMatcher(): TitleMatcher {
 /** Ranked appendix rows whose title patterns occur in `text` (best first). */
 export function matchTitle(text: string, opts?: { limit?: number; minScore?: number }): TitleCandidate[] {
   return currentTitleMatcher().match(text, opts);
+}
+
+/** Ranked appendix rows whose title patterns occur in OCR text with a misread character or two. */
+export function fuzzyMatchTitle(text: string, opts?: { limit?: number }): FuzzyCandidate[] {
+  return currentTitleMatcher().fuzzy(text, opts);
 }

@@ -8,9 +8,51 @@ export interface TitleCandidate {
   matched: string[];
 }
 
+export interface FuzzyCandidate extends TitleCandidate {
+  /** Fewest character edits (substitution, insertion, deletion) between a pattern and the text. */
+  distance: number;
+}
+
 export interface TitleMatcher {
   readonly version: string;
   match(text: string, opts?: { limit?: number; minScore?: number }): TitleCandidate[];
+  /**
+   * The substring patterns found in OCR text with up to one misread character (two for patterns of
+   * seven distinctive characters or more): 社会保险入核通知书 still finds 稽核通知书. A pattern's
+   * weight is discounted by 15 % per edit. Only the distinctive characters count (see GENERIC), and
+   * patterns with fewer than five of them match exactly only (a slip in a short one matches too much).
+   */
+  fuzzy(text: string, opts?: { limit?: number }): FuzzyCandidate[];
+}
+
+/**
+ * Characters every social-insurance title shares (社会保险, the five 险种, 基本, 人员): a pattern
+ * that differs from the text only in its one distinctive character (社会保险卡 against 社会保险稽…)
+ * is no match: a pattern is matched fuzzily only when five or more of its characters are not these.
+ */
+const GENERIC = new Set([...'社会保险养老医疗失业工伤生育基本人员']);
+function distinctive(t: string): string[] {
+  return [...t].filter((c) => !GENERIC.has(c));
+}
+
+/** Fewest edits turning `needle` into some substring of `hay` (Sellers' approximate matching). */
+export function substringDistance(needle: string[], hay: string[], cap: number): number {
+  const m = needle.length;
+  let prev = new Array<number>(m + 1);
+  for (let i = 0; i <= m; i++) prev[i] = i;
+  let best = prev[m]!;
+  for (let j = 1; j <= hay.length; j++) {
+    const cur = new Array<number>(m + 1);
+    cur[0] = 0;
+    for (let i = 1; i <= m; i++) {
+      const v = Math.min(prev[i]! + 1, cur[i - 1]! + 1, prev[i - 1]! + (needle[i - 1] === hay[j - 1] ? 0 : 1));
+      cur[i] = v;
+    }
+    if (cur[m]! < best) best = cur[m]!;
+    if (best === 0) return 0;
+    prev = cur;
+  }
+  return best <= cap ? best : cap + 1;
 }
 
 // Titles are short; looking further into OCR text only adds false hits and regex cost.
@@ -40,8 +82,30 @@ export function compileTitlePatterns(file: TitlePatternFile): TitleMatcher {
     const re = new RegExp(p.regex ?? '', 'u');
     return { itemId: p.itemId, label: `/${p.regex ?? ''}/`, weight: p.weight, test: (t) => re.test(t) };
   });
+  const needles = file.patterns
+    .filter((p) => p.contains !== undefined)
+    .map((p) => ({ itemId: p.itemId, label: p.contains!, weight: p.weight, chars: [...normaliseTitle(p.contains!)], own: distinctive(normaliseTitle(p.contains!)).length }))
+    .filter((n) => n.own >= 5);
   return {
     version: file.version,
+    fuzzy(text, opts = {}) {
+      const hay = [...normaliseTitle(text.slice(0, MAX_TEXT))];
+      const byItem = new Map<string, { miss: number; matched: string[]; distance: number }>();
+      for (const n of needles) {
+        const cap = n.own >= 7 ? 2 : 1;
+        const d = substringDistance(n.chars, hay, cap);
+        if (d > cap) continue;
+        const acc = byItem.get(n.itemId) ?? { miss: 1, matched: [], distance: d };
+        acc.miss *= 1 - n.weight * (1 - 0.15 * d);
+        acc.matched.push(n.label);
+        acc.distance = Math.min(acc.distance, d);
+        byItem.set(n.itemId, acc);
+      }
+      const out = [...byItem]
+        .map(([itemId, a]) => ({ itemId, score: Math.round((1 - a.miss) * 1000) / 1000, matched: a.matched, distance: a.distance }))
+        .sort((x, y) => y.score - x.score || x.itemId.localeCompare(y.itemId));
+      return opts.limit === undefined ? out : out.slice(0, opts.limit);
+    },
     match(text, opts = {}) {
       const t = normaliseTitle(text.slice(0, MAX_TEXT));
       const byItem = new Map<string, { miss: number; matched: string[] }>();

@@ -9,6 +9,8 @@ set -euo pipefail
 declare -A DEP_GROUPS=(
   # CJK fonts: the searchable PDF's text layer (ocr/font.ts) and the OCR fixtures (sans + serif).
   [fonts]="fonts-wqy-zenhei fonts-arphic-uming"
+  # A third CJK face (楷体, AR PL UKai) used only by bench:extract's held-out set: fonts the tuning set never saw.
+  [fonts-heldout]="fonts-arphic-ukai"
   # pdftotext: tests check that the PDF text layer is extractable.
   [pdf-tools]="poppler-utils"
   # The native tesseract CLI, the baseline in bench/ocr.ts.

@@ -25,12 +25,19 @@ const EnvSchema = z.object({
   PORT: port.default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ARCHIVE_DATA_DIR: z.string().min(1).default(path.join(REPO_ROOT, '.data', 'dev')),
+  /**
+   * The local services' ports (scripts/services.sh reads the same two variables): one setting
+   * moves the services AND the application, so two clones on one machine never cross over.
+   * An explicit MONGODB_URI / MINIO_ENDPOINT (production) wins.
+   */
+  ARCHIVE_MONGO_PORT: port.default(27217),
+  ARCHIVE_MINIO_PORT: port.default(9100),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
-    .default('mongodb://127.0.0.1:27217/archive'),
+    .optional(),
   MONGODB_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
-  MINIO_ENDPOINT: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:9100'),
+  MINIO_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   MINIO_ACCESS_KEY: z.string().min(3).default('archive-local'),
   MINIO_SECRET_KEY: z.string().min(8).default('archive-local-secret'),
   MINIO_BUCKET: z
@@ -183,7 +190,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       details: { problems: ['ARCHIVE_KEYSTORE_PASSPHRASE: required in production'] },
     });
   }
-  const minioUrl = new URL(e.MINIO_ENDPOINT);
+  const minioUrl = new URL(e.MINIO_ENDPOINT ?? `http://127.0.0.1:${e.ARCHIVE_MINIO_PORT}`);
   const useSSL = minioUrl.protocol === 'https:';
   return Object.freeze({
     env: e.NODE_ENV,
@@ -204,7 +211,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     },
     logLevel: e.LOG_LEVEL,
     dataDir: path.resolve(e.ARCHIVE_DATA_DIR),
-    mongo: { uri: e.MONGODB_URI, connectTimeoutMs: e.MONGODB_CONNECT_TIMEOUT_MS },
+    mongo: { uri: e.MONGODB_URI ?? `mongodb://127.0.0.1:${e.ARCHIVE_MONGO_PORT}/archive`, connectTimeoutMs: e.MONGODB_CONNECT_TIMEOUT_MS },
     minio: {
       endPoint: minioUrl.hostname,
       port: minioUrl.port ? Number(minioUrl.port) : useSSL ? 443 : 80,

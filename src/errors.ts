@@ -40,6 +40,7 @@ export const ERROR_CATALOGUE = {
   rate_limited: { status: 429, zh: '请求过于频繁，请稍后再试', en: 'Too many requests, try again later' },
   config_invalid: { status: 500, zh: '配置不正确', en: 'The configuration is not valid' },
   integrity_error: { status: 500, zh: '数据完整性校验失败，内容可能被篡改或损坏', en: 'Integrity check failed: the content may be tampered with or damaged' },
+  keystore_mismatch: { status: 503, zh: '本进程的密钥库无法解开本档案的数据密钥（密钥库、口令或数据库不匹配）', en: "This process's keystore cannot unwrap this archive's data keys (wrong keystore, passphrase or database)", retryable: false },
   key_not_found: { status: 500, zh: '找不到解密所需的密钥', en: 'The key needed to decrypt is not available' },
   object_locked: { status: 409, zh: '该对象受保留期限或冻结（对象锁定）保护，不能提前删除', en: 'The object is protected by its retention period or a legal hold (object lock) and cannot be removed early', retryable: false },
   transfer_check_failed: { status: 422, zh: '移交包四性检测未通过，未移交', en: 'The transfer package failed its 四性 check and was not released', retryable: false },

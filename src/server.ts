@@ -8,6 +8,7 @@ import { createApp } from './api/app';
 import { createRuntime, type Runtime } from './runtime';
 import { Worker } from './jobs/worker';
 import { buildJobHandlers } from './jobs/registry';
+import { assertArchiveKeysOpen } from './jobs/preflight';
 import { featureRoutes } from './api/routes';
 import { sweepUnqueuedItems } from './services/capture';
 import { HotFolder } from './services/capture';
@@ -24,6 +25,15 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
   const role = opts.role ?? config.role;
   const runtime = await createRuntime(config);
   const { logger } = runtime;
+  if (role === 'worker' || role === 'all') {
+    // A worker that cannot open this archive's data keys refuses to start rather than fail every job it claims.
+    try {
+      await assertArchiveKeysOpen(runtime);
+    } catch (err) {
+      await runtime.close();
+      throw err;
+    }
+  }
   let server: http.Server | undefined;
   let url: string | undefined;
   let inflight = 0;

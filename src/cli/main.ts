@@ -35,6 +35,7 @@ export const COMMANDS: Command[] = [
   lazy('storage', 'Object-lock protection of the stored objects (WORM): status, protect filed items, migrate into a locked bucket', '<status|protect|protection ITEM|migrate-lock --to BUCKET>', pick(() => require('./commands/storage') as Cmds, 'storageCommand')),
   lazy('transfer', "移交: export a signed BagIt transfer package, verify it (四性), import the archives' receipt", '<export|verify DIR|receipt FILE|list>', pick(() => require('./commands/transfer') as Cmds, 'transferCommand')),
   lazy('separators', 'Print separator sheets (QR) for batch scanning: put one before each item of a stack', '--out FILE.pdf [--count N] [--box BOX] [--person ID:NAME ...]', pick(() => require('./commands/separators') as Cmds, 'separatorsCommand')),
+  lazy('qc', 'Quality control of scans (DA/T 31-2017): batch summary, accept a held scan', '<summary|accept> ...', pick(() => require('./commands/qc') as Cmds, 'qcCommand')),
   lazy('serve', 'Start the API server (and an OCR worker unless --role api)', '[--port N] [--role all|api|worker]', pick(serve, 'serveCommand')),
   lazy('worker', 'Start a background worker process (OCR and other jobs); run several beside the API', '', pick(serve, 'workerCommand')),
   lazy('health', 'Check that MongoDB, MinIO and the keys are reachable', '', pick(system, 'healthCommand')),

@@ -14,41 +14,109 @@ export interface LabelledName {
   end: number;
 }
 
-// The insured person's labels (参保人, the applicant, the injured worker…) versus the agency's
-// staff who handle and check the case (内控: the handler is never the checker).
-const INSURED_LABELS = ['受伤职工姓名', '职工姓名', '参保人姓名', '被保险人', '参保人员', '失业人员', '申请人', '参保人', '姓名'];
-const CLERK_LABELS = ['经办人', '审核人', '复核人', '审批人', '负责人', '受理人', '填表人', '核定人', '制表人'];
+// The insured person's labels (参保人, the applicant, the injured worker, the householder…) versus
+// the agency's and the unit's people who handle, check or sign the case (内控: the handler is never
+// the checker). The vocabulary is that of real forms, not of our own generator: 公民身份号码 is the
+// official term (GB 11643) and the most common label on real forms.
+const INSURED_LABELS = [
+  '受伤害职工姓名', '受伤害职工', '受伤职工姓名', '参保人员姓名', '被保险人姓名', '申请人姓名', '参保人姓名', '户主姓名', '职工姓名', '死者姓名', '退休人员姓名',
+  '被保险人', '参保人员', '失业人员', '退休人员', '申请人', '参保人', '当事人', '户主', '姓名',
+];
+const CLERK_LABELS = ['法定代表人', '单位负责人', '经办人', '审核人', '复核人', '审批人', '负责人', '受理人', '填表人', '核定人', '制表人', '联系人'];
+/** Labels of other fields: a name ends where one begins, and a name never contains one. */
+const FIELD_LABELS = [
+  '公民身份号码', '社会保障号码', '社会保障卡号', '身份证号码', '身份证号(码)', '身份证件号码', '身份证号', '证件号码', '证件类型', '个人编号', '社保编号',
+  '性别', '民族', '出生日期', '出生年月', '年龄', '联系电话', '电话', '手机', '住址', '地址', '邮编', '籍贯', '户籍', '职务', '职业',
+  '单位名称', '用人单位', '参保单位', '工作单位', '签字', '签名', '盖章', '日期', '与户主关系', '关系', '文化程度', '婚姻状况',
+];
 
 const LABELS = [...INSURED_LABELS.map((l) => [l, 'insured'] as const), ...CLERK_LABELS.map((l) => [l, 'clerk'] as const)].sort(
   (a, b) => b[0].length - a[0].length,
 );
-// Words that follow a label's colon but are themselves the next label, not a name.
-const NOT_NAMES = new Set(['性别', '民族', '身份', '出生', '单位', '年龄', '签字', '签名', '盖章', '日期', '电话', '地址']);
+const ALL_STOPS = [...new Set([...LABELS.map(([l]) => l), ...FIELD_LABELS])].sort((a, b) => b.length - a.length);
+// Words that follow a label but are themselves a field or form word, not a name.
+const NOT_NAMES = new Set(['性别', '民族', '身份', '出生', '单位', '年龄', '签字', '签名', '盖章', '日期', '电话', '地址', '时间', '本人', '提交', '基本', '信息', '登记', '申请', '情况', '填写', '证件', '联系', '关系', '公民', '社会', '户籍', '工作', '职工', '人员']);
 
-const labelRe = new RegExp(`(${LABELS.map(([l]) => l).join('|')})\\s*[:：]\\s*`, 'gu');
+/** Common 姓 (and the compound ones): a name met without a colon or a cell border must start with one. */
+const SURNAMES = new Set([...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝萧']);
+const COMPOUND_SURNAMES = ['欧阳', '司马', '上官', '诸葛', '东方', '皇甫', '尉迟', '公孙', '慕容', '长孙', '宇文', '司徒', '夏侯', '令狐', '西门'];
+
+// A label on a form may be spaced out (姓 名) by the layout; OCR keeps those spaces.
+const spaced = (l: string) => [...l].map((c) => c.replace(/[()（）]/u, (b) => `[${b === '(' || b === '（' ? '(（' : ')）'}]`)).join('[ \\u3000]?');
+const labelRe = new RegExp(`(${LABELS.map(([l]) => spaced(l)).join('|')})`, 'gu');
+const stopRe = new RegExp(ALL_STOPS.map(spaced).join('|'), 'u');
+/** Two-character starts of the stop labels: what is left of a label OCR damaged further on (公民身分号码). */
+const STOP_PREFIXES = [...new Set(ALL_STOPS.filter((l) => l.length >= 3).map((l) => l.slice(0, 2)))];
+
+type Joint = 'colon' | 'cell' | 'newline' | 'space' | 'glued';
+
+/** What joins a label to its value: a colon (full-width or ASCII), a table-cell border, a line break, spaces, or nothing. */
+function jointAt(text: string, at: number): { joint: Joint; length: number } {
+  const m = /^[ \u3000]*(?:([:：])|([|丨│])|(\n))[ \u3000]*/u.exec(text.slice(at, at + 12));
+  if (m) return { joint: m[1] ? 'colon' : m[2] ? 'cell' : 'newline', length: m[0].length };
+  const sp = /^[ \u3000]+/u.exec(text.slice(at, at + 12));
+  return sp ? { joint: 'space', length: sp[0].length } : { joint: 'glued', length: 0 };
+}
+
+/**
+ * The name at the start of `tail`, cut at the next label (even a damaged one), punctuation, a digit
+ * or a field gap. `bounded`: something visibly ends the value (not just the length limit).
+ */
+function nameAt(tail: string, atTextEnd: boolean): { name: string; consumed: number; bounded: boolean; byLabel: boolean } | null {
+  const delim = tail.search(/[\n，。,;；:：|丨│()（）[\]【】\d]/u);
+  const stop = stopRe.exec(tail);
+  if (stop && stop.index === 0) return null;
+  const ends = [delim, stop ? stop.index : -1].filter((i) => i >= 0);
+  const fieldEnd = ends.length ? Math.min(...ends) : tail.length;
+  const field = tail.slice(0, fieldEnd);
+  const fieldBounded = fieldEnd < tail.length || atTextEnd;
+  // Han characters with at most one space inside (赵 敏: a one-character surname set apart).
+  const m = /^((?:[\u4e00-\u9fff](?:[ \u3000]?(?=[\u4e00-\u9fff]))?){2,6}(?:·[\u4e00-\u9fff]{1,6})?)/u.exec(field);
+  if (!m) return null;
+  const parts = m[1]!.split(/[ \u3000]/u);
+  // A space after two or more characters ends the field (张伟<U+3000>公民身份号码…).
+  const joined = parts[0]!.length < 2 && parts.length > 1;
+  let name = joined ? parts.slice(0, 2).join('') : parts[0]!;
+  let consumed = joined ? parts[0]!.length + 1 + parts[1]!.length : name.length;
+  let cut = false;
+  // A label OCR damaged past matching still starts with its first two characters (曾涛公民身分号码).
+  if (!joined) {
+    for (let i = 2; i < name.length - 1; i++) {
+      if (STOP_PREFIXES.includes(name.slice(i, i + 2))) {
+        name = name.slice(0, i);
+        consumed = i;
+        cut = true;
+        break;
+      }
+    }
+  }
+  const rest = field.slice(consumed);
+  const bounded = cut || (rest === '' ? fieldBounded : /^[ \u3000]/u.test(rest));
+  // The next field's label follows right after the name (姓名突静性别…): the strongest boundary.
+  const byLabel = cut || (rest.trim() === '' && !!stop && stop.index === fieldEnd);
+  return { name, consumed, bounded, byLabel };
+}
+
+const looksLikeName = (n: string) => SURNAMES.has(n[0]!) || COMPOUND_SURNAMES.some((c) => n.startsWith(c));
 
 export function extractLabelledNames(text: string): LabelledName[] {
   const out: LabelledName[] = [];
   for (const m of text.matchAll(labelRe)) {
-    const label = m[1]!;
-    const role = LABELS.find(([l]) => l === label)![1];
-    const from = m.index! + m[0].length;
-    // A name: 2-4 Han characters (up to 6 for compound surnames / minority names with ·); OCR
-    // sometimes puts a space inside (赵 敏), which is dropped.
-    const tail = text.slice(from, from + 12);
-    const nm = /^((?:[\u4e00-\u9fff](?:[ \u3000]?(?=[\u4e00-\u9fff]))?){2,6}(?:·[\u4e00-\u9fff]{1,6})?)/u.exec(tail);
-    if (!nm) continue;
-    // A space inside a name only splits a one-character surname from the given name (赵 敏);
-    // after two or more characters it ends the field (张伟<U+3000>公民身份号码…).
-    const parts = nm[1]!.split(/[ \u3000]/);
-    let name = parts[0]!.length >= 2 ? parts[0]! : parts.slice(0, 2).join('');
-    // Cut where the next label begins (姓名：张伟性别：男 read without a space).
-    for (const stop of ['性别', '民族', '身份', '出生', '单位', '电话', '签字', '日期', ...LABELS.map(([l]) => l)]) {
-      const at = name.indexOf(stop);
-      if (at > 0) name = name.slice(0, at);
-    }
+    const label = m[1]!.replace(/[ \u3000]/gu, '');
+    const entry = LABELS.find(([l]) => l === label);
+    if (!entry) continue;
+    const role = entry[1];
+    const { joint, length } = jointAt(text, m.index! + m[0].length);
+    const from = m.index! + m[0].length + length;
+    const found = nameAt(text.slice(from, from + 16), from + 16 >= text.length);
+    if (!found) continue;
+    const { name } = found;
     if (name.length < 2 || name.length > 6 || NOT_NAMES.has(name.slice(0, 2))) continue;
-    out.push({ name, label, role, start: from, end: from + nm[1]!.length });
+    // Without a colon or a cell border the label may be a word in running text (经审核，申请人提交的
+    // 材料齐全): the value must then end where a field ends and either start with a 姓 or be followed
+    // at once by the next field's label (姓名突静性别: OCR misread the 姓 窦 as 突).
+    if (joint !== 'colon' && joint !== 'cell' && (name.length > 4 || !((looksLikeName(name) && found.bounded) || found.byLabel))) continue;
+    out.push({ name, label, role, start: from, end: from + found.consumed });
   }
   return out;
 }

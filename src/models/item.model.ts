@@ -6,7 +6,8 @@
 import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
 import { itemCodecPlugin } from './item-codec';
 
-export const ITEM_STATUSES = ['received', 'processing', 'filed', 'review', 'failed', 'split', 'destroyed'] as const;
+/** `qc_hold`: the scan failed quality control (DA/T 31-2017) and waits for a rescan or an archivist's acceptance. */
+export const ITEM_STATUSES = ['received', 'processing', 'qc_hold', 'filed', 'review', 'failed', 'split', 'destroyed'] as const;
 export type ItemStatus = (typeof ITEM_STATUSES)[number];
 
 const originalSchema = new Schema(
@@ -30,6 +31,8 @@ const pageSchema = new Schema(
     height: Number,
     dpi: { type: Number, default: null },
     dpiAssumed: { type: Boolean, default: false },
+    /** The page was still unreadable in every orientation (issue #12 §1): an archivist must look. */
+    unreadable: { type: Boolean, default: false },
     rotation: { type: Number, default: 0 },
     skewDeg: { type: Number, default: 0 },
     colorMode: { type: String, default: null },
@@ -76,6 +79,13 @@ const itemSchema = new Schema(
     stackOf: { type: String, default: null },
     /** Data printed on the item's separator sheet (ID number, name, box), before any OCR. Sealed at rest. */
     preregistered: { type: Schema.Types.Mixed, default: null },
+    /** The intake call (one `archive ingest`, one upload) the item came in with: QC is summarised per batch. */
+    batchId: { type: String, default: null },
+    /**
+     * Quality control (DA/T 31-2017): { held, reasons: [{code, page}], heldAt, decision: {outcome, by, reason, at} }.
+     * Held items wait in status qc_hold; an accepted one goes on to filing.
+     */
+    qc: { type: Schema.Types.Mixed, default: null },
     title: { type: String, default: null },
     ocrAt: { type: Date, default: null },
     filedAt: { type: Date, default: null },
@@ -123,6 +133,7 @@ itemSchema.index({ personIds: 1 });
 itemSchema.index({ archivalCode: 1 });
 // The appraisal due list (services/disposition/due.ts) pages through this, never the whole table.
 itemSchema.index({ status: 1, 'classification.dueOn': 1 });
+itemSchema.index({ batchId: 1 });
 
 export type ItemDoc = InferSchemaType<typeof itemSchema> & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
 export type PageRecord = InferSchemaType<typeof pageSchema>;

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import {
+  acceptQc,
+  batchQcSummary,
   createItem,
   discardOriginals,
   fileTooLarge,
@@ -118,6 +121,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         202: {
           description: 'accepted: items created (or found, for scans already ingested) and jobs queued',
           schema: z.object({
+            batchId: z.string(),
             items: z.array(z.object({ id: z.string(), jobId: z.string(), duplicate: z.boolean(), source: z.string(), files: z.number() })),
             errors: z.array(z.object({ file: z.string(), code: z.string(), message: z.string(), messageZh: z.string() })),
           }),
@@ -150,10 +154,11 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         const groups = query.split === 'files' ? stored.map((s) => [s]) : [stored];
         const stack = query.split === 'stack' ? { blankSeparators: query.blankSeparators === '1' } : undefined;
         const items = [];
+        const batchId = randomUUID();
         for (const g of groups) {
           const source = g.map((s) => s.filename).join(', ');
           try {
-            const res = await createItem(rt, { fonds, source, channel: 'api', stack, mayRead }, g);
+            const res = await createItem(rt, { fonds, source, channel: 'api', stack, mayRead, batchId }, g);
             items.push({ id: String(res.item._id), jobId: res.jobId, duplicate: res.duplicate, source, files: g.length });
           } catch (err) {
             // A duplicate of an item the caller may not read: said so, without the item's id.
@@ -163,7 +168,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         }
         describeForAudit(ctx, items.length === 1 ? { type: 'item', id: items[0]!.id } : null, { items: items.map((i) => i.id), rejected: errors.length });
         ctx.status = 202;
-        ctx.body = { items, errors };
+        ctx.body = { batchId, items, errors };
       },
     }),
     defineRoute({
@@ -178,6 +183,34 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         ctx.type = 'application/pdf';
         ctx.set('Content-Disposition', 'attachment; filename="separators.pdf"');
         ctx.body = Buffer.from(await separatorSheetsPdf(body.sheets));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/items/:id/qc/accept',
+      permission: 'item.confirm',
+      summary: 'Accept a scan held by quality control (DA/T 31-2017: below 200 dpi, unreadable page) with a reason; the item goes on to filing',
+      tags: ['capture'],
+      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') }),
+      body: z.strictObject({ reason: z.string().trim().min(2).max(500) }),
+      responses: { 200: { description: 'the item, now processing' } },
+      handler: async (ctx, { params, body }) => {
+        await loadReadable(ctx, rt, params.id, 'item.confirm');
+        describeForAudit(ctx, { type: 'item', id: params.id }, { qc: 'accepted', reason: body.reason });
+        ctx.body = await presentItem(rt, await acceptQc(rt, params.id, { actor: String(ctx.state.user?.username ?? 'api') }, body.reason));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/batches/:id/qc',
+      permission: 'item.read',
+      summary: 'QC summary of one intake batch: pages, scan resolution distribution, flags, held items, the pages a person should check',
+      tags: ['capture'],
+      params: z.object({ id: z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be a batch id') }),
+      responses: { 200: { description: 'the summary' } },
+      handler: async (ctx, { params }) => {
+        describeForAudit(ctx, { type: 'batch', id: params.id });
+        ctx.body = await batchQcSummary(rt, params.id);
       },
     }),
     defineRoute({

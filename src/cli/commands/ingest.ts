@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../errors';
 import { Worker } from '../../jobs/worker';
 import { buildJobHandlers } from '../../jobs/registry';
+import { assertArchiveKeysOpen } from '../../jobs/preflight';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
+import { batchQcSummary, ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
+import { formatQcSummary } from './qc';
 import { mayActOn } from '../../services/access';
 import { presentItem, STATUS } from '../../services/records';
 import { cliIngestFonds, cliItem, cliPrincipal, forPrincipal } from '../identity';
@@ -37,7 +40,16 @@ export function filesOfPath(p: string): IntakeFile[] {
 }
 
 
-async function waitForItems(rt: Runtime, ids: Map<string, string>, io: CommandIO, json: boolean, onDone: (item: ItemDoc, source: string) => Promise<void>): Promise<void> {
+/** How often --wait looks again for a live worker (one that stops is noticed within this, plus its presence window). */
+const WORKER_CHECK_MS = 2_000;
+
+/**
+ * Waits until every item is final. `ids` maps an item to the PATHs it came from (two files with the
+ * same content are one item, and both PATHs are reported). The worker check is not a one-off: a
+ * worker that stops while we wait (or was a stale registration) is noticed, and this process then
+ * runs the pipeline itself; a job the dead worker held is claimed again when its lease runs out.
+ */
+async function waitForItems(rt: Runtime, ids: Map<string, string[]>, io: CommandIO, json: boolean, onDone: (item: ItemDoc, sources: string[]) => Promise<void>): Promise<void> {
   const items = itemModel(rt.db);
   const pending = new Set(ids.keys());
   const bar = new ProgressBar((s) => process.stderr.write(s), !json && io.isTTY);
@@ -45,25 +57,37 @@ async function waitForItems(rt: Runtime, ids: Map<string, string>, io: CommandIO
   let pagesTotal = 0;
   let worker: Worker | undefined;
   let closeHandlers: (() => Promise<void>) | undefined;
-  if ((await rt.queue.liveWorkers(OCR_JOB)) === 0) {
-    // Nobody else will process these: run the same pipeline here.
+  let lastCheck = 0;
+  let sawWorker = false;
+  const ensureWorker = async (): Promise<void> => {
+    if (worker || Date.now() - lastCheck < WORKER_CHECK_MS) return;
+    lastCheck = Date.now();
+    if ((await rt.queue.liveWorkers(OCR_JOB)) > 0) {
+      sawWorker = true;
+      return;
+    }
+    // Nobody (or nobody alive any more) will process these: run the same pipeline here.
+    await assertArchiveKeysOpen(rt);
+    if (sawWorker) io.err('没有正在运行的工作进程，本命令自行处理 / no live worker: processing the items in this process');
     const jobs = buildJobHandlers(rt);
     closeHandlers = jobs.close;
     worker = new Worker(rt.queue, jobs.handlers, rt.logger, rt.metrics, { concurrency: rt.config.ocr.workers, pollMs: 200 });
     worker.start();
-  }
+  };
   try {
     while (pending.size) {
+      await ensureWorker();
       const docs = await items.find({ _id: { $in: [...pending] } }).lean<ItemDoc[]>();
       pagesDone = 0;
       pagesTotal = 0;
       for (const d of docs) {
         if (STATUS.final.has(d.status)) {
           pending.delete(String(d._id));
-          await onDone(d, ids.get(String(d._id))!);
+          const sources = ids.get(String(d._id))!;
+          await onDone(d, sources);
           // A split stack's items are waited for too, each under "PATH#k".
           for (const [k, child] of (d.status === 'split' ? d.stack?.children ?? [] : []).entries()) {
-            ids.set(child, `${ids.get(String(d._id))!}#${k + 1}`);
+            ids.set(child, [`${sources[0]!}#${k + 1}`]);
             pending.add(child);
           }
         }
@@ -108,15 +132,19 @@ export const ingestCommand: Command = {
       const fonds = await cliIngestFonds(rt, requested);
       const me = cliPrincipal(rt)!;
       const mayRead = (item: ItemDoc) => mayActOn(rt, me, item);
-      const ids = new Map<string, string>();
+      const ids = new Map<string, string[]>();
+      const batchId = randomUUID();
       let failures = 0;
       for (const source of positionals) {
         try {
           const stack = values.stack ? { blankSeparators: values['blank-separators'] === true } : undefined;
-          const res = await ingestItem(rt, { fonds, source, channel: 'cli', files: filesOfPath(source), stack, mayRead });
-          ids.set(String(res.item._id), source);
+          const res = await ingestItem(rt, { fonds, source, channel: 'cli', files: filesOfPath(source), stack, mayRead, batchId });
+          const id = String(res.item._id);
+          const earlier = ids.get(id);
+          if (earlier) earlier.push(source);
+          else ids.set(id, [source]);
           if (!values.wait) {
-            if (values.json) io.out(JSON.stringify({ source, id: String(res.item._id), jobId: res.jobId, status: res.item.status, duplicate: res.duplicate }));
+            if (values.json) io.out(JSON.stringify({ source, id, batchId, jobId: res.jobId, status: res.item.status, duplicate: res.duplicate || !!earlier, ...(earlier ? { duplicateOf: earlier[0] } : {}) }));
             else io.out(`${source} → 条目 item ${String(res.item._id)}（任务 job ${res.jobId}${res.duplicate ? '，已存在 / already ingested' : ''}）`);
           }
         } catch (err) {
@@ -127,17 +155,27 @@ export const ingestCommand: Command = {
         }
       }
       if (values.wait && ids.size) {
-        await waitForItems(rt, ids, io, values.json, async (item, source) => {
+        await waitForItems(rt, ids, io, values.json, async (item, sources) => {
           const view = await presentItem(rt, item, { withText: true });
-          if (item.status === 'failed') failures++;
-          if (item.status === 'split') {
-            if (values.json) io.out(JSON.stringify({ source, id: view.id, status: 'split', children: item.stack?.children ?? [], pages: [] }));
-            else io.out(`✂ ${source} → ${item.stack?.children?.length ?? 0} 件 items`);
-            return;
+          // Every PATH gets its line: a later file with the same content as an earlier one names it.
+          for (const [k, source] of sources.entries()) {
+            if (item.status === 'failed') failures++;
+            const dup = k > 0 ? { duplicate: true, duplicateOf: sources[0] } : {};
+            if (item.status === 'split') {
+              if (values.json) io.out(JSON.stringify({ source, id: view.id, status: 'split', children: item.stack?.children ?? [], pages: [], ...dup }));
+              else io.out(`✂ ${source} → ${item.stack?.children?.length ?? 0} 件 items`);
+              continue;
+            }
+            if (values.json) io.out(JSON.stringify({ ...view, source, ...dup, pages: view.pages.map((p) => ({ ...p, n: p.n, text: p.text ?? '', confidence: p.confidence })) }));
+            else io.out(`${item.status === 'failed' ? '✘' : item.status === 'qc_hold' ? '⏸' : '✔'} ${source} → ${view.id} ${view.status}${view.reason ? `: ${view.reasonZh} / ${view.reason}` : ''} (${view.pageCount} 页 pages${view.flags.length ? `, ${view.flags.length} 个提示 flags` : ''})${k > 0 ? ` = ${sources[0]!}（内容相同 / same content）` : ''}`);
           }
-          if (values.json) io.out(JSON.stringify({ ...view, source, pages: view.pages.map((p) => ({ ...p, n: p.n, text: p.text ?? '', confidence: p.confidence })) }));
-          else io.out(`${item.status === 'failed' ? '✘' : '✔'} ${source} → ${view.id} ${view.status}${view.reason ? `: ${view.reasonZh} / ${view.reason}` : ''} (${view.pageCount} 页 pages${view.flags.length ? `, ${view.flags.length} 个提示 flags` : ''})`);
         });
+      }
+      if (ids.size && !values.json) {
+        if (values.wait) {
+          const qc = await batchQcSummary(rt, batchId).catch(() => null);
+          if (qc) for (const line of formatQcSummary(qc)) io.out(line);
+        } else io.out(`批次 batch ${batchId}（质检汇总 QC summary: archive qc summary ${batchId}）`);
       }
       return failures ? 1 : 0;
     });

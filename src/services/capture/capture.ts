@@ -10,6 +10,8 @@ import {
   type OcrEngine,
   type PreparedPage,
   type OcrPageResult,
+  type PageImage,
+  type Rotation,
 } from '../../../ocr';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc, type PageRecord } from '../../models/item.model';
@@ -31,8 +33,9 @@ const FLAG_TEXT: Record<string, [string, string]> = {
   low_confidence: ['OCR confidence is low on this page; check the text', '该页识别置信度低，请人工核对'],
   blank_page: ['Blank page (not OCRed)', '空白页（未进行文字识别）'],
   low_dpi: ['Scanned below 200 dpi, the minimum of DA/T 31-2017', '扫描分辨率低于 DA/T 31-2017 要求的 200 dpi'],
-  dpi_unknown: ['The file does not say its resolution; 300 dpi assumed', '文件未记录分辨率，按 300 dpi 处理'],
+  dpi_unknown: ['The file does not say its resolution: it could not be checked against the 200 dpi of DA/T 31-2017; check the scan', '文件未记录分辨率，无法按 DA/T 31-2017（200 dpi）核验，请人工核对'],
   rotation_applied: ['Page was rotated to upright', '页面方向已自动纠正'],
+  unreadable: ['The page reads as nonsense in every orientation (damaged, handwritten or not text): an archivist must check it', '该页在各个方向上均无法识别（可能破损、手写或非文字），需档案人员核查'],
 };
 
 function flag(code: keyof typeof FLAG_TEXT, page: number | null) {
@@ -45,13 +48,54 @@ function flag(code: keyof typeof FLAG_TEXT, page: number | null) {
  * decides retention: 3号令 第九条). The page text stays as first read, for search and the PDF;
  * the rereads are kept on their lines for extraction to weigh (extraction.service agreedDate).
  */
-export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPage): Promise<OcrPageResult> {
-  const res = await engine.recognizePage(prepared);
+export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPage, first?: OcrPageResult): Promise<OcrPageResult> {
+  const res = first ?? (await engine.recognizePage(prepared));
   for (const line of linesToReread(res.lines)) {
     const rereads = await engine.rereadLine(prepared, line.bbox);
     if (rereads.length) line.rereads = rereads;
   }
   return res;
+}
+
+/** Under this mean confidence a page is read again in the other orientations (wrong-way pages score 16-40, upright 85-92). */
+export const ORIENTATION_RETRY_BELOW = 60;
+/** A reading this good ends the search for a better orientation. */
+const ORIENTATION_GOOD = 75;
+/** Still under this after every orientation: the page is unreadable and goes to a person. */
+export const UNREADABLE_BELOW = 40;
+
+export interface OrientedReading {
+  prepared: PreparedPage;
+  ocr: OcrPageResult | null;
+  /** Orientations recognised in full (1 when the first one read well). */
+  tries: number;
+  unreadable: boolean;
+}
+
+/**
+ * Recognition verifies the orientation estimate: a page that reads badly is prepared and read again
+ * in each other orientation, and the best reading is kept with its rotation (so the stored image,
+ * word boxes, searchable PDF and viewer boxes all follow the chosen one). Date-line rereads run
+ * once, on the kept reading.
+ */
+export async function recognizeOriented(engine: OcrEngine, page: PageImage, prepared: PreparedPage): Promise<OrientedReading> {
+  if (prepared.blank) return { prepared, ocr: null, tries: 0, unreadable: false };
+  let best = { prepared, ocr: await engine.recognizePage(prepared) };
+  let tries = 1;
+  if (best.ocr.confidence < ORIENTATION_RETRY_BELOW) {
+    const r0 = prepared.rotation;
+    const others = [180, 90, 270].map((d) => ((r0 + d) % 360) as Rotation);
+    for (const rotation of others) {
+      const p = await preparePage(page, { rotation });
+      const o = await engine.recognizePage(p);
+      tries++;
+      // A clearly better reading, not noise between two bad ones.
+      if (o.confidence > best.ocr.confidence + 5) best = { prepared: p, ocr: o };
+      if (best.ocr.confidence >= ORIENTATION_GOOD) break;
+    }
+  }
+  const ocr = await recognizeForFiling(engine, best.prepared, best.ocr);
+  return { prepared: best.prepared, ocr, tries, unreadable: ocr.confidence < UNREADABLE_BELOW };
 }
 
 export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOptions): Promise<ItemDoc> {
@@ -85,9 +129,8 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
       n++;
       total = Math.max(total, n);
       await opts.progress?.({ stage: 'ocr', done: n - 1, total: Math.max(total, n) });
-      const prepared = await preparePage(page, { orientation: opts.engine });
-      let ocr: OcrPageResult | null = null;
-      if (!prepared.blank) ocr = await recognizeForFiling(opts.engine, prepared);
+      const reading = await recognizeOriented(opts.engine, page, await preparePage(page, { orientation: opts.engine }));
+      const { prepared, ocr } = reading;
       const imageKey = pageKeys.image(itemId, n, prepared.imageFormat === 'png' ? 'png' : 'jpeg');
       const textKey = pageKeys.text(itemId, n);
       await rt.storage.blobs.put(imageKey, prepared.image, { contentType: `image/${prepared.imageFormat}` });
@@ -100,13 +143,14 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
         textKey,
         width: prepared.width,
         height: prepared.height,
-        dpi: prepared.dpi,
+        dpi: prepared.scanDpi,
         dpiAssumed: prepared.dpiAssumed ?? false,
         rotation: prepared.rotation,
         skewDeg: prepared.skewDeg,
         colorMode: prepared.colorMode,
         blank: prepared.blank,
         lowDpi: prepared.lowDpi,
+        unreadable: reading.unreadable,
         confidence: ocr ? ocr.confidence : null,
         chars: stored.text.replace(/\s/g, '').length,
       });
@@ -114,7 +158,8 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
       if (prepared.lowDpi) flags.push(flag('low_dpi', n));
       if (prepared.dpiAssumed) flags.push(flag('dpi_unknown', n));
       if (prepared.rotation !== 0) flags.push(flag('rotation_applied', n));
-      if (ocr && ocr.confidence < threshold) flags.push(flag('low_confidence', n));
+      if (reading.unreadable) flags.push(flag('unreadable', n));
+      else if (ocr && ocr.confidence < threshold) flags.push(flag('low_confidence', n));
     }
   }
   await opts.progress?.({ stage: 'pdf', done: n, total: n });
@@ -122,7 +167,7 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
   async function* storedPages() {
     for (const p of pages) {
       const text = await readPageText(rt, p.textKey!);
-      yield { image: await rt.storage.blobs.getBuffer(p.imageKey!), width: p.width!, height: p.height!, dpi: p.dpi!, lines: text.lines };
+      yield { image: await rt.storage.blobs.getBuffer(p.imageKey!), width: p.width!, height: p.height!, dpi: p.dpi ?? 300 /* only the PDF page size: an unknown resolution is flagged dpi_unknown */, lines: text.lines };
     }
   }
   const pdf = await buildSearchablePdf(storedPages(), { title: item.title ?? item.source, itemId, createdAt: item.createdAt });

@@ -28,6 +28,8 @@ export interface IntakeRequest {
   /** What the user named: a path for the CLI and hot folder, the upload's file name(s) for the API. */
   source: string;
   channel: 'api' | 'cli' | 'hotfolder';
+  /** Groups the items of one intake call for the QC summary. */
+  batchId?: string;
   files: IntakeFile[];
   /**
    * Whether the caller may read an item (their scope and clearance). When the same scans are
@@ -184,6 +186,7 @@ export async function createItem(rt: Runtime, req: Omit<IntakeRequest, 'files'>,
       stack: { enabled: req.stack !== undefined, blankSeparators: req.stack?.blankSeparators ?? false, children: [] },
       stackOf: req.stackOf ?? null,
       preregistered: req.preregistered ?? null,
+      batchId: req.batchId ?? null,
     });
     item = created.toObject() as ItemDoc;
   } catch (err) {

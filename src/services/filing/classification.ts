@@ -4,7 +4,7 @@
  * archivists confirmed. When they disagree, or neither is sure, the item goes to review rather
  * than being filed on a guess.
  */
-import { evaluate, matchTitle, resolveAccountingKind, type RetentionDecision, type Schedule } from '../../../retention-rules';
+import { evaluate, fuzzyMatchTitle, matchTitle, resolveAccountingKind, type RetentionDecision, type Schedule } from '../../../retention-rules';
 import { classifierExampleModel } from '../../models/classifier-example.model';
 import type { Runtime } from '../../runtime';
 import { featurize, NaiveBayes, type Prediction } from './classifier';
@@ -103,15 +103,107 @@ export function describeDecision(
   };
 }
 
+/**
+ * Body cues: words that recur in the body of one kind of document. They decide only when the
+ * title is missing, unreadable or ambiguous (an archivist reads the title first: a 参保人员登记表
+ * that mentions 缴费基数 is still a registration form).
+ */
+const BODY_CUES: Array<[RegExp, string]> = [
+  [/稽核/gu, '9-01'],
+  [/工伤认定/gu, '6-02'],
+  [/事故备案/gu, '6-01'],
+  [/伤残(等级|津贴)|工亡补助/gu, '6-04'],
+  [/失业保险金/gu, '5-03'],
+  // A registration form is its fields (民族, 参保险种, 户籍 …); 缴费基数 is also a field on many forms, so it cues only weakly.
+  [/参保险种|参保日期|户口性质|户籍(性质|所在地)|民族/gu, '1-02'],
+  [/缴费基数(申报|核定)|申报缴费基数/gu, '2-P1'],
+  [/补缴/gu, '2-P3'],
+  [/欠费|催缴|追缴/gu, '2-P4'],
+  [/基本养老金|退休审批/gu, '3-P1'],
+  [/生育津贴/gu, '7-03'],
+  [/社会保障卡|社保卡/gu, '1-05'],
+  [/门诊/gu, '4-04'],
+  [/住院/gu, '4-P1'],
+  [/关系转移|转移接续/gu, '1-P1'],
+];
+
+type RuleVia = 'title' | 'title-fuzzy' | 'body';
+interface RuleOpinion { itemId: string; score: number; matched: string[]; via: RuleVia }
+
+/** The title zone: the extracted title, else the first two lines (where a form's title sits); the rest is body. */
+function titleZone(title: string | null, text: string): { zone: string; body: string } {
+  const lines = text.split('\n');
+  if (title) {
+    const at = lines.findIndex((l) => l.replace(/\s+/gu, '').includes(title));
+    return { zone: title, body: lines.filter((_, i) => i !== at).join('\n') };
+  }
+  return { zone: lines.slice(0, 2).join('\n'), body: lines.slice(2).join('\n') };
+}
+
+const noisyOr = (xs: number[]) => 1 - xs.reduce((m, x) => m * (1 - x), 1);
+
+/**
+ * What the reviewed patterns say, weighed as an archivist does: an unambiguous title decides;
+ * a title with a misread character or two still counts (fuzzy, discounted); body cues decide only
+ * without a usable title, and otherwise only confirm. Returns the opinion and every ranked candidate.
+ */
+export function ruleOpinion(title: string | null, text: string): { top: RuleOpinion | null; candidates: RuleOpinion[]; ambiguousTitle: boolean } {
+  const { zone, body } = titleZone(title, text);
+  const exact: RuleOpinion[] = matchTitle(zone, { limit: 5 }).map((c) => ({ ...c, via: 'title' }));
+  const fuzzy: RuleOpinion[] = exact.length ? [] : fuzzyMatchTitle(zone, { limit: 5 }).map((c) => ({ ...c, via: 'title-fuzzy' }));
+  const bodyScores = new Map<string, { parts: number[]; matched: string[] }>();
+  const add = (itemId: string, score: number, label: string) => {
+    const e = bodyScores.get(itemId) ?? { parts: [], matched: [] };
+    e.parts.push(score);
+    e.matched.push(label);
+    bodyScores.set(itemId, e);
+  };
+  // A title pattern met in the body is weaker evidence than in the title (a form cites other forms).
+  for (const c of matchTitle(body)) add(c.itemId, c.score * 0.6, c.matched[0] ?? '');
+  for (const c of exact.length ? [] : fuzzyMatchTitle(body, { limit: 5 })) add(c.itemId, c.score * 0.5, `~${c.matched[0] ?? ''}`);
+  for (const [re, itemId] of BODY_CUES) {
+    const n = (text.match(re) ?? []).length;
+    if (n) add(itemId, Math.min(0.8, noisyOr(new Array<number>(n).fill(0.3))), re.source);
+  }
+  const bodyOps: RuleOpinion[] = [...bodyScores]
+    .map(([itemId, e]) => ({ itemId, score: Math.round(Math.min(0.85, noisyOr(e.parts)) * 1000) / 1000, matched: e.matched, via: 'body' as const }))
+    .sort((a, b) => b.score - a.score || a.itemId.localeCompare(b.itemId));
+  const titleOps = exact.length ? exact : fuzzy;
+  const t = titleOps[0];
+  const second = titleOps.find((x) => x.itemId !== t?.itemId);
+  const ambiguousTitle = !!t && !!second && second.score >= t.score - 0.1;
+  const bodyFor = (itemId: string) => bodyOps.find((b) => b.itemId === itemId)?.score ?? 0;
+  let top: RuleOpinion | null = null;
+  if (t && !ambiguousTitle && t.via === 'title' && t.score >= 0.8) {
+    // An unambiguous title decides; the body can only add to it.
+    top = { ...t, score: noisyOr([t.score, bodyFor(t.itemId) * 0.5]) };
+  } else if (t) {
+    // A weak, misread or ambiguous title: the body picks among the title's candidates, and a title
+    // the body does not support at all stays below the filing threshold.
+    const ranked = titleOps
+      .map((x) => ({ ...x, score: bodyFor(x.itemId) ? noisyOr([x.score, bodyFor(x.itemId)]) : x.score * (x.via === 'title' && !ambiguousTitle ? 1 : 0.85) }))
+      .sort((a, b) => b.score - a.score);
+    top = ranked[0]!;
+  } else if (bodyOps[0]) {
+    // No title at all: the body decides, never with the certainty of a title.
+    top = { ...bodyOps[0], score: bodyOps[0].score * 0.9 };
+  }
+  if (top) top.score = Math.round(top.score * 1000) / 1000;
+  const seen = new Set<string>();
+  const candidates = [top, ...titleOps, ...bodyOps].filter((x): x is RuleOpinion => !!x && !seen.has(x.itemId) && !!seen.add(x.itemId));
+  return { top, candidates, ambiguousTitle };
+}
+
 export async function classify(rt: Runtime, input: { title: string | null; text: string; formedOn: string | null }): Promise<Classification> {
   const schedule = scheduleFor(rt);
-  const rules = matchTitle(`${input.title ?? ''}\n${input.text}`, { limit: 3 });
+  const opinion = ruleOpinion(input.title, input.text);
   const nb = await model(rt);
   const learned: Prediction | null = nb.predict(featurize(input.text, await indexKey(rt)));
-  const r = rules[0];
+  const r = opinion.top;
   const c = learned && learned.confidence >= 0.5 ? learned : null;
+  // Ranked, for the archivist who reviews an unsure item.
   const candidates = [
-    ...rules.map((x) => ({ item: x.itemId, score: x.score, by: 'rules' as const })),
+    ...opinion.candidates.slice(0, 5).map((x) => ({ item: x.itemId, score: x.score, by: (x.via === 'title' ? 'rules' : x.via) as 'rules' | 'title-fuzzy' | 'body' })),
     ...(learned?.ranking.slice(0, 3).map((x) => ({ item: x.label, score: Math.round(x.p * 1000) / 1000, by: 'classifier' as const })) ?? []),
   ];
   let itemId: string | null = null;

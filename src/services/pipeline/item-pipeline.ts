@@ -8,7 +8,7 @@
 import type { OcrEngine } from '../../../ocr';
 import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { captureItem, failItem } from '../capture';
+import { captureItem, failItem, qcGate } from '../capture';
 import { fileItem } from '../filing';
 import { linkItem } from '../records';
 import { indexItem, mergeSegmentsSoon } from '../search';
@@ -16,6 +16,8 @@ import type { Pipeline, Stage } from './stage';
 
 export interface ItemPipelineResult {
   item: ItemDoc;
+  /** Quality control held the item (qc_hold): nothing after capture runs until it is accepted. */
+  held: boolean;
 }
 
 type ItemStage = Stage<string, ItemPipelineResult>;
@@ -33,9 +35,17 @@ export function itemPipeline(engine: () => OcrEngine): Pipeline<string, ItemPipe
       }
     },
   };
+  // DA/T 31-2017: a scan below 200 dpi or an unreadable page waits for a person, unfiled.
+  const qc: ItemStage = {
+    name: 'qc',
+    run: async (itemId, ctx, state) => {
+      state.held = await qcGate(ctx.rt, itemId);
+    },
+  };
   const filing: ItemStage = {
     name: 'filing',
     run: async (itemId, ctx, state) => {
+      if (state.held) return;
       state.item = await fileItem(ctx.rt, itemId);
     },
   };
@@ -43,6 +53,7 @@ export function itemPipeline(engine: () => OcrEngine): Pipeline<string, ItemPipe
   const auditFiling: ItemStage = {
     name: 'audit',
     run: async (itemId, ctx, state) => {
+      if (state.held) return;
       const item = state.item!;
       const cls = (item.classification ?? {}) as { documentType?: string; category?: string; retention?: string; confidence?: number };
       await ctx.rt.audit.record({
@@ -60,12 +71,12 @@ export function itemPipeline(engine: () => OcrEngine): Pipeline<string, ItemPipe
   // between that write and the link finds the item filed and skips filing, so link again here (idempotent).
   const dossier: ItemStage = { name: 'dossier', run: async (_itemId, ctx, state) => (state.item ? linkItem(ctx.rt, state.item) : undefined) };
   // Searchable as soon as filed; a failure retries the job, whose earlier stages are no-ops now.
-  const index: ItemStage = { name: 'index', run: async (itemId, ctx) => void (await indexItem(ctx.rt, itemId)) };
-  const merge: ItemStage = { name: 'merge', run: async (_itemId, ctx) => mergeSegmentsSoon(ctx.rt) };
+  const index: ItemStage = { name: 'index', run: async (itemId, ctx, state) => void (state.held ? undefined : await indexItem(ctx.rt, itemId)) };
+  const merge: ItemStage = { name: 'merge', run: async (_itemId, ctx, state) => (state.held ? undefined : mergeSegmentsSoon(ctx.rt)) };
 
   return {
     name: 'item',
-    stages: [capture, filing, auditFiling, dossier, index, merge],
+    stages: [capture, qc, filing, auditFiling, dossier, index, merge],
     failSubject: (rt: Runtime, itemId: string, err: unknown) => failItem(rt, itemId, err),
   };
 }

@@ -51,5 +51,6 @@ export interface Classification {
   source: 'rules' | 'classifier' | 'both' | 'archivist' | 'none';
   needsReview: boolean;
   reason: string | null;
-  candidates: Array<{ item: string; score: number; by: 'rules' | 'classifier' }>;
+  /** Ranked appendix rows: by the title patterns (rules), a title read with a misread character (title-fuzzy), body cues (body), or the learned classifier. */
+  candidates: Array<{ item: string; score: number; by: 'rules' | 'title-fuzzy' | 'body' | 'classifier' }>;
 }

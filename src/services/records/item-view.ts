@@ -30,6 +30,9 @@ export interface ItemView {
     colorMode: string | null;
     blank: boolean;
     lowDpi: boolean;
+    /** The file does not say its resolution (dpi is then null). */
+    dpiUnknown: boolean;
+    unreadable: boolean;
   }>;
   metadata: unknown;
   classification: unknown;
@@ -41,6 +44,10 @@ export interface ItemView {
   history: Array<{ at: string; actor: string; kind: string; changes: unknown }>;
   createdAt: string;
   filedAt: string | null;
+  /** The intake call the item came with (its QC summary: GET /api/v1/batches/:id/qc). */
+  batchId: string | null;
+  /** Quality control: why the item is held (status qc_hold), and who accepted it, with the reason. */
+  qc: Record<string, unknown> | null;
 }
 
 function stamp(rt: Runtime, item: ItemDoc): ItemView['archivalStamp'] {
@@ -72,6 +79,8 @@ export async function presentItem(rt: Runtime, item: ItemDoc, opts: { withText?:
       colorMode: p.colorMode ?? null,
       blank: p.blank ?? false,
       lowDpi: p.lowDpi ?? false,
+      dpiUnknown: p.dpiAssumed ?? false,
+      unreadable: p.unreadable ?? false,
     })),
   );
   return {
@@ -93,5 +102,7 @@ export async function presentItem(rt: Runtime, item: ItemDoc, opts: { withText?:
     history: (item.history ?? []).map((h) => ({ at: h.at.toISOString(), actor: h.actor, kind: h.kind, changes: h.changes })),
     createdAt: item.createdAt.toISOString(),
     filedAt: item.filedAt ? item.filedAt.toISOString() : null,
+    batchId: item.batchId ?? null,
+    qc: (item.qc as Record<string, unknown> | null) ?? null,
   };
 }

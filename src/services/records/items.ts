@@ -17,11 +17,11 @@ const set = (...s: ItemStatus[]): ReadonlySet<ItemStatus> => new Set(s);
 /** Item states grouped by what they mean to a caller. */
 export const STATUS = {
   /** Processing has ended: nothing more happens to the item without a person. */
-  final: set('filed', 'review', 'failed', 'destroyed', 'split'),
+  final: set('filed', 'review', 'failed', 'destroyed', 'split', 'qc_hold'),
   /** OCR is done (or the item never gets any): capture has nothing left to do. */
-  captured: set('filed', 'review', 'destroyed', 'split'),
-  /** Filing has decided (or nothing is left to decide): filing has nothing left to do. */
-  described: set('filed', 'review', 'destroyed', 'split', 'failed'),
+  captured: set('filed', 'review', 'destroyed', 'split', 'qc_hold'),
+  /** Filing has decided (or nothing is left to decide, or a person must act first: qc_hold): filing has nothing left to do. */
+  described: set('filed', 'review', 'destroyed', 'split', 'failed', 'qc_hold'),
   /** A person may confirm or correct the description. */
   describable: set('filed', 'review'),
   /** Has content that readers may open and search may show. */
@@ -29,7 +29,7 @@ export const STATUS = {
   /** Is (or will be once filed) in the full-text index. */
   searchable: set('processing', 'filed', 'review'),
   /** May be given an access level. */
-  levelable: set('received', 'processing', 'filed', 'review'),
+  levelable: set('received', 'processing', 'qc_hold', 'filed', 'review'),
   /** May enter appraisal and destruction (3号令 第十一条: only filed records are appraised). */
   destroyable: set('filed'),
 };
@@ -229,5 +229,18 @@ export async function writeRetention(
 /** 移交: the archives' receipt for the item and the local copy's state under the configured policy. */
 export async function writeTransfer(rt: Runtime, item: ItemDoc, transfer: Record<string, unknown>, history: HistoryEntry): Promise<ItemDoc> {
   await itemModel(rt.db).updateOne({ _id: item._id }, { $set: { transfer }, $push: { history: { at: new Date(), ...history } } });
+  return loadItem(rt, String(item._id));
+}
+
+/**
+ * Quality control's writes (DA/T 31-2017, services/capture/qc.ts): holding an item in qc_hold with
+ * its reasons, and releasing it to filing when an archivist accepts the scan with a reason.
+ */
+export async function writeQcHold(rt: Runtime, item: ItemDoc, qc: Record<string, unknown>): Promise<void> {
+  await itemModel(rt.db).updateOne({ _id: item._id }, { $set: { status: 'qc_hold', qc } });
+}
+
+export async function writeQcAccepted(rt: Runtime, item: ItemDoc, qc: Record<string, unknown>, history: HistoryEntry): Promise<ItemDoc> {
+  await itemModel(rt.db).updateOne({ _id: item._id, status: 'qc_hold' }, { $set: { status: 'processing', qc }, $push: { history: { at: new Date(), ...history } } });
   return loadItem(rt, String(item._id));
 }

@@ -84,6 +84,14 @@ describe('search engine (real FerretDB)', function () {
     assert.deepEqual(d.snippets[0]!.highlights.length, 1, 'the fuzzy window is highlighted');
   });
 
+  it('a query for the correct title finds an item whose title OCR read with one character wrong (issue #12 §2)', async () => {
+    const [misread] = await index(doc({ title: '社会保险入核通知书', text: ['社会保险入核通知书\n被稽核单位：星光科技有限公司\n请于十五日内提供工资发放记录'] }));
+    const [exact] = await index(doc({ title: '社会保险稽核通知书', text: ['社会保险稽核通知书\n被稽核单位：恒达物流有限公司'] }));
+    const found = await ids('社会保险稽核通知书');
+    assert.ok(found.includes(misread!.id), 'the misread title is found');
+    assert.ok(found.indexOf(exact!.id) < found.indexOf(misread!.id), 'the exact one ranks first');
+  });
+
   it('finds a person by ID number (blind index) and boosts the exact match; filters by personId', async () => {
     const id = '330106198802143318';
     const [mine] = await index(doc({ persons: [{ name: '宇文成都', idNumber: id }], text: [`公民身份号码：${id}\u3000缴费年限十五年`] }), doc({ text: ['公民身份号码：330106198802143326'] }));

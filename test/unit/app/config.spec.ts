@@ -13,6 +13,16 @@ describe('configuration', () => {
     assert.ok(Object.isFrozen(c));
   });
 
+  it('ARCHIVE_MONGO_PORT / ARCHIVE_MINIO_PORT move the application as well as the services (issue #12 §5)', () => {
+    const c = parseConfig({ ARCHIVE_MONGO_PORT: '28417', ARCHIVE_MINIO_PORT: '9550' });
+    assert.equal(c.mongo.uri, 'mongodb://127.0.0.1:28417/archive');
+    assert.deepEqual([c.minio.endPoint, c.minio.port], ['127.0.0.1', 9550]);
+    // An explicit URI (production) wins over the local port.
+    const p = parseConfig({ ARCHIVE_MONGO_PORT: '28417', MONGODB_URI: 'mongodb://db.example:27017/a', MINIO_ENDPOINT: 'https://s3.example' });
+    assert.equal(p.mongo.uri, 'mongodb://db.example:27017/a');
+    assert.deepEqual([p.minio.endPoint, p.minio.port, p.minio.useSSL], ['s3.example', 443, true]);
+  });
+
   it('names every malformed variable in one error', () => {
     let err: unknown;
     try {

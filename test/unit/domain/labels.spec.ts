@@ -30,3 +30,44 @@ describe('labelled fields in OCR text: names, units, 险种', () => {
     assert.deepEqual(extractInsuranceTypes('会议纪要'), []);
   });
 });
+
+describe('labelled names on forms we did not write (issue #12 §2)', () => {
+  const insured = (text: string) => extractLabelledNames(text).filter((n) => n.role === 'insured').map((n) => n.name);
+  const all = (text: string) => extractLabelledNames(text).map((n) => `${n.role}:${n.name}`);
+
+  it('never glues the next label onto the name (公民身份号码, 社会保障号码, 证件号码 …), with or without a space or colon', () => {
+    assert.deepEqual(insured('申请人：曾涛 公民身份号码：110105198703152318'), ['曾涛']);
+    assert.deepEqual(insured('申请人：曾涛公民身份号码：110105198703152318'), ['曾涛']);
+    assert.deepEqual(insured('被保险人:欧阳明月社会保障号码:110105198703152318'), ['欧阳明月']);
+    assert.deepEqual(insured('参保人：孙丽证件号码：110105198703152318'), ['孙丽']);
+    assert.deepEqual(insured('户主：王建国身份证号(码)：110105198703152318'), ['王建国']);
+    assert.deepEqual(insured('职工姓名：赵敏 性别：女'), ['赵敏']);
+  });
+
+  it('cuts at a next label that OCR damaged (公民身分号码, 社会保彰号码)', () => {
+    assert.deepEqual(insured('申请人：曾涛公民身分号码：110105198703152318'), ['曾涛']);
+    assert.deepEqual(insured('姓名：李建华社会保彰号码'), ['李建华']);
+  });
+
+  it('reads labels glued to the value without a colon, table cells, spaced-out labels and values on the next line', () => {
+    assert.deepEqual(insured('姓名张伟性别男'), ['张伟']);
+    assert.deepEqual(insured('姓 名 | 陈晓燕 | 性 别 | 女'), ['陈晓燕']);
+    assert.deepEqual(insured('姓　名　刘洋　　公民身份号码　110105198703152318'), ['刘洋']);
+    assert.deepEqual(insured('被保险人\n黄海燕\n公民身份号码\n110105198703152318'), ['黄海燕']);
+  });
+
+  it('accepts a glued name whose 姓 OCR misread when the next label follows at once; knows 受伤害职工 (工伤认定申请表)', () => {
+    assert.deepEqual(insured('姓名突静性别将民族汉'), ['突静']);
+    assert.deepEqual(insured('受伤害职工\n秦佳怡\n身份证号\n430104196801022583'), ['秦佳怡']);
+  });
+
+  it('knows the staff and officials of real forms (经办人, 复核人, 负责人, 法定代表人 …)', () => {
+    assert.deepEqual(all('法定代表人：周强 经办人:吴芳 复核人：郑杰'), ['clerk:周强', 'clerk:吴芳', 'clerk:郑杰']);
+  });
+
+  it('takes nothing from running text that merely uses a label word', () => {
+    assert.deepEqual(all('经审核，申请人提交的材料齐全，符合法定形式，予以受理。'), []);
+    assert.deepEqual(all('社会保险参保人员登记表'), []);
+    assert.deepEqual(all('参保人员基本信息登记表'), []);
+  });
+});

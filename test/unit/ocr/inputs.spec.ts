@@ -104,3 +104,27 @@ describe('ocr iteratePages metadata', () => {
     assert.equal(ps[0]?.textHint, 'Hint 123');
   });
 });
+
+describe('ocr page resolution (DA/T 31-2017 §6: issue #12 §3)', () => {
+  const page = (dpi: number): Promise<FixturePage> =>
+    sharp({ create: { width: Math.round(8.27 * dpi), height: Math.round(2 * dpi), channels: 3, background: '#ffffff' } })
+      .png().toBuffer().then((png) => ({ name: 'x', condition: 'clean', expected: '', png, dpi }));
+
+  it("a PDF page's scan resolution comes from its image's pixels and drawn size, not the 300 dpi it is rendered at", async () => {
+    const [low, high] = await pages(await toPdf([await page(150), await page(400)]));
+    assert.equal(low!.dpi, 300);
+    assert.ok(Math.abs(low!.scanDpi! - 150) <= 1, String(low!.scanDpi));
+    assert.ok(Math.abs(high!.scanDpi! - 400) <= 1, String(high!.scanDpi));
+    assert.equal(low!.dpiAssumed, false);
+  });
+
+  it('an image without resolution information is marked dpiAssumed (flagged dpi_unknown, not judged)', async () => {
+    const png = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const [p] = await pages(png);
+    assert.equal(p!.dpiAssumed, true);
+    const withDensity = await sharp(png).withMetadata({ density: 150 }).png().toBuffer();
+    const [q] = await pages(withDensity);
+    assert.equal(q!.dpiAssumed, false);
+    assert.equal(q!.dpi, 150);
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * bench:ocr — end to end, the way a user feels it (issue #12 §4): `archive ingest PATH... --wait
+ * --json` of a mixed 48-page batch from a cold start (CLI start, worker start, preparation, OCR,
+ * filing, indexing, all in the one CLI process, as a person runs it without a worker), against the
+ * native `tesseract` CLI (chi_sim+eng, one process per core, OMP_THREAD_LIMIT=1) on the same page
+ * files in the same run. Pages: the held-out set (bench/heldout/forms.ts: tables, stacked and inline
+ * layouts, three faces, grey paper, noise, blur + JPEG, seals, upside-down and sideways scans).
+ *
+ *   npm run bench:ocr                        (BENCH_E2E_PAGES=48, BENCH_E2E_WORKERS = cores)
+ *   npm run bench:ocr-engine                 (the OCR stage alone: bench/ocr.ts)
+ *
+ * CER: each reference line is found in the page text (fewest edits to any substring; tables are
+ * read cell by cell in an order tesseract chooses) and surplus characters count as insertions;
+ * whitespace ignored; both sides' text through normalizeOcrText. RSS: the CLI process's peak
+ * (VmHWM from /proc, polled; tesseract.js workers are threads of that process).
+ * Last line: RESULT e2e_pages_per_min=… cli_pages_per_min=… e2e_ratio=… cer=… cli_cer=… worst_page_cer=… rss_mb=…
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { normalizeOcrText } from '../ocr';
+import { substringDistance } from '../retention-rules';
+import { ensureTestServices, MINIO_CREDENTIALS, testBucket, testMongoUri, TEST_PORTS } from '../test/helpers/services';
+import { heldOutSet, type HeldOutDoc } from './heldout/forms';
+
+const PAGES = Number(process.env.BENCH_E2E_PAGES ?? 48);
+const WORKERS = Number(process.env.BENCH_E2E_WORKERS ?? os.availableParallelism());
+const ROOT = path.resolve(__dirname, '..');
+
+/** Order-tolerant CER (see the header). */
+export function lineCer(reference: string[], hypothesis: string): number {
+  const hyp = [...normalizeOcrText(hypothesis).replace(/\s+/gu, '')];
+  // The reference goes through the same normalisation as both sides' OCR text (full-width colons …).
+  const refs = reference.map((l) => [...normalizeOcrText(l).replace(/\s+/gu, '')]).filter((l) => l.length);
+  const refLen = refs.reduce((a, l) => a + l.length, 0);
+  let edits = 0;
+  for (const l of refs) edits += substringDistance(l, hyp, l.length);
+  edits += Math.max(0, hyp.length - refLen);
+  return refLen ? Math.min(1, edits / refLen) : 0;
+}
+
+function tesseractCli(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('tesseract', [file, 'stdout', '-l', 'chi_sim+eng'], { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`tesseract exited ${code} on ${file}`))));
+  });
+}
+
+async function runTesseract(files: string[]): Promise<{ texts: string[]; ms: number }> {
+  const texts = new Array<string>(files.length).fill('');
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: WORKERS }, async () => {
+    while (next < files.length) {
+      const i = next++;
+      texts[i] = normalizeOcrText(await tesseractCli(files[i]!));
+    }
+  }));
+  return { texts, ms: performance.now() - t0 };
+}
+
+interface E2E { lines: Array<{ source: string; status: string; pages: Array<{ text: string; rotation: number; confidence: number | null }>; flags: Array<{ code: string }> }>; ms: number; rssMb: number; firstLineMs: number; stderr: string }
+
+function runArchive(files: string[], env: Record<string, string>): Promise<E2E> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin/archive.js'), 'ingest', ...files, '--wait', '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '', hwm = 0, firstLineMs = 0;
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+        if (m) hwm = Math.max(hwm, Number(m[1]) / 1024);
+      } catch { /* exited */ }
+    }, 100);
+    p.stdout.on('data', (d: Buffer) => {
+      if (!firstLineMs) firstLineMs = performance.now() - t0;
+      out += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', reject);
+    p.on('close', () => {
+      clearInterval(poll);
+      const ms = performance.now() - t0;
+      try {
+        resolve({ lines: out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as E2E['lines'][number]), ms, rssMb: Math.round(hwm), firstLineMs, stderr: err });
+      } catch (e) {
+        reject(new Error(`archive ingest printed something that is not JSON lines: ${(e as Error).message}\n${out.slice(-2000)}\n${err.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/** `archive --help` from a cold process: what every CLI invocation pays before any work. */
+function cliStartMs(): Promise<number> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin/archive.js'), '--help'], { stdio: 'ignore' });
+    p.on('close', () => resolve(performance.now() - t0));
+  });
+}
+
+async function main(): Promise<void> {
+  ensureTestServices();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-e2e-'));
+  const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-e2e-keys-'));
+  try {
+    const docs: HeldOutDoc[] = (await heldOutSet(Math.ceil(PAGES / 9))).slice(0, PAGES);
+    const files = docs.map((d, i) => {
+      const f = path.join(dir, `${String(i).padStart(2, '0')}-${d.key}-${d.degradation}.${d.image[0] === 0xff ? 'jpg' : 'png'}`);
+      fs.writeFileSync(f, d.image);
+      return f;
+    });
+    console.log(`bench:ocr (end to end) ${new Date().toISOString()} — ${files.length} pages, ${WORKERS} cores, ${os.cpus()[0]?.model ?? '?'} × ${os.availableParallelism()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    const env = {
+      // debug: the CLI lowers 'info' to 'warn'; the worker's 'job done' lines (ms per item) are the profile.
+      NODE_ENV: 'test', LOG_LEVEL: 'debug', OCR_WORKERS: String(WORKERS),
+      MONGODB_URI: testMongoUri('bench_e2e'), MINIO_ENDPOINT: `http://127.0.0.1:${TEST_PORTS.minio}`, MINIO_ACCESS_KEY: MINIO_CREDENTIALS.accessKey, MINIO_SECRET_KEY: MINIO_CREDENTIALS.secretKey,
+      MINIO_BUCKET: testBucket('bench-e2e'), ARCHIVE_DATA_DIR: keys, ARCHIVE_KEYSTORE_DIR: path.join(keys, 'keys'), ARCHIVE_KEYSTORE_PASSPHRASE: 'bench-e2e-passphrase',
+    };
+    const start = await cliStartMs();
+    await tesseractCli(files[0]!); // page cache warm for both: the CLI's models, our node_modules read by cliStartMs
+    const tess = await runTesseract(files);
+    const ours = await runArchive(files, env);
+    console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    const bySource = new Map(ours.lines.map((l) => [l.source, l]));
+    const rows = docs.map((d, i) => {
+      const line = bySource.get(files[i]!);
+      const text = (line?.pages ?? []).map((p) => p.text).join('\n');
+      return { key: `${d.key}/${d.degradation}/${d.font}`, status: line?.status ?? 'missing', cer: lineCer(d.lines, text), cliCer: lineCer(d.lines, tess.texts[i] ?? ''), rotation: line?.pages[0]?.rotation ?? 0, flags: (line?.flags ?? []).map((f) => f.code) };
+    });
+    console.log('\npage                                          status    ours    cli     rot  flags');
+    for (const r of rows) console.log(`${r.key.padEnd(45)} ${r.status.padEnd(8)} ${r.cer.toFixed(3)}  ${r.cliCer.toFixed(3)}  ${String(r.rotation).padStart(3)}  ${r.flags.join(',')}`);
+    const byDeg = new Map<string, { o: number; c: number; n: number }>();
+    for (const r of rows) {
+      const k = r.key.split('/')[1]!;
+      const v = byDeg.get(k) ?? { o: 0, c: 0, n: 0 };
+      byDeg.set(k, { o: v.o + r.cer, c: v.c + r.cliCer, n: v.n + 1 });
+    }
+    console.log('\ndegradation     ours    cli');
+    for (const [k, v] of byDeg) console.log(`${k.padEnd(15)} ${(v.o / v.n).toFixed(3)}  ${(v.c / v.n).toFixed(3)}`);
+    // Where the time goes: the worker's own log lines (stage timings) from the CLI's stderr.
+    const jobMs = ours.stderr.split('\n').map((l) => { try { return JSON.parse(l) as { msg?: string; ms?: number }; } catch { return null; } }).filter((l) => l?.msg === 'job done').map((l) => l!.ms ?? 0);
+    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+    const cer = mean(rows.map((r) => r.cer));
+    const cliCer = mean(rows.map((r) => r.cliCer));
+    const worst = Math.max(...rows.map((r) => r.cer));
+    const ppm = (files.length / ours.ms) * 60_000;
+    const cliPpm = (files.length / tess.ms) * 60_000;
+    console.log(`\nprofile: CLI start (archive --help, cold) ${(start / 1000).toFixed(1)} s; ingest → first item line ${(ours.firstLineMs / 1000).toFixed(1)} s; whole batch ${(ours.ms / 1000).toFixed(1)} s; ${jobMs.length} jobs, mean job ${(mean(jobMs) / 1000).toFixed(1)} s (sum ${(jobMs.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s over ${WORKERS} lanes); tesseract CLI ${(tess.ms / 1000).toFixed(1)} s`);
+    console.log(`statuses: ${[...rows.reduce((m, r) => m.set(r.status, (m.get(r.status) ?? 0) + 1), new Map<string, number>())].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(`RESULT e2e_pages_per_min=${ppm.toFixed(1)} cli_pages_per_min=${cliPpm.toFixed(1)} e2e_ratio=${(ppm / cliPpm).toFixed(2)} cer=${cer.toFixed(4)} cli_cer=${cliCer.toFixed(4)} worst_page_cer=${worst.toFixed(3)} rss_mb=${ours.rssMb}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(keys, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
