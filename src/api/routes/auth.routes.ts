@@ -144,13 +144,8 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params, body }) => {
         const target = await rt.auth.users.findById(params.id).lean();
         if (!target) throw new AppError('not_found', { details: { user: params.id } });
-        if (body.clearance && !rt.config.clearanceLevels.includes(body.clearance)) {
-          throw new AppError('validation_failed', { message: `clearance must be one of ${rt.config.clearanceLevels.join(', ')}`, zh: '密级标签不在配置的范围内' });
-        }
-        checkPermission(deps, ctx, ctx.state.principal, 'role.grant', { targetUserId: params.id, targetRoles: body.roles, targetCurrentRoles: [] });
-        await rt.auth.users.updateOne({ _id: params.id }, { $set: { roles: body.roles, ...(body.scope ? { scope: body.scope } : {}), ...(body.clearance ? { clearance: body.clearance } : {}) } });
-        await rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'role.grant', object: { type: 'user', id: params.id }, outcome: 'success', details: { roles: body.roles, before: target.roles, scope: body.scope ?? null, clearance: body.clearance ?? null } });
-        ctx.body = view(toPrincipal((await rt.auth.users.findById(params.id).lean())!));
+        const updated = await rt.auth.grantRoles(ctx.state.principal, target, { roles: body.roles, scope: body.scope, clearance: body.clearance }, { levels: rt.config.clearanceLevels, ip: ctx.ip });
+        ctx.body = view(toPrincipal(updated));
       },
     }),
     defineRoute({

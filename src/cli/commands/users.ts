@@ -86,15 +86,7 @@ export const usersCommand: Command = {
           const target = positionals[0] ? await rt.auth.findUser(positionals[0]) : null;
           if (!target) throw new AppError('not_found', { message: `No account ${positionals[0] ?? ''}`, zh: '账号不存在' });
           const roles = String(values.roles ?? '').split(',').map((r) => r.trim()).filter(Boolean);
-          const d = authorize(me, 'role.grant', { targetUserId: String(target._id), targetRoles: roles });
-          if (!d.allowed) {
-            await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'role.grant', object: { type: 'user', id: String(target._id) }, outcome: 'denied', details: { reason: d.reason, roles } });
-            throw new AppError('forbidden', { details: { reason: d.reason } });
-          }
           const clearance = typeof values.clearance === 'string' ? values.clearance : undefined;
-          if (clearance !== undefined && !rt.config.clearanceLevels.includes(clearance)) {
-            throw new AppError('validation_failed', { message: `--clearance must be one of ${rt.config.clearanceLevels.join(', ')}`, zh: '密级标签不在配置的范围内' });
-          }
           const scope: Record<string, '*' | string[]> = {};
           for (const k of ['fonds', 'agencies', 'districts'] as const) {
             const v = values[k];
@@ -104,11 +96,7 @@ export const usersCommand: Command = {
               throw new AppError('validation_failed', { message: `--${k}: letters, digits, dash or underscore, comma-separated, or *`, zh: `--${k} 须为逗号分隔的代码或 *` });
             }
           }
-          const set: Record<string, unknown> = { roles, ...(clearance ? { clearance } : {}) };
-          for (const [k, v] of Object.entries(scope)) set[`scope.${k}`] = v;
-          await rt.auth.users.updateOne({ _id: target._id }, { $set: set });
-          await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'role.grant', object: { type: 'user', id: String(target._id) }, outcome: 'success', details: { roles, before: target.roles, clearance: clearance ?? null, scope: Object.keys(scope).length ? scope : null } });
-          const after = (await rt.auth.findUser(target.username))!;
+          const after = await rt.auth.grantRoles(me, target, { roles, scope, clearance }, { levels: rt.config.clearanceLevels, ip: 'cli' });
           io.out(values.json ? JSON.stringify({ username: target.username, roles, scope: after.scope, clearance: after.clearance }) : `${target.username}: ${roles.join(', ') || '(no roles)'}; 全宗 fonds ${fmtScope(after.scope.fonds)}; 密级 clearance ${after.clearance}`);
         }),
     },

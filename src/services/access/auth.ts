@@ -42,7 +42,7 @@ import {
 } from '../../models/user.model';
 import type { AuditTrail } from '../audit';
 import { checkPasswordPolicy, dummyHash, hashPassword, verifyPassword } from './password';
-import { isRole, type Principal, type Scope } from './policies';
+import { authorize, isRole, type Principal, type Scope } from './policies';
 import { matchTotp, verifyTotp } from './totp';
 
 export const LOCAL_OPERATOR = 'operator';
@@ -489,5 +489,33 @@ export class AuthService {
 
   async setRoles(userId: string | Types.ObjectId, roles: string[]): Promise<void> {
     await this.users.updateOne({ _id: userId }, { $set: { roles } });
+  }
+
+  /**
+   * 授权: the security administrator gives an account its roles, and optionally its scope (each of
+   * fonds / agencies / districts given replaces that list) and clearance. One implementation for
+   * the API and the CLI: 三员分立 and self-grant are checked by policies.authorize, the refusal or
+   * the change goes into the trail, and the account as it now is comes back.
+   */
+  async grantRoles(
+    who: Principal,
+    target: UserDoc,
+    change: { roles: string[]; scope?: Partial<Scope>; clearance?: string },
+    ctx: { levels: readonly string[]; ip?: string | null },
+  ): Promise<UserDoc> {
+    if (change.clearance !== undefined && !ctx.levels.includes(change.clearance)) {
+      throw new AppError('validation_failed', { message: `clearance must be one of ${ctx.levels.join(', ')}`, zh: '密级标签不在配置的范围内' });
+    }
+    const object = { type: 'user', id: String(target._id) };
+    const d = authorize(who, 'role.grant', { targetUserId: String(target._id), targetRoles: change.roles });
+    if (!d.allowed) {
+      await this.audit?.record({ actor: who.username, role: who.roles.join(','), ip: ctx.ip ?? null, action: 'role.grant', object, outcome: 'denied', details: { reason: d.reason, roles: change.roles } });
+      throw new AppError('forbidden', { details: { action: 'role.grant', reason: d.reason } });
+    }
+    const set: Record<string, unknown> = { roles: change.roles, ...(change.clearance ? { clearance: change.clearance } : {}) };
+    for (const [k, v] of Object.entries(change.scope ?? {})) set[`scope.${k}`] = v;
+    await this.users.updateOne({ _id: target._id }, { $set: set });
+    await this.audit?.record({ actor: who.username, role: who.roles.join(','), ip: ctx.ip ?? null, action: 'role.grant', object, outcome: 'success', details: { roles: change.roles, before: target.roles, clearance: change.clearance ?? null, scope: change.scope && Object.keys(change.scope).length ? change.scope : null } });
+    return (await this.users.findById(target._id).lean<UserDoc>())!;
   }
 }
