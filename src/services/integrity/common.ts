@@ -52,7 +52,7 @@ export interface RunHandle {
   id: string;
   doc: IntegrityRunDoc;
   /** Saves progress: phase + cursor + counts + new findings (appended). */
-  save(patch: { phase?: string | null; cursor?: string | null; findings?: Finding[] }): Promise<void>;
+  save(patch: { phase?: string | null; cursor?: string | null; findings?: object[] }): Promise<void>;
   finish(ok: boolean, result?: Record<string, unknown> | null, error?: string | null): Promise<IntegrityRunDoc>;
   count(key: string, n?: number): void;
 }
