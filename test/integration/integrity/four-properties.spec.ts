@@ -20,7 +20,7 @@ describe('四性检测 (DA/T 70-2018): 真实性、完整性、可用性、安�
 
   before(async () => {
     ctx = await openTestRuntime();
-    http = await serveTestApp(ctx.rt, { auth: true });
+    http = await serveTestApp(ctx.rt);
     tokens = await signedInUsers(ctx.rt, http.base, [['arch', 'archivist'], ['clerk', 'caseworker']], 'a-long-password-1');
     for (const [i, name] of ['张伟', '李娜', '王芳'].entries()) ids.push(await filedItem(ctx.rt, `four-${i}`, name));
   });
