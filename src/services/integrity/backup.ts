@@ -401,9 +401,10 @@ export async function restore(config: Config, opts: RestoreOptions): Promise<Res
 }
 
 /**
- * Items destroyed after the backup was taken must stay destroyed. The disposition room keeps the
- * destruction register and exports reapplyDestructions(rt) for this; until it is on main the hook
- * is empty and a restore says so in its report.
+ * Items destroyed after the backup was taken must stay destroyed: the disposition room's
+ * reapplyDestructions(rt) replays its permanent register (kept in the database and, per entry, as
+ * an object beside the blobs, so an older database snapshot does not forget it). Tests may install
+ * another replay with useDestructionReplay.
  */
 export type DestructionReplay = (rt: Runtime) => Promise<{ reapplied: number } | number | void>;
 let destructionReplay: DestructionReplay | null = null;
