@@ -112,6 +112,8 @@ const EnvSchema = z.object({
   ARCHIVE_BACKUP_KEYS_TARGET: z.string().min(1).optional(),
   /** Database snapshots kept on the backup target (0 = all). */
   ARCHIVE_BACKUP_KEEP: z.coerce.number().int().min(0).default(14),
+  /** Hours between periodic 四性 checks of the whole archive (DA/T 70-2018 长期保存); 0 = off. */
+  ARCHIVE_FOUR_PROPERTIES_HOURS: z.coerce.number().min(0).default(24),
   /** Readiness fails when due jobs have waited this long while no job moved (a wedged worker pool). */
   ARCHIVE_WEDGED_AFTER_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
   /** Clearance / classification labels, lowest first (公开,内部,敏感 by default). */
@@ -168,6 +170,8 @@ export interface Config {
   backup: { target: string | undefined; keysTarget: string | undefined; keep: number };
   /** readiness: the worker pool counts as wedged after this long without progress on due jobs */
   wedgedAfterMs: number;
+  /** interval of the periodic 四性 check in ms (0 = off) */
+  fourPropertiesIntervalMs: number;
 }
 
 /** Parses an environment map into a Config; throws AppError('config_invalid') listing every problem. */
@@ -247,6 +251,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     disposal: { appraisalSignoffs: e.ARCHIVE_DISPOSAL_SIGNOFFS, filing: e.ARCHIVE_DISPOSAL_FILING, coolingOffDays: e.ARCHIVE_DISPOSAL_COOLING_DAYS },
     schedule: { version: e.ARCHIVE_SCHEDULE_VERSION },
     transfer: { localCopy: e.ARCHIVE_TRANSFER_LOCAL_COPY },
+    fourPropertiesIntervalMs: Math.round(e.ARCHIVE_FOUR_PROPERTIES_HOURS * 3600_000),
   });
 }
 

@@ -13,6 +13,7 @@ import { featureRoutes } from './api/routes';
 import { sweepUnqueuedItems } from './services/capture';
 import { HotFolder } from './services/capture';
 import { searchEngine } from './services/search';
+import { scheduleFourProperties } from './services/integrity';
 
 export interface RunningServer {
   runtime: Runtime;
@@ -84,6 +85,7 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
       worker.onStopped(() => hot.stop());
     }
     await sweepUnqueuedItems(runtime).catch((err: unknown) => logger.warn({ err }, 'sweep of unqueued items failed'));
+    await scheduleFourProperties(runtime, config.fourPropertiesIntervalMs).catch((err: unknown) => logger.warn({ err }, 'scheduling the periodic 四性 check failed; the next worker start retries'));
   }
 
   let closing: Promise<void> | undefined;

@@ -48,6 +48,7 @@ export const COMMANDS: Command[] = [
   lazy('reindex', '重建全文索引 / Rebuild the full-text search index from the archive', '[--merge] [--json]', pick(search, 'reindexCommand')),
   lazy('access', '借阅/调阅 / Time-limited access to items outside your scope: request, list, approve, refuse, end', '<request|list|approve|reject|end>', pick(() => require('./commands/access') as Cmds, 'accessCommand')),
   lazy('fsck', 'Check the archive for inconsistencies (items ↔ blobs, search index, 档号 numbering, stuck jobs, audit chain)', '[--repair] [--only items,orphans,numbering,jobs,audit] [--rate N] [--resume]', pick(integrity, 'fsckCommand')),
+  lazy('check', '四性检测 (DA/T 70-2018): 真实性、完整性、可用性、安全性 — run now, list, show, export', '<run|list|show>', pick(integrity, 'checkCommand')),
   lazy('backup', 'Back up the database, mirror the encrypted objects, and the keystore to a separate place (数据备份, 异地存储)', '[--to URL] [--keys-to URL] [--keep N] | --list [--to URL]', pick(integrity, 'backupCommand')),
   lazy('restore', 'Restore a backup into fresh (empty) services: keystore, database, objects; then re-apply destructions and fsck', '--from URL [--backup ID] [--keys-from URL] --yes', pick(integrity, 'restoreCommand')),
   lazy('appraisal', '鉴定 / Appraisal: the due list, rounds with the 鉴定小组, opinions, the report', '<due|open|opinion|close|show|list|report>', pick(disposition, 'appraisalCommand')),

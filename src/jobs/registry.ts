@@ -7,6 +7,7 @@ import { createOcrEngine, type OcrEngine } from '../../ocr';
 import type { Runtime } from '../runtime';
 import { OCR_JOB } from '../services/capture';
 import { itemPipeline, runPipeline } from '../services/pipeline';
+import { integrityJobHandlers } from '../services/integrity';
 import type { JobHandler } from './worker';
 
 export interface JobHandlers {
@@ -28,8 +29,11 @@ export function buildJobHandlers(rt: Runtime): JobHandlers {
     return { itemId, status: item!.status, pages: item!.pageCount, archivalCode: item!.archivalCode ?? null };
   };
 
+  // 四性 checks (periodic, per capture batch): sliced, and they give way whenever OCR work waits.
+  const integrity = Object.fromEntries(Object.entries(integrityJobHandlers(rt)).map(([name, run]) => [name, (({ job }) => run(job)) as JobHandler]));
+
   return {
-    handlers: { [OCR_JOB]: ocrItem },
+    handlers: { [OCR_JOB]: ocrItem, ...integrity },
     close: async () => {
       await engine?.close();
       engine = undefined;

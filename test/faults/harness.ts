@@ -130,7 +130,7 @@ export async function runFaults(opts: FaultOptions): Promise<FaultResult> {
         await sleep(250);
       }
     };
-    await until(async () => (await fetch(`${base}/healthz`)).ok, 60_000, 'API up');
+    await until(async () => (await fetch(`${base}/healthz`)).ok, 180_000, 'API up');
     let token = '';
     const signIn = async () => {
       const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'faults.archivist', password: 'faults-password-123' }) });
@@ -215,7 +215,7 @@ export async function runFaults(opts: FaultOptions): Promise<FaultResult> {
     const items = itemModel(rt.db);
     const FINAL: Array<'filed' | 'review' | 'failed'> = ['filed', 'review', 'failed'];
     await until(
-      async () => (await items.countDocuments({ status: { $nin: FINAL } })) === 0 && (await rt!.queue.jobs.countDocuments({ state: { $in: ['queued', 'running'] } })) === 0,
+      async () => (await items.countDocuments({ status: { $nin: FINAL } })) === 0 && (await rt!.queue.jobs.countDocuments({ name: 'ocr.item', state: { $in: ['queued', 'running'] } })) === 0,
       (opts.settleMinutes ?? 10) * 60_000,
       'pipeline settled',
     ).catch((err: unknown) => log(`  ${(err as Error).message}`));
@@ -248,6 +248,8 @@ export async function runFaults(opts: FaultOptions): Promise<FaultResult> {
       p.child?.kill('SIGKILL');
     }
     await rt?.close().catch(() => undefined);
+    // Keep the processes' logs for a look after the run.
+    if (services) fs.cpSync(path.join(services.dataDir, 'logs'), path.join(path.dirname(services.dataDir), `archive-faults-logs-${opts.seed}`), { recursive: true, force: true });
     services?.destroy();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run test:faults`: the long fault-injection run (docs/reliability.md). Settings by env:
- * FAULTS_SEED (default 15), FAULTS_PAGES (240), FAULTS_COUNT (40), FAULTS_MINUTES (9).
+ * FAULTS_SEED (default 15), FAULTS_PAGES (120), FAULTS_COUNT (30), FAULTS_MINUTES (8), FAULTS_SETTLE_MINUTES (8).
  * Prints progress and, last, `RESULT faults=… lost=0 duplicated=0 half_filed=0 …`; exits 1 when
  * any invariant is broken.
  */
@@ -11,10 +11,10 @@ const num = (v: string | undefined, d: number) => (v && Number.isFinite(Number(v
 void (async () => {
   const r = await runFaults({
     seed: num(process.env.FAULTS_SEED, 15),
-    pages: num(process.env.FAULTS_PAGES, 240),
-    faults: num(process.env.FAULTS_COUNT, 40),
-    minutes: num(process.env.FAULTS_MINUTES, 9),
-    settleMinutes: num(process.env.FAULTS_SETTLE_MINUTES, 10),
+    pages: num(process.env.FAULTS_PAGES, 120),
+    faults: num(process.env.FAULTS_COUNT, 30),
+    minutes: num(process.env.FAULTS_MINUTES, 8),
+    settleMinutes: num(process.env.FAULTS_SETTLE_MINUTES, 8),
     log: (l) => console.log(l),
   });
   console.log(r.line);

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
+import { buildSearchablePdf } from '../../ocr';
 import { idCheckDigit } from '../../src/domain/id-number';
 import { itemModel } from '../../src/models/item.model';
 import type { Runtime } from '../../src/runtime';
@@ -45,15 +46,19 @@ export async function capturedItem(rt: Runtime, source: string, pages: string[][
   });
   const id = String(doc._id);
   const pageDocs = [];
+  const pdfPages = [];
   for (const [i, lines] of pages.entries()) {
     const textKey = `items/${id}/pages/${i + 1}.json`;
     const imageKey = `items/${id}/pages/${i + 1}.png`;
     const text = lines.join('\n');
     await rt.storage.blobs.put(imageKey, image, { contentType: 'image/png' });
     await rt.storage.blobs.put(textKey, Buffer.from(JSON.stringify({ text, confidence: 91, lines: lines.map((t, k) => ({ text: t, confidence: 91, bbox: { x0: 0, y0: k * 40, x1: 800, y1: k * 40 + 30 } })) })));
-    pageDocs.push({ n: i + 1, source: 0, imageKey, textKey, confidence: 91, width: 64, height: 48, dpi: 300 });
+    pageDocs.push({ n: i + 1, source: 0, imageKey, textKey, confidence: 91, width: 64, height: 48, dpi: 300, chars: text.replace(/\s/g, '').length });
+    pdfPages.push({ image, width: 64, height: 48, dpi: 300, lines: lines.map((t, k) => ({ text: t, bbox: { x0: 0, y0: k * 8, x1: 64, y1: k * 8 + 6 } })) });
   }
-  await items.updateOne({ _id: doc._id }, { $set: { pages: pageDocs, pageCount: pages.length } });
+  const pdfKey = `items/${id}/item.pdf`;
+  await rt.storage.blobs.put(pdfKey, Buffer.from(await buildSearchablePdf(pdfPages, { title: source, itemId: id, createdAt: new Date() })), { contentType: 'application/pdf' });
+  await items.updateOne({ _id: doc._id }, { $set: { pages: pageDocs, pageCount: pages.length, pdfKey } });
   return id;
 }
 

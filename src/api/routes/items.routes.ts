@@ -21,6 +21,7 @@ import { auditDenied, describeForAudit } from '../middleware/auth';
 import { authorizeItem, ingestFonds, mayActOn, type Principal } from '../../services/access';
 import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/records';
 import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/capture';
+import { enqueueCaptureCheck } from '../../services/integrity';
 import { defineRoute, type RouteDef } from '../route';
 import { OBJECT_ID } from '../../domain/ids';
 
@@ -166,6 +167,8 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
             errors.push({ file: source, code: err.code, message: err.message, messageZh: err.zh });
           }
         }
+        // 四性检测 at capture, per batch (DA/T 70-2018 归档环节): runs once the batch's pipeline is done.
+        await enqueueCaptureCheck(rt, items.filter((i) => !i.duplicate).map((i) => i.id)).catch((err: unknown) => rt.logger.warn({ err }, 'could not enqueue the capture 四性 check'));
         describeForAudit(ctx, items.length === 1 ? { type: 'item', id: items[0]!.id } : null, { items: items.map((i) => i.id), rejected: errors.length });
         ctx.status = 202;
         ctx.body = { batchId, items, errors };

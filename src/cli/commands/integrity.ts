@@ -1,6 +1,7 @@
 import { loadConfig } from '../../config';
 import { AppError } from '../../errors';
-import { afterRestore, backup, FSCK_PHASES, listBackups, openTarget, restore, runFsck, type Finding, type FsckPhase } from '../../services/integrity';
+import fs from 'node:fs';
+import { afterRestore, backup, checkFourProperties, FSCK_PHASES, getRun, listBackups, listRuns, openTarget, PROPERTIES, restore, runCsv, runFsck, runView, type Finding, type FsckPhase, type FourPropertiesReport } from '../../services/integrity';
 import { cliPrincipal, describeCliForAudit } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
@@ -154,4 +155,92 @@ export const restoreCommand: Command = {
       return post.fsck.ok ? 0 : 1;
     });
   },
+};
+
+function summaryLines(summary: FourPropertiesReport['summary']): string[] {
+  return Object.entries(summary).map(([p, v]) => `  ${PROPERTIES[p as keyof typeof PROPERTIES].zh} ${p.padEnd(12)} ${String(v.checks).padStart(6)} checks  ${v.failed ? `${v.failed} FAILED` : 'ok'}${v.warnings ? `  (${v.warnings} warning(s))` : ''}`);
+}
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: '四性检测 (DA/T 70-2018): 真实性、完整性、可用性、安全性 — run now, list, show, export',
+  usage: '<run|list|show>',
+  subcommands: [
+    {
+      name: 'run',
+      permission: 'integrity.check',
+      summary: 'Check items now (given ids, or the whole archive) and store the report; exit 1 when a check fails',
+      usage: '[--items ID,ID…] [--expect N] [--trigger manual|transfer] [--rate N]',
+      options: {
+        items: { type: 'string', description: 'comma-separated item ids (a batch or transfer package); default the whole archive', valueName: 'IDS' },
+        expect: { type: 'string', description: 'item count of the hand-over list (移交清单)', valueName: 'N' },
+        trigger: { type: 'string', description: 'manual (default) or transfer', valueName: 'T' },
+        rate: { type: 'string', description: 'items per second (0 = unthrottled)', valueName: 'N', default: '0' },
+        resume: { type: 'boolean', description: 'continue the last unfinished run' },
+      },
+      run: async ({ values, io }) =>
+        withRuntime(async (rt) => {
+          const ids = typeof values.items === 'string' ? values.items.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
+          if (ids?.some((id) => !/^[a-f0-9]{24}$/.test(id))) throw new AppError('validation_failed', { message: '--items: item ids are 24 hex characters', zh: '--items：条目编号为 24 位十六进制' });
+          const trigger = values.trigger === 'transfer' ? 'transfer' : 'manual';
+          const expect = values.expect === undefined ? undefined : positiveNumber(values.expect, 'expect', 0);
+          const r = await checkFourProperties(rt, { trigger, itemIds: ids, handover: expect === undefined ? undefined : { count: expect }, archiveWide: !ids, ratePerSecond: positiveNumber(values.rate, 'rate', 0), resume: values.resume === true, actor: cliPrincipal(rt)?.username });
+          describeCliForAudit({ type: 'integrity_run', id: r.runId }, { ok: r.ok, items: r.items });
+          if (values.json) io.out(JSON.stringify(r));
+          else {
+            io.out(`四性检测 / 4-property check ${r.ok ? '通过 passed' : '未通过 FAILED'}: ${r.items} items — report ${r.runId}`);
+            for (const l of summaryLines(r.summary)) io.out(l);
+            for (const f of r.findings.slice(0, 100)) io.out(`  [${f.severity}] ${f.check} ${f.subject}\n      ${f.messageZh}\n      ${f.message}`);
+          }
+          return r.ok ? 0 : 1;
+        }),
+    },
+    {
+      name: 'list',
+      permission: 'integrity.check',
+      summary: 'Stored reports, newest first (四性 by default; --kind fsck|backup|restore)',
+      usage: '[--kind K] [--limit N]',
+      options: {
+        kind: { type: 'string', description: 'four-properties (default), fsck, backup or restore', valueName: 'K' },
+        limit: { type: 'string', description: 'at most N', valueName: 'N', default: '20' },
+      },
+      run: async ({ values, io }) =>
+        withRuntime(async (rt) => {
+          const kind = (['four-properties', 'fsck', 'backup', 'restore'].includes(String(values.kind)) ? values.kind : 'four-properties') as 'four-properties';
+          const runs = await listRuns(rt, kind, Math.max(1, positiveNumber(values.limit, 'limit', 20)));
+          if (values.json) io.out(JSON.stringify({ runs }));
+          else if (!runs.length) io.out('没有报告 / no reports');
+          else for (const r of runs) io.out(`${r.id}  ${r.startedAt}  ${r.kind}/${r.trigger}  ${r.state}  ${r.ok === null ? '—' : r.ok ? '通过 ok' : '未通过 FAILED'}  by ${r.actor}`);
+        }),
+    },
+    {
+      name: 'show',
+      permission: 'integrity.check',
+      summary: 'One report with its findings; --csv FILE exports it (UTF-8, for spreadsheets)',
+      usage: 'RUN_ID [--csv FILE]',
+      options: { csv: { type: 'string', description: 'write the report as CSV to FILE (- for stdout)', valueName: 'FILE' } },
+      run: async ({ values, positionals, io }) =>
+        withRuntime(async (rt) => {
+          const run = await getRun(rt, positionals[0] ?? '');
+          if (!run) throw new AppError('not_found', { message: `No report ${positionals[0] ?? '(none given)'}`, zh: `没有报告 ${positionals[0] ?? ''}` });
+          describeCliForAudit({ type: 'integrity_run', id: String(run._id) });
+          if (typeof values.csv === 'string') {
+            if (values.csv === '-') io.out(runCsv(run));
+            else {
+              fs.writeFileSync(values.csv, runCsv(run));
+              io.err(`已导出 / exported to ${values.csv}`);
+            }
+            return;
+          }
+          const v = runView(run);
+          if (values.json) io.out(JSON.stringify({ ...v, findings: run.findings ?? [] }));
+          else {
+            io.out(`${v.id}  ${v.kind}/${v.trigger}  ${v.state}  ${v.ok === null ? '—' : v.ok ? '通过 ok' : '未通过 FAILED'}  ${v.startedAt} → ${v.finishedAt ?? '…'}`);
+            const summary = (v.result as { summary?: FourPropertiesReport['summary'] } | null)?.summary;
+            if (summary) for (const l of summaryLines(summary)) io.out(l);
+            for (const f of (run.findings ?? []) as Array<Record<string, unknown>>) io.out(`  [${String(f.severity)}] ${String(f.check)}/${String(f.kind ?? f.property ?? '')} ${String(f.subject)}\n      ${String(f.messageZh)}\n      ${String(f.message)}`);
+          }
+        }),
+    },
+  ],
 };

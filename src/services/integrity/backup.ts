@@ -51,6 +51,12 @@ const FIRST = ['search_meta', 'items', 'search_log'];
 const LAST = ['archival_numbers', 'jobs', 'search_segments', 'search_chunks', 'integrity_runs'];
 const AUDIT = ['audit_entries', 'audit_checkpoints', 'audit_heads'];
 const KEYRING_SKIP = new Set(['passphrase.local']);
+/**
+ * Append-only registers a restore also takes from every NEWER backup at the location: restoring an
+ * older snapshot must not forget a destruction recorded since (the disposition room's permanent
+ * 销毁 register, re-applied after restore). Entries are keyed by _id, so taking them twice is a no-op.
+ */
+const CARRIED_FORWARD = ['destruction_register'];
 
 export interface BackupManifest {
   format: 'si-archive-backup/1';
@@ -273,6 +279,8 @@ export interface RestoreOptions {
 export interface RestoreResult {
   backupId: string;
   collections: Record<string, number>;
+  /** register entries taken from newer backups (CARRIED_FORWARD) */
+  carriedForward: number;
   objects: number;
   keys: number;
   ms: number;
@@ -320,6 +328,7 @@ export async function restore(config: Config, opts: RestoreOptions): Promise<Res
   // 2. database
   const conn = await connectDb(config.mongo.uri, { timeoutMs: config.mongo.connectTimeoutMs });
   const collections: Record<string, number> = {};
+  let carriedForward = 0;
   try {
     const existing = await conn.db!.collection('items').estimatedDocumentCount().catch(() => 0);
     if (existing > 0 && !opts.force) {
@@ -352,6 +361,25 @@ export async function restore(config: Config, opts: RestoreOptions): Promise<Res
       collections[name] = n;
       log(`${name}: ${n} documents`);
     }
+    // Registers recorded after this snapshot, from the newer backups.
+    for (const newer of backups.filter((b) => b.startedAt > manifest.startedAt)) {
+      for (const name of CARRIED_FORWARD) {
+        const c = newer.collections[name];
+        if (!c) continue;
+        const s = await target.get(c.file);
+        if (!s) continue;
+        for await (const line of createInterface({ input: s.pipe(createGunzip()), crlfDelay: Infinity })) {
+          if (!line) continue;
+          try {
+            await conn.db!.collection(name).insertOne(EJSON.parse(line, { relaxed: false }) as Record<string, unknown>);
+            carriedForward++;
+          } catch (err) {
+            if ((err as { code?: number }).code !== 11000) throw err;
+          }
+        }
+      }
+    }
+    if (carriedForward) log(`registers: ${carriedForward} entries recorded after this backup, taken from newer backups`);
   } finally {
     await conn.close().catch(() => undefined);
   }
@@ -369,13 +397,14 @@ export async function restore(config: Config, opts: RestoreOptions): Promise<Res
     if (objects % 500 === 0) log(`… ${objects} objects`);
   }
   log(`objects: ${objects}`);
-  return { backupId: manifest.id, collections, objects, keys, ms: Date.now() - started };
+  return { backupId: manifest.id, collections, carriedForward, objects, keys, ms: Date.now() - started };
 }
 
 /**
- * Items destroyed after the backup was taken must stay destroyed. The disposition room keeps the
- * destruction register and exports reapplyDestructions(rt) for this; until it is on main the hook
- * is empty and a restore says so in its report.
+ * Items destroyed after the backup was taken must stay destroyed: the disposition room's
+ * reapplyDestructions(rt) replays its permanent register (kept in the database and, per entry, as
+ * an object beside the blobs, so an older database snapshot does not forget it). Tests may install
+ * another replay with useDestructionReplay.
  */
 export type DestructionReplay = (rt: Runtime) => Promise<{ reapplied: number } | number | void>;
 let destructionReplay: DestructionReplay | null = null;

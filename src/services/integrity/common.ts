@@ -4,6 +4,8 @@
  */
 import type { Connection } from 'mongoose';
 import { integrityRunModel, type IntegrityKind, type IntegrityRunDoc } from '../../models/integrity.model';
+import { ITEM_STATUSES } from '../../models/item.model';
+import { STATUS } from '../records';
 import type { Runtime } from '../../runtime';
 
 /** One inconsistency, and what a repair would do about it (`repair: null` = nothing is safe to do automatically). */
@@ -24,16 +26,18 @@ export interface Finding {
 
 export type RepairKind = 'reenqueue' | 'requeue_job' | 'reindex' | 'unindex' | 'remove_orphan' | 'shred_destroyed';
 
-/** Item states, by what the checks expect of them (mirrors the records room's status sets). */
+/** Item states, by what the checks expect of them: derived from the records room's status sets. */
+const ALL = new Set<string>(ITEM_STATUSES);
+const not = (keep: ReadonlySet<string>) => new Set([...ALL].filter((s) => !keep.has(s)));
 export const STATES = {
-  /** in the search index */
-  searchable: new Set(['filed', 'review']),
+  /** must be in the search index */
+  searchable: STATUS.readable as ReadonlySet<string>,
   /** never in the search index */
-  unsearchable: new Set(['destroyed', 'failed', 'split', 'received']),
+  unsearchable: not(STATUS.searchable as ReadonlySet<string>),
   /** still being worked on by the pipeline: a live job must exist */
-  inFlight: new Set(['received', 'processing']),
+  inFlight: not(STATUS.final as ReadonlySet<string>),
   /** content shredded: no blob may remain */
-  destroyed: new Set(['destroyed']),
+  destroyed: new Set(['destroyed']) as ReadonlySet<string>,
 };
 
 /** Spaces work out to at most `perSecond` units a second (0 = unthrottled). */
@@ -52,7 +56,7 @@ export interface RunHandle {
   id: string;
   doc: IntegrityRunDoc;
   /** Saves progress: phase + cursor + counts + new findings (appended). */
-  save(patch: { phase?: string | null; cursor?: string | null; findings?: Finding[] }): Promise<void>;
+  save(patch: { phase?: string | null; cursor?: string | null; findings?: object[] }): Promise<void>;
   finish(ok: boolean, result?: Record<string, unknown> | null, error?: string | null): Promise<IntegrityRunDoc>;
   count(key: string, n?: number): void;
 }

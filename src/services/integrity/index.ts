@@ -4,3 +4,6 @@ export { lastGoodRun, useWithdrawalRegister, type Finding, type WithdrawalRegist
 export { afterRestore, backup, listBackups, restore, useDestructionReplay, type BackupManifest, type BackupOptions, type DestructionReplay, type RestoreOptions, type RestoreResult } from './backup';
 export { openTarget, type BackupTarget } from './backup-target';
 export { installOperationalMetrics, operationalReadiness } from './operations';
+export { CHECKS, checkFourProperties, PROPERTIES, type FourPropertiesOptions, type FourPropertiesReport, type Property, type PropertyFinding } from './four-properties';
+export { CAPTURE_CHECK_JOB, enqueueCaptureCheck, FOUR_PROPERTIES_JOB, integrityJobHandlers, scheduleFourProperties } from './jobs';
+export { getRun, listRuns, runCsv, runView, type RunView } from './reports';

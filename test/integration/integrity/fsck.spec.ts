@@ -25,7 +25,7 @@ describe('archive fsck: finds every kind of inconsistency, repairs only the safe
     assert.deepEqual(r.findings.map((f) => `${f.check}/${f.kind} ${f.subject}`), []);
     assert.equal(r.ok, true);
     assert.equal(r.counts['items/checked'], 4);
-    assert.equal(r.counts['blobs/verified'], 12, 'original + page image + page text for 4 items');
+    assert.equal(r.counts['blobs/verified'], 16, 'original, page image, page text and PDF of 4 items');
     const items = await itemModel(ctx.rt.db).find({ _id: { $in: ids } }).lean();
     assert.ok(items.every((i) => i.status === 'filed' && i.archivalCode), items.map((i) => `${i.status} ${i.archivalCode}`).join(', '));
   });

@@ -13,7 +13,7 @@ import { createMetrics } from '../../../src/metrics';
 import { itemModel } from '../../../src/models/item.model';
 import { createRuntime, type Runtime } from '../../../src/runtime';
 import { afterRestore, backup, listBackups, openTarget, restore } from '../../../src/services/integrity';
-import { searchItems } from '../../../src/services/search';
+import { removeItem, searchItems } from '../../../src/services/search';
 import { filedItem } from '../../helpers/archive-items';
 import { testLogger } from '../../helpers/logger';
 import { appEnvFor, startPrivateServices, type PrivateServices } from '../../helpers/private-services';
@@ -137,6 +137,47 @@ describe('restore drill: back up, destroy the data folders, restore into fresh s
     console.log(`      RESULT drill items=5 objects=${restored.objects} backup_ms=${backupMs} restore_rto_ms=${rtoMs} rpo=last-backup`);
   });
 
-  // Enabled when the disposition workflow (reapplyDestructions) is on main: see useDestructionReplay.
-  it('items destroyed after the backup stay destroyed after a restore (destruction register re-applied)');
+  it('items destroyed after the backup stay destroyed after a restore of it (destruction register re-applied)', async () => {
+    const p = await startPrivateServices('destroy');
+    const cleanup: PrivateServices[] = [p];
+    try {
+      const appDir = tmp('app-d');
+      const keysDir = tmp('keys-d');
+      const to = tmp('bk-d');
+      let rt = await open(appEnvFor(p, appDir));
+      const keep = await filedItem(rt, 'keep-1');
+      const gone = await filedItem(rt, 'gone-1', '李娜');
+      const b1 = await backup(rt, { to, keysTo: keysDir });
+      // Destroyed after b1, as the disposition executor records it: the register entry (row + its copy
+      // beside the objects) first, then the blobs shredded, the index entry and the item tombstoned.
+      const it = (await itemModel(rt.db).findById(gone).lean())!;
+      const keys = [it.originals[0]!.blobKey, it.pages[0]!.imageKey!, it.pages[0]!.textKey!, it.pdfKey!];
+      const reg = { _id: gone, listId: 'list-drill', row: { itemId: gone, archivalCode: it.archivalCode }, checksums: [], blobKeys: keys, registeredAt: new Date(), destroyedAt: new Date() };
+      await rt.storage.blobs.put(`disposition/register/${gone}.json`, Buffer.from(JSON.stringify(reg)), { contentType: 'application/json' });
+      await rt.db.collection('destruction_register').insertOne(reg as never);
+      for (const k of keys) await rt.storage.blobs.shred(k);
+      await rt.db.collection('items').updateOne({ _id: it._id }, { $set: { status: 'destroyed' } });
+      await removeItem(rt, gone);
+      await backup(rt, { to, keysTo: keysDir });
+      await rt.close();
+      p.destroy();
+
+      const f = await startPrivateServices('destroy-fresh');
+      cleanup.push(f);
+      const env = appEnvFor(f, tmp('restored-d'));
+      const restored = await restore(parseConfig(env), { from: to, backupId: b1.id, keysFrom: keysDir });
+      assert.equal(restored.backupId, b1.id, 'the snapshot from before the destruction');
+      rt = await open(env);
+      const post = await afterRestore(rt, restored);
+      assert.ok((post.reapplied ?? 0) >= 1, `reapplied ${post.reapplied}`);
+      assert.equal((await itemModel(rt.db).findById(gone).lean())!.status, 'destroyed');
+      for (const k of keys) await assert.rejects(rt.storage.blobs.getBuffer(k), (e: any) => ['object_shredded', 'object_not_found'].includes(e.code), k);
+      assert.ok(!(await searchItems(rt, { q: it.archivalCode!, limit: 10 })).hits.some((h) => h.id === gone), 'not found by search');
+      const kept = (await itemModel(rt.db).findById(keep).lean())!;
+      assert.equal((await rt.storage.blobs.verify(kept.originals[0]!.blobKey)).ok, true);
+      await rt.close();
+    } finally {
+      for (const s of cleanup) s.destroy();
+    }
+  });
 });
