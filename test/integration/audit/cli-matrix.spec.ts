@@ -21,6 +21,10 @@ const ARGS: Record<string, string[]> = {
   'schedule review': ['retention-rules/rules/3hao-ling-2009.v1.json'],
   search: ['养老'],
   separators: ['--out', `${os.tmpdir()}/cli-matrix-separators.pdf`],
+  'schedule apply': ['3hao-ling-2009.v2', '--dry-run'],
+  'number withdraw': ['0123456789abcdef01234567', '--reason', 'cli matrix'],
+  'storage migrate-lock': ['--to', 'cli-matrix-locked', '--yes'],
+  'transfer receipt': ['package.json'],
 };
 
 const principal = (role: string): Principal => ({ id: `id-${role}`, username: `cli.${role}`, roles: [role], scope: { fonds: '*', agencies: '*', districts: '*' }, clearance: 'sensitive' });
