@@ -10,7 +10,8 @@ import { jobRoutes } from './jobs.routes';
 import { retentionRoutes } from './retention.routes';
 import { transferRoutes } from './transfer.routes';
 import { searchRoutes } from './search.routes';
+import { workplaceRoutes } from './workplace.routes';
 
 export function featureRoutes(runtime: Runtime): RouteDef[] {
-  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime), ...accessRoutes(runtime), ...dispositionRoutes(runtime), ...retentionRoutes(runtime), ...transferRoutes(runtime)];
+  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime), ...accessRoutes(runtime), ...dispositionRoutes(runtime), ...retentionRoutes(runtime), ...transferRoutes(runtime), ...workplaceRoutes(runtime)];
 }
