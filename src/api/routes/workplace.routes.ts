@@ -92,6 +92,12 @@ const ids = z
   .pipe(z.array(z.string().regex(/^[a-f0-9]{24}$/)).max(500))
   .optional();
 
+interface Group {
+  key: string;
+  items: number;
+  pages: number;
+}
+
 const month = (d: Date) => d.toISOString().slice(0, 7);
 
 export function workplaceRoutes(rt: Runtime): RouteDef[] {
@@ -136,7 +142,10 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
         if (query.fonds) filter.fonds = query.fonds;
         if (query.status) filter.status = query.status;
         if (query.flag) filter['flags.code'] = query.flag;
-        if (query.queue === 'review') filter.$or = [{ status: 'review' }, { status: 'filed', 'flags.0': { $exists: true } }];
+        // Flagged filed items stay in the queue until a person has looked at them: their history
+        // still holds only filing's proposal. (FerretDB cannot negate a match inside an array, so
+        // "no confirmation or correction yet" is asked as "no second history entry".)
+        if (query.queue === 'review') filter.$or = [{ status: 'review' }, { status: 'filed', 'flags.0': { $exists: true }, 'history.1': { $exists: false } }];
         if (query.ids) filter._id = { $in: query.ids };
         const projection = { metadata: 0, preregistered: 0, history: 0, originals: 0 };
         const [total, found] = await Promise.all([
@@ -208,34 +217,36 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { query }) => {
         const scope = fondsFilter(ctx);
         const held: Record<string, unknown> = { ...scope, status: { $in: ['filed', 'review'] } };
-        const group = async (field: string, match: Record<string, unknown> = held) =>
-          (await items.aggregate<{ _id: unknown; items: number; pages: number }>([{ $match: match }, { $group: { _id: `$${field}`, items: { $sum: 1 }, pages: { $sum: '$pageCount' } } }]))
-            .map((r) => ({ key: r._id === null || r._id === undefined ? '' : String(r._id), items: r.items, pages: r.pages }))
-            .sort((a, b) => a.key.localeCompare(b.key));
         const since = new Date(Date.now() - query.days * 86_400_000);
         const now = new Date();
         const until = new Date(now);
         until.setUTCFullYear(until.getUTCFullYear() + 1);
-        const [byCategory, byRetention, byFonds, byStatus, dated, recent, qc, due, jobs] = await Promise.all([
-          group('classification.category'),
-          group('classification.retention'),
-          group('fonds'),
-          group('status', scope),
-          items.find(held, { documentDate: 1, pageCount: 1 }).lean<Array<{ documentDate?: string | null; pageCount?: number }>>(),
+        const [all, recent, qc, due, jobs] = await Promise.all([
+          // One projected read of the holdings, grouped here (FerretDB's $group does not sum fields reliably).
+          items.find(scope, { fonds: 1, status: 1, documentDate: 1, pageCount: 1, 'classification.category': 1, 'classification.retention': 1 }).lean<Array<{ fonds: string; status: string; documentDate?: string | null; pageCount?: number; classification?: { category?: string | null; retention?: string | null } | null }>>(),
           items.find({ ...scope, createdAt: { $gte: since } }, { createdAt: 1, ocrAt: 1, pageCount: 1 }).lean<Array<{ createdAt: Date; ocrAt?: Date | null; pageCount?: number }>>(),
           items.find({ ...scope, ocrAt: { $gte: since } }, { 'pages.confidence': 1, 'pages.blank': 1, flags: 1 }).lean<Array<{ pages?: Array<{ confidence?: number | null; blank?: boolean }>; flags?: Array<{ code: string }> }>>(),
           items.find({ ...held, 'classification.dueOn': { $gte: now.toISOString().slice(0, 10), $lt: until.toISOString().slice(0, 10) } }, { 'classification.dueOn': 1 }).lean<Array<{ classification?: { dueOn?: string } }>>(),
           rt.queue.jobs.find({ $or: [{ createdAt: { $gte: since } }, { state: { $in: ['queued', 'running'] } }] }, { createdAt: 1, finishedAt: 1, state: 1 }).lean<Array<{ createdAt: Date; finishedAt?: Date | null; state: string }>>(),
         ]);
-        // Years by formation date (documentDate is sealed-free: a plain ISO date string).
-        const years = new Map<string, { items: number; pages: number }>();
-        for (const d of dated) {
-          const y = d.documentDate?.slice(0, 4) ?? '';
-          const e = years.get(y) ?? { items: 0, pages: 0 };
-          e.items++;
-          e.pages += d.pageCount ?? 0;
-          years.set(y, e);
+        const groups = { category: new Map<string, Group>(), retention: new Map<string, Group>(), fonds: new Map<string, Group>(), year: new Map<string, Group>(), status: new Map<string, Group>() };
+        const count = (m: Map<string, Group>, key: string, pages: number) => {
+          const g = m.get(key) ?? { key, items: 0, pages: 0 };
+          g.items++;
+          g.pages += pages;
+          m.set(key, g);
+        };
+        for (const it of all) {
+          const pages = it.pageCount ?? 0;
+          count(groups.status, it.status, pages);
+          if (it.status !== 'filed' && it.status !== 'review') continue;
+          count(groups.category, it.classification?.category ?? '', pages);
+          count(groups.retention, it.classification?.retention ?? '', pages);
+          count(groups.fonds, it.fonds, pages);
+          // Years by formation date (documentDate is a plain ISO date string, not sealed).
+          count(groups.year, it.documentDate?.slice(0, 4) ?? '', pages);
         }
+        const sorted = (m: Map<string, Group>) => [...m.values()].sort((a, b) => a.key.localeCompare(b.key));
         const days: string[] = [];
         for (let t = since.getTime() + 86_400_000; t <= now.getTime() + 1; t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
         const perDay = new Map(days.map((d) => [d, { day: d, received: 0, processed: 0, pages: 0, queueDepth: 0 }]));
@@ -272,7 +283,7 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
         const running = jobs.filter((j) => j.state === 'running').length;
         ctx.body = {
           generatedAt: now.toISOString(),
-          holdings: { byCategory, byRetention, byFonds, byYear: [...years].map(([key, v]) => ({ key, ...v })).sort((a, b) => a.key.localeCompare(b.key)), byStatus },
+          holdings: { byCategory: sorted(groups.category), byRetention: sorted(groups.retention), byFonds: sorted(groups.fonds), byYear: sorted(groups.year), byStatus: sorted(groups.status) },
           ingest: { days: [...perDay.values()], queue: { queued, running } },
           ocr: { confidence: buckets, flags: [...flags].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count) },
           due: [...dueMonths].map(([m, items]) => ({ month: m, items })),
