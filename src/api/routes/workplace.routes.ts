@@ -8,7 +8,6 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { currentSchedule } from '../../../retention-rules';
 import { INSURANCE_TYPES } from '../../domain/labels';
-import { AppError } from '../../errors';
 import { itemModel, ITEM_STATUSES, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { retryFailedItem } from '../../services/capture';
@@ -16,6 +15,7 @@ import type { Principal } from '../../services/access';
 import { itemLevel } from '../../services/records';
 import { describeForAudit, mayAccess } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
+import { loadReadable } from './items.routes';
 
 // English names of 3号令's nine categories (the Chinese ones come from the schedule itself).
 const CATEGORY_EN: Record<string, string> = {
@@ -166,9 +166,7 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
       params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }),
       responses: { 202: { description: 'queued again', schema: z.object({ id: z.string(), jobId: z.string() }) } },
       handler: async (ctx, { params }) => {
-        const it = await items.findById(params.id, { metadata: 0, preregistered: 0 }).lean<ItemDoc>();
-        if (!it) throw new AppError('item_not_found', { details: { id: params.id } });
-        if (!mayAccess(ctx, 'item.ingest', { type: 'item', fonds: it.fonds, level: itemLevel(it) })) throw new AppError('forbidden');
+        const it = await loadReadable(ctx, rt, params.id, 'item.ingest');
         describeForAudit(ctx, { type: 'item', id: params.id }, { retry: true });
         const jobId = await retryFailedItem(rt, it);
         ctx.status = 202;

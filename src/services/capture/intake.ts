@@ -10,6 +10,7 @@ import { detectFormat, isOcrInputError } from '../../../ocr';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
+import { writeRetry } from '../records';
 
 export const OCR_JOB = 'ocr.item';
 
@@ -279,6 +280,6 @@ export async function retryFailedItem(rt: Runtime, item: Pick<ItemDoc, '_id' | '
   }
   const job = await rt.queue.enqueue(OCR_JOB, { itemId: String(item._id) }, { dedupeKey: `${OCR_JOB}:${String(item._id)}:retry:${Date.now()}`, maxAttempts: 5 });
   const jobId = String(job._id);
-  await itemModel(rt.db).updateOne({ _id: item._id, status: 'failed' }, { $set: { status: 'received', jobId, failure: { code: null, message: null, messageZh: null } } });
+  await writeRetry(rt, item, jobId);
   return jobId;
 }
