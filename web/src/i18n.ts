@@ -35,6 +35,7 @@ export const ROLE_NAMES: Record<string, readonly [string, string]> = {
   sysadmin: ['系统管理员', 'System administrator'],
   secadmin: ['安全保密管理员', 'Security administrator'],
   secauditor: ['安全审计员', 'Security auditor'],
+  disposal_supervisor: ['监销人', 'Destruction supervisor'],
 };
 
 export const RETENTION_NAMES: Record<string, readonly [string, string]> = {

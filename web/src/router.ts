@@ -4,7 +4,7 @@ import type { MessageKey } from './messages';
 import { hasRole, loadMe, me } from './session';
 
 export const CONTENT_READERS = ['archivist', 'caseworker', 'compliance_officer', 'appraisal_member', 'agency_head'];
-export const DISPOSITION_ROLES = ['compliance_officer', 'appraisal_member', 'agency_head', 'archivist'];
+export const DISPOSITION_ROLES = ['compliance_officer', 'appraisal_member', 'agency_head', 'disposal_supervisor', 'auditor'];
 
 export interface PageMeta {
   title: MessageKey;
@@ -33,6 +33,11 @@ export const routes: RouteRecordRaw[] = [
   page('/search', 'search', () => import('./pages/SearchPage.vue'), { title: 'navSearch', group: 'groupCaseworker', roles: CONTENT_READERS }),
   { path: '/item/:id', name: 'item', component: () => import('./pages/ItemPage.vue'), meta: { title: 'navSearch', roles: CONTENT_READERS } },
   page('/access', 'access', () => import('./pages/AccessPage.vue'), { title: 'navAccess', group: 'groupCaseworker', roles: CONTENT_READERS }),
+  page('/due', 'due', () => import('./pages/DuePage.vue'), { title: 'navDue', group: 'groupCompliance', roles: DISPOSITION_ROLES }),
+  page('/rounds', 'rounds', () => import('./pages/RoundsPage.vue'), { title: 'navRounds', group: 'groupCompliance', roles: DISPOSITION_ROLES }),
+  page('/lists', 'lists', () => import('./pages/ListsPage.vue'), { title: 'navLists', group: 'groupCompliance', roles: DISPOSITION_ROLES }),
+  { path: '/lists/:id', name: 'list', component: () => import('./pages/ListDetailPage.vue'), meta: { title: 'navLists', roles: DISPOSITION_ROLES } },
+  page('/holds', 'holds', () => import('./pages/HoldsPage.vue'), { title: 'navHolds', group: 'groupCompliance', roles: DISPOSITION_ROLES }),
   page('/audit', 'audit', () => import('./pages/AuditPage.vue'), { title: 'navAudit', group: 'groupAudit', roles: ['auditor', 'secauditor', 'compliance_officer'] }),
   page('/accounts', 'accounts', () => import('./pages/AccountsPage.vue'), { title: 'navAccounts', group: 'groupAdmin', roles: ['sysadmin'] }),
   page('/roles', 'roles', () => import('./pages/RolesPage.vue'), { title: 'navRoles', group: 'groupAdmin', roles: ['secadmin'] }),
@@ -43,7 +48,8 @@ export const routes: RouteRecordRaw[] = [
 export function homeOf(roles: string[]): string {
   if (roles.includes('archivist')) return '/scan';
   if (roles.includes('caseworker')) return '/search';
-  if (roles.some((r) => ['compliance_officer', 'appraisal_member', 'agency_head'].includes(r))) return '/dashboard';
+  if (roles.includes('compliance_officer')) return '/due';
+  if (roles.some((r) => ['appraisal_member', 'agency_head', 'disposal_supervisor'].includes(r))) return '/lists';
   if (roles.some((r) => ['auditor', 'secauditor'].includes(r))) return '/audit';
   if (roles.includes('sysadmin')) return '/accounts';
   if (roles.includes('secadmin')) return '/roles';
