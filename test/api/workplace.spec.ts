@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { itemModel } from '../../src/models/item.model';
-import { buildItemId } from '../helpers/factories';
+import { buildItemId, type ItemOverrides } from '../helpers/factories';
 import { openTestRuntime, serveTestApp, signedInUsers } from '../helpers/runtime';
 
 const PASSWORD = 'Correct-Horse-42';
+/** Subdocument arrays (history, flags, pages) as plain objects: the model casts them. */
+const loose = (o: Record<string, unknown>): ItemOverrides => o as ItemOverrides;
 
 describe('workplace routes: queues, retry, accounts, vocabulary, stats', function () {
   this.timeout(60_000);
@@ -21,17 +23,17 @@ describe('workplace routes: queues, retry, accounts, vocabulary, stats', functio
   before(async () => {
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    server = await serveTestApp(rt, { auth: true });
+    server = await serveTestApp(rt);
     tokens = await signedInUsers(rt, server.base, [['wp.archivist', 'archivist'], ['wp.z002', 'archivist', ['Z002']], ['wp.sysadmin', 'sysadmin'], ['wp.auditor', 'auditor'], ['wp.caseworker', 'caseworker']], PASSWORD);
     const history = [{ at: new Date(), actor: 'system', kind: 'proposed', changes: {} }];
-    ids.review = await buildItemId(rt, { status: 'review', history, classification: { category: '6', retention: 'D50', needsReview: true, dueOn: null } });
-    ids.flagged = await buildItemId(rt, { status: 'filed', history, pageCount: 2, ocrAt: new Date(), flags: [{ code: 'low_dpi', page: 1, message: 'low', messageZh: '低' }], pages: [{ n: 1, source: 0, dpi: 150, confidence: 88 }, { n: 2, source: 0, dpi: 300, confidence: 92 }] });
-    ids.reviewed = await buildItemId(rt, { status: 'filed', flags: [{ code: 'low_dpi', page: 1, message: 'low', messageZh: '低' }], history: [...history, { at: new Date(), actor: 'a', kind: 'confirmation', changes: {} }] });
-    ids.clean = await buildItemId(rt, { status: 'filed', history, classification: { category: '6', retention: 'D50', dueOn: null } });
-    ids.other = await buildItemId(rt, { status: 'review', fonds: 'Z002', history });
-    failedId = await buildItemId(rt, { status: 'failed', failure: { code: 'ocr_failed', message: 'OCR failed', messageZh: '识别失败' } });
+    ids.review = await buildItemId(rt, loose({ status: 'review', history, classification: { category: '6', retention: 'D50', needsReview: true, dueOn: null } }));
+    ids.flagged = await buildItemId(rt, loose({ status: 'filed', history, pageCount: 2, ocrAt: new Date(), flags: [{ code: 'low_dpi', page: 1, message: 'low', messageZh: '低' }], pages: [{ n: 1, source: 0, dpi: 150, confidence: 88 }, { n: 2, source: 0, dpi: 300, confidence: 92 }] }));
+    ids.reviewed = await buildItemId(rt, loose({ status: 'filed', flags: [{ code: 'low_dpi', page: 1, message: 'low', messageZh: '低' }], history: [...history, { at: new Date(), actor: 'a', kind: 'confirmation', changes: {} }] }));
+    ids.clean = await buildItemId(rt, loose({ status: 'filed', history, classification: { category: '6', retention: 'D50', dueOn: null } }));
+    ids.other = await buildItemId(rt, loose({ status: 'review', fonds: 'Z002', history }));
+    failedId = await buildItemId(rt, loose({ status: 'failed', failure: { code: 'ocr_failed', message: 'OCR failed', messageZh: '识别失败' } }));
     const soon = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 10);
-    ids.due = await buildItemId(rt, { status: 'filed', history, classification: { category: '3', retention: 'D10', dueOn: soon } });
+    ids.due = await buildItemId(rt, loose({ status: 'filed', history, classification: { category: '3', retention: 'D10', dueOn: soon } }));
   });
   after(async () => {
     await server?.close();
@@ -77,7 +79,7 @@ describe('workplace routes: queues, retry, accounts, vocabulary, stats', functio
   it('accounts are listed for administrators only, never with secrets', async () => {
     const res = await call('wp.sysadmin', '/api/v1/users?limit=3');
     assert.equal(res.status, 200);
-    assert.equal(res.body.total, 5);
+    assert.equal(res.body.total, 6, 'the five accounts and the spec\'s own');
     assert.equal(res.body.users.length, 3);
     assert.ok(res.body.users.every((u: any) => !('passwordHash' in u) && !('totpSecret' in u)));
     assert.equal((await call('wp.archivist', '/api/v1/users')).status, 403);

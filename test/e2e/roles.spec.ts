@@ -23,7 +23,7 @@ describe('web UI: every role\'s main path (Chromium)', function () {
 
   before(async function () {
     ctx = await openTestRuntime();
-    server = await serveTestApp(ctx.rt, { auth: true });
+    server = await serveTestApp(ctx.rt);
     base = server.base;
     for (const [username, role] of [['ui.archivist', 'archivist'], ['ui.auditor', 'auditor'], ['ui.secauditor', 'secauditor'], ['ui.sysadmin', 'sysadmin'], ['ui.secadmin', 'secadmin'], ['ui.compliance', 'compliance_officer']]) {
       await ctx.rt.auth.createUser({ username: username!, roles: [role!], password: PASSWORD, clearance: 'sensitive' });
