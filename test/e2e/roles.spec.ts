@@ -119,7 +119,8 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await sys.page.getByRole('dialog').getByRole('button', { name: '停用' }).click();
     await row.filter({ hasText: '已停用' }).waitFor();
     await shot(sys.page, 'sysadmin-accounts');
-    await row.getByRole('button', { name: '启用' }).click();
+    // Disabling can be undone from its notice.
+    await sys.page.locator('.el-notification').getByRole('button', { name: '撤销' }).click();
     await row.filter({ hasText: '正常' }).waitFor();
     await sys.page.goto(`${base}/#/roles`);
     await sys.page.getByText('您的角色无权使用此页面。').waitFor();
