@@ -49,10 +49,26 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-export async function signInUi(page: Page, base: string, username: string, password: string): Promise<void> {
+/** Signs in through the form; with `code`, answers the one-time-code question the form then asks. */
+export async function signInUi(page: Page, base: string, username: string, password: string, code?: () => Promise<string>): Promise<void> {
   await page.goto(`${base}/#/login`);
   await page.getByPlaceholder('用户名').fill(username);
   await page.getByPlaceholder('密码').fill(password);
   await page.getByRole('button', { name: '登录' }).click();
+  if (code) {
+    const field = page.getByPlaceholder('动态验证码（如已绑定）');
+    await field.waitFor();
+    await field.fill(await code());
+    await page.getByRole('button', { name: '登录' }).click();
+  }
   await page.locator('[data-test=who]').filter({ hasText: username }).waitFor();
+}
+
+/** Answers an Element Plus prompt (second factor, reason) and confirms it. */
+export async function answerPrompt(page: Page, text: string | RegExp, value: string): Promise<void> {
+  const box = page.locator('.el-message-box').filter({ hasText: text });
+  await box.waitFor();
+  await box.locator('input').fill(value);
+  await box.getByRole('button', { name: '确定' }).click();
+  await box.waitFor({ state: 'hidden' });
 }

@@ -22,13 +22,14 @@ describe('web UI: every role\'s main path (Chromium)', function () {
   let browser: Browser;
 
   before(async function () {
+    // The UI is built (if stale) before the server starts: the server reads web/dist once.
+    browser = await launch();
     ctx = await openTestRuntime();
     server = await serveTestApp(ctx.rt);
     base = server.base;
     for (const [username, role] of [['ui.archivist', 'archivist'], ['ui.auditor', 'auditor'], ['ui.secauditor', 'secauditor'], ['ui.sysadmin', 'sysadmin'], ['ui.secadmin', 'secadmin'], ['ui.compliance', 'compliance_officer']]) {
       await ctx.rt.auth.createUser({ username: username!, roles: [role!], password: PASSWORD, clearance: 'sensitive' });
     }
-    browser = await launch();
   });
   after(async () => {
     await browser?.close();

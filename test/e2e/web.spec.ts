@@ -26,6 +26,8 @@ describe('web UI: the caseworker signs in, searches, reads the page with the hit
   let itemId: string;
 
   before(async function () {
+    // The UI is built (if stale) before the server starts: the server reads web/dist once.
+    browser = await launch();
     ctx = await openTestRuntime();
     const rt = ctx.rt;
     server = await serveTestApp(rt);
@@ -38,7 +40,6 @@ describe('web UI: the caseworker signs in, searches, reads the page with the hit
     itemId = String(res.item._id);
     const items = itemModel(rt.db);
     await drainUntil(rt, async () => ['filed', 'review', 'failed'].includes((await items.findById(itemId).lean())!.status), { timeoutMs: 300_000, what: 'the item filed' });
-    browser = await launch();
   });
   after(async () => {
     await browser?.close();
@@ -110,6 +111,7 @@ describe('web UI: the caseworker signs in, searches, reads the page with the hit
     // English switch: the same page in English.
     await page.getByRole('button', { name: '切换到英文界面' }).click();
     await page.getByText('Page 1 of 2').waitFor();
+    await shot(page, 'caseworker-item-en');
     await page.getByRole('button', { name: 'Switch to Chinese' }).click();
     assert.deepEqual(problems, []);
 
