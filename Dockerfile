@@ -5,7 +5,7 @@ FROM node:20-bookworm-slim AS web
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY --from=web /app/web/dist ./web/dist
+COPY web ./web
 COPY scripts/build-web.sh ./scripts/
 RUN bash scripts/build-web.sh --force
 
