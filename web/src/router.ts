@@ -1,9 +1,10 @@
 // Pages by role. `roles` lists who may open a page (any of them); the menu shows exactly these.
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router';
 import type { MessageKey } from './messages';
-import { hasRole, loadMe, me } from './session';
+import { apiPaths, hasRole, loadMe, me } from './session';
 
 export const CONTENT_READERS = ['archivist', 'caseworker', 'compliance_officer', 'appraisal_member', 'agency_head'];
+const DUE_API = '/api/v1/appraisal/due';
 export const DISPOSITION_ROLES = ['compliance_officer', 'appraisal_member', 'agency_head', 'disposal_supervisor', 'auditor'];
 
 export interface PageMeta {
@@ -12,6 +13,8 @@ export interface PageMeta {
   roles?: string[];
   public?: boolean;
   menu?: boolean;
+  /** An API path the page needs; without it on this server the page is not offered. */
+  needs?: string;
 }
 
 declare module 'vue-router' {
@@ -33,11 +36,11 @@ export const routes: RouteRecordRaw[] = [
   page('/search', 'search', () => import('./pages/SearchPage.vue'), { title: 'navSearch', group: 'groupCaseworker', roles: CONTENT_READERS }),
   { path: '/item/:id', name: 'item', component: () => import('./pages/ItemPage.vue'), meta: { title: 'navSearch', roles: CONTENT_READERS } },
   page('/access', 'access', () => import('./pages/AccessPage.vue'), { title: 'navAccess', group: 'groupCaseworker', roles: CONTENT_READERS }),
-  page('/due', 'due', () => import('./pages/DuePage.vue'), { title: 'navDue', group: 'groupCompliance', roles: DISPOSITION_ROLES }),
-  page('/rounds', 'rounds', () => import('./pages/RoundsPage.vue'), { title: 'navRounds', group: 'groupCompliance', roles: DISPOSITION_ROLES }),
-  page('/lists', 'lists', () => import('./pages/ListsPage.vue'), { title: 'navLists', group: 'groupCompliance', roles: DISPOSITION_ROLES }),
-  { path: '/lists/:id', name: 'list', component: () => import('./pages/ListDetailPage.vue'), meta: { title: 'navLists', roles: DISPOSITION_ROLES } },
-  page('/holds', 'holds', () => import('./pages/HoldsPage.vue'), { title: 'navHolds', group: 'groupCompliance', roles: DISPOSITION_ROLES }),
+  page('/due', 'due', () => import('./pages/DuePage.vue'), { title: 'navDue', group: 'groupCompliance', roles: DISPOSITION_ROLES, needs: DUE_API }),
+  page('/rounds', 'rounds', () => import('./pages/RoundsPage.vue'), { title: 'navRounds', group: 'groupCompliance', roles: DISPOSITION_ROLES, needs: DUE_API }),
+  page('/lists', 'lists', () => import('./pages/ListsPage.vue'), { title: 'navLists', group: 'groupCompliance', roles: DISPOSITION_ROLES, needs: DUE_API }),
+  { path: '/lists/:id', name: 'list', component: () => import('./pages/ListDetailPage.vue'), meta: { title: 'navLists', roles: DISPOSITION_ROLES, needs: DUE_API } },
+  page('/holds', 'holds', () => import('./pages/HoldsPage.vue'), { title: 'navHolds', group: 'groupCompliance', roles: DISPOSITION_ROLES, needs: DUE_API }),
   page('/audit', 'audit', () => import('./pages/AuditPage.vue'), { title: 'navAudit', group: 'groupAudit', roles: ['auditor', 'secauditor', 'compliance_officer'] }),
   page('/accounts', 'accounts', () => import('./pages/AccountsPage.vue'), { title: 'navAccounts', group: 'groupAdmin', roles: ['sysadmin'] }),
   page('/roles', 'roles', () => import('./pages/RolesPage.vue'), { title: 'navRoles', group: 'groupAdmin', roles: ['secadmin'] }),
@@ -48,8 +51,9 @@ export const routes: RouteRecordRaw[] = [
 export function homeOf(roles: string[]): string {
   if (roles.includes('archivist')) return '/scan';
   if (roles.includes('caseworker')) return '/search';
-  if (roles.includes('compliance_officer')) return '/due';
-  if (roles.some((r) => ['appraisal_member', 'agency_head', 'disposal_supervisor'].includes(r))) return '/lists';
+  const disposition = apiPaths.value?.has(DUE_API);
+  if (roles.includes('compliance_officer')) return disposition ? '/due' : '/dashboard';
+  if (roles.some((r) => ['appraisal_member', 'agency_head', 'disposal_supervisor'].includes(r))) return disposition ? '/lists' : '/dashboard';
   if (roles.some((r) => ['auditor', 'secauditor'].includes(r))) return '/audit';
   if (roles.includes('sysadmin')) return '/accounts';
   if (roles.includes('secadmin')) return '/roles';
@@ -66,6 +70,7 @@ router.beforeEach(async (to) => {
   return true;
 });
 
-export function allowed(roles?: string[]): boolean {
+export function allowed(roles?: string[], needs?: string): boolean {
+  if (needs && !apiPaths.value?.has(needs)) return false;
   return !roles || hasRole(...roles);
 }

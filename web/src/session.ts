@@ -13,11 +13,21 @@ export interface Me {
 
 export const me = ref<Me | null>(null);
 
+/** API paths this server offers (from its OpenAPI document): pages whose API is absent stay hidden. */
+export const apiPaths = ref<Set<string> | null>(null);
+
 export async function loadMe(): Promise<Me | null> {
   try {
     me.value = await api<Me>('/api/v1/auth/me', { quiet401: true });
   } catch {
     me.value = null;
+  }
+  if (me.value && !apiPaths.value) {
+    try {
+      apiPaths.value = new Set(Object.keys((await api<{ paths: Record<string, unknown> }>('/api/v1/openapi.json')).paths ?? {}));
+    } catch {
+      apiPaths.value = new Set();
+    }
   }
   return me.value;
 }
