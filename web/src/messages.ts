@@ -322,6 +322,7 @@ export const M = {
   dashCount: ['数量', 'Count'],
   dashUnknown: ['（未著录）', '(not described)'],
   dashTotal: ['合计 {n} 件 / {p} 页', '{n} items / {p} pages in all'],
+  dashDueNone: ['未来 12 个月没有到期鉴定的档案。', 'Nothing falls due in the next 12 months.'],
   // disposition
   dueTitle: ['到期鉴定清单', 'Due for appraisal'],
   dueAsOf: ['截至日期', 'As of'],
