@@ -79,6 +79,14 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await page.locator('[data-test=catalogue] .el-table__row').filter({ hasText: '工伤认定决定书（李秀英）' }).waitFor();
     await shot(page, 'archivist-catalogue');
 
+    await page.getByRole('link', { name: '一人一档 / 一户一档' }).click();
+    await page.getByRole('textbox', { name: '公民身份号码' }).fill('110105198703152318');
+    await page.getByRole('button', { name: '查看档案' }).click();
+    await page.locator('.el-table__row').filter({ hasText: '工伤认定决定书（李秀英）' }).waitFor();
+    await page.getByRole('link', { name: '质检统计' }).click();
+    await page.locator('.el-table__row').filter({ hasText: '150 dpi × 1' }).waitFor();
+    await shot(page, 'archivist-qc');
+
     await page.getByRole('link', { name: '统计概览' }).click();
     await page.locator('canvas').first().waitFor();
     assert.match(await page.locator('[data-test=dash-total]').innerText(), /合计 1 件/);
