@@ -28,7 +28,7 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     server = await serveTestApp(ctx.rt);
     base = server.base;
     for (const [username, role] of [['ui.archivist', 'archivist'], ['ui.auditor', 'auditor'], ['ui.secauditor', 'secauditor'], ['ui.sysadmin', 'sysadmin'], ['ui.secadmin', 'secadmin'], ['ui.compliance', 'compliance_officer']]) {
-      await ctx.rt.auth.createUser({ username: username!, roles: [role!], password: PASSWORD, clearance: 'sensitive' });
+      await ctx.rt.auth.createUser({ username: username!, roles: [role!], password: PASSWORD, clearance: 'sensitive', scope: { fonds: '*', agencies: '*', districts: '*' } });
     }
   });
   after(async () => {

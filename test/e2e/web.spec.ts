@@ -32,7 +32,7 @@ describe('web UI: the caseworker signs in, searches, reads the page with the hit
     const rt = ctx.rt;
     server = await serveTestApp(rt);
     base = server.base;
-    await rt.auth.createUser({ username: 'web.caseworker', roles: ['caseworker'], password: PASSWORD, clearance: 'sensitive' });
+    await rt.auth.createUser({ username: 'web.caseworker', roles: ['caseworker'], password: PASSWORD, clearance: 'sensitive', scope: { fonds: '*', agencies: '*', districts: '*' } });
     const upright = await renderScan(['工伤认定决定书', `受伤职工姓名：${NAME}`, `公民身份号码：${ID}`, '经调查核实，认定为工伤。', '决定日期：2019年5月20日'], { dpi: 300 });
     // The second sheet went through the scanner upside down.
     const turned = await sharp(await renderScan(['工伤认定调查笔录', `被调查人：${NAME}`, '事故经过：搬运货物时摔伤。', '调查日期：2019年5月10日'], { dpi: 300 })).rotate(180).png().toBuffer();
@@ -123,8 +123,8 @@ describe('web UI: the caseworker signs in, searches, reads the page with the hit
   });
 
   it('an outsider asks for access (借阅), an archivist approves it, the reader sees the time left and opens the item', async () => {
-    await ctx.rt.auth.createUser({ username: 'web.outsider', roles: ['caseworker'], password: PASSWORD, clearance: 'sensitive', scope: { fonds: ['Z999'] } });
-    await ctx.rt.auth.createUser({ username: 'web.approver', roles: ['archivist'], password: PASSWORD, clearance: 'sensitive' });
+    await ctx.rt.auth.createUser({ username: 'web.outsider', roles: ['caseworker'], password: PASSWORD, clearance: 'sensitive', scope: { fonds: ['Z999'], agencies: '*', districts: '*' } });
+    await ctx.rt.auth.createUser({ username: 'web.approver', roles: ['archivist'], password: PASSWORD, clearance: 'sensitive', scope: { fonds: '*', agencies: '*', districts: '*' } });
     const { page, problems } = await openPage(browser, { expected: /status of 403/ });
     await signInUi(page, base, 'web.outsider', PASSWORD);
     await page.goto(`${base}/#/item/${itemId}`);
@@ -162,7 +162,7 @@ describe('web UI: the caseworker signs in, searches, reads the page with the hit
     const { page, problems } = await openPage(browser);
     await page.goto(`${base}/#/setup`);
     await page.getByPlaceholder('用户名').fill('web.newcomer');
-    await page.getByPlaceholder('初始化口令（管理员提供，仅能使用一次）').fill(setupSecret);
+    await page.getByPlaceholder(/^初始化口令/).fill(setupSecret);
     await page.getByPlaceholder('新密码（至少 12 位，含三类字符）').fill('Blue-River-Stone-42');
     await page.getByPlaceholder('再次输入新密码').fill('Blue-River-Stone-42');
     await page.getByRole('button', { name: '设置密码' }).click();

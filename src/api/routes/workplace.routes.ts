@@ -11,6 +11,7 @@ import { INSURANCE_TYPES } from '../../domain/labels';
 import { itemModel, ITEM_STATUSES, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { retryFailedItem } from '../../services/capture';
+import { roundItemIds } from '../../services/disposition';
 import type { Principal } from '../../services/access';
 import { itemLevel } from '../../services/records';
 import { describeForAudit, mayAccess } from '../middleware/auth';
@@ -171,6 +172,26 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
         const jobId = await retryFailedItem(rt, it);
         ctx.status = 202;
         ctx.body = { id: params.id, jobId };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/appraisal/rounds/:id/items',
+      summary: 'The items a round covers (id, 档号, title, due date), for the members\' per-item opinions',
+      tags: ['disposition'],
+      permission: 'disposition.read',
+      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }),
+      responses: { 200: { description: 'items', schema: z.object({ items: z.array(z.object({ id: z.string(), archivalCode: z.string().nullable(), title: z.string().nullable(), dueOn: z.string().nullable() })) }) } },
+      handler: async (ctx, { params }) => {
+        const ids = await roundItemIds(rt, params.id);
+        const found = await items.find({ _id: { $in: ids } }, { archivalCode: 1, title: 1, 'classification.dueOn': 1 }).lean<ItemDoc[]>();
+        const byId = new Map(found.map((it) => [String(it._id), it]));
+        ctx.body = {
+          items: ids.map((id) => {
+            const it = byId.get(id);
+            return { id, archivalCode: it?.archivalCode ?? null, title: it?.title ?? null, dueOn: (it?.classification as { dueOn?: string } | null)?.dueOn ?? null };
+          }),
+        };
       },
     }),
     defineRoute({
