@@ -51,7 +51,7 @@ const roomDoors = (room, mayUse) =>
     );
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'web/vendor/**', 'test/.out/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'web/vendor/**', 'web/dist/**', 'test/.out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -63,7 +63,7 @@ export default tseslint.config(
     },
   },
   // The web UI runs in the browser.
-  { files: ['web/**/*.js'], languageOptions: { globals: { ...globals.browser }, sourceType: 'module' } },
+  { files: ['web/**/*.ts', 'web/**/*.mts'], languageOptions: { globals: { ...globals.browser }, sourceType: 'module' } },
   // Tests read loosely typed JSON responses.
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   { files: ['bin/**/*.js', 'scripts/**/*.js', 'test/helpers/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },

@@ -9,8 +9,9 @@ bash scripts/bootstrap.sh
 [ -x scripts/system-deps.sh ] && bash scripts/system-deps.sh fonts pdf-tools browser
 
 echo "== lint"; npx eslint . --max-warnings=0
-echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
+echo "== typecheck"; npx tsc --noEmit -p tsconfig.json && npx vue-tsc --noEmit -p web/tsconfig.json
 echo "== build"; node scripts/build.js   # the CLI specs run bin/archive.js, which runs dist/ when current
+echo "== web build"; bash scripts/build-web.sh --force
 
 export ARCHIVE_DATA_DIR=$REPO/.data/test
 export ARCHIVE_MONGO_PORT=${ARCHIVE_MONGO_PORT:-27317} ARCHIVE_MINIO_PORT=${ARCHIVE_MINIO_PORT:-9300} ARCHIVE_MINIO_CONSOLE_PORT=${ARCHIVE_MINIO_CONSOLE_PORT:-9301}

@@ -11,7 +11,8 @@ import { retentionRoutes } from './retention.routes';
 import { transferRoutes } from './transfer.routes';
 import { searchRoutes } from './search.routes';
 import { integrityRoutes } from './integrity.routes';
+import { workplaceRoutes } from './workplace.routes';
 
 export function featureRoutes(runtime: Runtime): RouteDef[] {
-  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime), ...accessRoutes(runtime), ...dispositionRoutes(runtime), ...retentionRoutes(runtime), ...transferRoutes(runtime), ...integrityRoutes(runtime)];
+  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime), ...accessRoutes(runtime), ...dispositionRoutes(runtime), ...retentionRoutes(runtime), ...transferRoutes(runtime), ...integrityRoutes(runtime), ...workplaceRoutes(runtime)];
 }

@@ -10,6 +10,7 @@ import { detectFormat, isOcrInputError } from '../../../ocr';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
+import { writeRetry } from '../records';
 
 export const OCR_JOB = 'ocr.item';
 
@@ -267,4 +268,18 @@ export async function sweepUnqueuedItems(rt: Runtime): Promise<number> {
     .lean<ItemDoc[]>();
   for (const it of stale) await ensureOcrJob(rt, it._id);
   return stale.length;
+}
+
+/**
+ * Runs a failed item's pipeline again: a fresh job (the old one's dedupe key is spent) and the item
+ * back to 'received'. Only a failed item: anything else is already on its way or done.
+ */
+export async function retryFailedItem(rt: Runtime, item: Pick<ItemDoc, '_id' | 'status'>): Promise<string> {
+  if (item.status !== 'failed') {
+    throw new AppError('conflict', { message: `Item is ${item.status}; only a failed item can be retried`, zh: `条目状态为 ${item.status}，只有失败的条目可以重试`, details: { status: item.status } });
+  }
+  const job = await rt.queue.enqueue(OCR_JOB, { itemId: String(item._id) }, { dedupeKey: `${OCR_JOB}:${String(item._id)}:retry:${Date.now()}`, maxAttempts: 5 });
+  const jobId = String(job._id);
+  await writeRetry(rt, item, jobId);
+  return jobId;
 }

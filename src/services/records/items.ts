@@ -244,3 +244,12 @@ export async function writeQcAccepted(rt: Runtime, item: ItemDoc, qc: Record<str
   await itemModel(rt.db).updateOne({ _id: item._id, status: 'qc_hold' }, { $set: { status: 'processing', qc }, $push: { history: { at: new Date(), ...history } } });
   return loadItem(rt, String(item._id));
 }
+
+/**
+ * A failed item sent through its pipeline again (capture's retry): back to 'received' with its new
+ * job, the failure cleared. No history entry: the description has not changed (the audit trail
+ * records who retried), and the review queue reads an untouched history as "not yet reviewed".
+ */
+export async function writeRetry(rt: Runtime, item: Pick<ItemDoc, '_id'>, jobId: string): Promise<void> {
+  await itemModel(rt.db).updateOne({ _id: item._id, status: 'failed' }, { $set: { status: 'received', jobId, failure: { code: null, message: null, messageZh: null } } });
+}

@@ -1,0 +1,164 @@
+/**
+ * Each role's main path through the web workplace, in Debian's Chromium against the real server,
+ * FerretDB, MinIO and OCR pipeline: the archivist scans a batch and corrects one filing; the
+ * auditor filters the trail; each administrator sees only their own pages (三员分立); the
+ * dashboard draws its figures.
+ */
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { itemModel, type ItemDoc } from '../../src/models/item.model';
+import { drainUntil } from '../helpers/jobs';
+import { openTestRuntime, serveTestApp } from '../helpers/runtime';
+import { renderScan } from '../helpers/scan';
+import { launch, openPage, shot, signInUi } from './browser';
+
+const PASSWORD = 'Correct-Horse-42';
+
+describe('web UI: every role\'s main path (Chromium)', function () {
+  this.timeout(400_000);
+  let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
+  let server: Awaited<ReturnType<typeof serveTestApp>>;
+  let base: string;
+  let browser: Browser;
+
+  before(async function () {
+    // The UI is built (if stale) before the server starts: the server reads web/dist once.
+    browser = await launch();
+    ctx = await openTestRuntime();
+    server = await serveTestApp(ctx.rt);
+    base = server.base;
+    for (const [username, role] of [['ui.archivist', 'archivist'], ['ui.auditor', 'auditor'], ['ui.secauditor', 'secauditor'], ['ui.sysadmin', 'sysadmin'], ['ui.secadmin', 'secadmin'], ['ui.compliance', 'compliance_officer']]) {
+      await ctx.rt.auth.createUser({ username: username!, roles: [role!], password: PASSWORD, clearance: 'sensitive', scope: { fonds: '*', agencies: '*', districts: '*' } });
+    }
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await ctx?.close();
+  });
+
+  it('the archivist uploads a batch, watches it (through a reload), and corrects the filing in the review queue', async () => {
+    const { page, problems } = await openPage(browser);
+    await signInUi(page, base, 'ui.archivist', PASSWORD);
+    await page.getByRole('heading', { name: '扫描工作站' }).waitFor();
+    // 150 dpi: below the 200 dpi floor, so the item carries a quality flag and joins the review queue.
+    const scan = await renderScan(['工伤认定决定书', '受伤职工姓名：李秀英', '公民身份号码：110105198703152318', '经调查核实，认定为工伤。', '决定日期：2020年3月6日'], { dpi: 150, fontSizePt: 18 });
+    await page.locator('[data-test=files]').setInputFiles({ name: 'batch-001.png', mimeType: 'image/png', buffer: scan });
+    await page.getByText('已选 1 个文件').waitFor();
+    await page.getByRole('button', { name: '上传并处理' }).click();
+    await page.locator('[data-test=batch]').first().waitFor();
+    const items = itemModel(ctx.rt.db);
+    const item = (await items.findOne({ source: 'batch-001.png' }).lean<ItemDoc>())!;
+    assert.ok(item, 'the upload created an item');
+    const id = String(item._id);
+    await drainUntil(ctx.rt, async () => ['filed', 'review', 'failed'].includes((await items.findById(id).lean())!.status), { timeoutMs: 300_000, what: 'the uploaded item filed' });
+    await page.reload();
+    const batch = page.locator('[data-test=batch]').first();
+    await batch.locator('[data-test=batch-items]').filter({ hasText: '件：1 / 1' }).waitFor({ timeout: 20_000 });
+    assert.match(await batch.locator('[data-test=batch-eta]').innerText(), /已完成/);
+    await page.waitForTimeout(700); // the progress bar's fill animates
+    await shot(page, 'archivist-scan');
+
+    await page.getByRole('link', { name: '审核队列' }).click();
+    const panel = page.locator('[data-test=review-panel]');
+    await panel.waitFor();
+    await page.locator('.page img.full').waitFor();
+    assert.match(await page.locator('.queue').innerText(), /分辨率低/, 'the queue says why the item is there');
+    assert.notEqual(await panel.locator('[data-test=citation]').innerText(), '—', 'the proposed classification cites the schedule');
+    await shot(page, 'archivist-review');
+    await panel.getByLabel('题名').fill('工伤认定决定书（李秀英）');
+    await panel.locator('[data-test=save-correction]').click();
+    await page.getByText('已更正：工伤认定决定书（李秀英）').waitFor();
+    const after = (await items.findById(id).lean<ItemDoc>())!;
+    assert.equal(after.title, '工伤认定决定书（李秀英）');
+    assert.ok(after.history.some((h) => h.kind === 'correction' && h.actor === 'ui.archivist'), 'the correction is in the item history');
+    await page.getByText('审核队列为空。').waitFor();
+
+    await page.getByRole('link', { name: '归档文件目录' }).click();
+    await page.getByRole('button', { name: '预览' }).click();
+    await page.locator('[data-test=catalogue] .el-table__row').filter({ hasText: '工伤认定决定书（李秀英）' }).waitFor();
+    await shot(page, 'archivist-catalogue');
+
+    await page.getByRole('link', { name: '一人一档 / 一户一档' }).click();
+    await page.getByRole('textbox', { name: '公民身份号码' }).fill('110105198703152318');
+    await page.getByRole('button', { name: '查看档案' }).click();
+    await page.locator('.el-table__row').filter({ hasText: '工伤认定决定书（李秀英）' }).waitFor();
+    await page.getByRole('link', { name: '质检统计' }).click();
+    await page.locator('.el-table__row').filter({ hasText: '150 dpi × 1' }).waitFor();
+    await shot(page, 'archivist-qc');
+
+    await page.getByRole('link', { name: '统计概览' }).click();
+    await page.locator('canvas').first().waitFor();
+    assert.match(await page.locator('[data-test=dash-total]').innerText(), /合计 1 件/);
+    await page.waitForTimeout(800);
+    await shot(page, 'dashboard');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('the auditor filters the trail by who and sees the chain verified', async () => {
+    const { page, problems } = await openPage(browser);
+    await signInUi(page, base, 'ui.auditor', PASSWORD);
+    await page.getByRole('heading', { name: '审计日志' }).waitFor();
+    await page.locator('[data-test=chain]').filter({ hasText: '完整' }).waitFor();
+    await page.getByLabel('操作人').fill('ui.archivist');
+    await page.getByRole('button', { name: '筛选', exact: true }).click();
+    const rows = page.locator('[data-test=audit-table] .el-table__row');
+    await rows.first().filter({ hasText: 'ui.archivist' }).waitFor();
+    const actors = await rows.locator('td:nth-child(3)').allInnerTexts();
+    assert.ok(actors.length > 0 && actors.every((a) => a.trim() === 'ui.archivist'), `only the archivist's entries (${actors.length})`);
+    await shot(page, 'auditor-trail');
+    const nav = await page.locator('nav.side').innerText();
+    assert.doesNotMatch(nav, /账号管理|角色与权限|检索查阅/, 'the auditor sees no admin or content pages');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('each administrator sees only their own pages; the system administrator creates and disables an account, the security administrator grants its role', async () => {
+    const sys = await openPage(browser);
+    await signInUi(sys.page, base, 'ui.sysadmin', PASSWORD);
+    await sys.page.getByRole('heading', { name: '账号管理' }).waitFor();
+    assert.equal((await sys.page.locator('nav.side').innerText()).trim(), '系统管理\n账号管理');
+    await sys.page.getByLabel('新建账号').fill('ui.newcomer');
+    await sys.page.getByRole('button', { name: '创建' }).click();
+    await sys.page.locator('[data-test=secret]').filter({ hasText: 'ui.newcomer' }).waitFor();
+    const row = sys.page.locator('[data-test=accounts] .el-table__row').filter({ hasText: 'ui.newcomer' });
+    await row.getByRole('button', { name: '停用' }).click();
+    await sys.page.getByRole('dialog').getByText(/停用账号 ui.newcomer：其所有会话立即结束/).waitFor();
+    await sys.page.getByRole('dialog').getByRole('button', { name: '停用' }).click();
+    await row.filter({ hasText: '已停用' }).waitFor();
+    await shot(sys.page, 'sysadmin-accounts');
+    // Disabling can be undone from its notice.
+    await sys.page.locator('.el-notification').getByRole('button', { name: '撤销' }).click();
+    await row.filter({ hasText: '正常' }).waitFor();
+    await sys.page.goto(`${base}/#/roles`);
+    await sys.page.getByText('您的角色无权使用此页面。').waitFor();
+    assert.deepEqual(sys.problems, []);
+    await sys.page.close();
+
+    const sec = await openPage(browser);
+    await signInUi(sec.page, base, 'ui.secadmin', PASSWORD);
+    await sec.page.getByRole('heading', { name: '角色与权限' }).waitFor();
+    assert.equal((await sec.page.locator('nav.side').innerText()).trim(), '系统管理\n角色与权限');
+    await sec.page.locator('[data-test=roles] .el-table__row').filter({ hasText: 'ui.newcomer' }).getByRole('button', { name: '授权' }).click();
+    const dialog = sec.page.getByRole('dialog');
+    await dialog.getByText('经办人员').click();
+    await dialog.getByRole('button', { name: '保存' }).click();
+    await sec.page.getByText('ui.newcomer 的授权已更新').waitFor();
+    await shot(sec.page, 'secadmin-roles');
+    const newcomer = await ctx.rt.auth.users.findOne({ username: 'ui.newcomer' }).lean();
+    assert.deepEqual(newcomer!.roles, ['caseworker']);
+    await sec.page.goto(`${base}/#/accounts`);
+    await sec.page.getByText('您的角色无权使用此页面。').waitFor();
+    assert.deepEqual(sec.problems, []);
+    await sec.page.close();
+
+    const sa = await openPage(browser);
+    await signInUi(sa.page, base, 'ui.secauditor', PASSWORD);
+    await sa.page.getByRole('heading', { name: '审计日志' }).waitFor();
+    assert.equal((await sa.page.locator('nav.side').innerText()).trim(), '审计\n审计日志');
+    await sa.page.getByText('安全审计员仅可见安全相关事件').waitFor();
+    assert.deepEqual(sa.problems, []);
+    await sa.page.close();
+  });
+});

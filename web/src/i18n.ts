@@ -1,0 +1,84 @@
+// zh-CN first, English switchable. Every text the UI shows is a key here with both languages; the
+// type of `t` only accepts known keys, so a missing translation does not compile (vue-tsc).
+import { ref, watch } from 'vue';
+import { M, type MessageKey } from './messages';
+
+export type Locale = 'zh' | 'en';
+const saved = typeof localStorage !== 'undefined' ? localStorage.getItem('archive.locale') : null;
+export const locale = ref<Locale>(saved === 'en' ? 'en' : 'zh');
+watch(locale, (l) => {
+  localStorage.setItem('archive.locale', l);
+  document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+});
+
+/** The text of a key in the current language; {name} placeholders are filled from params. */
+export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
+  const pair = M[key];
+  const s = locale.value === 'zh' ? pair[0] : pair[1];
+  return s.replace(/\{(\w+)\}/g, (_m, k: string) => (params[k] === undefined ? `{${k}}` : String(params[k])));
+}
+
+/** A code's name from a table of [zh, en] pairs (categories, roles…), the code itself when unknown. */
+export function named(table: Record<string, readonly [string, string]>, code: string | null | undefined): string {
+  if (code === null || code === undefined || code === '') return '—';
+  const pair = table[code];
+  return pair ? (locale.value === 'zh' ? pair[0] : pair[1]) : code;
+}
+
+export const ROLE_NAMES: Record<string, readonly [string, string]> = {
+  archivist: ['档案员', 'Archivist'],
+  caseworker: ['经办人员', 'Caseworker'],
+  compliance_officer: ['合规专员', 'Compliance officer'],
+  appraisal_member: ['鉴定小组成员', 'Appraisal group member'],
+  agency_head: ['负责人', 'Agency head'],
+  auditor: ['审计员', 'Auditor'],
+  sysadmin: ['系统管理员', 'System administrator'],
+  secadmin: ['安全保密管理员', 'Security administrator'],
+  secauditor: ['安全审计员', 'Security auditor'],
+  disposal_supervisor: ['监销人', 'Destruction supervisor'],
+};
+
+export const RETENTION_NAMES: Record<string, readonly [string, string]> = {
+  Y: ['永久', 'Permanent'],
+  D100: ['100年', '100 years'],
+  D50: ['50年', '50 years'],
+  D30: ['30年', '30 years'],
+  D10: ['10年', '10 years'],
+};
+
+export const STATUS_NAMES: Record<string, readonly [string, string]> = {
+  received: ['已接收', 'Received'],
+  processing: ['处理中', 'Processing'],
+  filed: ['已归档', 'Filed'],
+  review: ['待审核', 'Awaiting review'],
+  failed: ['失败', 'Failed'],
+  split: ['已拆分', 'Split'],
+  destroyed: ['已销毁', 'Destroyed'],
+  queued: ['排队中', 'Queued'],
+  running: ['运行中', 'Running'],
+  done: ['完成', 'Done'],
+  cancelled: ['已取消', 'Cancelled'],
+  pending: ['待审批', 'Pending'],
+  rejected: ['已拒绝', 'Refused'],
+  approved: ['已批准', 'Approved'],
+  ended: ['已结束', 'Ended'],
+  expired: ['已过期', 'Expired'],
+};
+
+export const FLAG_NAMES: Record<string, readonly [string, string]> = {
+  blank_page: ['空白页', 'Blank page'],
+  low_dpi: ['分辨率低', 'Low resolution'],
+  dpi_unknown: ['分辨率未知', 'Resolution unknown'],
+  rotation_applied: ['已纠正方向', 'Rotated upright'],
+  low_confidence: ['识别置信度低', 'Low OCR confidence'],
+};
+
+export const INSURANCE_NAMES: Record<string, readonly [string, string]> = {
+  YL: ['养老保险', 'Pension insurance'],
+  GS: ['工伤保险', 'Work-injury insurance'],
+  SY: ['失业保险', 'Unemployment insurance'],
+  YB: ['医疗保险', 'Medical insurance'],
+  SYU: ['生育保险', 'Maternity insurance'],
+  JG: ['机关事业单位养老保险', 'Public-sector pension'],
+  ZG: ['综合', 'General'],
+};
