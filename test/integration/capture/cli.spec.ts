@@ -19,7 +19,7 @@ describe('CLI: archive ingest PATH... --wait --json (the evaluation contract)', 
   before(async () => {
     ctx = await openTestRuntime();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-ingest-'));
-    fs.writeFileSync(path.join(dir, 'single.png'), await renderScan(['养老保险待遇核定表', '姓名：李娜'], { dpi: 300 }));
+    fs.writeFileSync(path.join(dir, 'single.png'), await renderScan(['养老保险待遇核定表', '姓名：李娜', '日期：2019年5月20日'], { dpi: 300 }));
     fs.mkdirSync(path.join(dir, 'folder'));
     // Natural order: 2 before 10.
     fs.writeFileSync(path.join(dir, 'folder', 'page10.png'), await renderScan(['第二页 生育津贴'], { dpi: 300 }));
@@ -43,11 +43,13 @@ describe('CLI: archive ingest PATH... --wait --json (the evaluation contract)', 
     const bySource = new Map(lines.map((l) => [l.source, l]));
     assert.equal(lines.length, 3);
     const s = bySource.get(single);
-    assert.equal(s.status, 'filed');
+    // Titled and dated: filed (an undated page would wait in review: the scan date never stands in
+    // for the formation date, issue #11 §1).
+    assert.equal(s.status, 'filed', JSON.stringify(s.classification?.reason));
     assert.match(s.id, /^[a-f0-9]{24}$/);
     assert.equal(s.pages.length, 1);
     assert.equal(s.pages[0].n, 1);
-    assert.ok(cer('养老保险待遇核定表姓名：李娜', s.pages[0].text) < 0.2, s.pages[0].text);
+    assert.ok(cer('养老保险待遇核定表姓名：李娜日期：2019年5月20日', s.pages[0].text) < 0.2, s.pages[0].text);
     assert.equal(typeof s.pages[0].confidence, 'number');
     const f = bySource.get(folder);
     // Pages with no title (第一页 医疗保险 / 第二页 生育津贴): body cues alone never file an item
