@@ -24,7 +24,7 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number, what: stri
 
 function services(cmd: 'stop-minio' | 'start-minio'): void {
   execFileSync('bash', [path.join(REPO_ROOT, 'scripts/services.sh'), cmd], {
-    env: { ...process.env, ARCHIVE_DATA_DIR: path.join(REPO_ROOT, '.data/test'), ARCHIVE_MINIO_PORT: String(TEST_PORTS.minio), ARCHIVE_MINIO_CONSOLE_PORT: String(TEST_PORTS.minioConsole), ARCHIVE_MONGO_PORT: String(TEST_PORTS.mongo) },
+    env: { ...process.env, ARCHIVE_DATA_DIR: process.env.ARCHIVE_DATA_DIR ?? path.join(REPO_ROOT, '.data/test'), ARCHIVE_MINIO_PORT: String(TEST_PORTS.minio), ARCHIVE_MINIO_CONSOLE_PORT: String(TEST_PORTS.minioConsole), ARCHIVE_MONGO_PORT: String(TEST_PORTS.mongo) },
     stdio: 'ignore',
   });
 }
