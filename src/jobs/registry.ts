@@ -6,6 +6,7 @@
 import { createOcrEngine, type OcrEngine } from '../../ocr';
 import type { Runtime } from '../runtime';
 import { OCR_JOB } from '../services/capture';
+import { loadItem } from '../services/records';
 import { itemPipeline, runPipeline } from '../services/pipeline';
 import { integrityJobHandlers } from '../services/integrity';
 import type { JobHandler } from './worker';
@@ -25,8 +26,10 @@ export function buildJobHandlers(rt: Runtime): JobHandlers {
 
   const ocrItem: JobHandler = async ({ job, signal, progress }) => {
     const itemId = String((job.payload as { itemId?: unknown }).itemId ?? '');
-    const { item } = await runPipeline(items, itemId, { rt, signal, progress, attempt: { n: job.attempts, of: job.maxAttempts } });
-    return { itemId, status: item!.status, pages: item!.pageCount, archivalCode: item!.archivalCode ?? null };
+    const state = await runPipeline(items, itemId, { rt, signal, progress, attempt: { n: job.attempts, of: job.maxAttempts } });
+    // An item held by quality control never reaches filing: report it as it is stored.
+    const item = state.item ?? (await loadItem(rt, itemId));
+    return { itemId, status: item.status, pages: item.pageCount, archivalCode: item.archivalCode ?? null };
   };
 
   // 四性 checks (periodic, per capture batch): sliced, and they give way whenever OCR work waits.

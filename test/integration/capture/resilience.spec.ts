@@ -10,7 +10,8 @@ import { REPO_ROOT, TEST_PORTS } from '../../helpers/services';
 function startWorker(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), 'worker'], {
     env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // Nobody reads the worker's output here: a pipe that is never drained blocks the worker once full.
+    stdio: ['ignore', 'ignore', 'ignore'],
   });
 }
 
