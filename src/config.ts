@@ -18,6 +18,9 @@ const bool = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** The root account of the MinIO that scripts/services.sh starts (ARCHIVE_MINIO_ROOT_USER/PASSWORD there). */
+const EMBEDDED_MINIO = { accessKey: 'archive-local', secretKey: 'archive-local-secret' } as const;
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   ARCHIVE_ROLE: z.enum(['api', 'worker', 'all']).default('all'),
@@ -38,8 +41,8 @@ const EnvSchema = z.object({
     .optional(),
   MONGODB_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   MINIO_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
-  MINIO_ACCESS_KEY: z.string().min(3).default('archive-local'),
-  MINIO_SECRET_KEY: z.string().min(8).default('archive-local-secret'),
+  MINIO_ACCESS_KEY: z.string().min(3).default(EMBEDDED_MINIO.accessKey),
+  MINIO_SECRET_KEY: z.string().min(8).default(EMBEDDED_MINIO.secretKey),
   MINIO_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (lowercase letters, digits, dots, dashes)')
@@ -52,6 +55,8 @@ const EnvSchema = z.object({
   /** The destruction executor's privileged MinIO credential (s3:BypassGovernanceRetention); nothing else uses it. */
   ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY: z.string().min(3).optional(),
   ARCHIVE_EXECUTOR_MINIO_SECRET_KEY: z.string().min(8).optional(),
+  /** `none`: no executor credential even on the embedded MinIO (a deployment that keeps destruction off this host). */
+  ARCHIVE_EXECUTOR_DEFAULT: z.enum(['embedded', 'none']).default('embedded'),
   /**
    * 移交: what becomes of the local copy once the archives' receipt is imported. keep (default) =
    * stays as it is; destroy_after_approval = marked for the destruction approval chain (never
@@ -175,6 +180,20 @@ export interface Config {
 }
 
 /** Parses an environment map into a Config; throws AppError('config_invalid') listing every problem. */
+/**
+ * The destruction executor's credential (the only one that may lift governance retention, #11 §5).
+ * Production configures its own. The embedded MinIO that scripts/services.sh starts on loopback has a
+ * single account, its root user with the built-in local credential, so on embedded defaults the
+ * executor is that account: otherwise an approved destruction could never run on `npm start`.
+ */
+function executorCredential(e: z.infer<typeof EnvSchema>, minioUrl: URL): { accessKey: string; secretKey: string } | null {
+  if (e.ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY && e.ARCHIVE_EXECUTOR_MINIO_SECRET_KEY) return { accessKey: e.ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY, secretKey: e.ARCHIVE_EXECUTOR_MINIO_SECRET_KEY };
+  if (e.ARCHIVE_EXECUTOR_DEFAULT === 'none') return null;
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(minioUrl.hostname);
+  const embedded = loopback && e.MINIO_ACCESS_KEY === EMBEDDED_MINIO.accessKey && e.MINIO_SECRET_KEY === EMBEDDED_MINIO.secretKey;
+  return embedded ? { ...EMBEDDED_MINIO } : null;
+}
+
 export function parseConfig(source: Record<string, string | undefined>): Config {
   // Empty strings count as unset, as a shell `FOO=` line usually means.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
@@ -224,7 +243,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       secretKey: e.MINIO_SECRET_KEY,
       bucket: e.MINIO_BUCKET,
       objectLock: e.ARCHIVE_OBJECT_LOCK,
-      executor: e.ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY && e.ARCHIVE_EXECUTOR_MINIO_SECRET_KEY ? { accessKey: e.ARCHIVE_EXECUTOR_MINIO_ACCESS_KEY, secretKey: e.ARCHIVE_EXECUTOR_MINIO_SECRET_KEY } : null,
+      executor: executorCredential(e, minioUrl),
     },
     keystore: {
       dir: path.resolve(e.ARCHIVE_KEYSTORE_DIR ?? path.join(e.ARCHIVE_DATA_DIR, 'keys')),

@@ -41,8 +41,9 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     const { page, problems } = await openPage(browser);
     await signInUi(page, base, 'ui.archivist', PASSWORD);
     await page.getByRole('heading', { name: '扫描工作站' }).waitFor();
-    // 150 dpi: below the 200 dpi floor, so the item carries a quality flag and joins the review queue.
-    const scan = await renderScan(['工伤认定决定书', '受伤职工姓名：李秀英', '公民身份号码：110105198703152318', '经调查核实，认定为工伤。', '决定日期：2020年3月6日'], { dpi: 150, fontSizePt: 18 });
+    // 150 dpi: below the 200 dpi floor (DA/T 31-2017), so QC holds the item until a person rescans
+    // or accepts it; the page gives no date, so once accepted it waits in review for its 形成日期.
+    const scan = await renderScan(['工伤认定决定书', '受伤职工姓名：李秀英', '公民身份号码：110105198703152318', '经调查核实，认定为工伤。'], { dpi: 150, fontSizePt: 18 });
     await page.locator('[data-test=files]').setInputFiles({ name: 'batch-001.png', mimeType: 'image/png', buffer: scan });
     await page.getByText('已选 1 个文件').waitFor();
     await page.getByRole('button', { name: '上传并处理' }).click();
@@ -51,7 +52,9 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     const item = (await items.findOne({ source: 'batch-001.png' }).lean<ItemDoc>())!;
     assert.ok(item, 'the upload created an item');
     const id = String(item._id);
-    await drainUntil(ctx.rt, async () => ['filed', 'review', 'failed'].includes((await items.findById(id).lean())!.status), { timeoutMs: 300_000, what: 'the uploaded item filed' });
+    const settled = (...s: string[]) => async () => s.includes((await items.findById(id).lean())!.status);
+    await drainUntil(ctx.rt, settled('qc_hold', 'filed', 'review', 'failed'), { timeoutMs: 300_000, what: 'the uploaded item through capture' });
+    assert.equal((await items.findById(id).lean())!.status, 'qc_hold', 'a 150 dpi scan is held by QC');
     await page.reload();
     const batch = page.locator('[data-test=batch]').first();
     await batch.locator('[data-test=batch-items]').filter({ hasText: '件：1 / 1' }).waitFor({ timeout: 20_000 });
@@ -59,13 +62,26 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await page.waitForTimeout(700); // the progress bar's fill animates
     await shot(page, 'archivist-scan');
 
-    await page.getByRole('link', { name: '审核队列' }).click();
+    // The batch links to the QC queue; the archivist accepts the scan with a reason.
+    await batch.locator('[data-test=batch-held]').click();
     const panel = page.locator('[data-test=review-panel]');
     await panel.waitFor();
+    assert.match(await page.locator('.queue').innerText(), /分辨率低/, 'the queue says why the item is held');
+    await panel.locator('[data-test=accept-scan]').click();
+    await page.locator('.el-message-box input').fill('原件已遗失，无法重新扫描');
+    await page.locator('.el-message-box').getByRole('button', { name: '接受此扫描件…' }).click();
+    await page.getByText('已接受，继续归档').waitFor();
+    const accepted = (await items.findById(id).lean<ItemDoc>())!;
+    assert.equal((accepted.qc as any)?.decision?.reason, '原件已遗失，无法重新扫描');
+    await drainUntil(ctx.rt, settled('filed', 'review', 'failed'), { timeoutMs: 300_000, what: 'the accepted item filed' });
+    assert.equal((await items.findById(id).lean())!.status, 'review', 'no 形成日期 on the page: review');
+
+    await page.getByText('待审核与有质量标记').click();
     await page.locator('.page img.full').waitFor();
-    assert.match(await page.locator('.queue').innerText(), /分辨率低/, 'the queue says why the item is there');
+    assert.match(await page.locator('.queue').innerText(), /分辨率低/, 'the queue shows the quality flag');
     assert.notEqual(await panel.locator('[data-test=citation]').innerText(), '—', 'the proposed classification cites the schedule');
     await shot(page, 'archivist-review');
+    await panel.getByLabel('形成日期').fill('2020-03-06');
     await panel.getByLabel('题名').fill('工伤认定决定书（李秀英）');
     await panel.locator('[data-test=save-correction]').click();
     await page.getByText('已更正：工伤认定决定书（李秀英）').waitFor();

@@ -90,8 +90,9 @@ export async function freshCode(secret: string): Promise<string> {
   }
 }
 
+/** An account of the role with a TOTP secret; its scope is every fonds unless `fonds` narrows it (an account without a scope sees nothing, #13). */
 export async function actor(rt: Runtime, username: string, role: string, opts: { password?: string; fonds?: string[] } = {}): Promise<Actor> {
   const secret = newTotpSecret();
-  const u = await rt.auth.createUser({ username, roles: [role], clearance: 'sensitive', totpSecret: secret, ...(opts.password ? { password: opts.password } : {}), ...(opts.fonds ? { scope: { fonds: opts.fonds } } : {}) });
+  const u = await rt.auth.createUser({ username, roles: [role], clearance: 'sensitive', totpSecret: secret, ...(opts.password ? { password: opts.password } : {}), scope: { fonds: opts.fonds ?? '*', agencies: '*', districts: '*' } });
   return { p: toPrincipal(u), secret, code: () => freshCode(secret) };
 }

@@ -52,6 +52,7 @@ export const STATUS_NAMES: Record<string, readonly [string, string]> = {
   filed: ['已归档', 'Filed'],
   review: ['待审核', 'Awaiting review'],
   failed: ['失败', 'Failed'],
+  qc_hold: ['质检暂存', 'Held by QC'],
   split: ['已拆分', 'Split'],
   destroyed: ['已销毁', 'Destroyed'],
   queued: ['排队中', 'Queued'],
@@ -71,6 +72,7 @@ export const FLAG_NAMES: Record<string, readonly [string, string]> = {
   dpi_unknown: ['分辨率未知', 'Resolution unknown'],
   rotation_applied: ['已纠正方向', 'Rotated upright'],
   low_confidence: ['识别置信度低', 'Low OCR confidence'],
+  unreadable: ['无法识别', 'Unreadable'],
 };
 
 export const INSURANCE_NAMES: Record<string, readonly [string, string]> = {

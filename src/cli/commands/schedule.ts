@@ -37,6 +37,8 @@ export const scheduleCommand: Command = {
     },
     {
       name: 'versions',
+      // Like `show`: the bundled versions are published data; any signed-in account may list them.
+      permission: 'session',
       summary: 'The schedule versions bundled as data files (retention-rules/rules/) and the one in force',
       usage: '',
       run: async ({ values, io }) =>

@@ -384,9 +384,11 @@ export class AuthService {
       return new AppError('second_factor_required', { details: { reason } });
     };
     if (!user || user.disabled) throw await deny('no_account');
-    if (!user.totpSecret) throw await deny('not_enrolled');
+    // The stored secret is sealed at rest (#13): open it as sign-in does.
+    const secret = await this.openTotp(user);
+    if (!secret) throw await deny('not_enrolled');
     if (input.password !== undefined && !(user.passwordHash && (await verifyPassword(input.password, user.passwordHash)))) throw await deny('bad_password');
-    const step = input.totp ? matchTotp(user.totpSecret, input.totp) : null;
+    const step = input.totp ? matchTotp(secret, input.totp) : null;
     if (step === null) throw await deny(input.totp ? 'bad_totp' : 'totp_missing');
     try {
       await this.totpUses.create({ _id: `${String(user._id)}:${step}`, at: new Date() });

@@ -84,7 +84,10 @@ export async function correctItem(rt: Runtime, itemId: string, body: Correction,
     }
   }
 
-  // Never the scan date: it would set the retention clock and the 档号's 年度 (3号令 第九条).
+  // Never the scan date: it would set the retention clock and the 档号's 年度 (3号令 第九条). The
+  // item's own recorded 形成日期 (written from the metadata when it was described; the only date an
+  // item imported without extraction metadata has) is the same date, so it counts.
+  if (md.documentDate == null && item.documentDate) md.documentDate = item.documentDate as string;
   const formedOn = md.documentDate ?? null;
   const schedule = scheduleFor(rt);
   const pages = await loadPageTexts(rt, item);

@@ -363,8 +363,11 @@ async function applyRepair(rt: Runtime, f: Finding): Promise<void> {
     case 'unindex':
       return (await searchEngine(rt)).remove([id]);
     case 'remove_orphan':
-    case 'shred_destroyed':
       return rt.storage.blobs.shred(id);
+    case 'shred_destroyed':
+      // The item's destruction was approved and executed (its register entry says so): the lock that
+      // protected the object until then is lifted as the executor lifts it (#11 §5).
+      return rt.storage.blobs.shred(id, { bypassGovernance: true });
     case 'requeue_job':
       await rt.queue.jobs.updateOne({ _id: id, state: 'running' }, { $set: { state: 'queued', runAt: new Date(), lockedBy: null, lockedUntil: null } });
       return;
