@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-const SOURCES = ['src', 'ocr', 'storage', 'retention-rules'];
+const SOURCES = ['src', 'ocr', 'storage', 'retention-rules', 'render'];
 const FILES = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 const STAMP = path.join(ROOT, 'dist', '.built');
 

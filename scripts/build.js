@@ -14,6 +14,12 @@ const started = new Date();
 process.stderr.write('[build] compiling TypeScript to dist/ …\n');
 const t0 = Date.now();
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+// Data files read at run time beside their module (tsc copies only what is imported): the schedule
+// versions. Without them a compiled worker has no schedule in force and fails every filing.
+for (const dir of ['retention-rules/rules']) {
+  fs.rmSync(path.join(ROOT, 'dist', dir), { recursive: true, force: true });
+  fs.cpSync(path.join(ROOT, dir), path.join(ROOT, 'dist', dir), { recursive: true });
+}
 fs.mkdirSync(path.dirname(STAMP), { recursive: true });
 fs.writeFileSync(STAMP, `${started.toISOString()}\n`);
 // The stamp carries the build's start: a source saved during the build makes dist/ stale again.

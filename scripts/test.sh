@@ -10,9 +10,9 @@ bash scripts/bootstrap.sh
 
 echo "== lint"; npx eslint . --max-warnings=0
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json && npx vue-tsc --noEmit -p web/tsconfig.json
-# The CLI specs run bin/archive.js on the TypeScript sources (tsx): a worker on the compiled dist/
-# hung in the resilience spec (under investigation), so no stale or current dist/ is used here.
-echo "== build"; rm -rf dist
+# The CLI specs run bin/archive.js on the compiled dist/, as `npm start` does (a compiled worker
+# once had no schedule to file with: its data files were not in dist/; the specs caught that).
+echo "== build"; node scripts/build.js
 echo "== web build"; bash scripts/build-web.sh --force
 
 export ARCHIVE_DATA_DIR=$REPO/.data/test
