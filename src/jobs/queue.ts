@@ -9,6 +9,7 @@ import { isDuplicateKey } from '../db';
 import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
 import { jobClaimModel, jobModel, type JobDoc } from '../models/job.model';
+import { DbClock } from './db-clock';
 
 export interface EnqueueOptions {
   dedupeKey?: string;
@@ -20,6 +21,8 @@ export interface QueueOptions {
   leaseMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** This process's clock (tests skew it); every time the queue uses is the database's (db-clock.ts). */
+  localClock?: () => number;
 }
 
 export class JobQueue {
@@ -28,8 +31,10 @@ export class JobQueue {
   readonly leaseMs: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
+  readonly clock: DbClock;
 
   constructor(conn: Connection, opts: QueueOptions = {}) {
+    this.clock = new DbClock(conn, opts.localClock ? { local: opts.localClock } : {});
     this.jobs = jobModel(conn);
     this.claims = jobClaimModel(conn);
     this.leaseMs = opts.leaseMs ?? 60_000;
@@ -45,7 +50,7 @@ export class JobQueue {
         name,
         payload,
         dedupeKey,
-        runAt: opts.runAt ?? new Date(),
+        runAt: opts.runAt ?? (await this.clock.now()),
         maxAttempts: opts.maxAttempts ?? 5,
       });
       return doc.toObject() as JobDoc;
@@ -63,7 +68,7 @@ export class JobQueue {
    * only one caller can insert the claim token for the job's next claimSeq (see job.model.ts).
    */
   async claim(names: string[], workerId: string): Promise<JobDoc | null> {
-    const now = new Date();
+    const now = await this.clock.now();
     const candidates = await this.jobs
       .find({
         name: { $in: names },
@@ -107,13 +112,13 @@ export class JobQueue {
   async heartbeat(jobId: JobDoc['_id'], workerId: string): Promise<boolean> {
     const res = await this.jobs.updateOne(
       { _id: jobId, state: 'running', lockedBy: workerId },
-      { $set: { lockedUntil: new Date(Date.now() + this.leaseMs) } },
+      { $set: { lockedUntil: new Date((await this.clock.now()).getTime() + this.leaseMs) } },
     );
     return res.matchedCount === 1;
   }
 
   async progress(jobId: JobDoc['_id'], workerId: string, progress: { stage?: string; done?: number; total?: number }): Promise<void> {
-    const set: Record<string, unknown> = { lockedUntil: new Date(Date.now() + this.leaseMs) };
+    const set: Record<string, unknown> = { lockedUntil: new Date((await this.clock.now()).getTime() + this.leaseMs) };
     for (const [k, v] of Object.entries(progress)) if (v !== undefined) set[`progress.${k}`] = v;
     await this.jobs.updateOne({ _id: jobId, lockedBy: workerId, state: 'running' }, { $set: set });
   }
@@ -121,7 +126,7 @@ export class JobQueue {
   async complete(jobId: JobDoc['_id'], workerId: string, result: unknown = null): Promise<boolean> {
     const res = await this.jobs.updateOne(
       { _id: jobId, lockedBy: workerId, state: 'running' },
-      { $set: { state: 'done', result, finishedAt: new Date(), lockedBy: null, lockedUntil: null, lastError: null } },
+      { $set: { state: 'done', result, finishedAt: await this.clock.now(), lockedBy: null, lockedUntil: null, lastError: null } },
     );
     if (res.matchedCount === 1) await this.claims.deleteMany({ jobId }).catch(() => undefined);
     return res.matchedCount === 1;
@@ -132,12 +137,13 @@ export class JobQueue {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const final = opts.permanent === true || job.attempts >= job.maxAttempts;
     const delay = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.max(0, job.attempts - 1));
+    const now = await this.clock.now();
     await this.jobs.updateOne(
       { _id: job._id, lockedBy: workerId, state: 'running' },
       {
         $set: final
-          ? { state: 'failed', lastError: message, finishedAt: new Date(), lockedBy: null, lockedUntil: null }
-          : { state: 'queued', lastError: message, runAt: new Date(Date.now() + delay), lockedBy: null, lockedUntil: null },
+          ? { state: 'failed', lastError: message, finishedAt: now, lockedBy: null, lockedUntil: null }
+          : { state: 'queued', lastError: message, runAt: new Date(now.getTime() + delay), lockedBy: null, lockedUntil: null },
       },
     );
     return final ? 'failed' : 'retry';
@@ -147,7 +153,7 @@ export class JobQueue {
   async release(jobId: JobDoc['_id'], workerId: string): Promise<void> {
     await this.jobs.updateOne(
       { _id: jobId, lockedBy: workerId, state: 'running' },
-      { $set: { state: 'queued', lockedBy: null, lockedUntil: null, runAt: new Date() }, $inc: { attempts: -1 } },
+      { $set: { state: 'queued', lockedBy: null, lockedUntil: null, runAt: await this.clock.now() }, $inc: { attempts: -1 } },
       // claimSeq is left as it is: the next claim uses a fresh token.
     );
   }
@@ -156,7 +162,7 @@ export class JobQueue {
   async touchWorker(workerId: string, names: string[]): Promise<void> {
     await this.jobs.db.collection('workers').updateOne(
       { _id: workerId as never },
-      { $set: { lastSeen: new Date(), names } },
+      { $set: { lastSeen: await this.clock.now(), names } },
       { upsert: true },
     );
   }
@@ -166,7 +172,8 @@ export class JobQueue {
   }
 
   async liveWorkers(name: string, withinMs = 15_000): Promise<number> {
-    return this.jobs.db.collection('workers').countDocuments({ names: name, lastSeen: { $gt: new Date(Date.now() - withinMs) } });
+    const now = await this.clock.now();
+    return this.jobs.db.collection('workers').countDocuments({ names: name, lastSeen: { $gt: new Date(now.getTime() - withinMs) } });
   }
 
   async get(jobId: string): Promise<JobDoc | null> {
