@@ -43,6 +43,8 @@ const EnvSchema = z.object({
   MINIO_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   MINIO_ACCESS_KEY: z.string().min(3).default(EMBEDDED_MINIO.accessKey),
   MINIO_SECRET_KEY: z.string().min(8).default(EMBEDDED_MINIO.secretKey),
+  /** A MinIO connection that carries no byte this long is cut and reported unavailable; the job is retried. */
+  MINIO_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   MINIO_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (lowercase letters, digits, dots, dashes)')
@@ -151,6 +153,7 @@ export interface Config {
     objectLock: 'auto' | 'require' | 'off';
     /** the executor's privileged credential, when configured */
     executor: { accessKey: string; secretKey: string } | null;
+    idleTimeoutMs: number;
   };
   keystore: { dir: string; passphrase: string | undefined };
   fonds: string;
@@ -244,6 +247,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       bucket: e.MINIO_BUCKET,
       objectLock: e.ARCHIVE_OBJECT_LOCK,
       executor: executorCredential(e, minioUrl),
+      idleTimeoutMs: e.MINIO_IDLE_TIMEOUT_MS,
     },
     keystore: {
       dir: path.resolve(e.ARCHIVE_KEYSTORE_DIR ?? path.join(e.ARCHIVE_DATA_DIR, 'keys')),

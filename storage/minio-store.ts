@@ -5,6 +5,7 @@ import { PassThrough, pipeline, type Readable } from 'node:stream';
 import * as Minio from 'minio';
 import { StorageError } from './errors';
 import { createEnvelopeStore, type RawBackend } from './blob-store';
+import { stallGuardAgent } from './stall-guard';
 import type { Keyring } from './keyring';
 import type { BlobStore, IntegrityFailureHandler } from './types';
 
@@ -29,6 +30,8 @@ export interface BlobStoreConfig {
   partSize?: number;
   /** How long ping and start-up wait for MinIO (default 5000 ms). */
   timeoutMs?: number;
+  /** A connection that carries no byte this long is cut and reported unavailable (default 30 000 ms; stall-guard.ts). */
+  idleTimeoutMs?: number;
   /** Plaintext segment size for new objects (default 64 KiB). */
   segmentSize?: number;
   /** Run AES-GCM on a worker thread (default true). */
@@ -327,13 +330,13 @@ export async function createBlobStore(cfg: BlobStoreConfig): Promise<BlobStore> 
   const partSize = cfg.partSize ?? 8 * 1024 * 1024;
   let client: Minio.Client;
   try {
-    client = new Minio.Client({ ...cfg.minio, partSize });
+    client = new Minio.Client({ ...cfg.minio, partSize, transportAgent: stallGuardAgent(cfg.minio.useSSL, cfg.idleTimeoutMs ?? 30_000) });
   } catch (err) {
     throw new StorageError('invalid_argument', `invalid MinIO settings: ${(err as Error).message}`, { cause: err });
   }
   let privileged: Minio.Client | null = null;
   try {
-    privileged = cfg.privileged ? new Minio.Client({ ...cfg.privileged, partSize }) : null;
+    privileged = cfg.privileged ? new Minio.Client({ ...cfg.privileged, partSize, transportAgent: stallGuardAgent(cfg.privileged.useSSL, cfg.idleTimeoutMs ?? 30_000) }) : null;
   } catch (err) {
     throw new StorageError('invalid_argument', `invalid privileged MinIO settings: ${(err as Error).message}`, { cause: err });
   }

@@ -43,6 +43,7 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
     bucket: config.minio.bucket,
     keyring,
     objectLock: config.minio.objectLock,
+    idleTimeoutMs: config.minio.idleTimeoutMs,
     ...(config.minio.executor
       ? { privileged: { endPoint: config.minio.endPoint, port: config.minio.port, useSSL: config.minio.useSSL, ...config.minio.executor } }
       : {}),
