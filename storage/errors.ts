@@ -9,6 +9,8 @@ export type StorageErrorCode =
   | 'object_not_found'
   | 'range_not_satisfiable'
   | 'service_unavailable'
+  /** The object store has no room left (MinIO's minimum free drive threshold): nothing was stored. */
+  | 'storage_full'
   | 'invalid_argument'
   /** The object store refused: the object is under object-lock retention or a legal hold (WORM). */
   | 'object_locked';

@@ -53,6 +53,8 @@ export interface BlobStoreConfig {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ServiceUnavailable', 'XMinioServerNotInitialized']);
 const MISSING_CODES = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion']);
+/** MinIO refuses writes below its minimum free drive space (XMinioStorageFull); S3 has no such code. */
+const FULL_CODES = new Set(['XMinioStorageFull', 'XMinioAdminNoSpace']);
 const NO_LOCK_CODES = new Set(['NoSuchObjectLockConfiguration', 'ObjectLockConfigurationNotFoundError', 'NoSuchObjectLegalHold', 'InvalidRequest']);
 
 /** MinIO answers a delete refused by object lock with InvalidRequest "Object is WORM protected…" or AccessDenied. */
@@ -75,6 +77,9 @@ function mapError(err: unknown, what: string): unknown {
   const code = codeOf(err);
   if (code && NETWORK_CODES.has(code)) {
     return new StorageError('service_unavailable', `object storage unavailable while ${what}: ${(err as Error).message}`, { cause: err });
+  }
+  if (code && FULL_CODES.has(code)) {
+    return new StorageError('storage_full', `object storage is full while ${what}: ${(err as Error).message}`, { cause: err });
   }
   return err;
 }

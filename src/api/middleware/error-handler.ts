@@ -21,6 +21,11 @@ export function toAppError(err: unknown): AppError | undefined {
       cause: err,
     });
   }
+  // The database's disk is full (SQLite under FerretDB: "database or disk is full"; MongoDB:
+  // OutOfDiskSpace 14031 or ENOSPC): the same answer as a full object store, not a bare 500.
+  if (e.code === 14031 || /database or disk is full|No space left on device|OutOfDiskSpace/i.test(String(e.message))) {
+    return new AppError('storage_full', { message: 'The database has no space left and nothing was saved; an administrator must free or add space', zh: '数据库存储空间已满，未能保存；请管理员清理或扩充存储', cause: err });
+  }
   // koa / raw-body errors: status + expose mean "the client's fault".
   if (typeof e.status === 'number' && e.expose === true) {
     if (e.status === 413) return new AppError('payload_too_large', { cause: err });
