@@ -278,11 +278,14 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
   });
 }
 
-let cached: Config | undefined;
+let cached: { fingerprint: string; config: Config } | undefined;
 
 /** Loads `.env` (if present, without overriding real env vars) and parses process.env once. */
 export function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
-  if (cached && Object.keys(overrides).length === 0) return cached;
+  // Cached per environment: a process that changes its environment (tests running the CLI in
+  // process, one archive after another) must not keep the first archive's settings.
+  const fingerprint = JSON.stringify(process.env);
+  if (cached && cached.fingerprint === fingerprint && Object.keys(overrides).length === 0) return cached.config;
   const envFile = path.join(REPO_ROOT, '.env');
   const fromFile: Record<string, string> = {};
   if (fs.existsSync(envFile)) {
@@ -292,7 +295,7 @@ export function loadConfig(overrides: Record<string, string | undefined> = {}): 
     }
   }
   const config = parseConfig({ ...fromFile, ...process.env, ...overrides });
-  if (Object.keys(overrides).length === 0) cached = config;
+  if (Object.keys(overrides).length === 0) cached = { fingerprint, config };
   return config;
 }
 

@@ -45,7 +45,9 @@ describe('the server process: start, ready, graceful stop, clear failure when se
     const p = launch(['serve', '--port', '0'], { ...ctx.env, MONGODB_URI: 'mongodb://127.0.0.1:1/archive', MONGODB_CONNECT_TIMEOUT_MS: '1500' });
     const code = await p.exited;
     assert.notEqual(code, 0);
-    assert.ok(Date.now() - started < 20_000);
+    // A hang never ends; 45 s leaves room for the process's own start on a loaded 2-core machine
+    // (the connection attempt itself is bounded by MONGODB_CONNECT_TIMEOUT_MS: 1.5 s).
+    assert.ok(Date.now() - started < 45_000, `${Date.now() - started} ms`);
     assert.match(p.err(), /service_unavailable/);
     assert.match(p.err(), /npm run services:up/);
   });
