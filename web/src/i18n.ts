@@ -54,6 +54,7 @@ export const STATUS_NAMES: Record<string, readonly [string, string]> = {
   failed: ['失败', 'Failed'],
   qc_hold: ['质检暂存', 'Held by QC'],
   split: ['已拆分', 'Split'],
+  merged: ['已合并', 'Merged'],
   destroyed: ['已销毁', 'Destroyed'],
   queued: ['排队中', 'Queued'],
   running: ['运行中', 'Running'],
