@@ -81,6 +81,27 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     assert.match(await page.locator('.queue').innerText(), /分辨率低/, 'the queue shows the quality flag');
     assert.notEqual(await panel.locator('[data-test=citation]').innerText(), '—', 'the proposed classification cites the schedule');
     await shot(page, 'archivist-review');
+
+    // Page edits: the page turned 180° and back; each time only that page is read again (a worker job).
+    const edits = page.locator('[data-test=page-edits]');
+    const before = (await items.findById(id).lean<ItemDoc>())!.pages[0]!;
+    const rotations = async () => (await items.findById(id).lean<ItemDoc>())!.history.filter((h) => h.kind === 'page_rotated').length;
+    for (const [k, turned] of [[1, (before.rotation + 180) % 360], [2, before.rotation]] as const) {
+      await edits.locator('[data-test=rotate-180]').click();
+      await edits.locator('[data-test=page-working]').waitFor();
+      await drainUntil(ctx.rt, async () => (await rotations()) === k && ['review', 'filed', 'qc_hold'].includes((await items.findById(id).lean())!.status), { timeoutMs: 120_000, what: `rotation ${k} read and re-filed` });
+      await page.getByText('第 1 页已旋转并重新识别').last().waitFor({ timeout: 30_000 });
+      assert.equal((await items.findById(id).lean<ItemDoc>())!.pages[0]!.rotation, turned, `rotation ${k} is kept on the page`);
+      if (k === 1) {
+        await page.waitForFunction("(() => { const img = document.querySelector('.page img.full'); return !!img && img.complete && img.naturalWidth > 0; })()");
+        await shot(page, 'archivist-review-rotated');
+      }
+    }
+    const back = (await items.findById(id).lean<ItemDoc>())!;
+    assert.equal(back.originals[0]!.sha256, item.originals[0]!.sha256, 'the original scan is untouched');
+    assert.notEqual(back.pages[0]!.imageKey, before.imageKey, 'the page image was prepared again');
+    await page.locator('.el-message').first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+
     await panel.getByLabel('形成日期').fill('2020-03-06');
     await panel.getByLabel('题名').fill('工伤认定决定书（李秀英）');
     await panel.locator('[data-test=save-correction]').click();
