@@ -61,6 +61,12 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     assert.match(await batch.locator('[data-test=batch-eta]').innerText(), /已完成/);
     await page.waitForTimeout(700); // the progress bar's fill animates
     await shot(page, 'archivist-scan');
+    // Another browser (another PC: its own storage) shows the same batch: the list is on the server.
+    const elsewhere = await openPage(browser);
+    await signInUi(elsewhere.page, base, 'ui.archivist', PASSWORD);
+    await elsewhere.page.locator('[data-test=batch] [data-test=batch-items]').filter({ hasText: '件：1 / 1' }).waitFor({ timeout: 20_000 });
+    assert.deepEqual(elsewhere.problems, []);
+    await elsewhere.page.close();
 
     // The batch links to the QC queue; the archivist accepts the scan with a reason.
     await batch.locator('[data-test=batch-held]').click();

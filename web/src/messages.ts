@@ -156,6 +156,7 @@ export const M = {
   scanFiles: ['已选 {n} 个文件', '{n} files chosen'],
   scanClear: ['清空', 'Clear'],
   scanFonds: ['全宗号（留空用默认）', 'Fonds (blank: default)'],
+  batchFonds: ['全宗 {f}', 'Fonds {f}'],
   scanSplit: ['分件方式', 'Splitting'],
   splitItem: ['全部文件为一件', 'All files are one item'],
   splitFiles: ['每个文件一件', 'One item per file'],

@@ -5,3 +5,4 @@ export { createItem, discardOriginals, fileTooLarge, ingestItem, type IntakeFile
 export { type SeparatorData, SeparatorDataSchema, separatorSheetsPdf } from './separator';
 export { acceptQc, batchQcSummary, MIN_SCAN_DPI, qcGate, QC_HOLD_CODES, type BatchQcSummary, type QcState } from './qc';
 export { mergeItems, reorderPages, rotatePage, sourcePageOf, splitItem } from './pages';
+export { hideBatch, listBatches, recordBatch, type BatchView } from './batches';
