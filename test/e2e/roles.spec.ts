@@ -92,8 +92,9 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     const edits = page.locator('[data-test=page-edits]');
     const before = (await items.findById(id).lean<ItemDoc>())!.pages[0]!;
     const rotations = async () => (await items.findById(id).lean<ItemDoc>())!.history.filter((h) => h.kind === 'page_rotated').length;
-    for (const [k, turned] of [[1, (before.rotation + 180) % 360], [2, before.rotation]] as const) {
-      await edits.locator('[data-test=rotate-180]').click();
+    // Turned, then 撤销 turns it back (a rotation can be undone, so the page offers it).
+    for (const [k, turned, button] of [[1, (before.rotation + 180) % 360, 'rotate-180'], [2, before.rotation, 'undo']] as const) {
+      await edits.locator(`[data-test=${button}]`).click();
       await edits.locator('[data-test=page-working]').waitFor();
       await drainUntil(ctx.rt, async () => (await rotations()) === k && ['review', 'filed', 'qc_hold'].includes((await items.findById(id).lean())!.status), { timeoutMs: 120_000, what: `rotation ${k} read and re-filed` });
       await page.getByText('第 1 页已旋转并重新识别').last().waitFor({ timeout: 30_000 });
@@ -103,6 +104,8 @@ describe('web UI: every role\'s main path (Chromium)', function () {
         await shot(page, 'archivist-review-rotated');
       }
     }
+    await edits.locator('[data-test=page-working]').waitFor({ state: 'hidden', timeout: 30_000 });
+    assert.equal(await edits.locator('[data-test=undo]').count(), 0, 'an undone edit offers no further undo');
     const back = (await items.findById(id).lean<ItemDoc>())!;
     assert.equal(back.originals[0]!.sha256, item.originals[0]!.sha256, 'the original scan is untouched');
     assert.notEqual(back.pages[0]!.imageKey, before.imageKey, 'the page image was prepared again');

@@ -209,6 +209,7 @@ export const M = {
   pageMergeConfirm: ['将「{other}」的 {k} 页追加到「{title}」之后；「{other}」将被清空并标记为“已合并”，本条目重新著录。此操作不能撤销。确定合并吗？', 'The {k} pages of “{other}” are appended to “{title}”; “{other}” is emptied and marked merged, and this item is described again. This cannot be undone. Merge?'],
   pageMergeDone: ['已合并，条目重新著录中', 'Merged; the item is being described again'],
   pageSplitButton: ['拆分', 'Split'],
+  pageUndo: ['撤销：{what}', 'Undo: {what}'],
   pageMergeButton: ['合并', 'Merge'],
   pageNoEdit: ['已编档号的条目不能调整页面；如确需调整，请先撤销档号。', 'A numbered item cannot have its pages edited; withdraw its number first.'],
   reviewCorrected: ['已更正：{title}', 'Corrected: {title}'],
