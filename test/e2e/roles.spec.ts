@@ -86,6 +86,7 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await page.locator('.page img.full').waitFor();
     assert.match(await page.locator('.queue').innerText(), /分辨率低/, 'the queue shows the quality flag');
     assert.notEqual(await panel.locator('[data-test=citation]').innerText(), '—', 'the proposed classification cites the schedule');
+    assert.match(await panel.locator('[data-test=review-reason]').innerText(), /未找到形成日期/, 'the review reason reads in Chinese');
     await shot(page, 'archivist-review');
 
     // Page edits: the page turned 180° and back; each time only that page is read again (a worker job).
