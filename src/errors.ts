@@ -48,6 +48,7 @@ export const ERROR_CATALOGUE = {
   range_not_satisfiable: { status: 416, zh: '请求的字节范围无效', en: 'The requested byte range is not satisfiable' },
   second_factor_required: { status: 401, zh: '签署须再次进行二次认证（输入动态验证码）', en: 'Signing needs a fresh second-factor code (TOTP)', retryable: false },
   not_appraisable: { status: 409, zh: '该条目不能进入鉴定或销毁（未到期、永久、暂定期限、冻结中或已在鉴定中）', en: 'The item cannot enter appraisal or destruction (not due, permanent, provisional, held, or already in a round)', retryable: false },
+  pages_not_editable: { status: 409, zh: '该条目的页面当前不能调整（已编档号、冻结、已销毁、已移交或正在处理）', en: "The item's pages cannot be edited now (numbered, on hold, destroyed, transferred or being processed)", retryable: false },
   item_on_hold: { status: 409, zh: '该条目已被冻结（法律保全），不得销毁', en: 'The item is under a legal hold and may not be destroyed', retryable: false },
   cooling_off: { status: 409, zh: '批准后的冷静期尚未结束，暂不能执行销毁', en: 'The cooling-off period after approval has not ended yet', retryable: false },
   service_unavailable: { status: 503, zh: '依赖的服务暂不可用', en: 'A required service is unavailable' },

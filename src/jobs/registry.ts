@@ -7,7 +7,7 @@ import { createOcrEngine, type OcrEngine } from '../../ocr';
 import type { Runtime } from '../runtime';
 import { OCR_JOB } from '../services/capture';
 import { loadItem } from '../services/records';
-import { itemPipeline, runPipeline } from '../services/pipeline';
+import { itemPipeline, PAGE_ROTATE_JOB, runPipeline, runRotation, type RotatePayload } from '../services/pipeline';
 import { integrityJobHandlers } from '../services/integrity';
 import type { JobHandler } from './worker';
 
@@ -32,11 +32,18 @@ export function buildJobHandlers(rt: Runtime): JobHandlers {
     return { itemId, status: item.status, pages: item.pageCount, archivalCode: item.archivalCode ?? null };
   };
 
+  // A page turned in the review queue: that page read again, then filing and indexing (services/pipeline/page-edits.ts).
+  const rotatePage: JobHandler = async ({ job, signal, progress }) => {
+    const payload = job.payload as unknown as RotatePayload;
+    const item = await runRotation(payload, getEngine, { rt, signal, progress, attempt: { n: job.attempts, of: job.maxAttempts } });
+    return { itemId: payload.itemId, page: payload.n, rotation: payload.rotation, status: item.status };
+  };
+
   // 四性 checks (periodic, per capture batch): sliced, and they give way whenever OCR work waits.
   const integrity = Object.fromEntries(Object.entries(integrityJobHandlers(rt)).map(([name, run]) => [name, (({ job }) => run(job)) as JobHandler]));
 
   return {
-    handlers: { [OCR_JOB]: ocrItem, ...integrity },
+    handlers: { [OCR_JOB]: ocrItem, [PAGE_ROTATE_JOB]: rotatePage, ...integrity },
     close: async () => {
       await engine?.close();
       engine = undefined;

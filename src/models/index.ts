@@ -6,6 +6,7 @@ import { cacheStampModel } from './cache-stamp.model';
 import { registerDispositionModels } from './disposition.model';
 import { classifierExampleModel } from './classifier-example.model';
 import { integrityRunModel } from './integrity.model';
+import { intakeBatchModel } from './intake-batch.model';
 import { itemModel } from './item.model';
 import { numberWithdrawalModel } from './number-withdrawal.model';
 import { storageMigrationModel } from './storage-migration.model';
@@ -16,6 +17,7 @@ export function registerModels(conn: Connection): void {
   jobModel(conn);
   jobClaimModel(conn);
   itemModel(conn);
+  intakeBatchModel(conn);
   archivalNumberModel(conn);
   numberWithdrawalModel(conn);
   storageMigrationModel(conn);

@@ -7,7 +7,8 @@ import { Schema, type Connection, type InferSchemaType, type Model, type Types }
 import { itemCodecPlugin } from './item-codec';
 
 /** `qc_hold`: the scan failed quality control (DA/T 31-2017) and waits for a rescan or an archivist's acceptance. */
-export const ITEM_STATUSES = ['received', 'processing', 'qc_hold', 'filed', 'review', 'failed', 'split', 'destroyed'] as const;
+/** `merged`: its pages were appended to another item (`mergedInto`, services/pipeline/page-edits.ts); it holds nothing any more. */
+export const ITEM_STATUSES = ['received', 'processing', 'qc_hold', 'filed', 'review', 'failed', 'split', 'destroyed', 'merged'] as const;
 export type ItemStatus = (typeof ITEM_STATUSES)[number];
 
 const originalSchema = new Schema(
@@ -25,6 +26,8 @@ const pageSchema = new Schema(
   {
     n: { type: Number, required: true },
     source: { type: Number, required: true }, // index into originals
+    /** 1-based page of that original (a page edit can renumber `n`; the original is never changed). Null: written before it was kept (n then counts within the source). */
+    sourcePage: { type: Number, default: null },
     imageKey: { type: String, default: null },
     textKey: { type: String, default: null },
     width: Number,
@@ -79,6 +82,9 @@ const itemSchema = new Schema(
     stackOf: { type: String, default: null },
     /** Data printed on the item's separator sheet (ID number, name, box), before any OCR. Sealed at rest. */
     preregistered: { type: Schema.Types.Mixed, default: null },
+    /** Page edits (review queue): the item this one was split off, and the item this one's pages were merged into. */
+    splitFrom: { type: String, default: null },
+    mergedInto: { type: String, default: null },
     /** The intake call (one `archive ingest`, one upload) the item came in with: QC is summarised per batch. */
     batchId: { type: String, default: null },
     /**

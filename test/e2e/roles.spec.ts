@@ -61,6 +61,12 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     assert.match(await batch.locator('[data-test=batch-eta]').innerText(), /已完成/);
     await page.waitForTimeout(700); // the progress bar's fill animates
     await shot(page, 'archivist-scan');
+    // Another browser (another PC: its own storage) shows the same batch: the list is on the server.
+    const elsewhere = await openPage(browser);
+    await signInUi(elsewhere.page, base, 'ui.archivist', PASSWORD);
+    await elsewhere.page.locator('[data-test=batch] [data-test=batch-items]').filter({ hasText: '件：1 / 1' }).waitFor({ timeout: 20_000 });
+    assert.deepEqual(elsewhere.problems, []);
+    await elsewhere.page.close();
 
     // The batch links to the QC queue; the archivist accepts the scan with a reason.
     await batch.locator('[data-test=batch-held]').click();
@@ -80,7 +86,32 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await page.locator('.page img.full').waitFor();
     assert.match(await page.locator('.queue').innerText(), /分辨率低/, 'the queue shows the quality flag');
     assert.notEqual(await panel.locator('[data-test=citation]').innerText(), '—', 'the proposed classification cites the schedule');
+    assert.match(await panel.locator('[data-test=review-reason]').innerText(), /未找到形成日期/, 'the review reason reads in Chinese');
     await shot(page, 'archivist-review');
+
+    // Page edits: the page turned 180° and back; each time only that page is read again (a worker job).
+    const edits = page.locator('[data-test=page-edits]');
+    const before = (await items.findById(id).lean<ItemDoc>())!.pages[0]!;
+    const rotations = async () => (await items.findById(id).lean<ItemDoc>())!.history.filter((h) => h.kind === 'page_rotated').length;
+    // Turned, then 撤销 turns it back (a rotation can be undone, so the page offers it).
+    for (const [k, turned, button] of [[1, (before.rotation + 180) % 360, 'rotate-180'], [2, before.rotation, 'undo']] as const) {
+      await edits.locator(`[data-test=${button}]`).click();
+      await edits.locator('[data-test=page-working]').waitFor();
+      await drainUntil(ctx.rt, async () => (await rotations()) === k && ['review', 'filed', 'qc_hold'].includes((await items.findById(id).lean())!.status), { timeoutMs: 120_000, what: `rotation ${k} read and re-filed` });
+      await page.getByText('第 1 页已旋转并重新识别').last().waitFor({ timeout: 30_000 });
+      assert.equal((await items.findById(id).lean<ItemDoc>())!.pages[0]!.rotation, turned, `rotation ${k} is kept on the page`);
+      if (k === 1) {
+        await page.waitForFunction("(() => { const img = document.querySelector('.page img.full'); return !!img && img.complete && img.naturalWidth > 0; })()");
+        await shot(page, 'archivist-review-rotated');
+      }
+    }
+    await edits.locator('[data-test=page-working]').waitFor({ state: 'hidden', timeout: 30_000 });
+    assert.equal(await edits.locator('[data-test=undo]').count(), 0, 'an undone edit offers no further undo');
+    const back = (await items.findById(id).lean<ItemDoc>())!;
+    assert.equal(back.originals[0]!.sha256, item.originals[0]!.sha256, 'the original scan is untouched');
+    assert.notEqual(back.pages[0]!.imageKey, before.imageKey, 'the page image was prepared again');
+    await page.locator('.el-message').first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+
     await panel.getByLabel('形成日期').fill('2020-03-06');
     await panel.getByLabel('题名').fill('工伤认定决定书（李秀英）');
     await panel.locator('[data-test=save-correction]').click();

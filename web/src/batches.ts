@@ -1,23 +1,27 @@
-// The scanning station's batches, kept in the browser (localStorage) so their progress survives a
-// page reload; the items' state always comes from the server.
+// The scanning station's batches, kept on the server (GET /api/v1/batches: the signed-in person's
+// own, newest first), so their progress follows the person to another browser or PC; the items'
+// state always comes from the server too.
+import { api } from './api';
+
 export interface Batch {
   id: string;
   at: string;
   fonds: string;
   items: string[];
 }
-const KEY = 'archive.batches';
+/** Where batches were kept before they moved to the server: cleared once read. */
+const OLD_KEY = 'archive.batches';
 
-export function loadBatches(): Batch[] {
+export async function loadBatches(): Promise<Batch[]> {
   try {
-    const v = JSON.parse(localStorage.getItem(KEY) ?? '[]');
-    return Array.isArray(v) ? v : [];
+    localStorage.removeItem(OLD_KEY);
   } catch {
-    return [];
+    // storage disabled: nothing to clear
   }
+  return (await api<{ batches: Batch[] }>('/api/v1/batches', { query: { limit: 50 } })).batches;
 }
-export function saveBatches(b: Batch[]): void {
-  localStorage.setItem(KEY, JSON.stringify(b.slice(0, 50)));
+export async function hideBatch(id: string): Promise<void> {
+  await api(`/api/v1/batches/${encodeURIComponent(id)}`, { method: 'DELETE' });
 }
 
 export interface ItemRow {

@@ -54,6 +54,7 @@ export const STATUS_NAMES: Record<string, readonly [string, string]> = {
   failed: ['失败', 'Failed'],
   qc_hold: ['质检暂存', 'Held by QC'],
   split: ['已拆分', 'Split'],
+  merged: ['已合并', 'Merged'],
   destroyed: ['已销毁', 'Destroyed'],
   queued: ['排队中', 'Queued'],
   running: ['运行中', 'Running'],
@@ -84,3 +85,23 @@ export const INSURANCE_NAMES: Record<string, readonly [string, string]> = {
   JG: ['机关事业单位养老保险', 'Public-sector pension'],
   ZG: ['综合', 'General'],
 };
+
+/**
+ * Filing's review reasons are stored in English (services/filing/classification.ts); an archivist
+ * reads them in Chinese. Known shapes are rendered here; anything else is shown as stored.
+ */
+const REVIEW_REASONS_ZH: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+  [/^no rule or learned example matches this document/, () => '没有标题规则或已学习的样例与本文件相符，请选择分类'],
+  [/^title rules say (\S+), the learned classifier says (\S+)/, (m) => `标题规则判为 ${m[1]}，学习分类器判为 ${m[2]}，二者不一致`],
+  [/^accounting record/, () => '会计类材料：会计档案子规则不明确（未写明或写明多种），已按候选中最长的保管期限处理'],
+  [/^no formation date/, () => '未找到形成日期：编号前请补录形成日期'],
+  [/^confidence ([\d.]+) is below ([\d.]+)/, (m) => `分类置信度 ${m[1]} 低于 ${m[2]}`],
+];
+export function reviewReason(reason: string): string {
+  if (locale.value !== 'zh') return reason;
+  for (const [re, zh] of REVIEW_REASONS_ZH) {
+    const m = re.exec(reason);
+    if (m) return zh(m);
+  }
+  return reason;
+}

@@ -7,6 +7,7 @@ import { dispositionRoutes } from './disposition.routes';
 import { filingRoutes } from './filing.routes';
 import { itemRoutes } from './items.routes';
 import { jobRoutes } from './jobs.routes';
+import { pageRoutes } from './pages.routes';
 import { retentionRoutes } from './retention.routes';
 import { transferRoutes } from './transfer.routes';
 import { searchRoutes } from './search.routes';
@@ -14,5 +15,5 @@ import { integrityRoutes } from './integrity.routes';
 import { workplaceRoutes } from './workplace.routes';
 
 export function featureRoutes(runtime: Runtime): RouteDef[] {
-  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime), ...accessRoutes(runtime), ...dispositionRoutes(runtime), ...retentionRoutes(runtime), ...transferRoutes(runtime), ...integrityRoutes(runtime), ...workplaceRoutes(runtime)];
+  return [...authRoutes(runtime), ...itemRoutes(runtime), ...filingRoutes(runtime), ...pageRoutes(runtime), ...jobRoutes(runtime), ...searchRoutes(runtime), ...accessRoutes(runtime), ...dispositionRoutes(runtime), ...retentionRoutes(runtime), ...transferRoutes(runtime), ...integrityRoutes(runtime), ...workplaceRoutes(runtime)];
 }

@@ -10,7 +10,10 @@ import {
   createItem,
   discardOriginals,
   fileTooLarge,
+  hideBatch,
   itemTooLarge,
+  listBatches,
+  recordBatch,
   safeFilename,
   storeOriginal,
   type StoredOriginal,
@@ -169,7 +172,11 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         }
         // 四性检测 at capture, per batch (DA/T 70-2018 归档环节): runs once the batch's pipeline is done.
         await enqueueCaptureCheck(rt, items.filter((i) => !i.duplicate).map((i) => i.id)).catch((err: unknown) => rt.logger.warn({ err }, 'could not enqueue the capture 四性 check'));
-        describeForAudit(ctx, items.length === 1 ? { type: 'item', id: items[0]!.id } : null, { items: items.map((i) => i.id), rejected: errors.length });
+        // The station's batch list lives on the server: the same person sees it on any browser or PC.
+        if (items.length) {
+          await recordBatch(rt, { id: batchId, actor: String(ctx.state.user?.username ?? 'api'), fonds, items: items.map((i) => i.id), rejected: errors, options: { split: query.split, blankSeparators: query.blankSeparators === '1' } });
+        }
+        describeForAudit(ctx, items.length === 1 ? { type: 'item', id: items[0]!.id } : null, { items: items.map((i) => i.id), rejected: errors.length, batchId });
         ctx.status = 202;
         ctx.body = { batchId, items, errors };
       },
@@ -201,6 +208,32 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         await loadReadable(ctx, rt, params.id, 'item.confirm');
         describeForAudit(ctx, { type: 'item', id: params.id }, { qc: 'accepted', reason: body.reason });
         ctx.body = await presentItem(rt, await acceptQc(rt, params.id, { actor: String(ctx.state.user?.username ?? 'api') }, body.reason));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/batches',
+      permission: 'item.ingest',
+      summary: "The caller's intake batches (scanning station), newest first: when, fonds, items, files refused; progress is read from the items",
+      tags: ['capture'],
+      query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      responses: { 200: { description: '{ batches }' } },
+      handler: async (ctx, { query }) => {
+        ctx.body = { batches: await listBatches(rt, String(ctx.state.user?.username ?? 'api'), { limit: query.limit }) };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/v1/batches/:id',
+      permission: 'item.ingest',
+      summary: "Take one of the caller's batches off their station's list (its items are not touched)",
+      tags: ['capture'],
+      params: z.object({ id: z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be a batch id') }),
+      responses: { 204: { description: 'hidden' } },
+      handler: async (ctx, { params }) => {
+        await hideBatch(rt, String(ctx.state.user?.username ?? 'api'), params.id);
+        describeForAudit(ctx, { type: 'batch', id: params.id });
+        ctx.status = 204;
       },
     }),
     defineRoute({

@@ -139,6 +139,7 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
       pages.push({
         n,
         source: sourceIndex,
+        sourcePage: page.n,
         imageKey,
         textKey,
         width: prepared.width,

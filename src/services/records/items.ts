@@ -17,11 +17,13 @@ const set = (...s: ItemStatus[]): ReadonlySet<ItemStatus> => new Set(s);
 /** Item states grouped by what they mean to a caller. */
 export const STATUS = {
   /** Processing has ended: nothing more happens to the item without a person. */
-  final: set('filed', 'review', 'failed', 'destroyed', 'split', 'qc_hold'),
+  final: set('filed', 'review', 'failed', 'destroyed', 'split', 'qc_hold', 'merged'),
   /** OCR is done (or the item never gets any): capture has nothing left to do. */
-  captured: set('filed', 'review', 'destroyed', 'split', 'qc_hold'),
+  captured: set('filed', 'review', 'destroyed', 'split', 'qc_hold', 'merged'),
   /** Filing has decided (or nothing is left to decide, or a person must act first: qc_hold): filing has nothing left to do. */
-  described: set('filed', 'review', 'destroyed', 'split', 'failed', 'qc_hold'),
+  described: set('filed', 'review', 'destroyed', 'split', 'failed', 'qc_hold', 'merged'),
+  /** Pages may be rotated, reordered, split off or merged (review queue): not yet numbered, not being processed. */
+  pageEditable: set('review', 'qc_hold'),
   /** A person may confirm or correct the description. */
   describable: set('filed', 'review'),
   /** Has content that readers may open and search may show. */
