@@ -6,7 +6,7 @@ import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import { endGrantsBelow, type Principal } from '../../services/access';
 import { correctItem, CorrectionSchema, setAccessLevel } from '../../services/filing';
-import { catalogueCsv, cataloguePdf, catalogueRows, dossierOf, itemLevel, presentItem, type DossierRow } from '../../services/records';
+import { catalogueCsv, cataloguePage, cataloguePdf, catalogueRows, dossierOf, itemLevel, presentItem, type DossierRow } from '../../services/records';
 import { itemResource } from '../../services/access';
 import { describeForAudit, mayAccess } from '../middleware/auth';
 import { loadReadable } from './items.routes';
@@ -92,18 +92,21 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
         fonds: z.string().regex(/^[A-Z0-9]{1,8}$/).optional(),
         year: z.coerce.number().int().min(1949).max(2100).optional(),
         format: z.enum(['csv', 'pdf', 'json']).default('csv'),
+        offset: z.coerce.number().int().min(0).max(10_000_000).default(0).describe('json only: the first row of the page'),
+        limit: z.coerce.number().int().min(1).max(500).default(50).describe('json only: rows per page'),
       }),
-      responses: { 200: { description: 'the catalogue', contentType: 'text/csv' } },
+      responses: { 200: { description: 'the catalogue (json: one page, {total, rows})', contentType: 'text/csv' } },
       handler: async (ctx, { query }) => {
-        const rows = await catalogueRows(rt, {
-          fonds: query.fonds,
-          year: query.year,
-          allow: (it) => mayAccess(ctx, 'catalogue.export', itemResource(it)),
-        });
-        const name = `catalogue-${query.fonds ?? 'all'}-${query.year ?? 'all'}`;
+        const scope = (ctx.state.principal as Principal | undefined)?.scope.fonds;
+        const scopeFonds = scope === undefined || scope === '*' ? undefined : scope;
+        const filter = { fonds: query.fonds, year: query.year, ...(scopeFonds ? { scopeFonds } : {}), allow: (it: Parameters<typeof itemResource>[0]) => mayAccess(ctx, 'catalogue.export', itemResource(it)) };
         if (query.format === 'json') {
-          ctx.body = { rows };
-        } else if (query.format === 'csv') {
+          ctx.body = await cataloguePage(rt, filter, { offset: query.offset, limit: query.limit });
+          return;
+        }
+        const rows = await catalogueRows(rt, filter);
+        const name = `catalogue-${query.fonds ?? 'all'}-${query.year ?? 'all'}`;
+        if (query.format === 'csv') {
           ctx.type = 'text/csv; charset=utf-8';
           ctx.set('Content-Disposition', `attachment; filename="${name}.csv"`);
           ctx.body = catalogueCsv(rows);

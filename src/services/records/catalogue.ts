@@ -23,32 +23,64 @@ export interface CatalogueRow {
   备注: string;
 }
 
-const collator = new Intl.Collator('zh-Hans-CN', { numeric: true });
+export interface CatalogueFilter {
+  fonds?: string;
+  year?: number;
+  /** The reader's fonds (undefined: every fonds). */
+  scopeFonds?: readonly string[];
+  allow?: (item: ItemDoc) => boolean;
+}
 
-export async function catalogueRows(rt: Runtime, filter: { fonds?: string; year?: number; allow?: (item: ItemDoc) => boolean }): Promise<CatalogueRow[]> {
+/**
+ * Filed items with a 档号, in 档号 order. The 档号's numeric parts are zero-padded (年度, 件号), so the
+ * database's string order is the catalogue's order and a page can be read on its own.
+ */
+function catalogueQuery(filter: CatalogueFilter): Record<string, unknown> {
   const q: Record<string, unknown> = { status: 'filed', archivalCode: { $ne: null } };
   if (filter.fonds) q.fonds = filter.fonds;
-  const items = await itemModel(rt.db).find(q).lean<ItemDoc[]>();
-  return items
-    .filter((it) => !filter.allow || filter.allow(it))
-    .filter((it) => !filter.year || (it.documentDate ?? '').startsWith(String(filter.year)) || (!it.documentDate && it.createdAt.getUTCFullYear() === filter.year))
-    .sort((a, b) => collator.compare(a.archivalCode!, b.archivalCode!))
-    .map((it, i) => {
-      const md = it.metadata as ExtractedMetadata | null;
-      const cls = it.classification as Classification | null;
-      const notes = [cls?.provisional ? '保管期限待核实' : '', ...(it.flags ?? []).filter((f) => f.code === 'low_confidence').map(() => '识别待核对')].filter(Boolean);
-      return {
-        序号: i + 1,
-        档号: it.archivalCode!,
-        文号: md?.docNumber ?? '',
-        责任者: md?.units?.find((u) => u.name)?.name ?? '',
-        题名: md?.title ?? it.title ?? '',
-        日期: it.documentDate ? toCompactDate(it.documentDate) : '',
-        密级: '',
-        页数: (it.pages ?? []).filter((p) => !p.blank).length,
-        备注: [...new Set(notes)].join('；'),
-      };
-    });
+  else if (filter.scopeFonds) q.fonds = { $in: [...filter.scopeFonds] };
+  // The 年度 is the formation year (a filed item always has its 形成日期, #11 §1).
+  if (filter.year) q.documentDate = { $gte: String(filter.year), $lt: String(filter.year + 1) };
+  return q;
+}
+
+function toRow(it: ItemDoc, n: number): CatalogueRow {
+  const md = it.metadata as ExtractedMetadata | null;
+  const cls = it.classification as Classification | null;
+  const notes = [cls?.provisional ? '保管期限待核实' : '', ...(it.flags ?? []).filter((f) => f.code === 'low_confidence').map(() => '识别待核对')].filter(Boolean);
+  return {
+    序号: n,
+    档号: it.archivalCode!,
+    文号: md?.docNumber ?? '',
+    责任者: md?.units?.find((u) => u.name)?.name ?? '',
+    题名: md?.title ?? it.title ?? '',
+    日期: it.documentDate ? toCompactDate(it.documentDate) : '',
+    密级: '',
+    页数: (it.pages ?? []).filter((p) => !p.blank).length,
+    备注: [...new Set(notes)].join('；'),
+  };
+}
+
+/** The whole catalogue (CSV and PDF export). */
+export async function catalogueRows(rt: Runtime, filter: CatalogueFilter): Promise<CatalogueRow[]> {
+  const items = await itemModel(rt.db).find(catalogueQuery(filter)).sort({ archivalCode: 1, _id: 1 }).lean<ItemDoc[]>();
+  return items.filter((it) => !filter.allow || filter.allow(it)).map((it, i) => toRow(it, i + 1));
+}
+
+/**
+ * One page of the catalogue, read from the database alone (a preview of 100,000 rows stays quick).
+ * 序号 counts from the page's offset; an item the reader's clearance does not cover is left out of
+ * the page (its number stays unused), as in every other paged list.
+ */
+export async function cataloguePage(rt: Runtime, filter: CatalogueFilter, page: { offset: number; limit: number }): Promise<{ total: number; rows: CatalogueRow[] }> {
+  const q = catalogueQuery(filter);
+  const items = itemModel(rt.db);
+  const [total, found] = await Promise.all([items.countDocuments(q), items.find(q).sort({ archivalCode: 1, _id: 1 }).skip(page.offset).limit(page.limit).lean<ItemDoc[]>()]);
+  const rows: CatalogueRow[] = [];
+  found.forEach((it, i) => {
+    if (!filter.allow || filter.allow(it)) rows.push(toRow(it, page.offset + i + 1));
+  });
+  return { total, rows };
 }
 
 function csvCell(v: string | number): string {

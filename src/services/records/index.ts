@@ -1,5 +1,5 @@
 /** The records room's door: what other rooms and layers may use. */
-export { catalogueCsv, cataloguePdf, catalogueRows } from './catalogue';
+export { catalogueCsv, cataloguePage, cataloguePdf, catalogueRows, type CatalogueFilter } from './catalogue';
 export { sealLegacyItems } from './item-seal';
 export { presentItem, type ItemView } from './item-view';
 export { assertItemId, describedFields, findItem, isItemId, itemLevel, loadItem, STATUS, statusIn, setItemRetention, tombstoneItem, writeAccessLevel, writeDescription, writeQcAccepted, writeQcHold, writeRetention, writeRetry, writeTransfer, type HistoryEntry, type RetentionChange, type Tombstone } from './items';

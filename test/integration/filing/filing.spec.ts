@@ -115,6 +115,13 @@ describe('filing by the regulation: describe, classify, retain, number (real Fer
     assert.match(lines[1]!, /^1,Z001-SB·2019-D50-GS·DY02-0001,京人社工伤认字〔2019〕123号,北京市朝阳区星光科技有限公司,工伤认定决定书,20190520,,1,/);
     const pdf = Buffer.from(await (await http.fetch(`${http.base}/api/v1/catalogue?format=pdf`)).arrayBuffer());
     assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+    // The preview is paged on the server: one row a page here, 序号 counting on from the offset.
+    const all = lines.slice(1).map((l) => l.split(',')[1]);
+    const page2 = (await (await http.fetch(`${http.base}/api/v1/catalogue?fonds=Z001&year=2019&format=json&offset=1&limit=1`)).json()) as any;
+    assert.equal(page2.total, 2);
+    assert.deepEqual(page2.rows.map((r: any) => [r['序号'], r['档号']]), [[2, all[1]]]);
+    const other = (await (await http.fetch(`${http.base}/api/v1/catalogue?fonds=Z001&year=2018&format=json`)).json()) as any;
+    assert.deepEqual(other, { total: 0, rows: [] }, 'the year is the formation year');
   });
 
   it('a new schedule version yields a review list of affected items and changes nothing by itself', async () => {
