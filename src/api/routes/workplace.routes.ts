@@ -34,6 +34,15 @@ const INSURANCE_EN: Record<string, string> = { YL: 'Pension insurance', YB: 'Med
 const RETENTION: Record<string, [string, string]> = { Y: ['永久', 'Permanent'], D100: ['100年', '100 years'], D50: ['50年', '50 years'], D30: ['30年', '30 years'], D10: ['10年', '10 years'], KJ: ['会计档案期限', 'Accounting period'] };
 
 /** The fonds the caller may see, as a query filter ({} = all). */
+/**
+ * Dashboard figures that took long to compute (a large archive) are kept this long per runtime,
+ * scope and period; the response's generatedAt says when they were computed. Quick ones (a small
+ * archive) are always fresh.
+ */
+const STATS_TTL_MS = 60_000;
+const STATS_SLOW_MS = 500;
+const statsMemos = new WeakMap<Runtime, Map<string, { at: number; value: Promise<Record<string, unknown>> }>>();
+
 function fondsFilter(ctx: Context): Record<string, unknown> {
   const p = ctx.state.principal as Principal | undefined;
   const fonds = p?.scope?.fonds;
@@ -235,6 +244,17 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
       responses: { 200: { description: 'figures' } },
       handler: async (ctx, { query }) => {
         const scope = fondsFilter(ctx);
+        // The figures scan the holdings: one computation per scope and period serves every viewer
+        // for a minute (a hundred caseworkers opening the dashboard at 9:00 cost one scan).
+        const key = JSON.stringify([scope, query.days]);
+        let statsMemo = statsMemos.get(rt);
+        if (!statsMemo) statsMemos.set(rt, (statsMemo = new Map()));
+        const hit = statsMemo.get(key);
+        if (hit && Date.now() - hit.at < STATS_TTL_MS) {
+          ctx.body = await hit.value;
+          return;
+        }
+        const value = (async () => {
         const held: Record<string, unknown> = { ...scope, status: { $in: ['filed', 'review'] } };
         const since = new Date(Date.now() - query.days * 86_400_000);
         const now = new Date();
@@ -300,13 +320,22 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
         }
         const queued = jobs.filter((j) => j.state === 'queued').length;
         const running = jobs.filter((j) => j.state === 'running').length;
-        ctx.body = {
+        return {
           generatedAt: now.toISOString(),
           holdings: { byCategory: sorted(groups.category), byRetention: sorted(groups.retention), byFonds: sorted(groups.fonds), byYear: sorted(groups.year), byStatus: sorted(groups.status) },
           ingest: { days: [...perDay.values()], queue: { queued, running } },
           ocr: { confidence: buckets, flags: [...flags].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count) },
           due: [...dueMonths].map(([m, items]) => ({ month: m, items })),
         };
+        })();
+        const t0 = Date.now();
+        // In flight: concurrent viewers share the one computation.
+        statsMemo.set(key, { at: t0, value });
+        try {
+          ctx.body = await value;
+        } finally {
+          if (Date.now() - t0 < STATS_SLOW_MS || !(await value.then(() => true, () => false))) statsMemo.delete(key);
+        }
       },
     }),
   ] as RouteDef[];
