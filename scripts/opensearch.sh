@@ -17,7 +17,7 @@
 # so `up` downloads nothing once provisioned. Needs Java 17+ (java, javac) and Maven (mvn).
 #
 # Settings (env): ARCHIVE_DATA_DIR (default <repo>/.data/dev), ARCHIVE_OPENSEARCH_PORT (9200),
-# ARCHIVE_OPENSEARCH_TRANSPORT_PORT (9300), ARCHIVE_OPENSEARCH_HEAP (512m),
+# ARCHIVE_OPENSEARCH_TRANSPORT_PORT (HTTP port + 50), ARCHIVE_OPENSEARCH_HEAP (512m),
 # ARCHIVE_OPENSEARCH_QUICK=1 (C1 JIT only: starts faster, queries slower; for tests).
 set -euo pipefail
 
@@ -26,7 +26,8 @@ SRC="$REPO/scripts/opensearch"
 CACHE=${ARCHIVE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/archive-dev}
 DATA=${ARCHIVE_DATA_DIR:-$REPO/.data/dev}
 HTTP_PORT=${ARCHIVE_OPENSEARCH_PORT:-9200}
-TRANSPORT_PORT=${ARCHIVE_OPENSEARCH_TRANSPORT_PORT:-9300}
+# Transport defaults to HTTP + 50: 9300 is the test MinIO's port (scripts/test.sh).
+TRANSPORT_PORT=${ARCHIVE_OPENSEARCH_TRANSPORT_PORT:-$((HTTP_PORT + 50))}
 HEAP=${ARCHIVE_OPENSEARCH_HEAP:-512m}
 RUN="$DATA/run"
 HOME_DIR="$DATA/opensearch"
@@ -118,7 +119,9 @@ stop() {
 
 case "${1:-}" in
   provision) provision >/dev/null; log "ready in $(dist_dir)";;
-  up) start;;
+  up)
+    # Parallel test processes of one run may all ask for the node: one starts it, the rest wait.
+    mkdir -p "$RUN"; exec 9>"$RUN/opensearch.lock"; flock 9; start;;
   down) stop;;
   status) if alive; then echo "opensearch: running (pid $(cat "$RUN/opensearch.pid"), http 127.0.0.1:$HTTP_PORT)"; else echo "opensearch: stopped"; fi;;
   env) echo "ARCHIVE_SEARCH_BACKEND=opensearch"; echo "OPENSEARCH_URL=http://127.0.0.1:$HTTP_PORT";;

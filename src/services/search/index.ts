@@ -9,12 +9,13 @@ import type { Runtime } from '../../runtime';
 import { itemLevel, readPageText, STATUS, statusIn } from '../records';
 import { DEFAULT_CLEARANCE_LEVELS, type Principal } from '../access';
 import { indexKey } from '../platform';
-import { AppError } from '../../errors';
 import type { CompactStats, RebuildStats, SearchBackend } from './backend';
 import { SearchEngine } from './engine';
+import { OpenSearchBackend } from './opensearch';
 import { metadataText, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope } from './types';
 
 export { SearchEngine } from './engine';
+export { OpenSearchBackend } from './opensearch';
 export type { CompactStats, RebuildStats, SearchBackend, SearchBackendKind } from './backend';
 export { markSnippet } from './snippet';
 export * from './types';
@@ -47,7 +48,8 @@ export function searchBackend(rt: Runtime): Promise<SearchBackend> {
     p = (async (): Promise<SearchBackend> => {
       const kind = rt.config.search.backend;
       if (kind === 'embedded') return searchEngine(rt);
-      throw new AppError('config_invalid', { message: `search backend ${kind} is not available`, zh: `检索后端 ${kind} 不可用` });
+      const { url, index } = rt.config.search.opensearch;
+      return new OpenSearchBackend({ url, index, key: await indexKey(rt), text: (id, page) => pageText(rt, id, page) });
     })();
     p.catch(() => backends.delete(rt));
     backends.set(rt, p);
