@@ -84,6 +84,9 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,200}$/, 'must be a lower-case OpenSearch index name')
     .default('archive-items'),
+  /** Shards and replicas of a new index (a rebuild applies a change); one node: 1 and 0. */
+  OPENSEARCH_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
+  OPENSEARCH_REPLICAS: z.coerce.number().int().min(0).max(8).default(0),
   OCR_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   TESSDATA_DIR: z.string().min(1).optional(),
   JOB_LEASE_MS: z.coerce.number().int().min(500).default(60_000),
@@ -171,7 +174,7 @@ export interface Config {
   archivalCode: { template: string; categoryCode: string };
   ocr: { workers: number; tessdataDir: string | undefined };
   /** full-text search backend (services/search/backend.ts) */
-  search: { backend: 'embedded' | 'opensearch'; opensearch: { url: string; index: string } };
+  search: { backend: 'embedded' | 'opensearch'; opensearch: { url: string; index: string; shards: number; replicas: number } };
   jobs: { leaseMs: number };
   /** Scanner hot folder root (inbox/processing/done/failed); off when unset. */
   hotFolder: string | undefined;
@@ -270,7 +273,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ocr: { workers: e.OCR_WORKERS ?? Math.max(1, os.availableParallelism() - 0), tessdataDir: e.TESSDATA_DIR },
     search: {
       backend: e.ARCHIVE_SEARCH_BACKEND,
-      opensearch: { url: (e.OPENSEARCH_URL ?? `http://127.0.0.1:${e.ARCHIVE_OPENSEARCH_PORT}`).replace(/\/+$/, ''), index: e.OPENSEARCH_INDEX },
+      opensearch: { url: (e.OPENSEARCH_URL ?? `http://127.0.0.1:${e.ARCHIVE_OPENSEARCH_PORT}`).replace(/\/+$/, ''), index: e.OPENSEARCH_INDEX, shards: e.OPENSEARCH_SHARDS, replicas: e.OPENSEARCH_REPLICAS },
     },
     jobs: { leaseMs: e.JOB_LEASE_MS },
     hotFolder: e.ARCHIVE_HOTFOLDER ? path.resolve(e.ARCHIVE_HOTFOLDER) : undefined,

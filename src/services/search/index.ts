@@ -48,8 +48,8 @@ export function searchBackend(rt: Runtime): Promise<SearchBackend> {
     p = (async (): Promise<SearchBackend> => {
       const kind = rt.config.search.backend;
       if (kind === 'embedded') return searchEngine(rt);
-      const { url, index } = rt.config.search.opensearch;
-      return new OpenSearchBackend({ url, index, key: await indexKey(rt), text: (id, page) => pageText(rt, id, page) });
+      const { url, index, shards, replicas } = rt.config.search.opensearch;
+      return new OpenSearchBackend({ url, index, shards, replicas, key: await indexKey(rt), text: (id, page) => pageText(rt, id, page) });
     })();
     p.catch(() => backends.delete(rt));
     backends.set(rt, p);

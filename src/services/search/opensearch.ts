@@ -321,7 +321,7 @@ export class OpenSearchBackend implements SearchBackend {
     this.rebuilding = name;
     const stats: RebuildStats = { items: 0, pages: 0, segments: 0, bytes: 0, rawBytes: 0 };
     try {
-      // Relaxed while loading: no refreshes, no replicas; restored before the alias moves.
+      // No refreshes while loading (nothing searches this index yet); restored before the alias moves.
       await this.call('PUT', `/${name}/_settings`, { index: { refresh_interval: '-1' } });
       let lines: string[] = [];
       let bytes = 0;
