@@ -274,6 +274,17 @@ describe(`search engine: ${kind} backend (real ${kind === 'embedded' ? 'FerretDB
     }
   });
 
+  it('tells fsck which version of an item it holds, and every item id', async () => {
+    const [it] = await index(doc({ text: ['档案核对 欧阳锋'] }));
+    assert.deepEqual(await engine.indexed(it!.id), { archivalCode: it!.archivalCode });
+    const all: string[] = [];
+    for await (const id of engine.ids()) all.push(id);
+    assert.ok(all.includes(it!.id) && all.includes(corpus[0]!.id));
+    assert.equal(new Set(all).size, all.length);
+    await engine.remove([it!.id]);
+    assert.equal(await engine.indexed(it!.id), null);
+  });
+
   it('counts what the scope may see', async () => {
     const all = await engine.count();
     assert.equal(all, (await engine.search({ q: '', limit: 1 })).total);
