@@ -110,7 +110,13 @@ export class OpenSearchBackend implements SearchBackend {
       throw new AppError('service_unavailable', { message: `OpenSearch at ${this.deps.url} is unreachable`, zh: `检索服务 OpenSearch（${this.deps.url}）无法连接`, cause: err });
     }
     const text = await res.text();
-    const json = (text ? JSON.parse(text) : {}) as T;
+    let json: T;
+    try {
+      json = (text ? JSON.parse(text) : {}) as T;
+    } catch (err) {
+      // A proxy's error page, a truncated answer: not OpenSearch speaking.
+      throw new AppError('service_unavailable', { message: `OpenSearch ${method} ${path} answered ${res.status} with no JSON`, zh: `检索服务 OpenSearch 返回了无法解析的应答（${res.status}）`, cause: err });
+    }
     if (!res.ok && !ok.includes(res.status)) {
       const reason = (json as { error?: { type?: string; reason?: string } }).error;
       throw new AppError('service_unavailable', {
