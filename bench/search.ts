@@ -1,15 +1,20 @@
 /**
  * Search benchmark: a generated archive of social-insurance pages (with OCR-style damage),
  * indexed into FerretDB, queried through GET /api/v1/search by a fresh engine (as an API process
- * loads it), against SQLite FTS5 with the trigram tokenizer as the anchor on the same text.
+ * loads it), against SQLite FTS5 with the trigram tokenizer as the anchor on the same text; then
+ * the same corpus and query mix through the same route on the OpenSearch backend (issue #16 §4),
+ * on a local node that scripts/opensearch.sh starts (and stops) for the run.
  *
  *   npm run bench:search                 # 100,000 pages
  *   SEARCH_BENCH_PAGES=20000 npm run bench:search
+ *   SEARCH_BENCH_OPENSEARCH=0 npm run bench:search      # embedded and anchor only
+ *   OPENSEARCH_URL=http://host:9200 npm run bench:search  # an existing cluster instead
  *
  * Recall@10 is measured on queries whose answers are known from the clean (undamaged) text:
  * a query's relevant items are those whose clean text contains every query term, or, for the
  * misspelt-name queries, the one item the name was taken from.
  */
+import { execFileSync } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -24,13 +29,67 @@ import { searchRoutes } from '../src/api/routes/search.routes';
 import { parseConfig } from '../src/config';
 import { createMetrics } from '../src/metrics';
 import type { Runtime } from '../src/runtime';
-import { SearchEngine, metadataText, useSearchEngine, type IndexDocument } from '../src/services/search';
+import { OpenSearchBackend, SearchEngine, metadataText, useSearchBackend, useSearchEngine, type IndexDocument } from '../src/services/search';
 import { corrupt, generateItem, rng, type GeneratedItem } from '../test/helpers/si-corpus';
 
 const PAGES = Number(process.env.SEARCH_BENCH_PAGES ?? 100_000);
 const NOISE = Number(process.env.SEARCH_BENCH_NOISE ?? 0.03);
 const QUERIES = Number(process.env.SEARCH_BENCH_QUERIES ?? 300);
 const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27417/archive';
+const WITH_OPENSEARCH = process.env.SEARCH_BENCH_OPENSEARCH !== '0';
+const OS_PORT = Number(process.env.ARCHIVE_OPENSEARCH_PORT ?? 9430);
+const REPO = path.resolve(__dirname, '..');
+
+/** The OpenSearch node: an existing one at OPENSEARCH_URL, or a local one started for this run. */
+function startOpenSearch(): { url: string; pid: number | null; stop: () => void } {
+  if (process.env.OPENSEARCH_URL) return { url: process.env.OPENSEARCH_URL, pid: null, stop: () => undefined };
+  const env = { ...process.env, ARCHIVE_OPENSEARCH_PORT: String(OS_PORT) };
+  const t0 = performance.now();
+  execFileSync('bash', [path.join(REPO, 'scripts/opensearch.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  log(`OpenSearch node up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const dataDir = process.env.ARCHIVE_DATA_DIR ?? path.join(REPO, '.data/dev');
+  const pid = Number(fs.readFileSync(path.join(dataDir, 'run/opensearch.pid'), 'utf8'));
+  return { url: `http://127.0.0.1:${OS_PORT}`, pid, stop: () => execFileSync('bash', [path.join(REPO, 'scripts/opensearch.sh'), 'down'], { stdio: ['ignore', 'ignore', 'inherit'], env }) };
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+interface Measured {
+  lat: number[];
+  recall: number[];
+  byKind: Map<string, { lat: number[]; recall: number[] }>;
+}
+
+/** The query mix through GET /api/v1/search, as a caseworker's browser sends it. */
+async function measure(base: string, queries: BenchQuery[]): Promise<Measured> {
+  const ask = async (q: string): Promise<string[]> => {
+    const res = await fetch(`${base}/api/v1/search?limit=10&q=${encodeURIComponent(q)}`);
+    if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as { hits: Array<{ id: string }> }).hits.map((h) => h.id);
+  };
+  for (const q of queries.slice(0, 20)) await ask(q.q); // warm-up
+  const out: Measured = { lat: [], recall: [], byKind: new Map() };
+  for (const q of queries) {
+    const t = performance.now();
+    const hits = await ask(q.q);
+    const ms = performance.now() - t;
+    out.lat.push(ms);
+    const k = out.byKind.get(q.kind) ?? { lat: [], recall: [] };
+    out.byKind.set(q.kind, k);
+    k.lat.push(ms);
+    if (q.relevant) {
+      const rc = recallAt10(hits, q.relevant);
+      out.recall.push(rc);
+      k.recall.push(rc);
+    }
+  }
+  return out;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 function log(msg: string): void {
   process.stderr.write(`[bench:search] ${msg}\n`);
@@ -187,6 +246,15 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const apiEngine = new SearchEngine({ db: conn, key, text });
     await apiEngine.open();
+    // What the loaded segments hold in typed arrays and posting buffers, in every API process
+    // (exact; the item objects and maps come on top). A heap or RSS delta around the load was
+    // tried and is useless here: the indexing phase's garbage is collected in between.
+    let arrayBytes = 0;
+    for (const l of apiEngine.segs.values()) {
+      const g = l.seg;
+      for (const a of [g.terms, g.offsets, g.positional, g.df, g.docItem, g.docPage, g.docLen, g.postings, l.live, l.itemDocs, l.itemFirst, l.itemLen]) arrayBytes += a.byteLength;
+    }
+    const arraysMbPer100k = (arrayBytes / 1e6 / stats.pages) * 100_000;
     const loadSeconds = (performance.now() - t0) / 1000;
     log(`API engine loaded the index in ${loadSeconds.toFixed(1)} s (heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB)`);
     const config = parseConfig({ NODE_ENV: 'test', MONGODB_URI: MONGO, ARCHIVE_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-search-')), LOG_LEVEL: 'silent' });
@@ -198,29 +266,7 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
     const queries = buildQueries(items, cleanText);
-    const ask = async (q: string): Promise<string[]> => {
-      const res = await fetch(`${base}/api/v1/search?limit=10&q=${encodeURIComponent(q)}`);
-      if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-      return ((await res.json()) as { hits: Array<{ id: string }> }).hits.map((h) => h.id);
-    };
-    for (const q of queries.slice(0, 20)) await ask(q.q); // warm-up
-    const lat: number[] = [];
-    const recall: number[] = [];
-    const byKind = new Map<string, { lat: number[]; recall: number[] }>();
-    for (const q of queries) {
-      const t = performance.now();
-      const hits = await ask(q.q);
-      const ms = performance.now() - t;
-      lat.push(ms);
-      const k = byKind.get(q.kind) ?? { lat: [], recall: [] };
-      byKind.set(q.kind, k);
-      k.lat.push(ms);
-      if (q.relevant) {
-        const rc = recallAt10(hits, q.relevant);
-        recall.push(rc);
-        k.recall.push(rc);
-      }
-    }
+    const { lat, recall, byKind } = await measure(base, queries);
     server.close();
     const recall10 = recall.reduce((a, b) => a + b, 0) / recall.length;
     log(`ours: HTTP p50 ${pct(lat, 50).toFixed(1)} ms p95 ${pct(lat, 95).toFixed(1)} ms p99 ${pct(lat, 99).toFixed(1)} ms recall@10 ${recall10.toFixed(3)}`);
@@ -257,16 +303,67 @@ async function main(): Promise<void> {
     fs.rmSync(sqlPath, { force: true });
     const anchorRecall = aRecall.reduce((a, b) => a + b, 0) / aRecall.length;
 
+    // ---- the same corpus and queries on the OpenSearch backend, through the same route ----
+    let os_: { indexPagesPerS: number; bytes: number; lat: number[]; recall10: number; byKind: Measured['byKind']; rss: number; startS: number } | null = null;
+    if (WITH_OPENSEARCH) {
+      t0 = performance.now();
+      const node = startOpenSearch();
+      const startS = (performance.now() - t0) / 1000;
+      const osIndex = `bench-search-${randomBytes(3).toString('hex')}`;
+      const backend = new OpenSearchBackend({ url: node.url, index: osIndex, key, text });
+      try {
+        t0 = performance.now();
+        lastLog = 0;
+        const osStats = await backend.rebuild(source(), {
+          onProgress: (s) => {
+            if (s.pages - lastLog >= 25_000) log(`OpenSearch: indexed ${s.pages} pages (${(s.pages / ((performance.now() - t0) / 1000)).toFixed(0)} pages/s)`);
+            lastLog = s.pages;
+          },
+        });
+        const osIndexS = (performance.now() - t0) / 1000;
+        // One segment per shard, as a settled index would be: search speed then does not depend on
+        // when the background merges happened to run.
+        await fetch(`${node.url}/${osIndex}/_forcemerge?max_num_segments=1`, { method: 'POST' });
+        const storeStats = (await (await fetch(`${node.url}/${osIndex}/_stats/store`)).json()) as { _all: { primaries: { store: { size_in_bytes: number } } } };
+        const bytes = storeStats._all.primaries.store.size_in_bytes;
+        log(`OpenSearch: indexed ${osStats.pages} pages in ${osIndexS.toFixed(1)} s (${(osStats.pages / osIndexS).toFixed(0)} pages/s), store ${(bytes / 1e6).toFixed(1)} MB`);
+        const rt2 = { config, db: conn } as unknown as Runtime;
+        useSearchBackend(rt2, backend);
+        const app2 = createApp({ config, logger: pino({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false }), readiness: [], routes: searchRoutes(rt2) });
+        const server2 = http.createServer(app2.callback());
+        await new Promise<void>((res) => server2.listen(0, '127.0.0.1', () => res()));
+        const m = await measure(`http://127.0.0.1:${(server2.address() as AddressInfo).port}`, queries);
+        server2.close();
+        os_ = { indexPagesPerS: osStats.pages / osIndexS, bytes, lat: m.lat, recall10: mean(m.recall), byKind: m.byKind, rss: node.pid ? rssMb(node.pid) : NaN, startS };
+        log(`OpenSearch: HTTP p50 ${pct(m.lat, 50).toFixed(1)} ms p95 ${pct(m.lat, 95).toFixed(1)} ms recall@10 ${os_.recall10.toFixed(3)}; node RSS ${os_.rss.toFixed(0)} MB`);
+      } finally {
+        await backend.drop().catch(() => undefined);
+        node.stop();
+      }
+    }
+
     // ---- report ----
     console.log(`corpus: ${items.length} items, ${stats.pages} pages, ${(rawBytes / 1e6).toFixed(1)} MB text, ${NOISE * 100}% characters OCR-damaged; ${queries.length} queries (${recall.length} with known answers)`);
     console.log(`ours:   index ${indexPagesPerS.toFixed(0)} pages/s, ${(indexBytes / 1e6).toFixed(1)} MB (${indexRatio.toFixed(2)}x text), API load ${loadSeconds.toFixed(1)} s; HTTP p50 ${pct(lat, 50).toFixed(1)} ms p95 ${pct(lat, 95).toFixed(1)} ms p99 ${pct(lat, 99).toFixed(1)} ms; recall@10 ${recall10.toFixed(3)}`);
     console.log(`anchor: SQLite FTS5 trigram, in-process: index ${(stats.pages / anchorIndexS).toFixed(0)} pages/s, ${(anchorBytes / 1e6).toFixed(1)} MB (${(anchorBytes / rawBytes).toFixed(2)}x text); p50 ${pct(aLat, 50).toFixed(1)} ms p95 ${pct(aLat, 95).toFixed(1)} ms p99 ${pct(aLat, 99).toFixed(1)} ms; recall@10 ${anchorRecall.toFixed(3)}`);
-    for (const [k, v] of byKind) {
-      const rc = v.recall.length ? (v.recall.reduce((a, b) => a + b, 0) / v.recall.length).toFixed(3) : '-';
-      console.log(`  ${k.padEnd(18)} n=${String(v.lat.length).padStart(3)}  p50 ${pct(v.lat, 50).toFixed(1).padStart(6)} ms  p95 ${pct(v.lat, 95).toFixed(1).padStart(6)} ms  recall@10 ${rc}`);
+    const kinds = (label: string, m: Measured['byKind']) => {
+      for (const [k, v] of m) {
+        const rc = v.recall.length ? mean(v.recall).toFixed(3) : '-';
+        console.log(`  ${label} ${k.padEnd(18)} n=${String(v.lat.length).padStart(3)}  p50 ${pct(v.lat, 50).toFixed(1).padStart(6)} ms  p95 ${pct(v.lat, 95).toFixed(1).padStart(6)} ms  recall@10 ${rc}`);
+      }
+    };
+    kinds('ours', byKind);
+    console.log(`ours:   the loaded index holds ${arraysMbPer100k.toFixed(0)} MB per 100k pages in typed arrays and posting buffers in each API process (item objects on top)`);
+    let osResult = '';
+    if (os_) {
+      console.log(
+        `opensearch: node start ${os_.startS.toFixed(1)} s, index ${os_.indexPagesPerS.toFixed(0)} pages/s, store ${(os_.bytes / 1e6).toFixed(1)} MB (${(os_.bytes / rawBytes).toFixed(2)}x text), node RSS ${os_.rss.toFixed(0)} MB; HTTP p50 ${pct(os_.lat, 50).toFixed(1)} ms p95 ${pct(os_.lat, 95).toFixed(1)} ms p99 ${pct(os_.lat, 99).toFixed(1)} ms; recall@10 ${os_.recall10.toFixed(3)}`,
+      );
+      kinds('os  ', os_.byKind);
+      osResult = ` os_p50_ms=${pct(os_.lat, 50).toFixed(1)} os_p95_ms=${pct(os_.lat, 95).toFixed(1)} os_recall10=${os_.recall10.toFixed(3)} os_index_pages_per_s=${os_.indexPagesPerS.toFixed(0)} os_index_ratio=${(os_.bytes / rawBytes).toFixed(2)} os_rss_mb=${os_.rss.toFixed(0)}`;
     }
     console.log(
-      `RESULT p50_ms=${pct(lat, 50).toFixed(1)} p95_ms=${pct(lat, 95).toFixed(1)} recall10=${recall10.toFixed(3)} anchor_p95_ms=${pct(aLat, 95).toFixed(1)} anchor_recall10=${anchorRecall.toFixed(3)} index_pages_per_s=${indexPagesPerS.toFixed(0)} index_ratio=${indexRatio.toFixed(2)}`,
+      `RESULT p50_ms=${pct(lat, 50).toFixed(1)} p95_ms=${pct(lat, 95).toFixed(1)} recall10=${recall10.toFixed(3)}${osResult} index_mem_mb_per_100k=${arraysMbPer100k.toFixed(0)} anchor_p95_ms=${pct(aLat, 95).toFixed(1)} anchor_recall10=${anchorRecall.toFixed(3)} index_pages_per_s=${indexPagesPerS.toFixed(0)} index_ratio=${indexRatio.toFixed(2)}`,
     );
   } finally {
     await conn.dropDatabase().catch(() => undefined);

@@ -3,6 +3,7 @@
 # runs `apt-get update` at most once. Runs as root (CI, Docker, the dev container).
 #   bash scripts/system-deps.sh fonts pdf-tools browser   # before tests
 #   bash scripts/system-deps.sh tesseract           # before bench:ocr
+#   bash scripts/system-deps.sh opensearch          # before scripts/opensearch.sh provision
 # To add a group, add one line to DEP_GROUPS.
 set -euo pipefail
 
@@ -19,6 +20,9 @@ declare -A DEP_GROUPS=(
   [browser]="chromium"
   # hyperfine: command start-up timing in bench/startup.ts (optional; the bench times itself without it).
   [bench]="hyperfine"
+  # Java 17 and Maven: scripts/opensearch.sh builds the local OpenSearch node from Maven Central
+  # jars (the OpenSearch search backend's tests and bench:search).
+  [opensearch]="openjdk-17-jdk-headless maven"
 )
 
 if [ $# -eq 0 ]; then

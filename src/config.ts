@@ -72,6 +72,23 @@ const EnvSchema = z.object({
   ARCHIVAL_CODE_TEMPLATE: z.string().min(5).default('{fonds}-{category}·{year}-{period}-{insurance}·{stage}-{piece}'),
   /** 门类代码 of social-insurance business archives in the 档号. */
   ARCHIVE_CATEGORY_CODE: z.string().regex(/^[A-Z]{2,4}$/, 'must be 2-4 capital letters').default('SB'),
+  /**
+   * Where full-text search runs (issue #16 §4): embedded = the in-process engine over the
+   * database (one machine, the default); opensearch = an OpenSearch cluster at OPENSEARCH_URL,
+   * which receives only keyed-hash tokens and facet keywords (docs/scaling.md).
+   */
+  ARCHIVE_SEARCH_BACKEND: z.enum(['embedded', 'opensearch']).default('embedded'),
+  /** The local node of scripts/opensearch.sh listens here (as ARCHIVE_MONGO_PORT for FerretDB). */
+  ARCHIVE_OPENSEARCH_PORT: port.default(9200),
+  OPENSEARCH_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Index name; one archive per index (tests use their own). */
+  OPENSEARCH_INDEX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,200}$/, 'must be a lower-case OpenSearch index name')
+    .default('archive-items'),
+  /** Shards and replicas of a new index (a rebuild applies a change); one node: 1 and 0. */
+  OPENSEARCH_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
+  OPENSEARCH_REPLICAS: z.coerce.number().int().min(0).max(8).default(0),
   OCR_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   TESSDATA_DIR: z.string().min(1).optional(),
   JOB_LEASE_MS: z.coerce.number().int().min(500).default(60_000),
@@ -159,6 +176,8 @@ export interface Config {
   fonds: string;
   archivalCode: { template: string; categoryCode: string };
   ocr: { workers: number; tessdataDir: string | undefined };
+  /** full-text search backend (services/search/backend.ts) */
+  search: { backend: 'embedded' | 'opensearch'; opensearch: { url: string; index: string; shards: number; replicas: number } };
   jobs: { leaseMs: number };
   /** Scanner hot folder root (inbox/processing/done/failed); off when unset. */
   hotFolder: string | undefined;
@@ -256,6 +275,10 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     fonds: e.ARCHIVE_FONDS,
     archivalCode: { template: e.ARCHIVAL_CODE_TEMPLATE, categoryCode: e.ARCHIVE_CATEGORY_CODE },
     ocr: { workers: e.OCR_WORKERS ?? Math.max(1, os.availableParallelism() - 0), tessdataDir: e.TESSDATA_DIR },
+    search: {
+      backend: e.ARCHIVE_SEARCH_BACKEND,
+      opensearch: { url: (e.OPENSEARCH_URL ?? `http://127.0.0.1:${e.ARCHIVE_OPENSEARCH_PORT}`).replace(/\/+$/, ''), index: e.OPENSEARCH_INDEX, shards: e.OPENSEARCH_SHARDS, replicas: e.OPENSEARCH_REPLICAS },
+    },
     jobs: { leaseMs: e.JOB_LEASE_MS },
     hotFolder: e.ARCHIVE_HOTFOLDER ? path.resolve(e.ARCHIVE_HOTFOLDER) : undefined,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -12,7 +12,7 @@ import { assertArchiveKeysOpen } from './jobs/preflight';
 import { featureRoutes } from './api/routes';
 import { sweepUnqueuedItems } from './services/capture';
 import { HotFolder } from './services/capture';
-import { searchEngine } from './services/search';
+import { searchBackend } from './services/search';
 import { scheduleFourProperties } from './services/integrity';
 
 export interface RunningServer {
@@ -67,7 +67,7 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
     // Load the full-text index now, in the background, rather than on the first caseworker's
     // search (tens of seconds at a million pages); a failure is retried by that search.
     const t0 = Date.now();
-    void searchEngine(runtime)
+    void searchBackend(runtime)
       .then((e) => e.open())
       .then(() => logger.info({ ms: Date.now() - t0 }, 'search index loaded'))
       .catch((err: unknown) => logger.warn({ err }, 'loading the search index failed; the first search retries'));

@@ -22,7 +22,7 @@ import { itemModel } from '../../models/item.model';
 import { archivalNumberModel } from '../../models/archival-number.model';
 import type { JobDoc } from '../../models/job.model';
 import type { Runtime } from '../../runtime';
-import { indexItem, searchEngine } from '../search';
+import { indexItem, searchBackend } from '../search';
 import { archivalFormat } from '../records';
 import { openRun, STATES, throttle, withdrawnNumbers, type Finding, type RunHandle } from './common';
 
@@ -92,7 +92,7 @@ export async function runFsck(rt: Runtime, opts: FsckOptions = {}): Promise<Fsck
   let repaired = all.filter((f) => f.repaired).length;
   const tick = throttle(opts.ratePerSecond ?? 0);
   const items = itemModel(rt.db);
-  const engine = phases.has('items') || phases.has('orphans') ? await searchEngine(rt) : null;
+  const engine = phases.has('items') || phases.has('orphans') ? await searchBackend(rt) : null;
   if (engine) {
     await engine.open();
     await engine.refresh();
@@ -185,7 +185,7 @@ export async function runFsck(rt: Runtime, opts: FsckOptions = {}): Promise<Fsck
           repair: old ? 'remove_orphan' : null,
         });
       }
-      for (const id of [...engine!.current.keys()]) {
+      for await (const id of engine!.ids()) {
         if (known.has(id)) continue;
         await report({ check: 'index', kind: 'unknown_item', subject: `item:${id}`, severity: 'error', message: `the search index holds ${id}, which is not an item`, messageZh: `检索索引中有不存在的条目 ${id}`, action: 'remove it from the index', repair: 'unindex' });
       }
@@ -213,7 +213,7 @@ export async function runFsck(rt: Runtime, opts: FsckOptions = {}): Promise<Fsck
 
 interface ItemCheckCtx {
   fixity: boolean;
-  engine: Awaited<ReturnType<typeof searchEngine>>;
+  engine: Awaited<ReturnType<typeof searchBackend>>;
   report: (f: Finding) => Promise<void>;
   run: RunHandle;
   fmt: ReturnType<typeof archivalFormat>;
@@ -278,13 +278,13 @@ async function checkItem(rt: Runtime, item: ItemDoc, c: ItemCheckCtx): Promise<v
   }
 
   // items ↔ search index
-  const entry = c.engine.itemOf(id);
+  const entry = await c.engine.indexed(id);
   if (STATES.searchable.has(item.status)) {
     c.run.count('index/expected');
     if (!entry) {
       await c.report({ check: 'index', kind: 'missing', subject, severity: 'error', message: `item ${id} (${item.status}) is not in the search index`, messageZh: `条目 ${id} 未进入检索索引`, action: 'reindex it', repair: 'reindex' });
-    } else if ((entry.code ?? null) !== (item.archivalCode ?? null)) {
-      await c.report({ check: 'index', kind: 'stale', subject, severity: 'error', message: `the index has 档号 ${entry.code ?? '—'} for item ${id}, the item ${item.archivalCode ?? '—'}`, messageZh: `检索索引中条目 ${id} 的档号与条目不符`, action: 'reindex it', repair: 'reindex' });
+    } else if ((entry.archivalCode ?? null) !== (item.archivalCode ?? null)) {
+      await c.report({ check: 'index', kind: 'stale', subject, severity: 'error', message: `the index has 档号 ${entry.archivalCode ?? '—'} for item ${id}, the item ${item.archivalCode ?? '—'}`, messageZh: `检索索引中条目 ${id} 的档号与条目不符`, action: 'reindex it', repair: 'reindex' });
     }
   } else if (STATES.unsearchable.has(item.status) && entry) {
     await c.report({ check: 'index', kind: 'should_not_be_indexed', subject, severity: 'error', message: `item ${id} is ${item.status} but still in the search index`, messageZh: `条目 ${id} 处于 ${item.status} 状态，但仍在检索索引中`, action: 'remove it from the index', repair: 'unindex' });
@@ -361,7 +361,7 @@ async function applyRepair(rt: Runtime, f: Finding): Promise<void> {
     case 'reindex':
       return indexItem(rt, id);
     case 'unindex':
-      return (await searchEngine(rt)).remove([id]);
+      return (await searchBackend(rt)).remove([id]);
     case 'remove_orphan':
       return rt.storage.blobs.shred(id);
     case 'shred_destroyed':

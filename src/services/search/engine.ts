@@ -14,6 +14,7 @@ import { FacetTable, NO_YEAR } from './facets';
 import { makeSnippet } from './snippet';
 import { SearchStore, type LogEntry } from './store';
 import { TokenHasher, tokenizePage } from './tokenize';
+import type { CompactStats, RebuildOptions, RebuildStats, SearchBackend } from './backend';
 import { FACET_FIELDS, metadataText, type FacetField, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope, type TextProvider } from './types';
 
 export interface SearchDeps {
@@ -38,24 +39,11 @@ export interface LoadedSegment {
   indexOf: Map<string, number>;
 }
 
-export interface CompactStats {
-  /** segments merged, items in the merged segment, its id */
-  merged: number;
-  items: number;
-  into: number | null;
-  /** segments deleted (merged away, or left over) */
-  deleted: number;
-}
+export type { CompactStats, RebuildStats } from './backend';
 
-export interface RebuildStats {
-  items: number;
-  pages: number;
-  segments: number;
-  bytes: number;
-  rawBytes: number;
-}
 
-export class SearchEngine {
+export class SearchEngine implements SearchBackend {
+  readonly kind = 'embedded' as const;
   readonly store: SearchStore;
   readonly hasher: TokenHasher;
   readonly segs = new Map<number, LoadedSegment>();
@@ -137,7 +125,7 @@ export class SearchEngine {
   }
 
   /** Rebuilds the whole index from a source of documents, then drops the old segments. */
-  async rebuild(source: AsyncIterable<IndexDocument>, opts: { segmentPages?: number; onProgress?: (s: RebuildStats) => void } = {}): Promise<RebuildStats> {
+  async rebuild(source: AsyncIterable<IndexDocument>, opts: RebuildOptions = {}): Promise<RebuildStats> {
     const startedAt = new Date();
     const from = await this.store.head();
     const stats: RebuildStats = { items: 0, pages: 0, segments: 0, bytes: 0, rawBytes: 0 };
@@ -385,6 +373,21 @@ export class SearchEngine {
     this.liveDocs += l.itemDocs[idx]!;
     this.liveLen += l.itemLen[idx]!;
     this.current.set(itemId, { seg: l.id, idx });
+  }
+
+  async indexed(itemId: string): Promise<{ archivalCode: string | null } | null> {
+    await this.refresh();
+    const it = this.itemOf(itemId);
+    return it ? { archivalCode: it.code } : null;
+  }
+
+  async *ids(): AsyncIterable<string> {
+    await this.refresh();
+    yield* [...this.current.keys()];
+  }
+
+  async count(scope: SearchScope = {}): Promise<number> {
+    return (await this.search({ q: '', limit: 0, facets: false, snippets: false }, scope)).total;
   }
 
   itemOf(itemId: string): SegItem | null {

@@ -1,23 +1,33 @@
 /**
- * The search engine wired to the application: one engine per Runtime, the index key from the
- * secrets service, page text decrypted from the blob store. The pipeline calls indexItem after
- * filing or a correction and removeItem on destruction; `archive reindex` calls reindexAll.
+ * The search backend wired to the application: one per Runtime, chosen by
+ * ARCHIVE_SEARCH_BACKEND (embedded by default, or OpenSearch: backend.ts), the index key from
+ * the secrets service, page text decrypted from the blob store. The pipeline calls indexItem
+ * after filing or a correction and removeItem on destruction; `archive reindex` calls reindexAll.
  */
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { itemLevel, readPageText, STATUS, statusIn } from '../records';
 import { DEFAULT_CLEARANCE_LEVELS, type Principal } from '../access';
 import { indexKey } from '../platform';
-import { SearchEngine, type CompactStats, type RebuildStats } from './engine';
+import type { CompactStats, RebuildStats, SearchBackend } from './backend';
+import { SearchEngine } from './engine';
+import { OpenSearchBackend } from './opensearch';
 import { metadataText, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope } from './types';
 
 export { SearchEngine } from './engine';
+export { OpenSearchBackend } from './opensearch';
+export type { CompactStats, RebuildStats, SearchBackend, SearchBackendKind } from './backend';
 export { markSnippet } from './snippet';
 export * from './types';
 
 
 const engines = new WeakMap<Runtime, Promise<SearchEngine>>();
+const backends = new WeakMap<Runtime, Promise<SearchBackend>>();
 
+/**
+ * The embedded engine of this runtime, whatever the configured backend: for tools and
+ * benchmarks that measure or inspect the embedded index itself. The application uses searchBackend.
+ */
 export function searchEngine(rt: Runtime): Promise<SearchEngine> {
   let p = engines.get(rt);
   if (!p) {
@@ -31,9 +41,31 @@ export function searchEngine(rt: Runtime): Promise<SearchEngine> {
   return p;
 }
 
-/** Uses a given engine for this runtime (benchmarks and tests that index without the blob store). */
+/** The configured search backend of this runtime (ARCHIVE_SEARCH_BACKEND). */
+export function searchBackend(rt: Runtime): Promise<SearchBackend> {
+  let p = backends.get(rt);
+  if (!p) {
+    p = (async (): Promise<SearchBackend> => {
+      const kind = rt.config.search.backend;
+      if (kind === 'embedded') return searchEngine(rt);
+      const { url, index, shards, replicas } = rt.config.search.opensearch;
+      return new OpenSearchBackend({ url, index, shards, replicas, key: await indexKey(rt), text: (id, page) => pageText(rt, id, page) });
+    })();
+    p.catch(() => backends.delete(rt));
+    backends.set(rt, p);
+  }
+  return p;
+}
+
+/** Uses a given backend for this runtime (benchmarks and tests that index without the blob store). */
+export function useSearchBackend(rt: Runtime, backend: SearchBackend): void {
+  backends.set(rt, Promise.resolve(backend));
+  if (backend instanceof SearchEngine) engines.set(rt, Promise.resolve(backend));
+}
+
+/** Uses a given embedded engine for this runtime (see useSearchBackend). */
 export function useSearchEngine(rt: Runtime, engine: SearchEngine): void {
-  engines.set(rt, Promise.resolve(engine));
+  useSearchBackend(rt, engine);
 }
 
 interface Described {
@@ -92,7 +124,7 @@ async function pageText(rt: Runtime, itemId: string, page: number): Promise<stri
 
 /** (Re)indexes one item as it is now; an item that is no longer searchable is removed. */
 export async function indexItem(rt: Runtime, itemId: string): Promise<void> {
-  const engine = await searchEngine(rt);
+  const engine = await searchBackend(rt);
   const item = await itemModel(rt.db).findById(itemId).lean<ItemDoc>();
   if (!item || !STATUS.searchable.has(item.status)) {
     await engine.remove([itemId]);
@@ -103,12 +135,12 @@ export async function indexItem(rt: Runtime, itemId: string): Promise<void> {
 
 /** Takes an item out of search results (and snippets) at once. */
 export async function removeItem(rt: Runtime, itemId: string): Promise<void> {
-  await (await searchEngine(rt)).remove([itemId]);
+  await (await searchBackend(rt)).remove([itemId]);
 }
 
 /** Takes many items out at once (one log entry): destruction removes a batch this way. */
 export async function removeItems(rt: Runtime, itemIds: string[]): Promise<void> {
-  if (itemIds.length) await (await searchEngine(rt)).remove(itemIds);
+  if (itemIds.length) await (await searchBackend(rt)).remove(itemIds);
 }
 
 /** Items as they are now, for re-indexing; destroyed or unfiled ones are skipped. */
@@ -122,7 +154,7 @@ async function* documentsOf(rt: Runtime, ids: string[]): AsyncIterable<IndexDocu
 
 /** Merges small index segments once (see SearchEngine.compact). */
 export async function mergeSegments(rt: Runtime): Promise<CompactStats> {
-  return (await searchEngine(rt)).compact((ids) => documentsOf(rt, ids));
+  return (await searchBackend(rt)).compact((ids) => documentsOf(rt, ids));
 }
 
 const merging = new WeakMap<Runtime, { running: boolean; last: number }>();
@@ -149,7 +181,7 @@ export function mergeSegmentsSoon(rt: Runtime, minIntervalMs = 30_000): void {
 }
 
 export async function reindexAll(rt: Runtime, opts: { onProgress?: (s: RebuildStats) => void } = {}): Promise<RebuildStats> {
-  const engine = await searchEngine(rt);
+  const engine = await searchBackend(rt);
   const items = itemModel(rt.db);
   async function* source(): AsyncIterable<IndexDocument> {
     // One scan for the ids, then point reads: FerretDB answers those fast and memory stays flat.
@@ -168,5 +200,5 @@ export function searchScopeOf(who: Principal, levels: readonly string[] = DEFAUL
 }
 
 export async function searchItems(rt: Runtime, req: SearchRequest, scope: SearchScope = {}): Promise<SearchResult> {
-  return (await searchEngine(rt)).search(req, scope);
+  return (await searchBackend(rt)).search(req, scope);
 }

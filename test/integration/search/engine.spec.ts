@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import type { Connection } from 'mongoose';
+import type { SearchBackend, SearchBackendKind } from '../../../src/services/search/backend';
 import { SearchEngine } from '../../../src/services/search/engine';
-import type { IndexDocument, SearchRequest } from '../../../src/services/search/types';
+import { OpenSearchBackend } from '../../../src/services/search/opensearch';
+import type { IndexDocument, SearchRequest, TextProvider } from '../../../src/services/search/types';
 import { dropTestDb, openTestDb } from '../../helpers/db';
+import { ensureOpenSearch, javaMissing, OPENSEARCH_URL, testIndexName } from '../../helpers/opensearch';
 import { generateItem, rng } from '../../helpers/si-corpus';
 
 let serial = 0;
@@ -29,10 +32,20 @@ function doc(over: Partial<IndexDocument> & { text?: string[] }): IndexDocument 
   };
 }
 
-describe('search engine (real FerretDB)', function () {
-  this.timeout(60_000);
+/**
+ * The same assertions on both search backends (issue #16 §4), so that neither drifts from the
+ * other: the embedded engine over a real FerretDB, and OpenSearch on a real local node
+ * (scripts/opensearch.sh), skipped only where Java is missing.
+ */
+for (const kind of ['embedded', 'opensearch'] as const satisfies readonly SearchBackendKind[]) {
+describe(`search engine: ${kind} backend (real ${kind === 'embedded' ? 'FerretDB' : 'OpenSearch 2.19.6 node'})`, function () {
+  this.timeout(kind === 'embedded' ? 60_000 : 240_000);
   let conn: Connection;
-  let engine: SearchEngine;
+  let engine: SearchBackend;
+  const indexName = testIndexName('search');
+  /** Another process's view of the same index. */
+  const make = (text: TextProvider): SearchBackend =>
+    kind === 'embedded' ? new SearchEngine({ db: conn, key, text }) : new OpenSearchBackend({ url: OPENSEARCH_URL, index: indexName, key, text });
   const key = randomBytes(32);
   const texts = new Map<string, IndexDocument>();
   const textOf = async (id: string, page: number) => {
@@ -51,16 +64,27 @@ describe('search engine (real FerretDB)', function () {
   const r = rng(42);
   const corpus = Array.from({ length: 120 }, (_, i) => generateItem(r, i, { fonds: ['Z101', 'Z102'], noise: 0.02 }).doc);
 
-  before(async () => {
+  before(async function () {
+    if (kind === 'opensearch') {
+      const why = javaMissing();
+      if (why) {
+        console.warn(`      skipped: ${why}`);
+        this.skip();
+      }
+      await ensureOpenSearch();
+    }
     conn = await openTestDb('search');
-    engine = new SearchEngine({ db: conn, key, text: textOf });
+    engine = make(textOf);
     for (const d of corpus) texts.set(d.id, d);
     async function* src() {
       yield* corpus;
     }
     await engine.rebuild(src(), { segmentPages: 100 });
   });
-  after(() => dropTestDb(conn));
+  after(async () => {
+    if (kind === 'opensearch' && engine) await (engine as OpenSearchBackend).drop();
+    await dropTestDb(conn);
+  });
 
   it('finds a name in OCR text exactly, and a page where one character was misread below it', async () => {
     const [exact, damaged, unrelated] = await index(
@@ -169,7 +193,7 @@ describe('search engine (real FerretDB)', function () {
 
   it('a removed item vanishes at once, here and in another process, facets included', async () => {
     const [gone] = await index(doc({ category: 'ZZ', text: ['迁移证明 慕容复 户口迁出'] }));
-    const other = new SearchEngine({ db: conn, key, text: textOf });
+    const other = make(textOf);
     assert.deepEqual((await other.search({ q: '慕容复', limit: 5 })).hits.map((h) => h.id), [gone!.id]);
     const before = await engine.search({ q: '', limit: 1 });
     await engine.remove([gone!.id]);
@@ -178,7 +202,7 @@ describe('search engine (real FerretDB)', function () {
     assert.equal(after.total, before.total - 1);
     assert.ok(!after.facets.category.some((c) => c.value === 'ZZ'));
     assert.deepEqual((await other.search({ q: '慕容复', limit: 5 })).hits, [], 'the other engine sees the removal on its next query');
-    const fresh = new SearchEngine({ db: conn, key, text: textOf });
+    const fresh = make(textOf);
     assert.deepEqual((await fresh.search({ q: '慕容复', limit: 5 })).hits, []);
   });
 
@@ -194,6 +218,21 @@ describe('search engine (real FerretDB)', function () {
     assert.ok(!scoped.hits.some((h) => restricted.includes(h.id)));
   });
 
+  it('a score says nothing about pages outside the caller scope (issue #13.6)', async () => {
+    const code = `QX${(serial * 7919).toString().padStart(8, '0')}`;
+    const [mine] = await index(doc({ fonds: 'Z101', text: [`凭证编号 ${code} 已核对`] }));
+    const scope = { fonds: ['Z101'], maxAccessLevel: 0 };
+    const before = (await engine.search({ q: code, limit: 5 }, scope)).hits;
+    assert.deepEqual(before.map((h) => h.id), [mine!.id]);
+    const unscopedBefore = (await engine.search({ q: code, limit: 5 })).hits[0]!.score;
+    // Hidden pages with the same code (another fonds; a restricted one in this fonds).
+    await index(...Array.from({ length: 4 }, () => doc({ fonds: 'Z102', text: [`凭证编号 ${code}`] })), doc({ fonds: 'Z101', accessLevel: 2, text: [`凭证编号 ${code}`] }));
+    const after = (await engine.search({ q: code, limit: 5 }, scope)).hits;
+    assert.deepEqual(after.map((h) => h.id), [mine!.id]);
+    assert.equal(after[0]!.score, before[0]!.score, 'the same score whatever hides outside the scope');
+    assert.notEqual((await engine.search({ q: code, limit: 20 })).hits.find((h) => h.id === mine!.id)!.score, unscopedBefore, 'unscoped, the statistics do change');
+  });
+
   it('a rebuild keeps results and a fresh process loads the same index', async () => {
     const q = { q: '养老保险 待遇', limit: 10 };
     const before = await engine.search(q);
@@ -201,7 +240,7 @@ describe('search engine (real FerretDB)', function () {
       yield* texts.values();
     }
     await engine.rebuild(src(), { segmentPages: 150 });
-    const fresh = new SearchEngine({ db: conn, key, text: textOf });
+    const fresh = make(textOf);
     const after = await fresh.search(q);
     assert.ok(after.total >= before.total, 'removed items come back only because the source still has them');
     assert.ok(after.hits.length === 10);
@@ -210,6 +249,19 @@ describe('search engine (real FerretDB)', function () {
   it('stores no token, name or ID number in clear', async () => {
     const name = corpus[3]!.persons[0]!.name!;
     const idn = corpus[3]!.persons[0]!.idNumber!;
+    if (kind === 'opensearch') {
+      // Everything the cluster holds for these items: no name, ID number, title or page word.
+      const res = await fetch(`${OPENSEARCH_URL}/${indexName}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ size: 1000, query: { match_all: {} } }) });
+      const json = await res.text();
+      assert.ok(json.includes('"pages"') && JSON.parse(json).hits.hits.length > 100);
+      // Facet keywords (document type, insurance) are in clear by design; titles and page text are not.
+      assert.ok(!json.includes(name) && !json.includes(idn) && !json.includes('参保人员') && !json.includes('申请人'));
+      // The terms the cluster indexes are what the whitespace analyzer cuts from these fields: hashes.
+      for (const h of JSON.parse(json).hits.hits as Array<{ _source: { pages: Array<{ b: string; t: string }> } }>) {
+        for (const p of h._source.pages) assert.match(`${p.b} ${p.t}`, /^[0-9a-z -]*$/);
+      }
+      return;
+    }
     const chunks = await conn.db!.collection('search_chunks').find({}).toArray();
     assert.ok(chunks.length > 0);
     for (const c of chunks) {
@@ -221,4 +273,24 @@ describe('search engine (real FerretDB)', function () {
       assert.ok(!json.includes(name) && !json.includes(idn), coll);
     }
   });
+
+  it('tells fsck which version of an item it holds, and every item id', async () => {
+    const [it] = await index(doc({ text: ['档案核对 欧阳锋'] }));
+    assert.deepEqual(await engine.indexed(it!.id), { archivalCode: it!.archivalCode });
+    const all: string[] = [];
+    for await (const id of engine.ids()) all.push(id);
+    assert.ok(all.includes(it!.id) && all.includes(corpus[0]!.id));
+    assert.equal(new Set(all).size, all.length);
+    await engine.remove([it!.id]);
+    assert.equal(await engine.indexed(it!.id), null);
+  });
+
+  it('counts what the scope may see', async () => {
+    const all = await engine.count();
+    assert.equal(all, (await engine.search({ q: '', limit: 1 })).total);
+    const scoped = await engine.count({ fonds: ['Z102'], maxAccessLevel: 0 });
+    assert.ok(scoped > 0 && scoped < all);
+    assert.equal(await engine.count({ fonds: [] }), 0);
+  });
 });
+}

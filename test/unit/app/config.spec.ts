@@ -49,4 +49,14 @@ describe('configuration', () => {
   it('treats empty strings as unset', () => {
     assert.equal(parseConfig({ PORT: '' }).http.port, 8080);
   });
+
+  it('search runs embedded by default; ARCHIVE_SEARCH_BACKEND=opensearch reads OPENSEARCH_URL or the local node port (issue #16 §4)', () => {
+    assert.equal(parseConfig({}).search.backend, 'embedded');
+    const local = parseConfig({ ARCHIVE_SEARCH_BACKEND: 'opensearch', ARCHIVE_OPENSEARCH_PORT: '9430' }).search;
+    assert.deepEqual(local, { backend: 'opensearch', opensearch: { url: 'http://127.0.0.1:9430', index: 'archive-items', shards: 1, replicas: 0 } });
+    const remote = parseConfig({ ARCHIVE_SEARCH_BACKEND: 'opensearch', OPENSEARCH_URL: 'https://search.internal:9200/', OPENSEARCH_INDEX: 'z001-items', OPENSEARCH_SHARDS: '3', OPENSEARCH_REPLICAS: '1' }).search.opensearch;
+    assert.deepEqual(remote, { url: 'https://search.internal:9200', index: 'z001-items', shards: 3, replicas: 1 });
+    assert.throws(() => parseConfig({ ARCHIVE_SEARCH_BACKEND: 'elastic' }), /ARCHIVE_SEARCH_BACKEND/);
+    assert.throws(() => parseConfig({ OPENSEARCH_INDEX: 'Bad Name' }), /OPENSEARCH_INDEX/);
+  });
 });
