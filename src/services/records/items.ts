@@ -211,11 +211,16 @@ export async function tombstoneItems(rt: Runtime, entries: Array<{ itemId: strin
     };
     ops.push({ updateOne: { filter: { _id: item._id as Types.ObjectId }, update: await sealedItemUpdate(rt.db, item._id, update) } });
   }
-  // One request for the whole batch; each update sealed for its own item as the middleware would.
-  if (ops.length) await items.collection.bulkWrite(ops as never, { ordered: false });
+  // A few requests for the whole batch, each update sealed for its own item as the middleware
+  // would. Bulks of BULK_MAX: one bulk of 128 updates never answered on FerretDB 1.24 (SQLite)
+  // on the reference machine, while bulks of 16 did at ~27 ms an item.
+  for (let i = 0; i < ops.length; i += BULK_MAX) await items.collection.bulkWrite(ops.slice(i, i + BULK_MAX) as never, { ordered: true });
   // Out of every person's and unit's file (一人一档): nothing of it may be listed any more.
   await eachLimit([...found.keys()], TOMBSTONE_CONCURRENCY, (itemId) => unlinkItem(rt, itemId));
 }
+
+/** Updates per bulk write (see tombstoneItems). */
+const BULK_MAX = 16;
 
 /** Item writes in flight at once when a batch of items is written (FerretDB on a small machine). */
 const TOMBSTONE_CONCURRENCY = 16;
