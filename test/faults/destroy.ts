@@ -87,7 +87,8 @@ export async function prepareDestruction(rt: Runtime, n: number, seed: number, l
   await signList(rt, m2.p, list.id, { step: 'appraisal', totp: await m2.code() });
   await fileList(rt, co.p, list.id, { date: '2026-12-01', reference: '人社档备〔2026〕77号' });
   await signList(rt, head.p, list.id, { step: 'head', totp: await head.code() });
-  await startExecution(rt, s1.p, list.id, { supervisors: [{ username: 'faults.s1', totp: await s1.code() }, { username: 'faults.s2', totp: await s2.code() }] });
+  // As if the cooling-off period (7 days by default) had passed.
+  await startExecution(rt, s1.p, list.id, { supervisors: [{ username: 'faults.s1', totp: await s1.code() }, { username: 'faults.s2', totp: await s2.code() }], now: new Date(Date.now() + 8 * 86_400_000) });
   // Small chunks: more stage boundaries for the kills to land between.
   const run = await queueExecution(rt, s1.p, list.id, { batch: 25 });
   log(`  list ${list.id} approved and started; run queued (job ${run.jobId})`);
