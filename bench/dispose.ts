@@ -19,7 +19,6 @@ import { performance } from 'node:perf_hooks';
 import { Types } from 'mongoose';
 import { itemModel, type ItemDoc } from '../src/models/item.model';
 import { dispositionClaimModel } from '../src/models/disposition.model';
-import { newTotpSecret, toPrincipal } from '../src/services/access';
 import { pageKeys } from '../src/services/records';
 import { reindexAll, searchItems } from '../src/services/search';
 import {
@@ -37,10 +36,12 @@ import {
   agencyKey,
 } from '../src/services/disposition';
 import { openTestRuntime } from '../test/helpers/runtime';
-import { freshCode } from '../test/helpers/disposition';
+import { actor } from '../test/helpers/disposition';
 
 const N = Number(process.env.BENCH_DISPOSE_ITEMS ?? 10_000);
 const CONCURRENCY = 32;
+/** Items per chunk of the run (runExecution's batch). */
+const CHUNK = Number(process.env.BENCH_DISPOSE_CHUNK ?? 128);
 const log = (m: string) => process.stderr.write(`[bench:dispose] ${m}\n`);
 
 async function pool<T>(xs: T[], n: number, fn: (x: T, i: number) => Promise<void>): Promise<void> {
@@ -102,25 +103,30 @@ async function main(): Promise<void> {
     const setupS = (performance.now() - t0) / 1000;
     log(`setup ${setupS.toFixed(1)} s; search hits before: ${hitsBefore}`);
 
-    // ——— anchor: raw crypto-shred of the same number of blobs per item, on a sample ———
-    const sample = 300;
-    const rawKeys: string[] = [];
-    for (let i = 0; i < sample * 5; i++) {
-      const k = `anchor/${randomUUID()}`;
-      rawKeys.push(k);
-    }
-    await pool(rawKeys, CONCURRENCY, async (k) => void (await rt.storage.blobs.put(k, Buffer.from(`anchor ${k}`))));
-    const ta = performance.now();
+    // ——— anchors: raw crypto-shred of the same number of blobs per item, on a sample ———
+    // (a) one shred() per blob, as the path did before it shredded by chunks; (b) shredMany per
+    // chunk of CHUNK items laid out as the items are (one original outside, four under a prefix).
+    const sample = Math.min(100, N);
+    const rawKeys = Array.from({ length: sample * 5 }, () => `anchor/${randomUUID()}`);
+    const manyItems = Array.from({ length: sample }, () => {
+      const id = randomUUID();
+      return { prefix: `anchor-items/${id}/`, keys: [`anchor-originals/${id}`, ...[1, 2, 3, 4].map((n) => `anchor-items/${id}/${n}`)] };
+    });
+    await pool([...rawKeys, ...manyItems.flatMap((m) => m.keys)], CONCURRENCY, async (k) => void (await rt.storage.blobs.put(k, Buffer.from(`anchor ${k}`))));
+    let ta = performance.now();
     await pool(rawKeys, CONCURRENCY * 5, async (k) => rt.storage.blobs.shred(k));
     const rawItemsPerS = sample / ((performance.now() - ta) / 1000);
-    log(`anchor: raw shred ${rawItemsPerS.toFixed(1)} items/s (5 blobs each)`);
+    ta = performance.now();
+    for (let i = 0; i < manyItems.length; i += CHUNK) {
+      const part = manyItems.slice(i, i + CHUNK);
+      await rt.storage.blobs.shredMany(part.flatMap((m) => m.keys), { prefixes: part.map((m) => m.prefix) });
+    }
+    const manyItemsPerS = sample / ((performance.now() - ta) / 1000);
+    log(`anchors: raw shred ${rawItemsPerS.toFixed(1)} items/s, raw shredMany ${manyItemsPerS.toFixed(1)} items/s (5 blobs each, ${sample} items)`);
 
     // ——— the people ———
-    const mk = async (username: string, role: string) => {
-      const secret = newTotpSecret();
-      const u = await rt.auth.createUser({ username, roles: [role], clearance: 'sensitive', totpSecret: secret });
-      return { p: toPrincipal(u), code: () => freshCode(secret) };
-    };
+    // Accounts as the specs make them: a role, a TOTP secret and every fonds in scope (the due list is scoped).
+    const mk = (username: string, role: string) => actor(rt, username, role);
     const co = await mk('bench.co', 'compliance_officer');
     const m1 = await mk('bench.m1', 'appraisal_member');
     const m2 = await mk('bench.m2', 'appraisal_member');
@@ -144,21 +150,28 @@ async function main(): Promise<void> {
     await signList(rt, head.p, list.id, { step: 'head', totp: await head.code() });
     await startExecution(rt, s1.p, list.id, { supervisors: [{ username: 'bench.s1', totp: await s1.code() }, { username: 'bench.s2', totp: await s2.code() }] });
 
-    // ——— destruction, timed ———
+    // ——— destruction, timed (and where the time goes, by stage, from the progress reports) ———
     t = performance.now();
     let lastLog = 0;
+    const byStage = new Map<string, number>();
+    let stageAt = t;
+    let stage = '';
     const rep = await runExecution(rt, s1.p, list.id, {
-      batch: 64,
+      batch: CHUNK,
       onProgress: (p) => {
+        const now = performance.now();
+        if (stage) byStage.set(stage, (byStage.get(stage) ?? 0) + now - stageAt);
+        stage = p.stage;
+        stageAt = now;
         if (p.done - lastLog >= 1000 || p.done === p.total) {
           lastLog = p.done;
-          log(`destroyed ${p.done}/${p.total} (${(p.done / ((performance.now() - t) / 1000)).toFixed(1)} items/s)`);
+          log(`destroyed ${p.done}/${p.total} (${(p.done / ((now - t) / 1000)).toFixed(1)} items/s)`);
         }
       },
     });
     const execS = (performance.now() - t) / 1000;
     const itemsPerS = rep.destroyed / execS;
-    log(`destroyed ${rep.destroyed}, skipped ${rep.skipped.length}, in ${execS.toFixed(1)} s`);
+    log(`destroyed ${rep.destroyed}, skipped ${rep.skipped.length}, in ${execS.toFixed(1)} s; by stage (s): ${[...byStage].map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
 
     // ——— remnants: anything of those items still readable ———
     let remnants = 0;
@@ -181,7 +194,7 @@ async function main(): Promise<void> {
     const files = await certificateFiles(rt, list.id);
     const check = await verifyCertificate(files.pdf, files.p7s, { agencyCertPem: agencyKey(rt).certPem, rt });
     log(`certificate ${files.pdf.length} bytes in ${certS.toFixed(1)} s; verifies: ${check.ok} (${check.items} items)`);
-    process.stdout.write(`RESULT items_per_s=${itemsPerS.toFixed(1)} remnants=${remnants} vs_raw_shred=${(itemsPerS / rawItemsPerS).toFixed(2)} setup_s=${setupS.toFixed(0)} certificate_s=${certS.toFixed(1)} certificate_ok=${check.ok}\n`);
+    process.stdout.write(`RESULT items_per_s=${itemsPerS.toFixed(1)} remnants=${remnants} vs_raw_shred=${(itemsPerS / rawItemsPerS).toFixed(2)} vs_raw_shred_many=${(itemsPerS / manyItemsPerS).toFixed(2)} setup_s=${setupS.toFixed(0)} certificate_s=${certS.toFixed(1)} certificate_ok=${check.ok}\n`);
   } finally {
     await ctx.close();
   }

@@ -29,6 +29,19 @@ export interface RawBackend {
   exists(name: string): Promise<boolean>;
   /** Removes every version (and delete marker) of exactly `name`; returns how many were removed. */
   removeAll(name: string, opts?: { bypassGovernance?: boolean }): Promise<number>;
+  /**
+   * Every version (delete markers included) of the named objects and of every object under the
+   * prefixes: one listing per prefix and per name outside them. Names with none are absent.
+   */
+  versionsOf(names: string[], prefixes: string[]): Promise<Map<string, RawVersion[]>>;
+  /**
+   * Removes exactly these versions, in as few requests as the backend allows (S3 multi-object
+   * delete: up to 1000 a request). Throws object_locked when object lock refuses any of them;
+   * the others are gone by then, so callers make the operation safe to repeat.
+   */
+  removeVersionList(versions: Array<{ name: string } & RawVersion>, opts?: { bypassGovernance?: boolean }): Promise<number>;
+  /** Aborts unfinished multipart uploads of the names and under the prefixes (their parts are never readable). */
+  abortUploads(names: string[], prefixes: string[]): Promise<void>;
   /** Object lock on the current version; false when the bucket has none. */
   protect(name: string, opts: { retainUntil?: Date; legalHold?: boolean }): Promise<boolean>;
   protection(name: string): Promise<{ locked: boolean; retainUntil: string | null; legalHold: boolean }>;
@@ -36,6 +49,25 @@ export interface RawBackend {
   list(prefix: string): AsyncIterable<string>;
   ping(): Promise<void>;
 }
+
+export interface RawVersion {
+  /** '' where the backend keeps no versions. */
+  versionId: string;
+  deleteMarker: boolean;
+}
+
+/** Runs fn over xs with at most n at a time. */
+async function eachLimit<T>(xs: readonly T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, xs.length) }, async () => {
+      while (next < xs.length) await fn(xs[next++]!);
+    }),
+  );
+}
+
+/** Requests in flight at once for the per-object steps of shredMany (tombstones, listings). */
+const SHRED_CONCURRENCY = 16;
 
 export interface EnvelopeStoreOptions {
   keyring: Keyring;
@@ -324,6 +356,40 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
       deks.evict(key);
       await backend.removeAll(KEYS + key, opts);
       await backend.removeAll(OBJECTS + key, opts);
+    },
+
+    async shredMany(keys, sopts = {}) {
+      for (const k of keys) checkKey(k);
+      const prefixes = [...new Set(sopts.prefixes ?? [])];
+      for (const p of prefixes) {
+        checkKey(p);
+        if (!p.endsWith('/')) throw new StorageError('invalid_argument', `shredMany prefix must end with '/': ${JSON.stringify(p)}`, { details: { prefix: p } });
+      }
+      const under = (k: string) => prefixes.some((p) => k.startsWith(p));
+      const outside = [...new Set(keys)].filter((k) => !under(k));
+      const found = await backend.versionsOf(
+        outside.flatMap((k) => [KEYS + k, OBJECTS + k]),
+        prefixes.flatMap((p) => [KEYS + p, OBJECTS + p]),
+      );
+      const all = new Set(keys);
+      for (const name of found.keys()) {
+        if (name.startsWith(KEYS)) all.add(name.slice(KEYS.length));
+        else if (name.startsWith(OBJECTS)) all.add(name.slice(OBJECTS.length));
+      }
+      const live = (name: string) => (found.get(name) ?? []).some((v) => !v.deleteMarker);
+      const shredded = [...all].filter((k) => live(KEYS + k) || live(OBJECTS + k));
+      const absent = [...all].filter((k) => !live(KEYS + k) && !live(OBJECTS + k));
+      // Tombstones first, as shred writes them: after a crash below, a retry still finds the
+      // versions and finishes. (Rewriting one that exists only adds a version of the tombstone.)
+      const at = new Date().toISOString();
+      await eachLimit(shredded, SHRED_CONCURRENCY, (key) => backend.write(TOMBSTONES + key, Buffer.from(JSON.stringify({ key, shreddedAt: at }))));
+      for (const k of all) deks.evict(k);
+      const versionsUnder = (root: string) => [...found].filter(([name]) => name.startsWith(root)).flatMap(([name, vs]) => vs.map((v) => ({ name, ...v })));
+      // The DEKs first: once every version of the key records is gone, the content is noise.
+      await backend.removeVersionList(versionsUnder(KEYS), sopts);
+      await backend.removeVersionList(versionsUnder(OBJECTS), sopts);
+      await backend.abortUploads(outside.map((k) => OBJECTS + k), prefixes.map((p) => OBJECTS + p));
+      return { shredded, absent };
     },
 
     async protect(key, popts) {

@@ -24,7 +24,8 @@
  *              get(key, { start, end? }?) → Readable
  *              stat(key) → { key, size, sha256, kekId, contentType, createdAt }
  *              verify(key) → { ok, sha256, actual, error? }
- *              shred(key, { bypassGovernance? }?), rewrapAll(toKekId?) → { rewrapped, unchanged, failed }, ping(), list(prefix?)
+ *              shred(key, { bypassGovernance? }?), shredMany(keys, { bypassGovernance?, prefixes? }?) → { shredded, absent }
+ *              rewrapAll(toKekId?) → { rewrapped, unchanged, failed }, ping(), list(prefix?)
  *              protect(key, { retainUntil?, legalHold? }) → { applied }, protection(key), objectLock()
  *   Object lock (WORM, governance mode): BlobStoreConfig.objectLock 'off' | 'auto' | 'require'; the
  *   app passes retention dates in (put's retainUntil, protect); `privileged` is the separate
@@ -39,7 +40,7 @@
  * For tests of other code, createMemoryBlobStore() gives the same behaviour without MinIO.
  */
 export { StorageError, isStorageError, type StorageErrorCode } from './errors';
-export type { BlobStore, PutResult, ObjectInfo, ByteRange, VerifyResult, RewrapResult, IntegrityFailureHandler, Protection, ProtectOptions, ShredOptions } from './types';
+export type { BlobStore, PutResult, ObjectInfo, ByteRange, VerifyResult, RewrapResult, IntegrityFailureHandler, Protection, ProtectOptions, ShredOptions, ShredManyResult } from './types';
 export { createBlobStore, PERMANENT_RETENTION, type BlobStoreConfig, type MinioConnection } from './minio-store';
 export { migrateToLockedBucket, type MigrateOptions, type MigrateResult } from './migrate';
 export { createKeyring, openKeyring, createMemoryKeyring, type Keyring, type KeyringOptions, type WrappedKey } from './keyring';

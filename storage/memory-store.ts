@@ -4,7 +4,7 @@
  * live in a Map. Pass it in where a BlobStore is expected rather than mocking modules.
  */
 import { Readable } from 'node:stream';
-import { createEnvelopeStore, type RawBackend } from './blob-store';
+import { createEnvelopeStore, type RawBackend, type RawVersion } from './blob-store';
 import { createMemoryKeyring, type Keyring } from './keyring';
 import { StorageError } from './errors';
 import type { BlobStore, IntegrityFailureHandler } from './types';
@@ -59,6 +59,31 @@ export class MemoryBackend implements RawBackend {
     this.locks.delete(name);
     return this.objects.delete(name) ? 1 : 0;
   }
+
+  async versionsOf(names: string[], prefixes: string[]): Promise<Map<string, RawVersion[]>> {
+    const out = new Map<string, RawVersion[]>();
+    for (const name of this.objects.keys()) {
+      if (names.includes(name) || prefixes.some((p) => name.startsWith(p))) out.set(name, [{ versionId: '', deleteMarker: false }]);
+    }
+    return out;
+  }
+
+  async removeVersionList(versions: Array<{ name: string } & RawVersion>, opts: { bypassGovernance?: boolean } = {}): Promise<number> {
+    let n = 0;
+    let locked: StorageError | null = null;
+    for (const v of versions) {
+      try {
+        n += await this.removeAll(v.name, opts);
+      } catch (err) {
+        // As a multi-object delete: the others go, the refusal is reported.
+        locked ??= err as StorageError;
+      }
+    }
+    if (locked) throw locked;
+    return n;
+  }
+
+  async abortUploads(): Promise<void> {}
 
   async protect(name: string, opts: { retainUntil?: Date; legalHold?: boolean }): Promise<boolean> {
     if (!this.lockEnabled) return false;

@@ -1,10 +1,11 @@
 /**
  * The MinIO (S3) backend: raw ciphertext objects in one bucket, streamed with multipart uploads.
  */
+import { createHash } from 'node:crypto';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import * as Minio from 'minio';
 import { StorageError } from './errors';
-import { createEnvelopeStore, type RawBackend } from './blob-store';
+import { createEnvelopeStore, type RawBackend, type RawVersion } from './blob-store';
 import { stallGuardAgent } from './stall-guard';
 import type { Keyring } from './keyring';
 import type { BlobStore, IntegrityFailureHandler } from './types';
@@ -124,6 +125,43 @@ async function readPrefix(stream: Readable, limit: number): Promise<{ chunks: Bu
     });
     if (stream.errored) throw stream.errored;
   }
+}
+
+/** Listings in flight at once (versions, unfinished uploads). */
+const LIST_CONCURRENCY = 16;
+
+async function eachLimit<T>(xs: readonly T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, xs.length) }, async () => {
+      while (next < xs.length) await fn(xs[next++]!);
+    }),
+  );
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+}
+
+function xmlUnescape(s: string): string {
+  return s.replace(/&(lt|gt|amp|apos|quot);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' })[e]!);
+}
+
+interface DeleteFailure {
+  key: string;
+  versionId: string;
+  code: string;
+  message: string;
+}
+
+/** The <Error> entries of a multi-object delete's answer (quiet mode lists only failures). */
+function parseDeleteErrors(xml: string): DeleteFailure[] {
+  const out: DeleteFailure[] = [];
+  for (const m of xml.matchAll(/<Error>([\s\S]*?)<\/Error>/g)) {
+    const field = (tag: string) => xmlUnescape(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(m[1]!)?.[1] ?? '');
+    out.push({ key: field('Key'), versionId: field('VersionId'), code: field('Code'), message: field('Message') });
+  }
+  return out;
 }
 
 class MinioBackend implements RawBackend {
@@ -287,6 +325,82 @@ class MinioBackend implements RawBackend {
       n++;
     }
     return n;
+  }
+
+  async versionsOf(names: string[], prefixes: string[]): Promise<Map<string, RawVersion[]>> {
+    const out = new Map<string, RawVersion[]>();
+    const wanted = new Set(names);
+    const scan = async (prefix: string, exact: boolean): Promise<void> => {
+      await guard(`listing versions under ${prefix}`, async () => {
+        const items = this.client.listObjects(this.bucket, prefix, !exact, { IncludeVersion: true });
+        for await (const it of items as AsyncIterable<{ name?: string; versionId?: string | null; isDeleteMarker?: boolean }>) {
+          if (!it.name || (exact ? it.name !== prefix : false)) continue;
+          const vs = out.get(it.name) ?? [];
+          vs.push({ versionId: it.versionId && it.versionId !== 'null' ? it.versionId : '', deleteMarker: it.isDeleteMarker === true });
+          out.set(it.name, vs);
+        }
+      });
+    };
+    // Prefixes recursively; names one exact listing each (a name may share its prefix with others).
+    await eachLimit([...prefixes.map((p) => [p, false] as const), ...[...wanted].filter((n) => !prefixes.some((p) => n.startsWith(p))).map((n) => [n, true] as const)], LIST_CONCURRENCY, ([p, exact]) => scan(p, exact));
+    return out;
+  }
+
+  /**
+   * S3 multi-object delete (POST ?delete), up to 1000 versions a request. Written here rather than
+   * with the client's removeObjects, which cannot send x-amz-bypass-governance-retention.
+   */
+  async removeVersionList(versions: Array<{ name: string } & RawVersion>, opts: { bypassGovernance?: boolean } = {}): Promise<number> {
+    let client = this.client;
+    if (opts.bypassGovernance) {
+      if (!this.privileged) throw new StorageError('invalid_argument', 'lifting governance retention needs the privileged credential (BlobStoreConfig.privileged), which is not configured');
+      client = this.privileged;
+    }
+    const batches: Array<typeof versions> = [];
+    for (let i = 0; i < versions.length; i += 1000) batches.push(versions.slice(i, i + 1000));
+    const failures: DeleteFailure[] = [];
+    await eachLimit(batches, 4, async (batch) => {
+      const body = Buffer.from(
+        `<Delete><Quiet>true</Quiet>${batch.map((v) => `<Object><Key>${xmlEscape(v.name)}</Key>${v.versionId ? `<VersionId>${xmlEscape(v.versionId)}</VersionId>` : ''}</Object>`).join('')}</Delete>`,
+      );
+      const headers: Record<string, string> = { 'Content-MD5': createHash('md5').update(body).digest('base64'), 'Content-Type': 'application/xml' };
+      if (opts.bypassGovernance) headers['x-amz-bypass-governance-retention'] = 'true';
+      const res = await guard(`removing ${batch.length} object versions`, async () => {
+        const r = await client.makeRequestAsync({ method: 'POST', bucketName: this.bucket, query: 'delete', headers }, body, [200]);
+        const chunks: Buffer[] = [];
+        for await (const c of r) chunks.push(c as Buffer);
+        return Buffer.concat(chunks).toString('utf8');
+      });
+      failures.push(...parseDeleteErrors(res));
+    });
+    // A version already gone is what we wanted.
+    const real = failures.filter((f) => !MISSING_CODES.has(f.code));
+    if (real.length) {
+      const f = real[0]!;
+      const err = Object.assign(new Error(f.message), { code: f.code });
+      if (isLockRefusal(err)) throw new StorageError('object_locked', `${f.key} is protected by object lock (governance retention or legal hold) and cannot be removed now`, { details: { name: f.key, failed: real.length }, cause: err });
+      throw mapError(Object.assign(new Error(`removing ${f.key} failed: ${f.code} ${f.message}`), { code: f.code }), `removing ${f.key}`);
+    }
+    return versions.length;
+  }
+
+  async abortUploads(names: string[], prefixes: string[]): Promise<void> {
+    const targets = [...prefixes, ...names];
+    if (!targets.length) return;
+    // One listing under the targets' common folder: unfinished uploads are few (a crashed large
+    // put, or one in flight), so this costs one request where a listing per target cost many.
+    let root = targets[0]!;
+    for (const t of targets) while (!t.startsWith(root)) root = root.slice(0, -1);
+    root = root.slice(0, root.lastIndexOf('/') + 1);
+    const named = new Set(names);
+    const mine = (key: string) => named.has(key) || prefixes.some((p) => key.startsWith(p));
+    const uploads: Array<{ key: string; uploadId: string }> = [];
+    await guard(`listing unfinished uploads under ${root}`, async () => {
+      for await (const u of this.client.listIncompleteUploads(this.bucket, root, true) as AsyncIterable<{ key?: string; uploadId?: string }>) {
+        if (u.key && u.uploadId && mine(u.key)) uploads.push({ key: u.key, uploadId: u.uploadId });
+      }
+    });
+    await eachLimit(uploads, LIST_CONCURRENCY, (u) => guard(`aborting the upload of ${u.key}`, () => this.client.abortMultipartUpload(this.bucket, u.key, u.uploadId)));
   }
 
   async removeAll(name: string, opts: { bypassGovernance?: boolean } = {}): Promise<number> {

@@ -68,6 +68,13 @@ export interface ShredOptions {
   bypassGovernance?: boolean;
 }
 
+export interface ShredManyResult {
+  /** Keys that had a key record or content and have been shredded now. */
+  shredded: string[];
+  /** Keys with nothing stored: never written, or shredded before. */
+  absent: string[];
+}
+
 export interface BlobStore {
   /**
    * Encrypts and stores a stream of unknown length (or a Buffer) in bounded memory. Overwrites an
@@ -90,6 +97,16 @@ export interface BlobStore {
    * and leaves a tombstone so later reads fail with object_shredded. Idempotent.
    */
   shred(key: string, opts?: ShredOptions): Promise<void>;
+  /**
+   * Crypto-shreds many objects at once, with the same guarantees as shred for each: the named
+   * keys, and every key stored under `prefixes` (each prefix ends with '/', and everything under
+   * it goes). Costs a few requests per prefix and per key outside them, not several per key:
+   * versions are found by one listing per prefix, removed by multi-object deletes (DEKs first),
+   * and tombstones are written (concurrently) before anything is removed. Keys with nothing stored
+   * (never written, or already shredded) come back in `absent` instead of failing. Idempotent:
+   * after a crash anywhere, calling it again with the same arguments finishes the job.
+   */
+  shredMany(keys: string[], opts?: ShredOptions & { prefixes?: string[] }): Promise<ShredManyResult>;
   /** Sets governance retention and/or the legal hold of an object's content and key record; `applied` is false on a bucket without object lock. */
   protect(key: string, opts: ProtectOptions): Promise<{ applied: boolean }>;
   /** The protection in force on the object's key record (what shredding would delete first). */

@@ -9,6 +9,7 @@ import { OCR_JOB } from '../services/capture';
 import { loadItem } from '../services/records';
 import { itemPipeline, PAGE_ROTATE_JOB, runPipeline, runRotation, type RotatePayload } from '../services/pipeline';
 import { integrityJobHandlers } from '../services/integrity';
+import { DISPOSAL_EXECUTE_JOB, runExecutionJob } from '../services/disposition';
 import type { JobHandler } from './worker';
 
 export interface JobHandlers {
@@ -42,8 +43,11 @@ export function buildJobHandlers(rt: Runtime): JobHandlers {
   // 四性 checks (periodic, per capture batch): sliced, and they give way whenever OCR work waits.
   const integrity = Object.fromEntries(Object.entries(integrityJobHandlers(rt)).map(([name, run]) => [name, (({ job }) => run(job)) as JobHandler]));
 
+  // 监销: a destruction list run chunk by chunk, resumed by whichever worker claims it next.
+  const disposalExecute: JobHandler = (ctx) => runExecutionJob(rt, ctx);
+
   return {
-    handlers: { [OCR_JOB]: ocrItem, [PAGE_ROTATE_JOB]: rotatePage, ...integrity },
+    handlers: { [OCR_JOB]: ocrItem, [PAGE_ROTATE_JOB]: rotatePage, ...integrity, [DISPOSAL_EXECUTE_JOB]: disposalExecute },
     close: async () => {
       await engine?.close();
       engine = undefined;

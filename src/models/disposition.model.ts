@@ -233,9 +233,11 @@ export interface ExecutionDoc {
   method: string;
   place: string;
   startedAt: Date;
+  /** The queued run (jobs/queue.ts) of the destruction, the latest one; null while none was queued. */
+  jobId?: string | null;
 }
 const executionSchema = new Schema<ExecutionDoc>(
-  { _id: String, version: { type: Number, required: true }, supervisors: { type: Mixed, required: true }, method: { type: String, required: true }, place: { type: String, default: '' }, startedAt: { type: Date, required: true } },
+  { _id: String, version: { type: Number, required: true }, supervisors: { type: Mixed, required: true }, method: { type: String, required: true }, place: { type: String, default: '' }, startedAt: { type: Date, required: true }, jobId: { type: String, default: null } },
   { versionKey: false },
 );
 

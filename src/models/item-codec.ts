@@ -284,6 +284,17 @@ function connOfQuery(q: AnyQuery): Connection {
   return q.model.db;
 }
 
+/**
+ * An update of one item as the middleware would send it (sealed fields sealed, blind fields
+ * keyed), for a bulk write through the driver: many items' updates in one request, each bound to
+ * its own _id as sealing requires.
+ */
+export async function sealedItemUpdate(conn: Connection, id: unknown, update: Plain): Promise<Plain> {
+  const codec = codecs.get(conn);
+  if (codec) await codec.ready();
+  return translateUpdate(() => keysOf(conn), { _id: id }, update);
+}
+
 /** Installs the sealing middleware on the item schema. */
 export function itemCodecPlugin(schema: Schema): void {
   // updateOne and deleteOne are also document methods: hook the query form only.

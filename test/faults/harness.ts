@@ -6,6 +6,10 @@
  * checksum; every 档号 issued once without gaps (outside the withdrawal register); the audit chain
  * verifies; the search index agrees with the items.
  *
+ * Destroy mode (`mode: 'destroy'`, destroy.ts): instead of an ingest, a destruction list of
+ * `items` items is approved and its run queued for the workers while the same schedule kills;
+ * then every item must be destroyed with nothing left readable, the job done, the audit verified.
+ *
  * Seeded: the schedule (which process, when, how long it stays down) and the documents come from
  * the seed; what each kill interrupts depends on timing, which is the point. Bounded: at most
  * `faults` kills and `minutes` of ingest, then a bounded wait for the pipeline to finish.
@@ -23,6 +27,7 @@ import { testLogger } from '../helpers/logger';
 import { appEnvFor, freePort, startPrivateServices, type PrivateServices } from '../helpers/private-services';
 import { renderScan } from '../helpers/scan';
 import { REPO_ROOT } from '../helpers/services';
+import { checkDestruction, destructionEnded, prepareDestruction } from './destroy';
 
 export interface FaultOptions {
   seed: number;
@@ -36,6 +41,10 @@ export interface FaultOptions {
   /** seconds between kills: [min, max] */
   gapS?: [number, number];
   log?: (line: string) => void;
+  /** 'ingest' (default): the capture pipeline under faults; 'destroy': a queued destruction run of `items` items under faults (destroy.ts) */
+  mode?: 'ingest' | 'destroy';
+  /** destroy mode: items on the destruction list */
+  items?: number;
 }
 
 export interface FaultResult {
@@ -139,16 +148,24 @@ export async function runFaults(opts: FaultOptions): Promise<FaultResult> {
     };
     await until(async () => (await signIn(), true), 60_000, 'signed in');
 
-    // The documents: items of 1-3 pages until `pages` pages, each page unique.
+    const destroying = opts.mode === 'destroy' ? await prepareDestruction(rt, opts.items ?? 1000, opts.seed, log) : null;
+    // The documents: items of 1-3 pages until `pages` pages, each page unique (none in destroy mode).
     const plan: Array<{ source: string; pages: number }> = [];
-    for (let total = 0, i = 0; total < opts.pages; i++) {
+    for (let total = 0, i = 0; !destroying && total < opts.pages; i++) {
       const n = Math.min(opts.pages - total, 1 + Math.floor(rnd() * 3));
       plan.push({ source: Array.from({ length: n }, (_, k) => `fault-${opts.seed}-${i}-${k + 1}.png`).join(', '), pages: n });
       total += n;
     }
 
-    const deadline = started + opts.minutes * 60_000;
+    const deadline = Date.now() + opts.minutes * 60_000;
     let uploaded = 0;
+    // Destroy mode: the faults go on until the queued run has ended (or the deadline).
+    let workDone = false;
+    const destruction = (async () => {
+      if (!destroying) return;
+      await until(async () => destructionEnded(rt!, destroying.listId), opts.minutes * 60_000, 'destruction run ended').catch((err: unknown) => log(`  ${(err as Error).message}`));
+      workDone = true;
+    })();
     const ingest = (async () => {
       for (const [i, item] of plan.entries()) {
         if (Date.now() > deadline) break;
@@ -182,9 +199,9 @@ export async function runFaults(opts: FaultOptions): Promise<FaultResult> {
     const targets = ['api', 'worker1', 'worker2', 'ferretdb', 'minio'];
     let round: string[] = [];
     const faultLoop = (async () => {
-      while (faults < opts.faults && Date.now() < deadline) {
+      while (faults < opts.faults && Date.now() < deadline && !workDone) {
         await sleep((gap[0] + rnd() * (gap[1] - gap[0])) * 1000);
-        if (Date.now() >= deadline) break;
+        if (Date.now() >= deadline || workDone) break;
         // Every target once per round, in a seeded order: even a short run kills each kind of process.
         if (!round.length) round = [...targets].sort(() => rnd() - 0.5);
         const target = round.shift()!;
@@ -212,7 +229,16 @@ export async function runFaults(opts: FaultOptions): Promise<FaultResult> {
       }
     })();
 
-    await Promise.all([ingest, faultLoop]);
+    await Promise.all([ingest, faultLoop, destruction]);
+    if (destroying) {
+      log(`destruction: ${faults} faults; waiting for the run to end`);
+      await until(async () => destructionEnded(rt!, destroying.listId), (opts.settleMinutes ?? 10) * 60_000, 'destruction run ended').catch((err: unknown) => log(`  ${(err as Error).message}`));
+      const c = await checkDestruction(rt, destroying);
+      const seconds = Math.round((Date.now() - started) / 1000);
+      const line = `RESULT mode=destroy faults=${faults} items=${destroying.ids.length} destroyed=${c.destroyed} not_destroyed=${c.notDestroyed} remnants=${c.remnants} register=${c.registerEntries} exec_records=${c.execRecords} job=${c.jobState} attempts=${c.attempts} audit_ok=${c.auditOk} unexpected_exits=${unexpectedExits} seed=${opts.seed} seconds=${seconds} targets=${Object.entries(byTarget).map(([k, v]) => `${k}:${v}`).join(',')}`;
+      const broken = c.notDestroyed + c.remnants + (c.registerEntries === destroying.ids.length ? 0 : 1) + (c.execRecords === destroying.ids.length ? 0 : 1) + (c.jobState === 'done' ? 0 : 1) + (c.auditOk ? 0 : 1);
+      return { seed: opts.seed, faults, byTarget, unexpectedExits, items: destroying.ids.length, pages: 0, lost: broken, duplicated: 0, halfFiled: 0, failed: 0, blobErrors: c.remnants, numberingErrors: 0, indexErrors: 0, auditOk: c.auditOk, orphans: 0, seconds, line };
+    }
     log(`ingest done: ${uploaded} items uploaded, ${faults} faults; waiting for the pipeline`);
     const items = itemModel(rt.db);
     const FINAL: Array<'filed' | 'review' | 'failed'> = ['filed', 'review', 'failed'];

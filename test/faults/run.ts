@@ -1,6 +1,7 @@
 /**
  * `npm run test:faults`: the long fault-injection run (docs/reliability.md). Settings by env:
- * FAULTS_SEED (default 15), FAULTS_PAGES (120), FAULTS_COUNT (30), FAULTS_MINUTES (8), FAULTS_SETTLE_MINUTES (8).
+ * FAULTS_SEED (default 15), FAULTS_PAGES (120), FAULTS_COUNT (30), FAULTS_MINUTES (8), FAULTS_SETTLE_MINUTES (8);
+ * FAULTS_MODE=destroy with FAULTS_ITEMS (1000): faults during a queued destruction run instead of an ingest.
  * Prints progress and, last, `RESULT faults=… lost=0 duplicated=0 half_filed=0 …`; exits 1 when
  * any invariant is broken.
  */
@@ -16,6 +17,8 @@ void (async () => {
     minutes: num(process.env.FAULTS_MINUTES, 8),
     settleMinutes: num(process.env.FAULTS_SETTLE_MINUTES, 8),
     log: (l) => console.log(l),
+    mode: process.env.FAULTS_MODE === 'destroy' ? 'destroy' : 'ingest',
+    items: num(process.env.FAULTS_ITEMS, 1000),
   });
   console.log(r.line);
   const ok = r.lost === 0 && r.duplicated === 0 && r.halfFiled === 0 && r.failed === 0 && r.blobErrors === 0 && r.numberingErrors === 0 && r.indexErrors === 0 && r.auditOk;

@@ -14,7 +14,11 @@ export interface ListView {
   filing: { date: string; reference: string; receipt: boolean; by: string; version: number; void: boolean } | null;
   approvedAt: string | null; executableFrom: string | null;
   cancelled: { by: string; reason: string; at: string } | null;
-  execution: { startedAt: string; supervisors: string[]; method: string; place: string; destroyed: number; skipped: number; pending: number; confirmedBy: string[] } | null;
+  execution: {
+    startedAt: string; supervisors: string[]; method: string; place: string; destroyed: number; skipped: number; pending: number; confirmedBy: string[];
+    /** a queued run (a job): its progress */
+    run: { jobId: string; state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled'; stage: string | null; done: number; total: number; attempts: number; error: string | null; updatedAt: string | null } | null;
+  } | null;
   chain: { appraisalSignoffs: number; filing: boolean; coolingOffDays: number };
 }
 export interface ListSummary { id: string; title: string; proposer: string; createdAt: string; version: number; stage: Stage; roundId: string; items: number }

@@ -438,6 +438,7 @@ export const M = {
   execStart: ['启动销毁', 'Start destruction'],
   execStartConfirm: ['启动后，清册中的 {n} 件档案将被不可恢复地销毁（原件、页面、文本、PDF 及检索索引）。确定启动吗？', 'Once started, the {n} items of the list are destroyed beyond recovery (originals, pages, text, PDF and index entries). Start?'],
   execRun: ['执行 / 继续销毁', 'Run / resume destruction'],
+  execRunState: ['后台执行：{state}，阶段 {stage}，已处理 {d}/{n} 件', 'Queued run: {state}, stage {stage}, {d}/{n} items processed'],
   execProgress: ['已销毁 {d} 件，跳过 {s} 件，待处理 {p} 件', '{d} destroyed, {s} skipped, {p} pending'],
   execConfirm: ['确认销毁完成', 'Confirm completion'],
   execConfirmPrompt: ['确认本清册的销毁已完成：请输入动态验证码。两名监销人都确认后签发销毁证明。', 'Confirm that destruction is complete: enter your one-time code. The certificate is issued when both supervisors have confirmed.'],

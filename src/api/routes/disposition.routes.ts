@@ -32,6 +32,8 @@ import {
   releaseHold,
   roundOpinions,
   runExecution,
+  queueExecution,
+  INLINE_MAX_ITEMS,
   signList,
   startExecution,
   verifyCertificate,
@@ -98,6 +100,19 @@ const Row = z.object({
   opinion: z.string(),
   reason: z.string(),
 });
+const RunView = z
+  .object({
+    jobId: z.string(),
+    state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
+    stage: z.string().nullable().describe('stage of the chunk at hand: recheck, register, shred, unindex, tombstone, done'),
+    done: z.number().describe('items finished (destroyed or skipped)'),
+    total: z.number(),
+    attempts: z.number(),
+    error: z.string().nullable(),
+    updatedAt: z.string().nullable(),
+  })
+  .describe('the queued destruction run (a job): progress for the execution console');
+const RunReport = z.object({ listId: z.string(), destroyed: z.number(), skipped: z.array(z.object({ itemId: z.string(), reason: z.string() })), pending: z.number() });
 const ListView = z.object({
   id: z.string(),
   roundId: z.string(),
@@ -113,7 +128,7 @@ const ListView = z.object({
   approvedAt: z.string().nullable(),
   executableFrom: z.string().nullable(),
   cancelled: z.object({ by: z.string(), reason: z.string(), at: z.string() }).nullable(),
-  execution: z.object({ startedAt: z.string(), supervisors: z.array(z.string()), method: z.string(), place: z.string(), destroyed: z.number(), skipped: z.number(), pending: z.number(), confirmedBy: z.array(z.string()) }).nullable(),
+  execution: z.object({ startedAt: z.string(), supervisors: z.array(z.string()), method: z.string(), place: z.string(), destroyed: z.number(), skipped: z.number(), pending: z.number(), confirmedBy: z.array(z.string()), run: RunView.nullable() }).nullable(),
   chain: z.object({ appraisalSignoffs: z.number(), filing: z.boolean(), coolingOffDays: z.number() }),
 });
 const HoldTargetIn = z.discriminatedUnion('type', [
@@ -439,13 +454,33 @@ export function dispositionRoutes(rt: Runtime): RouteDef[] {
     defineRoute({
       method: 'post',
       path: '/api/v1/disposal/lists/:id/execution/run',
-      summary: 'Run (or resume) destruction item by item; safe to call again',
+      summary: `Run (or resume) destruction; safe to call again. Up to ${INLINE_MAX_ITEMS} items left (and no queued run) it runs within the request (200, the report); more, or queue: true, queue it for a worker (202, the run: its progress shows on the list, execution.run)`,
       tags: ['disposition'],
       permission: 'destruction.execute',
       params: Id,
-      responses: { 200: { description: 'progress', schema: z.object({ listId: z.string(), destroyed: z.number(), skipped: z.array(z.object({ itemId: z.string(), reason: z.string() })), pending: z.number() }) } },
-      handler: async (ctx, { params }) => {
+      body: z.strictObject({ queue: z.boolean().optional().describe('queue the run for a worker whatever the list\'s size') }).optional(),
+      responses: { 200: { description: 'ran to the end', schema: RunReport }, 202: { description: 'queued (or already queued or running)', schema: RunView } },
+      handler: async (ctx, { params, body }) => {
+        const v = await getList(rt, params.id);
+        const live = v.execution?.run && (v.execution.run.state === 'queued' || v.execution.run.state === 'running');
+        if (body?.queue || live || (v.execution && v.execution.pending > INLINE_MAX_ITEMS)) {
+          ctx.status = 202;
+          ctx.body = await queueExecution(rt, who(ctx), params.id);
+          return;
+        }
         ctx.body = await runExecution(rt, who(ctx), params.id);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/disposal/lists/:id/execution',
+      summary: 'Where destruction stands: items destroyed, skipped and pending, confirmations, and the queued run\'s progress (stage, done of total)',
+      tags: ['disposition'],
+      permission: 'disposition.read',
+      params: Id,
+      responses: { 200: { description: 'execution (null before it is started)', schema: ListView.shape.execution } },
+      handler: async (ctx, { params }) => {
+        ctx.body = (await getList(rt, params.id)).execution;
       },
     }),
     defineRoute({

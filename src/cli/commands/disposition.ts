@@ -46,6 +46,9 @@ import {
   releaseHold,
   roundItemIds,
   runExecution,
+  queueExecution,
+  DISPOSAL_EXECUTE_JOB,
+  INLINE_MAX_ITEMS,
   signList,
   startExecution,
   verifyCertificate,
@@ -54,6 +57,7 @@ import {
   type HoldInput,
   type HoldKind,
   type ListView,
+  type RunReport,
   type MemberCapacity,
   type OpinionKind,
   type RoundView,
@@ -392,18 +396,44 @@ export const disposalCommand: Command = {
     },
     {
       name: 'execute',
-      summary: 'Destroy the items one by one (resumes after a crash; safe to run twice)',
-      usage: 'LIST',
+      summary: `Destroy the items (resumes after a crash; safe to run twice). Up to ${INLINE_MAX_ITEMS} items left it runs here; a longer list, or --queue, goes to a worker as a job (--wait follows it to the end)`,
+      usage: 'LIST [--queue] [--wait]',
       permission: 'destruction.execute',
+      options: { queue: { type: 'boolean', description: 'hand the run to a worker (archive worker) whatever the list\'s size' }, wait: { type: 'boolean', description: 'with a queued run: follow its progress until it ends' } },
       run: async ({ values, positionals, io }) =>
         withRuntime(async (rt) => {
-          const r = await runExecution(rt, cliPrincipal(rt)!, need(positionals[0], 'list id', '清册编号'), { onProgress: (p) => io.isTTY && !values.json && io.err(`\r已处理 / processed ${p.done}/${p.total}   `) });
-          if (io.isTTY && !values.json) io.err('');
-          if (values.json) io.out(json(r));
-          else {
-            io.out(`已销毁 / destroyed ${r.destroyed}  未销毁 / skipped ${r.skipped.length}  待处理 / pending ${r.pending}`);
-            for (const s of r.skipped) io.out(`  未销毁 skipped ${s.itemId}: ${s.reason}`);
+          const me = cliPrincipal(rt)!;
+          const listId = need(positionals[0], 'list id', '清册编号');
+          const v = await getList(rt, listId);
+          const live = v.execution?.run && (v.execution.run.state === 'queued' || v.execution.run.state === 'running');
+          const report = (r: { destroyed: number; skipped: Array<{ itemId: string; reason: string }>; pending: number }) => {
+            if (values.json) io.out(json(r));
+            else {
+              io.out(`已销毁 / destroyed ${r.destroyed}  未销毁 / skipped ${r.skipped.length}  待处理 / pending ${r.pending}`);
+              for (const s of r.skipped) io.out(`  未销毁 skipped ${s.itemId}: ${s.reason}`);
+            }
+          };
+          if (!values.queue && !live && !(v.execution && v.execution.pending > INLINE_MAX_ITEMS)) {
+            const r = await runExecution(rt, me, listId, { onProgress: (p) => void (io.isTTY && !values.json && io.err(`\r已处理 / processed ${p.done}/${p.total} (${p.stage})   `)) });
+            if (io.isTTY && !values.json) io.err('');
+            report(r);
+            return;
           }
+          let run = await queueExecution(rt, me, listId);
+          if (!values.wait) {
+            io.out(values.json ? json(run) : `已排队 / queued: job ${run.jobId} (${run.state}); progress: archive disposal show ${listId}${(await rt.queue.liveWorkers(DISPOSAL_EXECUTE_JOB)) ? '' : '\n  没有运行中的 worker / no worker is running: start one (archive worker)'}`);
+            return;
+          }
+          for (;;) {
+            if (run.state === 'done' || run.state === 'failed' || run.state === 'cancelled') break;
+            if (io.isTTY && !values.json) io.err(`\r已处理 / processed ${run.done}/${run.total} (${run.stage ?? run.state})   `);
+            await new Promise((res) => setTimeout(res, 1000));
+            run = (await getList(rt, listId)).execution!.run!;
+          }
+          if (io.isTTY && !values.json) io.err('');
+          if (run.state !== 'done') throw new AppError('conflict', { message: `The queued run ended ${run.state}: ${run.error ?? ''}`, zh: `排队执行未完成（${run.state}）：${run.error ?? ''}`, details: { jobId: run.jobId } });
+          // The job's result is the run's report (runExecution's).
+          report((await rt.queue.get(run.jobId))!.result as RunReport);
         }),
     },
     {

@@ -12,6 +12,7 @@
  * → tombstone (the item row keeps only the 清册 fields and checksums) → done. Each stage is
  * audited. An item held after approval is skipped and reported, never destroyed.
  */
+import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import { AppError } from '../../errors';
 import {
@@ -30,16 +31,21 @@ import {
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { authorize, type Principal } from '../access';
-import { pageKeys, STATUS, tombstoneItem, unlinkItem } from '../records';
-import { removeItem, removeItems } from '../search';
-import { audit, insertOnce, refuse } from './common';
+import { pageKeys, STATUS, tombstoneItems } from '../records';
+import { removeItems } from '../search';
+import { audit, ID, insertOnce, isDup, refuse } from './common';
 import { holdsAmong } from './holds';
 import { approvalChain, factsOf, getList, loadList, type ListView } from './lists';
 import { executableFrom, listStage, supervisorRefusal } from './rules';
 import { issueCertificate } from './certificate';
 
-/** Where each register entry is kept beside the objects (the database may be restored older than it). */
-export const registerKey = (itemId: string) => `disposition/register/${itemId}.json`;
+/**
+ * Where register entries are kept beside the objects (the database may be restored older than
+ * it): a JSON array per chunk of a run (earlier versions wrote one entry per item, as an object;
+ * reapplyDestructions reads both).
+ */
+export const REGISTER_PREFIX = 'disposition/register/';
+const registerChunkKey = (listId: string, firstItemId: string) => `${REGISTER_PREFIX}${listId}/${firstItemId}-${randomUUID()}.json`;
 
 export const EXEC_STAGES = ['recheck', 'register', 'shred', 'unindex', 'tombstone', 'done'] as const;
 export type ExecStage = (typeof EXEC_STAGES)[number];
@@ -97,6 +103,13 @@ export interface RunReport {
   pending: number;
 }
 
+/** Where a run is: items finished (destroyed or skipped) of the list's total, and the stage of the chunk at hand. */
+export interface ExecProgress {
+  done: number;
+  total: number;
+  stage: ExecStage;
+}
+
 function itemBlobKeys(item: ItemDoc): string[] {
   const keys = new Set<string>();
   for (const o of item.originals ?? []) if (o.blobKey) keys.add(o.blobKey);
@@ -108,18 +121,15 @@ function itemBlobKeys(item: ItemDoc): string[] {
   return [...keys];
 }
 
-async function shredAll(rt: Runtime, keys: string[]): Promise<void> {
-  await Promise.all(
-    keys.map(async (key) => {
-      try {
-        // Approved for destruction: the executor's credential lifts the governance retention the
-        // object was written with (a legal hold still refuses, and the item is re-checked first).
-        await rt.storage.blobs.shred(key, { bypassGovernance: true });
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'object_not_found') throw err;
-      }
-    }),
-  );
+/**
+ * Crypto-shreds the given keys and everything under the items' prefixes (thumbnails, anything
+ * added later), all versions, in a few requests for the whole chunk (storage shredMany).
+ * Approved for destruction: the executor's credential lifts the governance retention the objects
+ * were written with; a legal hold still refuses (and the items were re-checked first).
+ */
+async function shredItems(rt: Runtime, keys: string[], itemIds: string[]): Promise<number> {
+  const r = await rt.storage.blobs.shredMany(keys, { bypassGovernance: true, prefixes: itemIds.map((id) => pageKeys.prefix(id)) });
+  return r.shredded.length;
 }
 
 /** Everything stored under the item's prefix too (thumbnails, anything added later). */
@@ -129,20 +139,55 @@ async function prefixKeys(rt: Runtime, itemId: string): Promise<string[]> {
   return out;
 }
 
+async function eachLimit<T>(xs: readonly T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, xs.length) }, async () => {
+      while (next < xs.length) await fn(xs[next++]!);
+    }),
+  );
+}
+
+/** Inserts many; documents already there (a resumed run) are left as they are. */
+async function insertManyOnce<T>(model: { insertMany: (docs: T[], opts: { ordered: false }) => Promise<unknown> }, docs: T[]): Promise<void> {
+  if (!docs.length) return;
+  try {
+    await model.insertMany(docs, { ordered: false });
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
+    const dupOnly = Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => (e.code ?? e.err?.code) === 11000);
+    if (!dupOnly && !isDup(err)) throw err;
+  }
+}
+
+/** Storage requests in flight at once for per-item listings. */
+const LIST_CONCURRENCY = 16;
+/** Items per chunk: every stage runs for the whole chunk before the next stage starts. */
+const DEFAULT_CHUNK = 128;
+
 interface ItemState {
   row: ListRow;
   item: ItemDoc | null;
   reg: RegisterDoc | null;
   skip: string | null;
-  /** the register entry was written in this run, with a fresh listing of the item's prefix */
-  fresh?: boolean;
 }
 
 /**
- * Runs (or resumes) destruction of a started list: every item not yet done goes through all the
- * stages again (each is idempotent). `crash` simulates a crash for the resumption tests.
+ * Runs (or resumes) destruction of a started list. The items go through the stages by chunks:
+ * every stage runs for the whole chunk (one shredMany for all its blobs, one insert of its
+ * register entries, …) and is idempotent, so a crash anywhere is resumed by running again: items
+ * with an execution record are done; every other item goes through all the stages again (the
+ * register entry, once written, is what lets a resumed item skip the recheck: shredding may
+ * have begun). `crash` simulates a crash (after the named stage has completed for the chunk that
+ * holds the item) for the resumption tests; `signal` stops between stages (a worker whose lease
+ * was lost); `onProgress` is awaited, so the caller may record it.
  */
-export async function runExecution(rt: Runtime, who: Principal, listId: string, opts: { crash?: CrashPoint; batch?: number; onProgress?: (p: { done: number; total: number }) => void } = {}): Promise<RunReport> {
+export async function runExecution(
+  rt: Runtime,
+  who: Principal,
+  listId: string,
+  opts: { crash?: CrashPoint; batch?: number; signal?: AbortSignal; onProgress?: (p: ExecProgress) => void | Promise<void> } = {},
+): Promise<RunReport> {
   const object = { type: 'destruction_list', id: listId };
   const exec = await executionModel(rt.db).findById(listId).lean<ExecutionDoc>();
   if (!exec) throw new AppError('conflict', { message: 'Destruction has not been started (two supervisors start it)', zh: '销毁尚未启动（须由两名监销人启动）' });
@@ -150,98 +195,104 @@ export async function runExecution(rt: Runtime, who: Principal, listId: string, 
   const ver = (await listVersionModel(rt.db).findById(`${listId}:${exec.version}`).lean<ListVersionDoc>())!;
   const doneIds = new Set((await execItemModel(rt.db).find({ listId }, { itemId: 1 }).lean<ExecItemDoc[]>()).map((d) => d.itemId));
   const todo = ver.rows.filter((r) => !doneIds.has(r.itemId));
-  const batchSize = opts.batch ?? 32;
+  const chunkSize = Math.max(1, opts.batch ?? DEFAULT_CHUNK);
   const actor = { username: who.username, roles: who.roles };
-  const crashAfter = (stage: ExecStage, itemId: string) => {
-    if (opts.crash && opts.crash.stage === stage && (!opts.crash.itemId || opts.crash.itemId === itemId)) throw new Error(`simulated crash after ${stage} of ${itemId}`);
-  };
-  const step = (stage: ExecStage, itemId: string, details: Record<string, unknown> = {}) => audit(rt, actor, `disposal.item.${stage}`, { type: 'item', id: itemId }, 'success', { listId, ...details });
+  const total = ver.rows.length;
   let done = doneIds.size;
-  for (let i = 0; i < todo.length; i += batchSize) {
-    const rows = todo.slice(i, i + batchSize);
-    const items = new Map((await itemModel(rt.db).find({ _id: { $in: rows.map((r) => new Types.ObjectId(r.itemId)) } }).lean<ItemDoc[]>()).map((d) => [String(d._id), d]));
+  const progress = async (stage: ExecStage) => {
+    opts.signal?.throwIfAborted();
+    await opts.onProgress?.({ done, total, stage });
+  };
+  const crashAfter = (stage: ExecStage, states: ItemState[]) => {
+    if (opts.crash && opts.crash.stage === stage && states.some((s) => !opts.crash!.itemId || opts.crash!.itemId === s.row.itemId)) throw new Error(`simulated crash after ${stage} of ${opts.crash.itemId ?? states[0]!.row.itemId}`);
+  };
+  // One audit entry per item and stage (the trail batches its appends).
+  const steps = (stage: ExecStage, states: ItemState[], details: (s: ItemState) => Record<string, unknown> = () => ({})) =>
+    Promise.all(states.map((s) => audit(rt, actor, `disposal.item.${stage}`, { type: 'item', id: s.row.itemId }, 'success', { listId, ...details(s) })));
+
+  for (let i = 0; i < todo.length; i += chunkSize) {
+    const rows = todo.slice(i, i + chunkSize);
+    await progress('recheck');
+    const items = new Map(
+      (await itemModel(rt.db).find({ _id: { $in: rows.map((r) => new Types.ObjectId(r.itemId)) } }, { status: 1, originals: 1, pages: 1, pdfKey: 1, contentHash: 1 }).lean<ItemDoc[]>()).map((d) => [String(d._id), d]),
+    );
     const regs = new Map((await registerModel(rt.db).find({ _id: { $in: rows.map((r) => r.itemId) } }).lean<RegisterDoc[]>()).map((d) => [d._id, d]));
     const states: ItemState[] = rows.map((row) => ({ row, item: items.get(row.itemId) ?? null, reg: regs.get(row.itemId) ?? null, skip: null }));
 
     // recheck: a hold or a status change since approval stops the item (unless shredding already began).
     const held = await holdsAmong(rt, states.filter((s) => !s.reg).map((s) => s.row.itemId));
-    await Promise.all(
-      states.map(async (s) => {
-        if (!s.reg) {
-          if (!s.item) s.skip = 'item_missing';
-          else if (s.item.status !== 'destroyed' && !STATUS.destroyable.has(s.item.status)) s.skip = `status_${s.item.status}`;
-          else if (held.has(s.row.itemId)) s.skip = `legal_hold:${held.get(s.row.itemId)!.join(',')}`;
-        }
-        await step('recheck', s.row.itemId, s.skip ? { skipped: s.skip } : {});
-        crashAfter('recheck', s.row.itemId);
-      }),
-    );
-    for (const s of states.filter((x) => x.skip)) {
-      await insertOnce(execItemModel(rt.db).create({ _id: `${listId}:${s.row.itemId}`, listId, itemId: s.row.itemId, outcome: 'skipped', reason: s.skip!, at: new Date() }));
-      await dispositionClaimModel(rt.db).deleteOne({ _id: s.row.itemId, listId });
-      await audit(rt, actor, 'disposal.item.skipped', { type: 'item', id: s.row.itemId }, 'success', { listId, reason: s.skip });
-      done++;
+    for (const s of states) {
+      if (s.reg) continue;
+      if (!s.item) s.skip = 'item_missing';
+      else if (s.item.status !== 'destroyed' && !STATUS.destroyable.has(s.item.status)) s.skip = `status_${s.item.status}`;
+      else if (held.has(s.row.itemId)) s.skip = `legal_hold:${held.get(s.row.itemId)!.join(',')}`;
+    }
+    await steps('recheck', states, (s) => (s.skip ? { skipped: s.skip } : {}));
+    crashAfter('recheck', states);
+    const skipped = states.filter((x) => x.skip);
+    if (skipped.length) {
+      await insertManyOnce(execItemModel(rt.db), skipped.map((s) => ({ _id: `${listId}:${s.row.itemId}`, listId, itemId: s.row.itemId, outcome: 'skipped' as const, reason: s.skip!, at: new Date() })));
+      await dispositionClaimModel(rt.db).deleteMany({ _id: { $in: skipped.map((s) => s.row.itemId) }, listId });
+      await Promise.all(skipped.map((s) => audit(rt, actor, 'disposal.item.skipped', { type: 'item', id: s.row.itemId }, 'success', { listId, reason: s.skip })));
+      done += skipped.length;
     }
     const live = states.filter((s) => !s.skip);
+    if (!live.length) continue;
 
     // register: written once, before anything is shredded; the blob keys come from the item as approved.
-    await Promise.all(
-      live.map(async (s) => {
-        if (!s.reg) {
-          const keys = [...new Set([...itemBlobKeys(s.item!), ...(await prefixKeys(rt, s.row.itemId))])];
-          const checksums = [{ key: 'contentHash', sha256: s.item!.contentHash }, ...(s.item!.originals ?? []).map((o) => ({ key: o.blobKey, sha256: o.sha256 }))];
-          const reg: RegisterDoc = { _id: s.row.itemId, listId, row: s.row, checksums, blobKeys: keys, registeredAt: new Date(), destroyedAt: null };
-          // A copy beside the objects: a restore of an older database snapshot still finds it (reapplyDestructions).
-          await rt.storage.blobs.put(registerKey(s.row.itemId), Buffer.from(JSON.stringify(reg)), { contentType: 'application/json' });
-          if (!(await insertOnce(registerModel(rt.db).create(reg)))) s.reg = await registerModel(rt.db).findById(s.row.itemId).lean<RegisterDoc>();
-          else {
-            s.reg = reg;
-            s.fresh = true;
-          }
-        }
-        await step('register', s.row.itemId, { blobs: s.reg!.blobKeys.length });
-        crashAfter('register', s.row.itemId);
-      }),
-    );
-
-    await Promise.all(
-      live.map(async (s) => {
-        // A resumed item lists its prefix again: whatever is there now goes too.
-        const keys = s.fresh ? s.reg!.blobKeys : [...new Set([...s.reg!.blobKeys, ...(await prefixKeys(rt, s.row.itemId))])];
-        await shredAll(rt, keys);
-        await step('shred', s.row.itemId, { blobs: keys.length });
-        crashAfter('shred', s.row.itemId);
-      }),
-    );
-
-    await removeItems(rt, live.map((s) => s.row.itemId));
-    for (const s of live) {
-      await step('unindex', s.row.itemId);
-      crashAfter('unindex', s.row.itemId);
+    await progress('register');
+    const fresh = live.filter((s) => !s.reg);
+    if (fresh.length) {
+      const now = new Date();
+      const entries: RegisterDoc[] = [];
+      await eachLimit(fresh, LIST_CONCURRENCY, async (s) => {
+        const keys = [...new Set([...itemBlobKeys(s.item!), ...(await prefixKeys(rt, s.row.itemId))])];
+        const checksums = [{ key: 'contentHash', sha256: s.item!.contentHash }, ...(s.item!.originals ?? []).map((o) => ({ key: o.blobKey, sha256: o.sha256 }))];
+        entries.push({ _id: s.row.itemId, listId, row: s.row, checksums, blobKeys: keys, registeredAt: now, destroyedAt: null });
+      });
+      // A copy beside the objects, one per chunk: a restore of an older database snapshot still
+      // finds the entries (reapplyDestructions). Written before the database entries, so every
+      // entry the database has is in the object store too.
+      await rt.storage.blobs.put(registerChunkKey(listId, entries[0]!._id), Buffer.from(JSON.stringify(entries)), { contentType: 'application/json' });
+      await insertManyOnce(registerModel(rt.db), entries);
+      // An entry already there (written by a run that crashed) is the one that counts.
+      const stored = new Map((await registerModel(rt.db).find({ _id: { $in: fresh.map((s) => s.row.itemId) } }).lean<RegisterDoc[]>()).map((d) => [d._id, d]));
+      for (const s of fresh) s.reg = stored.get(s.row.itemId) ?? null;
     }
+    await steps('register', live, (s) => ({ blobs: s.reg!.blobKeys.length }));
+    crashAfter('register', live);
 
-    await Promise.all(
-      live.map(async (s) => {
-        const at = s.reg!.destroyedAt ?? new Date();
-        await tombstoneItem(rt, s.row.itemId, { listId, destroyedAt: at.toISOString(), row: s.row as unknown as Record<string, unknown>, checksums: s.reg!.checksums });
-        await unlinkItem(rt, s.row.itemId);
-        if (!s.reg!.destroyedAt) await registerModel(rt.db).updateOne({ _id: s.row.itemId }, { $set: { destroyedAt: at } });
-        await step('tombstone', s.row.itemId);
-        crashAfter('tombstone', s.row.itemId);
-      }),
-    );
+    // shred: the registered keys, the item's current keys and everything under its prefix, for the whole chunk at once.
+    await progress('shred');
+    const keys = [...new Set(live.flatMap((s) => [...s.reg!.blobKeys, ...(s.item ? itemBlobKeys(s.item) : [])]))];
+    const shredded = await shredItems(rt, keys, live.map((s) => s.row.itemId));
+    await steps('shred', live, (s) => ({ blobs: s.reg!.blobKeys.length }));
+    void shredded;
+    crashAfter('shred', live);
 
-    await Promise.all(
-      live.map(async (s) => {
-        await insertOnce(execItemModel(rt.db).create({ _id: `${listId}:${s.row.itemId}`, listId, itemId: s.row.itemId, outcome: 'destroyed', reason: '', at: new Date() }));
-        await dispositionClaimModel(rt.db).deleteOne({ _id: s.row.itemId, listId });
-        await step('done', s.row.itemId);
-        crashAfter('done', s.row.itemId);
-      }),
+    await progress('unindex');
+    await removeItems(rt, live.map((s) => s.row.itemId));
+    await steps('unindex', live);
+    crashAfter('unindex', live);
+
+    await progress('tombstone');
+    const at = new Date();
+    await tombstoneItems(
+      rt,
+      live.map((s) => ({ itemId: s.row.itemId, tombstone: { listId, destroyedAt: (s.reg!.destroyedAt ?? at).toISOString(), row: s.row as unknown as Record<string, unknown>, checksums: s.reg!.checksums } })),
     );
+    await registerModel(rt.db).updateMany({ _id: { $in: live.filter((s) => !s.reg!.destroyedAt).map((s) => s.row.itemId) } }, { $set: { destroyedAt: at } });
+    await steps('tombstone', live);
+    crashAfter('tombstone', live);
+
+    await progress('done');
+    await insertManyOnce(execItemModel(rt.db), live.map((s) => ({ _id: `${listId}:${s.row.itemId}`, listId, itemId: s.row.itemId, outcome: 'destroyed' as const, reason: '', at: new Date() })));
+    await dispositionClaimModel(rt.db).deleteMany({ _id: { $in: live.map((s) => s.row.itemId) }, listId });
+    await steps('done', live);
+    crashAfter('done', live);
     done += live.length;
-    opts.onProgress?.({ done, total: ver.rows.length });
   }
+  await opts.onProgress?.({ done, total, stage: 'done' });
   const all = await execItemModel(rt.db).find({ listId }).lean<ExecItemDoc[]>();
   const report: RunReport = { listId, destroyed: all.filter((d) => d.outcome === 'destroyed').length, skipped: all.filter((d) => d.outcome === 'skipped').map((d) => ({ itemId: d.itemId, reason: d.reason })), pending: ver.rows.length - all.length };
   await audit(rt, who, 'disposal.execute', object, 'success', { destroyed: report.destroyed, skipped: report.skipped.length, pending: report.pending });
@@ -271,10 +322,12 @@ export async function confirmExecution(rt: Runtime, who: Principal, listId: stri
  */
 export async function reapplyDestructions(rt: Runtime, opts: { onProgress?: (p: { done: number; total: number }) => void } = {}): Promise<{ entries: number; reapplied: number }> {
   const regs = registerModel(rt.db);
-  // Entries the restored database lacks come back from their copies in the object store.
-  for await (const key of rt.storage.blobs.list('disposition/register/')) {
-    const doc = JSON.parse((await rt.storage.blobs.getBuffer(key)).toString('utf8')) as RegisterDoc & { registeredAt: string; destroyedAt: string | null };
-    await insertOnce(regs.create({ ...doc, registeredAt: new Date(doc.registeredAt), destroyedAt: doc.destroyedAt ? new Date(doc.destroyedAt) : null }));
+  // Entries the restored database lacks come back from their copies in the object store (an
+  // array per chunk of a run; a single entry in copies written before chunks).
+  for await (const key of rt.storage.blobs.list(REGISTER_PREFIX)) {
+    const parsed = JSON.parse((await rt.storage.blobs.getBuffer(key)).toString('utf8')) as unknown;
+    const docs = (Array.isArray(parsed) ? parsed : [parsed]) as Array<RegisterDoc & { registeredAt: string; destroyedAt: string | null }>;
+    await insertManyOnce(regs, docs.map((doc) => ({ ...doc, registeredAt: new Date(doc.registeredAt), destroyedAt: doc.destroyedAt ? new Date(doc.destroyedAt) : null })));
   }
   const total = await regs.countDocuments({});
   let done = 0;
@@ -283,21 +336,21 @@ export async function reapplyDestructions(rt: Runtime, opts: { onProgress?: (p: 
   for (;;) {
     const batch: RegisterDoc[] = await regs.find(last ? { _id: { $gt: last } } : {}).sort({ _id: 1 }).limit(200).lean<RegisterDoc[]>();
     if (!batch.length) break;
-    for (const r of batch) {
-      const item = await itemModel(rt.db).findById(r._id, { status: 1, originals: 1, pages: 1, pdfKey: 1 }).lean<ItemDoc>();
-      const keys = [...new Set([...r.blobKeys, ...(item ? itemBlobKeys(item) : []), ...(await prefixKeys(rt, r._id))])];
-      let live = 0;
-      for (const k of keys) if (await rt.storage.blobs.stat(k).then(() => true, () => false)) live++;
-      await shredAll(rt, keys);
-      await removeItem(rt, r._id);
-      if (item && item.status !== 'destroyed') {
-        await tombstoneItem(rt, r._id, { listId: r.listId, destroyedAt: (r.destroyedAt ?? r.registeredAt).toISOString(), row: r.row as unknown as Record<string, unknown>, checksums: r.checksums });
-        await unlinkItem(rt, r._id);
-        live++;
-      }
-      if (live) reapplied++;
-      done++;
+    const items = new Map(
+      (await itemModel(rt.db).find({ _id: { $in: batch.filter((r) => ID.test(r._id)).map((r) => new Types.ObjectId(r._id)) } }, { status: 1, originals: 1, pages: 1, pdfKey: 1 }).lean<ItemDoc[]>()).map((d) => [String(d._id), d]),
+    );
+    const keysOf = new Map(batch.map((r) => [r._id, new Set([...r.blobKeys, ...(items.has(r._id) ? itemBlobKeys(items.get(r._id)!) : [])])]));
+    const { shredded } = await rt.storage.blobs.shredMany([...new Set([...keysOf.values()].flatMap((k) => [...k]))], { bypassGovernance: true, prefixes: batch.map((r) => pageKeys.prefix(r._id)) });
+    const live = new Set<string>();
+    for (const k of shredded) {
+      for (const r of batch) if (keysOf.get(r._id)!.has(k) || k.startsWith(pageKeys.prefix(r._id))) live.add(r._id);
     }
+    await removeItems(rt, batch.map((r) => r._id));
+    const back = batch.filter((r) => items.has(r._id) && items.get(r._id)!.status !== 'destroyed');
+    await tombstoneItems(rt, back.map((r) => ({ itemId: r._id, tombstone: { listId: r.listId, destroyedAt: (r.destroyedAt ?? r.registeredAt).toISOString(), row: r.row as unknown as Record<string, unknown>, checksums: r.checksums } })));
+    for (const r of back) live.add(r._id);
+    reapplied += live.size;
+    done += batch.length;
     last = batch[batch.length - 1]!._id;
     opts.onProgress?.({ done, total });
   }

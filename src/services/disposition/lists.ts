@@ -59,8 +59,39 @@ export interface ListView {
   approvedAt: string | null;
   executableFrom: string | null;
   cancelled: { by: string; reason: string; at: string } | null;
-  execution: { startedAt: string; supervisors: string[]; method: string; place: string; destroyed: number; skipped: number; pending: number; confirmedBy: string[] } | null;
+  execution: { startedAt: string; supervisors: string[]; method: string; place: string; destroyed: number; skipped: number; pending: number; confirmedBy: string[]; run: RunView | null } | null;
   chain: ApprovalChain;
+}
+
+/** A queued destruction run (a job on rt.queue): where it is, for the execution console. */
+export interface RunView {
+  jobId: string;
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  /** the stage of the chunk at hand (execute.ts EXEC_STAGES) */
+  stage: string | null;
+  /** items finished (destroyed or skipped) of the list's total */
+  done: number;
+  total: number;
+  attempts: number;
+  error: string | null;
+  updatedAt: string | null;
+}
+
+export async function runView(rt: Runtime, jobId: string | null | undefined): Promise<RunView | null> {
+  if (!jobId) return null;
+  const job = await rt.queue.get(jobId);
+  if (!job) return null;
+  const p = (job.progress ?? {}) as { stage?: string | null; done?: number; total?: number };
+  return {
+    jobId,
+    state: job.state as RunView['state'],
+    stage: p.stage ?? null,
+    done: p.done ?? 0,
+    total: p.total ?? 0,
+    attempts: job.attempts,
+    error: job.lastError ?? null,
+    updatedAt: (job as { updatedAt?: Date }).updatedAt?.toISOString() ?? null,
+  };
 }
 
 interface Loaded {
@@ -111,7 +142,7 @@ export async function getList(rt: Runtime, id: string): Promise<ListView> {
     const destroyed = done.filter((d) => d.outcome === 'destroyed').length;
     const skipped = done.length - destroyed;
     const rowsOfExec = (await listVersionModel(rt.db).findById(`${id}:${l.execution.version}`).lean<ListVersionDoc>())?.rows.length ?? 0;
-    execution = { startedAt: l.execution.startedAt.toISOString(), supervisors: l.execution.supervisors.map((s) => s.username), method: l.execution.method, place: l.execution.place, destroyed, skipped, pending: rowsOfExec - done.length, confirmedBy: confirmed.map((c) => c.username) };
+    execution = { startedAt: l.execution.startedAt.toISOString(), supervisors: l.execution.supervisors.map((s) => s.username), method: l.execution.method, place: l.execution.place, destroyed, skipped, pending: rowsOfExec - done.length, confirmedBy: confirmed.map((c) => c.username), run: await runView(rt, l.execution.jobId) };
     if (confirmed.length >= 2 && rowsOfExec === done.length) stage = 'done';
   }
   return {

@@ -8,6 +8,8 @@
 import { OBJECT_ID } from '../../domain/ids';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc, type ItemStatus } from '../../models/item.model';
+import { sealedItemUpdate } from '../../models/item-codec';
+import { Types } from 'mongoose';
 import type { Runtime } from '../../runtime';
 import { linkItem, unlinkItem } from './dossier';
 import type { Classification, ExtractedMetadata } from './item-types';
@@ -174,13 +176,26 @@ export interface Tombstone {
  * history goes too, since its corrections carry names and ID numbers). Idempotent.
  */
 export async function tombstoneItem(rt: Runtime, itemId: string, tombstone: Tombstone): Promise<void> {
+  await tombstoneItems(rt, [{ itemId, tombstone }]);
+}
+
+/**
+ * tombstoneItem for many items (destruction runs by chunks): one read of their classifications,
+ * one bulk write (each update sealed for its item by the at-rest codec's own function, as the
+ * middleware would: item-codec.ts sealedItemUpdate), then the dossier links a few at a time.
+ */
+export async function tombstoneItems(rt: Runtime, entries: Array<{ itemId: string; tombstone: Tombstone }>): Promise<void> {
+  if (!entries.length) return;
   const items = itemModel(rt.db);
-  const item = await items.findById(itemId, { _id: 1, classification: 1 }).lean<ItemDoc>();
-  if (!item) return;
-  const cls = (item.classification as Record<string, unknown> | null) ?? null;
-  await items.updateOne(
-    { _id: item._id },
-    {
+  const found = new Map(
+    (await items.find({ _id: { $in: entries.map((e) => new Types.ObjectId(e.itemId)) } }, { _id: 1, classification: 1 }).lean<ItemDoc[]>()).map((d) => [String(d._id), d]),
+  );
+  const ops: Array<{ updateOne: { filter: { _id: Types.ObjectId }; update: Record<string, unknown> } }> = [];
+  for (const { itemId, tombstone } of entries) {
+    const item = found.get(itemId);
+    if (!item) continue;
+    const cls = (item.classification as Record<string, unknown> | null) ?? null;
+    const update = {
       $set: {
         status: 'destroyed',
         tombstone,
@@ -195,10 +210,30 @@ export async function tombstoneItem(rt: Runtime, itemId: string, tombstone: Tomb
         history: [{ at: new Date(tombstone.destroyedAt), actor: 'disposition', kind: 'destroyed', changes: { listId: tombstone.listId } }],
         classification: cls ? { retention: cls.retention ?? null, category: cls.category ?? null, item: cls.item ?? null, dueOn: cls.dueOn ?? null } : null,
       },
-    },
-  );
+    };
+    ops.push({ updateOne: { filter: { _id: item._id as Types.ObjectId }, update: await sealedItemUpdate(rt.db, item._id, update) } });
+  }
+  // A few requests for the whole batch, each update sealed for its own item as the middleware
+  // would. Bulks of BULK_MAX: one bulk of 128 updates never answered on FerretDB 1.24 (SQLite)
+  // on the reference machine, while bulks of 16 did at ~27 ms an item.
+  for (let i = 0; i < ops.length; i += BULK_MAX) await items.collection.bulkWrite(ops.slice(i, i + BULK_MAX) as never, { ordered: true });
   // Out of every person's and unit's file (一人一档): nothing of it may be listed any more.
-  await unlinkItem(rt, itemId);
+  await eachLimit([...found.keys()], TOMBSTONE_CONCURRENCY, (itemId) => unlinkItem(rt, itemId));
+}
+
+/** Updates per bulk write (see tombstoneItems). */
+const BULK_MAX = 16;
+
+/** Item writes in flight at once when a batch of items is written (FerretDB on a small machine). */
+const TOMBSTONE_CONCURRENCY = 16;
+
+async function eachLimit<T>(xs: readonly T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, xs.length) }, async () => {
+      while (next < xs.length) await fn(xs[next++]!);
+    }),
+  );
 }
 
 /**

@@ -9,6 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../../src/cli/main';
+import { Worker } from '../../../src/jobs/worker';
+import { DISPOSAL_EXECUTE_JOB, runExecutionJob } from '../../../src/services/disposition';
+import { testLogger } from '../../helpers/logger';
 import { openTestRuntime } from '../../helpers/runtime';
 import { actor, makeDueItem, readableBlobs, type Actor } from '../../helpers/disposition';
 
@@ -86,6 +89,16 @@ describe('CLI: archive appraisal / disposal / hold, end to end', function () {
     const ex = await ok(['disposal', 'execute', list.id, '--as', 's1']);
     assert.deepEqual([ex.destroyed, ex.skipped.length, ex.pending], [2, 0, 0]);
     assert.deepEqual(await readableBlobs(rt, keys), []);
+    // The queued path: --queue hands the run to a worker (here in this process), --wait follows it
+    // to the end; running again changes nothing, so the job's report is the same.
+    const w = new Worker(rt.queue, { [DISPOSAL_EXECUTE_JOB]: (c) => runExecutionJob(rt, c) }, testLogger, undefined, { pollMs: 50 });
+    w.start();
+    try {
+      const again = await ok(['disposal', 'execute', list.id, '--as', 's1', '--queue', '--wait']);
+      assert.deepEqual([again.destroyed, again.skipped.length, again.pending], [2, 0, 0]);
+    } finally {
+      await w.stop();
+    }
     await ok(['disposal', 'confirm', list.id, '--as', 's1', '--totp', await who.s1!.code()]);
     const done = await ok(['disposal', 'confirm', list.id, '--as', 's2', '--totp', await who.s2!.code()]);
     assert.equal(done.stage, 'done');

@@ -294,6 +294,38 @@ describe('storage: encrypted blob store on MinIO', function () {
     });
   });
 
+  describe('crypto-shredding many at once (shredMany)', () => {
+    it('named keys and everything under the prefixes, every version, in few requests; neighbours survive; absent keys reported; idempotent', async () => {
+      const b2 = testBucket('shredmany');
+      const s = await createBlobStore({ minio: testMinioConfig(), bucket: b2, keyring });
+      try {
+        await raw.setBucketVersioning(b2, { Status: 'Enabled' });
+        await s.put('cases/1', Buffer.from('one'));
+        await s.put('cases/1', Buffer.from('one, again')); // a second version of both objects
+        await s.put('items/a/pages/1.png', Buffer.from('page'));
+        await s.put('items/a/thumbs/1.jpg', Buffer.from('thumb'));
+        await s.put('items/a/item.pdf', Buffer.from('%PDF'));
+        await s.put('items/ab/item.pdf', Buffer.from('a neighbour whose prefix shares letters'));
+        await s.put('cases/10', Buffer.from('neighbour with a longer name'));
+
+        const r = await s.shredMany(['cases/1', 'items/a/item.pdf', 'cases/never'], { prefixes: ['items/a/'] });
+        assert.deepEqual(r.shredded.sort(), ['cases/1', 'items/a/item.pdf', 'items/a/pages/1.png', 'items/a/thumbs/1.jpg']);
+        assert.deepEqual(r.absent, ['cases/never']);
+        for (const k of r.shredded) {
+          await expectCode(s.get(k), 'object_shredded');
+          for (const name of [`objects/${k}`, `keys/${k}`]) assert.deepEqual((await listVersions(raw, b2, name)).filter((v) => v.name === name), [], `${name} still has versions`);
+        }
+        assert.equal((await readAll(await s.get('cases/10'))).toString(), 'neighbour with a longer name');
+        assert.equal((await readAll(await s.get('items/ab/item.pdf'))).toString(), 'a neighbour whose prefix shares letters');
+        const again = await s.shredMany(['cases/1', 'items/a/item.pdf'], { prefixes: ['items/a/'] });
+        assert.deepEqual([again.shredded, again.absent.sort()], [[], ['cases/1', 'items/a/item.pdf']], 'idempotent');
+        await assert.rejects(s.shredMany(['x'], { prefixes: ['items/a'] }), (e: any) => e.code === 'invalid_argument');
+      } finally {
+        await removeBucket(raw, b2);
+      }
+    });
+  });
+
   describe('MinIO unreachable at start-up', () => {
     it('a closed port gives service_unavailable quickly', async () => {
       const probe = net.createServer();

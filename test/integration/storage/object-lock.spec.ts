@@ -114,6 +114,25 @@ describe('object lock: retention until the appraisal date, legal holds, the exec
     }
   });
 
+  it('shredMany obeys object lock as shred does: refused without the bypass, refused under a legal hold, done with the executor\'s bypass', async () => {
+    const it2 = await ocredItem(ctx.rt, 'many', [INJURY('2019年7月1日')]);
+    const keys = await itemBlobKeys(ctx.rt, await fileItem(ctx.rt, it2));
+    await assert.rejects(ctx.rt.storage.blobs.shredMany(keys, { prefixes: [`items/${it2}/`] }), (e: any) => e.code === 'object_locked');
+    for (const k of keys) assert.ok((await ctx.rt.storage.blobs.getBuffer(k)).length > 0, `${k} still readable`);
+    await mirrorLegalHold(ctx.rt, it2, true);
+    await assert.rejects(ctx.rt.storage.blobs.shredMany(keys, { bypassGovernance: true, prefixes: [`items/${it2}/`] }), (e: any) => e.code === 'object_locked');
+    for (const k of keys) assert.ok((await ctx.rt.storage.blobs.getBuffer(k)).length > 0, `${k} still readable under the hold`);
+    await mirrorLegalHold(ctx.rt, it2, false);
+    const r = await ctx.rt.storage.blobs.shredMany(keys, { bypassGovernance: true, prefixes: [`items/${it2}/`] });
+    assert.ok(keys.every((k) => r.shredded.includes(k)), JSON.stringify(r));
+    const c = raw();
+    for (const k of keys) {
+      await assert.rejects(ctx.rt.storage.blobs.getBuffer(k), (e: any) => e.code === 'object_shredded');
+      assert.deepEqual(await versionsOf(c, ctx.config.minio.bucket, `keys/${k}`), []);
+      assert.deepEqual(await versionsOf(c, ctx.config.minio.bucket, `objects/${k}`), []);
+    }
+  });
+
   it('an existing unlocked archive moves into a locked bucket: resumable, verified object by object, then protected there', async () => {
     const old = await openTestRuntime({ ARCHIVE_OBJECT_LOCK: 'off' });
     let moved: Awaited<ReturnType<typeof createRuntime>> | undefined;
