@@ -3,6 +3,7 @@
  * fills up, an ingest fails with storage_full (507, Chinese and English), nothing is half-stored,
  * and once an operator frees space the same running system ingests again; nobody repairs data.
  * Needs root to mount tmpfs: skipped with the reason where the machine does not allow it.
+ * Run with `npm run test:disk-full` (not in `npm test`: see docs/reliability.md).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,15 +12,15 @@ import os from 'node:os';
 import path from 'node:path';
 import * as Minio from 'minio';
 import { MongoClient } from 'mongodb';
-import { toAppError } from '../../../src/api/middleware/error-handler';
-import { parseConfig } from '../../../src/config';
-import { createMetrics } from '../../../src/metrics';
-import { itemModel } from '../../../src/models/item.model';
-import { createRuntime, type Runtime } from '../../../src/runtime';
-import { ingestItem } from '../../../src/services/capture/intake';
-import { testLogger } from '../../helpers/logger';
-import { appEnvFor, freePort, type PrivateServices } from '../../helpers/private-services';
-import { MINIO_CREDENTIALS, REPO_ROOT } from '../../helpers/services';
+import { toAppError } from '../../src/api/middleware/error-handler';
+import { parseConfig } from '../../src/config';
+import { createMetrics } from '../../src/metrics';
+import { itemModel } from '../../src/models/item.model';
+import { createRuntime, type Runtime } from '../../src/runtime';
+import { ingestItem } from '../../src/services/capture/intake';
+import { testLogger } from '../helpers/logger';
+import { appEnvFor, freePort, type PrivateServices } from '../helpers/private-services';
+import { MINIO_CREDENTIALS, REPO_ROOT } from '../helpers/services';
 
 function tryMount(dir: string, size: string): boolean {
   fs.mkdirSync(dir, { recursive: true });
