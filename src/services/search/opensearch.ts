@@ -30,6 +30,7 @@ import type { CompactStats, RebuildOptions, RebuildStats, SearchBackend } from '
 import { dateNumber } from './facets';
 import { parseQuery, type Clause } from './query';
 import { makeSnippet } from './snippet';
+import { RANK_WEIGHTS } from './rank';
 import { bigramsOf, skipgramsOf, TokenHasher, tokenizePage } from './tokenize';
 import { FACET_FIELDS, metadataText, type FacetField, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope, type TextProvider } from './types';
 
@@ -44,13 +45,10 @@ export interface OpenSearchDeps {
   replicas?: number;
 }
 
-// Same weights as the embedded ranking (rank.ts), so both backends order results alike.
-const K1 = 1.2;
-const B = 0.75;
+// The embedded ranking's weights (rank.ts), so both backends order results alike.
+const { K1, B, FUZZY_WEIGHT, PERSON_BOOST } = RANK_WEIGHTS;
 /** A fixed average page length (tokens): the real one is an index-wide statistic. */
 const AVG_LEN = 400;
-const FUZZY_WEIGHT = 0.35;
-const PERSON_BOOST = 8;
 const PROXIMITY_BOOST = 1;
 const SEP = '-';
 

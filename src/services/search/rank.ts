@@ -15,10 +15,9 @@ import type { Clause } from './query';
 import { countPostings, PositionPool, postingCount, scanPostings } from './segment';
 import { bigramsOf, skipgramsOf, type TokenHasher } from './tokenize';
 
-const K1 = 1.2;
-const B = 0.75;
-const FUZZY_WEIGHT = 0.35;
-const PERSON_BOOST = 8;
+/** BM25 and boost weights, shared with the OpenSearch backend (opensearch.ts) so both order results alike. */
+export const RANK_WEIGHTS = { K1: 1.2, B: 0.75, FUZZY_WEIGHT: 0.35, PERSON_BOOST: 8 } as const;
+const { K1, B, FUZZY_WEIGHT, PERSON_BOOST } = RANK_WEIGHTS;
 const FUZZY_MAX_DF = 500;
 const FUZZY_MAX_SHARE = 0.02;
 const CACHE_ENTRIES = 64;
