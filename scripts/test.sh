@@ -12,7 +12,7 @@ mkdir -p .data
 bash scripts/opensearch.sh provision > .data/opensearch-provision.log 2>&1 &
 provision=$!
 
-echo "== lint"; npx eslint . --max-warnings=0
+echo "== lint"; npx eslint . --max-warnings=0; node scripts/check-cycles.js
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json && npx vue-tsc --noEmit -p web/tsconfig.json
 # The CLI specs run bin/archive.js on the compiled dist/, as `npm start` does (a compiled worker
 # once had no schedule to file with: its data files were not in dist/; the specs caught that).

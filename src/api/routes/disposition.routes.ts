@@ -4,6 +4,7 @@
  * the 主要负责人 approves, 监销人 execute, auditors read everything and change nothing. Signing
  * steps carry a fresh TOTP code (second-factor re-authentication at the moment of signing).
  */
+import { OBJECT_ID } from '../../domain/ids';
 import { z } from 'zod';
 import type { Runtime } from '../../runtime';
 import {
@@ -42,8 +43,8 @@ import {
 import { AppError } from '../../errors';
 import { defineRoute, type RouteDef } from '../route';
 
-const Id = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) });
-const ItemId = z.string().regex(/^[a-f0-9]{24}$/);
+const Id = z.object({ id: z.string().regex(OBJECT_ID) });
+const ItemId = z.string().regex(OBJECT_ID);
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const Totp = z.string().regex(/^\d{6}$/).describe('a fresh TOTP code: every signer re-authenticates at the moment of signing');
 const Period = z.enum(['D10', 'D30', 'D50', 'D100', 'Y']);

@@ -1,4 +1,5 @@
 /** 四性检测 and consistency reports over HTTP: list, view, export (CSV), and check a batch now. */
+import { OBJECT_ID } from '../../domain/ids';
 import { z } from 'zod';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
@@ -40,7 +41,7 @@ export function integrityRoutes(rt: Runtime): RouteDef[] {
       permission: 'integrity.check',
       summary: 'One report with its findings; ?format=csv exports it (UTF-8, Chinese first)',
       tags: ['integrity'],
-      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be a run id') }),
+      params: z.object({ id: z.string().regex(OBJECT_ID, 'must be a run id') }),
       query: z.object({ format: z.enum(['json', 'csv']).default('json') }),
       responses: { 200: { description: 'the report', schema: RunViewSchema.extend({ findings: z.array(z.record(z.string(), z.unknown())) }) }, 404: { description: 'no such run' } },
       handler: async (ctx, { params, query }) => {
@@ -63,7 +64,7 @@ export function integrityRoutes(rt: Runtime): RouteDef[] {
       summary: '四性检测 of given items now (a batch or a transfer package; at most 500 items); the report is stored',
       tags: ['integrity'],
       body: z.object({
-        itemIds: z.array(z.string().regex(/^[a-f0-9]{24}$/)).min(1).max(500),
+        itemIds: z.array(z.string().regex(OBJECT_ID)).min(1).max(500),
         trigger: z.enum(['manual', 'capture', 'transfer']).default('manual'),
         handoverCount: z.number().int().min(0).optional(),
         archiveWide: z.boolean().default(false),

@@ -201,7 +201,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
       permission: 'item.confirm',
       summary: 'Accept a scan held by quality control (DA/T 31-2017: below 200 dpi, unreadable page) with a reason; the item goes on to filing',
       tags: ['capture'],
-      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') }),
+      params: z.object({ id: z.string().regex(OBJECT_ID, 'must be an item id') }),
       body: z.strictObject({ reason: z.string().trim().min(2).max(500) }),
       responses: { 200: { description: 'the item, now processing' } },
       handler: async (ctx, { params, body }) => {

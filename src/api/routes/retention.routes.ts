@@ -2,6 +2,7 @@
  * The retention schedule in force and its versions, applying a version to the items, and 档号
  * withdrawal with its register (issue #11 §1).
  */
+import { OBJECT_ID } from '../../domain/ids';
 import { z } from 'zod';
 import { inForceFrom, scheduleVersions } from '../../../retention-rules';
 import type { Runtime } from '../../runtime';
@@ -11,7 +12,7 @@ import { describeForAudit } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
 import { loadReadable } from './items.routes';
 
-const ItemId = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be an item id') });
+const ItemId = z.object({ id: z.string().regex(OBJECT_ID, 'must be an item id') });
 const actorOf = (ctx: { state: { user?: { username?: string; roles?: string[] } } }) => String(ctx.state.user?.username ?? 'api');
 const roleOf = (ctx: { state: { principal?: { roles?: readonly string[] } } }) => (ctx.state.principal?.roles ?? []).join(',') || null;
 
@@ -69,7 +70,7 @@ export function retentionRoutes(rt: Runtime): RouteDef[] {
       permission: 'item.read',
       summary: '撤销登记 (空号): every withdrawn 档号 with reason, who and when; optionally one class or one item',
       tags: ['retention'],
-      query: z.object({ classKey: z.string().max(120).optional(), itemId: z.string().regex(/^[a-f0-9]{24}$/).optional() }),
+      query: z.object({ classKey: z.string().max(120).optional(), itemId: z.string().regex(OBJECT_ID).optional() }),
       responses: { 200: { description: 'register entries, oldest first' } },
       handler: async (ctx, { query }) => {
         ctx.body = { entries: (await withdrawalRegister(rt, query)).map(presentWithdrawal) };

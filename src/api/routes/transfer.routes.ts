@@ -1,4 +1,5 @@
 /** 移交 (issue #11 §6): export a package, verify it (四性), import the archives' receipt. */
+import { OBJECT_ID } from '../../domain/ids';
 import { z } from 'zod';
 import { AppError } from '../../errors';
 import { transferPackageModel } from '../../models/transfer.model';
@@ -19,7 +20,7 @@ export function transferRoutes(rt: Runtime): RouteDef[] {
       permission: 'transfer.manage',
       summary: '移交: export the selected filed items as a signed BagIt package (metadata XML, PDF, originals, 移交清册), 四性-checked before it leaves',
       tags: ['transfer'],
-      body: z.strictObject({ items: z.array(z.string().regex(/^[a-f0-9]{24}$/)).min(1).max(10_000) }),
+      body: z.strictObject({ items: z.array(z.string().regex(OBJECT_ID)).min(1).max(10_000) }),
       responses: { 200: { description: 'package id, folder on the server, counts and the 四性 report' }, 422: { description: 'transfer_check_failed' } },
       handler: async (ctx, { body }) => {
         for (const id of body.items) await loadReadable(ctx, rt, id, 'transfer.manage');

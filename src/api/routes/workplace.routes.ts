@@ -4,6 +4,7 @@
  * dashboard's figures. Nothing here changes an archive item except the retry of a failed capture,
  * which re-queues the item's own pipeline.
  */
+import { OBJECT_ID } from '../../domain/ids';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { currentSchedule } from '../../../retention-rules';
@@ -99,7 +100,7 @@ const ids = z
   .string()
   .max(25 * 500)
   .transform((s) => s.split(',').filter(Boolean))
-  .pipe(z.array(z.string().regex(/^[a-f0-9]{24}$/)).max(500))
+  .pipe(z.array(z.string().regex(OBJECT_ID)).max(500))
   .optional();
 
 interface Group {
@@ -173,7 +174,7 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
       summary: 'Run a failed item\'s capture and filing again (after the cause was fixed)',
       tags: ['capture'],
       permission: 'item.ingest',
-      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }),
+      params: z.object({ id: z.string().regex(OBJECT_ID) }),
       responses: { 202: { description: 'queued again', schema: z.object({ id: z.string(), jobId: z.string() }) } },
       handler: async (ctx, { params }) => {
         const it = await loadReadable(ctx, rt, params.id, 'item.ingest');
@@ -189,7 +190,7 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
       summary: 'The items a round covers (id, 档号, title, due date), for the members\' per-item opinions',
       tags: ['disposition'],
       permission: 'disposition.read',
-      params: z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }),
+      params: z.object({ id: z.string().regex(OBJECT_ID) }),
       responses: { 200: { description: 'items', schema: z.object({ items: z.array(z.object({ id: z.string(), archivalCode: z.string().nullable(), title: z.string().nullable(), dueOn: z.string().nullable() })) }) } },
       handler: async (ctx, { params }) => {
         const ids = await roundItemIds(rt, params.id);

@@ -1,3 +1,4 @@
+import { OBJECT_ID } from '../../domain/ids';
 import { loadConfig } from '../../config';
 import { AppError } from '../../errors';
 import fs from 'node:fs';
@@ -181,7 +182,7 @@ export const checkCommand: Command = {
       run: async ({ values, io }) =>
         withRuntime(async (rt) => {
           const ids = typeof values.items === 'string' ? values.items.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
-          if (ids?.some((id) => !/^[a-f0-9]{24}$/.test(id))) throw new AppError('validation_failed', { message: '--items: item ids are 24 hex characters', zh: '--items：条目编号为 24 位十六进制' });
+          if (ids?.some((id) => !OBJECT_ID.test(id))) throw new AppError('validation_failed', { message: '--items: item ids are 24 hex characters', zh: '--items：条目编号为 24 位十六进制' });
           const trigger = values.trigger === 'transfer' ? 'transfer' : 'manual';
           const expect = values.expect === undefined ? undefined : positiveNumber(values.expect, 'expect', 0);
           const r = await checkFourProperties(rt, { trigger, itemIds: ids, handover: expect === undefined ? undefined : { count: expect }, archiveWide: !ids, ratePerSecond: positiveNumber(values.rate, 'rate', 0), resume: values.resume === true, actor: cliPrincipal(rt)?.username });

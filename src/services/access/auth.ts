@@ -393,7 +393,7 @@ export class AuthService {
     try {
       await this.totpUses.create({ _id: `${String(user._id)}:${step}`, at: new Date() });
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) throw await deny('totp_replayed');
+      if (isDuplicateKey(err)) throw await deny('totp_replayed');
       throw err;
     }
     return user;

@@ -1,11 +1,12 @@
 /** Small helpers the disposition room's services share: audit, refusal, ids, time. */
 import { createHash } from 'node:crypto';
 import { isDuplicateKey } from '../../db';
+import { OBJECT_ID } from '../../domain/ids';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import type { Principal } from '../access';
 
-export const ID = /^[a-f0-9]{24}$/;
+export const ID = OBJECT_ID;
 
 export function audit(rt: Runtime, who: Pick<Principal, 'username' | 'roles'> | { username: string; roles: readonly string[] }, action: string, object: { type: string; id: string }, outcome: 'success' | 'denied' | 'failure', details: Record<string, unknown> = {}): Promise<void> {
   return rt.audit.record({ actor: who.username, role: who.roles.join(','), action, object, outcome, details });

@@ -8,6 +8,7 @@
  * Each step is idempotent and the order makes a crash at any point resumable by running it again:
  * register row (unique insert) → number row marked → item updated → audit entry.
  */
+import { isDuplicateKey } from '../../db';
 import { AppError } from '../../errors';
 import { archivalNumberModel } from '../../models/archival-number.model';
 import { itemModel, type ItemDoc } from '../../models/item.model';
@@ -16,7 +17,6 @@ import type { Runtime } from '../../runtime';
 import { STATUS, writeRetention, type Classification } from '../records';
 import { indexItem } from '../search';
 
-const isDuplicateKey = (err: unknown): boolean => (err as { code?: number })?.code === 11000;
 
 export interface WithdrawInput {
   reason: string;

@@ -33,7 +33,7 @@ import { PassThrough } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from '../../config';
-import { connectDb } from '../../db';
+import { connectDb, isDuplicateKey } from '../../db';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import { signingPaths } from '../audit';
@@ -374,7 +374,7 @@ export async function restore(config: Config, opts: RestoreOptions): Promise<Res
             await conn.db!.collection(name).insertOne(EJSON.parse(line, { relaxed: false }) as Record<string, unknown>);
             carriedForward++;
           } catch (err) {
-            if ((err as { code?: number }).code !== 11000) throw err;
+            if (!isDuplicateKey(err)) throw err;
           }
         }
       }

@@ -21,12 +21,13 @@
  * docs/ARCHITECTURE.md), so two items of one person filed at once cannot lose each other's row.
  */
 import { createHash } from 'node:crypto';
+import { isDuplicateKey } from '../../db';
 import type { Collection, Connection } from 'mongoose';
 import { blindKeyFor, type BlindField } from '../../models/item-codec';
 import type { ItemDoc } from '../../models/item.model';
 import { itemModel } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { itemLevel, STATUS } from './items';
+import { itemLevel, STATUS } from './status';
 
 /** Items listed in a person's or a unit's file. */
 export const DOSSIER_STATUSES: ReadonlySet<string> = STATUS.readable;
@@ -115,7 +116,7 @@ async function withKeyLock<T>(layout: Layout, link: string, fn: () => Promise<T>
       await layout.locks.insertOne({ _id: link, at: new Date() });
       break;
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
       const held = await layout.locks.findOne({ _id: link });
       if (held && Date.now() - held.at.getTime() > LOCK_STALE_MS) await layout.locks.deleteOne({ _id: link, at: held.at });
       else await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** Math.min(attempt, 6))));

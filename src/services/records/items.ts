@@ -7,38 +7,15 @@
  */
 import { OBJECT_ID } from '../../domain/ids';
 import { AppError } from '../../errors';
-import { itemModel, type ItemDoc, type ItemStatus } from '../../models/item.model';
+import { itemModel, type ItemDoc } from '../../models/item.model';
 import { sealedItemUpdate } from '../../models/item-codec';
 import { Types } from 'mongoose';
 import type { Runtime } from '../../runtime';
 import { linkItem, unlinkItem } from './dossier';
+import { itemLevel, STATUS, statusIn } from './status';
+
+export { itemLevel, STATUS, statusIn };
 import type { Classification, ExtractedMetadata } from './item-types';
-
-const set = (...s: ItemStatus[]): ReadonlySet<ItemStatus> => new Set(s);
-
-/** Item states grouped by what they mean to a caller. */
-export const STATUS = {
-  /** Processing has ended: nothing more happens to the item without a person. */
-  final: set('filed', 'review', 'failed', 'destroyed', 'split', 'qc_hold', 'merged'),
-  /** OCR is done (or the item never gets any): capture has nothing left to do. */
-  captured: set('filed', 'review', 'destroyed', 'split', 'qc_hold', 'merged'),
-  /** Filing has decided (or nothing is left to decide, or a person must act first: qc_hold): filing has nothing left to do. */
-  described: set('filed', 'review', 'destroyed', 'split', 'failed', 'qc_hold', 'merged'),
-  /** Pages may be rotated, reordered, split off or merged (review queue): not yet numbered, not being processed. */
-  pageEditable: set('review', 'qc_hold'),
-  /** A person may confirm or correct the description. */
-  describable: set('filed', 'review'),
-  /** Has content that readers may open and search may show. */
-  readable: set('filed', 'review'),
-  /** Is (or will be once filed) in the full-text index. */
-  searchable: set('processing', 'filed', 'review'),
-  /** May be given an access level. */
-  levelable: set('received', 'processing', 'qc_hold', 'filed', 'review'),
-  /** May enter appraisal and destruction (3号令 第十一条: only filed records are appraised). */
-  destroyable: set('filed'),
-};
-
-export const statusIn = (s: ReadonlySet<ItemStatus>) => ({ $in: [...s] });
 
 /** Refuses anything that is not an item id before it reaches the database (validation_failed). */
 export function assertItemId(id: string): void {
@@ -58,17 +35,6 @@ export async function loadItem(rt: Runtime, id: string): Promise<ItemDoc> {
   const item = await findItem(rt, id);
   if (!item) throw new AppError('item_not_found', { details: { id } });
   return item;
-}
-
-/**
- * The item's access level (rank in the configured clearance labels, 0 = lowest); the one source
- * for policies, search and the item view. Items written before the level became its own field
- * kept it inside `classification`; that value still counts until the item is next written.
- */
-export function itemLevel(item: Pick<ItemDoc, 'accessLevel' | 'classification'>): number {
-  const own = typeof item.accessLevel === 'number' ? item.accessLevel : 0;
-  const legacy = (item.classification as { accessLevel?: unknown } | null)?.accessLevel;
-  return Math.max(own, typeof legacy === 'number' ? legacy : 0);
 }
 
 export interface HistoryEntry {
