@@ -22,6 +22,7 @@ COPY src ./src
 COPY ocr ./ocr
 COPY storage ./storage
 COPY retention-rules ./retention-rules
+COPY render ./render
 COPY --from=web /app/web/dist ./web/dist
 # Compiled JavaScript in dist/ (bin/archive.js runs it; the type packages are dropped after).
 RUN node scripts/build.js --force && npm prune --omit=dev --no-audit --no-fund
