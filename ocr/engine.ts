@@ -109,6 +109,9 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
 
   const start = async (): Promise<Tesseract.Worker> => {
     workersStarted++;
+    // Each start prints "Failed loading language '<garbled>'" once: chi_sim's traineddata asks for
+    // the sub-language chi_sim_vert (vertical text, `tessedit_load_sublangs`), which we do not ship,
+    // and the WASM build prints its name mangled. Harmless: chi_sim and eng are loaded.
     const w = await Tesseract.createWorker(['chi_sim', 'eng'], Tesseract.OEM.LSTM_ONLY, {
       langPath: lang.langPath,
       gzip: lang.gzip,
