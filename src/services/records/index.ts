@@ -8,4 +8,6 @@ export { pageKeys, readPageText, type StoredPageText } from './page-store';
 export { archivalFormat } from './archival-format';
 export { dossierOf, DOSSIER_STATUSES, linkItem, openDossier, rebuildDossierLinks, unlinkItem, type DossierKind, type DossierRow } from './dossier';
 export type { Classification, Evidence, ExtractedMetadata, PageText } from './item-types';
-export { itemBlobKeys, mirrorLegalHold, protectItem, retainUntilOf, type ProtectionReport } from './protection';
+export { itemBlobKeys, itemProtection, mirrorLegalHold, protectFiledItems, protectItem, retainUntilOf, type ProtectionReport } from './protection';
+export { filedItemIds, findItems, listItems, type FondsScope, type ItemListQuery } from './item-lists';
+export { dashboardStats, type DashboardStats } from './stats';
