@@ -172,11 +172,7 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
       query: z.strictObject({ offset: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(200).default(50), q: z.string().max(64).optional() }),
       responses: { 200: { description: 'accounts' } },
       handler: async (ctx, { query }) => {
-        const filter = query.q ? { username: { $regex: query.q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') } } : {};
-        const [total, users] = await Promise.all([
-          rt.auth.users.countDocuments(filter),
-          rt.auth.users.find(filter, { passwordHash: 0, totpSecret: 0 }).sort({ username: 1 }).skip(query.offset).limit(query.limit).lean(),
-        ]);
+        const { total, users } = await rt.auth.listUsers(query);
         ctx.body = {
           total,
           users: users.map((u) => ({
