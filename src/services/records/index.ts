@@ -2,7 +2,7 @@
 export { catalogueCsv, cataloguePage, cataloguePdf, catalogueRows, type CatalogueFilter } from './catalogue';
 export { sealLegacyItems } from './item-seal';
 export { presentItem, type ItemView } from './item-view';
-export { assertItemId, describedFields, findItem, isItemId, itemLevel, loadItem, STATUS, statusIn, setItemRetention, tombstoneItem, tombstoneItems, writeAccessLevel, writeDescription, writeQcAccepted, writeQcHold, writeRetention, writeRetry, writeTransfer, type HistoryEntry, type RetentionChange, type Tombstone } from './items';
+export { assertItemId, describedFields, findItem, isItemId, ITEM_STATUSES, itemLevel, loadItem, STATUS, statusIn, setItemRetention, tombstoneItem, tombstoneItems, writeAccessLevel, writeDescription, writeQcAccepted, writeQcHold, writeRetention, writeRetry, writeTransfer, type HistoryEntry, type RetentionChange, type Tombstone } from './items';
 export { pageImage, pageText, pageThumbnail, watermarkedPdf } from './retrieval';
 export { pageKeys, readPageText, type StoredPageText } from './page-store';
 export { archivalFormat } from './archival-format';
