@@ -75,6 +75,12 @@ export default tseslint.config(
   // earlier one for the files both match, so each file group gets ONE rule built from all the
   // doors that apply to it (the old separate services/models block silently dropped the leaf doors).
   { files: ['src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: srcDoors() }] } },
+  // Routes and CLI commands parse, call a service and present: they never query a model
+  // themselves (a model's types they may name). docs/ARCHITECTURE.md, "What may import what".
+  {
+    files: ['src/api/**/*.ts', 'src/cli/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...srcDoors(), { group: ['**/models', '**/models/*'], allowTypeImports: true, message: 'Routes and CLI commands reach the database through a service (src/services/<room>/index.ts); import a model only as a type.' }] }] },
+  },
   { files: ['src/models/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: NO_KOA, patterns: [...srcDoors(), ...NO_API, ...NO_SERVICES] }] } },
   ...Object.entries(ROOMS).map(([room, mayUse]) => ({
     files: [`src/services/${room}/**/*.ts`],

@@ -41,6 +41,9 @@ describe('account administration: disable, enable, reset credentials (system adm
     assert.equal((await me(worker)).status, 401, 'the running session ended');
     assert.equal((await login('acc.worker', PASSWORD)).status, 401);
     assert.equal((await post(`/api/v1/users/${workerId}/status`, admin, { disabled: false })).status, 200);
+    const unknown = await post('/api/v1/users/0123456789abcdef01234567/status', admin, { disabled: true });
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(((await unknown.json()) as any).error.details, { user: '0123456789abcdef01234567' });
     assert.equal((await login('acc.worker', PASSWORD)).status, 200);
   });
 

@@ -47,6 +47,13 @@ describe('API: appraisal, destruction lists and holds', function () {
     const opened = await call('POST', '/api/v1/appraisal/rounds', 'co', round);
     assert.equal(opened.status, 201);
     const r = (await opened.json()) as any;
+    const covered = await call('GET', `/api/v1/appraisal/rounds/${r.id}/items`, 'm1');
+    assert.equal(covered.status, 200);
+    const row = ((await covered.json()) as any).items;
+    assert.equal(row.length, 1);
+    assert.equal(row[0].id, id);
+    assert.match(row[0].dueOn ?? '', /^\d{4}-\d{2}-\d{2}$/, 'the due date members appraise against');
+    assert.equal((await call('GET', `/api/v1/appraisal/rounds/${r.id}/items`, 'clerk')).status, 403);
     for (const m of ['m1', 'm2']) assert.equal((await call('POST', `/api/v1/appraisal/rounds/${r.id}/opinions`, m, { opinions: [{ itemId: id, opinion: 'destroy', reason: '期满无价值' }] })).status, 200);
     assert.equal((await call('POST', `/api/v1/appraisal/rounds/${r.id}/close`, 'co')).status, 200);
     const report = await call('GET', `/api/v1/appraisal/rounds/${r.id}/report`, 'aud');

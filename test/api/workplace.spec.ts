@@ -100,4 +100,16 @@ describe('workplace routes: queues, retry, accounts, vocabulary, stats', functio
     assert.ok(s.body.ocr.flags.some((f: any) => f.code === 'low_dpi'));
     assert.equal((await call('wp.auditor', '/api/v1/stats')).status, 403, 'no archive figures for the auditor');
   });
+
+  it('an item list leaves out the items above the reader\'s clearance (they still count in the total)', async () => {
+    const history = [{ at: new Date(), actor: 'system', kind: 'proposed', changes: {} }];
+    const sensitive = await buildItemId(ctx.rt, loose({ status: 'review', fonds: 'Z009', history, accessLevel: 2 }));
+    const open = await buildItemId(ctx.rt, loose({ status: 'review', fonds: 'Z009', history }));
+    Object.assign(tokens, await signedInUsers(ctx.rt, server.base, [['wp.public', 'archivist', ['Z009'], 'public']], PASSWORD));
+    const low = await call('wp.public', '/api/v1/items?status=review&fonds=Z009');
+    assert.equal(low.status, 200);
+    assert.deepEqual([low.body.total, low.body.items.map((i: any) => i.id)], [2, [open]]);
+    const cleared = await call('wp.archivist', '/api/v1/items?status=review&fonds=Z009');
+    assert.deepEqual(cleared.body.items.map((i: any) => i.id), [sensitive, open].reverse(), 'newest first');
+  });
 });

@@ -142,8 +142,7 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       }),
       responses: { 200: { description: 'updated', schema: PrincipalView } },
       handler: async (ctx, { params, body }) => {
-        const target = await rt.auth.users.findById(params.id).lean();
-        if (!target) throw new AppError('not_found', { details: { user: params.id } });
+        const target = await rt.auth.loadUser(params.id);
         const updated = await rt.auth.grantRoles(ctx.state.principal, target, { roles: body.roles, scope: body.scope, clearance: body.clearance }, { levels: rt.config.clearanceLevels, ip: ctx.ip });
         ctx.body = view(toPrincipal(updated));
       },
@@ -158,8 +157,7 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       body: z.strictObject({ disabled: z.boolean() }),
       responses: { 200: { description: 'updated', schema: z.object({ id: z.string(), username: z.string(), disabled: z.boolean() }) } },
       handler: async (ctx, { params, body }) => {
-        const target = await rt.auth.users.findById(params.id).lean();
-        if (!target) throw new AppError('not_found', { details: { user: params.id } });
+        const target = await rt.auth.loadUser(params.id);
         checkPermission(deps, ctx, ctx.state.principal, 'user.manage', { targetUserId: params.id });
         await rt.auth.setDisabled(params.id, body.disabled);
         await rt.audit.record({ actor: ctx.state.principal.username, role: ctx.state.principal.roles.join(','), ip: ctx.ip, action: 'user.manage', object: { type: 'user', id: params.id }, outcome: 'success', details: { username: target.username, disabled: body.disabled } });
@@ -175,8 +173,7 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       params: z.object({ id: z.string().regex(OBJECT_ID) }),
       responses: { 200: { description: 'reset requested', schema: z.object({ id: z.string(), username: z.string(), resetId: z.string(), firstHalf: z.string(), expiresAt: z.string(), approvedBy: z.literal('secadmin') }) } },
       handler: async (ctx, { params }) => {
-        const target = await rt.auth.users.findById(params.id).lean();
-        if (!target) throw new AppError('not_found', { details: { user: params.id } });
+        const target = await rt.auth.loadUser(params.id);
         checkPermission(deps, ctx, ctx.state.principal, 'user.manage', { targetUserId: params.id });
         if (target.local) throw new AppError('conflict', { message: 'The local operator has no password to reset', zh: '本机操作员账号没有密码，无需重置' });
         const { resetId, firstHalf, expiresAt } = await rt.auth.requestReset(params.id, ctx.state.principal.id);
@@ -194,8 +191,7 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       body: z.strictObject({ resetId: z.string().regex(/^[a-f0-9]{16}$/).optional() }),
       responses: { 200: { description: 'approved', schema: z.object({ id: z.string(), username: z.string(), secondHalf: z.string(), expiresAt: z.string() }) } },
       handler: async (ctx, { params, body }) => {
-        const target = await rt.auth.users.findById(params.id).lean();
-        if (!target) throw new AppError('not_found', { details: { user: params.id } });
+        const target = await rt.auth.loadUser(params.id);
         checkPermission(deps, ctx, ctx.state.principal, 'role.grant', { targetUserId: params.id });
         const resetId = body.resetId ?? (await rt.auth.pendingReset(params.id))?.resetId;
         if (!resetId) throw new AppError('not_found', { message: 'No pending reset request for this account', zh: '该账号没有待批准的重置申请' });

@@ -1,10 +1,8 @@
 /** 移交 (issue #11 §6): export a package, verify it (四性), import the archives' receipt. */
 import { OBJECT_ID } from '../../domain/ids';
 import { z } from 'zod';
-import { AppError } from '../../errors';
-import { transferPackageModel } from '../../models/transfer.model';
 import type { Runtime } from '../../runtime';
-import { exportTransfer, importReceipt, listTransfers, ReceiptSchema, verifyTransfer } from '../../services/transfer';
+import { exportTransfer, importReceipt, listTransfers, ReceiptSchema, transferPackageDir, verifyTransfer } from '../../services/transfer';
 import { describeForAudit } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
 import { loadReadable } from './items.routes';
@@ -49,10 +47,10 @@ export function transferRoutes(rt: Runtime): RouteDef[] {
       params: z.object({ id: z.string().regex(/^YJ-[A-Z0-9]{1,8}-\d{8}-[0-9a-f]{6}$/) }),
       responses: { 200: { description: 'the 四性 report' } },
       handler: async (ctx, { params }) => {
-        const pkg = await transferPackageModel(rt.db).findById(params.id).lean();
-        if (!pkg) throw new AppError('not_found', { details: { packageId: params.id } });
+        // Found first, then named in the audit entry, then checked (a package that is not there is audited as the route).
+        const dir = await transferPackageDir(rt, params.id);
         describeForAudit(ctx, { type: 'transfer', id: params.id });
-        ctx.body = verifyTransfer(rt, pkg.dir);
+        ctx.body = verifyTransfer(rt, dir);
       },
     }),
     defineRoute({

@@ -9,12 +9,12 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { currentSchedule } from '../../../retention-rules';
 import { INSURANCE_TYPES } from '../../domain/labels';
-import { itemModel, ITEM_STATUSES, type ItemDoc } from '../../models/item.model';
+import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { retryFailedItem } from '../../services/capture';
-import { roundItemIds } from '../../services/disposition';
+import { roundItems } from '../../services/disposition';
 import type { Principal } from '../../services/access';
-import { itemLevel } from '../../services/records';
+import { dashboardStats, ITEM_STATUSES, itemLevel, listItems, type FondsScope } from '../../services/records';
 import { describeForAudit, mayAccess } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
 import { loadReadable } from './items.routes';
@@ -34,20 +34,9 @@ const CATEGORY_EN: Record<string, string> = {
 const INSURANCE_EN: Record<string, string> = { YL: 'Pension insurance', YB: 'Medical insurance', SY: 'Unemployment insurance', GS: 'Work-injury insurance', SH: 'Maternity insurance' };
 const RETENTION: Record<string, [string, string]> = { Y: ['永久', 'Permanent'], D100: ['100年', '100 years'], D50: ['50年', '50 years'], D30: ['30年', '30 years'], D10: ['10年', '10 years'], KJ: ['会计档案期限', 'Accounting period'] };
 
-/** The fonds the caller may see, as a query filter ({} = all). */
-/**
- * Dashboard figures that took long to compute (a large archive) are kept this long per runtime,
- * scope and period; the response's generatedAt says when they were computed. Quick ones (a small
- * archive) are always fresh.
- */
-const STATS_TTL_MS = 60_000;
-const STATS_SLOW_MS = 500;
-const statsMemos = new WeakMap<Runtime, Map<string, { at: number; value: Promise<Record<string, unknown>> }>>();
-
-function fondsFilter(ctx: Context): Record<string, unknown> {
-  const p = ctx.state.principal as Principal | undefined;
-  const fonds = p?.scope?.fonds;
-  return !fonds || fonds === '*' ? {} : { fonds: { $in: fonds } };
+/** The fonds the caller may see (undefined or '*': all). */
+function fondsScope(ctx: Context): FondsScope {
+  return (ctx.state.principal as Principal | undefined)?.scope?.fonds;
 }
 
 const ItemRow = z.object({
@@ -103,16 +92,7 @@ const ids = z
   .pipe(z.array(z.string().regex(OBJECT_ID)).max(500))
   .optional();
 
-interface Group {
-  key: string;
-  items: number;
-  pages: number;
-}
-
-const month = (d: Date) => d.toISOString().slice(0, 7);
-
 export function workplaceRoutes(rt: Runtime): RouteDef[] {
-  const items = itemModel(rt.db);
   return [
     defineRoute({
       method: 'get',
@@ -149,23 +129,10 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
       }),
       responses: { 200: { description: 'a page of items', schema: z.object({ total: z.number(), items: z.array(ItemRow) }) } },
       handler: async (ctx, { query }) => {
-        const filter: Record<string, unknown> = { ...fondsFilter(ctx) };
-        if (query.fonds) filter.fonds = query.fonds;
-        if (query.status) filter.status = query.status;
-        if (query.flag) filter['flags.code'] = query.flag;
-        // Flagged filed items stay in the queue until a person has looked at them: their history
-        // still holds only filing's proposal. (FerretDB cannot negate a match inside an array, so
-        // "no confirmation or correction yet" is asked as "no second history entry".)
-        if (query.queue === 'review') filter.$or = [{ status: 'review' }, { status: 'filed', 'flags.0': { $exists: true }, 'history.1': { $exists: false } }];
-        if (query.ids) filter._id = { $in: query.ids };
-        const projection = { metadata: 0, preregistered: 0, history: 0, originals: 0 };
-        const [total, found] = await Promise.all([
-          items.countDocuments(filter),
-          items.find(filter, projection).sort({ createdAt: -1, _id: -1 }).skip(query.offset).limit(query.limit).lean<ItemDoc[]>(),
-        ]);
+        const { offset, limit, ...filter } = query;
         // Clearance applies per item; what the reader may not see is left out of the page.
-        const visible = found.filter((it) => mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) }));
-        ctx.body = { total, items: visible.map(row) };
+        const { total, items } = await listItems(rt, { scope: fondsScope(ctx), ...filter, offset, limit }, (it) => mayAccess(ctx, 'item.read', { type: 'item', fonds: it.fonds, level: itemLevel(it) }));
+        ctx.body = { total, items: items.map(row) };
       },
     }),
     defineRoute({
@@ -193,15 +160,7 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
       params: z.object({ id: z.string().regex(OBJECT_ID) }),
       responses: { 200: { description: 'items', schema: z.object({ items: z.array(z.object({ id: z.string(), archivalCode: z.string().nullable(), title: z.string().nullable(), dueOn: z.string().nullable() })) }) } },
       handler: async (ctx, { params }) => {
-        const ids = await roundItemIds(rt, params.id);
-        const found = await items.find({ _id: { $in: ids } }, { archivalCode: 1, title: 1, 'classification.dueOn': 1 }).lean<ItemDoc[]>();
-        const byId = new Map(found.map((it) => [String(it._id), it]));
-        ctx.body = {
-          items: ids.map((id) => {
-            const it = byId.get(id);
-            return { id, archivalCode: it?.archivalCode ?? null, title: it?.title ?? null, dueOn: (it?.classification as { dueOn?: string } | null)?.dueOn ?? null };
-          }),
-        };
+        ctx.body = { items: await roundItems(rt, params.id) };
       },
     }),
     defineRoute({
@@ -213,11 +172,7 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
       query: z.strictObject({ offset: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(200).default(50), q: z.string().max(64).optional() }),
       responses: { 200: { description: 'accounts' } },
       handler: async (ctx, { query }) => {
-        const filter = query.q ? { username: { $regex: query.q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') } } : {};
-        const [total, users] = await Promise.all([
-          rt.auth.users.countDocuments(filter),
-          rt.auth.users.find(filter, { passwordHash: 0, totpSecret: 0 }).sort({ username: 1 }).skip(query.offset).limit(query.limit).lean(),
-        ]);
+        const { total, users } = await rt.auth.listUsers(query);
         ctx.body = {
           total,
           users: users.map((u) => ({
@@ -244,99 +199,7 @@ export function workplaceRoutes(rt: Runtime): RouteDef[] {
       query: z.strictObject({ days: z.coerce.number().int().min(7).max(365).default(30) }),
       responses: { 200: { description: 'figures' } },
       handler: async (ctx, { query }) => {
-        const scope = fondsFilter(ctx);
-        // The figures scan the holdings: one computation per scope and period serves every viewer
-        // for a minute (a hundred caseworkers opening the dashboard at 9:00 cost one scan).
-        const key = JSON.stringify([scope, query.days]);
-        let statsMemo = statsMemos.get(rt);
-        if (!statsMemo) statsMemos.set(rt, (statsMemo = new Map()));
-        const hit = statsMemo.get(key);
-        if (hit && Date.now() - hit.at < STATS_TTL_MS) {
-          ctx.body = await hit.value;
-          return;
-        }
-        const value = (async () => {
-        const held: Record<string, unknown> = { ...scope, status: { $in: ['filed', 'review'] } };
-        const since = new Date(Date.now() - query.days * 86_400_000);
-        const now = new Date();
-        const until = new Date(now);
-        until.setUTCFullYear(until.getUTCFullYear() + 1);
-        const [all, recent, qc, due, jobs] = await Promise.all([
-          // One projected read of the holdings, grouped here (FerretDB's $group does not sum fields reliably).
-          items.find(scope, { fonds: 1, status: 1, documentDate: 1, pageCount: 1, 'classification.category': 1, 'classification.retention': 1 }).lean<Array<{ fonds: string; status: string; documentDate?: string | null; pageCount?: number; classification?: { category?: string | null; retention?: string | null } | null }>>(),
-          items.find({ ...scope, createdAt: { $gte: since } }, { createdAt: 1, ocrAt: 1, pageCount: 1 }).lean<Array<{ createdAt: Date; ocrAt?: Date | null; pageCount?: number }>>(),
-          items.find({ ...scope, ocrAt: { $gte: since } }, { 'pages.confidence': 1, 'pages.blank': 1, flags: 1 }).lean<Array<{ pages?: Array<{ confidence?: number | null; blank?: boolean }>; flags?: Array<{ code: string }> }>>(),
-          items.find({ ...held, 'classification.dueOn': { $gte: now.toISOString().slice(0, 10), $lt: until.toISOString().slice(0, 10) } }, { 'classification.dueOn': 1 }).lean<Array<{ classification?: { dueOn?: string } }>>(),
-          rt.queue.jobs.find({ $or: [{ createdAt: { $gte: since } }, { state: { $in: ['queued', 'running'] } }] }, { createdAt: 1, finishedAt: 1, state: 1 }).lean<Array<{ createdAt: Date; finishedAt?: Date | null; state: string }>>(),
-        ]);
-        const groups = { category: new Map<string, Group>(), retention: new Map<string, Group>(), fonds: new Map<string, Group>(), year: new Map<string, Group>(), status: new Map<string, Group>() };
-        const count = (m: Map<string, Group>, key: string, pages: number) => {
-          const g = m.get(key) ?? { key, items: 0, pages: 0 };
-          g.items++;
-          g.pages += pages;
-          m.set(key, g);
-        };
-        for (const it of all) {
-          const pages = it.pageCount ?? 0;
-          count(groups.status, it.status, pages);
-          if (it.status !== 'filed' && it.status !== 'review') continue;
-          count(groups.category, it.classification?.category ?? '', pages);
-          count(groups.retention, it.classification?.retention ?? '', pages);
-          count(groups.fonds, it.fonds, pages);
-          // Years by formation date (documentDate is a plain ISO date string, not sealed).
-          count(groups.year, it.documentDate?.slice(0, 4) ?? '', pages);
-        }
-        const sorted = (m: Map<string, Group>) => [...m.values()].sort((a, b) => a.key.localeCompare(b.key));
-        const days: string[] = [];
-        for (let t = since.getTime() + 86_400_000; t <= now.getTime() + 1; t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
-        const perDay = new Map(days.map((d) => [d, { day: d, received: 0, processed: 0, pages: 0, queueDepth: 0 }]));
-        for (const r of recent) {
-          const a = perDay.get(r.createdAt.toISOString().slice(0, 10));
-          if (a) a.received++;
-          const b = r.ocrAt ? perDay.get(r.ocrAt.toISOString().slice(0, 10)) : undefined;
-          if (b) {
-            b.processed++;
-            b.pages += r.pageCount ?? 0;
-          }
-        }
-        // Queue depth at the end of each day: jobs created by then and not finished by then.
-        for (const d of perDay.values()) {
-          const end = new Date(`${d.day}T23:59:59.999Z`).getTime();
-          d.queueDepth = jobs.filter((j) => j.createdAt.getTime() <= end && (!j.finishedAt || j.finishedAt.getTime() > end) && !(j.state === 'done' && !j.finishedAt)).length;
-        }
-        const buckets = Array.from({ length: 10 }, (_, i) => ({ from: i * 10, to: i * 10 + 10, pages: 0 }));
-        const flags = new Map<string, number>();
-        for (const it of qc) {
-          for (const p of it.pages ?? []) if (!p.blank && typeof p.confidence === 'number') buckets[Math.min(9, Math.max(0, Math.floor(p.confidence / 10)))]!.pages++;
-          for (const f of it.flags ?? []) flags.set(f.code, (flags.get(f.code) ?? 0) + 1);
-        }
-        const dueMonths = new Map<string, number>();
-        for (let i = 0; i < 12; i++) {
-          const m = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + i, 1));
-          dueMonths.set(month(m), 0);
-        }
-        for (const d of due) {
-          const m = d.classification?.dueOn?.slice(0, 7);
-          if (m && dueMonths.has(m)) dueMonths.set(m, dueMonths.get(m)! + 1);
-        }
-        const queued = jobs.filter((j) => j.state === 'queued').length;
-        const running = jobs.filter((j) => j.state === 'running').length;
-        return {
-          generatedAt: now.toISOString(),
-          holdings: { byCategory: sorted(groups.category), byRetention: sorted(groups.retention), byFonds: sorted(groups.fonds), byYear: sorted(groups.year), byStatus: sorted(groups.status) },
-          ingest: { days: [...perDay.values()], queue: { queued, running } },
-          ocr: { confidence: buckets, flags: [...flags].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count) },
-          due: [...dueMonths].map(([m, items]) => ({ month: m, items })),
-        };
-        })();
-        const t0 = Date.now();
-        // In flight: concurrent viewers share the one computation.
-        statsMemo.set(key, { at: t0, value });
-        try {
-          ctx.body = await value;
-        } finally {
-          if (Date.now() - t0 < STATS_SLOW_MS || !(await value.then(() => true, () => false))) statsMemo.delete(key);
-        }
+        ctx.body = await dashboardStats(rt, fondsScope(ctx), query.days);
       },
     }),
   ] as RouteDef[];

@@ -5,12 +5,12 @@ import { AppError } from '../../errors';
 import { Worker } from '../../jobs/worker';
 import { buildJobHandlers } from '../../jobs/registry';
 import { assertArchiveKeysOpen } from '../../jobs/preflight';
-import { itemModel, type ItemDoc } from '../../models/item.model';
+import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { batchQcSummary, ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
+import { batchQcSummary, captureProgress, ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
 import { formatQcSummary } from './qc';
 import { mayActOn } from '../../services/access';
-import { presentItem, STATUS } from '../../services/records';
+import { findItems, presentItem, STATUS } from '../../services/records';
 import { cliIngestFonds, cliItem, cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import { ProgressBar } from '../progress';
@@ -50,7 +50,6 @@ const WORKER_CHECK_MS = 2_000;
  * runs the pipeline itself; a job the dead worker held is claimed again when its lease runs out.
  */
 async function waitForItems(rt: Runtime, ids: Map<string, string[]>, io: CommandIO, json: boolean, onDone: (item: ItemDoc, sources: string[]) => Promise<void>): Promise<void> {
-  const items = itemModel(rt.db);
   const pending = new Set(ids.keys());
   const bar = new ProgressBar((s) => process.stderr.write(s), !json && io.isTTY);
   let pagesDone = 0;
@@ -77,9 +76,7 @@ async function waitForItems(rt: Runtime, ids: Map<string, string[]>, io: Command
   try {
     while (pending.size) {
       await ensureWorker();
-      const docs = await items.find({ _id: { $in: [...pending] } }).lean<ItemDoc[]>();
-      pagesDone = 0;
-      pagesTotal = 0;
+      const docs = await findItems(rt, [...pending]);
       for (const d of docs) {
         if (STATUS.final.has(d.status)) {
           pending.delete(String(d._id));
@@ -92,11 +89,7 @@ async function waitForItems(rt: Runtime, ids: Map<string, string[]>, io: Command
           }
         }
       }
-      const jobs = await rt.queue.jobs.find({ dedupeKey: { $in: [...ids.keys()].map((id) => `${OCR_JOB}:${id}`) } }).lean();
-      for (const j of jobs) {
-        pagesDone += j.progress?.done ?? 0;
-        pagesTotal += j.progress?.total ?? 0;
-      }
+      ({ done: pagesDone, total: pagesTotal } = await captureProgress(rt, ids.keys()));
       bar.update({ itemsDone: ids.size - pending.size, itemsTotal: ids.size, pagesDone, pagesTotal });
       if (pending.size) await new Promise((r) => setTimeout(r, 300));
     }

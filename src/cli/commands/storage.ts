@@ -1,7 +1,6 @@
 import { AppError } from '../../errors';
-import { itemModel } from '../../models/item.model';
 import { migrateStorageToLockedBucket } from '../../services/platform';
-import { itemBlobKeys, protectItem } from '../../services/records';
+import { itemProtection, protectFiledItems } from '../../services/records';
 import { describeCliForAudit } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
@@ -31,18 +30,9 @@ export const storageCommand: Command = {
       usage: '',
       run: async ({ values, io }) =>
         withRuntime(async (rt) => {
-          const ids = (await itemModel(rt.db).find({ status: 'filed' }, { _id: 1 }).lean<Array<{ _id: unknown }>>()).map((d) => String(d._id));
-          let keys = 0;
-          let applied = 0;
-          for (const [i, id] of ids.entries()) {
-            const r = await protectItem(rt, id);
-            keys += r.keys;
-            if (r.applied) applied++;
-            if ((i + 1) % 100 === 0) io.err(`… ${i + 1}/${ids.length}`);
-          }
-          describeCliForAudit({ type: 'bucket', id: rt.config.minio.bucket }, { items: ids.length, protected: applied });
-          const out = { items: ids.length, protected: applied, keys };
-          io.out(values.json ? JSON.stringify(out) : `已保护 protected ${applied}/${ids.length} items (${keys} objects)`);
+          const out = await protectFiledItems(rt, { onProgress: (done, total) => done % 100 === 0 && io.err(`… ${done}/${total}`) });
+          describeCliForAudit({ type: 'bucket', id: rt.config.minio.bucket }, { items: out.items, protected: out.protected });
+          io.out(values.json ? JSON.stringify(out) : `已保护 protected ${out.protected}/${out.items} items (${out.keys} objects)`);
         }),
     },
     {
@@ -52,11 +42,9 @@ export const storageCommand: Command = {
       usage: 'ITEM',
       run: async ({ values, positionals, io }) =>
         withRuntime(async (rt) => {
-          const item = positionals[0] ? await itemModel(rt.db).findById(positionals[0]).lean() : null;
-          if (!item) throw new AppError('item_not_found', { details: { id: positionals[0] ?? null } });
-          const rows = [];
-          for (const key of await itemBlobKeys(rt, item)) rows.push({ key, ...(await rt.storage.blobs.protection(key)) });
-          if (values.json) return io.out(JSON.stringify({ item: String(item._id), objects: rows }));
+          if (!positionals[0]) throw new AppError('item_not_found', { details: { id: null } });
+          const { item, objects: rows } = await itemProtection(rt, positionals[0]);
+          if (values.json) return io.out(JSON.stringify({ item, objects: rows }));
           for (const r of rows) io.out(`${r.key}  ${r.retainUntil ?? '—'}  ${r.legalHold ? '冻结 legal hold' : ''}`);
         }),
     },

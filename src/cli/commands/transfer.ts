@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { AppError } from '../../errors';
-import { itemModel } from '../../models/item.model';
+import { filedItemIds } from '../../services/records';
 import { exportTransfer, importReceipt, listTransfers, verifyTransfer } from '../../services/transfer';
 import { cliPrincipal, describeCliForAudit } from '../identity';
 import { withRuntime } from '../runtime';
@@ -27,7 +27,7 @@ export const transferCommand: Command = {
           let ids = (values.item as string[] | undefined) ?? [];
           if (ids.length === 0 && typeof values.year === 'string') {
             const fonds = typeof values.fonds === 'string' ? values.fonds : rt.config.fonds;
-            ids = (await itemModel(rt.db).find({ fonds, status: 'filed', documentDate: { $gte: `${values.year}-01-01`, $lte: `${values.year}-12-31` }, archivalCode: { $ne: null } }, { _id: 1 }).lean()).map((d) => String(d._id));
+            ids = await filedItemIds(rt, { fonds, year: values.year });
           }
           if (ids.length === 0) throw new AppError('validation_failed', { message: 'Nothing selected: give --item ID or --year YYYY', zh: '未选择任何档案：请用 --item 或 --year 指定' });
           const p = cliPrincipal(rt);

@@ -50,7 +50,7 @@ export const usersCommand: Command = {
           if (!username) throw new AppError('validation_failed', { message: 'Give a username', zh: '请提供用户名' });
           const me = cliPrincipal(rt)!;
           const { user, setupSecret, expiresAt } = await rt.auth.createAdmin(username, null);
-          if (typeof values.name === 'string') await rt.auth.users.updateOne({ _id: user._id }, { $set: { displayName: values.name.slice(0, 100) } });
+          if (typeof values.name === 'string') await rt.auth.setDisplayName(user._id, values.name);
           await rt.audit.record({ actor: me.username, role: me.roles.join(','), ip: 'cli', action: 'user.manage', object: { type: 'user', id: String(user._id) }, outcome: 'success', details: { created: user.username } });
           printSetupSecret(io, values.json, `已创建 / created ${user.username}（尚无角色 / no roles yet: archive users grant ${user.username} --roles … --as <安全保密管理员>）`, { id: String(user._id), username: user.username, setupSecret, expiresAt });
         }),
@@ -62,7 +62,7 @@ export const usersCommand: Command = {
       permission: 'user.read',
       run: async ({ values, io }) =>
         withRuntime(async (rt) => {
-          const users = await rt.auth.users.find({}, { passwordHash: 0, totpSecret: 0 }).sort({ username: 1 }).lean();
+          const { users } = await rt.auth.listUsers();
           const rows = users.map((u) => ({ id: String(u._id), username: u.username, roles: u.roles, scope: u.scope, clearance: u.clearance, local: u.local, disabled: u.disabled }));
           if (values.json) io.out(JSON.stringify({ users: rows }));
           else for (const u of rows) io.out(`${u.username.padEnd(24)} ${u.roles.join(',').padEnd(30)} ${u.clearance}${u.local ? ' (local)' : ''}${u.disabled ? ' (disabled)' : ''}`);

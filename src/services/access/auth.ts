@@ -228,6 +228,31 @@ export class AuthService {
     return this.users.findOne({ username: String(username).toLowerCase() }).lean<UserDoc>();
   }
 
+  /** An account by id, for an administrator's action on it (not_found when there is none). */
+  async loadUser(id: string): Promise<UserDoc> {
+    const user = await this.users.findById(id).lean<UserDoc>();
+    if (!user) throw new AppError('not_found', { details: { user: id } });
+    return user;
+  }
+
+  /**
+   * Accounts by username, never with their password hash or TOTP secret: those whose username
+   * contains `q` (taken literally), a page of them when `limit` is given, and how many there are.
+   */
+  async listUsers(opts: { q?: string; offset?: number; limit?: number } = {}): Promise<{ total: number; users: Array<Omit<UserDoc, 'passwordHash' | 'totpSecret'>> }> {
+    const filter = opts.q ? { username: { $regex: opts.q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') } } : {};
+    let page = this.users.find(filter, { passwordHash: 0, totpSecret: 0 }).sort({ username: 1 });
+    if (opts.offset) page = page.skip(opts.offset);
+    if (opts.limit !== undefined) page = page.limit(opts.limit);
+    const [total, users] = await Promise.all([this.users.countDocuments(filter), page.lean<UserDoc[]>()]);
+    return { total, users };
+  }
+
+  /** The name people know an account by (at most 100 characters). */
+  async setDisplayName(userId: string | Types.ObjectId, displayName: string): Promise<void> {
+    await this.users.updateOne({ _id: userId }, { $set: { displayName: displayName.slice(0, 100) } });
+  }
+
   /** The embedded local account the CLI acts as on this machine; it has no password. */
   async ensureLocalOperator(): Promise<UserDoc> {
     const found = await this.findUser(LOCAL_OPERATOR);

@@ -260,6 +260,21 @@ export async function ensureOcrJob(rt: Runtime, itemId: Types.ObjectId): Promise
   return jobId;
 }
 
+/**
+ * Pages read so far out of pages to read, over the first pipeline jobs of these items (what
+ * `archive ingest --wait` shows on its progress bar).
+ */
+export async function captureProgress(rt: Runtime, itemIds: Iterable<string>): Promise<{ done: number; total: number }> {
+  const jobs = await rt.queue.jobs.find({ dedupeKey: { $in: [...itemIds].map((id) => `${OCR_JOB}:${id}`) } }).lean();
+  let done = 0;
+  let total = 0;
+  for (const j of jobs) {
+    done += j.progress?.done ?? 0;
+    total += j.progress?.total ?? 0;
+  }
+  return { done, total };
+}
+
 /** Items whose job was never enqueued (a crash between insert and enqueue) get one now. */
 export async function sweepUnqueuedItems(rt: Runtime): Promise<number> {
   const stale = await itemModel(rt.db)

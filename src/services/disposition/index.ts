@@ -1,6 +1,6 @@
 /** The disposition room's door: appraisal, destruction lists and approvals, execution, certificates, legal holds. */
 export { dueList, dueGroups, type DueFilter, type DueItem, type DuePage, type DueGroupBy, APPRAISABLE_STATUSES } from './due';
-export { openRound, giveOpinions, closeRound, getRound, listRounds, roundOpinions, roundItemIds, type RoundView, type OpenRoundInput, type OpinionInput, MAX_ROUND_ITEMS } from './rounds';
+export { openRound, giveOpinions, closeRound, getRound, listRounds, roundOpinions, roundItemIds, roundItems, type RoundView, type OpenRoundInput, type OpinionInput, MAX_ROUND_ITEMS } from './rounds';
 export { createList, editList, signList, fileList, cancelList, getList, listLists, listPdf, approvalChain, type ListView, type RunView } from './lists';
 export { startExecution, runExecution, confirmExecution, reapplyDestructions, EXEC_STAGES, type ExecStage, type ExecProgress, type CrashPoint, type RunReport, type SupervisorAuth } from './execute';
 export { queueExecution, runExecutionJob, DISPOSAL_EXECUTE_JOB, INLINE_MAX_ITEMS, type ExecutionJobPayload, type ExecutionJobContext } from './execute-job';

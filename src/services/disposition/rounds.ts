@@ -295,3 +295,14 @@ async function roundReportPdf(r: AppraisalRoundDoc, outcomes: ItemOutcome[], byI
 export async function roundItemIds(rt: Runtime, roundId: string): Promise<string[]> {
   return (await loadRound(rt, roundId)).r.itemIds;
 }
+
+/** What the members see of each item a round covers (id, 档号, title, due date), in the round's order. */
+export async function roundItems(rt: Runtime, roundId: string): Promise<Array<{ id: string; archivalCode: string | null; title: string | null; dueOn: string | null }>> {
+  const ids = await roundItemIds(rt, roundId);
+  const found = await itemModel(rt.db).find({ _id: { $in: ids } }, { archivalCode: 1, title: 1, 'classification.dueOn': 1 }).lean<ItemDoc[]>();
+  const byId = new Map(found.map((it) => [String(it._id), it]));
+  return ids.map((id) => {
+    const it = byId.get(id);
+    return { id, archivalCode: it?.archivalCode ?? null, title: it?.title ?? null, dueOn: (it?.classification as { dueOn?: string } | null)?.dueOn ?? null };
+  });
+}

@@ -12,9 +12,9 @@ import { sealedItemUpdate } from '../../models/item-codec';
 import { Types } from 'mongoose';
 import type { Runtime } from '../../runtime';
 import { linkItem, unlinkItem } from './dossier';
-import { itemLevel, STATUS, statusIn } from './status';
+import { itemLevel, ITEM_STATUSES, STATUS, statusIn } from './status';
 
-export { itemLevel, STATUS, statusIn };
+export { itemLevel, ITEM_STATUSES, STATUS, statusIn };
 import type { Classification, ExtractedMetadata } from './item-types';
 
 /** Refuses anything that is not an item id before it reaches the database (validation_failed). */

@@ -10,7 +10,10 @@
  */
 import { PERMANENT_RETENTION } from '../../../storage';
 import { itemModel, type ItemDoc } from '../../models/item.model';
+import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
+import { filedItemIds } from './item-lists';
+import { findItem } from './items';
 import { pageKeys } from './page-store';
 
 /** Every blob key of an item: its originals and everything stored under its prefix (pages, text, PDF, thumbnails). */
@@ -51,6 +54,32 @@ export async function protectItem(rt: Runtime, itemOrId: string | ItemDoc): Prom
   let applied = keys.length > 0;
   for (const key of keys) applied = (await rt.storage.blobs.protect(key, { retainUntil: until! })).applied && applied;
   return { itemId: String(item._id), keys: keys.length, applied, retainUntil: until?.toISOString() ?? null };
+}
+
+/**
+ * protectItem for every filed item (`archive storage protect`), one after another; `onProgress`
+ * hears how many are done out of how many.
+ */
+export async function protectFiledItems(rt: Runtime, opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<{ items: number; protected: number; keys: number }> {
+  const ids = await filedItemIds(rt);
+  let keys = 0;
+  let applied = 0;
+  for (const [i, id] of ids.entries()) {
+    const r = await protectItem(rt, id);
+    keys += r.keys;
+    if (r.applied) applied++;
+    opts.onProgress?.(i + 1, ids.length);
+  }
+  return { items: ids.length, protected: applied, keys };
+}
+
+/** The retention and legal hold in force on each stored object of an item (`archive storage protection`); item_not_found when there is none. */
+export async function itemProtection(rt: Runtime, id: string): Promise<{ item: string; objects: Array<{ key: string; locked: boolean; retainUntil: string | null; legalHold: boolean }> }> {
+  const item = await findItem(rt, id);
+  if (!item) throw new AppError('item_not_found', { details: { id } });
+  const objects = [];
+  for (const key of await itemBlobKeys(rt, item)) objects.push({ key, ...(await rt.storage.blobs.protection(key)) });
+  return { item: String(item._id), objects };
 }
 
 /**

@@ -5,6 +5,9 @@
  */
 import type { ItemDoc, ItemStatus } from '../../models/item.model';
 
+/** Every state an item can be in (for callers that validate a state they are given). */
+export { ITEM_STATUSES } from '../../models/item.model';
+
 const set = (...s: ItemStatus[]): ReadonlySet<ItemStatus> => new Set(s);
 
 /** Item states grouped by what they mean to a caller. */

@@ -256,6 +256,13 @@ export function verifyTransfer(rt: Runtime, dir: string): CheckReport {
   return checkPackage(dir, { expectedFingerprint: signer.fingerprint });
 }
 
+/** The directory of an exported package, by its id (not_found when there is no such package). */
+export async function transferPackageDir(rt: Runtime, packageId: string): Promise<string> {
+  const pkg = await transferPackageModel(rt.db).findById(packageId).lean();
+  if (!pkg) throw new AppError('not_found', { details: { packageId } });
+  return pkg.dir;
+}
+
 export async function listTransfers(rt: Runtime): Promise<Array<{ packageId: string; items: number; status: string; createdAt: string; createdBy: string }>> {
   return (await transferPackageModel(rt.db).find({}).sort({ createdAt: -1 }).lean()).map((p) => ({ packageId: p._id, items: p.itemIds.length, status: p.status, createdAt: p.createdAt.toISOString(), createdBy: p.createdBy }));
 }

@@ -79,4 +79,17 @@ describe('CLI: archive users / archive audit, permission-checked and audited', f
     const notSec = await cli(['users', 'grant', 'new.clerk', '--roles', 'archivist', '--json']);
     assert.equal(JSON.parse(notSec.stdout).error.code, 'forbidden');
   });
+
+  it('the system administrator creates an account with its display name and lists accounts, never with secrets', async () => {
+    await rt.auth.createUser({ username: 'sys.admin', roles: ['sysadmin'] });
+    const made = await cli(['users', 'create', 'zhang.wei', '--name', '张伟', '--as', 'sys.admin', '--json']);
+    assert.equal(made.code, 0, made.stdout + made.stderr);
+    assert.equal((await rt.auth.findUser('zhang.wei'))?.displayName, '张伟');
+    const list = await cli(['users', 'list', '--as', 'sys.admin', '--json']);
+    assert.equal(list.code, 0, list.stdout + list.stderr);
+    const names = (JSON.parse(list.stdout).users as Array<Record<string, unknown>>).map((u) => u.username as string);
+    assert.deepEqual(names, [...names].sort(), 'by username');
+    assert.ok(names.includes('zhang.wei') && names.includes('sec.admin'));
+    assert.ok(!/passwordHash|totpSecret/.test(list.stdout));
+  });
 });

@@ -5,7 +5,7 @@ import { createMetrics } from '../../../src/metrics';
 import { createRuntime } from '../../../src/runtime';
 import { fileItem } from '../../../src/services/filing';
 import { migrateStorageToLockedBucket } from '../../../src/services/platform';
-import { itemBlobKeys, mirrorLegalHold, protectItem } from '../../../src/services/records';
+import { itemBlobKeys, itemProtection, mirrorLegalHold, protectFiledItems, protectItem } from '../../../src/services/records';
 import { ocredItem } from '../../helpers/filing';
 import { testLogger } from '../../helpers/logger';
 import { openTestRuntime } from '../../helpers/runtime';
@@ -80,6 +80,19 @@ describe('object lock: retention until the appraisal date, legal holds, the exec
     const [k] = await itemBlobKeys(ctx.rt, filed);
     const p = await ctx.rt.storage.blobs.protection(k!);
     assert.deepEqual([p.locked, p.retainUntil?.slice(0, 10)], [true, '9999-12-31']);
+    // What `archive storage protection ITEM` shows: every object of the item with its lock.
+    const shown = await itemProtection(ctx.rt, perm);
+    assert.equal(shown.item, perm);
+    assert.deepEqual(shown.objects.map((o) => o.key), await itemBlobKeys(ctx.rt, filed));
+    assert.ok(shown.objects.every((o) => o.locked && o.retainUntil?.startsWith('9999-12-31')));
+    await assert.rejects(itemProtection(ctx.rt, '0123456789abcdef01234567'), (e: any) => e.code === 'item_not_found');
+    // `archive storage protect`: every filed item again (idempotent), with progress.
+    const progress: Array<[number, number]> = [];
+    const all = await protectFiledItems(ctx.rt, { onProgress: (done, total) => progress.push([done, total]) });
+    assert.equal(all.items, 2, 'the two filed items');
+    assert.equal(all.protected, 2);
+    assert.ok(all.keys >= shown.objects.length + 1);
+    assert.deepEqual(progress, [[1, 2], [2, 2]]);
   });
 
   it('a legal hold is mirrored as an object legal hold: even the bypass cannot delete; release lifts it', async () => {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { itemModel } from '../../../src/models/item.model';
 import type { Runtime } from '../../../src/runtime';
+import { filedItemIds } from '../../../src/services/records';
 import { checkPackage, verifyTransfer } from '../../../src/services/transfer';
 import { buildItem } from '../../helpers/factories';
 import { openTestRuntime, serveTestApp, signedInUsers } from '../../helpers/runtime';
@@ -54,6 +55,17 @@ describe('transfer (移交): signed BagIt package, 四性 check, receipt', funct
     await ctx?.close();
   });
 
+  it('selects by fonds and year of formation only filed items with a 档号 (archive transfer export --year)', async () => {
+    const unnumbered = String((await buildItem(ctx.rt, { archivalCode: null }))._id);
+    const review = String((await buildItem(ctx.rt, { status: 'review', archivalCode: 'Z001-SB·2019-D50-GS·DY02-0009' }))._id);
+    const selected = await filedItemIds(ctx.rt, { fonds: 'Z001', year: '2019' });
+    for (const id of ids) assert.ok(selected.includes(id), id);
+    assert.ok(!selected.includes(unnumbered) && !selected.includes(review), 'no unnumbered or unfiled item');
+    assert.deepEqual(await filedItemIds(ctx.rt, { fonds: 'Z001', year: '2020' }), []);
+    assert.deepEqual(await filedItemIds(ctx.rt, { fonds: 'Z002', year: '2019' }), []);
+    await itemModel(ctx.rt.db).deleteMany({ _id: { $in: [unnumbered, review] } });
+  });
+
   it('a caseworker may not export', async () => {
     assert.equal((await call('tr.case', 'POST', '/api/v1/transfers', { items: ids })).status, 403);
   });
@@ -83,6 +95,8 @@ describe('transfer (移交): signed BagIt package, 四性 check, receipt', funct
     assert.match(info, /^Payload-Oxum: \d+\.7$/m);
     const v = await call(null, 'POST', `/api/v1/transfers/${pkg.packageId}/verify`);
     assert.deepEqual([v.status, v.body.ok], [200, true]);
+    const unknown = await call(null, 'POST', '/api/v1/transfers/YJ-Z001-20190101-abcdef/verify');
+    assert.deepEqual([unknown.status, unknown.body.error.code, unknown.body.error.details], [404, 'not_found', { packageId: 'YJ-Z001-20190101-abcdef' }]);
   });
 
   it('verify names exactly what is wrong with a tampered package', () => {
