@@ -21,6 +21,7 @@ import { parseConfig } from '../../src/config';
 import { createMetrics } from '../../src/metrics';
 import { itemModel } from '../../src/models/item.model';
 import { createRuntime, type Runtime } from '../../src/runtime';
+import { OCR_JOB } from '../../src/services/capture';
 import { runFsck } from '../../src/services/integrity';
 import { INJURY } from '../helpers/archive-items';
 import { testLogger } from '../helpers/logger';
@@ -80,6 +81,8 @@ function prng(seed: number): () => number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long the fault schedule waits for the system to come back before the next fault. */
+const RECOVERY_MS = 120_000;
 
 interface Proc {
   name: string;
@@ -198,8 +201,22 @@ export async function runFaults(opts: FaultOptions): Promise<FaultResult> {
     let faults = 0;
     const targets = ['api', 'worker1', 'worker2', 'ferretdb', 'minio'];
     let round: string[] = [];
+    const recovered = async (): Promise<void> => {
+      const until = Date.now() + RECOVERY_MS;
+      while (Date.now() < until && !workDone) {
+        const apiReady = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status === 200, () => false);
+        const workers = apiReady ? await rt!.queue.liveWorkers(OCR_JOB, 10_000).catch(() => 0) : 0;
+        if (apiReady && workers >= 2) return;
+        await sleep(500);
+      }
+    };
     const faultLoop = (async () => {
       while (faults < opts.faults && Date.now() < deadline && !workDone) {
+        // The next fault lands on a system that has come back from the last one: the API answers
+        // ready and both workers are registered (at most RECOVERY_MS). On a slow or loaded machine
+        // a process takes longer to start than the gap between kills, and killing it again before
+        // it is up tests nothing but start-up; the gap then counts from recovery.
+        await recovered();
         await sleep((gap[0] + rnd() * (gap[1] - gap[0])) * 1000);
         if (Date.now() >= deadline || workDone) break;
         // Every target once per round, in a seeded order: even a short run kills each kind of process.
