@@ -5,9 +5,19 @@ export { detectFormat, type InputFormat } from './formats';
 export { iteratePages, DEFAULT_LIMITS } from './inputs';
 export { inspectPdf, type PdfInspection } from './pdf';
 export { preparePage, type PrepareOptions, type PreparedPage, type OrientationScorer } from './prepare';
-export { createOcrEngine, type OcrEngine, type OcrEngineOptions, type OcrPageResult, type OcrLine, type OcrWord, type LineReading } from './engine';
+export type { OcrEngine, OcrEngineOptions, OcrPageResult, OcrLine, OcrWord, LineReading } from './engine';
 export type { ModelVariant } from './tessdata';
 export { normalizeOcrText } from './text';
 export type { BBox, ColorMode, InputLimits, PageImage, Rotation } from './types';
-export { buildSearchablePdf, type SearchablePdfPage, type SearchablePdfMeta, type SearchablePdfOptions } from './searchable-pdf';
+export type { SearchablePdfPage, SearchablePdfMeta, SearchablePdfOptions } from './searchable-pdf';
 export { findCjkFont, extractTtcFace } from './font';
+
+// Loaded on first use: pdf-lib with fontkit (~0.4 s) and tesseract.js are needed to file a scan,
+// not by the many processes that only import this door on the way (`archive search`, the API,
+// every CLI command that opens a Runtime), whose start-up they would otherwise slow down.
+import type * as Engine from './engine';
+import type * as SearchablePdf from './searchable-pdf';
+/* eslint-disable @typescript-eslint/no-require-imports -- loading on first use is the point */
+export const createOcrEngine = (...a: Parameters<typeof Engine.createOcrEngine>): Engine.OcrEngine => (require('./engine') as typeof Engine).createOcrEngine(...a);
+export const buildSearchablePdf = async (...a: Parameters<typeof SearchablePdf.buildSearchablePdf>): Promise<Uint8Array> => (require('./searchable-pdf') as typeof SearchablePdf).buildSearchablePdf(...a);
+/* eslint-enable @typescript-eslint/no-require-imports */

@@ -52,6 +52,8 @@ export const ERROR_CATALOGUE = {
   item_on_hold: { status: 409, zh: '该条目已被冻结（法律保全），不得销毁', en: 'The item is under a legal hold and may not be destroyed', retryable: false },
   cooling_off: { status: 409, zh: '批准后的冷静期尚未结束，暂不能执行销毁', en: 'The cooling-off period after approval has not ended yet', retryable: false },
   service_unavailable: { status: 503, zh: '依赖的服务暂不可用', en: 'A required service is unavailable' },
+  // The API process is loading the embedded full-text index after a start (services/search): a search is refused, not held, until it is in memory.
+  search_index_loading: { status: 503, zh: '全文索引正在加载，请稍后再试', en: 'The full-text index is still loading; try again shortly' },
   // Retryable: the job waits with back-off until an operator frees or adds space; nothing half-stored.
   storage_full: { status: 507, zh: '存储空间已满，未能保存；请管理员清理或扩充存储后重试', en: 'The storage is full and nothing was saved; an administrator must free or add space, then it is retried' },
   internal_error: { status: 500, zh: '服务器内部错误', en: 'Internal server error' },

@@ -12,8 +12,15 @@ import { assertArchiveKeysOpen } from './jobs/preflight';
 import { featureRoutes } from './api/routes';
 import { sweepUnqueuedItems } from './services/capture';
 import { HotFolder } from './services/capture';
-import { searchBackend } from './services/search';
+import { SearchEngine, searchBackend, snapshotSearchIndex } from './services/search';
 import { scheduleFourProperties } from './services/integrity';
+
+/**
+ * How often an API process brings the index snapshot up to date (when the log moved at all: a
+ * snapshot after a few filings uploads only their small segments and a manifest).
+ */
+const SNAPSHOT_INTERVAL_MS = 60_000;
+const SNAPSHOT_MIN_ENTRIES = 1;
 
 export interface RunningServer {
   runtime: Runtime;
@@ -36,6 +43,7 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
     }
   }
   let server: http.Server | undefined;
+  let snapshotTimer: NodeJS.Timeout | undefined;
   let url: string | undefined;
   let inflight = 0;
   // Signals are taken from the start: one that arrives while the worker is still starting (the
@@ -65,11 +73,20 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
     url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
     logger.info({ url }, 'API listening');
     // Load the full-text index now, in the background, rather than on the first caseworker's
-    // search (tens of seconds at a million pages); a failure is retried by that search.
+    // search; readiness does not wait for it (searches answer 503 search_index_loading until it
+    // is in memory). A failure is retried by the next search. Once loaded, the process keeps the
+    // index snapshot current (services/search/snapshot.ts), so that the next start loads a
+    // snapshot from the blob store plus a short log tail instead of every segment from the database.
     const t0 = Date.now();
     void searchBackend(runtime)
-      .then((e) => e.open())
-      .then(() => logger.info({ ms: Date.now() - t0 }, 'search index loaded'))
+      .then(async (e) => {
+        await e.open();
+        const stats = e instanceof SearchEngine ? e.loadStats : null;
+        logger.info({ ms: Date.now() - t0, ...(stats ?? {}) }, 'search index loaded');
+        await snapshotSearchIndex(runtime, SNAPSHOT_MIN_ENTRIES);
+        snapshotTimer = setInterval(() => void snapshotSearchIndex(runtime, SNAPSHOT_MIN_ENTRIES), SNAPSHOT_INTERVAL_MS);
+        snapshotTimer.unref();
+      })
       .catch((err: unknown) => logger.warn({ err }, 'loading the search index failed; the first search retries'));
   }
 
@@ -92,6 +109,7 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
   const shutdown = (reason: string): Promise<void> => {
     closing ??= (async () => {
       logger.info({ reason, inflight }, 'shutting down');
+      clearInterval(snapshotTimer);
       const deadline = Date.now() + config.shutdownTimeoutMs;
       if (server) {
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));

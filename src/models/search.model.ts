@@ -40,10 +40,16 @@ export interface SearchLogDoc {
   at: Date;
 }
 
-/** Hints: 'head' (highest seq written, possibly lagging) and 'base' (seq of the latest rebuild). */
+/**
+ * Hints: 'head' (highest seq written, possibly lagging) and 'base' (seq of the latest rebuild);
+ * 'snapshot': the newest index snapshot in the blob store (services/search/snapshot.ts), the log
+ * position it covers and its manifest's key.
+ */
 export interface SearchMetaDoc {
   _id: string;
   seq: number;
+  key?: string;
+  at?: Date;
 }
 
 const segmentSchema = new Schema<SearchSegmentDoc>(
@@ -55,7 +61,7 @@ const logSchema = new Schema<SearchLogDoc>(
   { _id: Number, op: String, seg: { type: Number, default: null }, items: [String], segs: [Number], from: { type: Number, default: null }, at: Date },
   { collection: 'search_log', versionKey: false },
 );
-const metaSchema = new Schema<SearchMetaDoc>({ _id: String, seq: Number }, { collection: 'search_meta', versionKey: false });
+const metaSchema = new Schema<SearchMetaDoc>({ _id: String, seq: Number, key: String, at: Date }, { collection: 'search_meta', versionKey: false });
 
 export interface SearchModels {
   segments: Model<SearchSegmentDoc>;

@@ -66,10 +66,13 @@ export function searchRoutes(rt: Runtime): RouteDef[] {
       summary: 'Search archive items by OCR text and description, with filters, facets and snippets',
       tags: ['search'],
       query: SearchQuerySchema,
-      responses: { 200: { description: 'ranked items with highlighted snippets and facet counts', schema: SearchResultView } },
+      responses: {
+        200: { description: 'ranked items with highlighted snippets and facet counts', schema: SearchResultView },
+        503: { description: 'search_index_loading: the process is still loading the full-text index after a start; retry shortly' },
+      },
       handler: async (ctx, { query }) => {
         const { q, sort, offset, limit, facets, ...f } = query;
-        const res = await searchItems(rt, { q, sort, offset, limit, facets: facets === '1', filters: f }, scopeOf(ctx));
+        const res = await searchItems(rt, { q, sort, offset, limit, facets: facets === '1', filters: f }, scopeOf(ctx), { whileLoading: 'refuse' });
         // 利用登记: what was looked for and how much was found; ID numbers in the query are kept masked.
         describeForAudit(ctx, { type: 'search', id: '-' }, { q: maskIdNumbersInText(q), filters: f.personId ? { ...f, personId: maskIdNumber(f.personId) } : f, total: res.total });
         ctx.body = res;

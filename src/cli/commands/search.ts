@@ -1,12 +1,15 @@
 /** `archive search` and `archive reindex`: the full-text index from the command line. */
 import { validateIdNumber } from '../../domain/id-number';
 import { AppError } from '../../errors';
-import { markSnippet, mergeSegments, reindexAll, searchItems, searchScopeOf } from '../../services/search';
+import { markSnippet, mergeSegments, reindexAll, searchEngine, searchItems, searchScopeOf, snapshotSearchIndex } from '../../services/search';
 import { maskIdNumber, maskIdNumbersInText } from '../../domain/id-number';
 import { cliPrincipal, describeCliForAudit, forPrincipal } from '../identity';
 import { rebuildDossierLinks } from '../../services/records';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
+
+/** Log entries past the snapshot above which `archive search` refreshes the snapshot after answering. */
+const CLI_SNAPSHOT_TAIL = 20;
 
 export const searchCommand: Command = {
   name: 'search',
@@ -39,12 +42,19 @@ export const searchCommand: Command = {
       describeCliForAudit({ type: 'search', id: '-' }, { q: maskIdNumbersInText(q), ...(personId ? { personId: maskIdNumber(personId) } : {}), total: res.total });
       if (values.json) {
         io.out(JSON.stringify({ total: res.total, hits: res.hits.map((h) => ({ id: h.id, score: h.score, pages: h.pages, snippet: h.snippets[0] ? markSnippet(h.snippets[0]) : '' })) }));
-        return;
+      } else {
+        io.out(`共 ${res.total} 件 / ${res.total} items (${res.tookMs} ms)`);
+        for (const h of res.hits) {
+          io.out(`${h.score.toFixed(2).padStart(8)}  ${h.archivalCode ?? h.id}  ${h.title ?? ''}  第 ${h.pages.join(',')} 页${h.exact ? '' : ' (≈)'}`);
+          for (const s of h.snippets.slice(0, 1)) io.out(`          ${markSnippet(s)}`);
+        }
       }
-      io.out(`共 ${res.total} 件 / ${res.total} items (${res.tookMs} ms)`);
-      for (const h of res.hits) {
-        io.out(`${h.score.toFixed(2).padStart(8)}  ${h.archivalCode ?? h.id}  ${h.title ?? ''}  第 ${h.pages.join(',')} 页${h.exact ? '' : ' (≈)'}`);
-        for (const s of h.snippets.slice(0, 1)) io.out(`          ${markSnippet(s)}`);
+      // After answering: when this process had to load the index the slow way (no snapshot, or a
+      // long log tail after it), it leaves a snapshot so that the next `archive search` starts fast.
+      // Without an API process running (which keeps the snapshot current) this is what does it.
+      if (rt.config.search.backend === 'embedded') {
+        const stats = (await searchEngine(rt)).loadStats;
+        if (stats && (stats.source === 'database' || stats.tail >= CLI_SNAPSHOT_TAIL)) await snapshotSearchIndex(rt);
       }
     });
   },

@@ -5,15 +5,17 @@
  * database once: a point read of the log's head, to see removals and additions from other
  * processes before answering.
  */
+import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { parseQuery } from './query';
 import { rank, type RankContext, type RankView } from './rank';
-import { buildSegment, type SegItem, type Segment, type SegmentInputPage } from './segment';
+import { buildSegment, decodeMirror, encodeSegmentRaw, type SegItem, type Segment, type SegmentInputPage } from './segment';
+import { decodeManifest, encodeManifest, mapLimit, packBits, segmentKey, SNAPSHOT_PREFIX, unpackBits, type SnapshotBlobs, type SnapshotManifest } from './snapshot';
 import { LogFollower, planMerge } from './merge';
 import { FacetTable, NO_YEAR } from './facets';
 import { makeSnippet } from './snippet';
 import { SearchStore, type LogEntry } from './store';
-import { TokenHasher, tokenizePage } from './tokenize';
+import { TokenHasher, tokenizePage, warmTokenizer } from './tokenize';
 import type { CompactStats, RebuildOptions, RebuildStats, SearchBackend } from './backend';
 import { FACET_FIELDS, metadataText, type FacetField, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope, type TextProvider } from './types';
 
@@ -21,6 +23,21 @@ export interface SearchDeps {
   db: Connection;
   key: Buffer;
   text: TextProvider;
+  /** Where index snapshots live (the blob store); without it the index always loads from the database. */
+  snapshots?: SnapshotBlobs;
+  /** A snapshot that could not be read or written (the engine falls back and goes on). */
+  warn?: (msg: string, err: unknown) => void;
+}
+
+/** How the index was loaded at open(): from a snapshot plus the log after it, or from the database. */
+export interface LoadStats {
+  source: 'snapshot' | 'database';
+  ms: number;
+  /** log entries applied after the snapshot or the rebuild's base */
+  tail: number;
+  segments: number;
+  /** the snapshot's log position (0 when loaded from the database) */
+  snapshotSeq: number;
 }
 
 export interface LoadedSegment {
@@ -40,6 +57,14 @@ export interface LoadedSegment {
 }
 
 export type { CompactStats, RebuildStats } from './backend';
+
+export interface SnapshotWritten {
+  seq: number;
+  key: string;
+  /** segment mirrors uploaded (the others were in the blob store already) */
+  uploaded: number;
+  ms: number;
+}
 
 
 export class SearchEngine implements SearchBackend {
@@ -67,6 +92,16 @@ export class SearchEngine implements SearchBackend {
   private opened: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
   private lastProbe = 0;
+  /** true once open() has loaded the index (queries before that wait, or are refused by the API) */
+  private ready = false;
+  loadStats: LoadStats | null = null;
+  /** segments known to have a mirror in the snapshot store (loaded from or written to it) */
+  private readonly mirrored = new Set<number>();
+  /** log position of the newest snapshot this process loaded or wrote */
+  snapshotSeq = 0;
+  private snapshotting: Promise<SnapshotWritten | null> | null = null;
+  /** a pointer whose manifest this process could not read: the next snapshot may replace it */
+  private unreadable: { seq: number; key: string } | null = null;
   /** what the log says is current, for planning merges without loading the index */
   private readonly follower: LogFollower;
 
@@ -213,6 +248,16 @@ export class SearchEngine implements SearchBackend {
   // ---------- following the log ----------
 
   open(): Promise<void> {
+    // The first query needs the word dictionary: load it while the index's reads are in flight.
+    if (!this.opened) {
+      setImmediate(() => {
+        try {
+          warmTokenizer();
+        } catch {
+          // The first query that tokenises reports it.
+        }
+      });
+    }
     this.opened ??= this.loadFromBase().catch((err: unknown) => {
       this.opened = null;
       throw err;
@@ -220,19 +265,130 @@ export class SearchEngine implements SearchBackend {
     return this.opened;
   }
 
+  /** Whether the index is in memory (open() has finished). */
+  get loaded(): boolean {
+    return this.ready;
+  }
+
   private async loadFromBase(): Promise<void> {
+    const t0 = performance.now();
     const base = await this.store.base();
-    if (base > 0) {
+    const fromSnapshot = await this.loadSnapshot(base).catch((err: unknown) => {
+      // Nothing was applied yet (a snapshot is read whole before it is applied): load as before.
+      this.deps.warn?.('reading the search index snapshot failed; loading the index from the database', err);
+      return false;
+    });
+    if (!fromSnapshot && base > 0) {
       const e = await this.store.entry(base);
       if (e) await this.applyBase(e);
       this.seq = base;
     }
-    // Everything logged since the base in one read: point reads per entry would cost ~1.5 ms each
-    // on FerretDB, minutes for a log of 100k filings since the last rebuild.
+    // Everything logged since the snapshot or the base in one read: point reads per entry would
+    // cost ~1.5 ms each on FerretDB, minutes for a log of 100k filings since the last rebuild.
     const since = (await this.store.m.log.find({ _id: { $gt: this.seq } }).lean<LogEntry[]>()).sort((a, b) => a._id - b._id);
     for (const e of since) await this.apply(e);
     await this.catchUp(await this.store.head());
     await this.probe();
+    this.ready = true;
+    this.loadStats = { source: fromSnapshot ? 'snapshot' : 'database', ms: Math.round(performance.now() - t0), tail: since.length, segments: this.segs.size, snapshotSeq: fromSnapshot ? this.snapshotSeq : 0 };
+  }
+
+  /**
+   * Loads the newest snapshot (snapshot.ts) if it covers the latest rebuild: every mirror is read
+   * and decoded first, then applied in one synchronous step, so a failure leaves the engine empty
+   * and the caller loads from the database instead.
+   */
+  private async loadSnapshot(base: number): Promise<boolean> {
+    const blobs = this.deps.snapshots;
+    if (!blobs) return false;
+    const ptr = await this.store.snapshotPointer();
+    // Older than the latest rebuild: its segments are gone from the log's point of view.
+    if (!ptr || ptr.seq < base) return false;
+    let m: SnapshotManifest;
+    let segs: Array<{ s: SnapshotManifest['segs'][number]; seg: Segment }>;
+    try {
+      m = decodeManifest(await blobs.get(ptr.key));
+      segs = await mapLimit(m.segs, 4, async (s) => ({ s, seg: decodeMirror(await blobs.get(segmentKey(s.id))) }));
+    } catch (err) {
+      this.unreadable = ptr;
+      throw err;
+    }
+    for (const { s, seg } of segs) {
+      const l = this.addLoaded(s.id, seg);
+      const live = unpackBits(s.live, seg.items.length);
+      for (let i = 0; i < live.length; i++) if (live[i]) this.setCurrent(seg.items[i]!.id, l);
+      this.mirrored.add(s.id);
+    }
+    for (const [id, seg] of m.ghosts) this.ghosts.set(id, seg);
+    this.seq = m.seq;
+    this.snapshotSeq = m.seq;
+    return true;
+  }
+
+  /** Log entries written since the newest snapshot (as far as this process knows the head). */
+  async snapshotLag(): Promise<number> {
+    const ptr = await this.store.snapshotPointer();
+    this.snapshotSeq = Math.max(this.snapshotSeq, ptr?.seq ?? 0);
+    return Math.max(0, (await this.store.head()) - this.snapshotSeq);
+  }
+
+  /**
+   * Writes a snapshot of the index as this process holds it (after catching up with the log):
+   * mirrors of the segments not in the blob store yet, a manifest under a new key, then the
+   * pointer, moved only forward and only if no other process moved it meanwhile. Then the mirrors
+   * the replaced manifest named and this one does not are removed: a segment with no current
+   * item at some log position never gets one again (new versions go to new segments), so no newer
+   * manifest can name them. Null when there is nothing newer to write or another process won.
+   */
+  writeSnapshot(): Promise<SnapshotWritten | null> {
+    this.snapshotting ??= this.snapshotNow().finally(() => {
+      this.snapshotting = null;
+    });
+    return this.snapshotting;
+  }
+
+  private async snapshotNow(): Promise<SnapshotWritten | null> {
+    const blobs = this.deps.snapshots;
+    if (!blobs) return null;
+    const t0 = performance.now();
+    await this.refresh();
+    // The state at this.seq, taken in one synchronous step (no await until the manifest is built).
+    const seq = this.seq;
+    const segs = [...this.segs.values()].filter((l) => l.live.some((x) => x === 1));
+    const manifest: SnapshotManifest = { v: 1, seq, segs: segs.map((l) => ({ id: l.id, live: packBits(l.live) })), ghosts: [...this.ghosts], at: new Date().toISOString() };
+    const prev = await this.store.snapshotPointer();
+    const broken = prev !== null && prev.key === this.unreadable?.key;
+    if (prev && prev.seq >= seq && !broken) {
+      this.snapshotSeq = Math.max(this.snapshotSeq, prev.seq);
+      return null;
+    }
+    let uploaded = 0;
+    for (const l of segs) {
+      if (this.mirrored.has(l.id)) continue;
+      await blobs.put(segmentKey(l.id), encodeSegmentRaw(l.seg));
+      this.mirrored.add(l.id);
+      uploaded++;
+    }
+    const key = `${SNAPSHOT_PREFIX}${seq}-${randomBytes(6).toString('hex')}`;
+    await blobs.put(key, encodeManifest(manifest));
+    if (!(await this.store.moveSnapshotPointer(prev, { seq, key }, { replaceNewer: broken }))) {
+      await blobs.remove([key]).catch(() => undefined);
+      return null;
+    }
+    this.snapshotSeq = seq;
+    this.unreadable = null;
+    if (prev && !broken) {
+      try {
+        const old = decodeManifest(await blobs.get(prev.key));
+        const keep = new Set(manifest.segs.map((s) => s.id));
+        const gone = old.segs.filter((s) => !keep.has(s.id)).map((s) => s.id);
+        await blobs.remove([prev.key, ...gone.map(segmentKey)]);
+        for (const id of gone) this.mirrored.delete(id);
+      } catch (err) {
+        this.deps.warn?.('removing the previous search index snapshot failed (garbage left in the blob store)', err);
+      }
+    }
+    return { seq, key, uploaded, ms: Math.round(performance.now() - t0) };
   }
 
   /** Sees what other processes wrote: one point read of the head; a probe past it now and then. */

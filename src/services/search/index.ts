@@ -4,17 +4,20 @@
  * the secrets service, page text decrypted from the blob store. The pipeline calls indexItem
  * after filing or a correction and removeItem on destruction; `archive reindex` calls reindexAll.
  */
+import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { itemLevel, readPageText, STATUS, statusIn } from '../records';
 import { DEFAULT_CLEARANCE_LEVELS, type Principal } from '../access';
 import { indexKey } from '../platform';
 import type { CompactStats, RebuildStats, SearchBackend } from './backend';
-import { SearchEngine } from './engine';
+import { SearchEngine, type SnapshotWritten } from './engine';
+import type { SnapshotBlobs } from './snapshot';
 import { OpenSearchBackend } from './opensearch';
 import { metadataText, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope } from './types';
 
-export { SearchEngine } from './engine';
+export { SearchEngine, type LoadStats, type SnapshotWritten } from './engine';
+export type { SnapshotBlobs } from './snapshot';
 export { OpenSearchBackend } from './opensearch';
 export type { CompactStats, RebuildStats, SearchBackend, SearchBackendKind } from './backend';
 export { markSnippet } from './snippet';
@@ -33,12 +36,50 @@ export function searchEngine(rt: Runtime): Promise<SearchEngine> {
   if (!p) {
     p = (async () => {
       // Opened (the index loaded into memory) by the first search, not by writers such as the worker.
-      return new SearchEngine({ db: rt.db, key: await indexKey(rt), text: (id, page) => pageText(rt, id, page) });
+      return new SearchEngine({
+        db: rt.db,
+        key: await indexKey(rt),
+        text: (id, page) => pageText(rt, id, page),
+        snapshots: snapshotBlobs(rt),
+        warn: (msg, err) => rt.logger.warn({ err }, msg),
+      });
     })();
     p.catch(() => engines.delete(rt));
     engines.set(rt, p);
   }
   return p;
+}
+
+/** Index snapshots in the application's blob store: encrypted at rest like every archived object. */
+export function snapshotBlobs(rt: Runtime): SnapshotBlobs {
+  return {
+    get: (key) => rt.storage.blobs.getBuffer(key),
+    put: async (key, data) => {
+      await rt.storage.blobs.put(key, data, { contentType: 'application/octet-stream' });
+    },
+    remove: async (keys) => {
+      if (keys.length) await rt.storage.blobs.shredMany(keys);
+    },
+  };
+}
+
+/**
+ * Writes a snapshot of the embedded index when the log has moved `minEntries` past the newest
+ * one, so that the next process to start (an API process, `archive search`) loads one blob set
+ * plus a short log tail. Never throws: a failed snapshot only leaves the next start slower.
+ */
+export async function snapshotSearchIndex(rt: Runtime, minEntries = 1): Promise<SnapshotWritten | null> {
+  try {
+    const b = await searchBackend(rt);
+    if (!(b instanceof SearchEngine) || !b.loaded) return null;
+    if ((await b.snapshotLag()) < minEntries && b.loadStats?.source === 'snapshot') return null;
+    const w = await b.writeSnapshot();
+    if (w) rt.logger.info({ ...w }, 'search index snapshot written');
+    return w;
+  } catch (err) {
+    rt.logger.warn({ err }, 'writing a search index snapshot failed; the next start loads more of the log');
+    return null;
+  }
 }
 
 /** The configured search backend of this runtime (ARCHIVE_SEARCH_BACKEND). */
@@ -199,6 +240,34 @@ export function searchScopeOf(who: Principal, levels: readonly string[] = DEFAUL
   return { fonds: who.scope.fonds === '*' ? undefined : [...who.scope.fonds], maxAccessLevel: levels.indexOf(who.clearance) };
 }
 
-export async function searchItems(rt: Runtime, req: SearchRequest, scope: SearchScope = {}): Promise<SearchResult> {
-  return (await searchBackend(rt)).search(req, scope);
+/** How long an API search waits for a loading index before answering search_index_loading. */
+const LOAD_WAIT_MS = 2000;
+
+/**
+ * A query. With whileLoading 'refuse' (the API), a process whose embedded index is still loading
+ * answers 503 search_index_loading at once instead of holding the request until the load ends
+ * (minutes at millions of pages); the load goes on in the background. Refusing rather than
+ * answering from the part already loaded: a partial index would give wrong totals and silently
+ * miss items, and "not found in the archive" is a conclusion people act on.
+ */
+export async function searchItems(rt: Runtime, req: SearchRequest, scope: SearchScope = {}, opts: { whileLoading?: 'wait' | 'refuse'; waitMs?: number } = {}): Promise<SearchResult> {
+  const backend = await searchBackend(rt);
+  if (opts.whileLoading === 'refuse' && backend instanceof SearchEngine && !backend.loaded) {
+    // A short wait first: a small archive loads in a moment and its first search just answers.
+    const loading = backend.open();
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([loading.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), opts.waitMs ?? LOAD_WAIT_MS)))]).catch((err: unknown) => {
+      rt.logger.warn({ err }, 'loading the search index failed; the next search retries');
+      return false;
+    });
+    clearTimeout(timer);
+    if (!done) {
+      throw new AppError('search_index_loading', {
+        message: 'The full-text index is still loading after a restart; try again in a moment',
+        zh: '服务刚启动，全文索引正在加载，请稍后再试',
+        details: { segmentsLoaded: backend.segs.size },
+      });
+    }
+  }
+  return backend.search(req, scope);
 }

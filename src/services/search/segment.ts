@@ -243,6 +243,63 @@ export function decodeSegment(data: Buffer): Segment {
   };
 }
 
+// ---- the snapshot mirror's form (snapshot.ts): the same sections, not deflated, 8-byte aligned ----
+//
+// A process starting from a snapshot reads every mirror: inflating and copying them cost more
+// than the bytes saved (the blob store is local and decrypts at GB/s). Aligned sections let the
+// typed arrays view the buffer as read, without a copy.
+
+const RAW_MAGIC = 'SSR1';
+
+export function encodeSegmentRaw(seg: Segment): Buffer {
+  const header = Buffer.from(JSON.stringify({ items: seg.items }), 'utf8');
+  const sections = [
+    header,
+    Buffer.from(seg.terms.buffer, seg.terms.byteOffset, seg.terms.byteLength),
+    Buffer.from(seg.offsets.buffer, seg.offsets.byteOffset, seg.offsets.byteLength),
+    Buffer.from(seg.positional.buffer, seg.positional.byteOffset, seg.positional.byteLength),
+    Buffer.from(seg.df.buffer, seg.df.byteOffset, seg.df.byteLength),
+    Buffer.from(seg.docItem.buffer, seg.docItem.byteOffset, seg.docItem.byteLength),
+    Buffer.from(seg.docPage.buffer, seg.docPage.byteOffset, seg.docPage.byteLength),
+    Buffer.from(seg.docLen.buffer, seg.docLen.byteOffset, seg.docLen.byteLength),
+    seg.postings,
+  ];
+  const pad = (n: number) => (8 - (n % 8)) % 8;
+  const head = Buffer.alloc(8 + 8 * sections.length);
+  head.write(RAW_MAGIC, 0);
+  sections.forEach((x, i) => head.writeUInt32LE(x.length, 8 + i * 8));
+  const parts: Buffer[] = [head];
+  for (const x of sections) parts.push(x, Buffer.alloc(pad(x.length)));
+  return Buffer.concat(parts);
+}
+
+/** Decodes a mirror: the raw form above, or a segment as the database stores it (deflated). */
+export function decodeMirror(data: Buffer): Segment {
+  if (data.length < 8 || data.toString('latin1', 0, 4) !== RAW_MAGIC) return decodeSegment(data);
+  const n = 9;
+  const lens = Array.from({ length: n }, (_, i) => data.readUInt32LE(8 + i * 8));
+  // Views need the sections 8-byte aligned in memory, not only in the file: copy once if not.
+  const buf = data.byteOffset % 8 === 0 ? data : Buffer.from(data);
+  const base = buf.byteOffset;
+  let at = 8 + 8 * n;
+  const take = (i: number): number => {
+    const start = at;
+    at += lens[i]! + ((8 - (lens[i]! % 8)) % 8);
+    return start;
+  };
+  const header = JSON.parse(buf.toString('utf8', take(0), 8 + 8 * n + lens[0]!)) as { items: SegItem[] };
+  const view = <T>(i: number, C: { new (ab: ArrayBufferLike, off: number, len: number): T; BYTES_PER_ELEMENT: number }): T => new C(buf.buffer, base + take(i), lens[i]! / C.BYTES_PER_ELEMENT);
+  const terms = view(1, Float64Array);
+  const offsets = view(2, Uint32Array);
+  const positional = view(3, Uint8Array);
+  const df = view(4, Uint32Array);
+  const docItem = view(5, Uint32Array);
+  const docPage = view(6, Uint32Array);
+  const docLen = view(7, Uint32Array);
+  const p = take(8);
+  return { items: header.items, terms, offsets, positional, df, docItem, docPage, docLen, postings: buf.subarray(p, p + lens[8]!) };
+}
+
 /** Positions decoded by scanPostings, appended to one growable buffer instead of an array each. */
 export class PositionPool {
   buf = new Int32Array(1 << 16);

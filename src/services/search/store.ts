@@ -83,6 +83,35 @@ export class SearchStore {
     return seq;
   }
 
+  /** The newest index snapshot (snapshot.ts): the log position it covers and its manifest's key. */
+  async snapshotPointer(): Promise<{ seq: number; key: string } | null> {
+    const d = await this.m.meta.collection.findOne({ _id: 'snapshot' as never });
+    return d && typeof d.key === 'string' && typeof d.seq === 'number' ? { seq: d.seq, key: d.key } : null;
+  }
+
+  /**
+   * Points at a newer snapshot, only if the pointer is still `prev` (compare-and-set: a filter
+   * on the whole old value, the one atomic update FerretDB offers besides a unique insert).
+   * False when another process moved it first; the pointer never moves backwards, except away
+   * from a manifest that cannot be read.
+   */
+  async moveSnapshotPointer(prev: { seq: number; key: string } | null, next: { seq: number; key: string }, opts: { replaceNewer?: boolean } = {}): Promise<boolean> {
+    // replaceNewer: `prev` names a manifest that cannot be read; any readable snapshot is better.
+    if (prev && next.seq <= prev.seq && !opts.replaceNewer) return false;
+    const doc = { seq: next.seq, key: next.key, at: new Date() };
+    if (!prev) {
+      try {
+        await this.m.meta.collection.insertOne({ _id: 'snapshot', ...doc } as never);
+        return true;
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
+    }
+    const r = await this.m.meta.collection.updateOne({ _id: 'snapshot' as never, seq: prev.seq, key: prev.key }, { $set: doc });
+    return r.modifiedCount === 1;
+  }
+
   /** Log entries before a rebuild's start are history nobody replays. */
   async pruneLog(before: number): Promise<void> {
     await this.m.log.deleteMany({ _id: { $lt: before } });
