@@ -17,12 +17,14 @@ import { makeSnippet } from './snippet';
 import { SearchStore, type LogEntry } from './store';
 import { TokenHasher, tokenizePage, warmTokenizer } from './tokenize';
 import type { CompactStats, RebuildOptions, RebuildStats, SearchBackend } from './backend';
-import { FACET_FIELDS, metadataText, type FacetField, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope, type TextProvider } from './types';
+import { FACET_FIELDS, metadataText, type FacetField, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope, type TextProvider, type PagesTextProvider } from './types';
 
 export interface SearchDeps {
   db: Connection;
   key: Buffer;
   text: TextProvider;
+  /** Snippet pages of a hit in one go (see PagesTextProvider); without it, `text` page by page. */
+  texts?: PagesTextProvider;
   /** Where index snapshots live (the blob store); without it the index always loads from the database. */
   snapshots?: SnapshotBlobs;
   /** A snapshot that could not be read or written (the engine falls back and goes on). */
@@ -723,12 +725,13 @@ export class SearchEngine implements SearchBackend {
 
   private async snippets(itemId: string, pages: number[], clauses: ReturnType<typeof parseQuery>): Promise<SearchResult['hits'][number]['snippets']> {
     const out = [];
+    const batch = this.deps.texts ? await this.deps.texts(itemId, pages).catch(() => new Map<number, string>()) : null;
     for (const page of pages) {
       try {
-        const text = await this.deps.text(itemId, page);
+        const text = batch ? batch.get(page) : await this.deps.text(itemId, page);
         // Re-check after the await: an item removed meanwhile shows nothing.
         if (!this.current.has(itemId)) return [];
-        out.push(makeSnippet(text, page, clauses));
+        if (text !== undefined) out.push(makeSnippet(text, page, clauses));
       } catch {
         // Text unreadable (destroyed, shredded, storage down): the hit stands without a snippet.
       }

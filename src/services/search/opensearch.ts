@@ -32,7 +32,7 @@ import { parseQuery, type Clause } from './query';
 import { makeSnippet } from './snippet';
 import { RANK_WEIGHTS } from './rank';
 import { bigramsOf, skipgramsOf, TokenHasher, tokenizePage } from './tokenize';
-import { FACET_FIELDS, metadataText, type FacetField, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope, type TextProvider } from './types';
+import { FACET_FIELDS, metadataText, type FacetField, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope, type TextProvider, type PagesTextProvider } from './types';
 
 export interface OpenSearchDeps {
   /** e.g. http://127.0.0.1:9200 */
@@ -41,6 +41,8 @@ export interface OpenSearchDeps {
   index: string;
   key: Buffer;
   text: TextProvider;
+  /** Snippet pages of a hit in one go (see PagesTextProvider); without it, `text` page by page. */
+  texts?: PagesTextProvider;
   shards?: number;
   replicas?: number;
 }
@@ -606,9 +608,11 @@ export class OpenSearchBackend implements SearchBackend {
 
   private async snippets(itemId: string, pages: number[], clauses: Clause[]): Promise<SearchResult['hits'][number]['snippets']> {
     const out = [];
+    const batch = this.deps.texts ? await this.deps.texts(itemId, pages).catch(() => new Map<number, string>()) : null;
     for (const page of pages) {
       try {
-        out.push(makeSnippet(await this.deps.text(itemId, page), page, clauses));
+        const text = batch ? batch.get(page) : await this.deps.text(itemId, page);
+        if (text !== undefined) out.push(makeSnippet(text, page, clauses));
       } catch {
         // Text unreadable (destroyed, shredded, storage down): the hit stands without a snippet.
       }

@@ -26,6 +26,13 @@ export interface IndexDocument {
 export type TextProvider = (itemId: string, page: number) => Promise<string>;
 
 /**
+ * The same for several pages of one item at once (a hit's snippet pages): one item read, the
+ * pages' blobs fetched in parallel. A page missing from the answer shows no snippet. Optional: a
+ * backend falls back to TextProvider page by page.
+ */
+export type PagesTextProvider = (itemId: string, pages: number[]) => Promise<Map<number, string>>;
+
+/**
  * What the caller may see. Applied before ranking, counting and facets, so neither totals nor
  * facet counts leak the existence of items outside it. Undefined fields do not restrict.
  */
