@@ -4,7 +4,9 @@
  * Choice: every KEK is an RSA-3072 key pair and wraps with RSA-OAEP (SHA-256, MGF1-SHA-256),
  * rather than an AES key wrapped with AES-KW.
  *  - The keystore is plain standard files: one PKCS#8 EncryptedPrivateKeyInfo PEM per KEK
- *    (PBES2: PBKDF2-HMAC-SHA-256 + AES-256-CBC), written by node-forge. openssl, HSM import tools
+ *    (PBES2: PBKDF2-HMAC-SHA-256 + AES-256-CBC), laid out with node-forge's ASN.1 writer, the key
+ *    derived and encrypted by node:crypto (forge's own PBKDF2 runs in JavaScript: 200 000
+ *    iterations took seconds on every new keystore, about 20x node's). openssl, HSM import tools
  *    and key-escrow procedures read them as they are; a symmetric key has no equally common file
  *    format, and node-forge writes none.
  *  - Wrapping needs only the public half, so an ingest-only deployment could hold no private key.
@@ -21,7 +23,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { constants, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { constants, createCipheriv, createPrivateKey, createPublicKey, pbkdf2Sync, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { StorageError } from './errors';
 
@@ -87,6 +89,39 @@ const OAEP = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' } a
 function generate(bits: number): forge.pki.rsa.KeyPair {
   // forge hands generation to node:crypto's native generator when it is available.
   return forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 });
+}
+
+/**
+ * The private key as a PKCS#8 EncryptedPrivateKeyInfo PEM (RFC 5958 §3) under PBES2 (RFC 8018
+ * §6.2, A.2-A.4): PBKDF2 with HMAC-SHA-256, `iterations` rounds and a 16-byte salt, then
+ * AES-256-CBC. node:crypto cannot choose the iteration count of the PEM it writes (OpenSSL's
+ * default, 2048), so the structure is written here.
+ */
+function encryptPrivateKeyPem(privateKey: forge.pki.rsa.PrivateKey, passphrase: string, iterations: number): string {
+  const { asn1 } = forge;
+  const U = asn1.Class.UNIVERSAL;
+  const oid = (o: string) => asn1.create(U, asn1.Type.OID, false, asn1.oidToDer(o).getBytes());
+  const octets = (b: Buffer) => asn1.create(U, asn1.Type.OCTETSTRING, false, b.toString('binary'));
+  const int = (n: number) => asn1.create(U, asn1.Type.INTEGER, false, asn1.integerToDer(n).getBytes());
+  const seq = (...items: forge.asn1.Asn1[]) => asn1.create(U, asn1.Type.SEQUENCE, true, items);
+  const pkcs8 = Buffer.from(asn1.toDer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(privateKey))).getBytes(), 'binary');
+  const salt = randomBytes(16);
+  const iv = randomBytes(16);
+  const key = pbkdf2Sync(passphrase, salt, iterations, 32, 'sha256');
+  const cipher = createCipheriv('aes-256-cbc', key, iv);
+  const encrypted = Buffer.concat([cipher.update(pkcs8), cipher.final()]);
+  const info = seq(
+    seq(
+      oid(forge.pki.oids.pkcs5PBES2!),
+      seq(
+        seq(oid(forge.pki.oids.pkcs5PBKDF2!), seq(octets(salt), int(iterations), int(32), seq(oid(forge.pki.oids.hmacWithSHA256!), asn1.create(U, asn1.Type.NULL, false, '')))),
+        seq(oid(forge.pki.oids['aes256-CBC']!), octets(iv)),
+      ),
+    ),
+    octets(encrypted),
+  );
+  const b64 = Buffer.from(asn1.toDer(info).getBytes(), 'binary').toString('base64');
+  return `-----BEGIN ENCRYPTED PRIVATE KEY-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ENCRYPTED PRIVATE KEY-----\n`;
 }
 
 function toKek(id: string, priv: KeyObject): Kek {
@@ -159,11 +194,7 @@ class KeyringImpl implements Keyring {
     const pair = generate(this.bits);
     let priv: KeyObject;
     if (this.dir) {
-      const pem = forge.pki.encryptRsaPrivateKey(pair.privateKey, this.passphrase, {
-        algorithm: 'aes256',
-        count: this.kdfIterations,
-        prfAlgorithm: 'sha256',
-      } as forge.pki.EncryptionOptions);
+      const pem = encryptPrivateKeyPem(pair.privateKey, this.passphrase, this.kdfIterations);
       writeFileAtomic(path.join(this.dir, `${id}.pem`), pem, 0o600);
       priv = createPrivateKey({ key: pem, format: 'pem', passphrase: this.passphrase });
     } else {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../helpers/services';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -31,9 +31,19 @@ export interface WatchedPage {
   problems: string[];
 }
 
-/** A page at a desktop size that records what went wrong; `expected` statuses are the UI working as meant. */
-export async function openPage(browser: Browser, opts: { expected?: RegExp } = {}): Promise<WatchedPage> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+const DESKTOP = { viewport: { width: 1440, height: 900 }, locale: 'zh-CN' };
+
+/** A browser context (one person's own cookie jar: signed in once, its pages share the session) at a desktop size. */
+export async function openContext(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext(DESKTOP);
+}
+
+/**
+ * A page at a desktop size that records what went wrong; `expected` statuses are the UI working as
+ * meant. On a browser, the page has a context (cookies) of its own; on a context, it shares that one's.
+ */
+export async function openPage(on: Browser | BrowserContext, opts: { expected?: RegExp } = {}): Promise<WatchedPage> {
+  const page = 'newContext' in on ? await on.newPage(DESKTOP) : await on.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
@@ -71,4 +81,23 @@ export async function answerPrompt(page: Page, text: string | RegExp, value: str
   await box.locator('input').fill(value);
   await box.getByRole('button', { name: '确定' }).click();
   await box.waitFor({ state: 'hidden' });
+}
+
+/**
+ * Waits until the image is drawn (loaded, with pixels). page.waitForFunction would evaluate its
+ * predicate with eval() inside the page, which the app's Content-Security-Policy (script-src 'self',
+ * no 'unsafe-eval') refuses; a locator's evaluate runs through the DevTools protocol instead.
+ */
+export async function waitForImage(page: Page, selector: string, timeoutMs = 30_000): Promise<void> {
+  const img = page.locator(selector);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const drawn = await img.evaluate((el) => {
+      const i = el as unknown as { complete: boolean; naturalWidth: number };
+      return i.complete && i.naturalWidth > 0;
+    }, undefined, { timeout: Math.max(1, deadline - Date.now()) });
+    if (drawn) return;
+    if (Date.now() > deadline) throw new Error(`the image ${selector} was not drawn within ${timeoutMs} ms`);
+    await page.waitForTimeout(100);
+  }
 }

@@ -3,13 +3,15 @@
  * compliance officer takes a due item from the due list through appraisal, the 销毁清册, the
  * 鉴定小组's sign-offs, 备案, the 主要负责人's approval and the two 监销人's supervised destruction
  * to a certificate that verifies — every other role signing in and signing with a fresh TOTP code.
+ * Each person signs in once, through the form, and keeps that browser session (as at a desk): a
+ * code can be used only once, so signing in again at each step waited out 30 s windows for codes.
  */
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { itemModel } from '../../src/models/item.model';
 import { actor, makeDueItem, type Actor } from '../helpers/disposition';
 import { openTestRuntime, serveTestApp } from '../helpers/runtime';
-import { answerPrompt, launch, openPage, shot, signInUi } from './browser';
+import { answerPrompt, launch, openContext, openPage, shot, signInUi } from './browser';
 
 const PASSWORD = 'Correct-Horse-42';
 
@@ -40,16 +42,31 @@ describe('web UI: a due item taken to a verified certificate of destruction (Chr
     await ctx?.close();
   });
 
-  async function as(name: string, path: string, body: (page: Page) => Promise<void>): Promise<void> {
-    const { page, problems } = await openPage(browser);
+  const desks = new Map<string, BrowserContext>();
+
+  /** Each person signs in through the form with password and a fresh code, once: their browser keeps the session. */
+  async function signIn(name: string): Promise<void> {
+    const desk = await openContext(browser);
+    const { page, problems } = await openPage(desk);
     await signInUi(page, base, `ui.${name}`, PASSWORD, a[name]!.code);
+    assert.deepEqual(problems, [], `no script errors or CSP violations while ${name} signs in`);
+    await page.close();
+    desks.set(name, desk);
+  }
+
+  /** A fresh page in the person's signed-in browser, opened at `path`. */
+  async function as(name: string, path: string, body: (page: Page) => Promise<void>): Promise<void> {
+    const { page, problems } = await openPage(desks.get(name)!);
     await page.goto(`${base}/#${path}`);
+    await page.locator('[data-test=who]').filter({ hasText: `ui.${name}` }).waitFor();
     await body(page);
     assert.deepEqual(problems, [], `no script errors or CSP violations for ${name}`);
     await page.close();
   }
 
   it('appraisal, list, sign-offs, filing, approval, supervised destruction, certificate verified', async () => {
+    // Everyone signs in first: their later codes (signatures) then fall in later 30 s windows.
+    for (const name of Object.keys(a)) await signIn(name);
     let roundPath = '';
     await as('co', '/due', async (page) => {
       const row = page.locator('[data-test=due] .el-table__row').filter({ hasText: '失业保险金申领登记表（到期）' });

@@ -10,7 +10,7 @@ import { itemModel, type ItemDoc } from '../../src/models/item.model';
 import { drainUntil } from '../helpers/jobs';
 import { openTestRuntime, serveTestApp } from '../helpers/runtime';
 import { renderScan } from '../helpers/scan';
-import { launch, openPage, shot, signInUi } from './browser';
+import { launch, openPage, shot, signInUi, waitForImage } from './browser';
 
 const PASSWORD = 'Correct-Horse-42';
 
@@ -101,7 +101,7 @@ describe('web UI: every role\'s main path (Chromium)', function () {
       await page.getByText('第 1 页已旋转并重新识别').last().waitFor({ timeout: 30_000 });
       assert.equal((await items.findById(id).lean<ItemDoc>())!.pages[0]!.rotation, turned, `rotation ${k} is kept on the page`);
       if (k === 1) {
-        await page.waitForFunction("(() => { const img = document.querySelector('.page img.full'); return !!img && img.complete && img.naturalWidth > 0; })()");
+        await waitForImage(page, '.page img.full');
         await shot(page, 'archivist-review-rotated');
       }
     }

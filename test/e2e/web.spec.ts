@@ -11,7 +11,7 @@ import { ingestItem } from '../../src/services/capture';
 import { drainUntil } from '../helpers/jobs';
 import { openTestRuntime, serveTestApp } from '../helpers/runtime';
 import { renderScan } from '../helpers/scan';
-import { launch, openPage, shot, signInUi } from './browser';
+import { launch, openPage, shot, signInUi, waitForImage } from './browser';
 
 const PASSWORD = 'Correct-Horse-42';
 const NAME = '欧阳振华';
@@ -89,7 +89,7 @@ describe('web UI: the caseworker signs in, searches, reads the page with the hit
 
     await page.getByRole('button', { name: '第2页' }).click();
     await page.locator('[data-test=page-of]').filter({ hasText: '第 2 / 2 页' }).waitFor();
-    await page.waitForFunction("(() => { const img = document.querySelector('.page img.full'); return !!img && img.complete && img.naturalWidth > 0; })()");
+    await waitForImage(page, '.page img.full');
     await page.locator('.page .box').first().waitFor({ timeout: 15_000 });
     const frame = (await page.locator('[data-test=page]').boundingBox())!;
     const box = (await page.locator('.page .box').first().boundingBox())!;

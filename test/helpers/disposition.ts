@@ -2,7 +2,7 @@
  * Helpers for the disposition specs: due items with real blobs (original, page image, page text,
  * searchable PDF) in the test MinIO and in the search index, accounts of every role in the chain
  * with a TOTP secret, and fresh TOTP codes (each code is spent once, so a helper hands out the
- * codes of the current window and waits for the next one when they are used up).
+ * codes of the previous, current and next windows and waits for the next one when they are used up).
  */
 import { randomUUID } from 'node:crypto';
 import { itemModel, type ItemDoc, type ItemStatus } from '../../src/models/item.model';
@@ -73,20 +73,32 @@ export interface Actor {
 
 const used = new Map<string, Set<number>>();
 
-/** A fresh TOTP code for the secret, never one handed out before (waits for the next 30 s window if needed). */
+/**
+ * The server accepts the previous window's code too (clock drift, src/services/access/totp.ts), but
+ * only until the current window ends: it is handed out only while this much of the window is left,
+ * ample for a CLI process to start or a browser form to be filled and sent on a loaded machine.
+ */
+const PAST_WINDOW_MARGIN_MS = 15_000;
+
+/**
+ * A fresh TOTP code for the secret, never one handed out before: the previous window's (while
+ * enough of the current one is left), the current one's, the next one's — three per 30 s, the
+ * soonest to lapse first — and only when all are spent does it wait for the next window.
+ */
 export async function freshCode(secret: string): Promise<string> {
   const spent = used.get(secret) ?? new Set<number>();
   used.set(secret, spent);
   for (;;) {
-    const step = Math.floor(Date.now() / 30_000);
-    // The next window and the current one: both stay valid for 30 s more (a past window's code may lapse before it is checked).
-    for (const d of [1, 0]) {
+    const now = Date.now();
+    const step = Math.floor(now / 30_000);
+    const left = 30_000 - (now % 30_000);
+    for (const d of left >= PAST_WINDOW_MARGIN_MS ? [-1, 0, 1] : [0, 1]) {
       if (!spent.has(step + d)) {
         spent.add(step + d);
         return totp(secret, (step + d) * 30_000 + 1000);
       }
     }
-    await new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 50));
+    await new Promise((r) => setTimeout(r, left + 50));
   }
 }
 

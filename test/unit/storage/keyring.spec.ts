@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
+import forge from 'node-forge';
 import { createKeyring, openKeyring, type StorageError } from '../../../storage';
 
 const FAST = { kdfIterations: 1000, bits: 2048 };
@@ -27,6 +28,27 @@ describe('storage: keyring', function () {
     const again = await openKeyring({ dir, passphrase: 'pw', createIfMissing: true });
     assert.equal(again.created, false);
     assert.equal(again.keyring.activeKekId, keyring.activeKekId);
+  });
+
+  it('a key file is standard PKCS#8 under PBES2: PBKDF2-HMAC-SHA-256 with the configured rounds and a 16-byte salt, AES-256-CBC', async () => {
+    const { keyring } = await createKeyring({ dir, passphrase: '口令 pw', ...FAST });
+    const pem = fs.readFileSync(path.join(dir, `${keyring.activeKekId}.pem`), 'utf8');
+    const der = forge.pem.decode(pem)[0]!.body;
+    // EncryptedPrivateKeyInfo → encryptionAlgorithm → PBES2-params (RFC 8018 A.4): [kdf, scheme].
+    const algo = (forge.asn1.fromDer(der).value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[];
+    const oid = (a: forge.asn1.Asn1) => forge.asn1.derToOid(a.value as string);
+    assert.equal(oid(algo[0]!), forge.pki.oids.pkcs5PBES2);
+    const [kdf, scheme] = algo[1]!.value as forge.asn1.Asn1[];
+    const [kdfOid, kdfParams] = kdf!.value as forge.asn1.Asn1[];
+    assert.equal(oid(kdfOid!), forge.pki.oids.pkcs5PBKDF2);
+    const [salt, rounds, , prf] = kdfParams!.value as forge.asn1.Asn1[];
+    assert.equal((salt!.value as string).length, 16);
+    assert.equal(forge.asn1.derToInteger(rounds!.value as string), FAST.kdfIterations);
+    assert.equal(oid((prf!.value as forge.asn1.Asn1[])[0]!), forge.pki.oids.hmacWithSHA256);
+    assert.equal(oid((scheme!.value as forge.asn1.Asn1[])[0]!), forge.pki.oids['aes256-CBC']);
+    // Opened by OpenSSL (node:crypto) with the passphrase, and only with it.
+    assert.equal(createPrivateKey({ key: pem, format: 'pem', passphrase: '口令 pw' }).asymmetricKeyDetails?.modulusLength, FAST.bits);
+    assert.throws(() => createPrivateKey({ key: pem, format: 'pem', passphrase: 'pw' }));
   });
 
   it('refuses to overwrite an existing keystore and to open a missing one', async () => {
