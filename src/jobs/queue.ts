@@ -8,8 +8,11 @@ import { hostname } from 'node:os';
 import { isDuplicateKey } from '../db';
 import { randomBytes } from 'node:crypto';
 import type { Connection, Model } from 'mongoose';
-import { jobClaimModel, jobModel, type JobDoc } from '../models/job.model';
+import { jobClaimModel, jobModel, type JobClaim, type JobDoc } from '../models/job.model';
 import { DbClock } from './db-clock';
+
+/** Orphaned claim tokens stepped over at most per claim (see insertClaim). */
+const MAX_ORPHAN_CLAIMS = 5;
 
 export interface EnqueueOptions {
   dedupeKey?: string;
@@ -83,13 +86,8 @@ export class JobQueue {
     // Start at a random candidate so concurrent claimers spread out instead of colliding on the first.
     const offset = candidates.length ? Math.floor(Math.random() * Math.min(candidates.length, 4)) : 0;
     for (const c of [...candidates.slice(offset), ...candidates.slice(0, offset)]) {
-      const seq = c.claimSeq + 1;
-      try {
-        await this.claims.create({ _id: `${String(c._id)}:${seq}`, jobId: c._id, worker: workerId, at: now });
-      } catch (err) {
-        if (isDuplicateKey(err)) continue; // someone else took this claim
-        throw err;
-      }
+      const seq = await this.insertClaim(c, workerId, now);
+      if (seq === null) continue; // someone else took this claim
       await this.jobs.updateOne(
         { _id: c._id },
         {
@@ -104,6 +102,31 @@ export class JobQueue {
         },
       );
       return this.jobs.findById(c._id).lean<JobDoc>();
+    }
+    return null;
+  }
+
+  /**
+   * Inserts the claim token for the job's next claim; the token's number, or null when a live
+   * claimer holds it. A claim is two writes (this token, then the job row naming it): a worker
+   * killed between them, or a database restarted under it, leaves a token the job row never names,
+   * and every later claimer would collide with it forever. So a token that the job row does not
+   * name and that is older than the lease is an orphan (its claimer would have written the row at
+   * once), and the next number is tried instead; exclusivity still comes from the unique insert.
+   */
+  private async insertClaim(c: JobDoc, workerId: string, now: Date): Promise<number | null> {
+    for (let seq = c.claimSeq + 1; seq <= c.claimSeq + MAX_ORPHAN_CLAIMS; seq++) {
+      try {
+        await this.claims.create({ _id: `${String(c._id)}:${seq}`, jobId: c._id, worker: workerId, at: now });
+        return seq;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      const held = await this.claims.findById(`${String(c._id)}:${seq}`).lean<JobClaim>();
+      if (held && held.at.getTime() + this.leaseMs > now.getTime()) return null;
+      // Named by the job row (our candidate read is older than that claim): a real claim.
+      const row = await this.jobs.findById(c._id, { claimSeq: 1 }).lean<Pick<JobDoc, 'claimSeq'>>();
+      if (!row || row.claimSeq >= seq) return null;
     }
     return null;
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Connection } from 'mongoose';
 import { JobQueue } from '../../../src/jobs/queue';
+import { jobClaimModel } from '../../../src/models/job.model';
 import { PermanentJobError, Worker } from '../../../src/jobs/worker';
 import { dropTestDb, openTestDb, prepareModels } from '../../helpers/db';
 import { testLogger } from '../../helpers/logger';
@@ -49,6 +50,23 @@ describe('durable job queue (real FerretDB)', () => {
     assert.equal(second!.attempts, 2);
     assert.equal(await queue.complete(first!._id, 'dead-worker'), false);
     assert.equal(await queue.complete(second!._id, 'other'), true);
+  });
+
+  it('a worker killed between its claim token and the job update does not wedge the job (found by the 1,000-item fault run)', async () => {
+    // The claim is two writes: the unique token <jobId>:<seq>, then the job row. A worker killed
+    // (or a database restarted) between them leaves a token the job row never names; every later
+    // claimer used to collide with it forever. A fresh token is still respected (its claimer may
+    // be writing the job row right now); one older than the lease is an orphan and is stepped over.
+    const job = await queue.enqueue('t', {});
+    await jobClaimModel(conn).create({ _id: `${String(job._id)}:1`, jobId: job._id, worker: 'killed-mid-claim', at: new Date() });
+    assert.equal(await queue.claim(['t'], 'other'), null, 'a token younger than the lease belongs to a live claimer');
+    await new Promise((r) => setTimeout(r, 450));
+    const taken = await queue.claim(['t'], 'other');
+    assert.ok(taken, 'the orphaned token no longer blocks the job');
+    assert.equal(taken!.claimSeq, 2);
+    assert.equal(taken!.lockedBy, 'other');
+    assert.equal(await queue.claim(['t'], 'third'), null, 'and the new claim is exclusive as before');
+    assert.equal(await queue.complete(taken!._id, 'other'), true);
   });
 
   it('a failure is retried with back-off and fails for good after maxAttempts', async () => {
