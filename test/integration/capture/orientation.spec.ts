@@ -74,6 +74,8 @@ describe('orientation verified by recognition (real tesseract.js)', function () 
     const r = await recognizeOriented(engine, page, await preparePage(page, { orientation: engine }));
     assert.ok(r.ocr!.confidence < UNREADABLE_BELOW, `confidence ${r.ocr!.confidence}: ${r.ocr!.text.slice(0, 80)}`);
     assert.equal(r.unreadable, true);
-    assert.equal(r.tries, 4);
+    // The strips rule out the orientations that read clearly worse than the best one; the others
+    // are read in full before the page is called unreadable (here at least one besides the first).
+    assert.ok(r.tries >= 2 && r.tries <= 4, `tries ${r.tries}`);
   });
 });
