@@ -144,7 +144,17 @@ async function main(): Promise<void> {
     console.log('\ndegradation     ours    cli');
     for (const [k, v] of byDeg) console.log(`${k.padEnd(15)} ${(v.o / v.n).toFixed(3)}  ${(v.c / v.n).toFixed(3)}`);
     // Where the time goes: the worker's own log lines (stage timings) from the CLI's stderr.
-    const jobMs = ours.stderr.split('\n').map((l) => { try { return JSON.parse(l) as { msg?: string; ms?: number }; } catch { return null; } }).filter((l) => l?.msg === 'job done').map((l) => l!.ms ?? 0);
+    // The CLI's whole log, for a closer look at a run (stage timings, worker starts, errors).
+    fs.writeFileSync(path.join(os.tmpdir(), 'bench-ocr-e2e.stderr.log'), ours.stderr);
+    const logLines = ours.stderr.split('\n').map((l) => { try { return JSON.parse(l) as { msg?: string; ms?: number; tries?: number }; } catch { return null; } });
+    const jobMs = logLines.filter((l) => l?.msg === 'job done').map((l) => l!.ms ?? 0);
+    // Full recognitions per page (1 = read once; more = other orientations read in full) and the page's OCR time.
+    const reads = logLines.filter((l) => l?.msg === 'page read').map((l) => ({ tries: l!.tries ?? 0, ms: l!.ms ?? 0 }));
+    const stageMs = new Map<string, number>();
+    for (const l of logLines) {
+      if (l?.msg !== 'pipeline stages') continue;
+      for (const [k, v] of Object.entries((l as { ms?: unknown }).ms as Record<string, number>)) stageMs.set(k, (stageMs.get(k) ?? 0) + v);
+    }
     const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
     const cer = mean(rows.map((r) => r.cer));
     const cliCer = mean(rows.map((r) => r.cliCer));
@@ -152,6 +162,8 @@ async function main(): Promise<void> {
     const ppm = (files.length / ours.ms) * 60_000;
     const cliPpm = (files.length / tess.ms) * 60_000;
     console.log(`\nprofile: CLI start (archive --help, cold) ${(start / 1000).toFixed(1)} s; ingest → first item line ${(ours.firstLineMs / 1000).toFixed(1)} s; whole batch ${(ours.ms / 1000).toFixed(1)} s; ${jobMs.length} jobs, mean job ${(mean(jobMs) / 1000).toFixed(1)} s (sum ${(jobMs.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s over ${WORKERS} lanes); tesseract CLI ${(tess.ms / 1000).toFixed(1)} s`);
+    console.log(`pages read: ${reads.length}, full recognitions ${reads.reduce((a, r) => a + r.tries, 0)} (pages read more than once: ${reads.filter((r) => r.tries > 1).length}), mean OCR time per page ${(mean(reads.map((r) => r.ms)) / 1000).toFixed(1)} s`);
+    console.log(`stages (sum over jobs): ${[...stageMs].map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
     console.log(`statuses: ${[...rows.reduce((m, r) => m.set(r.status, (m.get(r.status) ?? 0) + 1), new Map<string, number>())].map(([k, v]) => `${k} ${v}`).join(', ')}`);
     console.log(`RESULT e2e_pages_per_min=${ppm.toFixed(1)} cli_pages_per_min=${cliPpm.toFixed(1)} e2e_ratio=${(ppm / cliPpm).toFixed(2)} cer=${cer.toFixed(4)} cli_cer=${cliCer.toFixed(4)} worst_page_cer=${worst.toFixed(3)} rss_mb=${ours.rssMb}`);
   } finally {

@@ -99,6 +99,10 @@ interface Slot {
 }
 
 export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
+  // libvips keeps the results of recent operations (up to 50 MB) in case the same image is asked
+  // for again; a page pipeline never asks twice (each page's buffers are new), so the cache only
+  // holds memory next to the recognition workers (bench:ocr's RSS).
+  sharp.cache(false);
   const size = Math.max(1, opts.workers ?? Math.min(4, os.availableParallelism()));
   const recycleAfter = Math.max(1, opts.recycleAfterPages ?? 200);
   const psm = String(opts.psm ?? DEFAULT_PSM);

@@ -10,6 +10,13 @@ export interface OrientationScorer {
 export interface PrepareOptions {
   /** Resolves 0° against 180° (and 90° against 270°) by OCR confidence; without it only the line direction is fixed. */
   orientation?: OrientationScorer;
+  /**
+   * Only the line direction is fixed here, and the strips' source is kept: the caller verifies the
+   * orientation by recognising the page (recognizeOriented), and reads strips (scoreOrientations)
+   * only when that reading is poor. Most pages are scanned upright and read well at once, so this
+   * saves one to four strip recognitions per page (docs/benchmarks.md, bench:ocr).
+   */
+  verifyByRecognition?: boolean;
   /** DA/T 31-2017 §6: at least 200 dpi. */
   minDpi?: number;
   /** Long side of the image handed to tesseract (default 4000 px): bounds worker memory. */
@@ -50,10 +57,25 @@ export interface PreparedPage {
   skewDeg: number;
   /** Whether 0/180 was decided by OCR confidence (false: only line direction was checked). */
   orientationChecked: boolean;
+  /**
+   * The orientation strips' confidences so far, by candidate rotation (empty when none were read),
+   * and what scoreOrientations needs to read more of them without preparing the page again.
+   */
+  orientationProbe: OrientationProbe;
   cropped: { left: number; top: number; right: number; bottom: number } | null;
   blank: boolean;
   sealRemoved: boolean;
   despeckled: boolean;
+}
+
+/** The ~150 dpi grey copy the orientation strips are cut from, with the skew of each line direction. */
+export interface OrientationProbe {
+  scores: Partial<Record<Rotation, number>>;
+  grey: Buffer | null;
+  width: number;
+  height: number;
+  hDeg: number;
+  vDeg: number;
 }
 
 const ANALYSIS_LONG_SIDE = 1000;
@@ -87,6 +109,7 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   let rotation: Rotation = 0;
   let skewDeg = 0;
   let orientationChecked = false;
+  const probe: OrientationProbe = { scores: {}, grey: null, width: 0, height: 0, hDeg: 0, vDeg: 0 };
   if (!blank) {
     const horizontal = estimateSkew(ink);
     const vertical = estimateSkew(turn90(ink));
@@ -94,6 +117,19 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
     const ratio = Math.max(horizontal.score, vertical.score) / Math.max(1e-9, Math.min(horizontal.score, vertical.score));
     skewDeg = lines.est.deg;
     rotation = lines.base;
+    probe.hDeg = horizontal.deg;
+    probe.vDeg = vertical.deg;
+    if (opts.orientation || opts.verifyByRecognition || opts.rotation !== undefined) {
+      // The strips' source, kept so that a caller can still check other orientations cheaply
+      // (scoreOrientations). Recognition needs legible glyphs: ~150 dpi, not the 1000-px analysis copy.
+      const os = Math.min(1, 150 / page.dpi);
+      const readable = await sharp(inkFull, { raw: { width: W, height: H, channels: 1 } })
+        .extract(region).resize(Math.max(1, Math.round(region.width * os)), Math.max(1, Math.round(region.height * os)))
+        .extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      probe.grey = readable.data;
+      probe.width = readable.info.width;
+      probe.height = readable.info.height;
+    }
     if (opts.rotation !== undefined) {
       rotation = opts.rotation;
       skewDeg = rotation % 180 === 0 ? horizontal.deg : vertical.deg;
@@ -103,12 +139,7 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
       const flip = (r: Rotation) => ((r + 180) % 360) as Rotation;
       const other = (lines.base === 0 ? 90 : 0) as Rotation;
       const candidates: Rotation[] = ratio > 1.15 ? [lines.base, flip(lines.base)] : [lines.base, flip(lines.base), other, flip(other)];
-      // Recognition needs legible glyphs: ~150 dpi, not the 1000-px analysis copy of an A4 page.
-      const os = Math.min(1, 150 / page.dpi);
-      const readable = await sharp(inkFull, { raw: { width: W, height: H, channels: 1 } })
-        .extract(region).resize(Math.max(1, Math.round(region.width * os)), Math.max(1, Math.round(region.height * os)))
-        .extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-      rotation = await pickOrientation(opts.orientation, readable.data, readable.info.width, readable.info.height, candidates, horizontal.deg, vertical.deg);
+      rotation = await pickOrientation(opts.orientation, probe, candidates);
       skewDeg = rotation % 180 === 0 ? horizontal.deg : vertical.deg;
       orientationChecked = true;
     }
@@ -163,7 +194,7 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   return {
     n: page.n, image, imageFormat, ocrImage, ocrScale, ocrOffset: { x: text.left, y: text.top }, width: vw, height: vh,
     dpi: page.dpi, scanDpi, dpiAssumed: page.dpiAssumed, lowDpi, colorMode: page.colorMode,
-    rotation, skewDeg, orientationChecked, cropped: crop, blank, sealRemoved, despeckled: despeckle,
+    rotation, skewDeg, orientationChecked, orientationProbe: probe, cropped: crop, blank, sealRemoved, despeckled: despeckle,
   };
 }
 
@@ -192,24 +223,41 @@ function inkChannel(page: PageImage): { ink: Buffer; sealRemoved: boolean } {
  * Quick recognition of the densest band of text at each candidate rotation; the upright one reads
  * with clearly higher confidence. Cost is measured in docs/benchmarks.md (one small strip per candidate).
  */
-async function pickOrientation(
-  scorer: OrientationScorer, grey: Buffer, w: number, h: number, candidates: Rotation[], hDeg: number, vDeg: number,
-): Promise<Rotation> {
+async function pickOrientation(scorer: OrientationScorer, probe: OrientationProbe, candidates: Rotation[]): Promise<Rotation> {
   let best: { r: Rotation; score: number } | undefined;
   for (const r of candidates) {
-    const deg = r % 180 === 0 ? hDeg : vDeg;
-    const rotated = await sharp(grey, { raw: { width: w, height: h, channels: 1 } })
-      .rotate(Math.abs(deg) < MIN_SKEW ? r : r - deg, { background: '#ffffff' }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-    const band = densestWindow(rotated.data, rotated.info.width, rotated.info.height);
-    const png = await sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: 1 } })
-      .extract(band).png({ compressionLevel: 1 }).toBuffer();
-    const score = await scorer.scoreOrientation(png);
+    const score = await stripScore(scorer, probe, r);
     if (!best || score > best.score) best = { r, score };
     // Most pages are scanned the right way up: a clearly legible first candidate ends the search.
     // Upside-down text scores far lower (see docs/benchmarks.md, "orientation").
     if (score >= ORIENTATION_ACCEPT) break;
   }
   return best?.r ?? candidates[0] ?? 0;
+}
+
+/** The strip's confidence at rotation `r` (read once per page and rotation, then remembered in the probe). */
+async function stripScore(scorer: OrientationScorer, probe: OrientationProbe, r: Rotation): Promise<number> {
+  const known = probe.scores[r];
+  if (known !== undefined) return known;
+  if (!probe.grey) return 0;
+  const deg = r % 180 === 0 ? probe.hDeg : probe.vDeg;
+  const rotated = await sharp(probe.grey, { raw: { width: probe.width, height: probe.height, channels: 1 } })
+    .rotate(Math.abs(deg) < MIN_SKEW ? r : r - deg, { background: '#ffffff' }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const band = densestWindow(rotated.data, rotated.info.width, rotated.info.height);
+  const png = await sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: 1 } })
+    .extract(band).png({ compressionLevel: 1 }).toBuffer();
+  const score = await scorer.scoreOrientation(png);
+  probe.scores[r] = score;
+  return score;
+}
+
+/**
+ * The strip confidences at `rotations` for a prepared page (those already read are not read again):
+ * the cheap evidence a caller weighs before paying for a full recognition in another orientation.
+ */
+export async function scoreOrientations(scorer: OrientationScorer, prepared: PreparedPage, rotations: Rotation[]): Promise<Partial<Record<Rotation, number>>> {
+  for (const r of rotations) await stripScore(scorer, prepared.orientationProbe, r);
+  return { ...prepared.orientationProbe.scores };
 }
 
 /**

@@ -44,38 +44,52 @@ export function filesOfPath(p: string): IntakeFile[] {
 const WORKER_CHECK_MS = 2_000;
 
 /**
- * Waits until every item is final. `ids` maps an item to the PATHs it came from (two files with the
- * same content are one item, and both PATHs are reported). The worker check is not a one-off: a
- * worker that stops while we wait (or was a stale registration) is noticed, and this process then
- * runs the pipeline itself; a job the dead worker held is claimed again when its lease runs out.
+ * The pipeline run in this process when no worker is alive to do it. Started before the files are
+ * stored, so the first item is being read while later ones are still being encrypted and stored
+ * (intake and OCR overlap instead of running one after the other), and looked at again while --wait
+ * waits: a worker that stops (or was a stale registration) is noticed, and this process takes over;
+ * a job the dead worker held is claimed again when its lease runs out.
  */
-async function waitForItems(rt: Runtime, ids: Map<string, string[]>, io: CommandIO, json: boolean, onDone: (item: ItemDoc, sources: string[]) => Promise<void>): Promise<void> {
-  const pending = new Set(ids.keys());
-  const bar = new ProgressBar((s) => process.stderr.write(s), !json && io.isTTY);
-  let pagesDone = 0;
-  let pagesTotal = 0;
+function localWorker(rt: Runtime, io: CommandIO) {
   let worker: Worker | undefined;
   let closeHandlers: (() => Promise<void>) | undefined;
   let lastCheck = 0;
   let sawWorker = false;
-  const ensureWorker = async (): Promise<void> => {
-    if (worker || Date.now() - lastCheck < WORKER_CHECK_MS) return;
-    lastCheck = Date.now();
-    if ((await rt.queue.liveWorkers(OCR_JOB)) > 0) {
-      sawWorker = true;
-      return;
-    }
-    // Nobody (or nobody alive any more) will process these: run the same pipeline here.
-    await assertArchiveKeysOpen(rt);
-    if (sawWorker) io.err('没有正在运行的工作进程，本命令自行处理 / no live worker: processing the items in this process');
-    const jobs = buildJobHandlers(rt);
-    closeHandlers = jobs.close;
-    worker = new Worker(rt.queue, jobs.handlers, rt.logger, rt.metrics, { concurrency: rt.config.ocr.workers, pollMs: 200 });
-    worker.start();
+  return {
+    async ensure(): Promise<void> {
+      if (worker || Date.now() - lastCheck < WORKER_CHECK_MS) return;
+      lastCheck = Date.now();
+      if ((await rt.queue.liveWorkers(OCR_JOB)) > 0) {
+        sawWorker = true;
+        return;
+      }
+      // Nobody (or nobody alive any more) will process these: run the same pipeline here.
+      await assertArchiveKeysOpen(rt);
+      if (sawWorker) io.err('没有正在运行的工作进程，本命令自行处理 / no live worker: processing the items in this process');
+      const jobs = buildJobHandlers(rt);
+      closeHandlers = jobs.close;
+      worker = new Worker(rt.queue, jobs.handlers, rt.logger, rt.metrics, { concurrency: rt.config.ocr.workers, pollMs: 200 });
+      worker.start();
+    },
+    async stop(): Promise<void> {
+      await worker?.stop(10_000);
+      await closeHandlers?.();
+    },
   };
+}
+
+/**
+ * Waits until every item is final. `ids` maps an item to the PATHs it came from (two files with the
+ * same content are one item, and both PATHs are reported).
+ */
+async function waitForItems(rt: Runtime, ids: Map<string, string[]>, io: CommandIO, json: boolean, local: ReturnType<typeof localWorker>, onDone: (item: ItemDoc, sources: string[]) => Promise<void>): Promise<void> {
+  const pending = new Set(ids.keys());
+  const bar = new ProgressBar((s) => process.stderr.write(s), !json && io.isTTY);
+  let pagesDone = 0;
+  let pagesTotal = 0;
   try {
     while (pending.size) {
-      await ensureWorker();
+      await local.ensure();
       const docs = await findItems(rt, [...pending]);
       for (const d of docs) {
         if (STATUS.final.has(d.status)) {
@@ -96,8 +110,7 @@ async function waitForItems(rt: Runtime, ids: Map<string, string[]>, io: Command
     bar.update({ itemsDone: ids.size, itemsTotal: ids.size, pagesDone, pagesTotal }, true);
     bar.done();
   } finally {
-    await worker?.stop(10_000);
-    await closeHandlers?.();
+    await local.stop();
   }
 }
 
@@ -128,6 +141,10 @@ export const ingestCommand: Command = {
       const ids = new Map<string, string[]>();
       const batchId = randomUUID();
       let failures = 0;
+      const local = localWorker(rt, io);
+      // With --wait, the pipeline starts before the first file is stored (see localWorker).
+      if (values.wait) await local.ensure();
+      const intakeStart = Date.now();
       for (const source of positionals) {
         try {
           const stack = values.stack ? { blankSeparators: values['blank-separators'] === true } : undefined;
@@ -147,8 +164,10 @@ export const ingestCommand: Command = {
           else io.err(`✘ ${source}: ${e.zh ? `${e.zh} / ` : ''}${e.message ?? String(err)}`);
         }
       }
+      rt.logger.debug({ files: positionals.length, ms: Date.now() - intakeStart }, 'intake done');
+      if (values.wait && !ids.size) await local.stop();
       if (values.wait && ids.size) {
-        await waitForItems(rt, ids, io, values.json, async (item, sources) => {
+        await waitForItems(rt, ids, io, values.json, local, async (item, sources) => {
           const view = await presentItem(rt, item, { withText: true });
           // Every PATH gets its line: a later file with the same content as an earlier one names it.
           for (const [k, source] of sources.entries()) {

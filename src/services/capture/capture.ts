@@ -7,6 +7,7 @@ import {
   buildSearchablePdf,
   iteratePages,
   preparePage,
+  scoreOrientations,
   type OcrEngine,
   type PreparedPage,
   type OcrPageResult,
@@ -57,12 +58,20 @@ export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPa
   return res;
 }
 
-/** Under this mean confidence a page is read again in the other orientations (wrong-way pages score 16-40, upright 85-92). */
+/** Under this mean confidence a page may be read again in other orientations (wrong-way pages score 16-40, upright 85-92). */
 export const ORIENTATION_RETRY_BELOW = 60;
 /** A reading this good ends the search for a better orientation. */
 const ORIENTATION_GOOD = 75;
-/** Still under this after every orientation: the page is unreadable and goes to a person. */
+/** Still under this after every orientation tried: the page is unreadable and goes to a person. */
 export const UNREADABLE_BELOW = 40;
+/**
+ * An orientation whose strip reads this much below the best strip is ruled out without a full
+ * recognition. Wrong-way strips read 20-40 points below the upright one even on grey or noisy
+ * paper (the noise lowers every orientation alike), so a low full-page confidence that the strips
+ * do not blame on orientation is left to the low_confidence flag instead of paying for three more
+ * full recognitions (docs/benchmarks.md, bench:ocr).
+ */
+export const ORIENTATION_STRIP_MARGIN = 12;
 
 export interface OrientedReading {
   prepared: PreparedPage;
@@ -73,10 +82,12 @@ export interface OrientedReading {
 }
 
 /**
- * Recognition verifies the orientation estimate: a page that reads badly is prepared and read again
- * in each other orientation, and the best reading is kept with its rotation (so the stored image,
- * word boxes, searchable PDF and viewer boxes all follow the chosen one). Date-line rereads run
- * once, on the kept reading.
+ * Recognition verifies the orientation estimate (preparePage's line direction, or its strips when
+ * asked for them): a page that reads badly is checked in every orientation by the cheap strip
+ * reading (scoreOrientations: a band of two lines, read once per orientation), then in full for
+ * each orientation the strips cannot rule out, best strip first; the best reading is kept with its rotation (so the
+ * stored image, word boxes, searchable PDF and viewer boxes all follow the chosen one). Date-line
+ * rereads run once, on the kept reading.
  */
 export async function recognizeOriented(engine: OcrEngine, page: PageImage, prepared: PreparedPage): Promise<OrientedReading> {
   if (prepared.blank) return { prepared, ocr: null, tries: 0, unreadable: false };
@@ -84,7 +95,14 @@ export async function recognizeOriented(engine: OcrEngine, page: PageImage, prep
   let tries = 1;
   if (best.ocr.confidence < ORIENTATION_RETRY_BELOW) {
     const r0 = prepared.rotation;
-    const others = [180, 90, 270].map((d) => ((r0 + d) % 360) as Rotation);
+    const all = [0, 180, 90, 270].map((d) => ((r0 + d) % 360) as Rotation);
+    const strips = await scoreOrientations(engine, prepared, all);
+    const top = Math.max(...all.map((r) => strips[r] ?? 0));
+    // Every orientation whose strip is within the margin of the best one, best first; when the
+    // strips say nothing (no probe, or all read as nothing), all of them, as before.
+    const others = all.slice(1)
+      .filter((r) => top <= 0 || (strips[r] ?? 0) >= top - ORIENTATION_STRIP_MARGIN)
+      .sort((a, b) => (strips[b] ?? 0) - (strips[a] ?? 0));
     for (const rotation of others) {
       const p = await preparePage(page, { rotation });
       const o = await engine.recognizePage(p);
@@ -129,8 +147,11 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
       n++;
       total = Math.max(total, n);
       await opts.progress?.({ stage: 'ocr', done: n - 1, total: Math.max(total, n) });
-      const reading = await recognizeOriented(opts.engine, page, await preparePage(page, { orientation: opts.engine }));
+      const t0 = Date.now();
+      const reading = await recognizeOriented(opts.engine, page, await preparePage(page, { verifyByRecognition: true }));
       const { prepared, ocr } = reading;
+      // The profile bench:ocr reads: full recognitions per page and the time they took.
+      rt.logger.debug({ itemId, page: n, tries: reading.tries, rotation: prepared.rotation, confidence: ocr?.confidence ?? null, ms: Date.now() - t0 }, 'page read');
       const imageKey = pageKeys.image(itemId, n, prepared.imageFormat === 'png' ? 'png' : 'jpeg');
       const textKey = pageKeys.text(itemId, n);
       await rt.storage.blobs.put(imageKey, prepared.image, { contentType: `image/${prepared.imageFormat}` });

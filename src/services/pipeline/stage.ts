@@ -36,11 +36,16 @@ export interface Pipeline<S, R> {
  */
 export async function runPipeline<S, R>(p: Pipeline<S, R>, subject: S, ctx: StageContext): Promise<Partial<R>> {
   const state: Partial<R> = {};
+  const ms: Record<string, number> = {};
   try {
     for (const stage of p.stages) {
       await ctx.progress({ stage: stage.name });
+      const t0 = Date.now();
       await stage.run(subject, ctx, state);
+      ms[stage.name] = Date.now() - t0;
     }
+    // Where a job's time goes, stage by stage (bench:ocr's profile).
+    ctx.rt.logger.debug({ pipeline: p.name, ms }, 'pipeline stages');
     return state;
   } catch (err) {
     const retryable = isRetryable(err);
