@@ -29,8 +29,17 @@ const REDACT = [
  */
 const LONG_NUMBER = /[0-9\uFF10-\uFF19](?:[ \-\uFF0D]?[0-9\uFF10-\uFF19]){10,}(?:[ \-\uFF0D]?[Xx\uFF38\uFF58])?/g;
 
+/**
+ * Identifiers the system makes are random hex, and their digits can line up into a long run:
+ * a request id (UUID, where hyphens join the groups) or an object id (24 hex). They are kept
+ * whole, so that a log line keeps the id it is about (about one request id in a hundred lost its
+ * digits to the mask). An object id must hold a letter a-f: 24 digits alone are a number.
+ */
+const SYSTEM_ID = /\b(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=[0-9]*[a-f])[0-9a-f]{24})\b/;
+const MASKABLE = new RegExp(`(${SYSTEM_ID.source})|${LONG_NUMBER.source}`, 'g');
+
 export function maskLogText(line: string): string {
-  return line.replace(LONG_NUMBER, (m) => m.replace(/[0-9\uFF10-\uFF19Xx\uFF38\uFF58]/g, '*'));
+  return line.replace(MASKABLE, (m, systemId: string | undefined) => (systemId ? m : m.replace(/[0-9\uFF10-\uFF19Xx\uFF38\uFF58]/g, '*')));
 }
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
