@@ -193,19 +193,14 @@ export function forEachPosting(seg: Segment, hash: number, fn: (doc: number, tf:
 
 const MAGIC = 'SSG2';
 
+/** A segment's nine sections in their stored order (both forms below): the items' JSON, then the arrays' bytes as they are. */
+function segmentSections(seg: Segment): Buffer[] {
+  const view = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  return [Buffer.from(JSON.stringify({ items: seg.items }), 'utf8'), view(seg.terms), view(seg.offsets), view(seg.positional), view(seg.df), view(seg.docItem), view(seg.docPage), view(seg.docLen), seg.postings];
+}
+
 export function encodeSegment(seg: Segment): Buffer {
-  const header = Buffer.from(JSON.stringify({ items: seg.items }), 'utf8');
-  const sections = [
-    header,
-    Buffer.from(seg.terms.buffer, seg.terms.byteOffset, seg.terms.byteLength),
-    Buffer.from(seg.offsets.buffer, seg.offsets.byteOffset, seg.offsets.byteLength),
-    Buffer.from(seg.positional.buffer, seg.positional.byteOffset, seg.positional.byteLength),
-    Buffer.from(seg.df.buffer, seg.df.byteOffset, seg.df.byteLength),
-    Buffer.from(seg.docItem.buffer, seg.docItem.byteOffset, seg.docItem.byteLength),
-    Buffer.from(seg.docPage.buffer, seg.docPage.byteOffset, seg.docPage.byteLength),
-    Buffer.from(seg.docLen.buffer, seg.docLen.byteOffset, seg.docLen.byteLength),
-    seg.postings,
-  ];
+  const sections = segmentSections(seg);
   const lens = Buffer.alloc(4 * sections.length);
   sections.forEach((s, i) => lens.writeUInt32LE(s.length, i * 4));
   // Level 1: the varints are already dense; higher levels cost indexing time for a few percent.
@@ -252,18 +247,7 @@ export function decodeSegment(data: Buffer): Segment {
 const RAW_MAGIC = 'SSR1';
 
 export function encodeSegmentRaw(seg: Segment): Buffer {
-  const header = Buffer.from(JSON.stringify({ items: seg.items }), 'utf8');
-  const sections = [
-    header,
-    Buffer.from(seg.terms.buffer, seg.terms.byteOffset, seg.terms.byteLength),
-    Buffer.from(seg.offsets.buffer, seg.offsets.byteOffset, seg.offsets.byteLength),
-    Buffer.from(seg.positional.buffer, seg.positional.byteOffset, seg.positional.byteLength),
-    Buffer.from(seg.df.buffer, seg.df.byteOffset, seg.df.byteLength),
-    Buffer.from(seg.docItem.buffer, seg.docItem.byteOffset, seg.docItem.byteLength),
-    Buffer.from(seg.docPage.buffer, seg.docPage.byteOffset, seg.docPage.byteLength),
-    Buffer.from(seg.docLen.buffer, seg.docLen.byteOffset, seg.docLen.byteLength),
-    seg.postings,
-  ];
+  const sections = segmentSections(seg);
   const pad = (n: number) => (8 - (n % 8)) % 8;
   const head = Buffer.alloc(8 + 8 * sections.length);
   head.write(RAW_MAGIC, 0);
