@@ -177,15 +177,11 @@ async function pageTexts(rt: Runtime, itemId: string, pages: number[]): Promise<
   return out;
 }
 
+/** One page's text (the TextProvider form of pageTexts); throws when it cannot be read. */
 async function pageText(rt: Runtime, itemId: string, page: number): Promise<string> {
-  // A page's snippet needs only the page keys: the sealed description is opened for page 0 only.
-  const q = itemModel(rt.db).findById(itemId);
-  const item = await (page === 0 ? q : q.select({ status: 1, pages: 1 })).lean<ItemDoc>();
-  if (!item || !STATUS.searchable.has(item.status)) throw new Error('not searchable');
-  if (page === 0) return metadataText(describeItem(item));
-  const key = item.pages.find((p) => p.n === page)?.textKey;
-  if (!key) throw new Error('no text');
-  return (await readPageText(rt, key)).text;
+  const text = (await pageTexts(rt, itemId, [page])).get(page);
+  if (text === undefined) throw new Error('no readable text');
+  return text;
 }
 
 /** (Re)indexes one item as it is now; an item that is no longer searchable is removed. */
