@@ -38,11 +38,25 @@ need_go() {
   or run the production stack from docker-compose.yml (see README)."
 }
 
+# Our build of FerretDB carries one patch, scripts/patches/ferretdb-v1.24.2-id-lookup.patch:
+# FerretDB 1.24's SQLite backend creates the unique `_id` index on `_ferretdb_sjson->"_id"` but
+# looked rows up with `_ferretdb_sjson->'$._id'`. Both extract the same value, yet SQLite matches
+# an index to a query by the expression's text, so no lookup, update or delete by `_id` used the
+# index: each scanned the whole collection (an item update took ~220 ms at 1,024 items and grew
+# with the archive; docs/benchmarks.md, bench:dispose). The patch writes the lookup the way the
+# index is written, and also pushes `_id` down when the filter holds more fields (a conditional
+# update) or `_id: {$in: [...]}`. Existing databases need nothing: their indexes already have this
+# form. The binary's name carries the patch's checksum, so a cached build from before is rebuilt.
+FERRETDB_PATCH="$REPO/scripts/patches/ferretdb-$FERRETDB_VERSION-id-lookup.patch"
+FERRETDB_BUILD="ferretdb-$FERRETDB_VERSION-$(sha256sum "$FERRETDB_PATCH" | cut -c1-8)"
+
 ferretdb_bin() {
-  if command -v ferretdb >/dev/null 2>&1 && ferretdb --version 2>/dev/null | grep -q "version: v1.24"; then
+  if [ -x "$BIN/$FERRETDB_BUILD" ]; then echo "$BIN/$FERRETDB_BUILD"; return; fi
+  if ! command -v go >/dev/null 2>&1 && command -v ferretdb >/dev/null 2>&1 \
+     && ferretdb --version 2>/dev/null | grep -q "version: v1.24"; then
+    log "using ferretdb from PATH; without Go we cannot build the patched one, so every update by _id scans its collection"
     command -v ferretdb; return
   fi
-  if [ -x "$BIN/ferretdb" ]; then echo "$BIN/ferretdb"; return; fi
   need_go FerretDB
   log "building FerretDB $FERRETDB_VERSION (first time only, about 2-3 minutes)…"
   mkdir -p "$BIN"
@@ -55,10 +69,12 @@ ferretdb_bin() {
   src=$(mktemp -d)
   cp -r "$dir/." "$src/" && chmod -R u+w "$src"
   echo "$FERRETDB_VERSION" > "$src/build/version/version.txt"
-  (cd "$src" && GOFLAGS= go build -o "$BIN/ferretdb.tmp" ./cmd/ferretdb) || { rm -rf "$src"; die "building FerretDB failed"; }
-  mv "$BIN/ferretdb.tmp" "$BIN/ferretdb"
+  # `git apply` works outside a repository and is on every machine that has this clone.
+  (cd "$src" && git apply "$FERRETDB_PATCH") || { rm -rf "$src"; die "applying $FERRETDB_PATCH failed"; }
+  (cd "$src" && GOFLAGS= go build -o "$BIN/$FERRETDB_BUILD.tmp" ./cmd/ferretdb) || { rm -rf "$src"; die "building FerretDB failed"; }
+  mv "$BIN/$FERRETDB_BUILD.tmp" "$BIN/$FERRETDB_BUILD"
   rm -rf "$src"
-  echo "$BIN/ferretdb"
+  echo "$BIN/$FERRETDB_BUILD"
 }
 
 minio_bin() {
