@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { Types } from 'mongoose';
 import { itemModel, type ItemDoc } from '../src/models/item.model';
 import { dispositionClaimModel } from '../src/models/disposition.model';
-import { pageKeys } from '../src/services/records';
+import { newOriginalKey, pageKeys } from '../src/services/records';
 import { reindexAll, searchItems } from '../src/services/search';
 import {
   closeRound,
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     const keysOf = new Map<string, string[]>();
     await pool(ids, CONCURRENCY, async (oid, i) => {
       const id = String(oid);
-      const orig = `originals/${randomUUID()}`;
+      const orig = newOriginalKey();
       const put = await rt.storage.blobs.put(orig, Buffer.from(`scan ${i} ${randomUUID()} `.repeat(40)));
       const image = pageKeys.image(id, 1, 'png');
       const text = pageKeys.text(id, 1);

@@ -13,7 +13,7 @@ import { itemModel, type ItemDoc } from '../../src/models/item.model';
 import type { Runtime } from '../../src/runtime';
 import { closeRound, createList, fileList, getList, giveOpinions, openRound, queueExecution, signList, startExecution } from '../../src/services/disposition';
 import { runFsck } from '../../src/services/integrity';
-import { pageKeys } from '../../src/services/records';
+import { newOriginalKey, pageKeys } from '../../src/services/records';
 import { reindexAll, searchItems } from '../../src/services/search';
 import { actor } from '../helpers/disposition';
 
@@ -41,7 +41,7 @@ export async function prepareDestruction(rt: Runtime, n: number, seed: number, l
   const keys = new Map<string, string[]>();
   await pool(ids, 16, async (oid, i) => {
     const id = String(oid);
-    const orig = `originals/${randomUUID()}`;
+    const orig = newOriginalKey();
     const put = await rt.storage.blobs.put(orig, Buffer.from(`scan ${i} ${randomUUID()}`));
     const image = pageKeys.image(id, 1, 'png');
     const text = pageKeys.text(id, 1);

@@ -3,7 +3,6 @@
  * encrypted as capture leaves them, then the real filing and indexing stages. For integrity,
  * backup and fault specs that need many items fast; capture itself is tested with tesseract.js.
  */
-import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import { buildSearchablePdf } from '../../ocr';
 import { idCheckDigit } from '../../src/domain/id-number';
@@ -11,6 +10,7 @@ import { itemModel } from '../../src/models/item.model';
 import type { Runtime } from '../../src/runtime';
 import { fileItem } from '../../src/services/filing';
 import { indexItem } from '../../src/services/search';
+import { newOriginalKey } from '../../src/services/records';
 
 const zhang = '11010519870315231' + idCheckDigit('11010519870315231');
 
@@ -33,7 +33,7 @@ async function tinyPng(): Promise<Buffer> {
 export async function capturedItem(rt: Runtime, source: string, pages: string[][]): Promise<string> {
   const items = itemModel(rt.db);
   const image = await tinyPng();
-  const originalKey = `originals/${randomUUID()}`;
+  const originalKey = newOriginalKey();
   const put = await rt.storage.blobs.put(originalKey, Buffer.concat([image, Buffer.from(source)]), { contentType: 'image/png' });
   const doc = await items.create({
     fonds: 'Z001',

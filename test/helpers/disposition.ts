@@ -10,7 +10,7 @@ import { buildItem } from './factories';
 import type { Runtime } from '../../src/runtime';
 import { newTotpSecret, toPrincipal, type Principal } from '../../src/services/access';
 import { totp } from '../../src/services/access/totp';
-import { pageKeys } from '../../src/services/records';
+import { newOriginalKey, pageKeys } from '../../src/services/records';
 import { indexItem } from '../../src/services/search';
 
 export interface DueItemSpec {
@@ -32,7 +32,7 @@ let seq = 0;
 /** A filed item whose appraisal date has passed (by default), with four blobs and indexed for search. */
 export async function makeDueItem(rt: Runtime, spec: DueItemSpec = {}): Promise<string> {
   const n = ++seq;
-  const originalKey = `originals/${randomUUID()}`;
+  const originalKey = newOriginalKey();
   const original = await rt.storage.blobs.put(originalKey, Buffer.from(`scan bytes of item ${n} ${randomUUID()}`));
   const doc = await buildItem(rt, {
     fonds: spec.fonds ?? 'Z001',

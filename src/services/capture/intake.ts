@@ -2,7 +2,7 @@
  * Intake: originals in, exactly as received (encrypted), one item row, one OCR job. Returns at
  * once; the work runs in the background. The same scans ingested twice resolve to one item.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { isDuplicateKey } from '../../db';
 import { Readable, Transform } from 'node:stream';
 import type { Types } from 'mongoose';
@@ -10,7 +10,7 @@ import { detectFormat, isOcrInputError } from '../../../ocr';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { writeRetry } from '../records';
+import { newOriginalKey, writeRetry } from '../records';
 
 export const OCR_JOB = 'ocr.item';
 
@@ -137,7 +137,7 @@ export async function storeOriginal(rt: Runtime, f: IntakeFile, limit?: ByteLimi
       cause: err,
     });
   }
-  const blobKey = `originals/${randomUUID()}`;
+  const blobKey = newOriginalKey();
   const lim = limit ?? { maxBytes: rt.config.intake.fileBytes, error: () => fileTooLarge(filename, rt.config.intake.fileBytes) };
   let seen = 0;
   let tripped: AppError | null = null;

@@ -18,7 +18,7 @@ import { AppError } from '../../errors';
 import { Types } from 'mongoose';
 import { itemModel, type ItemDoc, type PageRecord } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { itemLevel, loadItem, pageKeys, readPageText, type StoredPageText } from '../records';
+import { itemLevel, loadItem, newOriginalKey, pageKeys, readPageText, type StoredPageText } from '../records';
 import { recognizeForFiling, UNREADABLE_BELOW } from './capture';
 
 type Flag = { code: string; page?: number | null; message: string; messageZh: string };
@@ -203,7 +203,7 @@ export async function splitItem(rt: Runtime, itemId: string, at: number, by: Pag
   for (const p of move) {
     if (sourceMap.has(p.source)) continue;
     const o = item.originals[p.source]!;
-    const blobKey = `originals/${randomUUID()}`;
+    const blobKey = newOriginalKey();
     const put = await copyBlob(rt, o.blobKey, blobKey, o.format === 'pdf' ? 'application/pdf' : `image/${o.format}`);
     sourceMap.set(p.source, originals.length);
     originals.push({ blobKey, filename: o.filename, format: o.format, size: put.size, sha256: put.sha256 });

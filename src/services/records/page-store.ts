@@ -3,6 +3,7 @@
  * room that needs a page's text (filing, the item view, retrieval, search) reads it here, so the
  * stored shape has one owner.
  */
+import { randomUUID } from 'node:crypto';
 import type { OcrLine } from '../../../ocr';
 import type { Runtime } from '../../runtime';
 
@@ -20,6 +21,15 @@ export const pageKeys = {
   /** Everything derived from or stored for the item: what destruction must shred. */
   prefix: (itemId: string) => `items/${itemId}/`,
 };
+
+/**
+ * The key of a new original scan. Each original gets a folder of its own: an object store lists a
+ * key's versions (which crypto-shredding must remove, all of them) by walking the key's parent
+ * folder, so in one flat `originals/` folder shredding an original cost time in proportion to
+ * the whole archive (bench:dispose: 101 items/s in the shred stage at 2,000 items, 62 at 10,000).
+ * Originals stored before this keep their flat keys; every reader takes the key from the item.
+ */
+export const newOriginalKey = (): string => `originals/${randomUUID()}/scan`;
 
 export async function readPageText(rt: Runtime, key: string): Promise<StoredPageText> {
   return JSON.parse((await rt.storage.blobs.getBuffer(key)).toString('utf8')) as StoredPageText;
