@@ -210,72 +210,26 @@ export async function runExecution(
   const steps = (stage: ExecStage, states: ItemState[], details: (s: ItemState) => Record<string, unknown> = () => ({})) =>
     Promise.all(states.map((s) => audit(rt, actor, `disposal.item.${stage}`, { type: 'item', id: s.row.itemId }, 'success', { listId, ...details(s) })));
 
-  for (let i = 0; i < todo.length; i += chunkSize) {
-    const rows = todo.slice(i, i + chunkSize);
-    await progress('recheck');
-    const items = new Map(
-      (await itemModel(rt.db).find({ _id: { $in: rows.map((r) => new Types.ObjectId(r.itemId)) } }, { status: 1, originals: 1, pages: 1, pdfKey: 1, contentHash: 1 }).lean<ItemDoc[]>()).map((d) => [String(d._id), d]),
-    );
-    const regs = new Map((await registerModel(rt.db).find({ _id: { $in: rows.map((r) => r.itemId) } }).lean<RegisterDoc[]>()).map((d) => [d._id, d]));
-    const states: ItemState[] = rows.map((row) => ({ row, item: items.get(row.itemId) ?? null, reg: regs.get(row.itemId) ?? null, skip: null }));
-
-    // recheck: a hold or a status change since approval stops the item (unless shredding already began).
-    const held = await holdsAmong(rt, states.filter((s) => !s.reg).map((s) => s.row.itemId));
-    for (const s of states) {
-      if (s.reg) continue;
-      if (!s.item) s.skip = 'item_missing';
-      else if (s.item.status !== 'destroyed' && !STATUS.destroyable.has(s.item.status)) s.skip = `status_${s.item.status}`;
-      else if (held.has(s.row.itemId)) s.skip = `legal_hold:${held.get(s.row.itemId)!.join(',')}`;
-    }
-    await steps('recheck', states, (s) => (s.skip ? { skipped: s.skip } : {}));
-    crashAfter('recheck', states);
-    const skipped = states.filter((x) => x.skip);
-    if (skipped.length) {
-      await insertManyOnce(execItemModel(rt.db), skipped.map((s) => ({ _id: `${listId}:${s.row.itemId}`, listId, itemId: s.row.itemId, outcome: 'skipped' as const, reason: s.skip!, at: new Date() })));
-      await dispositionClaimModel(rt.db).deleteMany({ _id: { $in: skipped.map((s) => s.row.itemId) }, listId });
-      await Promise.all(skipped.map((s) => audit(rt, actor, 'disposal.item.skipped', { type: 'item', id: s.row.itemId }, 'success', { listId, reason: s.skip })));
-      done += skipped.length;
-    }
-    const live = states.filter((s) => !s.skip);
-    if (!live.length) continue;
-
-    // register: written once, before anything is shredded; the blob keys come from the item as approved.
-    await progress('register');
-    const fresh = live.filter((s) => !s.reg);
-    if (fresh.length) {
-      const now = new Date();
-      const entries: RegisterDoc[] = [];
-      await eachLimit(fresh, LIST_CONCURRENCY, async (s) => {
-        const keys = [...new Set([...itemBlobKeys(s.item!), ...(await prefixKeys(rt, s.row.itemId))])];
-        const checksums = [{ key: 'contentHash', sha256: s.item!.contentHash }, ...(s.item!.originals ?? []).map((o) => ({ key: o.blobKey, sha256: o.sha256 }))];
-        entries.push({ _id: s.row.itemId, listId, row: s.row, checksums, blobKeys: keys, registeredAt: now, destroyedAt: null });
-      });
-      // A copy beside the objects, one per chunk: a restore of an older database snapshot still
-      // finds the entries (reapplyDestructions). Written before the database entries, so every
-      // entry the database has is in the object store too.
-      await rt.storage.blobs.put(registerChunkKey(listId, entries[0]!._id), Buffer.from(JSON.stringify(entries)), { contentType: 'application/json' });
-      await insertManyOnce(registerModel(rt.db), entries);
-      // An entry already there (written by a run that crashed) is the one that counts.
-      const stored = new Map((await registerModel(rt.db).find({ _id: { $in: fresh.map((s) => s.row.itemId) } }).lean<RegisterDoc[]>()).map((d) => [d._id, d]));
-      for (const s of fresh) s.reg = stored.get(s.row.itemId) ?? null;
-    }
-    await steps('register', live, (s) => ({ blobs: s.reg!.blobKeys.length }));
-    crashAfter('register', live);
-
-    // shred: the registered keys, the item's current keys and everything under its prefix, for the whole chunk at once.
-    await progress('shred');
-    const keys = [...new Set(live.flatMap((s) => [...s.reg!.blobKeys, ...(s.item ? itemBlobKeys(s.item) : [])]))];
-    const shredded = await shredItems(rt, keys, live.map((s) => s.row.itemId));
-    await steps('shred', live, (s) => ({ blobs: s.reg!.blobKeys.length }));
-    void shredded;
-    crashAfter('shred', live);
-
-    await progress('unindex');
+  // The last three stages of a chunk (unindex, tombstone, done: database writes) run while the
+  // next chunk is rechecked, registered and shredded (mostly the object store), so neither server
+  // waits for the other. Each item still goes through its stages in order, at most two chunks are
+  // in flight, and a failure in either stops the run only after the other has settled, so a crash
+  // leaves each chunk at a stage boundary, as before. Only the leading chunk reports its stage;
+  // the trailing one adds to `done` when it ends.
+  let trailing: Promise<Error | null> | null = null;
+  let stage: ExecStage = 'recheck';
+  const settleTrailing = async () => {
+    if (!trailing) return;
+    const t = trailing;
+    trailing = null;
+    const err = await t;
+    if (err) throw err;
+  };
+  const finishChunk = async (live: ItemState[]) => {
     await removeItems(rt, live.map((s) => s.row.itemId));
     await steps('unindex', live);
     crashAfter('unindex', live);
 
-    await progress('tombstone');
     const at = new Date();
     await tombstoneItems(
       rt,
@@ -285,12 +239,88 @@ export async function runExecution(
     await steps('tombstone', live);
     crashAfter('tombstone', live);
 
-    await progress('done');
     await insertManyOnce(execItemModel(rt.db), live.map((s) => ({ _id: `${listId}:${s.row.itemId}`, listId, itemId: s.row.itemId, outcome: 'destroyed' as const, reason: '', at: new Date() })));
     await dispositionClaimModel(rt.db).deleteMany({ _id: { $in: live.map((s) => s.row.itemId) }, listId });
     await steps('done', live);
     crashAfter('done', live);
     done += live.length;
+  };
+  try {
+    for (let i = 0; i < todo.length; i += chunkSize) {
+      const rows = todo.slice(i, i + chunkSize);
+      await progress((stage = 'recheck'));
+      const items = new Map(
+        (await itemModel(rt.db).find({ _id: { $in: rows.map((r) => new Types.ObjectId(r.itemId)) } }, { status: 1, originals: 1, pages: 1, pdfKey: 1, contentHash: 1 }).lean<ItemDoc[]>()).map((d) => [String(d._id), d]),
+      );
+      const regs = new Map((await registerModel(rt.db).find({ _id: { $in: rows.map((r) => r.itemId) } }).lean<RegisterDoc[]>()).map((d) => [d._id, d]));
+      const states: ItemState[] = rows.map((row) => ({ row, item: items.get(row.itemId) ?? null, reg: regs.get(row.itemId) ?? null, skip: null }));
+
+      // recheck: a hold or a status change since approval stops the item (unless shredding already began).
+      const held = await holdsAmong(rt, states.filter((s) => !s.reg).map((s) => s.row.itemId));
+      for (const s of states) {
+        if (s.reg) continue;
+        if (!s.item) s.skip = 'item_missing';
+        else if (s.item.status !== 'destroyed' && !STATUS.destroyable.has(s.item.status)) s.skip = `status_${s.item.status}`;
+        else if (held.has(s.row.itemId)) s.skip = `legal_hold:${held.get(s.row.itemId)!.join(',')}`;
+      }
+      await steps('recheck', states, (s) => (s.skip ? { skipped: s.skip } : {}));
+      crashAfter('recheck', states);
+      const skipped = states.filter((x) => x.skip);
+      if (skipped.length) {
+        await insertManyOnce(execItemModel(rt.db), skipped.map((s) => ({ _id: `${listId}:${s.row.itemId}`, listId, itemId: s.row.itemId, outcome: 'skipped' as const, reason: s.skip!, at: new Date() })));
+        await dispositionClaimModel(rt.db).deleteMany({ _id: { $in: skipped.map((s) => s.row.itemId) }, listId });
+        await Promise.all(skipped.map((s) => audit(rt, actor, 'disposal.item.skipped', { type: 'item', id: s.row.itemId }, 'success', { listId, reason: s.skip })));
+        done += skipped.length;
+      }
+      const live = states.filter((s) => !s.skip);
+      if (!live.length) continue;
+
+      // register: written once, before anything is shredded; the blob keys come from the item as approved.
+      await progress((stage = 'register'));
+      const fresh = live.filter((s) => !s.reg);
+      if (fresh.length) {
+        const now = new Date();
+        const entries: RegisterDoc[] = [];
+        await eachLimit(fresh, LIST_CONCURRENCY, async (s) => {
+          const keys = [...new Set([...itemBlobKeys(s.item!), ...(await prefixKeys(rt, s.row.itemId))])];
+          const checksums = [{ key: 'contentHash', sha256: s.item!.contentHash }, ...(s.item!.originals ?? []).map((o) => ({ key: o.blobKey, sha256: o.sha256 }))];
+          entries.push({ _id: s.row.itemId, listId, row: s.row, checksums, blobKeys: keys, registeredAt: now, destroyedAt: null });
+        });
+        // A copy beside the objects, one per chunk: a restore of an older database snapshot still
+        // finds the entries (reapplyDestructions). Written before the database entries, so every
+        // entry the database has is in the object store too.
+        await rt.storage.blobs.put(registerChunkKey(listId, entries[0]!._id), Buffer.from(JSON.stringify(entries)), { contentType: 'application/json' });
+        await insertManyOnce(registerModel(rt.db), entries);
+        // An entry already there (written by a run that crashed) is the one that counts.
+        const stored = new Map((await registerModel(rt.db).find({ _id: { $in: fresh.map((s) => s.row.itemId) } }).lean<RegisterDoc[]>()).map((d) => [d._id, d]));
+        for (const s of fresh) s.reg = stored.get(s.row.itemId) ?? null;
+      }
+      await steps('register', live, (s) => ({ blobs: s.reg!.blobKeys.length }));
+      crashAfter('register', live);
+
+      // shred: the registered keys, the item's current keys and everything under its prefix, for the whole chunk at once.
+      await progress((stage = 'shred'));
+      const keys = [...new Set(live.flatMap((s) => [...s.reg!.blobKeys, ...(s.item ? itemBlobKeys(s.item) : [])]))];
+      const shredded = await shredItems(rt, keys, live.map((s) => s.row.itemId));
+      await steps('shred', live, (s) => ({ blobs: s.reg!.blobKeys.length }));
+      void shredded;
+      crashAfter('shred', live);
+
+      await settleTrailing();
+      await progress((stage = 'unindex'));
+      trailing = finishChunk(live).then(
+        () => null,
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+      );
+    }
+    await settleTrailing();
+  } finally {
+    // A failure of the leading chunk: let the trailing one end (its writes are a stage boundary
+    // apart), report where the run stands, and pass the first failure on.
+    if (trailing) {
+      await trailing;
+      await opts.onProgress?.({ done, total, stage });
+    }
   }
   await opts.onProgress?.({ done, total, stage: 'done' });
   const all = await execItemModel(rt.db).find({ listId }).lean<ExecItemDoc[]>();
