@@ -30,10 +30,10 @@ const EnvSchema = z.object({
   ARCHIVE_DATA_DIR: z.string().min(1).default(path.join(REPO_ROOT, '.data', 'dev')),
   /**
    * The control socket (docs/ARCHITECTURE.md, "The control socket"): an API process listens on a
-   * Unix socket in this folder (default <ARCHIVE_DATA_DIR>/run, mode 0700, the socket 0600) and
+   * Unix socket in this folder (default <ARCHIVE_DATA_DIR>/run/control, mode 0700, the socket 0600) and
    * `archive search` asks it instead of loading the index itself. false: no socket, the CLI never asks.
    */
-  ARCHIVE_RUN_DIR: z.string().min(1).optional(),
+  ARCHIVE_CONTROL_SOCKET_DIR: z.string().min(1).optional(),
   ARCHIVE_CONTROL_SOCKET: bool.default(true),
   /**
    * The local services' ports (scripts/services.sh reads the same two variables): one setting
@@ -265,7 +265,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     },
     logLevel: e.LOG_LEVEL,
     dataDir: path.resolve(e.ARCHIVE_DATA_DIR),
-    controlSocket: e.ARCHIVE_CONTROL_SOCKET ? { dir: path.resolve(e.ARCHIVE_RUN_DIR ?? path.join(e.ARCHIVE_DATA_DIR, 'run')) } : null,
+    controlSocket: e.ARCHIVE_CONTROL_SOCKET ? { dir: path.resolve(e.ARCHIVE_CONTROL_SOCKET_DIR ?? path.join(e.ARCHIVE_DATA_DIR, 'run', 'control')) } : null,
     mongo: { uri: e.MONGODB_URI ?? `mongodb://127.0.0.1:${e.ARCHIVE_MONGO_PORT}/archive`, connectTimeoutMs: e.MONGODB_CONNECT_TIMEOUT_MS },
     minio: {
       endPoint: minioUrl.hostname,

@@ -23,6 +23,8 @@ import { cliInvocation, type CliInvocation } from './invocation';
 
 /** How long a request waits for an index that is still loading before the client is sent to search by itself. */
 const LOADING_WAIT_MS = 250;
+/** How long a connection may take to send its request. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface ControlSocketServer {
   path: string;
@@ -41,7 +43,7 @@ export async function startControlSocket(rt: Runtime): Promise<ControlSocketServ
   if (!dir) return null;
   const socketPath = path.join(dir, controlSocketName(randomBytes(4).toString('hex')));
   if (Buffer.byteLength(socketPath) > UNIX_PATH_MAX) {
-    rt.logger.warn({ path: socketPath }, 'control socket path too long for a Unix socket; `archive search` will load the index itself (set ARCHIVE_RUN_DIR shorter)');
+    rt.logger.warn({ path: socketPath }, 'control socket path too long for a Unix socket; `archive search` will load the index itself (set ARCHIVE_CONTROL_SOCKET_DIR shorter)');
     return null;
   }
   try {
@@ -56,6 +58,8 @@ export async function startControlSocket(rt: Runtime): Promise<ControlSocketServ
   // allowHalfOpen: the client ends its side after the request; the answer still has to go back.
   const server = net.createServer({ allowHalfOpen: true }, (conn) => {
     conn.on('error', () => undefined);
+    // A client that never finishes its request is cut off (the answer timeout is its own side's).
+    conn.setTimeout(REQUEST_TIMEOUT_MS, () => conn.destroy());
     const chunks: Buffer[] = [];
     let size = 0;
     conn.on('data', (b: Buffer) => {
@@ -67,10 +71,19 @@ export async function startControlSocket(rt: Runtime): Promise<ControlSocketServ
       chunks.push(b);
     });
     conn.once('end', () => {
-      void answer(rt, Buffer.concat(chunks).toString('utf8')).then((a) => {
-        if (a.status !== 'declined') answered++;
-        if (!conn.destroyed) conn.end(`${JSON.stringify(a)}\n`);
-      });
+      const t0 = performance.now();
+      conn.setTimeout(0);
+      void answer(rt, Buffer.concat(chunks).toString('utf8'))
+        .catch((err: unknown) => {
+          // (e.g. the index key unreadable): the command line searches by itself and says what is wrong
+          rt.logger.warn({ err }, 'control socket: could not take the request');
+          return declined('failed');
+        })
+        .then((a) => {
+          if (a.status !== 'declined') answered++;
+          rt.logger.info({ op: 'search', status: a.status, ...(a.status === 'declined' ? { reason: a.reason } : a.status === 'error' ? { code: a.error.code } : {}), ms: Math.round((performance.now() - t0) * 10) / 10 }, 'control socket request');
+          if (!conn.destroyed) conn.end(`${JSON.stringify(a)}\n`);
+        });
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,7 @@
  * search` runs before anything heavy is loaded (docs/ARCHITECTURE.md, "The control socket").
  *
  * Each API process listens on its own Unix socket `api-<pid>-<random>.sock` in the run folder
- * (ARCHIVE_RUN_DIR, default <ARCHIVE_DATA_DIR>/run; the folder 0700 and the socket 0600, so only
+ * (ARCHIVE_CONTROL_SOCKET_DIR, default <ARCHIVE_DATA_DIR>/run/control; the folder 0700 and the socket 0600, so only
  * the OS account that runs the archive, which can read the database credentials anyway, may
  * connect). One JSON request and one JSON answer per connection. The client tries the sockets,
  * newest first; none there, a stale one (refused, gone), an API whose index is still loading or

@@ -32,7 +32,7 @@ describe('the server process: start, ready, graceful stop, clear failure when se
       await new Promise((r) => setTimeout(r, 100));
     }
     const { url, controlSocket } = JSON.parse(p.out().split('\n').find((l) => l.includes('"controlSocket"'))!) as { url: string; controlSocket: string };
-    assert.equal(path.dirname(controlSocket), path.join(ctx.config.dataDir, 'run'), 'the control socket of `archive search` (#16.1)');
+    assert.equal(path.dirname(controlSocket), path.join(ctx.config.dataDir, 'run', 'control'), 'the control socket of `archive search` (#16.1)');
     assert.ok(fs.lstatSync(controlSocket).isSocket());
     assert.equal(fs.statSync(controlSocket).mode & 0o777, 0o600);
     const ready = await fetch(`${url}/readyz`);

@@ -87,7 +87,7 @@ describe('#16.1 `archive search` through the API process (control socket)', func
   });
 
   it('the socket is 0600 in a 0700 folder under the data folder, and is removed at close', async () => {
-    assert.equal(path.dirname(sock.path), path.join(c.env.ARCHIVE_DATA_DIR!, 'run'));
+    assert.equal(path.dirname(sock.path), path.join(c.env.ARCHIVE_DATA_DIR!, 'run', 'control'));
     assert.ok(fs.lstatSync(sock.path).isSocket());
     assert.equal(fs.statSync(sock.path).mode & 0o777, 0o600);
     assert.equal(fs.statSync(path.dirname(sock.path)).mode & 0o777, 0o700);
@@ -199,7 +199,7 @@ describe('#16.1 `archive search` through the API process (control socket)', func
     await staleSocket(lonely);
     fs.writeFileSync(path.join(lonely, 'api-1-abc.sock'), 'not a socket');
     const t0 = Date.now();
-    const alone = await cli({ ...c, env: { ...c.env, ARCHIVE_RUN_DIR: lonely } }, ['search', '养老保险', '--json', '--as', 'ar.all']);
+    const alone = await cli({ ...c, env: { ...c.env, ARCHIVE_CONTROL_SOCKET_DIR: lonely } }, ['search', '养老保险', '--json', '--as', 'ar.all']);
     assert.equal(alone.code, 0, alone.stdout + alone.stderr);
     assert.equal(alone.stderr, '', 'silently');
     assert.equal(alone.stdout, fast.stdout);

@@ -12,7 +12,7 @@ describe('cli: `archive search` asks the API before loading anything heavy', () 
     // there (searchHere is replaced) to list what had been required from src/ by then.
     const run = fs.mkdtempSync(path.join(os.tmpdir(), 'archive-run-'));
     const script = `require('tsx/cjs/api').register();
-      process.env.ARCHIVE_RUN_DIR = ${JSON.stringify(run)};
+      process.env.ARCHIVE_CONTROL_SOCKET_DIR = ${JSON.stringify(run)};
       const Module = require('node:module');
       const load = Module._load;
       let asked = false;
