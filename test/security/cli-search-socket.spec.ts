@@ -12,7 +12,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startControlSocket, type ControlSocketServer } from '../../src/cli/control-server';
 import { idCheckDigit, maskIdNumber } from '../../src/domain/id-number';
-import { indexItem, searchIndexReady } from '../../src/services/search';
+import { indexItem, SearchEngine, searchIndexReady, snapshotBlobs, snapshotSearchIndex, useSearchEngine } from '../../src/services/search';
+import { indexKey } from '../../src/services/platform';
 import type { AuditEntry } from '../../src/services/audit/trail';
 import { cli, fileItem, securityContext, type SecurityContext } from './helpers';
 
@@ -221,4 +222,33 @@ describe('#16.1 `archive search` through the API process (control socket)', func
     assert.equal(other.code, 0, other.stdout + other.stderr);
     assert.equal(sock.answered, n, 'declined');
   });
+  // Last: it leaves the API runtime with an engine of its own.
+  it('an API process whose index is still loading sends the command to search by itself (one audit entry, from there)', async () => {
+    // A snapshot to load, and the blob store held back while the API loads it (gigabytes of mirrors).
+    // (the in-process searches above left one already; this makes sure)
+    await snapshotSearchIndex(c.rt);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const blobs = snapshotBlobs(c.rt);
+    const text = () => Promise.reject(new Error('no snippets from this engine'));
+    useSearchEngine(c.rt, new SearchEngine({ db: c.rt.db, key: await indexKey(c.rt), text, snapshots: { ...blobs, get: async (k) => (await gate, blobs.get(k)) } }));
+    try {
+      const before = (await settledAudit('ar.all', 0)).length;
+      const n = sock.answered;
+      const t0 = Date.now();
+      const r = await cli(c, ['search', '养老保险', '--json', '--as', 'ar.all']);
+      assert.ok(Date.now() - t0 < 30_000, 'declined at once, not after the client\'s answer timeout (60 s)');
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(r.stderr, '', 'silently');
+      assert.equal(JSON.parse(r.stdout).total, 2, 'the full answer, from the command\'s own index');
+      assert.equal(sock.answered, n, 'the API declined');
+      const after = await settledAudit('ar.all', before + 1);
+      assert.equal(after.length, before + 1, 'one audit entry (the API wrote none)');
+      // and the apiOnly command line, which cannot search by itself, fails rather than getting a partial answer
+      assert.notEqual((await cli(apiOnly, ['search', '养老保险', '--json', '--as', 'ar.all'])).code, 0);
+    } finally {
+      release();
+    }
+  });
+
 });
