@@ -18,8 +18,16 @@
  * a fresh engine loading the snapshot from the blob store plus the log after it
  * (services/search/snapshot.ts). `archive search` is timed with the snapshot in place (the
  * warm-up run of the CLI would write one anyway).
+ *
+ * Then the fast path (issue #16.1): an API process (`archive serve --role api`, port
+ * STARTUP_BENCH_API_PORT, default 8451) started with the same configuration, its index loaded,
+ * and `archive search` timed again, now answered by the API through its control socket
+ * (cli/control-socket.ts). In the same stretch, with that API running: `node -e 0` again and the
+ * in-process search again (ARCHIVE_CONTROL_SOCKET=false), so the three compare under one load.
+ * Every timed run must have been answered by the API (its log counts the socket requests), and
+ * its output must be the in-process output.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../src/config';
@@ -44,16 +52,18 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 }
 
-function time(label: string, args: string[], env: NodeJS.ProcessEnv = process.env): { median: number; p95: number } {
+function time(label: string, args: string[], env: NodeJS.ProcessEnv = process.env): { median: number; p95: number; stdout: string } {
   const ms: number[] = [];
   spawnSync(process.execPath, args, { env, stdio: 'ignore' }); // warm the page cache
+  let stdout = '';
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
     const r = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
     ms.push(performance.now() - t0);
     if (r.status !== 0) throw new Error(`${label} exited ${r.status}: ${r.stderr}`);
+    stdout = r.stdout;
   }
-  const out = { median: pct(ms, 50), p95: pct(ms, 95) };
+  const out = { median: pct(ms, 50), p95: pct(ms, 95), stdout };
   log(`${label}: median ${out.median.toFixed(0)} ms, p95 ${out.p95.toFixed(0)} ms (${RUNS} runs)`);
   return out;
 }
@@ -137,6 +147,32 @@ async function loadTimes(): Promise<{ dbMs: number; snapMs: number; snapWriteMs:
   }
 }
 
+/** An API process on this archive, its index in memory; lines of its log as they come. */
+async function startApi(): Promise<{ lines: () => string[]; stop: () => Promise<void> }> {
+  const port = process.env.STARTUP_BENCH_API_PORT ?? '8451';
+  const child = spawn(process.execPath, [BIN, 'serve', '--role', 'api', '--port', port, '--json'], { env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const t0 = Date.now();
+  while (!out.includes('search index loaded')) {
+    if (child.exitCode !== null || Date.now() - t0 > 600_000) throw new Error(`the API process did not load its index: ${out.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!out.includes('control socket listening')) throw new Error(`the API process has no control socket: ${out.slice(-2000)}`);
+  log(`API process up on port ${port}, index loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return {
+    lines: () => out.split('\n'),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+const sameOutput = (s: string) => s.replace(/"score":[0-9.e-]+/g, '"score":_');
+
 async function main(): Promise<void> {
   const load = (await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ');
   log(`load average before: ${load}`);
@@ -146,11 +182,42 @@ async function main(): Promise<void> {
   const node = time('node -e 0', ['-e', '0']);
   const help = time('archive --help (dist)', [BIN, '--help']);
   const helpTsx = time('archive --help (tsx, sources)', ['-e', `require('tsx/cjs/api').register(); require(${JSON.stringify(path.join(REPO, 'src/cli/main.ts'))}).main(['--help'])`]);
-  const search = time('archive search 养老 保险 --json (dist)', [BIN, 'search', '养老', '保险', '--limit', '10', '--json']);
+  const query = [BIN, 'search', '养老', '保险', '--limit', '10', '--json'];
+  const here = { ...process.env, ARCHIVE_CONTROL_SOCKET: 'false' };
+  const search = time('archive search 养老 保险 --json (dist)', query, here);
+
+  // The fast path: a warm API process answers over its control socket.
+  const api = await startApi();
+  let fast: ReturnType<typeof time>;
+  let node2: ReturnType<typeof time>;
+  let search2: ReturnType<typeof time>;
+  let apiMs: number[];
+  let same = false;
+  try {
+    node2 = time('node -e 0 (API running)', ['-e', '0']);
+    search2 = time('archive search, in the process (API running, ARCHIVE_CONTROL_SOCKET=false)', query, here);
+    const asked = () => api.lines().filter((l) => l.includes('control socket request'));
+    const before = asked().length;
+    fast = time('archive search, answered by the API process (control socket)', query);
+    // (spawnSync held this event loop: the API's log lines arrive now)
+    for (let t = 0; t < 100 && asked().length < before + RUNS + 1; t++) await new Promise((r) => setTimeout(r, 100));
+    const mine = asked().slice(before).map((l) => JSON.parse(l) as { status: string; ms: number });
+    // the warm-up run and every timed one, each answered ok by the API
+    if (mine.length !== RUNS + 1 || mine.some((m) => m.status !== 'ok')) throw new Error(`not every run was answered by the API: ${JSON.stringify(mine)}`);
+    same = fast.stdout === search2.stdout;
+    if (!same) log(`WARNING: the API's answer differs from the in-process one (scores aside: ${sameOutput(fast.stdout) === sameOutput(search2.stdout)}):\n${fast.stdout}\n${search2.stdout}`);
+    apiMs = mine.map((m) => m.ms);
+    log(`inside the API process: median ${pct(apiMs, 50)} ms per search (account check, query, audit)`);
+  } finally {
+    await api.stop();
+  }
   const after = (await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ');
   log(`load average after: ${after}`);
   console.log(
     `RESULT node_ms=${node.median.toFixed(0)} help_ms=${help.median.toFixed(0)} help_ratio=${(help.median / node.median).toFixed(2)} help_tsx_ms=${helpTsx.median.toFixed(0)} search_ms=${search.median.toFixed(0)} search_p95_ms=${search.p95.toFixed(0)} load_db_ms=${loads.dbMs} load_snapshot_ms=${loads.snapMs} snapshot_write_ms=${loads.snapWriteMs} pages=${pages} load="${after}"`,
+  );
+  console.log(
+    `RESULT_FAST node_ms=${node2.median.toFixed(0)} search_inprocess_ms=${search2.median.toFixed(0)} search_inprocess_p95_ms=${search2.p95.toFixed(0)} search_api_ms=${fast.median.toFixed(0)} search_api_p95_ms=${fast.p95.toFixed(0)} api_side_ms=${pct(apiMs, 50)} same_output=${same} pages=${pages} load="${after}"`,
   );
 }
 

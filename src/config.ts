@@ -29,6 +29,13 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ARCHIVE_DATA_DIR: z.string().min(1).default(path.join(REPO_ROOT, '.data', 'dev')),
   /**
+   * The control socket (docs/ARCHITECTURE.md, "The control socket"): an API process listens on a
+   * Unix socket in this folder (default <ARCHIVE_DATA_DIR>/run/control, mode 0700, the socket 0600) and
+   * `archive search` asks it instead of loading the index itself. false: no socket, the CLI never asks.
+   */
+  ARCHIVE_CONTROL_SOCKET_DIR: z.string().min(1).optional(),
+  ARCHIVE_CONTROL_SOCKET: bool.default(true),
+  /**
    * The local services' ports (scripts/services.sh reads the same two variables): one setting
    * moves the services AND the application, so two clones on one machine never cross over.
    * An explicit MONGODB_URI / MINIO_ENDPOINT (production) wins.
@@ -159,6 +166,8 @@ export interface Config {
   intake: { fileBytes: number; requestBytes: number; requestFiles: number; itemBytes: number; itemPages: number };
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
+  /** the API's control socket for `archive search` (null when off); its folder holds one socket per API process */
+  controlSocket: { dir: string } | null;
   mongo: { uri: string; connectTimeoutMs: number };
   minio: {
     endPoint: string;
@@ -256,6 +265,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     },
     logLevel: e.LOG_LEVEL,
     dataDir: path.resolve(e.ARCHIVE_DATA_DIR),
+    controlSocket: e.ARCHIVE_CONTROL_SOCKET ? { dir: path.resolve(e.ARCHIVE_CONTROL_SOCKET_DIR ?? path.join(e.ARCHIVE_DATA_DIR, 'run', 'control')) } : null,
     mongo: { uri: e.MONGODB_URI ?? `mongodb://127.0.0.1:${e.ARCHIVE_MONGO_PORT}/archive`, connectTimeoutMs: e.MONGODB_CONNECT_TIMEOUT_MS },
     minio: {
       endPoint: minioUrl.hostname,

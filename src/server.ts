@@ -14,6 +14,7 @@ import { sweepUnqueuedItems } from './services/capture';
 import { HotFolder } from './services/capture';
 import { SearchEngine, searchBackend, snapshotSearchIndex } from './services/search';
 import { scheduleFourProperties } from './services/integrity';
+import { startControlSocket, type ControlSocketServer } from './cli/control-server';
 
 /**
  * How often an API process brings the index snapshot up to date (when the log moved at all: a
@@ -25,6 +26,8 @@ const SNAPSHOT_MIN_ENTRIES = 1;
 export interface RunningServer {
   runtime: Runtime;
   url: string | undefined;
+  /** the control socket `archive search` asks (null: none, e.g. ARCHIVE_CONTROL_SOCKET=false or a worker) */
+  controlSocket: string | null;
   worker: Worker | undefined;
   shutdown: (reason: string) => Promise<void>;
 }
@@ -43,6 +46,7 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
     }
   }
   let server: http.Server | undefined;
+  let control: ControlSocketServer | null = null;
   let snapshotTimer: NodeJS.Timeout | undefined;
   let url: string | undefined;
   let inflight = 0;
@@ -72,6 +76,11 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
     const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
     url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
     logger.info({ url }, 'API listening');
+    // `archive search` on this machine asks here rather than loading the index itself (docs/ARCHITECTURE.md).
+    control = await startControlSocket(runtime).catch((err: unknown) => {
+      logger.warn({ err }, 'control socket not started; `archive search` loads the index itself');
+      return null;
+    });
     // Load the full-text index now, in the background, rather than on the first caseworker's
     // search; readiness does not wait for it (searches answer 503 search_index_loading until it
     // is in memory). A failure is retried by the next search. Once loaded, the process keeps the
@@ -110,6 +119,7 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
     closing ??= (async () => {
       logger.info({ reason, inflight }, 'shutting down');
       clearInterval(snapshotTimer);
+      await control?.close();
       const deadline = Date.now() + config.shutdownTimeoutMs;
       if (server) {
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
@@ -132,5 +142,5 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
     void shutdown(sig).then(() => process.exit(0));
   };
   if (pendingSignal) onSignal(pendingSignal);
-  return { runtime, url, worker, shutdown };
+  return { runtime, url, controlSocket: control?.path ?? null, worker, shutdown };
 }

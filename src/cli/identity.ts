@@ -9,7 +9,7 @@
  * database credentials remain the boundary against someone with a shell.
  */
 import { cliInvocation, type CliInvocation } from './invocation';
-import { cliUserFromEnv } from '../config';
+import { requestedCliUser } from './acting-as';
 import { AppError } from '../errors';
 import type { Runtime } from '../runtime';
 import { LOCAL_OPERATOR, toPrincipal } from '../services/access';
@@ -40,7 +40,15 @@ export function cliPrincipal(rt: Runtime): Principal | undefined {
 }
 
 export async function resolveCliPrincipal(rt: Runtime, inv: CliInvocation): Promise<Principal> {
-  const username = (inv.as ?? cliUserFromEnv() ?? LOCAL_OPERATOR).toLowerCase();
+  return cliPrincipalNamed(rt, requestedCliUser(inv));
+}
+
+/**
+ * The active account of a requested CLI name (undefined: the local operator). The control socket
+ * calls this with the name the `archive search` client resolved by requestedCliUser.
+ */
+export async function cliPrincipalNamed(rt: Runtime, requested: string | undefined): Promise<Principal> {
+  const username = (requested ?? LOCAL_OPERATOR).toLowerCase();
   const user = username === LOCAL_OPERATOR ? await rt.auth.ensureLocalOperator() : await rt.auth.findUser(username);
   if (!user || user.disabled) {
     throw new AppError('unauthenticated', { message: `No active account "${username}" (set --as or ARCHIVE_USER)`, zh: `账号 "${username}" 不存在或已停用（用 --as 或 ARCHIVE_USER 指定）` });
@@ -48,12 +56,38 @@ export async function resolveCliPrincipal(rt: Runtime, inv: CliInvocation): Prom
   return toPrincipal(user);
 }
 
+type AuditOutcome = (outcome: 'success' | 'failure') => void;
+
 /** Checks the current command's permission; returns a function that audits how it ended. */
-export async function checkCliCommand(rt: Runtime): Promise<(outcome: 'success' | 'failure') => void> {
+export async function checkCliCommand(rt: Runtime): Promise<AuditOutcome> {
   const inv = cliInvocation.getStore();
   if (!inv) return () => undefined; // not from the command line (tests, scripts calling services)
-  const principal = await resolveCliPrincipal(rt, inv);
+  const { principal, done } = await checkInvocation(rt, inv, requestedCliUser(inv));
   principals.set(rt, principal);
+  return done;
+}
+
+/**
+ * A CLI command run for a client of the API's control socket (`archive search`), in the API
+ * process: the same account resolution, permission check, refusal and outcome audit as
+ * withRuntime gives a command run in its own process. `requested` is the name the client sent
+ * (requestedCliUser on its side); fn gets the account (one runtime serves many callers, so it is
+ * handed over rather than kept per runtime as cliPrincipal does). Run it inside cliInvocation.run(inv).
+ */
+export async function runAsCliAccount<T>(rt: Runtime, inv: CliInvocation, requested: string | undefined, fn: (me: Principal) => Promise<T>): Promise<T> {
+  const { principal, done } = await checkInvocation(rt, inv, requested);
+  let outcome: 'success' | 'failure' = 'failure';
+  try {
+    const result = await fn(principal);
+    outcome = 'success';
+    return result;
+  } finally {
+    done(outcome);
+  }
+}
+
+async function checkInvocation(rt: Runtime, inv: CliInvocation, requested: string | undefined): Promise<{ principal: Principal; done: AuditOutcome }> {
+  const principal = await cliPrincipalNamed(rt, requested);
   const action = inv.permission ?? DEFAULT_PERMISSION;
   const base = { actor: principal.username, role: principal.roles.join(','), ip: 'cli', object: { type: 'command', id: inv.command } };
   if (action !== 'local') {
@@ -63,8 +97,11 @@ export async function checkCliCommand(rt: Runtime): Promise<(outcome: 'success' 
       throw new AppError('forbidden', { message: `${principal.username} may not run "${inv.command}" (needs ${action}: ${d.reason})`, zh: `${principal.username} 无权执行 "${inv.command}"（需要 ${action} 权限）`, details: { action, reason: d.reason } });
     }
   }
-  return (outcome) => {
-    void rt.audit.record({ ...base, ...(inv.auditObject ? { object: inv.auditObject } : {}), action: action === 'local' ? 'system.local' : action, outcome, ...(inv.auditDetails ? { details: inv.auditDetails } : {}) }).catch(() => undefined);
+  return {
+    principal,
+    done: (outcome) => {
+      void rt.audit.record({ ...base, ...(inv.auditObject ? { object: inv.auditObject } : {}), action: action === 'local' ? 'system.local' : action, outcome, ...(inv.auditDetails ? { details: inv.auditDetails } : {}) }).catch(() => undefined);
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { openTestRuntime } from '../helpers/runtime';
 import { REPO_ROOT } from '../helpers/services';
@@ -25,11 +26,15 @@ describe('the server process: start, ready, graceful stop, clear failure when se
   it('serves /readyz on real services and exits 0 on SIGTERM', async () => {
     const p = launch(['serve', '--port', '0', '--json'], { ...ctx.env, LOG_LEVEL: 'info' });
     const deadline = Date.now() + 30_000;
-    while (!p.out().includes('"url"')) {
+    // (the command's --json line, not the log line that also names the url)
+    while (!p.out().includes('"controlSocket"')) {
       if (Date.now() > deadline) throw new Error(`no URL printed: ${p.err()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const { url } = JSON.parse(p.out().split('\n').find((l) => l.includes('"url"'))!) as { url: string };
+    const { url, controlSocket } = JSON.parse(p.out().split('\n').find((l) => l.includes('"controlSocket"'))!) as { url: string; controlSocket: string };
+    assert.equal(path.dirname(controlSocket), path.join(ctx.config.dataDir, 'run', 'control'), 'the control socket of `archive search` (#16.1)');
+    assert.ok(fs.lstatSync(controlSocket).isSocket());
+    assert.equal(fs.statSync(controlSocket).mode & 0o777, 0o600);
     const ready = await fetch(`${url}/readyz`);
     assert.equal(ready.status, 200);
     const body = (await ready.json()) as any;
@@ -37,6 +42,7 @@ describe('the server process: start, ready, graceful stop, clear failure when se
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0);
     assert.match(p.out(), /shutdown complete/);
+    assert.ok(!fs.existsSync(controlSocket), 'the control socket is removed at shutdown');
     assert.match(p.out(), /"requestId":"[0-9a-f-]{36}"/, 'request log lines carry the request id');
   });
 

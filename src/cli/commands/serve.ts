@@ -13,7 +13,7 @@ function serve(role: 'all' | 'api' | 'worker'): Command['run'] {
     void running.runtime.audit
       .record({ actor: cliUserFromEnv() ?? LOCAL_OPERATOR, ip: 'cli', action: 'system.start', object: { type: 'process', id: String(process.pid) }, outcome: 'success', details: { role: (values.role as string | undefined) ?? role, url: running.url ?? null } })
       .catch(() => undefined);
-    if (values.json) io.out(JSON.stringify({ url: running.url ?? null, role, workerId: running.worker?.id ?? null }));
+    if (values.json) io.out(JSON.stringify({ url: running.url ?? null, role, workerId: running.worker?.id ?? null, controlSocket: running.controlSocket }));
     else if (running.url) io.err(`\n  档案系统已启动 / Archive is running: ${running.url}\n  健康检查 / health: ${running.url}/readyz   API: ${running.url}/api/v1/openapi.json\n  按 Ctrl-C 停止 / Ctrl-C to stop\n`);
     else io.err(`OCR worker ${running.worker?.id} running; Ctrl-C to stop`);
     await new Promise<never>(() => undefined); // runs until a signal ends the process

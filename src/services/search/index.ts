@@ -273,22 +273,31 @@ const LOAD_WAIT_MS = 2000;
  */
 export async function searchItems(rt: Runtime, req: SearchRequest, scope: SearchScope = {}, opts: { whileLoading?: 'wait' | 'refuse'; waitMs?: number } = {}): Promise<SearchResult> {
   const backend = await searchBackend(rt);
-  if (opts.whileLoading === 'refuse' && backend instanceof SearchEngine && !backend.loaded) {
-    // A short wait first: a small archive loads in a moment and its first search just answers.
-    const loading = backend.open();
-    let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([loading.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), opts.waitMs ?? LOAD_WAIT_MS)))]).catch((err: unknown) => {
-      rt.logger.warn({ err }, 'loading the search index failed; the next search retries');
-      return false;
+  if (opts.whileLoading === 'refuse' && !(await searchIndexReady(rt, opts.waitMs))) {
+    throw new AppError('search_index_loading', {
+      message: 'The full-text index is still loading after a restart; try again in a moment',
+      zh: '服务刚启动，全文索引正在加载，请稍后再试',
+      details: { segmentsLoaded: backend instanceof SearchEngine ? backend.segs.size : 0 },
     });
-    clearTimeout(timer);
-    if (!done) {
-      throw new AppError('search_index_loading', {
-        message: 'The full-text index is still loading after a restart; try again in a moment',
-        zh: '服务刚启动，全文索引正在加载，请稍后再试',
-        details: { segmentsLoaded: backend.segs.size },
-      });
-    }
   }
   return backend.search(req, scope);
+}
+
+/**
+ * Whether a query would answer from a complete index now. An embedded index still loading is
+ * given waitMs (a small archive loads in a moment) and goes on loading in the background either
+ * way (a failed load is started again here). The API's searches and the control socket's
+ * `archive search` (which then lets the command line search by itself) ask this.
+ */
+export async function searchIndexReady(rt: Runtime, waitMs = LOAD_WAIT_MS): Promise<boolean> {
+  const backend = await searchBackend(rt);
+  if (!(backend instanceof SearchEngine) || backend.loaded) return true;
+  const loading = backend.open();
+  let timer: NodeJS.Timeout | undefined;
+  const done = await Promise.race([loading.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), waitMs)))]).catch((err: unknown) => {
+    rt.logger.warn({ err }, 'loading the search index failed; the next search retries');
+    return false;
+  });
+  clearTimeout(timer);
+  return done;
 }
