@@ -54,6 +54,8 @@ export interface FaultResult {
   byTarget: Record<string, number>;
   unexpectedExits: number;
   items: number;
+  /** items that reached filing and got a 档号 (the numbering check looks at these) */
+  filed: number;
   pages: number;
   lost: number;
   duplicated: number;
@@ -177,7 +179,9 @@ export async function runFaults(opts: FaultOptions): Promise<FaultResult> {
           const lines = INJURY(['张伟', '李娜', '王芳', '刘洋'][i % 4]!, `2019年${1 + (i % 12)}月${1 + (k % 28)}日`);
           // 200 dpi (the DA/T 31 floor: a lower one is held by QC and never reaches filing and
           // numbering) at 9 pt: the same pixels as 12 pt at 150 dpi, so OCR costs what it did.
-          const png = await renderScan([...lines.slice(0, 3), `案卷 ${opts.seed}-${i} 第${k}页`], { dpi: 200, fontSizePt: 9 });
+          // The date line too: without a 形成日期 an item goes to review (#11) and is never
+          // numbered, and the numbering check would have nothing to check.
+          const png = await renderScan([...lines.slice(0, 3), lines[5]!, `案卷 ${opts.seed}-${i} 第${k}页`], { dpi: 200, fontSizePt: 9 });
           fd.append('file', new Blob([png], { type: 'image/png' }), `fault-${opts.seed}-${i}-${k}.png`);
         }
         // Retry until accepted: the API, the database or the object store may be down right now.
@@ -254,7 +258,7 @@ export async function runFaults(opts: FaultOptions): Promise<FaultResult> {
       const seconds = Math.round((Date.now() - started) / 1000);
       const line = `RESULT mode=destroy faults=${faults} items=${destroying.ids.length} destroyed=${c.destroyed} not_destroyed=${c.notDestroyed} remnants=${c.remnants} register=${c.registerEntries} exec_records=${c.execRecords} job=${c.jobState} attempts=${c.attempts} audit_ok=${c.auditOk} unexpected_exits=${unexpectedExits} seed=${opts.seed} seconds=${seconds} targets=${Object.entries(byTarget).map(([k, v]) => `${k}:${v}`).join(',')}`;
       const broken = c.notDestroyed + c.remnants + (c.registerEntries === destroying.ids.length ? 0 : 1) + (c.execRecords === destroying.ids.length ? 0 : 1) + (c.jobState === 'done' ? 0 : 1) + (c.auditOk ? 0 : 1);
-      return { seed: opts.seed, faults, byTarget, unexpectedExits, items: destroying.ids.length, pages: 0, lost: broken, duplicated: 0, halfFiled: 0, failed: 0, blobErrors: c.remnants, numberingErrors: 0, indexErrors: 0, auditOk: c.auditOk, orphans: 0, seconds, line };
+      return { seed: opts.seed, faults, byTarget, unexpectedExits, items: destroying.ids.length, filed: 0, pages: 0, lost: broken, duplicated: 0, halfFiled: 0, failed: 0, blobErrors: c.remnants, numberingErrors: 0, indexErrors: 0, auditOk: c.auditOk, orphans: 0, seconds, line };
     }
     log(`ingest done: ${uploaded} items uploaded, ${faults} faults; waiting for the pipeline`);
     const items = itemModel(rt.db);
@@ -283,9 +287,10 @@ export async function runFaults(opts: FaultOptions): Promise<FaultResult> {
     const orphans = open.filter((f) => f.kind === 'orphan').length;
     for (const f of open.filter((x) => x.severity === 'error').slice(0, 20)) log(`  open: ${f.check}/${f.kind} ${f.subject} ${f.message}`);
     const pages = all.reduce((a, it) => a + (it.pageCount ?? 0), 0);
+    const filed = all.filter((it) => it.status === 'filed' && it.archivalCode).length;
     const seconds = Math.round((Date.now() - started) / 1000);
-    const line = `RESULT faults=${faults} lost=${lost} duplicated=${duplicated} half_filed=${halfFiled} failed=${failed} blob_errors=${blobErrors} numbering_errors=${numberingErrors} index_errors=${indexErrors} audit_ok=${auditOk} items=${all.length} pages=${pages} orphans_in_grace=${orphans} unexpected_exits=${unexpectedExits} seed=${opts.seed} seconds=${seconds} targets=${Object.entries(byTarget).map(([k, v]) => `${k}:${v}`).join(',')}`;
-    return { seed: opts.seed, faults, byTarget, unexpectedExits, items: all.length, pages, lost, duplicated, halfFiled, failed, blobErrors, numberingErrors, indexErrors, auditOk, orphans, seconds, line };
+    const line = `RESULT faults=${faults} lost=${lost} duplicated=${duplicated} half_filed=${halfFiled} failed=${failed} blob_errors=${blobErrors} numbering_errors=${numberingErrors} index_errors=${indexErrors} audit_ok=${auditOk} items=${all.length} filed=${filed} pages=${pages} orphans_in_grace=${orphans} unexpected_exits=${unexpectedExits} seed=${opts.seed} seconds=${seconds} targets=${Object.entries(byTarget).map(([k, v]) => `${k}:${v}`).join(',')}`;
+    return { seed: opts.seed, faults, byTarget, unexpectedExits, items: all.length, filed, pages, lost, duplicated, halfFiled, failed, blobErrors, numberingErrors, indexErrors, auditOk, orphans, seconds, line };
   } finally {
     stopping = true;
     for (const p of procs) {
