@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     await signList(rt, head.p, list.id, { step: 'head', totp: await head.code() });
     await startExecution(rt, s1.p, list.id, { supervisors: [{ username: 'bench.s1', totp: await s1.code() }, { username: 'bench.s2', totp: await s2.code() }] });
 
-    // ——— destruction, timed (and where the time goes, by stage, from the progress reports) ———
+    // ——— destruction, timed (and where the time goes, by stage, from the progress reports: the leading chunk's stages; a chunk's unindex, tombstone and done overlap the next chunk and are not timed apart) ———
     t = performance.now();
     let lastLog = 0;
     const byStage = new Map<string, number>();
