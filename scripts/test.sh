@@ -53,6 +53,6 @@ step web-build bash scripts/build-web.sh --force
 finish
 
 echo "== mocha ($(( $(date +%s) - t0 )) s in)"
-specs=("test/unit/**/*.spec.ts" "test/integration/**/*.spec.ts" "test/api/**/*.spec.ts" "test/security/**/*.spec.ts" "test/slow/**/*.spec.ts" "test/e2e/**/*.spec.ts")
+specs=("test/unit/**/*.spec.ts" "test/integration/**/*.spec.ts" "test/api/**/*.spec.ts" "test/security/**/*.spec.ts" "test/slow/**/*.spec.ts" "test/reliability/**/*.spec.ts" "test/e2e/**/*.spec.ts")
 npx mocha --reporter test/helpers/summary-reporter.js "${specs[@]}" "$@"
 echo "== done in $(( $(date +%s) - t0 )) s"
