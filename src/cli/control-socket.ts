@@ -62,7 +62,10 @@ export type ControlAnswer =
  * and the clearance labels (a hash, so no credential in a URI travels over the socket).
  */
 export function archiveIdentity(config: Config): string {
-  const parts = [config.mongo.uri, config.minio.endPoint, config.minio.port, config.minio.bucket, config.search.backend, config.search.opensearch.url, config.search.opensearch.index, config.clearanceLevels.join(',')];
+  // OpenSearch's address counts only where it is the backend: with the embedded engine a stray
+  // ARCHIVE_OPENSEARCH_PORT in one shell (the test suite exports one) is not another archive.
+  const search = config.search.backend === 'opensearch' ? [config.search.opensearch.url, config.search.opensearch.index] : [];
+  const parts = [config.mongo.uri, config.minio.endPoint, config.minio.port, config.minio.bucket, config.search.backend, ...search, config.clearanceLevels.join(',')];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 

@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { archiveIdentity } from '../../../src/cli/control-socket';
+import { parseConfig } from '../../../src/config';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
@@ -35,5 +37,14 @@ describe('cli: `archive search` asks the API before loading anything heavy', () 
     const script2 = script.replace("f.startsWith(" + JSON.stringify(REPO) + ") && !f.includes('node_modules')", "/node_modules\\/(mongoose|minio|@node-rs|node-forge|pino)\\//.test(f)");
     const heavyPackages = JSON.parse(execFileSync(process.execPath, ['-e', script2], { cwd: REPO, encoding: 'utf8' })) as string[];
     assert.deepEqual(heavyPackages, []);
+  });
+
+  it('an API counts as the same archive whatever OpenSearch address a shell has, unless OpenSearch is the backend', () => {
+    const base = { ARCHIVE_MONGO_PORT: '27001', ARCHIVE_MINIO_PORT: '9001' };
+    const id = (env: Record<string, string>) => archiveIdentity(parseConfig({ ...base, ...env }));
+    // The test suite exports ARCHIVE_OPENSEARCH_PORT for every process; the embedded index does not use it.
+    assert.equal(id({}), id({ ARCHIVE_OPENSEARCH_PORT: '9330' }));
+    assert.notEqual(id({ ARCHIVE_SEARCH_BACKEND: 'opensearch' }), id({ ARCHIVE_SEARCH_BACKEND: 'opensearch', ARCHIVE_OPENSEARCH_PORT: '9330' }));
+    assert.notEqual(id({}), id({ ARCHIVE_MONGO_PORT: '27002' }));
   });
 });
