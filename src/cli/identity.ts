@@ -76,9 +76,14 @@ export async function checkCliCommand(rt: Runtime): Promise<AuditOutcome> {
  */
 export async function runAsCliAccount<T>(rt: Runtime, inv: CliInvocation, requested: string | undefined, fn: (me: Principal) => Promise<T>): Promise<T> {
   const { principal, done } = await checkInvocation(rt, inv, requested);
+  return withOutcomeAudited(done, () => fn(principal));
+}
+
+/** Runs a checked command and hands how it ended (success or failure) to its outcome audit. */
+export async function withOutcomeAudited<T>(done: AuditOutcome, fn: () => Promise<T>): Promise<T> {
   let outcome: 'success' | 'failure' = 'failure';
   try {
-    const result = await fn(principal);
+    const result = await fn();
     outcome = 'success';
     return result;
   } finally {

@@ -3,22 +3,14 @@ import pino from 'pino';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { createRuntime, type Runtime } from '../runtime';
-import { checkCliCommand } from './identity';
+import { checkCliCommand, withOutcomeAudited } from './identity';
 
 export async function withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination(2));
   const rt = await createRuntime(config, { logger });
   try {
-    const done = await checkCliCommand(rt);
-    let outcome: 'success' | 'failure' = 'failure';
-    try {
-      const result = await fn(rt);
-      outcome = 'success';
-      return result;
-    } finally {
-      done(outcome);
-    }
+    return await withOutcomeAudited(await checkCliCommand(rt), () => fn(rt));
   } finally {
     await rt.close();
   }
