@@ -16,7 +16,7 @@ import { isAppError } from '../errors';
 import type { Runtime } from '../runtime';
 import { searchIndexReady } from '../services/search';
 import { cliSearchLines } from './commands/search-run';
-import { searchCommand } from './commands/search';
+import { parseSearchOptions, searchCommand } from './commands/search';
 import { archiveIdentity, CONTROL_MAX_BYTES, CONTROL_PROTOCOL, controlSocketName, controlSockets, UNIX_PATH_MAX, type CliSearchOptions, type ControlAnswer, type ControlRequest } from './control-socket';
 import { runAsCliAccount } from './identity';
 import { cliInvocation, type CliInvocation } from './invocation';
@@ -150,17 +150,12 @@ const declined = (reason: string): ControlAnswer => ({ v: CONTROL_PROTOCOL, stat
 function readRequest(text: string): ControlRequest | null {
   try {
     const r = JSON.parse(text) as ControlRequest;
-    const s = r?.search as CliSearchOptions | undefined;
-    if (r?.v !== CONTROL_PROTOCOL || r.op !== 'search' || typeof r.archive !== 'string' || (r.user !== null && typeof r.user !== 'string') || !s) return null;
-    const ok =
-      typeof s.q === 'string' &&
-      Number.isInteger(s.limit) &&
-      s.limit >= 1 &&
-      s.limit <= 1000 &&
-      (s.sort === 'relevance' || s.sort === 'date') &&
-      (s.personId === undefined || typeof s.personId === 'string') &&
-      typeof s.json === 'boolean';
-    return ok ? { ...r, search: { q: s.q, limit: s.limit, sort: s.sort, ...(s.personId ? { personId: s.personId } : {}), json: s.json } } : null;
+    const s = r?.search as Partial<CliSearchOptions> | undefined;
+    if (r?.v !== CONTROL_PROTOCOL || r.op !== 'search' || typeof r.archive !== 'string' || (r.user !== null && typeof r.user !== 'string') || typeof s?.q !== 'string') return null;
+    // The command line's own parser, so a request meets the same rules (limit, sort, a valid
+    // 公民身份号码) whoever sent it; a refusal there is a request this side cannot take.
+    const search = parseSearchOptions({ limit: String(s.limit), sort: s.sort, json: s.json === true, ...(typeof s.personId === 'string' ? { person: s.personId } : {}) }, [s.q]);
+    return { ...r, search };
   } catch {
     return null;
   }
