@@ -51,6 +51,11 @@ export interface OcrEngine extends OrientationScorer {
    * to compare, not a better text to trust blindly.
    */
   rereadLine(page: PreparedPage, bbox: BBox): Promise<LineReading[]>;
+  /**
+   * Starts every recognition worker now (each loads its models, ~1 s) instead of at the first
+   * pages: a caller that knows pages are coming overlaps that with other work.
+   */
+  warm(): void;
   /** Pages recognised and workers created so far (for metrics and the benchmark). */
   stats(): { pages: number; workersStarted: number };
   close(): Promise<void>;
@@ -92,6 +97,14 @@ function percentile(hist: Uint32Array, total: number, fraction: number): number 
   return 255;
 }
 
+/**
+ * The recognition image as a binary PGM: tesseract's image reader (leptonica) takes it as it is,
+ * where a PNG would be compressed here and inflated again inside the worker for every page.
+ */
+function pgm(page: Pick<PreparedPage, 'ocrImage' | 'ocrWidth' | 'ocrHeight'>): Buffer {
+  return Buffer.concat([Buffer.from(`P5\n${page.ocrWidth} ${page.ocrHeight}\n255\n`, 'latin1'), page.ocrImage]);
+}
+
 interface Slot {
   worker: Promise<Tesseract.Worker>;
   pages: number;
@@ -103,6 +116,10 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
   // for again; a page pipeline never asks twice (each page's buffers are new), so the cache only
   // holds memory next to the recognition workers (bench:ocr's RSS).
   sharp.cache(false);
+  // One libvips thread per image operation: pages already run in parallel, one per recognition
+  // worker, so more threads per operation only compete for the same cores, and each thread keeps
+  // a malloc arena of its own (bench:ocr peak RSS 613 → 558 MB with MALLOC_ARENA_MAX=2, same time).
+  sharp.concurrency(1);
   const size = Math.max(1, opts.workers ?? Math.min(4, os.availableParallelism()));
   const recycleAfter = Math.max(1, opts.recycleAfterPages ?? 200);
   const psm = String(opts.psm ?? DEFAULT_PSM);
@@ -178,7 +195,13 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
     async recognizePage(page) {
       const t0 = Date.now();
       if (page.blank) return { text: '', confidence: 0, lines: [], skipped: 'blank', ms: 0 };
-      const res = await run((w) => w.recognize(page.ocrImage, {}, { text: true, blocks: true }));
+      // Tesseract sizes its noise and line filters by the resolution it is told; pages are read
+      // at 200-300 dpi as scanned (prepare.ts), so each page says its own.
+      const dpi = String(Math.round(page.dpi * page.ocrScale));
+      const res = await run(async (w) => {
+        await w.setParameters({ user_defined_dpi: dpi });
+        return w.recognize(pgm(page), {}, { text: true, blocks: true });
+      });
       pages++;
       const k = 1 / page.ocrScale;
       const { x: dx, y: dy } = page.ocrOffset;
@@ -207,8 +230,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       if (page.blank) return [];
       const s = page.ocrScale;
       const { x: dx, y: dy } = page.ocrOffset;
-      const meta = await sharp(page.ocrImage).metadata();
-      const W = meta.width ?? 0, H = meta.height ?? 0;
+      const W = page.ocrWidth, H = page.ocrHeight;
       // Back into ocrImage pixels, with a margin: tesseract's line boxes hug the glyphs.
       const pad = Math.max(4, Math.round((bbox.y1 - bbox.y0) * s * 0.2));
       const left = Math.max(0, Math.floor((bbox.x0 - dx) * s) - pad);
@@ -216,7 +238,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       const width = Math.min(W, Math.ceil((bbox.x1 - dx) * s) + pad) - left;
       const height = Math.min(H, Math.ceil((bbox.y1 - dy) * s) + pad) - top;
       if (width < 8 || height < 8) return [];
-      const crop = await sharp(page.ocrImage).extract({ left, top, width, height }).extractChannel(0).raw().toBuffer();
+      const crop = await sharp(page.ocrImage, { raw: { width: W, height: H, channels: 1 } }).extract({ left, top, width, height }).extractChannel(0).raw().toBuffer();
       const hist = new Uint32Array(256);
       for (const v of crop) hist[v] = (hist[v] ?? 0) + 1;
       // A text line is mostly paper: the median is the paper, the darkest 2% the ink.
@@ -259,6 +281,15 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       const text = res.data.text.replace(/\s/g, '');
       // Upside-down CJK still yields a few "characters"; a strip that reads as almost nothing scores 0.
       return text.length < 2 ? 0 : res.data.confidence;
+    },
+    warm() {
+      if (closed) return;
+      while (slots.length < size) {
+        const worker = start();
+        // A failed start is reported to the page that waits for this worker, not as an unhandled rejection now.
+        worker.catch(() => undefined);
+        slots.push({ worker, pages: 0, busy: false });
+      }
     },
     stats: () => ({ pages, workersStarted }),
     async close() {

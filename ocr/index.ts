@@ -4,7 +4,7 @@ export { OcrInputError, isOcrInputError, type OcrInputErrorCode } from './errors
 export { detectFormat, type InputFormat } from './formats';
 export { iteratePages, DEFAULT_LIMITS } from './inputs';
 export { inspectPdf, type PdfInspection } from './pdf';
-export { preparePage, scoreOrientations, type PrepareOptions, type PreparedPage, type OrientationScorer } from './prepare';
+export { LINE_DIRECTION_SURE, preparePage, scoreOrientations, type PrepareOptions, type PreparedPage, type OrientationScorer } from './prepare';
 export type { OcrEngine, OcrEngineOptions, OcrPageResult, OcrLine, OcrWord, LineReading } from './engine';
 export type { ModelVariant } from './tessdata';
 export { normalizeOcrText } from './text';

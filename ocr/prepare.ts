@@ -21,8 +21,18 @@ export interface PrepareOptions {
   minDpi?: number;
   /** Long side of the image handed to tesseract (default 4000 px): bounds worker memory. */
   maxOcrLongSide?: number;
-  /** Resolution the recognition image is rescaled to, up or down (default 300). */
+  /**
+   * Resolution the recognition image is brought to when the scan lies outside `ocrDpiRange`
+   * (default 300): low-resolution scans are enlarged, high-resolution ones reduced.
+   */
   ocrDpi?: number;
+  /**
+   * Scans within this range are read at their own resolution (default [200, 300]). Enlarging a
+   * 200-250 dpi scan to 300 costs a full-page resampling (~0.15 s of CPU for an A4 page) and more
+   * pixels to recognise, for no gain: on our tuning pages at 200 and 240 dpi, CER 2.33 % read as
+   * scanned against 2.39 % enlarged, 292 against 394 ms of CPU per page (docs/benchmarks.md).
+   */
+  ocrDpiRange?: [number, number];
   jpegQuality?: number;
   /**
    * Forces the clockwise turn that makes the text upright (0/90/180/270), skipping the estimate: the
@@ -36,8 +46,14 @@ export interface PreparedPage {
   /** Straightened, cropped page for viewing and for the searchable PDF: PNG for bilevel, JPEG otherwise. */
   image: Buffer;
   imageFormat: 'png' | 'jpeg';
-  /** Grey PNG for tesseract: seals suppressed, speckle removed, resolution normalised. */
+  /**
+   * What tesseract reads: raw 8-bit grey pixels (seals suppressed, speckle removed, resolution
+   * normalised), `ocrWidth` × `ocrHeight`. Kept raw, not encoded: the engine hands it over as a
+   * PGM, which costs neither an encode here nor a decode inside the recogniser.
+   */
   ocrImage: Buffer;
+  ocrWidth: number;
+  ocrHeight: number;
   /** ocrImage pixels per image pixel. */
   ocrScale: number;
   /** Where ocrImage's top-left corner lies in image pixels (it holds only the text block). */
@@ -71,11 +87,18 @@ export interface PreparedPage {
 /** The ~150 dpi grey copy the orientation strips are cut from, with the skew of each line direction. */
 export interface OrientationProbe {
   scores: Partial<Record<Rotation, number>>;
-  grey: Buffer | null;
-  width: number;
-  height: number;
+  /**
+   * Made on first use (most pages never read a strip: recognition confirms them): null when the
+   * page has no strips to read (blank, or the caller asked for no orientation check).
+   */
+  readable: (() => Promise<{ grey: Buffer; width: number; height: number }>) | null;
   hDeg: number;
   vDeg: number;
+  /**
+   * How clearly the ink runs in one direction (line-direction score against the other, ≥ 1). Above
+   * LINE_DIRECTION_SURE only 0° and 180° of that direction are plausible.
+   */
+  directionRatio: number;
 }
 
 const ANALYSIS_LONG_SIDE = 1000;
@@ -84,6 +107,8 @@ const MIN_SKEW = 0.3;
 const ORIENTATION_ACCEPT = 65;
 /** Dark-pixel share on the analysis copy under which a page is blank (scanner dust stays below it). */
 const BLANK_INK = 0.002;
+/** A line-direction ratio above this leaves only the two opposite orientations of that direction. */
+export const LINE_DIRECTION_SURE = 1.15;
 
 export async function preparePage(page: PageImage, opts: PrepareOptions = {}): Promise<PreparedPage> {
   const minDpi = opts.minDpi ?? 200;
@@ -109,7 +134,7 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   let rotation: Rotation = 0;
   let skewDeg = 0;
   let orientationChecked = false;
-  const probe: OrientationProbe = { scores: {}, grey: null, width: 0, height: 0, hDeg: 0, vDeg: 0 };
+  const probe: OrientationProbe = { scores: {}, readable: null, hDeg: 0, vDeg: 0, directionRatio: 1 };
   if (!blank) {
     const horizontal = estimateSkew(ink);
     const vertical = estimateSkew(turn90(ink));
@@ -119,16 +144,17 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
     rotation = lines.base;
     probe.hDeg = horizontal.deg;
     probe.vDeg = vertical.deg;
+    probe.directionRatio = ratio;
     if (opts.orientation || opts.verifyByRecognition || opts.rotation !== undefined) {
-      // The strips' source, kept so that a caller can still check other orientations cheaply
-      // (scoreOrientations). Recognition needs legible glyphs: ~150 dpi, not the 1000-px analysis copy.
+      // The strips' source, so that a caller can still check other orientations cheaply
+      // (scoreOrientations). Recognition needs legible glyphs: ~150 dpi, not the 1000-px analysis
+      // copy. Made once, on first use: it holds the page's grey pixels until then.
       const os = Math.min(1, 150 / page.dpi);
-      const readable = await sharp(inkFull, { raw: { width: W, height: H, channels: 1 } })
+      let made: Promise<{ grey: Buffer; width: number; height: number }> | undefined;
+      probe.readable = () => (made ??= sharp(inkFull, { raw: { width: W, height: H, channels: 1 } })
         .extract(region).resize(Math.max(1, Math.round(region.width * os)), Math.max(1, Math.round(region.height * os)))
-        .extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-      probe.grey = readable.data;
-      probe.width = readable.info.width;
-      probe.height = readable.info.height;
+        .extractChannel(0).raw().toBuffer({ resolveWithObject: true })
+        .then((r) => ({ grey: r.data, width: r.info.width, height: r.info.height })));
     }
     if (opts.rotation !== undefined) {
       rotation = opts.rotation;
@@ -138,7 +164,7 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
       // A weak line-direction signal (tables, sparse forms) leaves all four candidates open.
       const flip = (r: Rotation) => ((r + 180) % 360) as Rotation;
       const other = (lines.base === 0 ? 90 : 0) as Rotation;
-      const candidates: Rotation[] = ratio > 1.15 ? [lines.base, flip(lines.base)] : [lines.base, flip(lines.base), other, flip(other)];
+      const candidates: Rotation[] = ratio > LINE_DIRECTION_SURE ? [lines.base, flip(lines.base)] : [lines.base, flip(lines.base), other, flip(other)];
       rotation = await pickOrientation(opts.orientation, probe, candidates);
       skewDeg = rotation % 180 === 0 ? horizontal.deg : vertical.deg;
       orientationChecked = true;
@@ -164,21 +190,38 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   const maxLong = opts.maxOcrLongSide ?? 4000;
   const despeckle = speckleRatio(inkFull, W, H, threshold) > 0.05;
 
-  const viewPipe = geometry(sharp(page.image, { raw: { width: W, height: H, channels: page.channels } }));
-  const view = await (page.channels === 1 ? viewPipe.extractChannel(0) : viewPipe)
-    .raw().toBuffer({ resolveWithObject: true });
-  const vw = view.info.width, vh = view.info.height;
-  const viewSharp = () => sharp(view.data, { raw: { width: vw, height: vh, channels: view.info.channels } });
+  // A deskew resamples the whole page, the costliest step here (~0.1 s of CPU for an A4 page at
+  // 300 dpi): it is done once, on the scan itself, and the recognition image's grey is taken from
+  // the result. Without one, each image comes straight from its own (cheap) pipeline and the view
+  // is encoded without a raw copy of a colour page.
+  const resampled = angle % 90 !== 0;
+  const rawPage = { raw: { width: W, height: H, channels: page.channels } };
+  // (libvips may add bands while rotating onto a white background: a grey page keeps its one
+  // band, a colour page its three.)
+  const turned = resampled
+    ? await (page.channels === 1 ? geometry(sharp(page.image, rawPage)).extractChannel(0) : geometry(sharp(page.image, rawPage)).removeAlpha())
+      .raw().toBuffer({ resolveWithObject: true })
+    : null;
+  if (turned && turned.info.channels !== page.channels) throw new Error(`deskew gave ${turned.info.channels} bands for a ${page.channels}-band page`);
+  const viewPipe = turned
+    ? sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels: page.channels } })
+    : geometry(sharp(page.image, rawPage));
   const imageFormat = page.colorMode === 'bilevel' ? 'png' : 'jpeg';
-  const image = imageFormat === 'png'
-    ? await viewSharp().png({ palette: false, colours: 2, compressionLevel: 6 }).toBuffer()
-    : await viewSharp().jpeg({ quality: opts.jpegQuality ?? 85, mozjpeg: false }).toBuffer();
+  const viewOut = page.channels === 1 ? viewPipe.extractChannel(0) : viewPipe;
+  const view = imageFormat === 'png'
+    ? await viewOut.png({ palette: false, colours: 2, compressionLevel: 6 }).toBuffer({ resolveWithObject: true })
+    : await viewOut.jpeg({ quality: opts.jpegQuality ?? 85, mozjpeg: false }).toBuffer({ resolveWithObject: true });
+  const image = view.data;
+  const vw = view.info.width, vh = view.info.height;
 
-  // Tesseract is tuned for text at ~300 dpi: low-resolution scans are enlarged, 400-600 dpi scans
-  // reduced (half the pixels to recognise, no loss in accuracy).
-  let ocrScale = ocrDpi / page.dpi;
+  // Tesseract is tuned for text at 200-300 dpi: lower-resolution scans are enlarged, 400-600 dpi
+  // scans reduced (half the pixels to recognise, no loss in accuracy).
+  const [fromDpi, toDpi] = opts.ocrDpiRange ?? [200, 300];
+  let ocrScale = page.dpi >= fromDpi && page.dpi <= toDpi ? 1 : ocrDpi / page.dpi;
   ocrScale = Math.min(ocrScale, maxLong / Math.max(vw, vh));
-  let ocr = geometry(sharp(inkFull, { raw: { width: W, height: H, channels: 1 } }));
+  let ocr = turned
+    ? sharp(page.channels === 1 ? turned.data : inkOf(turned.data, vw * vh, sealRemoved), { raw: { width: vw, height: vh, channels: 1 } })
+    : geometry(sharp(inkFull, { raw: { width: W, height: H, channels: 1 } }));
   if (despeckle) ocr = ocr.median(3);
   const ocrRaw = await ocr.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   // Only the text block goes to tesseract: page margins are often a third of the pixels, and
@@ -189,10 +232,10 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
     ocrPipe = sharp(await ocrPipe.extractChannel(0).raw().toBuffer(), { raw: { width: text.width, height: text.height, channels: 1 } })
       .resize(Math.max(1, Math.round(text.width * ocrScale)), Math.max(1, Math.round(text.height * ocrScale)), { kernel: 'lanczos3' });
   } else ocrScale = 1;
-  const ocrImage = await ocrPipe.extractChannel(0).png({ compressionLevel: 1 }).toBuffer();
+  const ocrOut = await ocrPipe.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
 
   return {
-    n: page.n, image, imageFormat, ocrImage, ocrScale, ocrOffset: { x: text.left, y: text.top }, width: vw, height: vh,
+    n: page.n, image, imageFormat, ocrImage: ocrOut.data, ocrWidth: ocrOut.info.width, ocrHeight: ocrOut.info.height, ocrScale, ocrOffset: { x: text.left, y: text.top }, width: vw, height: vh,
     dpi: page.dpi, scanDpi, dpiAssumed: page.dpiAssumed, lowDpi, colorMode: page.colorMode,
     rotation, skewDeg, orientationChecked, orientationProbe: probe, cropped: crop, blank, sealRemoved, despeckled: despeckle,
   };
@@ -204,19 +247,28 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
  * pixels the red channel replaces luminance.
  */
 function inkChannel(page: PageImage): { ink: Buffer; sealRemoved: boolean } {
-  const px = page.width * page.height;
   if (page.channels === 1) return { ink: page.image, sealRemoved: false };
-  const src = page.image;
-  const lum = Buffer.allocUnsafe(px);
-  let red = 0;
-  for (let i = 0, j = 0; j < px; i += 3, j++) {
-    const r = src[i] ?? 255, g = src[i + 1] ?? 255, bl = src[i + 2] ?? 255;
-    if (r > 120 && r - Math.max(g, bl) > 60) red++;
-    lum[j] = (r * 299 + g * 587 + bl * 114) / 1000;
+  const src = page.image, W = page.width, H = page.height;
+  // Seal red is counted on every fourth pixel of every fourth row: a seal is a large blob, and its
+  // share survives the sampling.
+  let red = 0, seen = 0;
+  for (let y = 0; y < H; y += 4) {
+    for (let i = y * W * 3, end = i + W * 3; i < end; i += 12) {
+      const r = src[i]!, g = src[i + 1]!, bl = src[i + 2]!;
+      if (r > 120 && r - (g > bl ? g : bl) > 60) red++;
+      seen++;
+    }
   }
-  if (red / px < 0.0005) return { ink: lum, sealRemoved: false };
-  for (let i = 0, j = 0; j < px; i += 3, j++) lum[j] = src[i] ?? 255;
-  return { ink: lum, sealRemoved: true };
+  const sealRed = red / Math.max(1, seen) >= 0.0005;
+  return { ink: inkOf(src, W * H, sealRed), sealRemoved: sealRed };
+}
+
+/** The ink plane of RGB pixels: the red channel on a page with a seal, luminance (ITU-R 601) otherwise. */
+function inkOf(src: Buffer, px: number, sealRed: boolean): Buffer {
+  const out = Buffer.allocUnsafe(px);
+  if (sealRed) for (let i = 0, j = 0; j < px; i += 3, j++) out[j] = src[i]!;
+  else for (let i = 0, j = 0; j < px; i += 3, j++) out[j] = (src[i]! * 299 + src[i + 1]! * 587 + src[i + 2]! * 114) / 1000;
+  return out;
 }
 
 /**
@@ -239,9 +291,10 @@ async function pickOrientation(scorer: OrientationScorer, probe: OrientationProb
 async function stripScore(scorer: OrientationScorer, probe: OrientationProbe, r: Rotation): Promise<number> {
   const known = probe.scores[r];
   if (known !== undefined) return known;
-  if (!probe.grey) return 0;
+  if (!probe.readable) return 0;
+  const src = await probe.readable();
   const deg = r % 180 === 0 ? probe.hDeg : probe.vDeg;
-  const rotated = await sharp(probe.grey, { raw: { width: probe.width, height: probe.height, channels: 1 } })
+  const rotated = await sharp(src.grey, { raw: { width: src.width, height: src.height, channels: 1 } })
     .rotate(Math.abs(deg) < MIN_SKEW ? r : r - deg, { background: '#ffffff' }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   const band = densestWindow(rotated.data, rotated.info.width, rotated.info.height);
   const png = await sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: 1 } })

@@ -6,6 +6,7 @@
 import {
   buildSearchablePdf,
   iteratePages,
+  LINE_DIRECTION_SURE,
   preparePage,
   scoreOrientations,
   type OcrEngine,
@@ -95,7 +96,10 @@ export async function recognizeOriented(engine: OcrEngine, page: PageImage, prep
   let tries = 1;
   if (best.ocr.confidence < ORIENTATION_RETRY_BELOW) {
     const r0 = prepared.rotation;
-    const all = [0, 180, 90, 270].map((d) => ((r0 + d) % 360) as Rotation);
+    // Ink that clearly runs in one direction leaves only that direction's two ways up (the rule
+    // preparePage's own strip check follows): the other two are neither read as strips nor in full.
+    const turns = prepared.orientationProbe.directionRatio > LINE_DIRECTION_SURE ? [0, 180] : [0, 180, 90, 270];
+    const all = turns.map((d) => ((r0 + d) % 360) as Rotation);
     const strips = await scoreOrientations(engine, prepared, all);
     const top = Math.max(...all.map((r) => strips[r] ?? 0));
     // Every orientation whose strip is within the margin of the best one, best first; when the

@@ -57,6 +57,27 @@ describe('ocr pipeline (slow: real tesseract.js)', function () {
     });
   }
 
+  it('a deskewed page keeps its bands: grey and colour scans at 2° read as well as upright ones, boxes on the view image', async () => {
+    const f = await makePage('registration', 'sans', 'clean');
+    // The same page turned 2° and kept grey (one band), and turned 2° in colour (three bands).
+    const turned = await sharp(f.png).rotate(2, { background: '#ffffff' }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    // No density: sharp's withMetadata would make it sRGB again; the 300 dpi assumed is the fixture's.
+    const greyTurned = await sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+    const colourTurned = await sharp(f.png).rotate(2, { background: '#ffffff' }).toColourspace('srgb').png().withMetadata({ density: f.dpi }).toBuffer();
+    for (const [label, buf, channels] of [['grey', greyTurned, 1], ['colour', colourTurned, 3]] as const) {
+      const pages = [];
+      for await (const p of iteratePages(buf)) pages.push(p);
+      assert.equal(pages[0]!.channels, channels, `${label}: ${pages[0]!.channels} bands`);
+      const [page] = await run(buf);
+      assert.ok(page);
+      assert.ok(Math.abs(page.prep.skewDeg - 2) < 0.5, `${label}: skew ${page.prep.skewDeg}`);
+      assert.equal(page.prep.ocrImage.length, page.prep.ocrWidth * page.prep.ocrHeight, `${label}: one grey byte per recognition pixel`);
+      const e = cer(f.expected, page.res.text);
+      assert.ok(e < 0.05, `${label}: CER ${e.toFixed(3)}: ${JSON.stringify(page.res.text)}`);
+      assert.ok(page.res.lines.every((l) => l.bbox.x1 <= page.prep.width && l.bbox.y1 <= page.prep.height), `${label}: boxes inside the view image`);
+    }
+  });
+
   it('blank page is flagged and not OCRed', async () => {
     const f = await makePage('registration', 'sans', 'blank');
     const [page] = await run(f.png);
