@@ -14,6 +14,8 @@ import type { JobHandler } from './worker';
 
 export interface JobHandlers {
   handlers: Record<string, JobHandler>;
+  /** Loads the OCR models now (a caller that knows pages are coming). */
+  warm: () => void;
   close: () => Promise<void>;
 }
 
@@ -48,6 +50,8 @@ export function buildJobHandlers(rt: Runtime): JobHandlers {
 
   return {
     handlers: { [OCR_JOB]: ocrItem, [PAGE_ROTATE_JOB]: rotatePage, ...integrity, [DISPOSAL_EXECUTE_JOB]: disposalExecute },
+    // The recognition workers load their models now, not when the first job arrives.
+    warm: () => getEngine().warm(),
     close: async () => {
       await engine?.close();
       engine = undefined;

@@ -67,6 +67,8 @@ function localWorker(rt: Runtime, io: CommandIO) {
       await assertArchiveKeysOpen(rt);
       if (sawWorker) io.err('没有正在运行的工作进程，本命令自行处理 / no live worker: processing the items in this process');
       const jobs = buildJobHandlers(rt);
+      // Pages are coming (this command is storing them now): the models load meanwhile.
+      jobs.warm();
       closeHandlers = jobs.close;
       worker = new Worker(rt.queue, jobs.handlers, rt.logger, rt.metrics, { concurrency: rt.config.ocr.workers, pollMs: 200 });
       worker.start();
