@@ -1,4 +1,10 @@
-#!/usr/bin/env node
+#!/bin/sh
+":" //; MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" exec node "$0" "$@"
+// ↑ Run as a program (`npx archive`, ./bin/archive.js), the line above is shell: it starts Node in
+// this same process with glibc's malloc limited to two arenas unless the caller chose otherwise.
+// Sharp's and the recogniser's threads each get an arena of their own otherwise and keep what they
+// freed: ~180 MB more resident memory when pages are read (docs/benchmarks.md, bench:ocr). Run as
+// `node bin/archive.js`, Node skips the first line and reads the second as a string and a comment.
 // The CLI runs the compiled JavaScript in dist/ (`npm run build`; `npm start` and `npm test` build
 // it when stale). When dist/ is missing or older than a source file, it runs the TypeScript
 // sources through tsx instead (slower to start, never stale), so a fresh clone works unbuilt.

@@ -11,4 +11,5 @@ bash scripts/bootstrap.sh
 node scripts/build.js   # compiled JavaScript in dist/, rebuilt only when a source changed
 bash scripts/build-web.sh
 bash scripts/services.sh up
-exec node bin/archive.js serve "$@"
+# bin/archive.js as a program (not `node bin/archive.js`): its first line sets MALLOC_ARENA_MAX.
+exec bin/archive.js serve "$@"
