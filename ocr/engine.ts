@@ -195,8 +195,8 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
     async recognizePage(page) {
       const t0 = Date.now();
       if (page.blank) return { text: '', confidence: 0, lines: [], skipped: 'blank', ms: 0 };
-      // Tesseract sizes its noise and line filters by the resolution it is told; pages are read
-      // at 200-300 dpi as scanned (prepare.ts), so each page says its own.
+      // Tesseract sizes its noise and line filters by the resolution it is told: each page says its
+      // own (a caller may read scans at their own resolution, PrepareOptions.ocrDpiRange).
       const dpi = String(Math.round(page.dpi * page.ocrScale));
       const res = await run(async (w) => {
         await w.setParameters({ user_defined_dpi: dpi });

@@ -27,10 +27,12 @@ export interface PrepareOptions {
    */
   ocrDpi?: number;
   /**
-   * Scans within this range are read at their own resolution (default [200, 300]). Enlarging a
-   * 200-250 dpi scan to 300 costs a full-page resampling (~0.15 s of CPU for an A4 page) and more
-   * pixels to recognise, for no gain: on our tuning pages at 200 and 240 dpi, CER 2.33 % read as
-   * scanned against 2.39 % enlarged, 292 against 394 ms of CPU per page (docs/benchmarks.md).
+   * Scans within this range are read at their own resolution (default [300, 300]: every other
+   * scan is brought to ocrDpi). Reading 200-300 dpi scans as scanned saves a full-page resampling
+   * (~0.1 s of CPU for an A4 page) and was as good on our tuning pages (CER 2.47 % against 2.51 %,
+   * every ID read), but on the held-out forms it lost three of thirteen ID numbers to one-digit
+   * misreads (while gaining two names and a title): until the tuning set shows why, IDs come first
+   * (docs/benchmarks.md, 2026-12-02 bench:ocr).
    */
   ocrDpiRange?: [number, number];
   jpegQuality?: number;
@@ -214,9 +216,9 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   const image = view.data;
   const vw = view.info.width, vh = view.info.height;
 
-  // Tesseract is tuned for text at 200-300 dpi: lower-resolution scans are enlarged, 400-600 dpi
+  // Tesseract is tuned for text at ~300 dpi: lower-resolution scans are enlarged, 400-600 dpi
   // scans reduced (half the pixels to recognise, no loss in accuracy).
-  const [fromDpi, toDpi] = opts.ocrDpiRange ?? [200, 300];
+  const [fromDpi, toDpi] = opts.ocrDpiRange ?? [300, 300];
   let ocrScale = page.dpi >= fromDpi && page.dpi <= toDpi ? 1 : ocrDpi / page.dpi;
   ocrScale = Math.min(ocrScale, maxLong / Math.max(vw, vh));
   let ocr = turned
