@@ -146,10 +146,13 @@ export class JobQueue {
     await this.jobs.updateOne({ _id: jobId, lockedBy: workerId, state: 'running' }, { $set: set });
   }
 
-  async complete(jobId: JobDoc['_id'], workerId: string, result: unknown = null): Promise<boolean> {
+  /** Marks the job done; `progress` is the last one reported when the worker did not write it yet. */
+  async complete(jobId: JobDoc['_id'], workerId: string, result: unknown = null, progress?: { stage?: string; done?: number; total?: number }): Promise<boolean> {
+    const last: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(progress ?? {})) if (v !== undefined) last[`progress.${k}`] = v;
     const res = await this.jobs.updateOne(
       { _id: jobId, lockedBy: workerId, state: 'running' },
-      { $set: { state: 'done', result, finishedAt: await this.clock.now(), lockedBy: null, lockedUntil: null, lastError: null } },
+      { $set: { ...last, state: 'done', result, finishedAt: await this.clock.now(), lockedBy: null, lockedUntil: null, lastError: null } },
     );
     if (res.matchedCount === 1) await this.claims.deleteMany({ jobId }).catch(() => undefined);
     return res.matchedCount === 1;

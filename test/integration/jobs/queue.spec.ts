@@ -122,4 +122,29 @@ describe('durable job queue (real FerretDB)', () => {
     assert.equal(badDone!.state, 'failed');
     assert.equal(badDone!.attempts, 1);
   });
+
+  it('progress reported faster than people read is written sparingly, and the last report is kept at completion', async () => {
+    const writes: unknown[] = [];
+    const counting = Object.create(queue) as JobQueue;
+    counting.progress = async (...args: Parameters<JobQueue['progress']>) => {
+      writes.push(args[2]);
+      return queue.progress(...args);
+    };
+    const worker = new Worker(counting, {
+      burst: async (ctx) => {
+        // Nine stages and twenty counts within a few milliseconds, as a one-page item reports them.
+        for (const stage of ['capture', 'qc', 'filing', 'audit', 'dossier', 'index', 'merge', 'pdf', 'done']) await ctx.progress({ stage });
+        for (let done = 1; done <= 20; done++) await ctx.progress({ stage: 'done', done, total: 20 });
+        return null;
+      },
+    }, testLogger, undefined, { concurrency: 1, pollMs: 20 });
+    const job = await queue.enqueue('burst', {});
+    worker.start();
+    for (let i = 0; i < 250 && (await queue.get(String(job._id)))?.state !== 'done'; i++) await new Promise((r) => setTimeout(r, 20));
+    await worker.stop(5000);
+    const doneJob = await queue.get(String(job._id));
+    assert.equal(doneJob!.state, 'done');
+    assert.ok(writes.length <= 2, `${writes.length} progress writes for 29 reports`);
+    assert.deepEqual(doneJob!.progress, { stage: 'done', done: 20, total: 20 });
+  });
 });
