@@ -115,3 +115,62 @@ export function speckleRatio(grey: Uint8Array, width: number, height: number, th
   }
   return dark === 0 ? 0 : isolated / dark;
 }
+
+export interface LineAlignment {
+  /** Text lines found (full-width rules and borders left out). */
+  lines: number;
+  /** Share of lines that start at the text block's left edge / end at its right edge. */
+  left: number;
+  right: number;
+}
+
+/**
+ * Whether the lines of text share a left edge or a right edge, read on ink already turned so that
+ * lines run horizontally and sheared by the skew `deg`. Chinese forms and letters are set flush
+ * left (labels, paragraphs, dates) with ragged right ends; turned upside down, the same page is
+ * flush right. Lines spanning most of the block (table rules, borders) say nothing and are left out.
+ */
+export function lineAlignment(ink: Ink, deg: number): LineAlignment {
+  const t = Math.tan((deg * Math.PI) / 180);
+  const pad = Math.ceil(Math.abs(t) * ink.width) + 1;
+  const H = ink.height + 2 * pad + 1;
+  const count = new Int32Array(H);
+  const minX = new Int32Array(H).fill(ink.width);
+  const maxX = new Int32Array(H).fill(-1);
+  for (let i = 0; i < ink.xs.length; i++) {
+    const x = ink.xs[i]!;
+    const y = Math.round(ink.ys[i]! - x * t) + pad;
+    count[y]!++;
+    if (x < minX[y]!) minX[y] = x;
+    if (x > maxX[y]!) maxX[y] = x;
+  }
+  // Rows with ink, grouped into lines across gaps of at most one empty row.
+  const spans: Array<{ l: number; r: number }> = [];
+  let cur: { l: number; r: number; rows: number } | null = null;
+  let gap = 0;
+  for (let y = 0; y < H; y++) {
+    if (count[y]! > 0) {
+      if (!cur) cur = { l: minX[y]!, r: maxX[y]!, rows: 0 };
+      cur.l = Math.min(cur.l, minX[y]!);
+      cur.r = Math.max(cur.r, maxX[y]!);
+      cur.rows++;
+      gap = 0;
+    } else if (cur && ++gap > 1) {
+      if (cur.rows >= 3) spans.push({ l: cur.l, r: cur.r });
+      cur = null;
+    }
+  }
+  if (cur && cur.rows >= 3) spans.push({ l: cur.l, r: cur.r });
+  if (!spans.length) return { lines: 0, left: 0, right: 0 };
+  const L = Math.min(...spans.map((s) => s.l)), R = Math.max(...spans.map((s) => s.r));
+  const block = Math.max(1, R - L);
+  const text = spans.filter((s) => s.r - s.l < 0.9 * block);
+  if (!text.length) return { lines: 0, left: 0, right: 0 };
+  const tl = Math.min(...text.map((s) => s.l)), tr = Math.max(...text.map((s) => s.r));
+  const tol = Math.max(2, 0.02 * block);
+  return {
+    lines: text.length,
+    left: text.filter((s) => s.l - tl <= tol).length / text.length,
+    right: text.filter((s) => tr - s.r <= tol).length / text.length,
+  };
+}

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { darkBorders, estimateSkew, inkPoints, otsu, speckleRatio, turn90 } from './analysis';
+import { darkBorders, estimateSkew, inkPoints, lineAlignment, otsu, speckleRatio, turn90 } from './analysis';
 import type { ColorMode, PageImage, Rotation } from './types';
 
 /** Something that can say how readable a small grey PNG is (mean OCR confidence 0..100). */
@@ -109,6 +109,15 @@ const MIN_SKEW = 0.3;
 const ORIENTATION_ACCEPT = 65;
 /** Dark-pixel share on the analysis copy under which a page is blank (scanner dust stays below it). */
 const BLANK_INK = 0.002;
+/**
+ * Flush-right text means upside down (see preparePage): at least this many lines, this share of
+ * them ending at the block's right edge and at most RAGGED_SHARE starting at its left. On our tuning
+ * pages upright text measures 1.0 flush left and 0.17-0.67 flush right; bordered tables find one
+ * line and say nothing.
+ */
+const FLUSH_MIN_LINES = 3;
+const FLUSH_SHARE = 0.6;
+const RAGGED_SHARE = 0.35;
 /** A line-direction ratio above this leaves only the two opposite orientations of that direction. */
 export const LINE_DIRECTION_SURE = 1.15;
 
@@ -170,6 +179,13 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
       rotation = await pickOrientation(opts.orientation, probe, candidates);
       skewDeg = rotation % 180 === 0 ? horizontal.deg : vertical.deg;
       orientationChecked = true;
+    } else if (opts.verifyByRecognition && ratio > LINE_DIRECTION_SURE) {
+      // Forms and letters are set flush left; turned upside down they read flush right. When the
+      // lines say so clearly, recognition starts the other way up, instead of paying for a reading
+      // of the page upside down first (recognition still verifies either way). Tables and centred
+      // text give no clear edge and keep the line direction's own guess.
+      const a = lines.base === 0 ? lineAlignment(ink, horizontal.deg) : lineAlignment(turn90(ink), vertical.deg);
+      if (a.lines >= FLUSH_MIN_LINES && a.right >= FLUSH_SHARE && a.left <= RAGGED_SHARE) rotation = ((lines.base + 180) % 360) as Rotation;
     }
   }
 

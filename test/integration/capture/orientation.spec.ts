@@ -61,6 +61,20 @@ describe('orientation verified by recognition (real tesseract.js)', function () 
     assert.ok(cer(FORM.join(''), r.ocr!.text) < 0.1, r.ocr!.text);
   });
 
+  it('a flush-left page scanned upside down starts the right way up (its lines end flush right) and is read once', async () => {
+    const LETTER = ['社会保险稽核通知书', '被稽核单位：星光科技有限公司', '稽核事项：缴费基数申报情况及职工参保人数核对', '请于十五日内提供', '工资发放记录和劳动合同', '特此通知'];
+    const upside = await pageOf(await noisy(await renderScan(LETTER, { dpi: 300 }), 180));
+    const prepared = await preparePage(upside, { verifyByRecognition: true });
+    assert.equal(prepared.rotation, 180, 'turned by the lines\' flush edge, before any recognition');
+    assert.deepEqual(prepared.orientationProbe.scores, {});
+    const r = await recognizeOriented(engine, upside, prepared);
+    assert.equal(r.prepared.rotation, 180);
+    assert.equal(r.tries, 1);
+    assert.ok(cer(LETTER.join(''), r.ocr!.text) < 0.1, r.ocr!.text);
+    const upright = await pageOf(await noisy(await renderScan(LETTER, { dpi: 300 }), 0));
+    assert.equal((await preparePage(upright, { verifyByRecognition: true })).rotation, 0);
+  });
+
   it('the capture path (line direction only, strips only when the reading is poor) turns an upside-down noisy page upright and an upright one is read once', async () => {
     const upside = await pageOf(await noisy(await renderScan(FORM, { dpi: 300 }), 180));
     const prepared = await preparePage(upside, { verifyByRecognition: true });

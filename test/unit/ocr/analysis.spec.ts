@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { estimateSkew, inkPoints, otsu, turn90 } from '../../../ocr/analysis';
+import { estimateSkew, inkPoints, lineAlignment, otsu, turn90 } from '../../../ocr/analysis';
 
 /** Rows of "text": dark bars 6 px high every 20 px, sheared by `deg` clockwise. */
 function bars(w: number, h: number, deg: number): Uint8Array {
@@ -24,5 +24,33 @@ describe('ocr analysis (projection profiles)', () => {
     const g = bars(400, 300, 0);
     const ink = inkPoints(g, 400, 300, 128);
     assert.ok(estimateSkew(ink).score > 1.5 * estimateSkew(turn90(ink)).score);
+  });
+
+  /** Lines 8 px high every 20 px, each `lengths[i]` px long, set flush left (or flush right). */
+  function lines(lengths: number[], flushRight = false, w = 400): { g: Uint8Array; w: number; h: number } {
+    const h = 40 + 20 * lengths.length;
+    const g = new Uint8Array(w * h).fill(255);
+    lengths.forEach((len, i) => {
+      for (let y = 20 + 20 * i; y < 28 + 20 * i; y++) {
+        for (let x = 0; x < len; x++) if (x % 7 !== 0) g[y * w + (flushRight ? w - 20 - x : 20 + x)] = 0;
+      }
+    });
+    return { g, w, h };
+  }
+  it('line alignment: flush-left lines share their left edge; the same page upside down, its right edge', () => {
+    const lengths = [200, 340, 120, 260, 90, 300];
+    const up = lines(lengths);
+    const a = lineAlignment(inkPoints(up.g, up.w, up.h, 128), 0);
+    assert.equal(a.left, 1);
+    assert.ok(a.right <= 0.35, `right ${a.right}`);
+    const down = lines(lengths, true);
+    const b = lineAlignment(inkPoints(down.g, down.w, down.h, 128), 0);
+    assert.equal(b.right, 1);
+    assert.ok(b.left <= 0.35, `left ${b.left}`);
+  });
+  it('line alignment: lines that span the block (table rules) are left out', () => {
+    const ruled = lines([360, 150, 360, 200, 360, 100, 360]);
+    const a = lineAlignment(inkPoints(ruled.g, ruled.w, ruled.h, 128), 0);
+    assert.equal(a.lines, 3);
   });
 });
