@@ -137,13 +137,15 @@ export class Worker {
     const progress = (p: Parameters<JobContext['progress']>[0]): Promise<void> => {
       const now = Date.now();
       const wait = p.stage !== undefined && p.stage !== written.stage ? PROGRESS_STAGE_MS : PROGRESS_COUNT_MS;
+      // Fields of skipped reports that this one does not repeat (a count, then a stage) go with it.
+      const merged = { ...unwritten, ...p };
       if (now - written.at < wait) {
-        unwritten = { ...unwritten, ...p };
+        unwritten = merged;
         return Promise.resolve();
       }
-      written = { at: now, stage: p.stage ?? written.stage };
+      written = { at: now, stage: merged.stage ?? written.stage };
       unwritten = undefined;
-      return this.queue.progress(job._id, this.id, p);
+      return this.queue.progress(job._id, this.id, merged);
     };
     try {
       if (!handler) throw new PermanentJobError(`no handler for job "${job.name}"`);
