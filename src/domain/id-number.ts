@@ -299,3 +299,46 @@ function readWindow(text: string, chars: SourceChar[], opts: IdOptions): IdNumbe
   if (repairs.length > 6) return null;
   return { ...base, value: r.value, form: 18, repairs, confidence: repairConfidence(repairs.length, 0) };
 }
+
+/** A run as long as one number (15 or 18, give or take a glyph OCR added or lost), mostly real digits. */
+const ID_LIKE_RUN = { min: 14, max: 20, realDigits: 12 };
+
+function hasIdLikeRun(text: string): boolean {
+  let len = 0;
+  let real = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const ch = text[i];
+    if (ch !== undefined && isIdChar(ch)) {
+      len++;
+      if (isRealDigit(ch)) real++;
+      continue;
+    }
+    if (len >= ID_LIKE_RUN.min && len <= ID_LIKE_RUN.max && real >= ID_LIKE_RUN.realDigits) return true;
+    len = 0;
+    real = 0;
+  }
+  return false;
+}
+
+/**
+ * Lines worth a second OCR pass for a 公民身份号码: they hold a run of number characters as long as
+ * one, from which extractIdNumbers takes nothing (the check character fails, or OCR added or lost a
+ * digit). A number that validates is never read again: a reread is not more trustworthy than a
+ * reading whose check character already holds.
+ */
+export function idLinesToReread<L extends { text: string }>(lines: readonly L[]): L[] {
+  return lines.filter((l) => hasIdLikeRun(l.text) && extractIdNumbers(l.text).length === 0);
+}
+
+/**
+ * The number that several independent readings of one line agree on: at least two readings hold
+ * it as a valid 公民身份号码 and no other number has as many. One reading alone never decides (a
+ * misread digit can still pass the check character one time in eleven).
+ */
+export function agreedIdNumber(readings: readonly string[]): { value: string; votes: number; of: number } | null {
+  const votes = new Map<string, number>();
+  for (const r of readings) for (const v of new Set(extractIdNumbers(r).map((m) => m.value))) votes.set(v, (votes.get(v) ?? 0) + 1);
+  const [best, next] = [...votes].sort((a, b) => b[1] - a[1]);
+  if (!best || best[1] < 2 || (next && next[1] === best[1])) return null;
+  return { value: best[0], votes: best[1], of: readings.length };
+}

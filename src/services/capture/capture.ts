@@ -19,6 +19,7 @@ import { AppError } from '../../errors';
 import { itemModel, type ItemDoc, type PageRecord } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { linesToReread } from '../../domain/date-lines';
+import { idLinesToReread } from '../../domain/id-number';
 import { pageKeys, readPageText, STATUS, type StoredPageText } from '../records';
 import { withPageLimit } from './intake';
 import { splitStack } from './stack';
@@ -52,12 +53,17 @@ function flag(code: keyof typeof FLAG_TEXT, page: number | null) {
  */
 export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPage, first?: OcrPageResult): Promise<OcrPageResult> {
   const res = first ?? (await engine.recognizePage(prepared));
-  for (const line of linesToReread(res.lines)) {
+  // Date lines whose date did not parse, and lines whose 公民身份号码 did not validate.
+  const lines = [...new Set([...linesToReread(res.lines), ...idLinesToReread(res.lines).slice(0, MAX_ID_REREADS)])];
+  for (const line of lines) {
     const rereads = await engine.rereadLine(prepared, line.bbox);
     if (rereads.length) line.rereads = rereads;
   }
   return res;
 }
+
+/** ID-number lines read again per page at most (a form holds one or two persons' numbers). */
+const MAX_ID_REREADS = 2;
 
 /** Under this mean confidence a page may be read again in other orientations (wrong-way pages score 16-40, upright 85-92). */
 export const ORIENTATION_RETRY_BELOW = 60;

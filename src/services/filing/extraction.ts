@@ -6,7 +6,7 @@
 import { extractCreditCodes } from '../../domain/credit-code';
 import { extractDates } from '../../domain/dates';
 import { extractDocNumbers } from '../../domain/doc-number';
-import { extractIdNumbers } from '../../domain/id-number';
+import { agreedIdNumber, extractIdNumbers, idLinesToReread, type IdNumberMatch } from '../../domain/id-number';
 import { extractInsuranceTypes, extractLabelledNames, extractUnits } from '../../domain/labels';
 import { agreedDate, lineDate, repairDateGlyphs, votingDates, type TextLine } from '../../domain/date-lines';
 import type { Evidence, ExtractedMetadata, PageText } from '../records';
@@ -40,6 +40,25 @@ function lineSpans(page: PageText): Array<{ line: TextLine; start: number; end: 
   return out;
 }
 
+/**
+ * 公民身份号码 from second readings of lines whose number did not validate (idLinesToReread): the
+ * number two or more readings agree on, placed at its line, at lower confidence than a direct
+ * reading (scaled by how many agreed).
+ */
+function rereadIdNumbers(page: PageText): IdNumberMatch[] {
+  const out: IdNumberMatch[] = [];
+  const wanted = new Set(idLinesToReread(page.lines));
+  for (const { line, start, end } of lineSpans(page)) {
+    if (!line.rereads?.length || !wanted.has(line)) continue;
+    const readings = [line.text, ...line.rereads.map((r) => r.text)];
+    const agreed = agreedIdNumber(readings);
+    if (!agreed) continue;
+    const raw = readings.flatMap((r) => extractIdNumbers(r)).find((m) => m.value === agreed.value)!.raw;
+    out.push({ value: agreed.value, raw, start, end, form: 18, repairs: [], confidence: Math.round(0.75 * (agreed.votes / agreed.of) * 1000) / 1000 });
+  }
+  return out;
+}
+
 const DATE_LABEL = /(日期|时间|于|落款)\s*[:：]?\s*$/u;
 
 function evidence(page: PageText, start: number, end: number, fieldConfidence: number, raw?: string): Evidence {
@@ -68,7 +87,7 @@ export function extractMetadata(pages: PageText[], preregistered?: { idNumber?: 
   const allText = pages.map((p) => p.text).join('\n');
 
   for (const page of pages) {
-    const ids = extractIdNumbers(page.text);
+    const ids = [...extractIdNumbers(page.text), ...rereadIdNumbers(page)].sort((a, b) => a.start - b.start);
     const names = extractLabelledNames(page.text);
     const used = new Set<number>();
     for (const nm of names) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { idCheckDigit } from '../../../src/domain/id-number';
+import { idCheckDigit, idLinesToReread } from '../../../src/domain/id-number';
 import { extractMetadata, type PageText } from '../../../src/services/filing/extraction';
 import { agreedDate, linesToReread, repairDateGlyphs, repairYearGlyphs } from '../../../src/domain/date-lines';
 
@@ -159,5 +159,35 @@ describe('second readings of date lines OCR could not read', () => {
   it('leaves the date empty when the rereads do not agree', () => {
     const md = extractMetadata([withRereads(garbled, ['核定日期: 二O二一年一月十五日', '核定日期: 二二一年一月十五日', '核定月期'])]);
     assert.equal(md.documentDate, null);
+  });
+});
+
+describe('second readings of ID-number lines whose check character fails (issue #12 §2)', () => {
+  const zhang = validId('11010519870315231');
+  // One digit read wrong (the check fails), one inserted (19 characters), as tesseract gives them.
+  const substituted = `${zhang.slice(0, 10)}${zhang[10] === '9' ? '8' : '9'}${zhang.slice(11)}`;
+  const inserted = `${zhang.slice(0, 9)}5${zhang.slice(9)}`;
+  const idPage = (idLine: string, rereads: string[]): PageText => {
+    const p = page(1, ['工伤认定申请表', '受伤害职工', '张伟', '公民身份号码', idLine, '申请日期：2015年9月12日']);
+    p.lines[4] = { ...p.lines[4]!, rereads: rereads.map((t) => ({ text: t, confidence: 88 })) };
+    return p;
+  };
+
+  it('picks a line whose number-like run does not validate, not one that does, nor other numbers', () => {
+    const p = page(1, ['公民身份号码', substituted, zhang, inserted, '缴费基数：6520元', '统一社会信用代码：91110105MA01ABCD2X', '电话：13800138000']);
+    assert.deepEqual(idLinesToReread(p.lines).map((l) => l.text), [substituted, inserted]);
+  });
+
+  it('takes the number two rereads agree on, with lower confidence than a direct reading', () => {
+    const md = extractMetadata([idPage(inserted, [zhang, zhang, inserted])]);
+    assert.deepEqual(md.persons.map((x) => [x.name, x.idNumber]), [['张伟', zhang]]);
+    const ev = md.persons[0]!.evidence.find((e) => e.raw === zhang);
+    assert.ok(ev && ev.confidence < 0.9, JSON.stringify(md.persons[0]!.evidence));
+  });
+
+  it('takes nothing when only one reread validates, or two rereads give different valid numbers', () => {
+    const other = validId('11010519870315232');
+    assert.equal(extractMetadata([idPage(substituted, [zhang, substituted, substituted])]).persons[0]!.idNumber, null);
+    assert.equal(extractMetadata([idPage(substituted, [zhang, other, substituted])]).persons[0]!.idNumber, null);
   });
 });
