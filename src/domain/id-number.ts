@@ -303,7 +303,8 @@ function readWindow(text: string, chars: SourceChar[], opts: IdOptions): IdNumbe
 /** A run as long as one number (15 or 18, give or take a glyph OCR added or lost), mostly real digits. */
 const ID_LIKE_RUN = { min: 14, max: 20, realDigits: 12 };
 
-function hasIdLikeRun(text: string): boolean {
+/** Where the first run of number characters as long as a 公民身份号码 lies in the text (code units), if any. */
+export function idLikeRun(text: string): { start: number; end: number } | null {
   let len = 0;
   let real = 0;
   for (let i = 0; i <= text.length; i++) {
@@ -313,11 +314,11 @@ function hasIdLikeRun(text: string): boolean {
       if (isRealDigit(ch)) real++;
       continue;
     }
-    if (len >= ID_LIKE_RUN.min && len <= ID_LIKE_RUN.max && real >= ID_LIKE_RUN.realDigits) return true;
+    if (len >= ID_LIKE_RUN.min && len <= ID_LIKE_RUN.max && real >= ID_LIKE_RUN.realDigits) return { start: i - len, end: i };
     len = 0;
     real = 0;
   }
-  return false;
+  return null;
 }
 
 /**
@@ -327,7 +328,7 @@ function hasIdLikeRun(text: string): boolean {
  * reading whose check character already holds.
  */
 export function idLinesToReread<L extends { text: string }>(lines: readonly L[]): L[] {
-  return lines.filter((l) => hasIdLikeRun(l.text) && extractIdNumbers(l.text).length === 0);
+  return lines.filter((l) => idLikeRun(l.text) !== null && extractIdNumbers(l.text).length === 0);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { extractCreditCodes } from '../../domain/credit-code';
 import { extractDates } from '../../domain/dates';
 import { extractDocNumbers } from '../../domain/doc-number';
-import { agreedIdNumber, extractIdNumbers, idLinesToReread, type IdNumberMatch } from '../../domain/id-number';
+import { agreedIdNumber, extractIdNumbers, idLikeRun, idLinesToReread, type IdNumberMatch } from '../../domain/id-number';
 import { extractInsuranceTypes, extractLabelledNames, extractUnits } from '../../domain/labels';
 import { agreedDate, lineDate, repairDateGlyphs, votingDates, type TextLine } from '../../domain/date-lines';
 import type { Evidence, ExtractedMetadata, PageText } from '../records';
@@ -54,7 +54,9 @@ function rereadIdNumbers(page: PageText): IdNumberMatch[] {
     const agreed = agreedIdNumber(readings);
     if (!agreed) continue;
     const raw = readings.flatMap((r) => extractIdNumbers(r)).find((m) => m.value === agreed.value)!.raw;
-    out.push({ value: agreed.value, raw, start, end, form: 18, repairs: [], confidence: Math.round(0.75 * (agreed.votes / agreed.of) * 1000) / 1000 });
+    // At the misread run in the page text, so that a name before it on the same line pairs with it.
+    const run = idLikeRun(line.text) ?? { start: 0, end: end - start };
+    out.push({ value: agreed.value, raw, start: start + run.start, end: start + run.end, form: 18, repairs: [], confidence: Math.round(0.75 * (agreed.votes / agreed.of) * 1000) / 1000 });
   }
   return out;
 }

@@ -185,6 +185,12 @@ describe('second readings of ID-number lines whose check character fails (issue 
     assert.ok(ev && ev.confidence < 0.9, JSON.stringify(md.persons[0]!.evidence));
   });
 
+  it('pairs an agreed number with the name before it on the same line', () => {
+    const p = page(1, ['失业保险金申领表', `申请人姓名张伟证件号码 ${inserted}`, '申领日期：2012年5月20日']);
+    p.lines[1] = { ...p.lines[1]!, rereads: [`申请人姓名张伟证件号码 ${zhang}`, `申请人姓名张伟证件号码 ${zhang}`].map((t) => ({ text: t, confidence: 88 })) };
+    assert.deepEqual(extractMetadata([p]).persons.map((x) => [x.name, x.idNumber]), [['张伟', zhang]]);
+  });
+
   it('takes nothing when only one reread validates, or two rereads give different valid numbers', () => {
     const other = validId('11010519870315232');
     assert.equal(extractMetadata([idPage(substituted, [zhang, substituted, substituted])]).persons[0]!.idNumber, null);
