@@ -27,12 +27,13 @@ export interface PrepareOptions {
    */
   ocrDpi?: number;
   /**
-   * Scans within this range are read at their own resolution (default [300, 300]: every other
-   * scan is brought to ocrDpi). Reading 200-300 dpi scans as scanned saves a full-page resampling
-   * (~0.1 s of CPU for an A4 page) and was as good on our tuning pages (CER 2.47 % against 2.51 %,
-   * every ID read), but on the held-out forms it lost three of thirteen ID numbers to one-digit
-   * misreads (while gaining two names and a title): until the tuning set shows why, IDs come first
-   * (docs/benchmarks.md, 2026-12-02 bench:ocr).
+   * Scans within this range are read at their own resolution (default [200, 300]); others are
+   * brought to ocrDpi. Enlarging a 200-250 dpi scan costs a full-page resampling (~0.1 s of CPU for
+   * an A4 page) and more pixels to recognise, for nothing on our tuning pages (CER 2.47 % read as
+   * scanned against 2.51 % enlarged, every ID read). The held-out forms first showed three ID
+   * numbers lost to one-digit misreads; ID lines whose check character fails are now read again
+   * (filing takes the number two readings agree on), and with that both sets read every ID either
+   * way (docs/benchmarks.md, 2026-12-02 bench:ocr).
    */
   ocrDpiRange?: [number, number];
   jpegQuality?: number;
@@ -232,9 +233,9 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   const image = view.data;
   const vw = view.info.width, vh = view.info.height;
 
-  // Tesseract is tuned for text at ~300 dpi: lower-resolution scans are enlarged, 400-600 dpi
+  // Tesseract reads text at 200-300 dpi well: lower-resolution scans are enlarged, 400-600 dpi
   // scans reduced (half the pixels to recognise, no loss in accuracy).
-  const [fromDpi, toDpi] = opts.ocrDpiRange ?? [300, 300];
+  const [fromDpi, toDpi] = opts.ocrDpiRange ?? [200, 300];
   let ocrScale = page.dpi >= fromDpi && page.dpi <= toDpi ? 1 : ocrDpi / page.dpi;
   ocrScale = Math.min(ocrScale, maxLong / Math.max(vw, vh));
   let ocr = turned
