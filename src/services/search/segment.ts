@@ -301,7 +301,7 @@ export class PositionPool {
 /**
  * The query-path decoder: skips documents whose item is not live without materialising their
  * positions, and appends the positions of the rest to `pool` (posAt = -1 for non-positional terms).
- * With `only`, pages outside it are skipped the same way (a phrase's rarest bigram picks them).
+ * With `only`, pages where it is 0 are skipped the same way (a phrase's rarest bigram picks them).
  */
 export function scanPostings(
   seg: Segment,
@@ -310,7 +310,7 @@ export function scanPostings(
   pool: PositionPool,
   withPositions: boolean,
   fn: (doc: number, tf: number, posAt: number) => void,
-  only: Uint8Array | null = null,
+  only: Uint8Array | Int32Array | null = null,
 ): number {
   const i = termIndex(seg, hash);
   if (i < 0) return 0;
@@ -339,7 +339,7 @@ export function scanPostings(
     } while (b & 0x80);
     const visible = live[seg.docItem[doc]!] === 1;
     if (visible) counted++;
-    const ok = visible && (only === null || only[doc] === 1);
+    const ok = visible && (only === null || only[doc] !== 0);
     let posAt = -1;
     if (isPos) {
       let len = 0;
