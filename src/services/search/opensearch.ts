@@ -326,6 +326,9 @@ export class OpenSearchBackend implements SearchBackend {
     const name = await this.createIndex();
     this.rebuilding = name;
     const stats: RebuildStats = { items: 0, pages: 0, segments: 0, bytes: 0, rawBytes: 0 };
+    // One bulk request in flight while the next batch is tokenised and hashed: the node indexes
+    // on one core while this process prepares on another (sequential, each waited for the other).
+    let inFlight: Promise<void> = Promise.resolve();
     try {
       // No refreshes while loading (nothing searches this index yet); restored before the alias moves.
       await this.call('PUT', `/${name}/_settings`, { index: { refresh_interval: '-1' } });
@@ -337,12 +340,17 @@ export class OpenSearchBackend implements SearchBackend {
         const body = lines.join('\n') + '\n';
         lines = [];
         batchPages = 0;
-        const res = await fetch(`${this.deps.url}/${name}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
-        const json = (await res.json()) as { errors?: boolean };
-        if (!res.ok || json.errors) throw new AppError('service_unavailable', { message: `OpenSearch refused a bulk load (${res.status})`, zh: '检索服务 OpenSearch 拒绝批量写入' });
-        stats.segments++;
-        stats.bytes += body.length;
-        opts.onProgress?.(stats);
+        await inFlight;
+        inFlight = (async () => {
+          const res = await fetch(`${this.deps.url}/${name}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+          const json = (await res.json()) as { errors?: boolean };
+          if (!res.ok || json.errors) throw new AppError('service_unavailable', { message: `OpenSearch refused a bulk load (${res.status})`, zh: '检索服务 OpenSearch 拒绝批量写入' });
+          stats.segments++;
+          stats.bytes += body.length;
+          opts.onProgress?.(stats);
+        })();
+        // Surfaced by the next flush or the final wait, never as an unhandled rejection.
+        inFlight.catch(() => undefined);
       };
       for await (const d of source) {
         const line = JSON.stringify(this.toDoc(d));
@@ -359,6 +367,7 @@ export class OpenSearchBackend implements SearchBackend {
         }
       }
       await flush();
+      await inFlight;
       await this.call('PUT', `/${name}/_settings`, { index: { refresh_interval: '1s' } });
       await this.call('POST', `/${name}/_refresh`);
       const actions: Json[] = [{ add: { index: name, alias: this.deps.index } }];
@@ -366,6 +375,8 @@ export class OpenSearchBackend implements SearchBackend {
       await this.call('POST', '/_aliases', { actions });
     } catch (err) {
       this.rebuilding = null;
+      // A bulk still in flight would otherwise land after the delete.
+      await inFlight.catch(() => undefined);
       await this.call('DELETE', `/${name}`, undefined, [404]).catch(() => undefined);
       throw err;
     }
