@@ -22,6 +22,8 @@ const FUZZY_MAX_DF = 500;
 const FUZZY_MAX_SHARE = 0.02;
 const CACHE_ENTRIES = 64;
 const CACHE_MIN_ITEMS = 1000;
+/** Above this many candidate items, rank() first asks which segments hold a clause's person at all. */
+const BOOST_PRECHECK_ITEMS = 2000;
 
 export interface RankContext {
   engine: SearchEngine;
@@ -70,6 +72,8 @@ interface ClauseResult {
   itemScore: Float32Array;
   itemExact: Uint8Array;
   items: number[];
+  /** whether docStart was computed (positions read); without it the clause adds no proximity */
+  positioned: boolean;
 }
 
 function clauseTokens(c: Clause): { tokens: string[]; bigrams: number; skips: number } {
@@ -192,6 +196,7 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
     itemScore: new Float32Array(e.itemSpace),
     itemExact: new Uint8Array(e.itemSpace),
     items: [],
+    positioned: false,
   };
   // A common unquoted clause (on more than a few percent of pages) is matched by its bigrams
   // being present, without positions or fuzzy matching: for such words exact hits fill any
@@ -220,6 +225,7 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
     }
   }
   const positions = bigrams > 0 && (c.exact || !common);
+  res.positioned = positions;
   const fuzzy = !c.exact && skips > 0 && !common;
   // Document frequency per token among the pages in the view, counted as its postings are read.
   const df = new Float64Array(T);
@@ -334,6 +340,62 @@ function proximity(clauses: Clause[], rs: ClauseResult[], g: number): number {
   return bonus;
 }
 
+/**
+ * Per engine: its loaded segments by item base, and for each engine-wide item number the index of
+ * its segment there (a typed-array lookup instead of a binary search and an object per item, in
+ * loops over hundreds of thousands of matches). Rebuilt when a segment is loaded or dropped.
+ */
+const itemSegs = new WeakMap<SearchEngine, { space: number; count: number; segs: LoadedSegment[]; segOf: Int32Array }>();
+
+function itemSegments(e: SearchEngine): { segs: LoadedSegment[]; segOf: Int32Array } {
+  const c = itemSegs.get(e);
+  if (c && c.space === e.itemSpace && c.count === e.segs.size) return c;
+  const segs = [...e.segs.values()].sort((a, b) => a.itemBase - b.itemBase);
+  const segOf = new Int32Array(e.itemSpace);
+  segs.forEach((l, si) => segOf.fill(si, l.itemBase, l.itemBase + l.live.length));
+  const made = { space: e.itemSpace, count: e.segs.size, segs, segOf };
+  itemSegs.set(e, made);
+  return made;
+}
+
+const B64 = new Int8Array(128).fill(-1);
+[...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].forEach((ch, i) => (B64[ch.charCodeAt(0)] = i));
+
+/** The first 48 bits of a blind-index key (base64url, 22 characters), as a number. */
+function blindPrefix(b: string): number {
+  let v = 0;
+  for (let i = 0; i < 8; i++) v = v * 64 + (B64[b.charCodeAt(i) & 127]! & 63);
+  return v;
+}
+
+/** Per loaded segment (immutable): the sorted prefixes of every person key (ID numbers and names) in it. */
+const segBlinds = new WeakMap<LoadedSegment, Float64Array>();
+
+function blindPrefixes(l: LoadedSegment): Float64Array {
+  let a = segBlinds.get(l);
+  if (a) return a;
+  const out: number[] = [];
+  for (const it of l.seg.items) {
+    for (const b of it.pids) out.push(blindPrefix(b));
+    for (const b of it.names) out.push(blindPrefix(b));
+  }
+  a = Float64Array.from(out).sort();
+  segBlinds.set(l, a);
+  return a;
+}
+
+function sortedHas(a: Float64Array, v: number): boolean {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] === v) return true;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
 export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   const e = ctx.engine;
   const positive = clauses.filter((c) => !c.negate);
@@ -343,16 +405,9 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
     const r = evalClauseCached(ctx, c);
     for (const it of r.items) if (r.itemExact[it]) excluded[it] = 1;
   }
-  const segs = [...e.segs.values()].sort((a, b) => a.itemBase - b.itemBase);
+  const { segs, segOf } = itemSegments(e);
   const locate = (it: number): { l: LoadedSegment; idx: number } => {
-    let lo = 0;
-    let hi = segs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (segs[mid]!.itemBase <= it) lo = mid;
-      else hi = mid - 1;
-    }
-    const l = segs[lo]!;
+    const l = segs[segOf[it]!]!;
     return { l, idx: it - l.itemBase };
   };
   if (!positive.length) {
@@ -371,6 +426,23 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   const items = new Int32Array(driver.items.length);
   const scores = new Float64Array(driver.items.length);
   const exacts = new Uint8Array(driver.items.length);
+  // Proximity needs exact starts from two neighbouring clauses of one chunk: common words are
+  // matched without positions, so a query of common words only (browsing) skips it per item.
+  let proximityPossible = false;
+  for (let i = 0; i + 1 < positive.length; i++) if (positive[i]!.group === positive[i + 1]!.group && rs[i]!.positioned && rs[i + 1]!.positioned) proximityPossible = true;
+  // Whether a segment holds a person with a clause's blind index at all: for a common word
+  // (hundreds of thousands of matches) checking every matched item's persons cost more than the
+  // rest of the intersection; a segment without it is skipped in one test.
+  const P = positive.length;
+  let boostable: Uint8Array | null = null;
+  if (driver.items.length > BOOST_PRECHECK_ITEMS) {
+    boostable = new Uint8Array(segs.length * P);
+    const wanted = blinds.map(blindPrefix);
+    segs.forEach((l, si) => {
+      const have = blindPrefixes(l);
+      for (let i = 0; i < P; i++) boostable![si * P + i] = sortedHas(have, wanted[i]!) ? 1 : 0;
+    });
+  }
   let n = 0;
   for (const it of driver.items) {
     if (excluded[it]) continue;
@@ -387,14 +459,17 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
       if (!r.itemExact[it]) exact = 0;
     }
     if (!all) continue;
-    const { l, idx } = locate(it);
+    const si = segOf[it]!;
+    const l = segs[si]!;
+    const idx = it - l.itemBase;
     const item = l.seg.items[idx]!;
     const base = score;
-    for (let i = 0; i < positive.length; i++) {
+    for (let i = 0; i < P; i++) {
+      if (boostable && !boostable[si * P + i]) continue;
       const list = positive[i]!.kind === 'code' ? item.pids : item.names;
       if (list.length && list.includes(blinds[i]!)) score += PERSON_BOOST + rs[i]!.itemScore[it]!;
     }
-    if (positive.length > 1) {
+    if (proximityPossible) {
       let prox = 0;
       const first = l.docBase + l.itemFirst[idx]!;
       for (let g = first; g < first + l.itemDocs[idx]!; g++) prox = Math.max(prox, proximity(positive, rs, g));
