@@ -74,26 +74,53 @@ function rssMb(pid: number): number {
 interface Measured {
   lat: number[];
   recall: number[];
-  byKind: Map<string, { lat: number[]; recall: number[] }>;
+  byKind: Map<string, { lat: number[]; recall: number[]; took: number[]; calls: Array<{ ms: number[]; took: number[] }> }>;
+}
+
+/**
+ * The backend's own requests to OpenSearch while a query runs (wall ms and OpenSearch's `took`),
+ * so that a slow query class can be traced to the scoped term counts or the search itself.
+ */
+const osCalls: Array<{ ms: number; took: number }> = [];
+function traceFetch(url: string): void {
+  const inner = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const target = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!target.startsWith(url) || !target.includes('/_search')) return inner(input, init);
+    const t = performance.now();
+    const res = await inner(input, init);
+    const text = await res.text();
+    const took = (JSON.parse(text || '{}') as { took?: number }).took ?? NaN;
+    osCalls.push({ ms: performance.now() - t, took });
+    return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
 }
 
 /** The query mix through GET /api/v1/search, as a caseworker's browser sends it. */
 async function measure(base: string, queries: BenchQuery[]): Promise<Measured> {
-  const ask = async (q: string): Promise<string[]> => {
+  const ask = async (q: string): Promise<{ ids: string[]; took: number }> => {
     const res = await fetch(`${base}/api/v1/search?limit=10&q=${encodeURIComponent(q)}`);
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-    return ((await res.json()) as { hits: Array<{ id: string }> }).hits.map((h) => h.id);
+    const body = (await res.json()) as { hits: Array<{ id: string }>; tookMs?: number };
+    return { ids: body.hits.map((h) => h.id), took: body.tookMs ?? NaN };
   };
   for (const q of queries.slice(0, 20)) await ask(q.q); // warm-up
   const out: Measured = { lat: [], recall: [], byKind: new Map() };
   for (const q of queries) {
+    const before = osCalls.length;
     const t = performance.now();
-    const hits = await ask(q.q);
+    const { ids: hits, took } = await ask(q.q);
     const ms = performance.now() - t;
     out.lat.push(ms);
-    const k = out.byKind.get(q.kind) ?? { lat: [], recall: [] };
+    const k = out.byKind.get(q.kind) ?? { lat: [], recall: [], took: [], calls: [] };
     out.byKind.set(q.kind, k);
     k.lat.push(ms);
+    k.took.push(took);
+    osCalls.slice(before).forEach((c, i) => {
+      const slot = (k.calls[i] ??= { ms: [], took: [] });
+      slot.ms.push(c.ms);
+      slot.took.push(c.took);
+    });
     if (q.relevant) {
       const rc = recallAt10(hits, q.relevant);
       out.recall.push(rc);
@@ -450,6 +477,7 @@ async function main(): Promise<void> {
       const startS = (performance.now() - t0) / 1000;
       const osIndex = `bench-search-${randomBytes(3).toString('hex')}`;
       const backend = new OpenSearchBackend({ url: node.url, index: osIndex, key, text });
+      traceFetch(node.url);
       try {
         t0 = performance.now();
         lastLog = 0;
@@ -502,7 +530,12 @@ async function main(): Promise<void> {
     const kinds = (label: string, m: Measured['byKind']) => {
       for (const [k, v] of m) {
         const rc = v.recall.length ? mean(v.recall).toFixed(3) : '-';
-        console.log(`  ${label} ${k.padEnd(18)} n=${String(v.lat.length).padStart(3)}  p50 ${pct(v.lat, 50).toFixed(1).padStart(6)} ms  p95 ${pct(v.lat, 95).toFixed(1).padStart(6)} ms  recall@10 ${rc}`);
+        // Inside the backend: the engine's own time (ours), or each request to OpenSearch in turn
+        // (wall / OpenSearch's took, p50 and p95): 1 = the scoped term counts, 2 = the search.
+        const inside = v.calls.length
+          ? v.calls.map((c, i) => `req${i + 1} ${pct(c.ms, 50).toFixed(0)}/${pct(c.took, 50).toFixed(0)} p95 ${pct(c.ms, 95).toFixed(0)}/${pct(c.took, 95).toFixed(0)} ms`).join(', ')
+          : `engine p50 ${pct(v.took, 50).toFixed(1)} p95 ${pct(v.took, 95).toFixed(1)} ms`;
+        console.log(`  ${label} ${k.padEnd(18)} n=${String(v.lat.length).padStart(3)}  p50 ${pct(v.lat, 50).toFixed(1).padStart(6)} ms  p95 ${pct(v.lat, 95).toFixed(1).padStart(6)} ms  recall@10 ${rc}  (${inside})`);
       }
     };
     kinds('ours', byKind);
