@@ -45,6 +45,8 @@ export interface OpenSearchDeps {
   texts?: PagesTextProvider;
   shards?: number;
   replicas?: number;
+  /** bulk requests a rebuild keeps in flight (default 2) */
+  bulkDepth?: number;
 }
 
 // The embedded ranking's weights (rank.ts), so both backends order results alike.
@@ -78,8 +80,16 @@ interface SealedMeta {
   documentDate: string | null;
 }
 
+/**
+ * Base-36 text of a token hash: the same as n.toString(36), in two parts below 2^31. V8 converts
+ * a 48-bit double to base 36 on a slow path (~1 µs, 7x the split): it was half of this process's
+ * time in a rebuild.
+ */
+const B36_5 = 36 ** 5;
 function h36(n: number): string {
-  return n.toString(36);
+  const hi = Math.floor(n / B36_5);
+  const lo = n - hi * B36_5;
+  return hi ? hi.toString(36) + lo.toString(36).padStart(5, '0') : lo.toString(36);
 }
 
 export class OpenSearchBackend implements SearchBackend {
@@ -326,9 +336,12 @@ export class OpenSearchBackend implements SearchBackend {
     const name = await this.createIndex();
     this.rebuilding = name;
     const stats: RebuildStats = { items: 0, pages: 0, segments: 0, bytes: 0, rawBytes: 0 };
-    // One bulk request in flight while the next batch is tokenised and hashed: the node indexes
-    // on one core while this process prepares on another (sequential, each waited for the other).
-    let inFlight: Promise<void> = Promise.resolve();
+    // Bulk requests in flight while the next batch is tokenised and hashed: the node indexes them
+    // (two at once, on two threads) while this process prepares the next (sequentially, each
+    // waited for the other). Measured here, 15k pages, two tries on the shared 2-core machine:
+    // 948 and 790 pages/s with one in flight, 1,228 and 845 with two.
+    const inFlight: Array<Promise<void>> = [];
+    const depth = Math.max(1, this.deps.bulkDepth ?? 2);
     try {
       // No refreshes while loading (nothing searches this index yet); restored before the alias moves.
       await this.call('PUT', `/${name}/_settings`, { index: { refresh_interval: '-1' } });
@@ -340,8 +353,8 @@ export class OpenSearchBackend implements SearchBackend {
         const body = lines.join('\n') + '\n';
         lines = [];
         batchPages = 0;
-        await inFlight;
-        inFlight = (async () => {
+        if (inFlight.length >= depth) await inFlight.shift();
+        const req = (async () => {
           const res = await fetch(`${this.deps.url}/${name}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
           const json = (await res.json()) as { errors?: boolean };
           if (!res.ok || json.errors) throw new AppError('service_unavailable', { message: `OpenSearch refused a bulk load (${res.status})`, zh: '检索服务 OpenSearch 拒绝批量写入' });
@@ -349,8 +362,9 @@ export class OpenSearchBackend implements SearchBackend {
           stats.bytes += body.length;
           opts.onProgress?.(stats);
         })();
-        // Surfaced by the next flush or the final wait, never as an unhandled rejection.
-        inFlight.catch(() => undefined);
+        // Surfaced by a later flush or the final wait, never as an unhandled rejection.
+        req.catch(() => undefined);
+        inFlight.push(req);
       };
       for await (const d of source) {
         const line = JSON.stringify(this.toDoc(d));
@@ -367,7 +381,7 @@ export class OpenSearchBackend implements SearchBackend {
         }
       }
       await flush();
-      await inFlight;
+      await Promise.all(inFlight);
       await this.call('PUT', `/${name}/_settings`, { index: { refresh_interval: '1s' } });
       await this.call('POST', `/${name}/_refresh`);
       const actions: Json[] = [{ add: { index: name, alias: this.deps.index } }];
@@ -376,7 +390,7 @@ export class OpenSearchBackend implements SearchBackend {
     } catch (err) {
       this.rebuilding = null;
       // A bulk still in flight would otherwise land after the delete.
-      await inFlight.catch(() => undefined);
+      await Promise.allSettled(inFlight);
       await this.call('DELETE', `/${name}`, undefined, [404]).catch(() => undefined);
       throw err;
     }
