@@ -484,8 +484,10 @@ async function main(): Promise<void> {
         lastLog = 0;
         const osStats = await backend.rebuild(source(), {
           onProgress: (s) => {
-            if (s.pages - lastLog >= 25_000) log(`OpenSearch: indexed ${s.pages} pages (${(s.pages / ((performance.now() - t0) / 1000)).toFixed(0)} pages/s)`);
-            lastLog = s.pages;
+            if (s.pages - lastLog >= 100_000) {
+              log(`OpenSearch: indexed ${s.pages} pages (${(s.pages / ((performance.now() - t0) / 1000)).toFixed(0)} pages/s)`);
+              lastLog = s.pages;
+            }
           },
         });
         const osIndexS = (performance.now() - t0) / 1000;
