@@ -69,6 +69,39 @@ export interface SnapshotWritten {
 }
 
 
+/** The k-th largest of scores[at[0..n)] (k ≤ n), by a min-heap of the k best: O(n log k). */
+export function kthLargest(scores: Float64Array, at: Int32Array, n: number, k: number): number {
+  const heap = new Float64Array(k);
+  let size = 0;
+  for (let h = 0; h < n; h++) {
+    const v = scores[at[h]!]!;
+    if (size < k) {
+      // sift up
+      let i = size++;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (heap[p]! <= v) break;
+        heap[i] = heap[p]!;
+        i = p;
+      }
+      heap[i] = v;
+    } else if (v > heap[0]!) {
+      // replace the root, sift down
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= k) break;
+        const c = l + 1 < k && heap[l + 1]! < heap[l]! ? l + 1 : l;
+        if (heap[c]! >= v) break;
+        heap[i] = heap[c]!;
+        i = c;
+      }
+      heap[i] = v;
+    }
+  }
+  return heap[0]!;
+}
+
 export class SearchEngine implements SearchBackend {
   readonly kind = 'embedded' as const;
   readonly store: SearchStore;
@@ -589,6 +622,18 @@ export class SearchEngine implements SearchBackend {
       const v = F.single[k][it]!;
       if (v >= 0) counts[k][v]!++;
     };
+    // The per-hit loop below runs for every matching item (hundreds of thousands for a common
+    // word at a million pages): the filters that are set, and the arrays it reads, are fetched once.
+    const active = only.filter((x): x is [FacetField, Uint8Array] => x[1] !== null).map(([field, mask]) => ({ field, mask, of: F.single[field as 'fonds'] }));
+    const fondsOf = F.single.fonds;
+    const single = (['documentType', 'category', 'retention', 'fonds', 'year'] as const).map((k) => ({ of: F.single[k], c: counts[k] }));
+    const countAll = (it: number) => {
+      for (let j = 0; j < single.length; j++) {
+        const v = single[j]!.of[it]!;
+        if (v >= 0) single[j]!.c[v]!++;
+      }
+      countInsurance(it);
+    };
     const countInsurance = (it: number) => {
       const s = F.insStart[it]!;
       for (let j = 0; j < F.insLen[it]!; j++) counts.insurance[F.insPool[s + j]!]!++;
@@ -597,13 +642,14 @@ export class SearchEngine implements SearchBackend {
     let nHits = 0;
     for (let k = 0; k < R.count; k++) {
       const it = R.items[k]!;
-      if (inFonds && !inFonds[F.single.fonds[it]!]) continue;
+      if (inFonds && !inFonds[fondsOf[it]!]) continue;
       if (F.access[it]! > maxAccess) continue;
       let fails = 0;
       let failed: FacetField | 'person' | null = null;
-      for (const [field, mask] of only) {
-        if (mask && !mask[F.single[field as 'fonds'][it]!]) {
-          failed = field;
+      for (let j = 0; j < active.length; j++) {
+        const a = active[j]!;
+        if (!a.mask[a.of[it]!]) {
+          failed = a.field;
           fails++;
         }
       }
@@ -633,14 +679,8 @@ export class SearchEngine implements SearchBackend {
       }
       if (fails === 0) hitAt[nHits++] = k;
       if (!counting) continue;
-      if (fails === 0) {
-        countSingle('documentType', it);
-        countSingle('category', it);
-        countSingle('retention', it);
-        countSingle('fonds', it);
-        countSingle('year', it);
-        countInsurance(it);
-      } else if (failed === 'insurance') countInsurance(it);
+      if (fails === 0) countAll(it);
+      else if (failed === 'insurance') countInsurance(it);
       else if (failed !== null && failed !== 'person') countSingle(failed, it);
     }
     const offset = req.offset ?? 0;
@@ -650,11 +690,9 @@ export class SearchEngine implements SearchBackend {
     const byScore = (a: number, b: number) => R.scores[b]! - R.scores[a]! || F.dateNum[R.items[b]!]! - F.dateNum[R.items[a]!]!;
     let ranked: number[];
     if (req.sort !== 'date' && nHits > 4 * want + 1000) {
-      // Only the requested window is ordered: cut at the window's lowest score first.
-      const scores = new Float64Array(nHits);
-      for (let h = 0; h < nHits; h++) scores[h] = R.scores[hitAt[h]!]!;
-      scores.sort();
-      const cut = scores[Math.max(0, nHits - want)]!;
+      // Only the requested window is ordered: cut at the window's lowest score first (the
+      // want-th best score, kept in a small min-heap: a full sort of the hits cost more).
+      const cut = kthLargest(R.scores, hitAt, nHits, want);
       ranked = [];
       for (let h = 0; h < nHits; h++) if (R.scores[hitAt[h]!]! >= cut) ranked.push(hitAt[h]!);
     } else ranked = Array.from(hitAt.subarray(0, nHits));

@@ -22,6 +22,8 @@ const FUZZY_MAX_DF = 500;
 const FUZZY_MAX_SHARE = 0.02;
 const CACHE_ENTRIES = 64;
 const CACHE_MIN_ITEMS = 1000;
+/** Above this many candidate items, rank() first asks which segments hold a clause's person at all. */
+const BOOST_PRECHECK_ITEMS = 2000;
 
 export interface RankContext {
   engine: SearchEngine;
@@ -65,10 +67,13 @@ export interface Ranking {
 /** Per clause: score and first exact start per page (doc), best score per item. */
 interface ClauseResult {
   docScore: Float32Array;
+  /** first exact start + 1 per page (0: none), so that a fresh array needs no fill */
   docStart: Int32Array;
   itemScore: Float32Array;
   itemExact: Uint8Array;
   items: number[];
+  /** whether docStart was computed (positions read); without it the clause adds no proximity */
+  positioned: boolean;
 }
 
 function clauseTokens(c: Clause): { tokens: string[]; bigrams: number; skips: number } {
@@ -128,6 +133,49 @@ function evalClauseCached(ctx: RankContext, c: Clause): ClauseResult {
   return r;
 }
 
+/**
+ * Per engine: page (engine-wide number) → its slot in the clause being evaluated, 0 when none.
+ * Evaluation is synchronous, so one array serves every query; it is all zero between clauses.
+ */
+const slotScratches = new WeakMap<SearchEngine, Int32Array>();
+
+function slotScratch(e: SearchEngine): Int32Array {
+  let a = slotScratches.get(e);
+  if (!a || a.length < e.docSpace) slotScratches.set(e, (a = new Int32Array(Math.max(1024, e.docSpace + (e.docSpace >> 3)))));
+  return a;
+}
+
+/** Slots of the pages a clause's postings touch: per slot its segment, page, and per token tf and position start. */
+class Slots {
+  n = 0;
+  /** per slot: index of its segment in the scan's order, and its page in the segment */
+  seg: number[] = [];
+  doc: number[] = [];
+  tfs: Uint16Array;
+  posAt: Int32Array;
+  constructor(private readonly T: number) {
+    this.tfs = new Uint16Array(256 * T);
+    this.posAt = new Int32Array(256 * T);
+  }
+
+  /** A new slot (1-based) for a page: tfs 0, positions none (-1). */
+  add(seg: number, doc: number): number {
+    const T = this.T;
+    if ((this.n + 1) * T > this.tfs.length) {
+      const tfs = new Uint16Array(this.tfs.length * 2);
+      tfs.set(this.tfs);
+      this.tfs = tfs;
+      const posAt = new Int32Array(this.posAt.length * 2);
+      posAt.set(this.posAt);
+      this.posAt = posAt;
+    }
+    this.posAt.fill(-1, this.n * T, (this.n + 1) * T);
+    this.seg.push(seg);
+    this.doc.push(doc);
+    return ++this.n;
+  }
+}
+
 function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   const e = ctx.engine;
   const { tokens, bigrams, skips } = clauseTokens(c);
@@ -144,12 +192,12 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   const pool = new PositionPool();
   const res: ClauseResult = {
     docScore: new Float32Array(e.docSpace),
-    docStart: new Int32Array(e.docSpace).fill(-1),
+    docStart: new Int32Array(e.docSpace),
     itemScore: new Float32Array(e.itemSpace),
     itemExact: new Uint8Array(e.itemSpace),
     items: [],
+    positioned: false,
   };
-  const perSeg: Array<{ l: LoadedSegment; docs: number[]; seen: Uint8Array; tfs: Uint16Array; posAt: Int32Array }> = [];
   // A common unquoted clause (on more than a few percent of pages) is matched by its bigrams
   // being present, without positions or fuzzy matching: for such words exact hits fill any
   // result page, and decoding positions and skip-bigrams would triple the work. Rarer clauses
@@ -177,13 +225,22 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
     }
   }
   const positions = bigrams > 0 && (c.exact || !common);
+  res.positioned = positions;
   const fuzzy = !c.exact && skips > 0 && !common;
   // Document frequency per token among the pages in the view, counted as its postings are read.
   const df = new Float64Array(T);
+  // The pages with a posting get a slot, in the order first seen; per slot, each token's tf and
+  // where its positions start in the pool. Sized by the pages read, not by the index: per-page
+  // arrays of every token over the whole index cost more than the query at a million pages.
+  const slots = slotScratch(e);
+  const S = new Slots(T);
+  const segs = [...e.segs.values()];
   const scan = (from: number, to: number, restrict = false) => {
-    for (const ps of perSeg) {
-      const { l, docs, seen, tfs, posAt } = ps;
+    for (let si = 0; si < segs.length; si++) {
+      const l = segs[si]!;
       const mask = maskOf(l);
+      const nd = l.seg.docItem.length;
+      const slotOf = slots.subarray(l.docBase, l.docBase + nd);
       for (let gi = from; gi < to; gi++) {
         if (restrict && gi === rarest) continue;
         df[gi]! += scanPostings(
@@ -193,39 +250,50 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
           pool,
           positions,
           (doc, tf, at) => {
-          if (!seen[doc]) {
-            seen[doc] = 1;
-            docs.push(doc);
-          }
-            tfs[doc * T + gi] = tf > 65535 ? 65535 : tf;
-            posAt[doc * T + gi] = at;
+            let sl = slotOf[doc]!;
+            if (sl === 0) slotOf[doc] = sl = S.add(si, doc);
+            const k = (sl - 1) * T + gi;
+            S.tfs[k] = tf > 65535 ? 65535 : tf;
+            S.posAt[k] = at;
           },
-          restrict ? seen : null,
+          restrict ? slotOf : null,
         );
       }
     }
   };
-  for (const l of e.segs.values()) {
-    const nd = l.seg.docItem.length;
-    perSeg.push({ l, docs: [], seen: new Uint8Array(nd), tfs: new Uint16Array(nd * T), posAt: new Int32Array(nd * T).fill(-1) });
+  try {
+    if (c.exact && bigrams > 1) {
+      // A phrase can only occur on pages with its rarest bigram: the other lists are read for those.
+      scan(rarest, rarest + 1);
+      scan(0, bigrams, true);
+      scan(grams, T, true);
+    } else {
+      scan(0, bigrams);
+      scan(grams, T);
+      if (fuzzy) scan(bigrams, grams);
+    }
+  } finally {
+    // The scratch is shared by every query of this engine: leave it all zero.
+    for (let k = 0; k < S.n; k++) slots[segs[S.seg[k]!]!.docBase + S.doc[k]!] = 0;
   }
-  if (c.exact && bigrams > 1) {
-    // A phrase can only occur on pages with its rarest bigram: the other lists are read for those.
-    scan(rarest, rarest + 1);
-    scan(0, bigrams, true);
-    scan(grams, T, true);
-  } else {
-    scan(0, bigrams);
-    scan(grams, T);
-    if (fuzzy) scan(bigrams, grams);
-  }
+  // Scored segment by segment, pages in the order first seen in each (a stable counting sort):
+  // the order of res.items, which orders exact ties in the ranking.
+  const start0 = new Int32Array(segs.length + 1);
+  for (let k = 0; k < S.n; k++) start0[S.seg[k]! + 1]!++;
+  for (let si = 0; si < segs.length; si++) start0[si + 1]! += start0[si]!;
+  const order = new Int32Array(S.n);
+  for (let k = 0; k < S.n; k++) order[start0[S.seg[k]!]!++] = k;
   // Document frequencies within the view, whichever pages a phrase restricted the scan to (a
   // restricted scan still reads every posting). A token never read scores nowhere.
   const idf = Array.from(df, (d) => Math.log(1 + (N - Math.min(d, N) + 0.5) / (d + 0.5)));
   const buf = pool.buf;
-  for (const { l, docs, tfs, posAt } of perSeg) {
-    for (const doc of docs) {
-      const base = doc * T;
+  const { tfs, posAt } = S;
+  {
+    for (let o = 0; o < S.n; o++) {
+      const k = order[o]!;
+      const l = segs[S.seg[k]!]!;
+      const doc = S.doc[k]!;
+      const base = k * T;
       let present = 0;
       for (let gi = 0; gi < grams; gi++) if (tfs[base + gi]! > 0) present++;
       let start = -1;
@@ -249,7 +317,7 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
       const score = exact ? bm : bm * FUZZY_WEIGHT * (present / Math.max(1, grams));
       const g = l.docBase + doc;
       res.docScore[g] = score;
-      res.docStart[g] = start;
+      res.docStart[g] = start + 1;
       const it = l.itemBase + l.seg.docItem[doc]!;
       if (res.itemScore[it] === 0) res.items.push(it);
       if (score > res.itemScore[it]!) res.itemScore[it] = score;
@@ -264,12 +332,68 @@ function proximity(clauses: Clause[], rs: ClauseResult[], g: number): number {
   let bonus = 0;
   for (let i = 0; i + 1 < clauses.length; i++) {
     if (clauses[i]!.group !== clauses[i + 1]!.group) continue;
-    const a = rs[i]!.docStart[g]!;
-    const b = rs[i + 1]!.docStart[g]!;
+    const a = rs[i]!.docStart[g]! - 1;
+    const b = rs[i + 1]!.docStart[g]! - 1;
     if (a < 0 || b < 0) continue;
     bonus += 1 / (1 + Math.abs(b - (a + clauses[i]!.chars.length)) / 2);
   }
   return bonus;
+}
+
+/**
+ * Per engine: its loaded segments by item base, and for each engine-wide item number the index of
+ * its segment there (a typed-array lookup instead of a binary search and an object per item, in
+ * loops over hundreds of thousands of matches). Rebuilt when a segment is loaded or dropped.
+ */
+const itemSegs = new WeakMap<SearchEngine, { space: number; count: number; segs: LoadedSegment[]; segOf: Int32Array }>();
+
+function itemSegments(e: SearchEngine): { segs: LoadedSegment[]; segOf: Int32Array } {
+  const c = itemSegs.get(e);
+  if (c && c.space === e.itemSpace && c.count === e.segs.size) return c;
+  const segs = [...e.segs.values()].sort((a, b) => a.itemBase - b.itemBase);
+  const segOf = new Int32Array(e.itemSpace);
+  segs.forEach((l, si) => segOf.fill(si, l.itemBase, l.itemBase + l.live.length));
+  const made = { space: e.itemSpace, count: e.segs.size, segs, segOf };
+  itemSegs.set(e, made);
+  return made;
+}
+
+const B64 = new Int8Array(128).fill(-1);
+[...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].forEach((ch, i) => (B64[ch.charCodeAt(0)] = i));
+
+/** The first 48 bits of a blind-index key (base64url, 22 characters), as a number. */
+function blindPrefix(b: string): number {
+  let v = 0;
+  for (let i = 0; i < 8; i++) v = v * 64 + (B64[b.charCodeAt(i) & 127]! & 63);
+  return v;
+}
+
+/** Per loaded segment (immutable): the sorted prefixes of every person key (ID numbers and names) in it. */
+const segBlinds = new WeakMap<LoadedSegment, Float64Array>();
+
+function blindPrefixes(l: LoadedSegment): Float64Array {
+  let a = segBlinds.get(l);
+  if (a) return a;
+  const out: number[] = [];
+  for (const it of l.seg.items) {
+    for (const b of it.pids) out.push(blindPrefix(b));
+    for (const b of it.names) out.push(blindPrefix(b));
+  }
+  a = Float64Array.from(out).sort();
+  segBlinds.set(l, a);
+  return a;
+}
+
+function sortedHas(a: Float64Array, v: number): boolean {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] === v) return true;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
@@ -281,16 +405,9 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
     const r = evalClauseCached(ctx, c);
     for (const it of r.items) if (r.itemExact[it]) excluded[it] = 1;
   }
-  const segs = [...e.segs.values()].sort((a, b) => a.itemBase - b.itemBase);
+  const { segs, segOf } = itemSegments(e);
   const locate = (it: number): { l: LoadedSegment; idx: number } => {
-    let lo = 0;
-    let hi = segs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (segs[mid]!.itemBase <= it) lo = mid;
-      else hi = mid - 1;
-    }
-    const l = segs[lo]!;
+    const l = segs[segOf[it]!]!;
     return { l, idx: it - l.itemBase };
   };
   if (!positive.length) {
@@ -309,6 +426,23 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   const items = new Int32Array(driver.items.length);
   const scores = new Float64Array(driver.items.length);
   const exacts = new Uint8Array(driver.items.length);
+  // Proximity needs exact starts from two neighbouring clauses of one chunk: common words are
+  // matched without positions, so a query of common words only (browsing) skips it per item.
+  let proximityPossible = false;
+  for (let i = 0; i + 1 < positive.length; i++) if (positive[i]!.group === positive[i + 1]!.group && rs[i]!.positioned && rs[i + 1]!.positioned) proximityPossible = true;
+  // Whether a segment holds a person with a clause's blind index at all: for a common word
+  // (hundreds of thousands of matches) checking every matched item's persons cost more than the
+  // rest of the intersection; a segment without it is skipped in one test.
+  const P = positive.length;
+  let boostable: Uint8Array | null = null;
+  if (driver.items.length > BOOST_PRECHECK_ITEMS) {
+    boostable = new Uint8Array(segs.length * P);
+    const wanted = blinds.map(blindPrefix);
+    segs.forEach((l, si) => {
+      const have = blindPrefixes(l);
+      for (let i = 0; i < P; i++) boostable![si * P + i] = sortedHas(have, wanted[i]!) ? 1 : 0;
+    });
+  }
   let n = 0;
   for (const it of driver.items) {
     if (excluded[it]) continue;
@@ -325,14 +459,17 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
       if (!r.itemExact[it]) exact = 0;
     }
     if (!all) continue;
-    const { l, idx } = locate(it);
+    const si = segOf[it]!;
+    const l = segs[si]!;
+    const idx = it - l.itemBase;
     const item = l.seg.items[idx]!;
     const base = score;
-    for (let i = 0; i < positive.length; i++) {
+    for (let i = 0; i < P; i++) {
+      if (boostable && !boostable[si * P + i]) continue;
       const list = positive[i]!.kind === 'code' ? item.pids : item.names;
       if (list.length && list.includes(blinds[i]!)) score += PERSON_BOOST + rs[i]!.itemScore[it]!;
     }
-    if (positive.length > 1) {
+    if (proximityPossible) {
       let prox = 0;
       const first = l.docBase + l.itemFirst[idx]!;
       for (let g = first; g < first + l.itemDocs[idx]!; g++) prox = Math.max(prox, proximity(positive, rs, g));

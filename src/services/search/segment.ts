@@ -66,63 +66,125 @@ class VarintWriter {
   }
 }
 
+/** A growable Int32Array. */
+class IntList {
+  a: Int32Array;
+  n = 0;
+  constructor(cap: number) {
+    this.a = new Int32Array(cap);
+  }
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+}
+
 export function buildSegment(items: SegItem[], pages: SegmentInputPage[], hasher: TokenHasher): Segment {
-  // term number → flat [doc, tf, pos…] entries, docs in increasing order by construction
   hasher.trim();
-  const lists = new Map<number, number[]>();
-  const positionalTerms = new Set<number>();
   const docItem = new Uint32Array(pages.length);
   const docPage = new Uint32Array(pages.length);
   const docLen = new Uint32Array(pages.length);
-  const add = (t: number): number[] => {
-    let l = lists.get(t);
-    if (!l) lists.set(t, (l = []));
-    return l;
+  // Two passes over the pages' tokens into one flat array, instead of a growing JS array per
+  // term (garbage the collector spent as long on as the build itself). Pass 1 numbers the terms
+  // in order of first occurrence and sizes each term's [doc, tf, pos…] entries; pass 2 writes them.
+  const local = new Map<number, number>();
+  const termOf = new IntList(1 << 14);
+  const isPos = new IntList(1 << 14);
+  const size = new IntList(1 << 14);
+  const seq = new IntList(1 << 16);
+  const localOf = (t: number, pos: number): number => {
+    let lt = local.get(t);
+    if (lt === undefined) {
+      lt = termOf.n;
+      local.set(t, lt);
+      termOf.push(t);
+      isPos.push(pos);
+      size.push(0);
+    }
+    seq.push(lt);
+    return lt;
   };
   pages.forEach((p, doc) => {
     docItem[doc] = p.item;
     docPage[doc] = p.page;
     docLen[doc] = p.tokens.length;
+    // (The term's number first: localOf may grow size.a, which must then be read afresh.)
     for (const [key, positions] of p.tokens.bigrams) {
-      const t = hasher.pairTerm('b', key);
-      positionalTerms.add(t);
-      const l = add(t);
-      l.push(doc, positions.length);
-      for (const x of positions) l.push(x);
+      const lt = localOf(hasher.pairTerm('b', key), 1);
+      size.a[lt]! += 2 + positions.length;
     }
-    for (const [key, tf] of p.tokens.skips) add(hasher.pairTerm('s', key)).push(doc, tf);
-    for (const [tok, tf] of p.tokens.words) add(hasher.term(tok)).push(doc, tf);
+    for (const key of p.tokens.skips.keys()) {
+      const lt = localOf(hasher.pairTerm('s', key), 0);
+      size.a[lt]! += 2;
+    }
+    for (const tok of p.tokens.words.keys()) {
+      const lt = localOf(hasher.term(tok), 0);
+      size.a[lt]! += 2;
+    }
   });
-  const order = [...lists.keys()].sort((a, b) => hasher.termHash(a) - hasher.termHash(b));
-  const terms = Float64Array.from(order, (t) => hasher.termHash(t));
+  const T = termOf.n;
+  const start = new Int32Array(T + 1);
+  for (let lt = 0; lt < T; lt++) start[lt + 1] = start[lt]! + size.a[lt]!;
+  const data = new Int32Array(start[T]!);
+  const at = start.slice(0, T);
+  let k = 0;
+  pages.forEach((p, doc) => {
+    for (const positions of p.tokens.bigrams.values()) {
+      const lt = seq.a[k++]!;
+      let w = at[lt]!;
+      data[w++] = doc;
+      data[w++] = positions.length;
+      for (const x of positions) data[w++] = x;
+      at[lt] = w;
+    }
+    for (const tf of p.tokens.skips.values()) {
+      const lt = seq.a[k++]!;
+      data[at[lt]!] = doc;
+      data[at[lt]! + 1] = tf;
+      at[lt]! += 2;
+    }
+    for (const tf of p.tokens.words.values()) {
+      const lt = seq.a[k++]!;
+      data[at[lt]!] = doc;
+      data[at[lt]! + 1] = tf;
+      at[lt]! += 2;
+    }
+  });
+  // Terms by hash (a stable sort: equal hashes keep their first-occurrence order).
+  const order = Array.from({ length: T }, (_, lt) => lt).sort((a, b) => hasher.termHash(termOf.a[a]!) - hasher.termHash(termOf.a[b]!));
+  const terms = Float64Array.from(order, (lt) => hasher.termHash(termOf.a[lt]!));
   const offsets = new Uint32Array(terms.length + 1);
   const positional = new Uint8Array(terms.length);
   const df = new Uint32Array(terms.length);
   const w = new VarintWriter();
-  order.forEach((t, i) => {
-    const isPos = positionalTerms.has(t);
-    positional[i] = isPos ? 1 : 0;
-    const l = lists.get(t)!;
+  order.forEach((lt, i) => {
+    const pos = isPos.a[lt] === 1;
+    positional[i] = pos ? 1 : 0;
+    const end = start[lt + 1]!;
     let prevDoc = -1;
-    for (let k = 0; k < l.length; ) {
-      const doc = l[k++]!;
-      const tf = l[k++]!;
+    for (let k = start[lt]!; k < end; ) {
+      const doc = data[k++]!;
+      const tf = data[k++]!;
       w.put(doc - prevDoc - 1);
       w.put(tf);
       df[i]!++;
       prevDoc = doc;
-      if (isPos) {
+      if (pos) {
         // The block's byte length first, so a query that needs no positions jumps over them.
         let len = 0;
         let prev = 0;
         for (let j = 0; j < tf; j++) {
-          len += varintSize(l[k + j]! - prev);
-          prev = l[k + j]!;
+          len += varintSize(data[k + j]! - prev);
+          prev = data[k + j]!;
         }
         w.put(len);
         prev = 0;
         for (let j = 0; j < tf; j++) {
-          const p = l[k++]!;
+          const p = data[k++]!;
           w.put(p - prev);
           prev = p;
         }
@@ -301,7 +363,7 @@ export class PositionPool {
 /**
  * The query-path decoder: skips documents whose item is not live without materialising their
  * positions, and appends the positions of the rest to `pool` (posAt = -1 for non-positional terms).
- * With `only`, pages outside it are skipped the same way (a phrase's rarest bigram picks them).
+ * With `only`, pages where it is 0 are skipped the same way (a phrase's rarest bigram picks them).
  */
 export function scanPostings(
   seg: Segment,
@@ -310,7 +372,7 @@ export function scanPostings(
   pool: PositionPool,
   withPositions: boolean,
   fn: (doc: number, tf: number, posAt: number) => void,
-  only: Uint8Array | null = null,
+  only: Uint8Array | Int32Array | null = null,
 ): number {
   const i = termIndex(seg, hash);
   if (i < 0) return 0;
@@ -339,7 +401,7 @@ export function scanPostings(
     } while (b & 0x80);
     const visible = live[seg.docItem[doc]!] === 1;
     if (visible) counted++;
-    const ok = visible && (only === null || only[doc] === 1);
+    const ok = visible && (only === null || only[doc] !== 0);
     let posAt = -1;
     if (isPos) {
       let len = 0;
