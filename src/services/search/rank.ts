@@ -286,7 +286,7 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   // Document frequencies within the view, whichever pages a phrase restricted the scan to (a
   // restricted scan still reads every posting). A token never read scores nowhere.
   const idf = Array.from(df, (d) => Math.log(1 + (N - Math.min(d, N) + 0.5) / (d + 0.5)));
-  const buf = pool.buf;
+  const buf = pool.a;
   const { tfs, posAt } = S;
   {
     for (let o = 0; o < S.n; o++) {

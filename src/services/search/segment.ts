@@ -67,7 +67,8 @@ class VarintWriter {
 }
 
 /** A growable Int32Array. */
-class IntList {
+/** A growable list of 32-bit integers (doubling), read back as `a.subarray(0, n)`. */
+export class IntList {
   a: Int32Array;
   n = 0;
   constructor(cap: number) {
@@ -347,16 +348,9 @@ export function decodeMirror(data: Buffer): Segment {
 }
 
 /** Positions decoded by scanPostings, appended to one growable buffer instead of an array each. */
-export class PositionPool {
-  buf = new Int32Array(1 << 16);
-  n = 0;
-  push(v: number): void {
-    if (this.n === this.buf.length) {
-      const b = new Int32Array(this.buf.length * 2);
-      b.set(this.buf);
-      this.buf = b;
-    }
-    this.buf[this.n++] = v;
+export class PositionPool extends IntList {
+  constructor() {
+    super(1 << 16);
   }
 }
 
