@@ -76,7 +76,10 @@ describe('security #13.11: logs carry no personal data', function () {
     for (const form of [ID, ID2, FULLWIDTH, ID.slice(0, 14), ID.slice(4), ID2.slice(0, 12)]) {
       assert.ok(!log.includes(form), `the log holds ${form}: ${lines.find((l) => l.includes(form))}`);
     }
-    assert.doesNotMatch(log, /\d{11,}/, 'no long digit run at all');
+    // A request id is a random UUID, kept whole by the mask on purpose; its last group is all
+    // digits about once in 300 ids, which is not personal data, so ids are set aside first.
+    const withoutRequestIds = log.replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uuid>');
+    assert.doesNotMatch(withoutRequestIds, /\d{11,}/, 'no long digit run at all');
     assert.doesNotMatch(log, new RegExp(`${ID.slice(0, 6)} ${ID.slice(6, 14)}`));
   });
 });
