@@ -26,8 +26,9 @@ COPY render ./render
 COPY --from=web /app/web/dist ./web/dist
 # Compiled JavaScript in dist/ (bin/archive.js runs it; the type packages are dropped after).
 RUN node scripts/build.js --force && npm prune --omit=dev --no-audit --no-fund
-# MALLOC_ARENA_MAX: the commands here run `node bin/archive.js`, which does not set it (see bin/archive.js).
+# The commands run bin/archive.js as a program: its first line sets MALLOC_ARENA_MAX and V8's heap
+# start (see there). MALLOC_ARENA_MAX here as well, for an operator's `node bin/archive.js …`.
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 MALLOC_ARENA_MAX=2
 USER node
 EXPOSE 8080
-CMD ["node", "bin/archive.js", "serve"]
+CMD ["bin/archive.js", "serve"]
