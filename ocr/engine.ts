@@ -48,9 +48,10 @@ export interface OcrEngine extends OrientationScorer {
    * Reads one line again (bbox in PreparedPage.image pixels, as recognizePage gives them): the
    * crop alone, enlarged and binarised a few ways, as a single text line. Returns one reading per
    * way; [] when the crop has no contrast. The readings are independent evidence for the caller
-   * to compare, not a better text to trust blindly.
+   * to compare, not a better text to trust blindly. `settled` (the readings so far, the ways left)
+   * ends the rereads early when more could not change what the caller makes of them.
    */
-  rereadLine(page: PreparedPage, bbox: BBox): Promise<LineReading[]>;
+  rereadLine(page: PreparedPage, bbox: BBox, settled?: (readings: readonly LineReading[], remaining: number) => boolean): Promise<LineReading[]>;
   /**
    * Starts every recognition worker now (each loads its models, ~1 s) instead of at the first
    * pages: a caller that knows pages are coming overlaps that with other work.
@@ -226,7 +227,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
         ms: Date.now() - t0,
       };
     },
-    async rereadLine(page, bbox) {
+    async rereadLine(page, bbox, settled) {
       if (page.blank) return [];
       const s = page.ocrScale;
       const { x: dx, y: dy } = page.ocrOffset;
@@ -246,20 +247,23 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       const ink = percentile(hist, crop.length, 0.02);
       if (paper - ink < MIN_LINE_CONTRAST) return [];
       const dpi = Math.round(page.dpi * s);
-      const images = await Promise.all(REREAD_WAYS.map(({ scale, depth }) =>
+      // Each way's image is made just before it is read: most lines settle before the last way.
+      const image = ({ scale, depth }: (typeof REREAD_WAYS)[number]) =>
         sharp(crop, { raw: { width, height, channels: 1 } })
           .resize(Math.round(width * scale), Math.round(height * scale), { kernel: 'lanczos3' })
           .threshold(Math.round(paper - depth * (paper - ink)))
           .extend({ top: 20, bottom: 20, left: 20, right: 20, background: '#ffffff' })
           .png({ compressionLevel: 1 })
-          .toBuffer()));
+          .toBuffer();
       return run(async (w) => {
         const out: LineReading[] = [];
         try {
-          for (const [i, img] of images.entries()) {
-            await w.setParameters({ tessedit_pageseg_mode: '7' as Tesseract.PSM, user_defined_dpi: String(Math.round(dpi * (REREAD_WAYS[i]?.scale ?? 1))) });
+          for (const [i, way] of REREAD_WAYS.entries()) {
+            const img = await image(way);
+            await w.setParameters({ tessedit_pageseg_mode: '7' as Tesseract.PSM, user_defined_dpi: String(Math.round(dpi * way.scale)) });
             const res = await w.recognize(img, {}, { text: true });
             out.push({ text: normalizeOcrText(res.data.text), confidence: res.data.confidence });
+            if (settled?.(out, REREAD_WAYS.length - i - 1)) break;
           }
         } finally {
           await w.setParameters({ tessedit_pageseg_mode: psm as Tesseract.PSM, user_defined_dpi: '300' });

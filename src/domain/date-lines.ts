@@ -4,6 +4,7 @@
  * glyph repairs, which lines deserve a second reading, and agreement between readings.
  */
 import { extractDates, type DateMatch } from './dates';
+import { agreement, moreReadingsMatter, tally } from './votes';
 
 /**
  * A recognised line as these rules read it: the part of ocr's OcrLine (which adds word boxes)
@@ -115,13 +116,13 @@ export function linesToReread<L extends TextLine>(lines: readonly L[]): L[] {
  * make the same mistake. Each reading votes once for each distinct full date it holds.
  */
 export function agreedDate(readings: readonly string[], minVotes = 2): { value: string; votes: number; of: number } | null {
-  const votes = new Map<string, number>();
-  for (const r of readings) {
-    for (const v of new Set(votingDates(r).map((d) => d.value))) votes.set(v, (votes.get(v) ?? 0) + 1);
-  }
-  const ranked = [...votes].sort((a, b) => b[1] - a[1]);
-  const [best, next] = ranked;
-  if (!best || best[1] < minVotes || (next && next[1] === best[1])) return null;
-  return { value: best[0], votes: best[1], of: readings.length };
+  return agreement(tally(readings, dateValues), readings.length, minVotes);
 }
+
+/** Whether `remaining` more rereads of a date line could still change agreedDate (they stop when not). */
+export function dateRereadsSettled(readings: readonly string[], remaining: number, minVotes = 2): boolean {
+  return !moreReadingsMatter(tally(readings, dateValues), remaining, minVotes);
+}
+
+const dateValues = (reading: string): string[] => votingDates(reading).map((d) => d.value);
 

@@ -4,6 +4,7 @@
  * person's 社会保障号码, so every dossier hangs on it and a wrong digit files a record to a stranger.
  */
 import { candidateSequences, repairByCheck, repairConfidence, toHalfWidth, windows, type Repair, type SourceChar } from './ocr-repair';
+import { agreement, moreReadingsMatter, tally } from './votes';
 
 // MOD 11-2 weights 2^(17-i) mod 11 for positions 1..17.
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
@@ -337,9 +338,12 @@ export function idLinesToReread<L extends { text: string }>(lines: readonly L[])
  * misread digit can still pass the check character one time in eleven).
  */
 export function agreedIdNumber(readings: readonly string[]): { value: string; votes: number; of: number } | null {
-  const votes = new Map<string, number>();
-  for (const r of readings) for (const v of new Set(extractIdNumbers(r).map((m) => m.value))) votes.set(v, (votes.get(v) ?? 0) + 1);
-  const [best, next] = [...votes].sort((a, b) => b[1] - a[1]);
-  if (!best || best[1] < 2 || (next && next[1] === best[1])) return null;
-  return { value: best[0], votes: best[1], of: readings.length };
+  return agreement(tally(readings, idValues), readings.length, 2);
 }
+
+/** Whether `remaining` more rereads of an ID-number line could still change agreedIdNumber (they stop when not). */
+export function idRereadsSettled(readings: readonly string[], remaining: number): boolean {
+  return !moreReadingsMatter(tally(readings, idValues), remaining, 2);
+}
+
+const idValues = (reading: string): string[] => extractIdNumbers(reading).map((m) => m.value);

@@ -18,8 +18,8 @@ import {
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc, type PageRecord } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { linesToReread } from '../../domain/date-lines';
-import { idLinesToReread } from '../../domain/id-number';
+import { dateRereadsSettled, linesToReread } from '../../domain/date-lines';
+import { idLinesToReread, idRereadsSettled } from '../../domain/id-number';
 import { pageKeys, readPageText, STATUS, type StoredPageText } from '../records';
 import { withPageLimit } from './intake';
 import { splitStack } from './stack';
@@ -54,9 +54,16 @@ function flag(code: keyof typeof FLAG_TEXT, page: number | null) {
 export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPage, first?: OcrPageResult): Promise<OcrPageResult> {
   const res = first ?? (await engine.recognizePage(prepared));
   // Date lines whose date did not parse, and lines whose 公民身份号码 did not validate.
-  const lines = [...new Set([...linesToReread(res.lines), ...idLinesToReread(res.lines).slice(0, MAX_ID_REREADS)])];
-  for (const line of lines) {
-    const rereads = await engine.rereadLine(prepared, line.bbox);
+  const dateLines = linesToReread(res.lines);
+  const idLines = idLinesToReread(res.lines).slice(0, MAX_ID_REREADS);
+  for (const line of new Set([...dateLines, ...idLines])) {
+    // Extraction weighs the first reading with the rereads (agreedDate, agreedIdNumber): once more
+    // rereads cannot change what they agree on, the rest are not read.
+    const settled = (rereads: readonly { text: string }[], remaining: number) => {
+      const readings = [line.text, ...rereads.map((r) => r.text)];
+      return (!dateLines.includes(line) || dateRereadsSettled(readings, remaining)) && (!idLines.includes(line) || idRereadsSettled(readings, remaining));
+    };
+    const rereads = await engine.rereadLine(prepared, line.bbox, settled);
     if (rereads.length) line.rereads = rereads;
   }
   return res;
