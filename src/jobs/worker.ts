@@ -31,6 +31,8 @@ export interface WorkerOptions {
   concurrency?: number;
   pollMs?: number;
   heartbeatMs?: number;
+  /** Called when a job of this worker ended (done, failed or given up): lets an in-process waiter look now instead of at its next poll. */
+  onJobEnded?: () => void;
 }
 
 export class Worker {
@@ -91,6 +93,7 @@ export class Worker {
             const p = this.runJob(job).finally(() => {
               this.running.delete(key);
               this.poke();
+              this.opts.onJobEnded?.();
             });
             this.running.set(key, p);
           }
