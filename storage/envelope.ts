@@ -348,6 +348,8 @@ export class DecryptStream extends BatchTransform {
   private batchCap = 1;
   /** Direct mode: where a segment that spans network chunks is gathered (ciphertext only, reused). */
   private scratch: Buffer | null = null;
+  /** Direct mode: the last segment's plaintext, released when the input ends right after it. */
+  private held: Buffer | null = null;
 
   constructor(private readonly o: DecryptOptions) {
     super();
@@ -429,7 +431,10 @@ export class DecryptStream extends BatchTransform {
         throw this.fail(`segment ${index} failed authentication (tampered, reordered or damaged)`, index);
       }
       this.index++;
-      this.deliver(plain);
+      // The last segment waits for the end of the input: bytes after it fail the read, and then
+      // nothing of it has been released either.
+      if (index === this.o.plan.lastSegment) this.held = plain;
+      else this.deliver(plain);
     }
   }
 
@@ -454,6 +459,8 @@ export class DecryptStream extends BatchTransform {
     if (!this.headerChecked || this.index <= this.o.plan.lastSegment) {
       throw this.fail(`content is truncated (segment ${this.index} of ${this.finalIndex + 1} missing or short)`, this.index);
     }
+    if (this.held) this.deliver(this.held);
+    this.held = null;
   }
 
   private dispatch(count: number, bytes: number): void {

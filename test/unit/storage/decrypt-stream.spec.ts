@@ -105,10 +105,12 @@ describe('storage: decrypt stream modes', function () {
         s.stored.copy(swapped, HEADER_SIZE + STRIDE, HEADER_SIZE + 2 * STRIDE, HEADER_SIZE + 3 * STRIDE);
         s.stored.copy(swapped, HEADER_SIZE + 2 * STRIDE, HEADER_SIZE + STRIDE, HEADER_SIZE + 2 * STRIDE);
         const longer = Buffer.concat([s.stored, Buffer.from([0])]);
-        for (const stored of [truncated, swapped, longer]) {
-          for (const chunk of [Infinity, 7]) {
+        for (const [stored, before] of [[truncated, 6 * S], [swapped, S], [longer, 6 * S]] as const) {
+          for (const chunk of [Infinity, STRIDE + 1, 7]) {
             const { got, err } = await readUntilError(decrypt({ ...s, stored }, engine, Math.min(chunk, stored.length)));
             assert.equal((err as StorageError).code, 'integrity_error');
+            // With bytes appended, the final segment authenticates but is not released either.
+            assert.ok(got.length <= before, `released ${got.length} bytes, more than the ${before} before the damage`);
             assert.ok(got.equals(s.data.subarray(0, got.length)));
           }
         }
