@@ -2,9 +2,12 @@
  * Batch AES-256-GCM (and the running SHA-256 of plaintext) over a list of segments.
  *
  * Why a worker thread: node:crypto's GCM runs at roughly 600 MB/s per core here, on the thread that
- * calls it. On the event loop it serialises with HTTP parsing and MinIO's request signing, and a
- * get then ran at half the speed of a plain get. A worker overlaps crypto with I/O on a second
+ * calls it. On the event loop it serialises with HTTP parsing and MinIO's request signing (the
+ * client MD5s and SHA-256s every part of a put). A worker overlaps crypto with I/O on a second
  * core. The inline engine does the same work on the calling thread (tests, single-core hosts).
+ * Gets use neither by default: DecryptStream opens segments directly on the calling thread, which
+ * bench:storage measured cheaper than the hop (a copy into a batch buffer, transfers both ways
+ * and the GC they cause); `decryptThreads` puts gets back on the worker, in batches.
  *
  * The engines know nothing of the object format: callers pass each segment's nonce and AAD
  * (envelope.ts builds them). One format rule lives here: a segment marked `appendDigest` gets

@@ -16,7 +16,9 @@
  * the random prefix is a second line of defence should a DEK ever be reused by mistake.
  *
  * Segments are decrypted into a buffer and pushed only after their tag verifies: a reader never
- * sees a byte of a segment that does not authenticate.
+ * sees a byte of a segment that does not authenticate. Readers decide nothing about the segment
+ * size: it comes from each object's header (1 KiB to 16 MiB), so objects written with another
+ * size than today's default read the same way.
  */
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
