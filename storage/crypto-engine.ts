@@ -27,7 +27,7 @@ export interface SegmentSpec {
 }
 
 export interface SealReply {
-  /** Ciphertext and tags in stored order (from the worker: one buffer per batch). */
+  /** Ciphertext and tags in order, as produced (no copy into one buffer). */
   parts: Buffer[];
   /** Present when a segment had appendDigest. */
   digest?: Buffer;
@@ -69,17 +69,14 @@ parentPort.on('message', (m) => {
       const [off, len, metaOff, aadLen, appendDigest] = m.layout.slice(i, i + 5);
       segs.push({ off, len, iv: meta.subarray(metaOff, metaOff + 12), aad: meta.subarray(metaOff + 12, metaOff + 12 + aadLen), appendDigest: appendDigest === 1 });
     }
-    // The input buffer goes back to the caller's pool with the reply.
+    // Each segment's output is handed over as produced (update() allocates it): no copy into
+    // one batch buffer. The input buffer goes back to the caller's pool with the reply.
     const outs = [];
+    const own = (b) => {
+      if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b.buffer;
+      const c = new Uint8Array(b.length); c.set(b); return c.buffer;
+    };
     if (m.op === 'seal') {
-      // The batch's ciphertext and tags, laid out as stored, go back in one buffer allocated
-      // here: one transfer per batch. Handing each segment's ciphertext and tag over as its own
-      // buffer (two per segment) cost the main thread more in GC than the copy costs this one
-      // (3 x 128 MB puts at load ~8: scavenges 250-270 ms instead of 390-580 ms).
-      let total = 0;
-      for (const s of segs) total += s.len + 16;
-      const out = Buffer.allocUnsafeSlow(total);
-      let o = 0;
       let h = hashes.get(m.stream);
       if (!h) { h = createHash('sha256'); hashes.set(m.stream, h); }
       let digest = null;
@@ -90,12 +87,12 @@ parentPort.on('message', (m) => {
         if (s.appendDigest) { digest = h.digest(); hashes.delete(m.stream); aad = Buffer.concat([aad, digest]); }
         const c = createCipheriv('aes-256-gcm', key, s.iv);
         c.setAAD(aad);
-        o += c.update(plain).copy(out, o);
+        const ct = c.update(plain);
         c.final();
-        o += c.getAuthTag().copy(out, o);
+        if (ct.length) outs.push(own(ct));
+        outs.push(own(c.getAuthTag()));
       }
-      outs.push(out.buffer);
-      parentPort.postMessage({ id: m.id, outs, digest: digest && new Uint8Array(digest), back: m.data }, [out.buffer, m.data]);
+      parentPort.postMessage({ id: m.id, outs, digest: digest && new Uint8Array(digest), back: m.data }, [...new Set(outs), m.data]);
     } else {
       // Plaintext is copied down into the input buffer only after its segment's tag verified, and
       // the buffer goes back as the one reply (one transfer per batch, not one per segment).
