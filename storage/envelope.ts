@@ -350,7 +350,7 @@ export class DecryptStream extends BatchTransform {
   private batchCap = 1;
   /** Direct mode: where a segment that spans network chunks is gathered (ciphertext only, reused). */
   private scratch: Buffer | null = null;
-  /** Direct mode: the last segment's plaintext, released when the input ends right after it. */
+  /** The last segment's plaintext (batched: its batch's), released when the input ends right after it. */
   private held: Buffer | null = null;
 
   constructor(private readonly o: DecryptOptions) {
@@ -479,10 +479,13 @@ export class DecryptStream extends BatchTransform {
       off += stored;
     }
     this.index += count;
+    const holdsLast = first + count - 1 === this.o.plan.lastSegment;
     this.schedule(this.o.engine!.open(this.o.dek, data, segs), (r) => {
       // One buffer per batch (its authenticated segments, decrypted in place): one push, and a
-      // reader that reads everything buffered gets it without a concatenation.
-      this.deliver(r.plain);
+      // reader that reads everything buffered gets it without a concatenation. The batch with
+      // the last segment waits for the end of the input, as in direct mode.
+      if (holdsLast && r.failed < 0) this.held = r.plain;
+      else this.deliver(r.plain);
       if (r.failed >= 0) throw this.fail(`segment ${first + r.failed} failed authentication (tampered, reordered or damaged)`, first + r.failed);
     });
   }

@@ -116,6 +116,25 @@ describe('storage: decrypt stream modes', function () {
         }
       });
 
+      it('releases nothing of the last segment when bytes follow it in a later chunk', async () => {
+        const s = await seal(await randomBuffer(40 * S + 3, 7));
+        for (const tail of [Buffer.from([0]), Buffer.alloc(STRIDE)]) {
+          const dec = new DecryptStream({ engine, dek: s.dek, header: s.header, size: s.data.length, sha256: s.sha256, plan: fullPlan(s.data.length, S), withHeader: true, objectKey: 'k' });
+          const src = new Readable({ read() {} });
+          src.pipe(dec);
+          src.push(s.stored);
+          // The rest arrives later, after everything before it has been processed.
+          setTimeout(() => {
+            src.push(tail);
+            src.push(null);
+          }, 50);
+          const { got, err } = await readUntilError(dec);
+          assert.equal((err as StorageError).code, 'integrity_error');
+          assert.ok(got.length <= 40 * S, `released ${got.length} bytes, the last segment among them`);
+          assert.ok(got.equals(s.data.subarray(0, got.length)));
+        }
+      });
+
       it('reads objects written with other segment sizes (the size is in each object\'s header)', async () => {
         for (const seg of [1024, 64 * 1024, 1024 * 1024]) {
           const s = await seal(await randomBuffer(3 * seg + 11, seg), seg);
