@@ -77,10 +77,11 @@ export interface EnvelopeStoreOptions {
   /** Run AES-GCM on a worker thread (default true); false keeps it on the calling thread. */
   cryptoThreads?: boolean;
   /**
-   * Gets too (default false): with it, reads over 2 MiB decrypt in batches on the crypto worker.
-   * Without it every read decrypts on the calling thread as the network delivers, which
-   * bench:storage measured cheaper: the hop cost more (a copy into a batch buffer, a transfer
-   * each way, the allocation and GC churn behind them) than the ~0.4 ms of GCM per MB it moved.
+   * Reads over 2 MiB decrypt in batches on the crypto worker (default true, with cryptoThreads);
+   * false opens every read's segments on the calling thread as the network delivers them, as
+   * reads up to 2 MiB always do. Measured on 128 MB reads (bench:storage, docs/benchmarks.md):
+   * the calling thread costs 10-25% less CPU per MB, the worker was faster in wall-clock time in
+   * most runs because decryption overlaps the network read on a second thread.
    */
   decryptThreads?: boolean;
 }
@@ -150,7 +151,8 @@ async function peek(stream: Readable, n: number): Promise<Buffer> {
 /**
  * Reads and writes up to this size decrypt / encrypt on the calling thread: for them a round trip
  * to the crypto worker (a thread wake-up, which on a busy machine waits for a core) costs more
- * than the ~1.5 ms of GCM per MB it saves the event loop.
+ * than the ~1.5 ms of GCM per MB it saves the event loop. Reads are then opened segment by
+ * segment as they arrive (DecryptStream without an engine), with no batch copy.
  */
 const INLINE_MAX = 2 * 1024 * 1024;
 
@@ -188,7 +190,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
   const segmentSize = opts.segmentSize ?? DEFAULT_SEGMENT_SIZE;
   const engine = cryptoEngine(opts.cryptoThreads ?? true);
   const inlineEngine = cryptoEngine(false);
-  const decryptEngine = opts.decryptThreads && (opts.cryptoThreads ?? true) ? engine : null;
+  const decryptEngine = (opts.decryptThreads ?? true) && (opts.cryptoThreads ?? true) ? engine : null;
   const deks = new DekCache();
 
   function unwrapDek(key: string, rec: KeyRecord, dekIdHex: string): Buffer {

@@ -24,9 +24,9 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
-// Inline; the worker for puts with gets decrypted as they arrive (the default); the worker for both.
+// Inline; the worker for puts with gets opened on the calling thread; the worker for both (the default).
 for (const [cryptoThreads, decryptThreads] of [[false, false], [true, false], [true, true]] as const) {
-  describe(`storage: memory store (${cryptoThreads ? 'worker thread' : 'inline'} crypto${decryptThreads ? ', gets on the worker too' : ''})`, function () {
+  describe(`storage: memory store (${cryptoThreads ? 'worker thread' : 'inline'} crypto${cryptoThreads && !decryptThreads ? ', gets on the calling thread' : ''})`, function () {
     this.timeout(30_000);
     let store: MemoryBlobStore;
     let shared: Keyring;
