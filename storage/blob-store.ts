@@ -77,11 +77,12 @@ export interface EnvelopeStoreOptions {
   /** Run AES-GCM on a worker thread (default true); false keeps it on the calling thread. */
   cryptoThreads?: boolean;
   /**
-   * Reads over 2 MiB decrypt in batches on the crypto worker (default true, with cryptoThreads);
-   * false opens every read's segments on the calling thread as the network delivers them, as
-   * reads up to 2 MiB always do. Measured on 128 MB reads (bench:storage, docs/benchmarks.md):
-   * the calling thread costs 10-25% less CPU per MB, the worker was faster in wall-clock time in
-   * most runs because decryption overlaps the network read on a second thread.
+   * Reads over 2 MiB decrypt in batches on the crypto worker (default false). Without it every
+   * read opens its segments on the calling thread as the network delivers them. Measured
+   * (bench:storage, docs/benchmarks.md): the calling thread costs 25-45% less CPU per MB of a
+   * large read, and its event loop spends ~1.2 ms per MB against ~1.8 ms when it feeds the
+   * worker (the copy into a batch buffer, transfers both ways and their GC), which on an idle
+   * machine is the bottleneck; at load 8-10 wall-clock comparisons went both ways.
    */
   decryptThreads?: boolean;
 }
@@ -190,7 +191,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
   const segmentSize = opts.segmentSize ?? DEFAULT_SEGMENT_SIZE;
   const engine = cryptoEngine(opts.cryptoThreads ?? true);
   const inlineEngine = cryptoEngine(false);
-  const decryptEngine = (opts.decryptThreads ?? true) && (opts.cryptoThreads ?? true) ? engine : null;
+  const decryptEngine = opts.decryptThreads && (opts.cryptoThreads ?? true) ? engine : null;
   const deks = new DekCache();
 
   function unwrapDek(key: string, rec: KeyRecord, dekIdHex: string): Buffer {

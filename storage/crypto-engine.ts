@@ -5,10 +5,10 @@
  * calls it. On the event loop it serialises with HTTP parsing and MinIO's request signing (the
  * client MD5s and SHA-256s every part of a put). A worker overlaps crypto with I/O on a second
  * core. The inline engine does the same work on the calling thread (tests, single-core hosts).
- * Gets of up to 2 MiB (and every get with `decryptThreads: false`) use neither: DecryptStream
- * opens their segments directly on the calling thread, which costs less CPU than the hop (a copy
- * into a batch buffer, transfers both ways and the GC they cause) but does not overlap with the
- * network read. Larger gets go to the worker in batches, each sent back decrypted in place.
+ * Gets use neither by default: DecryptStream opens their segments directly on the calling
+ * thread, which costs less CPU than the hop (a copy into a batch buffer, transfers both ways and
+ * the GC they cause), though it does not overlap with the network read. With `decryptThreads`,
+ * gets over 2 MiB go to the worker in batches, each sent back decrypted in place.
  *
  * The engines know nothing of the object format: callers pass each segment's nonce and AAD
  * (envelope.ts builds them). One format rule lives here: a segment marked `appendDigest` gets

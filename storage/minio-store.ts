@@ -37,7 +37,7 @@ export interface BlobStoreConfig {
   segmentSize?: number;
   /** Run AES-GCM on a worker thread (default true). */
   cryptoThreads?: boolean;
-  /** Reads over 2 MiB decrypt on the crypto worker (default true); false: on the calling thread (blob-store.ts compares them). */
+  /** Reads over 2 MiB decrypt on the crypto worker (default false: on the calling thread; blob-store.ts compares them). */
   decryptThreads?: boolean;
   /**
    * S3 object lock (WORM). 'off' (default): buckets are made without it. 'auto': a missing bucket is

@@ -24,9 +24,9 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
-// Inline; the worker for puts with gets opened on the calling thread; the worker for both (the default).
+// Inline; the worker for puts with gets opened on the calling thread (the default); the worker for both.
 for (const [cryptoThreads, decryptThreads] of [[false, false], [true, false], [true, true]] as const) {
-  describe(`storage: memory store (${cryptoThreads ? 'worker thread' : 'inline'} crypto${cryptoThreads && !decryptThreads ? ', gets on the calling thread' : ''})`, function () {
+  describe(`storage: memory store (${cryptoThreads ? 'worker thread' : 'inline'} crypto${decryptThreads ? ', gets on the worker too' : ''})`, function () {
     this.timeout(30_000);
     let store: MemoryBlobStore;
     let shared: Keyring;
