@@ -119,13 +119,14 @@ class ByteQueue {
   }
 
   /**
-   * Like take, but a slice that spans chunks is copied into `scratch` (at least n bytes), which the
-   * caller reuses: for ciphertext read straight into a decipher, no allocation per segment.
+   * Like take, but a slice that spans chunks is copied into the buffer `scratch` gives (at least n
+   * bytes), which the caller reuses: for ciphertext read straight into a decipher, no allocation
+   * per segment.
    */
-  takeVia(n: number, scratch: Buffer): Buffer {
+  takeVia(n: number, scratch: () => Buffer): Buffer {
     const first = this.chunks[0];
     if (first && first.length >= n) return this.take(n);
-    return this.drainInto(scratch.subarray(0, n));
+    return this.drainInto(scratch().subarray(0, n));
   }
 
   /** Like take, but always a batch buffer of its own (pooled), so a worker can take it over. */
@@ -418,7 +419,8 @@ export class DecryptStream extends BatchTransform {
     while (this.index <= this.o.plan.lastSegment) {
       const stored = this.segmentLength(this.index);
       if (this.queue.length < stored) return;
-      const seg = this.queue.takeVia(stored, (this.scratch ??= Buffer.allocUnsafeSlow(this.o.header.segmentSize + TAG_SIZE)));
+      // Sized for the largest segment this object has, and only once one spans chunks.
+      const seg = this.queue.takeVia(stored, () => (this.scratch ??= Buffer.allocUnsafeSlow(Math.min(this.o.header.segmentSize, this.o.size) + TAG_SIZE)));
       const index = this.index;
       const len = stored - TAG_SIZE;
       const final = index === this.finalIndex ? { size: this.o.size, sha256: this.o.sha256 } : null;
