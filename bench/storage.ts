@@ -7,8 +7,13 @@
  * store.put/get against the raw minio client's putObject/getObject of identical bytes, alternating
  * which goes first. Then a child process stores a 2 GB generated stream and reports its peak RSS.
  * The last line is machine-readable:
- *   RESULT put_ratio=… get_ratio=… rss_mb=…
- * Ratios are encrypted / plain throughput over all sizes (total bytes / total seconds).
+ *   RESULT put_ratio=… get_ratio=… rss_mb=… get_cpu_ratio=… put_cpu_ratio=… worker_get_ratio=… load="…"
+ * Ratios are encrypted / plain throughput over all sizes (total bytes / total seconds); the CPU
+ * ratios are encrypted / plain CPU seconds (bench process + MinIO); worker_get_ratio is the get
+ * ratio with decryption on the crypto worker (decryptThreads) instead of the calling thread.
+ * CPU seconds per side are reported too, because wall clock on a shared machine is noisy: the
+ * bench process's (process.cpuUsage, worker threads included) and MinIO's (/proc/<pid>/stat
+ * utime+stime; its pid from $ARCHIVE_DATA_DIR/run/minio.pid, as scripts/services.sh writes it).
  *
  * MinIO comes from MINIO_ENDPOINT, MINIO_ACCESS_KEY, MINIO_SECRET_KEY (scripts/with-services.sh
  * exports them); without them the test services are started.
@@ -63,10 +68,42 @@ async function drain(s: Readable): Promise<number> {
   return n;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<number> {
+/** MinIO's pid where scripts/services.sh recorded it; CPU figures for the server side are left out without it. */
+function minioPid(): number | null {
+  const dir = process.env.ARCHIVE_DATA_DIR ?? path.join(__dirname, '..', '.data', 'dev');
+  try {
+    const pid = Number(fs.readFileSync(path.join(dir, 'run', 'minio.pid'), 'utf8').trim());
+    return Number.isInteger(pid) && fs.existsSync(`/proc/${pid}/stat`) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+const MINIO_PID = minioPid();
+const CLK_TCK = 100; // USER_HZ on Linux
+
+/** utime + stime of the MinIO process in seconds (0 when unknown). */
+function serverCpu(): number {
+  if (MINIO_PID === null) return 0;
+  const stat = fs.readFileSync(`/proc/${MINIO_PID}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // fields 14 and 15 of proc(5)
+}
+
+interface Timing {
+  s: number;
+  /** CPU seconds of this process (all threads) and of MinIO during the call. */
+  cpu: number;
+  srv: number;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<Timing> {
+  const c0 = process.cpuUsage();
+  const s0 = serverCpu();
   const t0 = performance.now();
   await fn();
-  return (performance.now() - t0) / 1000;
+  const s = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { s, cpu: (c.user + c.system) / 1e6, srv: serverCpu() - s0 };
 }
 
 /** Child mode: store one 2 GB stream and report peak RSS (sampled every 10 ms). */
@@ -106,31 +143,45 @@ async function main(): Promise<void> {
   const keysDir = path.join(tmp, 'keys');
   const { keyring } = await createKeyring({ dir: keysDir, passphrase: PASSPHRASE });
   const store = await createBlobStore({ minio, bucket, keyring });
+  // The same objects read with decryption on the crypto worker above 2 MiB (decryptThreads), the
+  // alternative to the default of the calling thread: same run, not in RESULT.
+  const workerStore = await createBlobStore({ minio, bucket, keyring, decryptThreads: true });
   // The baseline is the client as an application would use it: its own defaults.
   const raw = new Minio.Client(minio);
 
-  console.log(`bench:storage  ${new Date().toISOString()}  node ${process.version}  ${os.cpus().length} CPUs  MinIO ${minio.endPoint}:${minio.port}  bucket ${bucket}`);
-  const rows: { size: number; bytes: number; pp: number; ep: number; pg: number; eg: number }[] = [];
+  console.log(`bench:storage  ${new Date().toISOString()}  load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}  node ${process.version}  ${os.cpus().length} CPUs  MinIO ${minio.endPoint}:${minio.port}  bucket ${bucket}`);
+  type Side = 'pp' | 'ep' | 'pg' | 'eg' | 'wg';
+  type Row = { size: number; bytes: number; cpu: Record<Side, number>; srv: Record<Side, number> } & Record<Side, number>;
+  const zero = (): Record<Side, number> => ({ pp: 0, ep: 0, pg: 0, eg: 0, wg: 0 });
+  const add = (r: Row, side: Side, t: Timing): void => {
+    r[side] += t.s;
+    r.cpu[side] += t.cpu;
+    r.srv[side] += t.srv;
+  };
+  const rows: Row[] = [];
   try {
     for (const { size, reps } of SIZES) {
-      const r = { size, bytes: 0, pp: 0, ep: 0, pg: 0, eg: 0 };
+      const r: Row = { size, bytes: 0, ...zero(), cpu: zero(), srv: zero() };
       const seed = size;
       for (let i = 0; i < reps; i++) {
         // Alternate the order so neither side always runs on a warmer server.
-        const plainPut = (): Promise<number> => timed(() => raw.putObject(bucket, `plain/${size}`, randomStream(size, seed, 1024 * 1024), size));
-        const encPut = (): Promise<number> => timed(() => store.put(`enc/${size}`, randomStream(size, seed, 1024 * 1024)));
-        const plainGet = (): Promise<number> => timed(async () => drain(await raw.getObject(bucket, `plain/${size}`)));
-        const encGet = (): Promise<number> => timed(async () => drain(await store.get(`enc/${size}`)));
+        const plainPut = (): Promise<Timing> => timed(() => raw.putObject(bucket, `plain/${size}`, randomStream(size, seed, 1024 * 1024), size));
+        const encPut = (): Promise<Timing> => timed(() => store.put(`enc/${size}`, randomStream(size, seed, 1024 * 1024)));
+        const plainGet = (): Promise<Timing> => timed(async () => drain(await raw.getObject(bucket, `plain/${size}`)));
+        const encGet = (): Promise<Timing> => timed(async () => drain(await store.get(`enc/${size}`)));
+        const workerGet = (): Promise<Timing> => timed(async () => drain(await workerStore.get(`enc/${size}`)));
         if (i % 2 === 0) {
-          r.pp += await plainPut();
-          r.ep += await encPut();
-          r.pg += await plainGet();
-          r.eg += await encGet();
+          add(r, 'pp', await plainPut());
+          add(r, 'ep', await encPut());
+          add(r, 'pg', await plainGet());
+          add(r, 'eg', await encGet());
+          add(r, 'wg', await workerGet());
         } else {
-          r.ep += await encPut();
-          r.pp += await plainPut();
-          r.eg += await encGet();
-          r.pg += await plainGet();
+          add(r, 'wg', await workerGet());
+          add(r, 'ep', await encPut());
+          add(r, 'pp', await plainPut());
+          add(r, 'eg', await encGet());
+          add(r, 'pg', await plainGet());
         }
         r.bytes += size;
       }
@@ -146,26 +197,36 @@ async function main(): Promise<void> {
 
     const mbps = (bytes: number, s: number): number => bytes / MB / s;
     console.log('');
-    console.log('size      reps | plain put  enc put  ratio | plain get  enc get  ratio   (MB/s)');
+    console.log('size      reps | plain put  enc put  ratio | plain get  enc get  ratio | worker get  ratio   (MB/s)');
     console.log('---------------+---------------------------+---------------------------');
-    const tot = { bytes: 0, pp: 0, ep: 0, pg: 0, eg: 0 };
+    const tot: Row = { size: 0, bytes: 0, ...zero(), cpu: zero(), srv: zero() };
     for (const r of rows) {
       const label = `${r.size / MB} MB`.padEnd(9);
-      console.log(`${label} ${String(r.bytes / r.size).padStart(4)} | ${fmt(mbps(r.bytes, r.pp), 9)} ${fmt(mbps(r.bytes, r.ep), 8)} ${fmt(r.pp / r.ep, 6, 2)} | ${fmt(mbps(r.bytes, r.pg), 9)} ${fmt(mbps(r.bytes, r.eg), 8)} ${fmt(r.pg / r.eg, 6, 2)}`);
+      console.log(`${label} ${String(r.bytes / r.size).padStart(4)} | ${fmt(mbps(r.bytes, r.pp), 9)} ${fmt(mbps(r.bytes, r.ep), 8)} ${fmt(r.pp / r.ep, 6, 2)} | ${fmt(mbps(r.bytes, r.pg), 9)} ${fmt(mbps(r.bytes, r.eg), 8)} ${fmt(r.pg / r.eg, 6, 2)} | ${fmt(mbps(r.bytes, r.wg), 10)} ${fmt(r.pg / r.wg, 6, 2)}`);
       tot.bytes += r.bytes;
-      tot.pp += r.pp;
-      tot.ep += r.ep;
-      tot.pg += r.pg;
-      tot.eg += r.eg;
+      for (const k of ['pp', 'ep', 'pg', 'eg', 'wg'] as const) {
+        tot[k] += r[k];
+        tot.cpu[k] += r.cpu[k];
+        tot.srv[k] += r.srv[k];
+      }
     }
     const putRatio = tot.pp / tot.ep;
     const getRatio = tot.pg / tot.eg;
     console.log('---------------+---------------------------+---------------------------');
-    console.log(`all sizes      | ${fmt(mbps(tot.bytes, tot.pp), 9)} ${fmt(mbps(tot.bytes, tot.ep), 8)} ${fmt(putRatio, 6, 2)} | ${fmt(mbps(tot.bytes, tot.pg), 9)} ${fmt(mbps(tot.bytes, tot.eg), 8)} ${fmt(getRatio, 6, 2)}`);
+    console.log(`all sizes      | ${fmt(mbps(tot.bytes, tot.pp), 9)} ${fmt(mbps(tot.bytes, tot.ep), 8)} ${fmt(putRatio, 6, 2)} | ${fmt(mbps(tot.bytes, tot.pg), 9)} ${fmt(mbps(tot.bytes, tot.eg), 8)} ${fmt(getRatio, 6, 2)} | ${fmt(mbps(tot.bytes, tot.wg), 10)} ${fmt(tot.pg / tot.wg, 6, 2)}`);
+    // CPU per 100 MB moved, per side: what the ratios would be on an idle machine is bounded by these.
+    console.log('');
+    console.log(`CPU seconds per 100 MB (bench process incl. worker threads / MinIO${MINIO_PID === null ? ': MinIO pid unknown, 0' : ''})`);
+    console.log('size      | plain put     enc put       | plain get     enc get       worker get');
+    const per = (r: Row, k: Side): string => `${fmt((r.cpu[k] * 100 * MB) / r.bytes, 5, 2)} / ${fmt((r.srv[k] * 100 * MB) / r.bytes, 4, 2)}`;
+    for (const r of [...rows, tot]) {
+      const label = (r === tot ? 'all sizes' : `${r.size / MB} MB`).padEnd(9);
+      console.log(`${label} | ${per(r, 'pp')}  ${per(r, 'ep')} | ${per(r, 'pg')}  ${per(r, 'eg')}  ${per(r, 'wg')}`);
+    }
     const rssMb = child.peakRss / 1024 / 1024;
     console.log('');
     console.log(`${(BIG / 1024 ** 3).toFixed(2)} GiB encrypted put from a generated stream: ${fmt(BIG / MB / child.seconds, 0)} MB/s, peak RSS ${fmt(rssMb, 0)} MB (child process, sampled every 10 ms)`);
-    console.log(`RESULT put_ratio=${putRatio.toFixed(2)} get_ratio=${getRatio.toFixed(2)} rss_mb=${Math.round(rssMb)} load="${os.loadavg().map((x) => x.toFixed(2)).join(' ')}"`);
+    console.log(`RESULT put_ratio=${putRatio.toFixed(2)} get_ratio=${getRatio.toFixed(2)} rss_mb=${Math.round(rssMb)} get_cpu_ratio=${((tot.cpu.eg + tot.srv.eg) / (tot.cpu.pg + tot.srv.pg)).toFixed(2)} put_cpu_ratio=${((tot.cpu.ep + tot.srv.ep) / (tot.cpu.pp + tot.srv.pp)).toFixed(2)} worker_get_ratio=${(tot.pg / tot.wg).toFixed(2)} load="${os.loadavg().map((x) => x.toFixed(2)).join(' ')}"`);
   } finally {
     await cleanup(raw, bucket);
     fs.rmSync(tmp, { recursive: true, force: true });

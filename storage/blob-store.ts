@@ -76,6 +76,15 @@ export interface EnvelopeStoreOptions {
   segmentSize?: number;
   /** Run AES-GCM on a worker thread (default true); false keeps it on the calling thread. */
   cryptoThreads?: boolean;
+  /**
+   * Reads over 2 MiB decrypt in batches on the crypto worker (default false). Without it every
+   * read opens its segments on the calling thread as the network delivers them. Measured
+   * (bench:storage, docs/benchmarks.md): the calling thread costs 25-45% less CPU per MB of a
+   * large read, and its event loop spends ~1.2 ms per MB against ~1.8 ms when it feeds the
+   * worker (the copy into a batch buffer, transfers both ways and their GC), which on an idle
+   * machine is the bottleneck; at load 8-10 wall-clock comparisons went both ways.
+   */
+  decryptThreads?: boolean;
 }
 
 const OBJECTS = 'objects/';
@@ -143,7 +152,8 @@ async function peek(stream: Readable, n: number): Promise<Buffer> {
 /**
  * Reads and writes up to this size decrypt / encrypt on the calling thread: for them a round trip
  * to the crypto worker (a thread wake-up, which on a busy machine waits for a core) costs more
- * than the ~1.5 ms of GCM per MB it saves the event loop.
+ * than the ~1.5 ms of GCM per MB it saves the event loop. Reads are then opened segment by
+ * segment as they arrive (DecryptStream without an engine), with no batch copy.
  */
 const INLINE_MAX = 2 * 1024 * 1024;
 
@@ -181,6 +191,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
   const segmentSize = opts.segmentSize ?? DEFAULT_SEGMENT_SIZE;
   const engine = cryptoEngine(opts.cryptoThreads ?? true);
   const inlineEngine = cryptoEngine(false);
+  const decryptEngine = opts.decryptThreads && (opts.cryptoThreads ?? true) ? engine : null;
   const deks = new DekCache();
 
   function unwrapDek(key: string, rec: KeyRecord, dekIdHex: string): Buffer {
@@ -271,7 +282,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
       report(e);
       throw e;
     }
-    const dec = new DecryptStream({ engine: plan.length <= INLINE_MAX ? inlineEngine : engine, dek, header, size: rec.size, sha256: Buffer.from(rec.sha256, 'hex'), plan, withHeader: !range, objectKey: key });
+    const dec = new DecryptStream({ engine: decryptEngine && plan.length > INLINE_MAX ? decryptEngine : undefined, dek, header, size: rec.size, sha256: Buffer.from(rec.sha256, 'hex'), plan, withHeader: !range, objectKey: key });
     pipeline(raw, dec, (err) => {
       if (err && isStorageError(err, 'integrity_error')) report(err);
     });

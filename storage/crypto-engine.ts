@@ -2,9 +2,13 @@
  * Batch AES-256-GCM (and the running SHA-256 of plaintext) over a list of segments.
  *
  * Why a worker thread: node:crypto's GCM runs at roughly 600 MB/s per core here, on the thread that
- * calls it. On the event loop it serialises with HTTP parsing and MinIO's request signing, and a
- * get then ran at half the speed of a plain get. A worker overlaps crypto with I/O on a second
+ * calls it. On the event loop it serialises with HTTP parsing and MinIO's request signing (the
+ * client MD5s and SHA-256s every part of a put). A worker overlaps crypto with I/O on a second
  * core. The inline engine does the same work on the calling thread (tests, single-core hosts).
+ * Gets use neither by default: DecryptStream opens their segments directly on the calling
+ * thread, which costs less CPU than the hop (a copy into a batch buffer, transfers both ways and
+ * the GC they cause), though it does not overlap with the network read. With `decryptThreads`,
+ * gets over 2 MiB go to the worker in batches, each sent back decrypted in place.
  *
  * The engines know nothing of the object format: callers pass each segment's nonce and AAD
  * (envelope.ts builds them). One format rule lives here: a segment marked `appendDigest` gets
@@ -31,8 +35,14 @@ export interface SealReply {
 }
 
 export interface OpenReply {
-  /** Plaintext of the segments that authenticated, in order, one buffer per segment (no copy into one). */
-  parts: Buffer[];
+  /**
+   * Plaintext of the segments that authenticated, in order, in one buffer: the batch's own input
+   * buffer, each segment's plaintext copied down over ciphertext already consumed (plaintext
+   * offset ≤ ciphertext offset, so nothing unread is overwritten). A segment's plaintext is
+   * written there only after its tag verified; past `plain` the buffer holds only this batch's
+   * ciphertext and tags. The caller owns it (it is never pooled again).
+   */
+  plain: Buffer;
   /** Index in the batch of the first segment that failed authentication, or -1. */
   failed: number;
 }
@@ -85,7 +95,10 @@ parentPort.on('message', (m) => {
       }
       parentPort.postMessage({ id: m.id, outs, digest: digest && new Uint8Array(digest), back: m.data }, [...new Set(outs), m.data]);
     } else {
+      // Plaintext is copied down into the input buffer only after its segment's tag verified, and
+      // the buffer goes back as the one reply (one transfer per batch, not one per segment).
       let failed = -1;
+      let plain = 0;
       for (let i = 0; i < segs.length; i++) {
         const s = segs[i];
         try {
@@ -94,13 +107,13 @@ parentPort.on('message', (m) => {
           d.setAuthTag(data.subarray(s.off + s.len, s.off + s.len + 16));
           const p = d.update(data.subarray(s.off, s.off + s.len));
           d.final();
-          if (p.length) outs.push(own(p));
+          plain += p.copy(data, plain);
         } catch {
           failed = i;
           break;
         }
       }
-      parentPort.postMessage({ id: m.id, outs, failed, back: m.data }, [...new Set(outs), m.data]);
+      parentPort.postMessage({ id: m.id, outs, failed, plain, back: m.data }, [m.data]);
     }
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
@@ -135,8 +148,8 @@ export class InlineEngine implements CryptoEngine {
   }
 
   async open(key: Buffer, data: Buffer, segs: SegmentSpec[]): Promise<OpenReply> {
-    const parts: Buffer[] = [];
     let failed = -1;
+    let plain = 0;
     for (let i = 0; i < segs.length; i++) {
       const s = segs[i]!;
       try {
@@ -145,13 +158,13 @@ export class InlineEngine implements CryptoEngine {
         d.setAuthTag(data.subarray(s.off + s.len, s.off + s.len + 16));
         const p = d.update(data.subarray(s.off, s.off + s.len));
         d.final();
-        parts.push(p);
+        plain += p.copy(data, plain);
       } catch {
         failed = i;
         break;
       }
     }
-    return { parts, failed };
+    return { plain: data.subarray(0, plain), failed };
   }
 
   drop(stream: number): void {
@@ -162,6 +175,8 @@ export class InlineEngine implements CryptoEngine {
 interface Reply {
   outs: ArrayBuffer[];
   failed?: number;
+  /** open: authenticated plaintext bytes at the start of `back`. */
+  plain?: number;
   digest?: Uint8Array | null;
   /** The batch's input buffer, handed back for reuse. */
   back?: ArrayBuffer;
@@ -187,6 +202,9 @@ export function pooledBuffer(n: number): Buffer {
     const ab = pool[i]!;
     if (ab.byteLength >= n && ab.byteLength <= 2 * n) {
       pool.splice(i, 1);
+      // The caller overwrites [0, n); what lies beyond is another stream's old batch, and a
+      // reader can reach it through .buffer of a chunk cut from this one: clear it.
+      if (ab.byteLength > n) new Uint8Array(ab, n).fill(0);
       return Buffer.from(ab, 0, n);
     }
   }
@@ -276,8 +294,8 @@ class WorkerEngine implements CryptoEngine {
 
   async open(key: Buffer, data: Buffer, segs: SegmentSpec[]): Promise<OpenReply> {
     const r = await this.call({ op: 'open', key: new Uint8Array(key), ...WorkerEngine.encode(segs) }, data);
-    recycle(r.back);
-    return { parts: r.outs.map((ab) => Buffer.from(ab)), failed: r.failed ?? -1 };
+    // Not recycled: it now holds plaintext that the caller hands on to its reader.
+    return { plain: Buffer.from(r.back!, 0, r.plain ?? 0), failed: r.failed ?? -1 };
   }
 
   drop(stream: number): void {

@@ -16,9 +16,11 @@
  * the random prefix is a second line of defence should a DEK ever be reused by mistake.
  *
  * Segments are decrypted into a buffer and pushed only after their tag verifies: a reader never
- * sees a byte of a segment that does not authenticate.
+ * sees a byte of a segment that does not authenticate. Readers decide nothing about the segment
+ * size: it comes from each object's header (1 KiB to 16 MiB), so objects written with another
+ * size than today's default read the same way.
  */
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { StorageError } from './errors';
 import { pooledBuffer, type CryptoEngine, type SegmentSpec } from './crypto-engine';
@@ -114,6 +116,17 @@ class ByteQueue {
       return first.subarray(0, n);
     }
     return this.drainInto(Buffer.allocUnsafe(n));
+  }
+
+  /**
+   * Like take, but a slice that spans chunks is copied into the buffer `scratch` gives (at least n
+   * bytes), which the caller reuses: for ciphertext read straight into a decipher, no allocation
+   * per segment.
+   */
+  takeVia(n: number, scratch: () => Buffer): Buffer {
+    const first = this.chunks[0];
+    if (first && first.length >= n) return this.take(n);
+    return this.drainInto(scratch().subarray(0, n));
   }
 
   /** Like take, but always a batch buffer of its own (pooled), so a worker can take it over. */
@@ -300,7 +313,12 @@ export function fullPlan(size: number, segmentSize: number): SegmentPlan {
 }
 
 export interface DecryptOptions {
-  engine: CryptoEngine;
+  /**
+   * Batches segments through this engine (the crypto worker, or inline in batches). Absent: each
+   * segment is opened on the calling thread as soon as its bytes are in, straight from the
+   * network's chunks (measured cheaper for gets than the worker hop: docs/benchmarks.md).
+   */
+  engine?: CryptoEngine;
   dek: Buffer;
   header: Header;
   /** Plaintext size and SHA-256 from the object's record; both are authenticated by the final segment. */
@@ -331,6 +349,10 @@ export class DecryptStream extends BatchTransform {
    * wait for all of its 16 segments before the first was decrypted).
    */
   private batchCap = 1;
+  /** Direct mode: where a segment that spans network chunks is gathered (ciphertext only, reused). */
+  private scratch: Buffer | null = null;
+  /** The last segment's plaintext (batched: its batch's), released when the input ends right after it. */
+  private held: Buffer | null = null;
 
   constructor(private readonly o: DecryptOptions) {
     super();
@@ -359,7 +381,9 @@ export class DecryptStream extends BatchTransform {
       if (!this.queue.take(HEADER_SIZE).equals(this.o.header.bytes)) throw this.fail('stored header does not match the object record');
       this.headerChecked = true;
     }
-    for (;;) {
+    if (!this.o.engine) {
+      this.openReady();
+    } else for (;;) {
       const { count, bytes } = this.available();
       if (count === 0 || (count < this.batchCap && this.index + count <= this.o.plan.lastSegment)) break;
       this.dispatch(count, bytes);
@@ -384,8 +408,54 @@ export class DecryptStream extends BatchTransform {
     return { count, bytes };
   }
 
+  /**
+   * Direct mode: opens every complete segment in the queue, in order, and pushes each one's
+   * plaintext only after its tag verified (final() throws first otherwise). A segment inside one
+   * network chunk is deciphered from that chunk in place; one that spans chunks is gathered in
+   * the scratch buffer. One output buffer per segment, allocated by the decipher and handed on.
+   */
+  private openReady(): void {
+    const key = this.o.dek;
+    while (this.index <= this.o.plan.lastSegment) {
+      const stored = this.segmentLength(this.index);
+      if (this.queue.length < stored) return;
+      // Sized for the largest segment this object has, and only once one spans chunks.
+      const seg = this.queue.takeVia(stored, () => (this.scratch ??= Buffer.allocUnsafeSlow(Math.min(this.o.header.segmentSize, this.o.size) + TAG_SIZE)));
+      const index = this.index;
+      const len = stored - TAG_SIZE;
+      const final = index === this.finalIndex ? { size: this.o.size, sha256: this.o.sha256 } : null;
+      let plain: Buffer;
+      try {
+        const d = createDecipheriv('aes-256-gcm', key, nonce(this.o.header, index));
+        d.setAAD(aad(this.o.header, index, final));
+        d.setAuthTag(seg.subarray(len));
+        plain = d.update(seg.subarray(0, len));
+        d.final();
+      } catch {
+        throw this.fail(`segment ${index} failed authentication (tampered, reordered or damaged)`, index);
+      }
+      this.index++;
+      // The last segment waits for the end of the input: bytes after it fail the read, and then
+      // nothing of it has been released either.
+      if (index === this.o.plan.lastSegment) this.held = plain;
+      else this.deliver(plain);
+    }
+  }
+
+  /** Hands on authenticated plaintext, less what the range skips at the start and drops at the end. */
+  private deliver(plain: Buffer): void {
+    if (this.skip > 0) {
+      const k = Math.min(this.skip, plain.length);
+      plain = plain.subarray(k);
+      this.skip -= k;
+    }
+    if (plain.length > this.remaining) plain = plain.subarray(0, this.remaining);
+    this.remaining -= plain.length;
+    if (plain.length > 0) this.push(plain);
+  }
+
   protected async finish(): Promise<void> {
-    if (this.headerChecked) {
+    if (this.headerChecked && this.o.engine) {
       for (let a = this.available(); a.count > 0; a = this.available()) this.dispatch(a.count, a.bytes);
     }
     await this.settle();
@@ -393,6 +463,8 @@ export class DecryptStream extends BatchTransform {
     if (!this.headerChecked || this.index <= this.o.plan.lastSegment) {
       throw this.fail(`content is truncated (segment ${this.index} of ${this.finalIndex + 1} missing or short)`, this.index);
     }
+    if (this.held) this.deliver(this.held);
+    this.held = null;
   }
 
   private dispatch(count: number, bytes: number): void {
@@ -409,18 +481,13 @@ export class DecryptStream extends BatchTransform {
       off += stored;
     }
     this.index += count;
-    this.schedule(this.o.engine.open(this.o.dek, data, segs), (r) => {
-      // One buffer per segment, pushed as decrypted: no copy into a batch buffer.
-      for (let plain of r.parts) {
-        if (this.skip > 0) {
-          const k = Math.min(this.skip, plain.length);
-          plain = plain.subarray(k);
-          this.skip -= k;
-        }
-        if (plain.length > this.remaining) plain = plain.subarray(0, this.remaining);
-        this.remaining -= plain.length;
-        if (plain.length > 0) this.push(plain);
-      }
+    const holdsLast = first + count - 1 === this.o.plan.lastSegment;
+    this.schedule(this.o.engine!.open(this.o.dek, data, segs), (r) => {
+      // One buffer per batch (its authenticated segments, decrypted in place): one push, and a
+      // reader that reads everything buffered gets it without a concatenation. The batch with
+      // the last segment waits for the end of the input, as in direct mode.
+      if (holdsLast && r.failed < 0) this.held = r.plain;
+      else this.deliver(r.plain);
       if (r.failed >= 0) throw this.fail(`segment ${first + r.failed} failed authentication (tampered, reordered or damaged)`, first + r.failed);
     });
   }

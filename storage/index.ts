@@ -19,7 +19,7 @@
  *   createMemoryKeyring() → Keyring                                (tests)
  *   Keyring: activeKekId, kekIds(), has(id), addKek({ activate? }) → id, setActive(id), removeKek(id),
  *            wrap(dek, context, kekId?), unwrap(wrapped, context)
- *   createBlobStore({ minio, bucket, keyring, onIntegrityFailure?, partSize?, timeoutMs?, segmentSize?, cryptoThreads? }) → BlobStore
+ *   createBlobStore({ minio, bucket, keyring, onIntegrityFailure?, partSize?, timeoutMs?, segmentSize?, cryptoThreads?, decryptThreads? }) → BlobStore
  *   BlobStore: put(key, Readable | Buffer, { contentType? }) → { key, size, sha256, kekId }
  *              get(key, { start, end? }?) → Readable
  *              stat(key) → { key, size, sha256, kekId, contentType, createdAt }
@@ -31,7 +31,7 @@
  *   app passes retention dates in (put's retainUntil, protect); `privileged` is the separate
  *   credential shred({ bypassGovernance: true }) uses. migrateToLockedBucket({ minio, from, to,
  *   isDone, markDone }) copies an existing bucket into a locked one, verified object by object.
- *   createMemoryBlobStore({ keyring?, onIntegrityFailure?, cryptoThreads? }) → BlobStore + { raw, keyring }
+ *   createMemoryBlobStore({ keyring?, onIntegrityFailure?, cryptoThreads?, decryptThreads? }) → BlobStore + { raw, keyring }
  *   createAnchorStore({ minio, bucket, retentionDays }) → AuditAnchorStore: put(checkpoint), latestFrom(seq)
  *              (write-once records in a bucket with COMPLIANCE object lock; anchor-store.ts)
  *

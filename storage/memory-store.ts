@@ -110,9 +110,9 @@ export class MemoryBackend implements RawBackend {
   async ping(): Promise<void> {}
 }
 
-export async function createMemoryBlobStore(opts: { keyring?: Keyring; onIntegrityFailure?: IntegrityFailureHandler; segmentSize?: number; cryptoThreads?: boolean; objectLock?: boolean } = {}): Promise<MemoryBlobStore> {
+export async function createMemoryBlobStore(opts: { keyring?: Keyring; onIntegrityFailure?: IntegrityFailureHandler; segmentSize?: number; cryptoThreads?: boolean; decryptThreads?: boolean; objectLock?: boolean } = {}): Promise<MemoryBlobStore> {
   const keyring = opts.keyring ?? (await createMemoryKeyring());
   const backend = new MemoryBackend(opts.objectLock === true);
-  const store = createEnvelopeStore(backend, { keyring, onIntegrityFailure: opts.onIntegrityFailure, segmentSize: opts.segmentSize, cryptoThreads: opts.cryptoThreads ?? false });
+  const store = createEnvelopeStore(backend, { keyring, onIntegrityFailure: opts.onIntegrityFailure, segmentSize: opts.segmentSize, cryptoThreads: opts.cryptoThreads ?? false, decryptThreads: opts.decryptThreads });
   return Object.assign(store, { raw: backend.objects, keyring });
 }

@@ -37,6 +37,8 @@ export interface BlobStoreConfig {
   segmentSize?: number;
   /** Run AES-GCM on a worker thread (default true). */
   cryptoThreads?: boolean;
+  /** Reads over 2 MiB decrypt on the crypto worker (default false: on the calling thread; blob-store.ts compares them). */
+  decryptThreads?: boolean;
   /**
    * S3 object lock (WORM). 'off' (default): buckets are made without it. 'auto': a missing bucket is
    * made with it, an existing one is used as it is. 'require': an existing bucket without object
@@ -461,5 +463,5 @@ export async function createBlobStore(cfg: BlobStoreConfig): Promise<BlobStore> 
   }
   const backend = new MinioBackend(client, cfg.bucket, partSize, cfg.timeoutMs ?? 5000, cfg.objectLock ?? 'off', privileged);
   await backend.ensureBucket();
-  return createEnvelopeStore(backend, { keyring: cfg.keyring, onIntegrityFailure: cfg.onIntegrityFailure, segmentSize: cfg.segmentSize, cryptoThreads: cfg.cryptoThreads });
+  return createEnvelopeStore(backend, { keyring: cfg.keyring, onIntegrityFailure: cfg.onIntegrityFailure, segmentSize: cfg.segmentSize, cryptoThreads: cfg.cryptoThreads, decryptThreads: cfg.decryptThreads });
 }

@@ -24,8 +24,9 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
-for (const cryptoThreads of [false, true]) {
-  describe(`storage: memory store (${cryptoThreads ? 'worker thread' : 'inline'} crypto)`, function () {
+// Inline; the worker for puts with gets opened on the calling thread (the default); the worker for both.
+for (const [cryptoThreads, decryptThreads] of [[false, false], [true, false], [true, true]] as const) {
+  describe(`storage: memory store (${cryptoThreads ? 'worker thread' : 'inline'} crypto${decryptThreads ? ', gets on the worker too' : ''})`, function () {
     this.timeout(30_000);
     let store: MemoryBlobStore;
     let shared: Keyring;
@@ -39,7 +40,7 @@ for (const cryptoThreads of [false, true]) {
     beforeEach(async function () {
       failures.length = 0;
       const rotates = /rewrap/.test(this.currentTest?.title ?? '');
-      store = await createMemoryBlobStore({ cryptoThreads, keyring: rotates ? undefined : shared, onIntegrityFailure: (e) => failures.push(e) });
+      store = await createMemoryBlobStore({ cryptoThreads, decryptThreads, keyring: rotates ? undefined : shared, onIntegrityFailure: (e) => failures.push(e) });
     });
 
     it('round-trips sizes around segment and batch boundaries', async () => {
@@ -141,7 +142,7 @@ for (const cryptoThreads of [false, true]) {
 
     it('fails with key_not_found under a keyring without the KEK', async () => {
       await store.put('k', Buffer.from('secret'));
-      const other = await createMemoryBlobStore({ cryptoThreads, keyring: await createMemoryKeyring() });
+      const other = await createMemoryBlobStore({ cryptoThreads, decryptThreads, keyring: await createMemoryKeyring() });
       for (const [name, value] of store.raw) other.raw.set(name, value);
       assert.equal(await code(other.get('k')), 'key_not_found');
       const r = await other.rewrapAll();
@@ -150,7 +151,7 @@ for (const cryptoThreads of [false, true]) {
 
     it('a read racing an overwrite reads the new version, not an integrity alarm', async () => {
       const backend = new MemoryBackend();
-      const racing = createEnvelopeStore(backend, { keyring: shared, cryptoThreads, onIntegrityFailure: (e) => failures.push(e) });
+      const racing = createEnvelopeStore(backend, { keyring: shared, cryptoThreads, decryptThreads, onIntegrityFailure: (e) => failures.push(e) });
       await racing.put('x', Buffer.from('version 1'));
       const stale = backend.objects.get('keys/x')!;
       await racing.put('x', Buffer.from('version 2'));
