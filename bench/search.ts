@@ -103,7 +103,7 @@ function rssMb(pid: number): number {
 interface Measured {
   lat: number[];
   recall: number[];
-  byKind: Map<string, { lat: number[]; recall: number[]; took: number[]; calls: Array<{ ms: number[]; took: number[] }> }>;
+  byKind: Map<string, { lat: number[]; recall: number[]; took: number[]; cpu: number[]; calls: Array<{ ms: number[]; took: number[] }> }>;
 }
 
 /**
@@ -138,12 +138,18 @@ async function measure(base: string, queries: BenchQuery[]): Promise<Measured> {
   for (const q of queries) {
     const before = osCalls.length;
     const t = performance.now();
+    const c0 = process.cpuUsage();
     const { ids: hits, took } = await ask(q.q);
     const ms = performance.now() - t;
+    // CPU time of this process (the API server and the client in one) for the query: on a shared
+    // machine the wall clock counts other processes' work too, this does not.
+    const c1 = process.cpuUsage(c0);
+    const cpu = (c1.user + c1.system) / 1000;
     out.lat.push(ms);
-    const k = out.byKind.get(q.kind) ?? { lat: [], recall: [], took: [], calls: [] };
+    const k = out.byKind.get(q.kind) ?? { lat: [], recall: [], took: [], cpu: [], calls: [] };
     out.byKind.set(q.kind, k);
     k.lat.push(ms);
+    k.cpu.push(cpu);
     k.took.push(took);
     osCalls.slice(before).forEach((c, i) => {
       const slot = (k.calls[i] ??= { ms: [], took: [] });
@@ -580,7 +586,7 @@ async function main(): Promise<void> {
         // (wall / OpenSearch's took, p50 and p95): 1 = the scoped term counts, 2 = the search.
         const inside = v.calls.length
           ? v.calls.map((c, i) => `req${i + 1} ${pct(c.ms, 50).toFixed(0)}/${pct(c.took, 50).toFixed(0)} p95 ${pct(c.ms, 95).toFixed(0)}/${pct(c.took, 95).toFixed(0)} ms`).join(', ')
-          : `engine p50 ${pct(v.took, 50).toFixed(1)} p95 ${pct(v.took, 95).toFixed(1)} ms`;
+          : `engine p50 ${pct(v.took, 50).toFixed(1)} p95 ${pct(v.took, 95).toFixed(1)} ms; cpu p50 ${pct(v.cpu, 50).toFixed(1)} p95 ${pct(v.cpu, 95).toFixed(1)} ms`;
         console.log(`  ${label} ${k.padEnd(18)} n=${String(v.lat.length).padStart(3)}  p50 ${pct(v.lat, 50).toFixed(1).padStart(6)} ms  p95 ${pct(v.lat, 95).toFixed(1).padStart(6)} ms  recall@10 ${rc}  (${inside})`);
       }
     };
