@@ -103,14 +103,14 @@ function rssMb(pid: number): number {
 interface Measured {
   lat: number[];
   recall: number[];
-  byKind: Map<string, { lat: number[]; recall: number[]; took: number[]; cpu: number[]; calls: Array<{ ms: number[]; took: number[] }> }>;
+  byKind: Map<string, { lat: number[]; recall: number[]; took: number[]; cpu: number[]; calls: Map<string, { ms: number[]; took: number[] }> }>;
 }
 
 /**
  * The backend's own requests to OpenSearch while a query runs (wall ms and OpenSearch's `took`),
  * so that a slow query class can be traced to the scoped term counts or the search itself.
  */
-const osCalls: Array<{ ms: number; took: number }> = [];
+const osCalls: Array<{ ms: number; took: number; kind: 'counts' | 'search' }> = [];
 function traceFetch(url: string): void {
   const inner = globalThis.fetch;
   globalThis.fetch = async (input, init) => {
@@ -120,7 +120,10 @@ function traceFetch(url: string): void {
     const res = await inner(input, init);
     const text = await res.text();
     const took = (JSON.parse(text || '{}') as { took?: number }).took ?? NaN;
-    osCalls.push({ ms: performance.now() - t, took });
+    // The scoped counts ask for no hits (size 0); the search asks for some. Counts kept from an
+    // earlier query are not asked again, so a query may make one request or two.
+    const kind = typeof init?.body === 'string' && /"size":0[,}]/.test(init.body) ? 'counts' : 'search';
+    osCalls.push({ ms: performance.now() - t, took, kind });
     return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
   };
 }
@@ -146,16 +149,17 @@ async function measure(base: string, queries: BenchQuery[]): Promise<Measured> {
     const c1 = process.cpuUsage(c0);
     const cpu = (c1.user + c1.system) / 1000;
     out.lat.push(ms);
-    const k = out.byKind.get(q.kind) ?? { lat: [], recall: [], took: [], cpu: [], calls: [] };
+    const k: Measured["byKind"] extends Map<string, infer V> ? V : never = out.byKind.get(q.kind) ?? { lat: [], recall: [], took: [], cpu: [], calls: new Map() };
     out.byKind.set(q.kind, k);
     k.lat.push(ms);
     k.cpu.push(cpu);
     k.took.push(took);
-    osCalls.slice(before).forEach((c, i) => {
-      const slot = (k.calls[i] ??= { ms: [], took: [] });
+    for (const c of osCalls.slice(before)) {
+      const slot = k.calls.get(c.kind) ?? { ms: [], took: [] };
+      k.calls.set(c.kind, slot);
       slot.ms.push(c.ms);
       slot.took.push(c.took);
-    });
+    }
     if (q.relevant) {
       const rc = recallAt10(hits, q.relevant);
       out.recall.push(rc);
@@ -583,9 +587,9 @@ async function main(): Promise<void> {
       for (const [k, v] of m) {
         const rc = v.recall.length ? mean(v.recall).toFixed(3) : '-';
         // Inside the backend: the engine's own time (ours), or each request to OpenSearch in turn
-        // (wall / OpenSearch's took, p50 and p95): 1 = the scoped term counts, 2 = the search.
-        const inside = v.calls.length
-          ? v.calls.map((c, i) => `req${i + 1} ${pct(c.ms, 50).toFixed(0)}/${pct(c.took, 50).toFixed(0)} p95 ${pct(c.ms, 95).toFixed(0)}/${pct(c.took, 95).toFixed(0)} ms`).join(', ')
+        // (wall / OpenSearch's took, p50 and p95) by kind: counts = the scoped term counts, search = the search.
+        const inside = v.calls.size
+          ? [...v.calls].map(([kind, c]) => `${kind} n=${c.ms.length} ${pct(c.ms, 50).toFixed(0)}/${pct(c.took, 50).toFixed(0)} p95 ${pct(c.ms, 95).toFixed(0)}/${pct(c.took, 95).toFixed(0)} ms`).join(', ') + `; cpu p50 ${pct(v.cpu, 50).toFixed(1)} p95 ${pct(v.cpu, 95).toFixed(1)} ms`
           : `engine p50 ${pct(v.took, 50).toFixed(1)} p95 ${pct(v.took, 95).toFixed(1)} ms; cpu p50 ${pct(v.cpu, 50).toFixed(1)} p95 ${pct(v.cpu, 95).toFixed(1)} ms`;
         console.log(`  ${label} ${k.padEnd(18)} n=${String(v.lat.length).padStart(3)}  p50 ${pct(v.lat, 50).toFixed(1).padStart(6)} ms  p95 ${pct(v.lat, 95).toFixed(1).padStart(6)} ms  recall@10 ${rc}  (${inside})`);
       }

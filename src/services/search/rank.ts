@@ -18,8 +18,13 @@ import { bigramsOf, skipgramsOf, type TokenHasher } from './tokenize';
 /** BM25 and boost weights, shared with the OpenSearch backend (opensearch.ts) so both order results alike. */
 export const RANK_WEIGHTS = { K1: 1.2, B: 0.75, FUZZY_WEIGHT: 0.35, PERSON_BOOST: 8 } as const;
 const { K1, B, FUZZY_WEIGHT, PERSON_BOOST } = RANK_WEIGHTS;
-const FUZZY_MAX_DF = 500;
-const FUZZY_MAX_SHARE = 0.02;
+/**
+ * A clause is common, matched by its bigrams' presence without positions or fuzzy matching, when
+ * every bigram is on more than max(FUZZY_MAX_DF, FUZZY_MAX_SHARE × pages) pages of the caller's
+ * view (shared with opensearch.ts, which decides the same way from its scoped counts).
+ */
+export const COMMON_LINE = { FUZZY_MAX_DF: 500, FUZZY_MAX_SHARE: 0.02 } as const;
+const { FUZZY_MAX_DF, FUZZY_MAX_SHARE } = COMMON_LINE;
 const CACHE_ENTRIES = 64;
 const CACHE_MIN_ITEMS = 1000;
 /** Above this many candidate items, rank() first asks which segments hold a clause's person at all. */
@@ -29,7 +34,7 @@ const BOOST_PRECHECK_ITEMS = 2000;
  * postings outnumber those pages this many times (reading a page's postings through the skip
  * table costs about a block's decoding; a whole list is cheaper when the pages are many).
  */
-const RESTRICT_RATIO = 32;
+export const RANK_TUNING = { restrictRatio: 32 }; // a spec sets Infinity to get whole evaluations to compare with
 /** Document frequencies kept per view (scope and index version); the oldest half goes when full. */
 const VIEW_COUNTS_MAX = 8192;
 /** Above this share of the index's pages a clause's results are kept in dense arrays, below in maps. */
@@ -623,7 +628,7 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   const restrictTo = () => pagesOfItems(segs, segOf, running!);
   for (const i of order) {
     const c = positive[i]!;
-    const r: ClauseResult = running !== null && cost[i]! > RESTRICT_RATIO * runningPages ? evalClauseOn(ctx, c, restrictTo()) : evalClauseCached(ctx, c);
+    const r: ClauseResult = running !== null && cost[i]! > RANK_TUNING.restrictRatio * runningPages ? evalClauseOn(ctx, c, restrictTo()) : evalClauseCached(ctx, c);
     rs[i] = r;
     const still: number[] = running === null ? r.items : running.filter((it) => r.itemScore(it) > 0);
     running = still;
@@ -634,7 +639,7 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
     }
   }
   for (const c of negative) {
-    const r: ClauseResult = clauseCost(e, ctx.hasher, c) > RESTRICT_RATIO * runningPages ? evalClauseOn(ctx, c, restrictTo()) : evalClauseCached(ctx, c);
+    const r: ClauseResult = clauseCost(e, ctx.hasher, c) > RANK_TUNING.restrictRatio * runningPages ? evalClauseOn(ctx, c, restrictTo()) : evalClauseCached(ctx, c);
     for (const it of r.items) if (r.itemExact(it)) excluded[it] = 1;
   }
   // The rarest clause drives the intersection.
