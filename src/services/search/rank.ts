@@ -129,10 +129,12 @@ class ClauseResult {
   private readonly iExact: Uint8Array | null;
   private readonly sDoc: Map<number, number> | null;
   private readonly sItem: Map<number, number> | null;
-  constructor(e: SearchEngine, pages: number) {
+  constructor(e: SearchEngine, pages: number, positioned: boolean) {
     const dense = pages > e.docSpace * DENSE_SHARE;
+    this.positioned = positioned;
     this.dScore = dense ? new Float32Array(e.docSpace) : null;
-    this.dStart = dense ? new Int32Array(e.docSpace) : null;
+    // Without positions every start is "none": no array (a common word's result is dense).
+    this.dStart = dense && positioned ? new Int32Array(e.docSpace) : null;
     this.iScore = dense ? new Float32Array(e.itemSpace) : null;
     this.iExact = dense ? new Uint8Array(e.itemSpace) : null;
     // Maps of (doc → slot), (item → slot) into small arrays would do as well; a float score and a
@@ -143,7 +145,7 @@ class ClauseResult {
   setDoc(g: number, score: number, start: number): void {
     if (this.dScore) {
       this.dScore[g] = score;
-      this.dStart![g] = start + 1;
+      if (this.dStart) this.dStart[g] = start + 1;
     } else this.sDoc!.set(g, pack(Math.fround(score), start + 1));
   }
   /** Records a page's score for its item: the item's best page counts; exact if any page is. */
@@ -168,6 +170,7 @@ class ClauseResult {
   /** first exact start + 1 on the page (0: none) */
   docStart(g: number): number {
     if (this.dStart) return this.dStart[g]!;
+    if (this.dScore) return 0;
     const v = this.sDoc!.get(g);
     return v === undefined ? 0 : unpackTag(v);
   }
@@ -453,8 +456,7 @@ function evalClause(ctx: RankContext, c: Clause, cand: Map<number, { docs: Int32
   const idf = Array.from(df, (d) => Math.log(1 + (N - Math.min(d, N) + 0.5) / (d + 0.5)));
   const buf = pool.a;
   const { tfs, posAt } = S;
-  const res = new ClauseResult(e, S.n);
-  res.positioned = positions;
+  const res = new ClauseResult(e, S.n, positions);
   {
     for (let o = 0; o < S.n; o++) {
       const k = order[o]!;
