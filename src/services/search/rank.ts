@@ -298,30 +298,43 @@ function slotScratch(e: SearchEngine): Int32Array {
 class Slots {
   n = 0;
   /** per slot: index of its segment in the scan's order, and its page in the segment */
-  seg: number[] = [];
-  doc: number[] = [];
+  seg: Int32Array;
+  doc: Int32Array;
   tfs: Uint16Array;
   posAt: Int32Array;
-  constructor(private readonly T: number) {
+  /**
+   * `positions`: whether posAt is read (a clause matched without positions never reads it, and
+   * filling it per slot was a tenth of a common word's evaluation).
+   */
+  constructor(
+    private readonly T: number,
+    private readonly positions: boolean,
+  ) {
+    this.seg = new Int32Array(256);
+    this.doc = new Int32Array(256);
     this.tfs = new Uint16Array(256 * T);
-    this.posAt = new Int32Array(256 * T);
+    this.posAt = new Int32Array(positions ? 256 * T : 0);
   }
 
   /** A new slot (1-based) for a page: tfs 0, positions none (-1). */
   add(seg: number, doc: number): number {
     const T = this.T;
-    if ((this.n + 1) * T > this.tfs.length) {
-      const tfs = new Uint16Array(this.tfs.length * 2);
-      tfs.set(this.tfs);
-      this.tfs = tfs;
-      const posAt = new Int32Array(this.posAt.length * 2);
-      posAt.set(this.posAt);
-      this.posAt = posAt;
+    const n = this.n;
+    if (n === this.seg.length) {
+      const grow = <A extends Int32Array | Uint16Array>(a: A, make: (len: number) => A): A => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.seg = grow(this.seg, (len) => new Int32Array(len));
+      this.doc = grow(this.doc, (len) => new Int32Array(len));
+      this.tfs = grow(this.tfs, (len) => new Uint16Array(len));
+      if (this.positions) this.posAt = grow(this.posAt, (len) => new Int32Array(len));
     }
-    this.posAt.fill(-1, this.n * T, (this.n + 1) * T);
-    this.seg.push(seg);
-    this.doc.push(doc);
-    return ++this.n;
+    if (this.positions) this.posAt.fill(-1, n * T, (n + 1) * T);
+    this.seg[n] = seg;
+    this.doc[n] = doc;
+    return (this.n = n + 1);
   }
 }
 
@@ -371,7 +384,7 @@ function evalClause(ctx: RankContext, c: Clause, cand: Map<number, { docs: Int32
   // where its positions start in the pool. Sized by the pages read, not by the index: per-page
   // arrays of every token over the whole index cost more than the query at a million pages.
   const slots = slotScratch(e);
-  const S = new Slots(T);
+  const S = new Slots(T, positions);
   const segs = [...e.segs.values()];
   const scan = (from: number, to: number, restrict = false) => {
     for (let si = 0; si < segs.length; si++) {
@@ -396,7 +409,7 @@ function evalClause(ctx: RankContext, c: Clause, cand: Map<number, { docs: Int32
               if (sl === 0) slotOf[doc] = sl = S.add(si, doc);
               const k = (sl - 1) * T + gi;
               S.tfs[k] = tf > 65535 ? 65535 : tf;
-              S.posAt[k] = posAt;
+              if (positions) S.posAt[k] = posAt;
             },
             at.docs,
             at.n,
@@ -417,7 +430,7 @@ function evalClause(ctx: RankContext, c: Clause, cand: Map<number, { docs: Int32
             if (sl === 0) slotOf[doc] = sl = S.add(si, doc);
             const k = (sl - 1) * T + gi;
             S.tfs[k] = tf > 65535 ? 65535 : tf;
-            S.posAt[k] = at;
+            if (positions) S.posAt[k] = at;
           },
           restrict ? slotOf : null,
         );
