@@ -386,18 +386,21 @@ function evalClause(ctx: RankContext, c: Clause, cand: Map<number, { docs: Int32
   const slots = slotScratch(e);
   const S = new Slots(T, positions);
   const segs = [...e.segs.values()];
+  // The pages to read, per segment (null: all): the caller's candidates, or a phrase's rarest bigram's pages.
+  let on = cand;
   const scan = (from: number, to: number, restrict = false) => {
     for (let si = 0; si < segs.length; si++) {
       const l = segs[si]!;
       const mask = maskOf(l);
       const nd = l.seg.docItem.length;
       const slotOf = slots.subarray(l.docBase, l.docBase + nd);
-      if (cand) {
+      if (on) {
         // Only the candidate pages: their postings through the skip tables; the document
         // frequencies are the view's counts (below), the same numbers a whole scan counts.
-        const at = cand.get(l.id);
+        const at = on.get(l.id);
         if (!at) continue;
         for (let gi = from; gi < to; gi++) {
+          if (restrict && gi === rarest) continue;
           scanPostingsAt(
             l.seg,
             hashes[gi]!,
@@ -444,10 +447,21 @@ function evalClause(ctx: RankContext, c: Clause, cand: Map<number, { docs: Int32
       if (fuzzy) scan(bigrams, grams);
       for (let gi = 0; gi < T; gi++) if (gi < bigrams || gi >= grams || fuzzy) df[gi] = viewCount(e, view, hashes[gi]!);
     } else if (c.exact && bigrams > 1) {
-      // A phrase can only occur on pages with its rarest bigram: the other lists are read for those.
+      // A phrase can only occur on pages with its rarest bigram: the other lists are read for
+      // those pages only (skip tables), their document frequencies taken from the view's counts.
       scan(rarest, rarest + 1);
+      const pages = new Map<number, { docs: Int32Array; n: number }>();
+      // The rarest bigram's pages got their slots segment by segment, ascending within each.
+      for (let k = 0; k < S.n; ) {
+        let j = k;
+        while (j < S.n && S.seg[j] === S.seg[k]) j++;
+        pages.set(segs[S.seg[k]!]!.id, { docs: S.doc.slice(k, j), n: j - k });
+        k = j;
+      }
+      on = pages;
       scan(0, bigrams, true);
       scan(grams, T, true);
+      for (let gi = 0; gi < T; gi++) if (gi !== rarest && (gi < bigrams || gi >= grams)) df[gi] = viewCount(e, view, hashes[gi]!);
     } else {
       scan(0, bigrams);
       scan(grams, T);
