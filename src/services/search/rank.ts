@@ -713,10 +713,12 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
     const si = segOf[it]!;
     const l = segs[si]!;
     const idx = it - l.itemBase;
-    const item = l.seg.items[idx]!;
     const base = score;
     for (let i = 0; i < P; i++) {
       if (boostable && !boostable[si * P + i]) continue;
+      // The item's object only when its segment may hold the person (one object load per
+      // matched item was most of this loop for a common word).
+      const item = l.seg.items[idx]!;
       const list = positive[i]!.kind === 'code' ? item.pids : item.names;
       if (list.length && list.includes(blinds[i]!)) score += PERSON_BOOST + rs[i]!.itemScore(it);
     }
