@@ -624,7 +624,8 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   const e = ctx.engine;
   const positive = clauses.filter((c) => !c.negate);
   const negative = clauses.filter((c) => c.negate);
-  const excluded = new Uint8Array(e.itemSpace);
+  // Only a query with -words needs it (an array over every item, per query, was garbage).
+  const excluded = new Uint8Array(negative.length ? e.itemSpace : 0);
   const { segs, segOf } = itemSegments(e);
   const locate = (it: number): { l: LoadedSegment; idx: number } => {
     const l = segs[segOf[it]!]!;
@@ -696,7 +697,7 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   }
   let n = 0;
   for (const it of driver.items) {
-    if (excluded[it]) continue;
+    if (excluded.length && excluded[it]) continue;
     let score = 0;
     let exact = 1;
     let all = true;
