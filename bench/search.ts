@@ -11,6 +11,15 @@
  *   OPENSEARCH_URL=http://host:9200 npm run bench:search  # an existing cluster instead
  *   SEARCH_BENCH_ANCHOR=0 npm run bench:search          # without the SQLite FTS5 anchor
  *   SEARCH_BENCH_PAGES=1000000 node --max-old-space-size=8192 --import tsx bench/search.ts
+ *   SEARCH_BENCH_REUSE=1 …               # keep the built indexes; a later run queries them only
+ *
+ * With SEARCH_BENCH_REUSE=1 the indexes outlive the run, keyed by the corpus parameters (pages,
+ * noise): the FerretDB database bench_search_<key>, the OpenSearch index bench-search-<key> (in
+ * the node's data folder under ARCHIVE_DATA_DIR), the snapshot folder and a state file with the
+ * index key and the build's figures under ARCHIVE_DATA_DIR/bench-search/<key>/. A run that finds
+ * them skips both builds (and the load children) and reports the saved build figures; the corpus
+ * itself is generated again from the seed (same items, same ids). A 1M build takes 40 min here;
+ * a query-only rerun takes minutes. Delete the folder (and drop the database) to start afresh.
  *
  * Memory of the API process (rss_mb_per_100k): a fresh child process (this file with
  * SEARCH_BENCH_CHILD set) loads the index, from the database and then from a snapshot, and
@@ -41,7 +50,7 @@ import { searchRoutes } from '../src/api/routes/search.routes';
 import { parseConfig } from '../src/config';
 import { createMetrics } from '../src/metrics';
 import type { Runtime } from '../src/runtime';
-import { OpenSearchBackend, SearchEngine, metadataText, useSearchBackend, useSearchEngine, type IndexDocument, type SnapshotBlobs } from '../src/services/search';
+import { OpenSearchBackend, SearchEngine, metadataText, type RebuildStats, useSearchBackend, useSearchEngine, type IndexDocument, type SnapshotBlobs } from '../src/services/search';
 import { warmTokenizer } from '../src/services/search/tokenize';
 import { corrupt, generateItem, rng, type GeneratedItem } from '../test/helpers/si-corpus';
 
@@ -53,6 +62,26 @@ const WITH_OPENSEARCH = process.env.SEARCH_BENCH_OPENSEARCH !== '0';
 const WITH_ANCHOR = process.env.SEARCH_BENCH_ANCHOR !== '0';
 const OS_PORT = Number(process.env.ARCHIVE_OPENSEARCH_PORT ?? 9430);
 const REPO = path.resolve(__dirname, '..');
+const REUSE = process.env.SEARCH_BENCH_REUSE === '1';
+const CORPUS_KEY = `p${PAGES}-n${Math.round(NOISE * 1000)}`;
+const REUSE_DIR = path.join(process.env.ARCHIVE_DATA_DIR ?? path.join(REPO, '.data/dev'), 'bench-search', CORPUS_KEY);
+
+/** What a reusing run needs from the run that built the indexes (see SEARCH_BENCH_REUSE). */
+interface ReuseState {
+  key: string;
+  embedded?: { stats: RebuildStats; indexSeconds: number; indexBytes: number; fromDb: ChildReport; fromSnap: ChildReport };
+  opensearch?: { index: string; pages: number; indexS: number; mergeS: number };
+}
+const reuseFile = path.join(REUSE_DIR, 'state.json');
+function loadReuse(): ReuseState | null {
+  if (!REUSE || !fs.existsSync(reuseFile)) return null;
+  return JSON.parse(fs.readFileSync(reuseFile, 'utf8')) as ReuseState;
+}
+function saveReuse(s: ReuseState): void {
+  if (!REUSE) return;
+  fs.mkdirSync(REUSE_DIR, { recursive: true });
+  fs.writeFileSync(reuseFile, JSON.stringify(s, null, 1));
+}
 
 /** The OpenSearch node: an existing one at OPENSEARCH_URL, or a local one started for this run. */
 function startOpenSearch(): { url: string; pid: number | null; stop: () => void } {
@@ -74,14 +103,14 @@ function rssMb(pid: number): number {
 interface Measured {
   lat: number[];
   recall: number[];
-  byKind: Map<string, { lat: number[]; recall: number[]; took: number[]; calls: Array<{ ms: number[]; took: number[] }> }>;
+  byKind: Map<string, { lat: number[]; recall: number[]; took: number[]; cpu: number[]; first: boolean[]; calls: Map<string, { ms: number[]; took: number[] }> }>;
 }
 
 /**
  * The backend's own requests to OpenSearch while a query runs (wall ms and OpenSearch's `took`),
  * so that a slow query class can be traced to the scoped term counts or the search itself.
  */
-const osCalls: Array<{ ms: number; took: number }> = [];
+const osCalls: Array<{ ms: number; took: number; kind: 'counts' | 'search' }> = [];
 function traceFetch(url: string): void {
   const inner = globalThis.fetch;
   globalThis.fetch = async (input, init) => {
@@ -91,7 +120,10 @@ function traceFetch(url: string): void {
     const res = await inner(input, init);
     const text = await res.text();
     const took = (JSON.parse(text || '{}') as { took?: number }).took ?? NaN;
-    osCalls.push({ ms: performance.now() - t, took });
+    // The scoped counts ask for no hits (size 0); the search asks for some. Counts kept from an
+    // earlier query are not asked again, so a query may make one request or two.
+    const kind = typeof init?.body === 'string' && /"size":0[,}]/.test(init.body) ? 'counts' : 'search';
+    osCalls.push({ ms: performance.now() - t, took, kind });
     return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
   };
 }
@@ -105,22 +137,34 @@ async function measure(base: string, queries: BenchQuery[]): Promise<Measured> {
     return { ids: body.hits.map((h) => h.id), took: body.tookMs ?? NaN };
   };
   for (const q of queries.slice(0, 20)) await ask(q.q); // warm-up
+  // Whether a query's text was asked before (warm-up included): both backends keep what common
+  // words cost (clause results, scoped counts), so a repeat may be cheaper than its first time.
+  const seen = new Set(queries.slice(0, 20).map((q) => q.q));
   const out: Measured = { lat: [], recall: [], byKind: new Map() };
   for (const q of queries) {
     const before = osCalls.length;
     const t = performance.now();
+    const c0 = process.cpuUsage();
     const { ids: hits, took } = await ask(q.q);
     const ms = performance.now() - t;
+    // CPU time of this process (the API server and the client in one) for the query: on a shared
+    // machine the wall clock counts other processes' work too, this does not.
+    const c1 = process.cpuUsage(c0);
+    const cpu = (c1.user + c1.system) / 1000;
     out.lat.push(ms);
-    const k = out.byKind.get(q.kind) ?? { lat: [], recall: [], took: [], calls: [] };
+    const k: Measured["byKind"] extends Map<string, infer V> ? V : never = out.byKind.get(q.kind) ?? { lat: [], recall: [], took: [], cpu: [], first: [], calls: new Map() };
     out.byKind.set(q.kind, k);
     k.lat.push(ms);
+    k.cpu.push(cpu);
+    k.first.push(!seen.has(q.q));
+    seen.add(q.q);
     k.took.push(took);
-    osCalls.slice(before).forEach((c, i) => {
-      const slot = (k.calls[i] ??= { ms: [], took: [] });
+    for (const c of osCalls.slice(before)) {
+      const slot = k.calls.get(c.kind) ?? { ms: [], took: [] };
+      k.calls.set(c.kind, slot);
       slot.ms.push(c.ms);
       slot.took.push(c.took);
-    });
+    }
     if (q.relevant) {
       const rc = recallAt10(hits, q.relevant);
       out.recall.push(rc);
@@ -400,10 +444,14 @@ async function main(): Promise<void> {
   answer(queries);
   log(`${queries.length} queries, answers known for ${queries.filter((q) => q.relevant).length} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
-  const dbName = `bench_search_${randomBytes(3).toString('hex')}`;
+  const reuse = loadReuse();
+  const state: ReuseState = reuse ?? { key: randomBytes(32).toString('hex') };
+  const dbName = REUSE ? `bench_search_${CORPUS_KEY.replace(/-/g, '_')}` : `bench_search_${randomBytes(3).toString('hex')}`;
   const conn = await mongoose.createConnection(MONGO.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`)).asPromise();
-  const key = randomBytes(32);
-  const snapDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-search-snap-'));
+  const key = Buffer.from(state.key, 'hex');
+  const snapDir = REUSE ? path.join(REUSE_DIR, 'snap') : fs.mkdtempSync(path.join(os.tmpdir(), 'bench-search-snap-'));
+  fs.mkdirSync(snapDir, { recursive: true });
+  if (reuse) log(`reusing the indexes built earlier (${reuseFile})`);
   const text = async (id: string, page: number) => sealed.get(`${id}:${page}`);
   try {
     // ---- index ----
@@ -414,7 +462,8 @@ async function main(): Promise<void> {
     }
     t0 = performance.now();
     let lastLog = 0;
-    const stats = await writer.rebuild(source(), {
+    const built = state.embedded;
+    const stats = built ? built.stats : await writer.rebuild(source(), {
       segmentPages: 25_000,
       onProgress: (s) => {
         if (s.pages - lastLog >= 100_000) {
@@ -423,17 +472,21 @@ async function main(): Promise<void> {
         }
       },
     });
-    const indexSeconds = (performance.now() - t0) / 1000;
+    const indexSeconds = built ? built.indexSeconds : (performance.now() - t0) / 1000;
     const indexPagesPerS = stats.pages / indexSeconds;
-    const indexBytes = await writer.store.sizeBytes();
+    const indexBytes = built ? built.indexBytes : await writer.store.sizeBytes();
     const indexRatio = indexBytes / rawBytes;
     log(`indexed ${stats.pages} pages in ${indexSeconds.toFixed(1)} s: ${indexPagesPerS.toFixed(0)} pages/s; index ${(indexBytes / 1e6).toFixed(1)} MB = ${indexRatio.toFixed(2)}x raw text`);
 
     // ---- a fresh process loading the index: from the database, then from a snapshot ----
     const dbUri = MONGO.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
-    const fromDb = loadInChild(dbUri, key, snapDir);
+    const fromDb = built ? built.fromDb : loadInChild(dbUri, key, snapDir);
     log(`fresh process, from the database: ${(fromDb.loadMs / 1000).toFixed(1)} s, RSS ${fromDb.rssBeforeMb.toFixed(0)} → ${fromDb.rssAfterMb.toFixed(0)} MB (heap +${fromDb.heapMb.toFixed(0)} MB, array buffers +${fromDb.arrayBuffersMb.toFixed(0)} MB); snapshot written in ${((fromDb.snapshotMs ?? NaN) / 1000).toFixed(1)} s, ${((fromDb.snapshotBytes ?? NaN) / 1e6).toFixed(0)} MB`);
-    const fromSnap = loadInChild(dbUri, key, snapDir);
+    const fromSnap = built ? built.fromSnap : loadInChild(dbUri, key, snapDir);
+    if (!built) {
+      state.embedded = { stats, indexSeconds, indexBytes, fromDb, fromSnap };
+      saveReuse(state);
+    }
     if (fromSnap.source !== 'snapshot') throw new Error(`the second child loaded from ${fromSnap.source}, not the snapshot`);
     log(`fresh process, from the snapshot: ${(fromSnap.loadMs / 1000).toFixed(1)} s, RSS ${fromSnap.rssBeforeMb.toFixed(0)} → ${fromSnap.rssAfterMb.toFixed(0)} MB (heap +${fromSnap.heapMb.toFixed(0)} MB, array buffers +${fromSnap.arrayBuffersMb.toFixed(0)} MB)`);
     const per100k = (r: ChildReport) => ((r.rssAfterMb - r.rssBeforeMb) / stats.pages) * 100_000;
@@ -476,13 +529,14 @@ async function main(): Promise<void> {
       t0 = performance.now();
       const node = startOpenSearch();
       const startS = (performance.now() - t0) / 1000;
-      const osIndex = `bench-search-${randomBytes(3).toString('hex')}`;
+      const osIndex = REUSE ? `bench-search-${CORPUS_KEY}` : `bench-search-${randomBytes(3).toString('hex')}`;
+      const osBuilt = state.opensearch?.index === osIndex ? state.opensearch : undefined;
       const backend = new OpenSearchBackend({ url: node.url, index: osIndex, key, text });
       traceFetch(node.url);
       try {
         t0 = performance.now();
         lastLog = 0;
-        const osStats = await backend.rebuild(source(), {
+        const osStats = osBuilt ? { pages: osBuilt.pages } : await backend.rebuild(source(), {
           onProgress: (s) => {
             if (s.pages - lastLog >= 100_000) {
               log(`OpenSearch: indexed ${s.pages} pages (${(s.pages / ((performance.now() - t0) / 1000)).toFixed(0)} pages/s)`);
@@ -490,12 +544,12 @@ async function main(): Promise<void> {
             }
           },
         });
-        const osIndexS = (performance.now() - t0) / 1000;
+        const osIndexS = osBuilt ? osBuilt.indexS : (performance.now() - t0) / 1000;
         // One segment per shard, as a settled index would be: search speed then does not depend on
         // when the background merges happened to run.
         // Asynchronously: at a million pages the merge outlasts an HTTP request's patience.
         t0 = performance.now();
-        const fm = (await (await fetch(`${node.url}/${osIndex}/_forcemerge?max_num_segments=1&wait_for_completion=false`, { method: 'POST' })).json()) as { task?: string };
+        const fm = osBuilt ? {} : ((await (await fetch(`${node.url}/${osIndex}/_forcemerge?max_num_segments=1&wait_for_completion=false`, { method: 'POST' })).json()) as { task?: string });
         if (fm.task) {
           for (;;) {
             const t = (await (await fetch(`${node.url}/_tasks/${fm.task}`)).json()) as { completed?: boolean; error?: unknown };
@@ -503,7 +557,11 @@ async function main(): Promise<void> {
             await new Promise((res) => setTimeout(res, 2000));
           }
         }
-        const mergeS = (performance.now() - t0) / 1000;
+        const mergeS = osBuilt ? osBuilt.mergeS : (performance.now() - t0) / 1000;
+        if (!osBuilt) {
+          state.opensearch = { index: osIndex, pages: osStats.pages, indexS: osIndexS, mergeS };
+          saveReuse(state);
+        }
         log(`OpenSearch: force-merged to one segment in ${mergeS.toFixed(1)} s`);
         const storeStats = (await (await fetch(`${node.url}/${osIndex}/_stats/store`)).json()) as { _all: { primaries: { store: { size_in_bytes: number } } } };
         const bytes = storeStats._all.primaries.store.size_in_bytes;
@@ -518,7 +576,7 @@ async function main(): Promise<void> {
         os_ = { indexPagesPerS: osStats.pages / osIndexS, bytes, lat: m.lat, recall10: mean(m.recall), byKind: m.byKind, rss: node.pid ? rssMb(node.pid) : NaN, startS, mergeS };
         log(`OpenSearch: HTTP p50 ${pct(m.lat, 50).toFixed(1)} ms p95 ${pct(m.lat, 95).toFixed(1)} ms recall@10 ${os_.recall10.toFixed(3)}; node RSS ${os_.rss.toFixed(0)} MB`);
       } finally {
-        await backend.drop().catch(() => undefined);
+        if (!REUSE) await backend.drop().catch(() => undefined);
         node.stop();
       }
     }
@@ -534,11 +592,15 @@ async function main(): Promise<void> {
       for (const [k, v] of m) {
         const rc = v.recall.length ? mean(v.recall).toFixed(3) : '-';
         // Inside the backend: the engine's own time (ours), or each request to OpenSearch in turn
-        // (wall / OpenSearch's took, p50 and p95): 1 = the scoped term counts, 2 = the search.
-        const inside = v.calls.length
-          ? v.calls.map((c, i) => `req${i + 1} ${pct(c.ms, 50).toFixed(0)}/${pct(c.took, 50).toFixed(0)} p95 ${pct(c.ms, 95).toFixed(0)}/${pct(c.took, 95).toFixed(0)} ms`).join(', ')
-          : `engine p50 ${pct(v.took, 50).toFixed(1)} p95 ${pct(v.took, 95).toFixed(1)} ms`;
-        console.log(`  ${label} ${k.padEnd(18)} n=${String(v.lat.length).padStart(3)}  p50 ${pct(v.lat, 50).toFixed(1).padStart(6)} ms  p95 ${pct(v.lat, 95).toFixed(1).padStart(6)} ms  recall@10 ${rc}  (${inside})`);
+        // (wall / OpenSearch's took, p50 and p95) by kind: counts = the scoped term counts, search = the search.
+        const inside = v.calls.size
+          ? [...v.calls].map(([kind, c]) => `${kind} n=${c.ms.length} ${pct(c.ms, 50).toFixed(0)}/${pct(c.took, 50).toFixed(0)} p95 ${pct(c.ms, 95).toFixed(0)}/${pct(c.took, 95).toFixed(0)} ms`).join(', ') + `; cpu p50 ${pct(v.cpu, 50).toFixed(1)} p95 ${pct(v.cpu, 95).toFixed(1)} ms`
+          : `engine p50 ${pct(v.took, 50).toFixed(1)} p95 ${pct(v.took, 95).toFixed(1)} ms; cpu p50 ${pct(v.cpu, 50).toFixed(1)} p95 ${pct(v.cpu, 95).toFixed(1)} ms`;
+        const split = (want: boolean) => {
+          const xs = v.lat.filter((_, i) => v.first[i] === want);
+          return xs.length ? `n=${xs.length} p50 ${pct(xs, 50).toFixed(1)} p95 ${pct(xs, 95).toFixed(1)} ms` : 'n=0';
+        };
+        console.log(`  ${label} ${k.padEnd(18)} n=${String(v.lat.length).padStart(3)}  p50 ${pct(v.lat, 50).toFixed(1).padStart(6)} ms  p95 ${pct(v.lat, 95).toFixed(1).padStart(6)} ms  recall@10 ${rc}  (${inside}; first asked ${split(true)}, repeated ${split(false)})`);
       }
     };
     kinds('ours', byKind);
@@ -555,8 +617,10 @@ async function main(): Promise<void> {
       `RESULT p50_ms=${pct(lat, 50).toFixed(1)} p95_ms=${pct(lat, 95).toFixed(1)} recall10=${recall10.toFixed(3)}${osResult} index_mem_mb_per_100k=${arraysMbPer100k.toFixed(0)} rss_mb_per_100k=${per100k(fromDb).toFixed(0)} snap_rss_mb_per_100k=${per100k(fromSnap).toFixed(0)} load_db_s=${(fromDb.loadMs / 1000).toFixed(1)} load_snapshot_s=${(fromSnap.loadMs / 1000).toFixed(1)}${anchor ? ` anchor_p95_ms=${pct(anchor.lat, 95).toFixed(1)} anchor_recall10=${anchor.recall10.toFixed(3)}` : ''} pages=${stats.pages} index_pages_per_s=${indexPagesPerS.toFixed(0)} index_ratio=${indexRatio.toFixed(2)}`,
     );
   } finally {
-    fs.rmSync(snapDir, { recursive: true, force: true });
-    await conn.dropDatabase().catch(() => undefined);
+    if (!REUSE) {
+      fs.rmSync(snapDir, { recursive: true, force: true });
+      await conn.dropDatabase().catch(() => undefined);
+    }
     await conn.close();
   }
 }

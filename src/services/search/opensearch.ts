@@ -30,7 +30,7 @@ import type { CompactStats, RebuildOptions, RebuildStats, SearchBackend } from '
 import { dateNumber } from './facets';
 import { parseQuery, type Clause } from './query';
 import { makeSnippet } from './snippet';
-import { RANK_WEIGHTS } from './rank';
+import { COMMON_LINE, RANK_WEIGHTS } from './rank';
 import { bigramsOf, skipgramsOf, TokenHasher, tokenizePage } from './tokenize';
 import { FACET_FIELDS, metadataText, type FacetField, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope, type TextProvider, type PagesTextProvider } from './types';
 
@@ -57,6 +57,83 @@ const PROXIMITY_BOOST = 1;
 const SEP = '-';
 
 type Json = Record<string, unknown>;
+
+/** How long a scoped page count may be reused (see ScopedCounts). */
+const COUNTS_TTL_MS = 60_000;
+/** Scoped page counts kept at most, over all scopes (the oldest scope's go first). */
+const COUNTS_MAX = 20_000;
+
+/**
+ * Scoped page counts (issue #13.6's in-scope ranking statistics) kept for a short while: the
+ * common bigrams of an archive (有限, 公司, 保险) recur in most queries, and counting one across a
+ * million pages is most of such a query's time. Keyed by the scope (fonds and clearance) first:
+ * a count is only ever served to the scope it was counted in. Entries expire after
+ * COUNTS_TTL_MS, so a write by another process shifts a weight for at most that long (a weight,
+ * never which items match); this process's own writes and rebuilds clear the cache at once.
+ */
+export class ScopedCounts {
+  private readonly scopes = new Map<string, { at: number; n: number | null; df: Map<string, number> }>();
+  private size = 0;
+  constructor(
+    private readonly ttlMs = COUNTS_TTL_MS,
+    private readonly max = COUNTS_MAX,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  static keyOf(scope: SearchScope): string {
+    return `${scope.fonds ? JSON.stringify([...scope.fonds].sort()) : '*'}|${scope.maxAccessLevel ?? '*'}`;
+  }
+
+  private entry(scope: SearchScope): { at: number; n: number | null; df: Map<string, number> } {
+    const key = ScopedCounts.keyOf(scope);
+    let e = this.scopes.get(key);
+    if (e && this.now() - e.at > this.ttlMs) {
+      this.size -= e.df.size;
+      this.scopes.delete(key);
+      e = undefined;
+    }
+    if (!e) {
+      e = { at: this.now(), n: null, df: new Map() };
+      this.scopes.set(key, e);
+    }
+    return e;
+  }
+
+  /** The scope's page count and the terms' counts that are known (fresh), by `field:hash`. */
+  get(scope: SearchScope, terms: string[]): { n: number | null; df: Map<string, number> } {
+    const e = this.entry(scope);
+    const df = new Map<string, number>();
+    for (const t of terms) {
+      const v = e.df.get(t);
+      if (v !== undefined) df.set(t, v);
+    }
+    return { n: e.n, df };
+  }
+
+  put(scope: SearchScope, n: number, df: Map<string, number>): void {
+    const e = this.entry(scope);
+    e.n = n;
+    for (const [t, v] of df) {
+      if (!e.df.has(t)) this.size++;
+      e.df.set(t, v);
+    }
+    // Over the bound: drop whole scopes, oldest first (never a part of the current one's counts).
+    for (const [k, old] of this.scopes) {
+      if (this.size <= this.max || old === e) break;
+      this.size -= old.df.size;
+      this.scopes.delete(k);
+    }
+    if (this.size > this.max) {
+      this.size -= e.df.size;
+      e.df.clear();
+    }
+  }
+
+  clear(): void {
+    this.scopes.clear();
+    this.size = 0;
+  }
+}
 
 interface OsDoc {
   fonds: string;
@@ -99,6 +176,8 @@ export class OpenSearchBackend implements SearchBackend {
   private opened: Promise<void> | null = null;
   /** while this process rebuilds: the new index, which every write also goes to */
   private rebuilding: string | null = null;
+  /** scoped page counts for BM25's idf, reused for a short while (see ScopedCounts) */
+  readonly counts = new ScopedCounts();
 
   constructor(private readonly deps: OpenSearchDeps) {
     this.hasher = new TokenHasher(deps.key);
@@ -316,12 +395,14 @@ export class OpenSearchBackend implements SearchBackend {
     for (const d of docs) lines.push({ index: { _id: d.id } }, this.toDoc(d));
     this.hasher.trim();
     for (const t of this.targets()) await this.bulk(t, lines, true);
+    this.counts.clear();
   }
 
   async remove(itemIds: string[]): Promise<void> {
     if (!itemIds.length) return;
     await this.open();
     for (const t of this.targets()) await this.bulk(t, itemIds.map((id) => ({ delete: { _id: id } })), true);
+    this.counts.clear();
   }
 
   /**
@@ -395,6 +476,7 @@ export class OpenSearchBackend implements SearchBackend {
       throw err;
     }
     this.rebuilding = null;
+    this.counts.clear();
     if (old) await this.call('DELETE', `/${old}`, undefined, [404]);
     return stats;
   }
@@ -447,10 +529,24 @@ export class OpenSearchBackend implements SearchBackend {
    * pages, for a name or an ID number that is on a handful of pages. N, the pages in scope,
    * is counted apart (a global aggregation: it ignores that restriction).
    */
-  private async weights(terms: Array<{ field: 'b' | 't'; h: string }>, scope: SearchScope): Promise<Map<string, number>> {
+  private async weights(terms: Array<{ field: 'b' | 't'; h: string }>, scope: SearchScope): Promise<{ w: Map<string, number>; df: Map<string, number>; n: number }> {
     const out = new Map<string, number>();
-    if (!terms.length) return out;
-    const uniq = [...new Map(terms.map((t) => [`${t.field}:${t.h}`, t])).values()];
+    const all = [...new Map(terms.map((t) => [`${t.field}:${t.h}`, t])).values()];
+    const known = this.counts.get(scope, all.map((t) => `${t.field}:${t.h}`));
+    const idf = (N: number, df: number) => Math.log(1 + (N - df + 0.5) / (df + 0.5));
+    if (known.n !== null && known.df.size === all.length) {
+      for (const [k, df] of known.df) out.set(k, idf(known.n, df));
+      return { w: out, df: known.df, n: known.n };
+    }
+    if (!all.length) return { w: out, df: new Map(), n: 0 };
+    // Only the terms not counted lately (for this scope) are counted now.
+    const uniq = all.filter((t) => !known.df.has(`${t.field}:${t.h}`));
+    if (!uniq.length) {
+      const n = await this.scopePages(scope);
+      this.counts.put(scope, n, new Map());
+      for (const [k, df] of known.df) out.set(k, idf(n, df));
+      return { w: out, df: known.df, n };
+    }
     const aggs: Json = {};
     uniq.forEach((t, i) => (aggs[`t${i}`] = { filter: { term: { [`pages.${t.field}`]: t.h } } }));
     const any: Json[] = [];
@@ -468,11 +564,34 @@ export class OpenSearchBackend implements SearchBackend {
       },
     });
     const N = json.aggregations.all.s.n.doc_count;
-    uniq.forEach((t, i) => {
-      const df = json.aggregations.p[`t${i}`]!.doc_count;
-      out.set(`${t.field}:${t.h}`, Math.log(1 + (N - df + 0.5) / (df + 0.5)));
+    const counted = new Map<string, number>();
+    uniq.forEach((t, i) => counted.set(`${t.field}:${t.h}`, json.aggregations.p[`t${i}`]!.doc_count));
+    this.counts.put(scope, N, counted);
+    const df = new Map([...known.df, ...counted]);
+    for (const [k, d] of df) out.set(k, idf(N, d));
+    return { w: out, df, n: N };
+  }
+
+  /** Pages (nested documents) in the caller's scope: BM25's N. */
+  private async scopePages(scope: SearchScope): Promise<number> {
+    const { json } = await this.call<{ aggregations: { n: { doc_count: number } } }>('POST', `/${this.deps.index}/_search`, {
+      size: 0,
+      track_total_hits: false,
+      query: { bool: { filter: this.scopeFilter(scope) } },
+      aggs: { n: { nested: { path: 'pages' } } },
     });
-    return out;
+    return json.aggregations.n.doc_count;
+  }
+
+  /**
+   * Whether a clause is common in the caller's scope, as rank.ts decides it: every bigram on
+   * more than the line's share of the pages. Such a clause is matched by its bigrams' presence,
+   * without a phrase (positions), fuzzy matching or proximity, as the embedded engine does.
+   */
+  private isCommon(c: Clause, df: Map<string, number>, n: number): boolean {
+    if (c.exact || c.negate || c.kind !== 'cjk' || c.chars.length < 2) return false;
+    const line = Math.max(COMMON_LINE.FUZZY_MAX_DF, COMMON_LINE.FUZZY_MAX_SHARE * n);
+    return this.clauseTerms(c).bigrams.every((h) => (df.get(`b:${h}`) ?? 0) > line);
   }
 
   private clauseTerms(c: Clause): { bigrams: string[]; others: string[]; word: string | null } {
@@ -483,12 +602,18 @@ export class OpenSearchBackend implements SearchBackend {
   }
 
   /** A clause as a query on one page (nested document). */
-  private clauseQuery(c: Clause, i: number, w: Map<string, number>): Json {
+  private clauseQuery(c: Clause, i: number, w: Map<string, number>, common = false): Json {
     const { bigrams, others, word } = this.clauseTerms(c);
     const wt = (field: 'b' | 't', h: string) => w.get(`${field}:${h}`) ?? 1;
     if (!bigrams.length) {
       // Codes and single characters match exactly or not at all.
       return { term: { 'pages.t': { value: others[0]!, boost: wt('t', others[0]!), _name: `x${i}` } } };
+    }
+    if (common) {
+      // Every bigram on the page (or the word): an exact hit for a common word, scored per
+      // token as rank.ts scores it; no phrase positions, no fuzzy alternatives.
+      const all: Json = { bool: { must: bigrams.map((h) => ({ term: { 'pages.b': { value: h, boost: wt('b', h) } } })) } };
+      return { bool: { should: word ? [all, { term: { 'pages.t': { value: word, boost: wt('t', word) } } }] : [all], minimum_should_match: 1, _name: `x${i}` } };
     }
     const phraseBoost = bigrams.reduce((a, h) => a + wt('b', h), 0);
     const phrase: Json =
@@ -513,11 +638,22 @@ export class OpenSearchBackend implements SearchBackend {
   }
 
   /** Clauses of one unquoted chunk close together on a page: a bonus, as rank.ts gives. */
-  private proximity(clauses: Clause[]): Json[] {
+  private proximity(clauses: Clause[], common: boolean[]): Json[] {
     const out: Json[] = [];
-    const groups = new Map<number, Clause[]>();
-    for (const c of clauses) if (!c.negate && c.kind === 'cjk' && c.chars.length >= 2) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
-    for (const g of groups.values()) {
+    // Runs of neighbouring clauses of one chunk that are matched with positions (rank.ts gives a
+    // bonus per such neighbouring pair; a common clause has no positions there and breaks a run).
+    const runs: Clause[][] = [];
+    let run: Clause[] = [];
+    clauses.forEach((c, i) => {
+      const positioned = !c.negate && c.kind === 'cjk' && c.chars.length >= 2 && !common[i];
+      if (positioned && run.length && run[run.length - 1]!.group === c.group) run.push(c);
+      else {
+        runs.push(run);
+        run = positioned ? [c] : [];
+      }
+    });
+    runs.push(run);
+    for (const g of runs) {
       if (g.length < 2) continue;
       const spans = g.map((c) => {
         const bg = this.clauseTerms(c).bigrams.map((h) => ({ span_term: { 'pages.b': h } }));
@@ -554,17 +690,18 @@ export class OpenSearchBackend implements SearchBackend {
       for (const h of t.others) terms.push({ field: 't', h });
       if (t.word) terms.push({ field: 't', h: t.word });
     }
-    const w = await this.weights(terms, scope);
+    const { w, df, n } = await this.weights(terms, scope);
+    const common = positive.map((c) => this.isCommon(c, df, n));
 
     const must: Json[] = positive.map((c, i) => ({
       nested: {
         path: 'pages',
         score_mode: 'max',
-        query: this.clauseQuery(c, i, w),
+        query: this.clauseQuery(c, i, w, common[i]),
         inner_hits: { name: `c${i}`, size: 3, _source: false, docvalue_fields: ['pages.n'] },
       },
     }));
-    const should: Json[] = [...this.proximity(positive)];
+    const should: Json[] = [...this.proximity(positive, common)];
     positive.forEach((c) => {
       // A clause that is exactly a person's ID number or name (blind index) earns a large bonus.
       const field = c.kind === 'code' ? 'pids' : 'names';

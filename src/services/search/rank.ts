@@ -12,18 +12,33 @@
  */
 import type { LoadedSegment, SearchEngine } from './engine';
 import type { Clause } from './query';
-import { countPostings, PositionPool, postingCount, scanPostings } from './segment';
+import { countPostings, PositionPool, postingCount, scanPostings, scanPostingsAt } from './segment';
 import { bigramsOf, skipgramsOf, type TokenHasher } from './tokenize';
 
 /** BM25 and boost weights, shared with the OpenSearch backend (opensearch.ts) so both order results alike. */
 export const RANK_WEIGHTS = { K1: 1.2, B: 0.75, FUZZY_WEIGHT: 0.35, PERSON_BOOST: 8 } as const;
 const { K1, B, FUZZY_WEIGHT, PERSON_BOOST } = RANK_WEIGHTS;
-const FUZZY_MAX_DF = 500;
-const FUZZY_MAX_SHARE = 0.02;
+/**
+ * A clause is common, matched by its bigrams' presence without positions or fuzzy matching, when
+ * every bigram is on more than max(FUZZY_MAX_DF, FUZZY_MAX_SHARE × pages) pages of the caller's
+ * view (shared with opensearch.ts, which decides the same way from its scoped counts).
+ */
+export const COMMON_LINE = { FUZZY_MAX_DF: 500, FUZZY_MAX_SHARE: 0.02 } as const;
+const { FUZZY_MAX_DF, FUZZY_MAX_SHARE } = COMMON_LINE;
 const CACHE_ENTRIES = 64;
 const CACHE_MIN_ITEMS = 1000;
 /** Above this many candidate items, rank() first asks which segments hold a clause's person at all. */
 const BOOST_PRECHECK_ITEMS = 2000;
+/**
+ * A clause is evaluated only on the pages of the items the clauses before it matched when its
+ * postings outnumber those pages this many times (reading a page's postings through the skip
+ * table costs about a block's decoding; a whole list is cheaper when the pages are many).
+ */
+export const RANK_TUNING = { restrictRatio: 32 }; // a spec sets Infinity to get whole evaluations to compare with
+/** Document frequencies kept per view (scope and index version); the oldest half goes when full. */
+const VIEW_COUNTS_MAX = 8192;
+/** Above this share of the index's pages a clause's results are kept in dense arrays, below in maps. */
+const DENSE_SHARE = 1 / 16;
 
 export interface RankContext {
   engine: SearchEngine;
@@ -46,6 +61,38 @@ export interface RankView {
   whole: Set<number>;
   docs: number;
   len: number;
+  /**
+   * Document frequencies of terms within this view, as counted (countPostings reads a whole list:
+   * hundreds of thousands of postings for a common bigram at a million pages). The view belongs
+   * to one scope and one index version (engine.viewOf makes a new one on any change), so a count
+   * is never served to another scope nor after a change.
+   */
+  counts?: Map<number, number>;
+}
+
+/** A term's document frequency within the view: stored counts for whole segments, counted (once per view) otherwise. */
+function viewCount(e: SearchEngine, view: RankView, hash: number): number {
+  let exactFromStore = true;
+  for (const l of e.segs.values()) if (!view.whole.has(l.id)) exactFromStore = false;
+  if (exactFromStore) {
+    let n = 0;
+    for (const l of e.segs.values()) n += postingCount(l.seg, hash);
+    return n;
+  }
+  const m = (view.counts ??= new Map());
+  const hit = m.get(hash);
+  if (hit !== undefined) return hit;
+  let n = 0;
+  for (const l of e.segs.values()) n += view.whole.has(l.id) ? postingCount(l.seg, hash) : countPostings(l.seg, hash, view.masks.get(l.id) ?? l.live);
+  if (m.size >= VIEW_COUNTS_MAX) {
+    let drop = m.size >> 1;
+    for (const k of m.keys()) {
+      if (drop-- <= 0) break;
+      m.delete(k);
+    }
+  }
+  m.set(hash, n);
+  return n;
 }
 
 /**
@@ -64,16 +111,96 @@ export interface Ranking {
   pagesOf: (it: number) => number[];
 }
 
-/** Per clause: score and first exact start per page (doc), best score per item. */
-interface ClauseResult {
-  docScore: Float32Array;
-  /** first exact start + 1 per page (0: none), so that a fresh array needs no fill */
-  docStart: Int32Array;
-  itemScore: Float32Array;
-  itemExact: Uint8Array;
-  items: number[];
+/**
+ * Per clause: score and first exact start per page (engine-wide doc number), best score and
+ * exactness per item. Dense arrays over the whole index when the clause matches much of it (a
+ * common word), maps otherwise: dense arrays cost ≈14 MB per clause at a million pages, for a
+ * name that matches a handful of pages, and their allocation drove the garbage collector.
+ */
+class ClauseResult {
+  items: number[] = [];
   /** whether docStart was computed (positions read); without it the clause adds no proximity */
-  positioned: boolean;
+  positioned = false;
+  /** true when evaluated only on some items' pages (rank.ts: never cached, never a driver for others) */
+  restricted = false;
+  private readonly dScore: Float32Array | null;
+  private readonly dStart: Int32Array | null;
+  private readonly iScore: Float32Array | null;
+  private readonly iExact: Uint8Array | null;
+  private readonly sDoc: Map<number, number> | null;
+  private readonly sItem: Map<number, number> | null;
+  constructor(e: SearchEngine, pages: number, positioned: boolean) {
+    const dense = pages > e.docSpace * DENSE_SHARE;
+    this.positioned = positioned;
+    this.dScore = dense ? new Float32Array(e.docSpace) : null;
+    // Without positions every start is "none": no array (a common word's result is dense).
+    this.dStart = dense && positioned ? new Int32Array(e.docSpace) : null;
+    this.iScore = dense ? new Float32Array(e.itemSpace) : null;
+    this.iExact = dense ? new Uint8Array(e.itemSpace) : null;
+    // Maps of (doc → slot), (item → slot) into small arrays would do as well; a float score and a
+    // start (or exactness) packed in one number keeps it to one lookup.
+    this.sDoc = dense ? null : new Map();
+    this.sItem = dense ? null : new Map();
+  }
+  setDoc(g: number, score: number, start: number): void {
+    if (this.dScore) {
+      this.dScore[g] = score;
+      if (this.dStart) this.dStart[g] = start + 1;
+    } else this.sDoc!.set(g, pack(Math.fround(score), start + 1));
+  }
+  /** Records a page's score for its item: the item's best page counts; exact if any page is. */
+  addItem(it: number, score: number, exact: boolean): void {
+    if (this.iScore) {
+      if (this.iScore[it] === 0) this.items.push(it);
+      if (score > this.iScore[it]!) this.iScore[it] = score;
+      if (exact) this.iExact![it] = 1;
+      return;
+    }
+    const prev = this.sItem!.get(it);
+    if (prev === undefined) this.items.push(it);
+    const ps = prev === undefined ? 0 : unpackScore(prev);
+    const pe = prev === undefined ? 0 : unpackTag(prev);
+    this.sItem!.set(it, pack(Math.fround(score > ps ? score : ps), exact ? 1 : pe));
+  }
+  docScore(g: number): number {
+    if (this.dScore) return this.dScore[g]!;
+    const v = this.sDoc!.get(g);
+    return v === undefined ? 0 : unpackScore(v);
+  }
+  /** first exact start + 1 on the page (0: none) */
+  docStart(g: number): number {
+    if (this.dStart) return this.dStart[g]!;
+    if (this.dScore) return 0;
+    const v = this.sDoc!.get(g);
+    return v === undefined ? 0 : unpackTag(v);
+  }
+  itemScore(it: number): number {
+    if (this.iScore) return this.iScore[it]!;
+    const v = this.sItem!.get(it);
+    return v === undefined ? 0 : unpackScore(v);
+  }
+  itemExact(it: number): boolean {
+    if (this.iExact) return this.iExact[it] === 1;
+    const v = this.sItem!.get(it);
+    return v !== undefined && unpackTag(v) === 1;
+  }
+}
+
+// A float32 score and a small non-negative integer (a start + 1 below 2^21, or a flag) in one
+// double: the score's 32 bits times 2^21 plus the integer, exact below 2^53.
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+const TAG = 2 ** 21;
+function pack(score: number, tag: number): number {
+  F32[0] = score;
+  return U32[0]! * TAG + Math.min(tag, TAG - 1);
+}
+function unpackScore(v: number): number {
+  U32[0] = Math.floor(v / TAG);
+  return F32[0]!;
+}
+function unpackTag(v: number): number {
+  return v % TAG;
 }
 
 function clauseTokens(c: Clause): { tokens: string[]; bigrams: number; skips: number } {
@@ -113,16 +240,38 @@ function exactStart(pool: Int32Array, posAt: Int32Array, tfs: Uint16Array, base:
  */
 const caches = new WeakMap<SearchEngine, { version: number; m: Map<string, ClauseResult> }>();
 
-function evalClauseCached(ctx: RankContext, c: Clause): ClauseResult {
+function cacheOf(ctx: RankContext): Map<string, ClauseResult> {
   let cache = caches.get(ctx.engine);
   if (!cache || cache.version !== ctx.engine.version) caches.set(ctx.engine, (cache = { version: ctx.engine.version, m: new Map() }));
-  const key = `${ctx.view.key}|${c.kind}|${c.exact || c.negate ? 1 : 0}|${c.text}`;
-  const hit = cache.m.get(key);
+  return cache.m;
+}
+const cacheKey = (ctx: RankContext, c: Clause) => `${ctx.view.key}|${c.kind}|${c.exact || c.negate ? 1 : 0}|${c.text}`;
+
+/** The clause's whole result if a query evaluated it lately (the cache is per view, see cacheKey). */
+function cachedClause(ctx: RankContext, c: Clause): ClauseResult | null {
+  return cacheOf(ctx).get(cacheKey(ctx, c)) ?? null;
+}
+
+/**
+ * A clause on the given pages only (`cand`: per loaded segment, ascending page numbers): what
+ * evalClause would give for those pages, never cached. See rank() for when this is used.
+ */
+function evalClauseOn(ctx: RankContext, c: Clause, cand: Map<number, { docs: Int32Array; n: number }>): ClauseResult {
+  const r = evalClause(ctx, { ...c, exact: c.exact || c.negate }, cand);
+  r.restricted = true;
+  return r;
+}
+
+function evalClauseCached(ctx: RankContext, c: Clause): ClauseResult {
+  const m = cacheOf(ctx);
+  const key = cacheKey(ctx, c);
+  const hit = m.get(key);
   if (hit) {
-    cache.m.delete(key);
-    cache.m.set(key, hit);
+    m.delete(key);
+    m.set(key, hit);
     return hit;
   }
+  const cache = { m };
   const r = evalClause(ctx, { ...c, exact: c.exact || c.negate });
   // Only common clauses are worth a slot: rare ones (names, ID numbers) are cheap to recompute
   // and would push the common ones out.
@@ -149,34 +298,47 @@ function slotScratch(e: SearchEngine): Int32Array {
 class Slots {
   n = 0;
   /** per slot: index of its segment in the scan's order, and its page in the segment */
-  seg: number[] = [];
-  doc: number[] = [];
+  seg: Int32Array;
+  doc: Int32Array;
   tfs: Uint16Array;
   posAt: Int32Array;
-  constructor(private readonly T: number) {
+  /**
+   * `positions`: whether posAt is read (a clause matched without positions never reads it, and
+   * filling it per slot was a tenth of a common word's evaluation).
+   */
+  constructor(
+    private readonly T: number,
+    private readonly positions: boolean,
+  ) {
+    this.seg = new Int32Array(256);
+    this.doc = new Int32Array(256);
     this.tfs = new Uint16Array(256 * T);
-    this.posAt = new Int32Array(256 * T);
+    this.posAt = new Int32Array(positions ? 256 * T : 0);
   }
 
   /** A new slot (1-based) for a page: tfs 0, positions none (-1). */
   add(seg: number, doc: number): number {
     const T = this.T;
-    if ((this.n + 1) * T > this.tfs.length) {
-      const tfs = new Uint16Array(this.tfs.length * 2);
-      tfs.set(this.tfs);
-      this.tfs = tfs;
-      const posAt = new Int32Array(this.posAt.length * 2);
-      posAt.set(this.posAt);
-      this.posAt = posAt;
+    const n = this.n;
+    if (n === this.seg.length) {
+      const grow = <A extends Int32Array | Uint16Array>(a: A, make: (len: number) => A): A => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.seg = grow(this.seg, (len) => new Int32Array(len));
+      this.doc = grow(this.doc, (len) => new Int32Array(len));
+      this.tfs = grow(this.tfs, (len) => new Uint16Array(len));
+      if (this.positions) this.posAt = grow(this.posAt, (len) => new Int32Array(len));
     }
-    this.posAt.fill(-1, this.n * T, (this.n + 1) * T);
-    this.seg.push(seg);
-    this.doc.push(doc);
-    return ++this.n;
+    if (this.positions) this.posAt.fill(-1, n * T, (n + 1) * T);
+    this.seg[n] = seg;
+    this.doc[n] = doc;
+    return (this.n = n + 1);
   }
 }
 
-function evalClause(ctx: RankContext, c: Clause): ClauseResult {
+function evalClause(ctx: RankContext, c: Clause, cand: Map<number, { docs: Int32Array; n: number }> | null = null): ClauseResult {
   const e = ctx.engine;
   const { tokens, bigrams, skips } = clauseTokens(c);
   const hashes = tokens.map((t) => ctx.hasher.hash(t));
@@ -190,14 +352,6 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   // name keeps only one of its three grams when its middle character is misread.
   const need = grams === 0 ? 1 : bigrams <= 2 ? 1 : Math.max(1, grams - 4, Math.ceil(0.4 * grams));
   const pool = new PositionPool();
-  const res: ClauseResult = {
-    docScore: new Float32Array(e.docSpace),
-    docStart: new Int32Array(e.docSpace),
-    itemScore: new Float32Array(e.itemSpace),
-    itemExact: new Uint8Array(e.itemSpace),
-    items: [],
-    positioned: false,
-  };
   // A common unquoted clause (on more than a few percent of pages) is matched by its bigrams
   // being present, without positions or fuzzy matching: for such words exact hits fill any
   // result page, and decoding positions and skip-bigrams would triple the work. Rarer clauses
@@ -219,13 +373,10 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
     if (!common) break;
     if (stored[gi]! <= line) common = false;
     else {
-      let n = 0;
-      for (const l of e.segs.values()) n += view.whole.has(l.id) ? postingCount(l.seg, hashes[gi]!) : countPostings(l.seg, hashes[gi]!, maskOf(l));
-      if (n <= line) common = false;
+      if (viewCount(e, view, hashes[gi]!) <= line) common = false;
     }
   }
   const positions = bigrams > 0 && (c.exact || !common);
-  res.positioned = positions;
   const fuzzy = !c.exact && skips > 0 && !common;
   // Document frequency per token among the pages in the view, counted as its postings are read.
   const df = new Float64Array(T);
@@ -233,14 +384,42 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   // where its positions start in the pool. Sized by the pages read, not by the index: per-page
   // arrays of every token over the whole index cost more than the query at a million pages.
   const slots = slotScratch(e);
-  const S = new Slots(T);
+  const S = new Slots(T, positions);
   const segs = [...e.segs.values()];
+  // The pages to read, per segment (null: all): the caller's candidates, or a phrase's rarest bigram's pages.
+  let on = cand;
   const scan = (from: number, to: number, restrict = false) => {
     for (let si = 0; si < segs.length; si++) {
       const l = segs[si]!;
       const mask = maskOf(l);
       const nd = l.seg.docItem.length;
       const slotOf = slots.subarray(l.docBase, l.docBase + nd);
+      if (on) {
+        // Only the candidate pages: their postings through the skip tables; the document
+        // frequencies are the view's counts (below), the same numbers a whole scan counts.
+        const at = on.get(l.id);
+        if (!at) continue;
+        for (let gi = from; gi < to; gi++) {
+          if (restrict && gi === rarest) continue;
+          scanPostingsAt(
+            l.seg,
+            hashes[gi]!,
+            mask,
+            pool,
+            positions,
+            (doc, tf, posAt) => {
+              let sl = slotOf[doc]!;
+              if (sl === 0) slotOf[doc] = sl = S.add(si, doc);
+              const k = (sl - 1) * T + gi;
+              S.tfs[k] = tf > 65535 ? 65535 : tf;
+              if (positions) S.posAt[k] = posAt;
+            },
+            at.docs,
+            at.n,
+          );
+        }
+        continue;
+      }
       for (let gi = from; gi < to; gi++) {
         if (restrict && gi === rarest) continue;
         df[gi]! += scanPostings(
@@ -254,7 +433,7 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
             if (sl === 0) slotOf[doc] = sl = S.add(si, doc);
             const k = (sl - 1) * T + gi;
             S.tfs[k] = tf > 65535 ? 65535 : tf;
-            S.posAt[k] = at;
+            if (positions) S.posAt[k] = at;
           },
           restrict ? slotOf : null,
         );
@@ -262,11 +441,27 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
     }
   };
   try {
-    if (c.exact && bigrams > 1) {
-      // A phrase can only occur on pages with its rarest bigram: the other lists are read for those.
+    if (cand) {
+      scan(0, bigrams);
+      scan(grams, T);
+      if (fuzzy) scan(bigrams, grams);
+      for (let gi = 0; gi < T; gi++) if (gi < bigrams || gi >= grams || fuzzy) df[gi] = viewCount(e, view, hashes[gi]!);
+    } else if (c.exact && bigrams > 1) {
+      // A phrase can only occur on pages with its rarest bigram: the other lists are read for
+      // those pages only (skip tables), their document frequencies taken from the view's counts.
       scan(rarest, rarest + 1);
+      const pages = new Map<number, { docs: Int32Array; n: number }>();
+      // The rarest bigram's pages got their slots segment by segment, ascending within each.
+      for (let k = 0; k < S.n; ) {
+        let j = k;
+        while (j < S.n && S.seg[j] === S.seg[k]) j++;
+        pages.set(segs[S.seg[k]!]!.id, { docs: S.doc.slice(k, j), n: j - k });
+        k = j;
+      }
+      on = pages;
       scan(0, bigrams, true);
       scan(grams, T, true);
+      for (let gi = 0; gi < T; gi++) if (gi !== rarest && (gi < bigrams || gi >= grams)) df[gi] = viewCount(e, view, hashes[gi]!);
     } else {
       scan(0, bigrams);
       scan(grams, T);
@@ -288,6 +483,7 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
   const idf = Array.from(df, (d) => Math.log(1 + (N - Math.min(d, N) + 0.5) / (d + 0.5)));
   const buf = pool.a;
   const { tfs, posAt } = S;
+  const res = new ClauseResult(e, S.n, positions);
   {
     for (let o = 0; o < S.n; o++) {
       const k = order[o]!;
@@ -315,13 +511,8 @@ function evalClause(ctx: RankContext, c: Clause): ClauseResult {
         if (tf > 0) bm += (idf[gi]! * (tf * (K1 + 1))) / (tf + K1 * (1 - B + (B * len) / avgLen));
       }
       const score = exact ? bm : bm * FUZZY_WEIGHT * (present / Math.max(1, grams));
-      const g = l.docBase + doc;
-      res.docScore[g] = score;
-      res.docStart[g] = start + 1;
-      const it = l.itemBase + l.seg.docItem[doc]!;
-      if (res.itemScore[it] === 0) res.items.push(it);
-      if (score > res.itemScore[it]!) res.itemScore[it] = score;
-      if (exact) res.itemExact[it] = 1;
+      res.setDoc(l.docBase + doc, score, start);
+      res.addItem(l.itemBase + l.seg.docItem[doc]!, score, exact);
     }
   }
   return res;
@@ -332,8 +523,8 @@ function proximity(clauses: Clause[], rs: ClauseResult[], g: number): number {
   let bonus = 0;
   for (let i = 0; i + 1 < clauses.length; i++) {
     if (clauses[i]!.group !== clauses[i + 1]!.group) continue;
-    const a = rs[i]!.docStart[g]! - 1;
-    const b = rs[i + 1]!.docStart[g]! - 1;
+    const a = rs[i]!.docStart(g) - 1;
+    const b = rs[i + 1]!.docStart(g) - 1;
     if (a < 0 || b < 0) continue;
     bonus += 1 / (1 + Math.abs(b - (a + clauses[i]!.chars.length)) / 2);
   }
@@ -396,21 +587,55 @@ function sortedHas(a: Float64Array, v: number): boolean {
   return false;
 }
 
+/** Postings a clause's evaluation would read at most (stored counts): which clause to evaluate first. */
+function clauseCost(e: SearchEngine, hasher: TokenHasher, c: Clause): number {
+  const { tokens } = clauseTokens(c);
+  let n = 0;
+  for (const t of tokens) {
+    const h = hasher.hash(t);
+    for (const l of e.segs.values()) n += postingCount(l.seg, h);
+  }
+  return n;
+}
+
+/** Per loaded segment, the ascending page numbers of the given items (engine-wide numbers). */
+function pagesOfItems(segs: LoadedSegment[], segOf: Int32Array, items: number[]): Map<number, { docs: Int32Array; n: number }> {
+  const sorted = Int32Array.from(items).sort();
+  const out = new Map<number, { docs: Int32Array; n: number }>();
+  let cur: { docs: number[]; id: number } | null = null;
+  const flush = () => {
+    if (cur) out.set(cur.id, { docs: Int32Array.from(cur.docs), n: cur.docs.length });
+  };
+  for (const it of sorted) {
+    const l = segs[segOf[it]!]!;
+    if (!cur || cur.id !== l.id) {
+      flush();
+      cur = { docs: [], id: l.id };
+    }
+    const idx = it - l.itemBase;
+    const first = l.itemFirst[idx]!;
+    for (let d = first; d < first + l.itemDocs[idx]!; d++) cur.docs.push(d);
+  }
+  flush();
+  return out;
+}
+
 export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   const e = ctx.engine;
   const positive = clauses.filter((c) => !c.negate);
   const negative = clauses.filter((c) => c.negate);
-  const excluded = new Uint8Array(e.itemSpace);
-  for (const c of negative) {
-    const r = evalClauseCached(ctx, c);
-    for (const it of r.items) if (r.itemExact[it]) excluded[it] = 1;
-  }
+  // Only a query with -words needs it (an array over every item, per query, was garbage).
+  const excluded = new Uint8Array(negative.length ? e.itemSpace : 0);
   const { segs, segOf } = itemSegments(e);
   const locate = (it: number): { l: LoadedSegment; idx: number } => {
     const l = segs[segOf[it]!]!;
     return { l, idx: it - l.itemBase };
   };
   if (!positive.length) {
+    for (const c of negative) {
+      const r = evalClauseCached(ctx, c);
+      for (const it of r.items) if (r.itemExact(it)) excluded[it] = 1;
+    }
     const maskOf = (l: LoadedSegment) => ctx.view.masks.get(l.id) ?? l.live;
     let n = 0;
     for (const l of segs) for (let idx = 0, m = maskOf(l); idx < m.length; idx++) if (m[idx] && !excluded[l.itemBase + idx]) n++;
@@ -419,7 +644,34 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
     for (const l of segs) for (let idx = 0, m = maskOf(l); idx < m.length; idx++) if (m[idx] && !excluded[l.itemBase + idx]) items[n++] = l.itemBase + idx;
     return { count: n, items, scores: new Float64Array(n), exact: new Uint8Array(n).fill(1), locate, pagesOf: () => [] };
   }
-  const rs = positive.map((c) => evalClauseCached(ctx, c));
+  // Conjunctive: an item must match every positive clause. The clause that reads the fewest
+  // postings is evaluated first (a cached one costs nothing); each later clause whose postings
+  // far outnumber the pages of the items still in the running is evaluated on those pages only
+  // (through the skip tables), so a name with a company name reads 有限 and 公司 on a few dozen
+  // pages instead of across the archive. Scores are the same either way: a page's score depends
+  // on its own postings and the view's counts only.
+  const cost = positive.map((c) => (cachedClause(ctx, c) ? 0 : clauseCost(e, ctx.hasher, c)));
+  const order = positive.map((_, i) => i).sort((a, b) => cost[a]! - cost[b]!);
+  const rs: ClauseResult[] = new Array<ClauseResult>(positive.length);
+  let running: number[] | null = null;
+  let runningPages = 0;
+  const restrictTo = () => pagesOfItems(segs, segOf, running!);
+  for (const i of order) {
+    const c = positive[i]!;
+    const r: ClauseResult = running !== null && cost[i]! > RANK_TUNING.restrictRatio * runningPages ? evalClauseOn(ctx, c, restrictTo()) : evalClauseCached(ctx, c);
+    rs[i] = r;
+    const still: number[] = running === null ? r.items : running.filter((it) => r.itemScore(it) > 0);
+    running = still;
+    runningPages = 0;
+    for (const it of still) {
+      const l = segs[segOf[it]!]!;
+      runningPages += l.itemDocs[it - l.itemBase]!;
+    }
+  }
+  for (const c of negative) {
+    const r: ClauseResult = clauseCost(e, ctx.hasher, c) > RANK_TUNING.restrictRatio * runningPages ? evalClauseOn(ctx, c, restrictTo()) : evalClauseCached(ctx, c);
+    for (const it of r.items) if (r.itemExact(it)) excluded[it] = 1;
+  }
   // The rarest clause drives the intersection.
   const driver = rs.reduce((a, b) => (b.items.length < a.items.length ? b : a));
   const blinds = positive.map((c) => (c.kind === 'code' ? ctx.hasher.blind('pid', c.text) : ctx.hasher.blind('name', c.text)));
@@ -445,29 +697,31 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   }
   let n = 0;
   for (const it of driver.items) {
-    if (excluded[it]) continue;
+    if (excluded.length && excluded[it]) continue;
     let score = 0;
     let exact = 1;
     let all = true;
     for (const r of rs) {
-      const s = r.itemScore[it]!;
+      const s = r.itemScore(it);
       if (s === 0) {
         all = false;
         break;
       }
       score += s;
-      if (!r.itemExact[it]) exact = 0;
+      if (!r.itemExact(it)) exact = 0;
     }
     if (!all) continue;
     const si = segOf[it]!;
     const l = segs[si]!;
     const idx = it - l.itemBase;
-    const item = l.seg.items[idx]!;
     const base = score;
     for (let i = 0; i < P; i++) {
       if (boostable && !boostable[si * P + i]) continue;
+      // The item's object only when its segment may hold the person (one object load per
+      // matched item was most of this loop for a common word).
+      const item = l.seg.items[idx]!;
       const list = positive[i]!.kind === 'code' ? item.pids : item.names;
-      if (list.length && list.includes(blinds[i]!)) score += PERSON_BOOST + rs[i]!.itemScore[it]!;
+      if (list.length && list.includes(blinds[i]!)) score += PERSON_BOOST + rs[i]!.itemScore(it);
     }
     if (proximityPossible) {
       let prox = 0;
@@ -486,7 +740,7 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
     const pages: Array<[number, number]> = [];
     for (let d = first; d < first + l.itemDocs[idx]!; d++) {
       let s = 0;
-      for (const r of rs) s += r.docScore[l.docBase + d]!;
+      for (const r of rs) s += r.docScore(l.docBase + d);
       if (s > 0) pages.push([l.seg.docPage[d]!, s]);
     }
     return pages.sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([p]) => p);

@@ -472,3 +472,152 @@ export function postingCount(seg: Segment, hash: number): number {
   const i = termIndex(seg, hash);
   return i < 0 ? 0 : seg.df[i]!;
 }
+
+/**
+ * Skip entries of long posting lists, so that a query can read a common term's postings on a few
+ * given pages without decoding the whole list (rank.ts: a clause evaluated only on the pages of
+ * the items another, rarer clause matched). Every SKIP_EVERY-th posting: its byte offset and the
+ * page of the posting before it. Built on first use from one pass over the list; segments are
+ * immutable, so a table never goes stale. Short lists get none (reading them whole is as cheap).
+ */
+const SKIP_EVERY = 64;
+const SKIP_MIN_DF = 4 * SKIP_EVERY;
+const skipTables = new WeakMap<Segment, Map<number, Int32Array>>();
+
+function skipTable(seg: Segment, i: number): Int32Array {
+  let m = skipTables.get(seg);
+  if (!m) skipTables.set(seg, (m = new Map()));
+  const hit = m.get(i);
+  if (hit) return hit;
+  const buf = seg.postings;
+  let at = seg.offsets[i]!;
+  const end = seg.offsets[i + 1]!;
+  const isPos = seg.positional[i] === 1;
+  const out = new Int32Array(2 * Math.ceil(seg.df[i]! / SKIP_EVERY));
+  let doc = -1;
+  let p = 0;
+  while (at < end) {
+    if (p % SKIP_EVERY === 0) {
+      out[2 * (p / SKIP_EVERY)] = at;
+      out[2 * (p / SKIP_EVERY) + 1] = doc;
+    }
+    let v = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = buf[at++]!;
+      v |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    doc += v + 1;
+    do b = buf[at++]!;
+    while (b & 0x80);
+    if (isPos) {
+      let len = 0;
+      shift = 0;
+      do {
+        b = buf[at++]!;
+        len |= (b & 0x7f) << shift;
+        shift += 7;
+      } while (b & 0x80);
+      at += len;
+    }
+    p++;
+  }
+  m.set(i, out);
+  return out;
+}
+
+/**
+ * scanPostings restricted to the pages `docs[0..n)` (ascending, this segment's numbering): the
+ * postings of those pages only, found through the skip table, so the cost follows the number of
+ * pages asked for rather than the length of the list. Returns nothing: the caller takes document
+ * frequencies from counts over the whole list (rank.ts), not from what it read here.
+ */
+export function scanPostingsAt(
+  seg: Segment,
+  hash: number,
+  live: Uint8Array,
+  pool: PositionPool,
+  withPositions: boolean,
+  fn: (doc: number, tf: number, posAt: number) => void,
+  docs: Int32Array,
+  n: number,
+): void {
+  const i = termIndex(seg, hash);
+  if (i < 0 || n === 0) return;
+  const buf = seg.postings;
+  let at = seg.offsets[i]!;
+  const end = seg.offsets[i + 1]!;
+  const isPos = seg.positional[i] === 1;
+  const skip = seg.df[i]! >= SKIP_MIN_DF ? skipTable(seg, i) : null;
+  const blocks = skip ? skip.length >> 1 : 0;
+  let block = 0;
+  let p = 0;
+  let doc = -1;
+  let k = 0;
+  while (at < end && k < n) {
+    const target = docs[k]!;
+    if (skip && doc < target - 1) {
+      // Jump to the last block whose preceding page is before the target, if that is ahead.
+      let j = block;
+      while (j + 1 < blocks && skip[2 * (j + 1) + 1]! < target) j++;
+      if (j > block) {
+        block = j;
+        at = skip[2 * j]!;
+        doc = skip[2 * j + 1]!;
+        p = j * SKIP_EVERY;
+      }
+    }
+    let v = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = buf[at++]!;
+      v |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    doc += v + 1;
+    let tf = 0;
+    shift = 0;
+    do {
+      b = buf[at++]!;
+      tf |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    p++;
+    if (p % SKIP_EVERY === 0) block = p / SKIP_EVERY;
+    while (k < n && docs[k]! < doc) k++;
+    const ok = k < n && docs[k] === doc && live[seg.docItem[doc]!] === 1;
+    let posAt = -1;
+    if (isPos) {
+      let len = 0;
+      shift = 0;
+      do {
+        b = buf[at++]!;
+        len |= (b & 0x7f) << shift;
+        shift += 7;
+      } while (b & 0x80);
+      if (!ok || !withPositions) at += len;
+      else {
+        posAt = pool.n;
+        let q = 0;
+        for (let j = 0; j < tf; j++) {
+          let d = 0;
+          shift = 0;
+          do {
+            b = buf[at++]!;
+            d |= (b & 0x7f) << shift;
+            shift += 7;
+          } while (b & 0x80);
+          q += d;
+          pool.push(q);
+        }
+      }
+    }
+    if (ok) {
+      fn(doc, tf, posAt);
+      k++;
+    }
+  }
+}

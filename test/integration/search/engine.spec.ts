@@ -5,6 +5,7 @@ import type { Connection } from 'mongoose';
 import type { SearchBackend, SearchBackendKind } from '../../../src/services/search/backend';
 import { SearchEngine } from '../../../src/services/search/engine';
 import { OpenSearchBackend } from '../../../src/services/search/opensearch';
+import { RANK_TUNING } from '../../../src/services/search/rank';
 import type { IndexDocument, SearchRequest, TextProvider } from '../../../src/services/search/types';
 import { dropTestDb, openTestDb } from '../../helpers/db';
 import { ensureOpenSearch, javaMissing, OPENSEARCH_URL, testIndexName } from '../../helpers/opensearch';
@@ -232,6 +233,43 @@ describe(`search engine: ${kind} backend (real ${kind === 'embedded' ? 'FerretDB
     assert.equal(after[0]!.score, before[0]!.score, 'the same score whatever hides outside the scope');
     assert.notEqual((await engine.search({ q: code, limit: 20 })).hits.find((h) => h.id === mine!.id)!.score, unscopedBefore, 'unscoped, the statistics do change');
   });
+
+  it('scoped ranking statistics are never served to another scope, nor kept past a write (issue #13.6)', async () => {
+    // Kept counts (OpenSearch: ScopedCounts; embedded: the counts of a view) are per scope: the
+    // scores of one scope must not depend on what another scope searched just before.
+    const word = '鲈鱼莼菜';
+    const [mine] = await index(doc({ fonds: 'Z101', text: [`附件 ${word} 一份`] }));
+    await index(...Array.from({ length: 3 }, () => doc({ fonds: 'Z102', text: [`${word} ${word}`] })));
+    const a = { fonds: ['Z101'], maxAccessLevel: 0 };
+    const b = { fonds: ['Z101', 'Z102'], maxAccessLevel: 0 };
+    const score = async (be: SearchBackend, scope: typeof a) => (await be.search({ q: `${word} 养老保险`, limit: 20 }, scope)).hits.find((h) => h.id === mine!.id)?.score;
+    const inB = await score(engine, b);
+    const inA = await score(engine, a);
+    const fresh = make(textOf);
+    assert.equal(inA, await score(fresh, a), 'scope A after scope B: as counted afresh for A');
+    assert.equal(inB, await score(fresh, b), 'scope B: as counted afresh for B');
+    assert.notEqual(inA, inB, 'the scopes do differ in their statistics');
+    // A write through this backend: what it keeps is dropped, the next score counts the new page.
+    await index(doc({ fonds: 'Z101', text: [`${word}`] }));
+    assert.equal(await score(engine, a), await score(make(textOf), a), 'after a write: as counted afresh');
+  });
+
+  if (kind === 'embedded') {
+    it('a clause evaluated only on the pages of the items the rarer clauses matched scores as evaluated whole', async () => {
+      const name = corpus[7]!.persons[0]!.name!;
+      const queries = [`${name} 养老保险`, `${name} 保险 待遇`, `"${corpus[7]!.pages[0]!.text.slice(2, 8)}" 申请`, `${name} -工伤`, `${name} 保险 -核定`];
+      const run = async () => Promise.all(queries.map(async (q) => (await engine.search({ q, limit: 50, facets: false, snippets: false })).hits.map((h) => [h.id, h.score, h.exact, h.pages])));
+      const restricted = await run();
+      const ratio = RANK_TUNING.restrictRatio;
+      RANK_TUNING.restrictRatio = Infinity;
+      try {
+        assert.deepEqual(restricted, await run());
+      } finally {
+        RANK_TUNING.restrictRatio = ratio;
+      }
+      assert.ok(restricted[0]!.length > 0, 'the name query finds its item');
+    });
+  }
 
   it('a rebuild keeps results and a fresh process loads the same index', async () => {
     const q = { q: '养老保险 待遇', limit: 10 };
