@@ -394,6 +394,14 @@ function evalClause(ctx: RankContext, c: Clause, cand: Map<number, { docs: Int32
       const mask = maskOf(l);
       const nd = l.seg.docItem.length;
       const slotOf = slots.subarray(l.docBase, l.docBase + nd);
+      // Where term gi's posting on a page goes: the page's slot (made on first sight), its tf and positions.
+      const into = (gi: number) => (doc: number, tf: number, posAt: number) => {
+        let sl = slotOf[doc]!;
+        if (sl === 0) slotOf[doc] = sl = S.add(si, doc);
+        const k = (sl - 1) * T + gi;
+        S.tfs[k] = tf > 65535 ? 65535 : tf;
+        if (positions) S.posAt[k] = posAt;
+      };
       if (on) {
         // Only the candidate pages: their postings through the skip tables; the document
         // frequencies are the view's counts (below), the same numbers a whole scan counts.
@@ -401,42 +409,13 @@ function evalClause(ctx: RankContext, c: Clause, cand: Map<number, { docs: Int32
         if (!at) continue;
         for (let gi = from; gi < to; gi++) {
           if (restrict && gi === rarest) continue;
-          scanPostingsAt(
-            l.seg,
-            hashes[gi]!,
-            mask,
-            pool,
-            positions,
-            (doc, tf, posAt) => {
-              let sl = slotOf[doc]!;
-              if (sl === 0) slotOf[doc] = sl = S.add(si, doc);
-              const k = (sl - 1) * T + gi;
-              S.tfs[k] = tf > 65535 ? 65535 : tf;
-              if (positions) S.posAt[k] = posAt;
-            },
-            at.docs,
-            at.n,
-          );
+          scanPostingsAt(l.seg, hashes[gi]!, mask, pool, positions, into(gi), at.docs, at.n);
         }
         continue;
       }
       for (let gi = from; gi < to; gi++) {
         if (restrict && gi === rarest) continue;
-        df[gi]! += scanPostings(
-          l.seg,
-          hashes[gi]!,
-          mask,
-          pool,
-          positions,
-          (doc, tf, at) => {
-            let sl = slotOf[doc]!;
-            if (sl === 0) slotOf[doc] = sl = S.add(si, doc);
-            const k = (sl - 1) * T + gi;
-            S.tfs[k] = tf > 65535 ? 65535 : tf;
-            if (positions) S.posAt[k] = at;
-          },
-          restrict ? slotOf : null,
-        );
+        df[gi]! += scanPostings(l.seg, hashes[gi]!, mask, pool, positions, into(gi), restrict ? slotOf : null);
       }
     }
   };
