@@ -15,7 +15,8 @@ import { buffer } from 'node:stream/consumers';
 import { createHash, randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { StorageError, isStorageError } from './errors';
-import { DecryptStream, DEFAULT_SEGMENT_SIZE, EncryptStream, HEADER_SIZE, decodeHeader, fullPlan, newHeader, planRange } from './envelope';
+import { DecryptStream, DEFAULT_SEGMENT_SIZE, EncryptStream, HEADER_SIZE, TransientDecryptReader, decodeHeader, fullPlan, newHeader, planRange, type Header, type SegmentPlan } from './envelope';
+import type { DirectGet } from './direct-get';
 import { cryptoEngine } from './crypto-engine';
 import type { Keyring } from './keyring';
 import type { BlobStore, ByteRange, IntegrityFailureHandler, ObjectInfo, PutResult, RewrapResult, VerifyResult } from './types';
@@ -26,6 +27,12 @@ export interface RawBackend {
   /** Null when the object does not exist. */
   read(name: string, range?: { offset: number; length: number }): Promise<Readable | null>;
   readSmall(name: string): Promise<Buffer | null>;
+  /**
+   * A read into one buffer the backend reuses (direct-get.ts), for large objects; absent where
+   * the backend has none (memory, MinIO over TLS). Resolves once the first `prefix` bytes are in;
+   * null when the object does not exist.
+   */
+  readDirect?(name: string, range: { offset: number; length: number } | undefined, prefix: number): Promise<DirectGet | null>;
   exists(name: string): Promise<boolean>;
   /** Removes every version (and delete marker) of exactly `name`; returns how many were removed. */
   removeAll(name: string, opts?: { bypassGovernance?: boolean }): Promise<number>;
@@ -233,21 +240,34 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
     return rec;
   }
 
+  /** Reads through the backend's reused buffer where it has one (not with decryptThreads, whose batches need buffers of their own). */
+  const readDirect = backend.readDirect && !decryptEngine ? backend.readDirect.bind(backend) : null;
+
+  /** A full read's content request, made before the key record arrives; `direct` when through readDirect. */
+  type Early = { direct: true; got: Promise<DirectGet | null> } | { direct: false; got: Promise<Readable | null> };
+
+  function discard(early: Early | null): void {
+    if (!early) return;
+    if (early.direct) void early.got.then((g) => g?.source.destroy(), () => undefined);
+    else void early.got.then((s) => s?.destroy(), () => undefined);
+  }
+
   async function openPlain(key: string, range?: ByteRange, attempt = 0): Promise<{ stream: Readable; rec: KeyRecord }> {
     // A full read asks for the content while the key record is still on its way: one round trip
-    // less, which is most of the cost for small objects.
-    const early = range ? null : backend.read(OBJECTS + key);
-    early?.catch(() => undefined);
-    const discardEarly = (): void => void early?.then((s) => s?.destroy(), () => undefined);
+    // less, which is most of the cost for small objects. A direct one holds only the stored
+    // header until it is started.
+    let early: Early | null = null;
+    if (!range) early = readDirect ? { direct: true, got: readDirect(OBJECTS + key, undefined, HEADER_SIZE) } : { direct: false, got: backend.read(OBJECTS + key) };
+    early?.got.catch(() => undefined);
     try {
       return await openWith(key, range, early, attempt);
     } catch (err) {
-      discardEarly();
+      discard(early);
       throw err;
     }
   }
 
-  async function openWith(key: string, range: ByteRange | undefined, early: Promise<Readable | null> | null, attempt: number): Promise<{ stream: Readable; rec: KeyRecord }> {
+  async function openWith(key: string, range: ByteRange | undefined, early: Early | null, attempt: number): Promise<{ stream: Readable; rec: KeyRecord }> {
     const rec = await readRecord(key);
     const header = decodeHeader(Buffer.from(rec.header, 'base64'));
     let plan = fullPlan(rec.size, header.segmentSize);
@@ -260,9 +280,11 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
       plan = planRange(rec.size, header.segmentSize, start, end);
     }
     const dek = unwrapDek(key, rec, header.dekId.toString('hex'));
+    // Small ranges stay on the client's kept-alive connections; a direct read opens one of its own.
+    if (early?.direct || (range && readDirect && plan.length > INLINE_MAX)) return openDirect(key, range, early?.direct ? early.got : null, attempt, { rec, header, plan, dek });
     let raw: Readable | null;
     try {
-      raw = await (early ?? backend.read(OBJECTS + key, range ? { offset: plan.offset, length: plan.length } : undefined));
+      raw = await (early && !early.direct ? early.got : backend.read(OBJECTS + key, range ? { offset: plan.offset, length: plan.length } : undefined));
     } catch (err) {
       if (isStorageError(err, 'integrity_error')) report(err);
       throw err;
@@ -285,6 +307,42 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
     const dec = new DecryptStream({ engine: decryptEngine && plan.length > INLINE_MAX ? decryptEngine : undefined, dek, header, size: rec.size, sha256: Buffer.from(rec.sha256, 'hex'), plan, withHeader: !range, objectKey: key });
     pipeline(raw, dec, (err) => {
       if (err && isStorageError(err, 'integrity_error')) report(err);
+    });
+    return { stream: dec, rec };
+  }
+
+  /**
+   * A read through the backend's reused buffer (TransientDecryptReader): no buffer per network
+   * read. `early` is a full read's direct request, made while the record was on its way.
+   */
+  async function openDirect(
+    key: string,
+    range: ByteRange | undefined,
+    early: Promise<DirectGet | null> | null,
+    attempt: number,
+    o: { rec: KeyRecord; header: Header; plan: SegmentPlan; dek: Buffer },
+  ): Promise<{ stream: Readable; rec: KeyRecord }> {
+    const { rec, header, plan } = o;
+    let got: DirectGet | null;
+    try {
+      got = await (early ?? readDirect!(OBJECTS + key, range ? { offset: plan.offset, length: plan.length } : undefined, range ? 0 : HEADER_SIZE));
+    } catch (err) {
+      if (isStorageError(err, 'integrity_error')) report(err);
+      throw err;
+    }
+    if (!got) {
+      const e = new StorageError('integrity_error', `${key}: the key record exists but the content is missing`, { details: { key } });
+      report(e);
+      throw e;
+    }
+    // The same overwrite / shred race as in openWith, told from damage the same way.
+    if (!range && attempt === 0 && !got.prefix.equals(header.bytes)) {
+      got.source.destroy();
+      return openPlain(key, range, 1);
+    }
+    const dec = new TransientDecryptReader({ dek: o.dek, header, size: rec.size, sha256: Buffer.from(rec.sha256, 'hex'), plan, withHeader: !range, objectKey: key }, got.source);
+    dec.on('error', (err) => {
+      if (isStorageError(err, 'integrity_error')) report(err);
     });
     return { stream: dec, rec };
   }

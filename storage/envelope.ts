@@ -21,7 +21,7 @@
  * size than today's default read the same way.
  */
 import { createDecipheriv, randomBytes } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { StorageError } from './errors';
 import { pooledBuffer, type CryptoEngine, type SegmentSpec } from './crypto-engine';
 
@@ -132,6 +132,14 @@ class ByteQueue {
   /** Like take, but always a batch buffer of its own (pooled), so a worker can take it over. */
   takeOwned(n: number): Buffer {
     return this.drainInto(pooledBuffer(n));
+  }
+
+  /** Copies what is queued into one buffer of its own: for input chunks that are about to be reused. */
+  keepRest(): void {
+    if (this.length === 0) return;
+    const n = this.length;
+    const rest = this.drainInto(Buffer.allocUnsafe(n));
+    this.push(rest);
   }
 
   /** Moves out.length bytes from the front of the queue into out. */
@@ -332,30 +340,27 @@ export interface DecryptOptions {
 }
 
 /**
- * Ciphertext in, plaintext out, for the segments named by the plan. Fails with integrity_error on
- * the first segment that does not authenticate, on missing bytes and on trailing bytes; the
- * plaintext of segments before the failure may be emitted, nothing from it or after it.
+ * The plan's segments, opened on the calling thread as their bytes arrive: the reading state that
+ * DecryptStream (chunks it may keep) and TransientDecryptReader (chunks it may not) share. Each
+ * segment's plaintext is handed to `out` only after its tag verified; the last one only at the end
+ * of the input, so that bytes after it fail the read before any of it is released.
  */
-export class DecryptStream extends BatchTransform {
-  private readonly queue = new ByteQueue();
-  private index: number;
-  private readonly finalIndex: number;
-  private headerChecked: boolean;
+class SegmentOpener {
+  readonly queue = new ByteQueue();
+  index: number;
+  readonly finalIndex: number;
+  headerChecked: boolean;
   private skip: number;
   private remaining: number;
-  /**
-   * Segments per batch: starts at one and doubles up to BATCH_SEGMENTS, so decryption starts with
-   * the first segment off the network and overlaps the rest of the read (a 1 MB object used to
-   * wait for all of its 16 segments before the first was decrypted).
-   */
-  private batchCap = 1;
-  /** Direct mode: where a segment that spans network chunks is gathered (ciphertext only, reused). */
+  /** Where a segment that spans input chunks is gathered (ciphertext only, reused). */
   private scratch: Buffer | null = null;
   /** The last segment's plaintext (batched: its batch's), released when the input ends right after it. */
-  private held: Buffer | null = null;
+  held: Buffer | null = null;
 
-  constructor(private readonly o: DecryptOptions) {
-    super();
+  constructor(
+    readonly o: DecryptOptions,
+    private readonly out: (plain: Buffer) => void,
+  ) {
     this.index = o.plan.firstSegment;
     this.finalIndex = segmentCount(o.size, o.header.segmentSize) - 1;
     this.headerChecked = !o.withHeader;
@@ -363,58 +368,36 @@ export class DecryptStream extends BatchTransform {
     this.remaining = o.plan.take;
   }
 
-  private fail(message: string, segment?: number): StorageError {
+  fail(message: string, segment?: number): StorageError {
     return new StorageError('integrity_error', `${this.o.objectKey}: ${message}`, {
       details: { key: this.o.objectKey, ...(segment === undefined ? {} : { segment }) },
     });
   }
 
-  private segmentLength(i: number): number {
+  segmentLength(i: number): number {
     const s = this.o.header.segmentSize;
     return (i === this.finalIndex ? this.o.size - i * s : s) + TAG_SIZE;
   }
 
-  protected async accept(chunk: Buffer): Promise<void> {
-    this.queue.push(chunk);
-    if (!this.headerChecked) {
-      if (this.queue.length < HEADER_SIZE) return;
-      if (!this.queue.take(HEADER_SIZE).equals(this.o.header.bytes)) throw this.fail('stored header does not match the object record');
-      this.headerChecked = true;
-    }
-    if (!this.o.engine) {
-      this.openReady();
-    } else for (;;) {
-      const { count, bytes } = this.available();
-      if (count === 0 || (count < this.batchCap && this.index + count <= this.o.plan.lastSegment)) break;
-      this.dispatch(count, bytes);
-      await this.throttle();
-    }
-    if (this.index > this.o.plan.lastSegment && this.queue.length > 0) {
-      await this.settle();
-      throw this.fail('unexpected bytes after the final segment');
-    }
+  get done(): boolean {
+    return this.index > this.o.plan.lastSegment;
   }
 
-  /** Complete segments waiting in the queue, up to one batch. */
-  private available(): { count: number; bytes: number } {
-    let count = 0;
-    let bytes = 0;
-    while (count < this.batchCap && this.index + count <= this.o.plan.lastSegment) {
-      const len = this.segmentLength(this.index + count);
-      if (bytes + len > this.queue.length) break;
-      bytes += len;
-      count++;
-    }
-    return { count, bytes };
+  /** Checks the stored header once enough bytes are queued; false while they are not. */
+  takeHeader(): boolean {
+    if (this.headerChecked) return true;
+    if (this.queue.length < HEADER_SIZE) return false;
+    if (!this.queue.take(HEADER_SIZE).equals(this.o.header.bytes)) throw this.fail('stored header does not match the object record');
+    this.headerChecked = true;
+    return true;
   }
 
   /**
-   * Direct mode: opens every complete segment in the queue, in order, and pushes each one's
-   * plaintext only after its tag verified (final() throws first otherwise). A segment inside one
-   * network chunk is deciphered from that chunk in place; one that spans chunks is gathered in
-   * the scratch buffer. One output buffer per segment, allocated by the decipher and handed on.
+   * Opens every complete segment in the queue, in order. A segment inside one input chunk is
+   * deciphered from that chunk in place; one that spans chunks is gathered in the scratch buffer.
+   * One output buffer per segment, allocated by the decipher and handed on.
    */
-  private openReady(): void {
+  openReady(): void {
     const key = this.o.dek;
     while (this.index <= this.o.plan.lastSegment) {
       const stored = this.segmentLength(this.index);
@@ -435,15 +418,27 @@ export class DecryptStream extends BatchTransform {
         throw this.fail(`segment ${index} failed authentication (tampered, reordered or damaged)`, index);
       }
       this.index++;
-      // The last segment waits for the end of the input: bytes after it fail the read, and then
-      // nothing of it has been released either.
       if (index === this.o.plan.lastSegment) this.held = plain;
       else this.deliver(plain);
     }
   }
 
+  /** Bytes after the plan's last segment fail the read. */
+  checkTrailing(): void {
+    if (this.done && this.queue.length > 0) throw this.fail('unexpected bytes after the final segment');
+  }
+
+  /** The input ended: fails when segments are missing, else releases the held last segment. */
+  end(): void {
+    if (!this.headerChecked || !this.done) {
+      throw this.fail(`content is truncated (segment ${this.index} of ${this.finalIndex + 1} missing or short)`, this.index);
+    }
+    if (this.held) this.deliver(this.held);
+    this.held = null;
+  }
+
   /** Hands on authenticated plaintext, less what the range skips at the start and drops at the end. */
-  private deliver(plain: Buffer): void {
+  deliver(plain: Buffer): void {
     if (this.skip > 0) {
       const k = Math.min(this.skip, plain.length);
       plain = plain.subarray(k);
@@ -451,44 +446,170 @@ export class DecryptStream extends BatchTransform {
     }
     if (plain.length > this.remaining) plain = plain.subarray(0, this.remaining);
     this.remaining -= plain.length;
-    if (plain.length > 0) this.push(plain);
+    if (plain.length > 0) this.out(plain);
+  }
+}
+
+/**
+ * Ciphertext in, plaintext out, for the segments named by the plan. Fails with integrity_error on
+ * the first segment that does not authenticate, on missing bytes and on trailing bytes; the
+ * plaintext of segments before the failure may be emitted, nothing from it or after it.
+ */
+export class DecryptStream extends BatchTransform {
+  private readonly s: SegmentOpener;
+  /**
+   * Segments per batch: starts at one and doubles up to BATCH_SEGMENTS, so decryption starts with
+   * the first segment off the network and overlaps the rest of the read (a 1 MB object used to
+   * wait for all of its 16 segments before the first was decrypted).
+   */
+  private batchCap = 1;
+
+  constructor(private readonly o: DecryptOptions) {
+    super();
+    this.s = new SegmentOpener(o, (plain) => this.push(plain));
+  }
+
+  protected async accept(chunk: Buffer): Promise<void> {
+    const s = this.s;
+    s.queue.push(chunk);
+    if (!s.takeHeader()) return;
+    if (!this.o.engine) {
+      s.openReady();
+    } else for (;;) {
+      const { count, bytes } = this.available();
+      if (count === 0 || (count < this.batchCap && s.index + count <= this.o.plan.lastSegment)) break;
+      this.dispatch(count, bytes);
+      await this.throttle();
+    }
+    if (s.done && s.queue.length > 0) {
+      await this.settle();
+      s.checkTrailing();
+    }
+  }
+
+  /** Complete segments waiting in the queue, up to one batch. */
+  private available(): { count: number; bytes: number } {
+    const s = this.s;
+    let count = 0;
+    let bytes = 0;
+    while (count < this.batchCap && s.index + count <= this.o.plan.lastSegment) {
+      const len = s.segmentLength(s.index + count);
+      if (bytes + len > s.queue.length) break;
+      bytes += len;
+      count++;
+    }
+    return { count, bytes };
   }
 
   protected async finish(): Promise<void> {
-    if (this.headerChecked && this.o.engine) {
+    if (this.s.headerChecked && this.o.engine) {
       for (let a = this.available(); a.count > 0; a = this.available()) this.dispatch(a.count, a.bytes);
     }
     await this.settle();
     if (this.broken) return;
-    if (!this.headerChecked || this.index <= this.o.plan.lastSegment) {
-      throw this.fail(`content is truncated (segment ${this.index} of ${this.finalIndex + 1} missing or short)`, this.index);
-    }
-    if (this.held) this.deliver(this.held);
-    this.held = null;
+    this.s.end();
   }
 
   private dispatch(count: number, bytes: number): void {
-    const first = this.index;
+    const s = this.s;
+    const first = s.index;
     this.batchCap = Math.min(BATCH_SEGMENTS, this.batchCap * 2);
-    const data = this.queue.takeOwned(bytes);
+    const data = s.queue.takeOwned(bytes);
     const segs: SegmentSpec[] = [];
     let off = 0;
     for (let i = 0; i < count; i++) {
       const index = first + i;
-      const stored = this.segmentLength(index);
-      const final = index === this.finalIndex ? { size: this.o.size, sha256: this.o.sha256 } : null;
+      const stored = s.segmentLength(index);
+      const final = index === s.finalIndex ? { size: this.o.size, sha256: this.o.sha256 } : null;
       segs.push({ off, len: stored - TAG_SIZE, iv: nonce(this.o.header, index), aad: aad(this.o.header, index, final) });
       off += stored;
     }
-    this.index += count;
+    s.index += count;
     const holdsLast = first + count - 1 === this.o.plan.lastSegment;
     this.schedule(this.o.engine!.open(this.o.dek, data, segs), (r) => {
       // One buffer per batch (its authenticated segments, decrypted in place): one push, and a
       // reader that reads everything buffered gets it without a concatenation. The batch with
       // the last segment waits for the end of the input, as in direct mode.
-      if (holdsLast && r.failed < 0) this.held = r.plain;
-      else this.deliver(r.plain);
-      if (r.failed >= 0) throw this.fail(`segment ${first + r.failed} failed authentication (tampered, reordered or damaged)`, first + r.failed);
+      if (holdsLast && r.failed < 0) s.held = r.plain;
+      else s.deliver(r.plain);
+      if (r.failed >= 0) throw s.fail(`segment ${first + r.failed} failed authentication (tampered, reordered or damaged)`, first + r.failed);
     });
+  }
+}
+
+/**
+ * Where a TransientDecryptReader gets its ciphertext: a source that reads into one buffer it
+ * reuses (storage/direct-get.ts), so each chunk is valid only during the `data` call.
+ */
+export interface TransientSource {
+  start(sink: { data(chunk: Buffer): void; end(): void; error(err: Error): void }): void;
+  pause(): void;
+  resume(): void;
+  destroy(): void;
+}
+
+/**
+ * Plaintext of a TransientSource's ciphertext, segments opened on the calling thread as in
+ * DecryptStream's direct mode. Every chunk is consumed before `data` returns: complete segments
+ * are deciphered from it, and the incomplete rest (under one segment) is copied out. The point is
+ * garbage: an HTTP client allocates a buffer per 64 KiB read, and with the plaintext's own buffers
+ * that doubled the memory a large get churns, whose collections cost more CPU than the decryption
+ * (docs/benchmarks.md, bench:storage 2026-12-03 morning).
+ */
+export class TransientDecryptReader extends Readable {
+  private readonly s: SegmentOpener;
+  private failed = false;
+
+  constructor(
+    o: DecryptOptions,
+    private readonly source: TransientSource,
+  ) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.s = new SegmentOpener(o, (plain) => {
+      if (!this.push(plain)) this.source.pause();
+    });
+    source.start({
+      data: (chunk) => this.data(chunk),
+      end: () => this.guarded(() => {
+        this.s.end();
+        this.push(null);
+      }),
+      error: (err) => this.guarded(() => {
+        throw err;
+      }),
+    });
+  }
+
+  private data(chunk: Buffer): void {
+    this.guarded(() => {
+      const s = this.s;
+      s.queue.push(chunk);
+      if (!s.takeHeader()) {
+        s.queue.keepRest();
+        return;
+      }
+      s.openReady();
+      s.checkTrailing();
+      s.queue.keepRest();
+    });
+  }
+
+  private guarded(fn: () => void): void {
+    if (this.failed || this.destroyed) return;
+    try {
+      fn();
+    } catch (err) {
+      this.failed = true;
+      this.destroy(err as Error);
+    }
+  }
+
+  override _read(): void {
+    this.source.resume();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.source.destroy();
+    cb(err);
   }
 }

@@ -7,6 +7,7 @@ import * as Minio from 'minio';
 import { StorageError } from './errors';
 import { createEnvelopeStore, type RawBackend, type RawVersion } from './blob-store';
 import { stallGuardAgent } from './stall-guard';
+import { directGet, type DirectGet } from './direct-get';
 import type { Keyring } from './keyring';
 import type { BlobStore, IntegrityFailureHandler } from './types';
 
@@ -54,7 +55,7 @@ export interface BlobStoreConfig {
   privileged?: MinioConnection;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ServiceUnavailable', 'XMinioServerNotInitialized']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPROTO', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ServiceUnavailable', 'XMinioServerNotInitialized']);
 const MISSING_CODES = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion']);
 /** MinIO refuses writes below its minimum free drive space (XMinioStorageFull); S3 has no such code. */
 const FULL_CODES = new Set(['XMinioStorageFull', 'XMinioAdminNoSpace']);
@@ -176,7 +177,24 @@ class MinioBackend implements RawBackend {
     private readonly timeoutMs: number,
     private readonly lockMode: 'off' | 'auto' | 'require' = 'off',
     private readonly privileged: Minio.Client | null = null,
-  ) {}
+    direct: { idleMs: number } | null = null,
+  ) {
+    // Over TLS, large reads keep the client's path (direct-get.ts speaks plain HTTP only).
+    if (direct) {
+      this.readDirect = async (name, range, prefix): Promise<DirectGet | null> => {
+        try {
+          const url = await this.client.presignedGetObject(this.bucket, name, 300);
+          return await directGet({ url, range, idleMs: direct.idleMs, prefix });
+        } catch (err) {
+          if (MISSING_CODES.has(codeOf(err) ?? '')) return null;
+          if (codeOf(err) === 'InvalidRange') throw new StorageError('integrity_error', `${name} is shorter than its key record says`, { cause: err });
+          throw mapError(err, `reading ${name}`);
+        }
+      };
+    }
+  }
+
+  readonly readDirect?: RawBackend['readDirect'];
 
   objectLock(): Promise<boolean> {
     this.lockState ??= (this.client.getObjectLockConfig(this.bucket) as unknown as Promise<{ objectLockEnabled?: string }>).then(
@@ -461,7 +479,7 @@ export async function createBlobStore(cfg: BlobStoreConfig): Promise<BlobStore> 
   } catch (err) {
     throw new StorageError('invalid_argument', `invalid privileged MinIO settings: ${(err as Error).message}`, { cause: err });
   }
-  const backend = new MinioBackend(client, cfg.bucket, partSize, cfg.timeoutMs ?? 5000, cfg.objectLock ?? 'off', privileged);
+  const backend = new MinioBackend(client, cfg.bucket, partSize, cfg.timeoutMs ?? 5000, cfg.objectLock ?? 'off', privileged, cfg.minio.useSSL ? null : { idleMs: cfg.idleTimeoutMs ?? 30_000 });
   await backend.ensureBucket();
   return createEnvelopeStore(backend, { keyring: cfg.keyring, onIntegrityFailure: cfg.onIntegrityFailure, segmentSize: cfg.segmentSize, cryptoThreads: cfg.cryptoThreads, decryptThreads: cfg.decryptThreads });
 }

@@ -19,6 +19,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   const state: TcpProxy = { port: 0, mode: { kind: 'pass' }, bytes: 0, close: async () => undefined };
   const relay = (from: net.Socket, to: net.Socket) => {
+    // A delayed chunk still goes out when its sender closes meanwhile: the end is passed on after
+    // it, as a real proxy would (a server that closes after its answer loses nothing).
+    let delayed = 0;
+    let closeAfter = false;
+    const close = (): void => {
+      if (delayed > 0) closeAfter = true;
+      else to.end();
+    };
     from.on('data', (chunk: Buffer) => {
       const m = state.mode;
       if (m.kind === 'stall') return; // swallowed: the other side waits forever
@@ -26,13 +34,16 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       if (m.kind === 'pass') to.write(chunk);
       else {
         from.pause();
+        delayed++;
         setTimeout(() => {
           if (!to.destroyed) to.write(chunk);
           from.resume();
+          if (--delayed === 0 && closeAfter) to.end();
         }, m.ms);
       }
     });
-    from.on('close', () => to.destroy());
+    from.on('end', close);
+    from.on('close', close);
     from.on('error', () => to.destroy());
   };
   const server = net.createServer((client) => {

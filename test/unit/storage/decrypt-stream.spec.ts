@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createMemoryBlobStore, createMemoryKeyring, type Keyring, type StorageError } from '../../../storage';
 import { cryptoEngine, type CryptoEngine } from '../../../storage/crypto-engine';
-import { DecryptStream, EncryptStream, HEADER_SIZE, TAG_SIZE, fullPlan, newHeader, planRange, type Header, type SegmentPlan } from '../../../storage/envelope';
+import { DecryptStream, EncryptStream, HEADER_SIZE, TAG_SIZE, TransientDecryptReader, fullPlan, newHeader, planRange, type Header, type SegmentPlan, type TransientSource } from '../../../storage/envelope';
 import { randomBuffer, readAll, readUntilError } from '../../integration/storage/helpers';
 
 const S = 4096; // small segments: many of them, and chunkings that split them every way
@@ -41,15 +41,85 @@ function chunked(b: Buffer, size: number): Readable {
   return Readable.from(parts, { objectMode: false });
 }
 
-const modes: [string, CryptoEngine | undefined][] = [
+/**
+ * A source like direct-get.ts: every part is copied into one buffer, handed over, and the buffer
+ * is then overwritten with 0xee, so a reader that kept a reference to it would return garbage.
+ * Parts after the first `now` ones arrive 50 ms later.
+ */
+class ReusedBufferSource implements TransientSource {
+  private readonly buf: Buffer;
+  private next = 0;
+  private paused = false;
+  private stopped = false;
+  private sink: Parameters<TransientSource['start']>[0] | null = null;
+  pauses = 0;
+
+  constructor(
+    private readonly parts: Buffer[],
+    private now = Infinity,
+  ) {
+    this.buf = Buffer.alloc(Math.max(1, ...parts.map((p) => p.length)));
+  }
+
+  start(sink: Parameters<TransientSource['start']>[0]): void {
+    this.sink = sink;
+    setImmediate(() => this.pump());
+  }
+
+  private pump(): void {
+    while (!this.paused && !this.stopped && this.sink) {
+      if (this.next === this.parts.length) {
+        this.stopped = true;
+        this.sink.end();
+        return;
+      }
+      if (this.next === this.now) {
+        this.now = Infinity;
+        setTimeout(() => this.pump(), 50);
+        return;
+      }
+      const part = this.parts[this.next++]!;
+      part.copy(this.buf);
+      this.sink.data(this.buf.subarray(0, part.length));
+      this.buf.fill(0xee);
+    }
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.pauses++;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    setImmediate(() => this.pump());
+  }
+
+  destroy(): void {
+    this.stopped = true;
+  }
+}
+
+function parts(b: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < b.length; i += size) out.push(b.subarray(i, i + size));
+  return out;
+}
+
+/** 'transient': TransientDecryptReader over a ReusedBufferSource; the others are DecryptStream modes. */
+const modes: [string, CryptoEngine | undefined | 'transient'][] = [
   ['direct', undefined],
   ['batched inline', cryptoEngine(false)],
   ['batched on the worker', cryptoEngine(true)],
+  ['transient chunks (a source that reuses its buffer)', 'transient'],
 ];
 
-function decrypt(s: Sealed, engine: CryptoEngine | undefined, chunk: number, plan?: SegmentPlan): DecryptStream {
-  const dec = new DecryptStream({ engine, dek: s.dek, header: s.header, size: s.data.length, sha256: s.sha256, plan: plan ?? fullPlan(s.data.length, s.header.segmentSize), withHeader: !plan, objectKey: 'k' });
+function decrypt(s: Sealed, engine: CryptoEngine | undefined | 'transient', chunk: number, plan?: SegmentPlan): Readable {
+  const opts = { dek: s.dek, header: s.header, size: s.data.length, sha256: s.sha256, plan: plan ?? fullPlan(s.data.length, s.header.segmentSize), withHeader: !plan, objectKey: 'k' };
   const src = plan ? s.stored.subarray(plan.offset, plan.offset + plan.length) : s.stored;
+  if (engine === 'transient') return new TransientDecryptReader(opts, new ReusedBufferSource(parts(src, chunk)));
+  const dec = new DecryptStream({ engine, ...opts });
   chunked(src, chunk).pipe(dec);
   return dec;
 }
@@ -119,15 +189,22 @@ describe('storage: decrypt stream modes', function () {
       it('releases nothing of the last segment when bytes follow it in a later chunk', async () => {
         const s = await seal(await randomBuffer(40 * S + 3, 7));
         for (const tail of [Buffer.from([0]), Buffer.alloc(STRIDE)]) {
-          const dec = new DecryptStream({ engine, dek: s.dek, header: s.header, size: s.data.length, sha256: s.sha256, plan: fullPlan(s.data.length, S), withHeader: true, objectKey: 'k' });
-          const src = new Readable({ read() {} });
-          src.pipe(dec);
-          src.push(s.stored);
-          // The rest arrives later, after everything before it has been processed.
-          setTimeout(() => {
-            src.push(tail);
-            src.push(null);
-          }, 50);
+          const opts = { dek: s.dek, header: s.header, size: s.data.length, sha256: s.sha256, plan: fullPlan(s.data.length, S), withHeader: true, objectKey: 'k' };
+          let dec: Readable;
+          if (engine === 'transient') {
+            dec = new TransientDecryptReader(opts, new ReusedBufferSource([s.stored, tail], 1));
+          } else {
+            const d = new DecryptStream({ engine, ...opts });
+            const src = new Readable({ read() {} });
+            src.pipe(d);
+            src.push(s.stored);
+            // The rest arrives later, after everything before it has been processed.
+            setTimeout(() => {
+              src.push(tail);
+              src.push(null);
+            }, 50);
+            dec = d;
+          }
           const { got, err } = await readUntilError(dec);
           assert.equal((err as StorageError).code, 'integrity_error');
           assert.ok(got.length <= 40 * S, `released ${got.length} bytes, the last segment among them`);
@@ -143,6 +220,16 @@ describe('storage: decrypt stream modes', function () {
       });
     });
   }
+
+  it('transient chunks: a reader that stops reading pauses the source, and gets everything once it reads on', async () => {
+    const s = await seal(await randomBuffer(300 * S + 5, 11));
+    const source = new ReusedBufferSource(parts(s.stored, 20_000));
+    const dec = new TransientDecryptReader({ dek: s.dek, header: s.header, size: s.data.length, sha256: s.sha256, plan: fullPlan(s.data.length, S), withHeader: true, objectKey: 'k' }, source);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(source.pauses > 0, 'the source was paused while nobody read');
+    assert.ok(dec.readableLength <= 1024 * 1024 + 20_000, `buffered ${dec.readableLength} bytes`);
+    assert.ok((await readAll(dec)).equals(s.data));
+  });
 
   describe('no chunk handed out carries another object\'s bytes in its memory', () => {
     let keyring: Keyring;
