@@ -8,6 +8,7 @@ export { LINE_DIRECTION_SURE, preparePage, scoreOrientations, type PrepareOption
 export type { OcrEngine, OcrEngineOptions, OcrPageResult, OcrLine, OcrWord, LineReading } from './engine';
 export type { ModelVariant } from './tessdata';
 export { normalizeOcrText } from './text';
+export { missedTextBands } from './missed-lines';
 export type { BBox, ColorMode, InputLimits, PageImage, Rotation } from './types';
 export type { SearchablePdfPage, SearchablePdfMeta, SearchablePdfOptions } from './searchable-pdf';
 export { findCjkFont, extractTtcFace } from './font';

@@ -7,6 +7,8 @@ import {
   buildSearchablePdf,
   iteratePages,
   LINE_DIRECTION_SURE,
+  missedTextBands,
+  normalizeOcrText,
   preparePage,
   scoreOrientations,
   type OcrEngine,
@@ -52,7 +54,7 @@ function flag(code: keyof typeof FLAG_TEXT, page: number | null) {
  * the rereads are kept on their lines for extraction to weigh (extraction.service agreedDate).
  */
 export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPage, first?: OcrPageResult): Promise<OcrPageResult> {
-  const res = first ?? (await engine.recognizePage(prepared));
+  const res = await recoverMissedLines(engine, prepared, first ?? (await engine.recognizePage(prepared)));
   // Date lines whose date did not parse, and lines whose 公民身份号码 did not validate.
   const dateLines = linesToReread(res.lines);
   const idLines = idLinesToReread(res.lines).slice(0, MAX_ID_REREADS);
@@ -67,6 +69,52 @@ export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPa
     if (rereads.length) line.rereads = rereads;
   }
   return res;
+}
+
+/** A missed band's best single-line reading is kept from this confidence up (noise and seals read far lower). */
+export const MISSED_LINE_MIN_CONFIDENCE = 70;
+
+/**
+ * Lines tesseract's layout analysis skipped (missedTextBands: a widely spaced title, typically),
+ * read as single lines and put back among the page's lines in reading order, so the text, the
+ * searchable PDF and classification have them. A band is kept only when one of its readings is
+ * confident and has at least two letters or digits: seals, stamps and noise read as nothing or
+ * with low confidence.
+ */
+async function recoverMissedLines(engine: OcrEngine, prepared: PreparedPage, res: OcrPageResult): Promise<OcrPageResult> {
+  const bands = missedTextBands(prepared, res.lines.map((l) => l.bbox));
+  if (!bands.length) return res;
+  const good = (r: { text: string; confidence: number }): boolean => r.confidence >= MISSED_LINE_MIN_CONFIDENCE && (r.text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= 2;
+  let added = 0;
+  for (const bbox of bands) {
+    const readings = await engine.rereadLine(prepared, bbox, (rs) => rs.some(good));
+    const best = readings.filter(good).sort((a, b) => b.confidence - a.confidence)[0];
+    if (!best) continue;
+    const text = normalizeOcrText(best.text);
+    insertInReadingOrder(res.lines, { text, bbox, confidence: best.confidence, words: [{ text, bbox, confidence: best.confidence }] });
+    added++;
+  }
+  if (!added) return res;
+  res.text = normalizeOcrText(res.lines.map((l) => l.text).join('\n'));
+  // The page's confidence counts the recovered lines too (per character, as their one "word" each
+  // would skew a per-word mean): a page whose only text was skipped is not unreadable.
+  const chars = (t: string): number => [...t.replace(/\s/gu, '')].length;
+  const total = res.lines.reduce((a, l) => a + chars(l.text), 0);
+  if (total) res.confidence = Math.round((res.lines.reduce((a, l) => a + l.confidence * chars(l.text), 0) / total) * 10) / 10;
+  return res;
+}
+
+/**
+ * Puts a line among tesseract's, which are in its reading order (blocks, then lines): before the
+ * first line of the same row that starts right of it, or else before the first line below it.
+ * Re-sorting all lines by position would break that order where a table row's cells sit a few
+ * pixels apart vertically.
+ */
+function insertInReadingOrder(lines: OcrPageResult['lines'], line: OcrPageResult['lines'][number]): void {
+  const b = line.bbox;
+  const sameRow = (o: typeof b): boolean => Math.min(o.y1, b.y1) - Math.max(o.y0, b.y0) > 0.5 * Math.min(o.y1 - o.y0, b.y1 - b.y0);
+  const at = lines.findIndex((l) => (sameRow(l.bbox) ? l.bbox.x0 > b.x0 : l.bbox.y0 + l.bbox.y1 > b.y0 + b.y1));
+  lines.splice(at < 0 ? lines.length : at, 0, line);
 }
 
 /** ID-number lines read again per page at most (a form holds one or two persons' numbers). */

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { createOcrEngine, iteratePages, preparePage, type OcrEngine, type PageImage } from '../../../ocr';
-import { recognizeOriented, UNREADABLE_BELOW } from '../../../src/services/capture/capture';
+import { recognizeForFiling, recognizeOriented, UNREADABLE_BELOW } from '../../../src/services/capture/capture';
 import { cer, renderScan } from '../../helpers/scan';
 
 const FORM = ['社会保险稽核通知书', '被稽核单位：星光科技有限公司', '稽核事项：缴费基数申报情况', '请于十五日内提供工资发放记录'];
@@ -90,6 +90,26 @@ describe('orientation verified by recognition (real tesseract.js)', function () 
     assert.equal(u.prepared.rotation, 0);
     assert.equal(u.tries, 1);
     assert.ok(cer(FORM.join(''), u.ocr!.text) < 0.1, u.ocr!.text);
+  });
+
+  it('a line the layout pass left out (a held-out form lost its title so) is found, read alone and put back first', async () => {
+    const page = await pageOf(await noisy(await renderScan(FORM, { dpi: 300 }), 0));
+    const prepared = await preparePage(page, { verifyByRecognition: true });
+    const full = await engine.recognizePage(prepared);
+    const title = full.lines.findIndex((l) => /稽核|通知/.test(l.text));
+    assert.equal(title, 0, full.text);
+    // The first pass as tesseract gave it on that form: everything but the title.
+    const dropped = { ...full, lines: full.lines.slice(1), text: full.lines.slice(1).map((l) => l.text).join('\n') };
+    const r = await recognizeForFiling(engine, prepared, dropped);
+    assert.equal(r.lines.length, full.lines.length, r.text);
+    assert.ok(cer(FORM[0]!, r.lines[0]!.text) < 0.2, `recovered ${JSON.stringify(r.lines[0]!.text)}`);
+    assert.ok(r.text.startsWith(r.lines[0]!.text), 'the page text starts with it');
+    const b = r.lines[0]!.bbox;
+    const t = full.lines[0]!.bbox;
+    assert.ok(b.y0 <= t.y1 && b.y1 >= t.y0 && Math.min(b.x1, t.x1) - Math.max(b.x0, t.x0) > 0.8 * (t.x1 - t.x0), `recovered box ${JSON.stringify(b)} against tesseract's ${JSON.stringify(t)}`);
+    // Nothing else on the page is uncovered: a full first pass gets no extra line.
+    const again = await recognizeForFiling(engine, prepared, { ...full, lines: [...full.lines] });
+    assert.equal(again.lines.length, full.lines.length);
   });
 
   it('a page that reads as nothing in every orientation is unreadable, not filed as fine', async () => {
