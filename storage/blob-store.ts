@@ -84,9 +84,11 @@ export interface EnvelopeStoreOptions {
   /** Run AES-GCM on a worker thread (default true); false keeps it on the calling thread. */
   cryptoThreads?: boolean;
   /**
-   * Reads over 2 MiB decrypt in batches on the crypto worker (default false). Without it every
-   * read opens its segments on the calling thread as the network delivers them. Measured
-   * (bench:storage, docs/benchmarks.md): the calling thread costs 25-45% less CPU per MB of a
+   * Reads over 2 MiB decrypt in batches on the crypto worker (default false), through the MinIO
+   * client's buffers. Without it every read opens its segments on the calling thread as the
+   * network delivers them, on MinIO over plain HTTP from one reused buffer (direct-get.ts), which
+   * bench:storage measures at 0.73-0.89x of plain gets against 0.55 for this option. Before
+   * that buffer (docs/benchmarks.md, bench:storage), the calling thread already cost 25-45% less CPU per MB of a
    * large read, and its event loop spends ~1.2 ms per MB against ~1.8 ms when it feeds the
    * worker (the copy into a batch buffer, transfers both ways and their GC), which on an idle
    * machine is the bottleneck; at load 8-10 wall-clock comparisons went both ways.
