@@ -38,7 +38,8 @@ function prng(seed: number): () => number {
 const rnd = prng(20261122);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 
-const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '马', '朱', '胡', '郭', '何', '林', '罗', '高'];
+// Common surnames, and rare ones no surname list holds (the held-out set found the extractor leaning on one).
+const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '马', '朱', '胡', '郭', '何', '林', '罗', '高', '水', '仝', '逯', '禚'];
 const GIVEN = ['伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛', '明', '超', '秀英', '桂英', '建华', '志强', '晓燕', '海燕', '红梅'];
 const UNITS = ['北京市朝阳区星光科技有限公司', '上海申江物流有限公司', '广州市天河区华南建材厂', '杭州西湖食品有限公司', '成都锦江机械制造有限公司', '武汉长江印务有限公司'];
 const REGIONS = ['110105', '310115', '440106', '330106', '510104', '420102'];

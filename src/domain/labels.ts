@@ -115,7 +115,10 @@ export function extractLabelledNames(text: string): LabelledName[] {
     // Without a colon or a cell border the label may be a word in running text (经审核，申请人提交的
     // 材料齐全): the value must then end where a field ends and either start with a 姓 or be followed
     // at once by the next field's label (姓名突静性别: OCR misread the 姓 窦 as 突).
-    if (joint !== 'colon' && joint !== 'cell' && (name.length > 4 || !((looksLikeName(name) && found.bounded) || found.byLabel))) continue;
+    // A label alone on its line with the value alone on the next is a form's field (table cells
+    // read as separate lines), as sure as a colon: no 姓 list can hold every surname (水, 仝, 逯 …).
+    const ownLine = joint === 'newline' && /(^|\n)[ \u3000]*$/u.test(text.slice(0, m.index!)) && /^[ \u3000]*(\n|$)/u.test(text.slice(from + found.consumed));
+    if (joint !== 'colon' && joint !== 'cell' && (name.length > 4 || !(ownLine || (looksLikeName(name) && found.bounded) || found.byLabel))) continue;
     out.push({ name, label, role, start: from, end: from + found.consumed });
   }
   return out;

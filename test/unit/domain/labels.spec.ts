@@ -61,6 +61,18 @@ describe('labelled names on forms we did not write (issue #12 §2)', () => {
     assert.deepEqual(insured('受伤害职工\n秦佳怡\n身份证号\n430104196801022583'), ['秦佳怡']);
   });
 
+  it('a label alone on its line is a form field: the next line is its value whatever the surname (水, 仝, 逯 are not on our list)', () => {
+    assert.deepEqual(insured('被保险人\n水国庆\n社会保障号码\n230109196603217616'), ['水国庆']);
+    assert.deepEqual(insured('申请人\n仝玉兰\n公民身份号码\n110105198703152318'), ['仝玉兰']);
+    assert.deepEqual(insured('生育津贴申领审核表\n  姓名  \n逯晨\n性别'), ['逯晨']);
+    // In running text, or with more on the label's line, the surname still has to look like one.
+    assert.deepEqual(insured('经审核申请人\n水国庆'), []);
+    assert.deepEqual(insured('申请人 签字\n水国庆'), []);
+    // A value line that goes on (a sentence, not a field) is not a name either.
+    assert.deepEqual(insured('申请人\n水国庆同志于二〇一九年十二月申请'), []);
+    assert.deepEqual(insured('申请人\n星光科技公司\n统一社会信用代码'), [], 'five or more characters on their own are a unit, not a person');
+  });
+
   it('knows the staff and officials of real forms (经办人, 复核人, 负责人, 法定代表人 …)', () => {
     assert.deepEqual(all('法定代表人：周强 经办人:吴芳 复核人：郑杰'), ['clerk:周强', 'clerk:吴芳', 'clerk:郑杰']);
   });
