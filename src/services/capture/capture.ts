@@ -87,7 +87,9 @@ async function recoverMissedLines(engine: OcrEngine, prepared: PreparedPage, res
   const good = (r: { text: string; confidence: number }): boolean => r.confidence >= MISSED_LINE_MIN_CONFIDENCE && (r.text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= 2;
   let added = 0;
   for (const bbox of bands) {
-    const readings = await engine.rereadLine(prepared, bbox, (rs) => rs.some(good));
+    // Ends at the first confident reading; ink that is not text (a stamp's remnant, a scribble)
+    // reads under 40 every way, so two such readings end it too.
+    const readings = await engine.rereadLine(prepared, bbox, (rs) => rs.some(good) || (rs.length >= 2 && rs.every((r) => r.confidence < 40)));
     const best = readings.filter(good).sort((a, b) => b.confidence - a.confidence)[0];
     if (!best) continue;
     const text = normalizeOcrText(best.text);
