@@ -25,16 +25,20 @@ const MAX_RULE_GLYPH_IN = 0.3;
 /** Strokes further apart than this many band heights belong to different lines (table cells). */
 const MAX_GAP_HEIGHTS = 1.5;
 /** A row of a text line crosses at least this many strokes … */
-const MIN_RUNS_PER_ROW = 6;
-/** … and this much ink, in inches (a few glyphs' worth of strokes: a two-character name in a cell qualifies). */
-const MIN_INK_PER_ROW_IN = 0.08;
+const MIN_RUNS_PER_ROW = 10;
+/**
+ * … and this much ink, in inches (about five 3 mm glyphs' worth of strokes). A two- or three-
+ * character field alone in a cell stays below these: lower thresholds (6 runs, 0.08 in, bands from
+ * 0.25 in) let salt-and-pepper noise join a noisy page's title into one band too tall to read.
+ */
+const MIN_INK_PER_ROW_IN = 0.12;
 /** Text from about 7 pt to 50 pt: band heights in inches. */
 const MIN_BAND_IN = 0.06;
 const MAX_BAND_IN = 0.75;
 /** Rows that do not qualify inside a band (the gaps between strokes), in inches. */
 const MAX_GAP_IN = 0.03;
 /** A band must span at least this much width, in inches (a few glyphs). */
-const MIN_WIDTH_IN = 0.25;
+const MIN_WIDTH_IN = 0.4;
 
 /**
  * Bands of uncovered text-like ink, as boxes in PreparedPage.image pixels (the coordinates

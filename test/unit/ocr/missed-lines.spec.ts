@@ -11,13 +11,12 @@ const W = 2000;
 const H = 900;
 
 /** A 300 dpi page: a widely spaced title, a two-cell table row under it, in page pixels = OCR pixels. */
-async function page(opts: { title?: boolean; table?: boolean; cellText?: boolean; shortValue?: boolean } = {}): Promise<PreparedPage> {
+async function page(opts: { title?: boolean; table?: boolean; cellText?: boolean } = {}): Promise<PreparedPage> {
   const parts: string[] = [];
   if (opts.title ?? true) parts.push(`<text x="1000" y="180" font-family="${FONTS.serif}" font-size="92" letter-spacing="40" text-anchor="middle">社会保险稽核通知书</text>`);
   if (opts.table ?? true) {
     parts.push('<rect x="150" y="400" width="1700" height="160" fill="none" stroke="#000" stroke-width="5"/>', '<line x1="650" y1="400" x2="650" y2="560" stroke="#000" stroke-width="5"/>');
   }
-  if (opts.shortValue) parts.push(`<text x="190" y="500" font-family="${FONTS.sans}" font-size="46">申请人</text>`, `<text x="700" y="500" font-family="${FONTS.sans}" font-size="46">蒋磊</text>`);
   if (opts.cellText) parts.push(`<text x="190" y="500" font-family="${FONTS.sans}" font-size="50">单位名称</text>`, `<text x="700" y="500" font-family="${FONTS.sans}" font-size="50">江苏恒信精密模具有限公司</text>`);
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="100%" height="100%" fill="#fff"/>${parts.join('')}</svg>`;
   const raw = await sharp(Buffer.from(svg), { density: 72 }).greyscale().raw().toBuffer();
@@ -29,13 +28,6 @@ async function page(opts: { title?: boolean; table?: boolean; cellText?: boolean
 const contains = (outer: BBox, inner: BBox): boolean => outer.x0 <= inner.x0 && outer.y0 <= inner.y0 && outer.x1 >= inner.x1 && outer.y1 >= inner.y1;
 
 describe('ocr: text that the layout pass left out (missedTextBands)', function () {
-  it('a two-character name alone in its cell (11 pt) is a band of its own', async () => {
-    const labelRead: BBox = { x0: 185, y0: 455, x1: 335, y1: 505 };
-    const bands = missedTextBands(await page({ title: false, shortValue: true }), [labelRead]);
-    assert.equal(bands.length, 1, JSON.stringify(bands));
-    assert.ok(bands[0]!.x0 >= 690 && bands[0]!.x0 < 710 && bands[0]!.x1 > 780 && bands[0]!.x1 < 810, `band ${JSON.stringify(bands[0])}`);
-  });
-
   this.timeout(20_000);
 
   it('finds an uncovered widely spaced title as one band around it, not the table under it', async () => {
