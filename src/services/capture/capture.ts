@@ -49,12 +49,15 @@ function flag(code: keyof typeof FLAG_TEXT, page: number | null) {
 }
 
 /**
- * A page's OCR plus second readings of the date lines the first pass could not read (the date
- * decides retention: 3号令 第九条). The page text stays as first read, for search and the PDF;
- * the rereads are kept on their lines for extraction to weigh (extraction.service agreedDate).
+ * A page's OCR made good where it can be: lines the layout pass left out are recovered, the
+ * weakest lines are read again alone and replaced by a clearly more confident reading, and the
+ * date lines the first pass could not read get second readings (the date decides retention: 3号令
+ * 第九条), as do 公民身份号码 lines that do not validate. Those rereads are kept on their lines for
+ * extraction to weigh (extraction.service agreedDate, agreedIdNumber); their text stays as read.
  */
 export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPage, first?: OcrPageResult): Promise<OcrPageResult> {
   const res = await recoverMissedLines(engine, prepared, first ?? (await engine.recognizePage(prepared)));
+  await rereadWeakLines(engine, prepared, res);
   // Date lines whose date did not parse, and lines whose 公民身份号码 did not validate.
   const dateLines = linesToReread(res.lines);
   const idLines = idLinesToReread(res.lines).slice(0, MAX_ID_REREADS);
@@ -96,13 +99,8 @@ async function recoverMissedLines(engine: OcrEngine, prepared: PreparedPage, res
     insertInReadingOrder(res.lines, { text, bbox, confidence: best.confidence, words: [{ text, bbox, confidence: best.confidence }] });
     added++;
   }
-  if (!added) return res;
-  res.text = normalizeOcrText(res.lines.map((l) => l.text).join('\n'));
-  // The page's confidence counts the recovered lines too (per character, as their one "word" each
-  // would skew a per-word mean): a page whose only text was skipped is not unreadable.
-  const chars = (t: string): number => [...t.replace(/\s/gu, '')].length;
-  const total = res.lines.reduce((a, l) => a + chars(l.text), 0);
-  if (total) res.confidence = Math.round((res.lines.reduce((a, l) => a + l.confidence * chars(l.text), 0) / total) * 10) / 10;
+  // The page's confidence counts the recovered lines too: a page whose only text was skipped is not unreadable.
+  if (added) settlePageText(res);
   return res;
 }
 
@@ -117,6 +115,52 @@ function insertInReadingOrder(lines: OcrPageResult['lines'], line: OcrPageResult
   const sameRow = (o: typeof b): boolean => Math.min(o.y1, b.y1) - Math.max(o.y0, b.y0) > 0.5 * Math.min(o.y1 - o.y0, b.y1 - b.y0);
   const at = lines.findIndex((l) => (sameRow(l.bbox) ? l.bbox.x0 > b.x0 : l.bbox.y0 + l.bbox.y1 > b.y0 + b.y1));
   lines.splice(at < 0 ? lines.length : at, 0, line);
+}
+
+/** Lines under this confidence are read again alone (WEAK_LINES_PER_PAGE at most, weakest first). */
+export const WEAK_LINE_BELOW = 60;
+/** A reading replaces the line only when it is this much more confident: tesseract's confidence is noisy by ~10. */
+export const WEAK_LINE_GAIN = 15;
+const WEAK_LINES_PER_PAGE = 2;
+
+/**
+ * The page's weakest lines read again alone (rereadLine: the crop enlarged and binarised a few
+ * ways, as one line). A table row garbled in the page's context often reads cleanly alone (参保险种
+ * 外人医启从由 → 参保险种 养老、医疗、失业 on a held-out grey page). The line takes the most confident
+ * reading when it clears WEAK_LINE_GAIN, without the cell borders a single-line reading spells as
+ * "|"; its words become that one reading (the searchable PDF and the viewer's boxes follow it).
+ */
+async function rereadWeakLines(engine: OcrEngine, prepared: PreparedPage, res: OcrPageResult): Promise<void> {
+  const weak = res.lines
+    .filter((l) => l.confidence < WEAK_LINE_BELOW && [...l.text.replace(/\s/gu, '')].length >= 2)
+    .sort((a, b) => a.confidence - b.confidence)
+    .slice(0, WEAK_LINES_PER_PAGE);
+  let changed = false;
+  for (const line of weak) {
+    // Ends once a reading is well past the bar, or when the first two read as nothing.
+    const readings = await engine.rereadLine(prepared, line.bbox, (rs) => rs.some((r) => r.confidence >= line.confidence + WEAK_LINE_GAIN + 10) || (rs.length >= 2 && rs.every((r) => r.confidence < 40)));
+    const best = [...readings].sort((a, b) => b.confidence - a.confidence)[0];
+    const text = best ? withoutCellBorders(best.text) : '';
+    if (!best || best.confidence < line.confidence + WEAK_LINE_GAIN || !text) continue;
+    line.text = text;
+    line.confidence = best.confidence;
+    line.words = [{ text, bbox: line.bbox, confidence: best.confidence }];
+    changed = true;
+  }
+  if (changed) settlePageText(res);
+}
+
+/** A single-line reading of a table row spells the cell borders as "|" (with a stray quote mark): not text. */
+function withoutCellBorders(text: string): string {
+  return normalizeOcrText(text.replace(/[“”"']?\s*[|丨│]\s*[“”"']?/gu, ' '));
+}
+
+/** The page text from its lines again, and its confidence per character (a replaced or recovered line is one "word"). */
+function settlePageText(res: OcrPageResult): void {
+  res.text = normalizeOcrText(res.lines.map((l) => l.text).join('\n'));
+  const chars = (t: string): number => [...t.replace(/\s/gu, '')].length;
+  const total = res.lines.reduce((a, l) => a + chars(l.text), 0);
+  if (total) res.confidence = Math.round((res.lines.reduce((a, l) => a + l.confidence * chars(l.text), 0) / total) * 10) / 10;
 }
 
 /** ID-number lines read again per page at most (a form holds one or two persons' numbers). */

@@ -112,6 +112,23 @@ describe('orientation verified by recognition (real tesseract.js)', function () 
     assert.equal(again.lines.length, full.lines.length);
   });
 
+  it('a weak line is read again alone and replaced by a clearly more confident reading; a confident line is left as read', async () => {
+    const page = await pageOf(await renderScan(FORM, { dpi: 300 }));
+    const prepared = await preparePage(page, { verifyByRecognition: true });
+    const full = await engine.recognizePage(prepared);
+    const i = full.lines.findIndex((l) => /事项/.test(l.text));
+    assert.ok(i >= 0, full.text);
+    // The first pass as it came out on a held-out grey page: the line garbled, its confidence low.
+    const garbled = { ...full.lines[i]!, text: '稽核事项：外人医启从由', confidence: 35, words: [] };
+    const other = full.lines.findIndex((l, k) => k !== i && l.confidence >= 75);
+    const lines = full.lines.map((l, k) => (k === i ? garbled : { ...l }));
+    const r = await recognizeForFiling(engine, prepared, { ...full, lines, text: lines.map((l) => l.text).join('\n') });
+    assert.ok(cer(FORM[2]!, r.lines[i]!.text) < 0.15, `line now ${JSON.stringify(r.lines[i]!.text)}`);
+    assert.ok(r.lines[i]!.confidence >= 50 && r.lines[i]!.words.length === 1 && r.lines[i]!.words[0]!.text === r.lines[i]!.text);
+    assert.ok(r.text.includes(r.lines[i]!.text) && !r.text.includes('外人医启从由'));
+    assert.equal(r.lines[other]!.text, full.lines[other]!.text, 'a confident line is not read again');
+  });
+
   it('a page that reads as nothing in every orientation is unreadable, not filed as fine', async () => {
     // Scribbles: strokes with no script in them.
     let seed = 3;
