@@ -119,8 +119,16 @@ function insertInReadingOrder(lines: OcrPageResult['lines'], line: OcrPageResult
 
 /** Lines under this confidence are read again alone (WEAK_LINES_PER_PAGE at most, weakest first). */
 export const WEAK_LINE_BELOW = 60;
-/** A reading replaces the line only when it is this much more confident: tesseract's confidence is noisy by ~10. */
+/**
+ * A reading replaces the line only when it is this much more confident and a second way read the
+ * same text, or when it is WEAK_LINE_SURE more confident on its own. A line read alone scores
+ * higher than the same line in its page even when it is no better: on our own clean notice,
+ * 知核事项 at 51 in the page read as 移核事项 / 稿核事项 at 68-81 alone, one character wrong either
+ * way. So a gain alone is weak evidence; two ways that agree are the same kind of evidence the
+ * date and 公民身份号码 rereads vote with.
+ */
 export const WEAK_LINE_GAIN = 15;
+export const WEAK_LINE_SURE = 40;
 const WEAK_LINES_PER_PAGE = 2;
 
 /**
@@ -137,14 +145,19 @@ async function rereadWeakLines(engine: OcrEngine, prepared: PreparedPage, res: O
     .slice(0, WEAK_LINES_PER_PAGE);
   let changed = false;
   for (const line of weak) {
-    // Ends once a reading is well past the bar, or when the first two read as nothing.
-    const readings = await engine.rereadLine(prepared, line.bbox, (rs) => rs.some((r) => r.confidence >= line.confidence + WEAK_LINE_GAIN + 10) || (rs.length >= 2 && rs.every((r) => r.confidence < 40)));
-    const best = [...readings].sort((a, b) => b.confidence - a.confidence)[0];
-    const text = best ? withoutCellBorders(best.text) : '';
-    if (!best || best.confidence < line.confidence + WEAK_LINE_GAIN || !text) continue;
-    line.text = text;
+    const choice = (rs: readonly { text: string; confidence: number }[]): { text: string; confidence: number } | null => {
+      const good = rs.map((r) => ({ text: withoutCellBorders(r.text), confidence: r.confidence })).filter((r) => r.text && r.confidence >= line.confidence + WEAK_LINE_GAIN);
+      const sure = good.filter((r) => r.confidence >= line.confidence + WEAK_LINE_SURE);
+      const agreed = good.filter((r) => good.some((o) => o !== r && o.text === r.text));
+      return [...sure, ...agreed].sort((a, b) => b.confidence - a.confidence)[0] ?? null;
+    };
+    // Ends once there is a choice, or when the first two read as nothing.
+    const readings = await engine.rereadLine(prepared, line.bbox, (rs) => choice(rs) !== null || (rs.length >= 2 && rs.every((r) => r.confidence < 40)));
+    const best = choice(readings);
+    if (!best) continue;
+    line.text = best.text;
     line.confidence = best.confidence;
-    line.words = [{ text, bbox: line.bbox, confidence: best.confidence }];
+    line.words = [{ text: best.text, bbox: line.bbox, confidence: best.confidence }];
     changed = true;
   }
   if (changed) settlePageText(res);
