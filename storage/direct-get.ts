@@ -34,15 +34,18 @@ export interface DirectGet {
 }
 
 const MAX_HEAD = 16 * 1024;
+const MAX_ERROR_BODY = 64 * 1024;
 const READ_BUFFER = 1024 * 1024;
+/** The response head is read into a buffer this small; the body's buffer is sized once Content-Length is known. */
+const HEAD_BUFFER = 16 * 1024;
 /**
- * Read buffers of finished GETs, for the next ones: a small object's GET would otherwise allocate
- * a whole 1 MiB it barely uses. A buffer comes back only once its socket has closed, when no read
- * can land in it any more; readers have copied out whatever they kept by then.
+ * 1 MiB read buffers of finished GETs, for the next large ones. A buffer comes back only once its
+ * socket has closed, when no read can land in it any more; readers have copied out whatever they
+ * kept by then. A body smaller than that gets a buffer of its own size: two hundred concurrent page
+ * images must not hold 1 MiB each.
  */
 const spare: Buffer[] = [];
 const SPARE_MAX = 4;
-const MAX_ERROR_BODY = 64 * 1024;
 
 function failure(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
@@ -57,7 +60,10 @@ function s3Error(status: number, body: string): Error {
 
 class DirectGetSource implements TransientSource {
   private readonly socket: net.Socket;
-  private readonly buffer: Buffer;
+  /** Where the next read lands (net.connect calls `readBuffer` before every read). */
+  private buffer: Buffer | null = null;
+  private forBody = false;
+  private pooled = false;
   private head: Buffer[] = [];
   private headBytes = 0;
   private status = 0;
@@ -78,17 +84,18 @@ class DirectGetSource implements TransientSource {
     private readonly opened: { resolve(g: DirectGet): void; reject(err: Error): void },
   ) {
     const u = new URL(o.url);
-    this.buffer = (o.bufferSize === undefined ? spare.pop() : undefined) ?? Buffer.allocUnsafeSlow(o.bufferSize ?? READ_BUFFER);
+
     this.socket = net.connect({
       host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: Number(u.port || 80),
-      onread: { buffer: this.buffer, callback: (n: number) => this.onRead(n) },
+      onread: { buffer: () => this.readBuffer(), callback: (n: number, buf: Uint8Array) => this.onRead(n, buf as Buffer) },
     } as net.NetConnectOpts);
     this.socket.setNoDelay(true);
     this.socket.setTimeout(o.idleMs, () => this.fail(failure(`object storage sent nothing for ${o.idleMs} ms`, 'ETIMEDOUT')));
     this.socket.on('error', (err) => this.fail(err));
     this.socket.on('close', () => {
-      if (this.buffer.length === READ_BUFFER && spare.length < SPARE_MAX) spare.push(this.buffer);
+      if (this.pooled && this.buffer && spare.length < SPARE_MAX) spare.push(this.buffer);
+      this.buffer = null;
       if (this.finished) return;
       if (this.status !== 0 && !this.isSuccess()) this.answerError();
       else this.fail(failure(`object storage closed the connection after ${this.received} of ${this.contentLength < 0 ? '?' : this.contentLength} bytes`, 'ECONNRESET'));
@@ -120,9 +127,25 @@ class DirectGetSource implements TransientSource {
     this.socket.destroy();
   }
 
-  private onRead(n: number): boolean {
+  /** A small buffer for the head; for the body one sized to what is left of it, up to READ_BUFFER (pooled at that size). */
+  private readBuffer(): Buffer {
+    if (this.status === 0) return (this.buffer ??= Buffer.allocUnsafeSlow(HEAD_BUFFER));
+    if (this.forBody) return this.buffer!;
+    this.forBody = true;
+    const size = this.o.bufferSize ?? READ_BUFFER;
+    const left = this.contentLength - this.received;
+    if (this.o.bufferSize === undefined && left >= READ_BUFFER) {
+      this.buffer = spare.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER);
+      this.pooled = true;
+    } else {
+      this.buffer = Buffer.allocUnsafeSlow(Math.max(HEAD_BUFFER, Math.min(size, left > 0 ? left : HEAD_BUFFER)));
+    }
+    return this.buffer;
+  }
+
+  private onRead(n: number, buf: Buffer): boolean {
     if (this.finished) return false;
-    let chunk = this.buffer.subarray(0, n);
+    let chunk = buf.subarray(0, n);
     if (this.status === 0) {
       chunk = this.readHead(chunk);
       if (this.status === 0 || this.finished) return true;
