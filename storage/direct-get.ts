@@ -78,13 +78,14 @@ class DirectGetSource implements TransientSource {
   /** Set once the body is complete, the GET failed or the reader let go: nothing more is reported. */
   private finished = false;
   private error: Error | null = null;
+  /** The reader asked for a pause (its buffer is full) and has not read on since. */
+  private held = false;
 
   constructor(
     private readonly o: DirectGetOptions,
     private readonly opened: { resolve(g: DirectGet): void; reject(err: Error): void },
   ) {
     const u = new URL(o.url);
-
     this.socket = net.connect({
       host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: Number(u.port || 80),
@@ -111,14 +112,16 @@ class DirectGetSource implements TransientSource {
     for (const b of pending) sink.data(b);
     if (this.error) sink.error(this.error);
     else if (this.finished) sink.end();
-    else this.socket.resume();
+    else if (!this.held) this.socket.resume(); // paused since the prefix was in
   }
 
   pause(): void {
+    this.held = true;
     this.socket.pause();
   }
 
   resume(): void {
+    this.held = false;
     if (this.sink) this.socket.resume();
   }
 
