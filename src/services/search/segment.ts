@@ -219,37 +219,85 @@ function termIndex(seg: Segment, hash: number): number {
 export function forEachPosting(seg: Segment, hash: number, fn: (doc: number, tf: number, positions: number[] | null) => void): number {
   const i = termIndex(seg, hash);
   if (i < 0) return 0;
-  const buf = seg.postings;
-  let at = seg.offsets[i]!;
-  const end = seg.offsets[i + 1]!;
-  const isPos = seg.positional[i] === 1;
-  const read = (): number => {
-    let v = 0;
-    let shift = 0;
-    let b: number;
+  const c = new PostingCursor(seg, i);
+  let n = 0;
+  while (c.next()) {
+    fn(c.doc, c.tf, c.positional ? c.positions() : null);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * One term's postings, read in order without allocating: per page the delta-coded page number,
+ * its term frequency and, for a positional term, the byte length of its delta-coded positions
+ * (the format buildSegment writes). Every reader of postings goes through it. After next(),
+ * `doc` and `tf` describe the posting; its positions are read only if asked for, else skipped.
+ */
+class PostingCursor {
+  private readonly buf: Uint8Array;
+  private readonly end: number;
+  readonly positional: boolean;
+  private at: number;
+  /** Where the current posting ends (its positions included): the next one starts there. */
+  posEnd: number;
+  doc = -1;
+  tf = 0;
+
+  constructor(seg: Segment, i: number) {
+    this.buf = seg.postings;
+    this.at = this.posEnd = seg.offsets[i]!;
+    this.end = seg.offsets[i + 1]!;
+    this.positional = seg.positional[i] === 1;
+  }
+
+  get done(): boolean {
+    return this.posEnd >= this.end;
+  }
+
+  private varint(): number {
+    const buf = this.buf;
+    let b = buf[this.at++]!;
+    if (b < 0x80) return b; // most deltas, counts and lengths fit one byte
+    let v = b & 0x7f;
+    let shift = 7;
     do {
-      b = buf[at++]!;
+      b = buf[this.at++]!;
       v |= (b & 0x7f) << shift;
       shift += 7;
     } while (b & 0x80);
     return v;
-  };
-  let doc = -1;
-  let n = 0;
-  while (at < end) {
-    doc += read() + 1;
-    const tf = read();
-    let positions: number[] | null = null;
-    if (isPos) {
-      read();
-      positions = new Array<number>(tf);
-      let p = 0;
-      for (let j = 0; j < tf; j++) positions[j] = p += read();
-    }
-    fn(doc, tf, positions);
-    n++;
   }
-  return n;
+
+  /** Moves to the next posting; false at the end of the list. */
+  next(): boolean {
+    if (this.posEnd >= this.end) return false;
+    this.at = this.posEnd;
+    this.doc += this.varint() + 1;
+    this.tf = this.varint();
+    const len = this.positional ? this.varint() : 0;
+    this.posEnd = this.at + len;
+    return true;
+  }
+
+  /** Continues from a skip entry: the posting that starts at byte `at`, after page `doc`. */
+  jumpTo(at: number, doc: number): void {
+    this.posEnd = at;
+    this.doc = doc;
+  }
+
+  /** The current posting's positions, appended to `pool`. */
+  pushPositions(pool: PositionPool): void {
+    let p = 0;
+    for (let j = 0; j < this.tf; j++) pool.push((p += this.varint()));
+  }
+
+  positions(): number[] {
+    const out = new Array<number>(this.tf);
+    let p = 0;
+    for (let j = 0; j < this.tf; j++) out[j] = p += this.varint();
+    return out;
+  }
 }
 
 // ---- serialisation: one deflated buffer, split into chunks by the store ----
@@ -371,58 +419,18 @@ export function scanPostings(
   const i = termIndex(seg, hash);
   if (i < 0) return 0;
   let counted = 0;
-  const buf = seg.postings;
-  let at = seg.offsets[i]!;
-  const end = seg.offsets[i + 1]!;
-  const isPos = seg.positional[i] === 1;
-  let doc = -1;
-  while (at < end) {
-    let v = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = buf[at++]!;
-      v |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    doc += v + 1;
-    let tf = 0;
-    shift = 0;
-    do {
-      b = buf[at++]!;
-      tf |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
+  const c = new PostingCursor(seg, i);
+  while (c.next()) {
+    const doc = c.doc;
     const visible = live[seg.docItem[doc]!] === 1;
     if (visible) counted++;
-    const ok = visible && (only === null || only[doc] !== 0);
+    if (!visible || (only !== null && only[doc] === 0)) continue;
     let posAt = -1;
-    if (isPos) {
-      let len = 0;
-      shift = 0;
-      do {
-        b = buf[at++]!;
-        len |= (b & 0x7f) << shift;
-        shift += 7;
-      } while (b & 0x80);
-      if (!ok || !withPositions) at += len;
-      else {
-        posAt = pool.n;
-        let p = 0;
-        for (let j = 0; j < tf; j++) {
-          let d = 0;
-          shift = 0;
-          do {
-            b = buf[at++]!;
-            d |= (b & 0x7f) << shift;
-            shift += 7;
-          } while (b & 0x80);
-          p += d;
-          pool.push(p);
-        }
-      }
+    if (c.positional && withPositions) {
+      posAt = pool.n;
+      c.pushPositions(pool);
     }
-    if (ok) fn(doc, tf, posAt);
+    fn(doc, c.tf, posAt);
   }
   return counted;
 }
@@ -434,36 +442,9 @@ export function scanPostings(
 export function countPostings(seg: Segment, hash: number, live: Uint8Array): number {
   const i = termIndex(seg, hash);
   if (i < 0) return 0;
-  const buf = seg.postings;
-  let at = seg.offsets[i]!;
-  const end = seg.offsets[i + 1]!;
-  const isPos = seg.positional[i] === 1;
-  let doc = -1;
+  const c = new PostingCursor(seg, i);
   let n = 0;
-  while (at < end) {
-    let v = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = buf[at++]!;
-      v |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    doc += v + 1;
-    do b = buf[at++]!;
-    while (b & 0x80);
-    if (isPos) {
-      let len = 0;
-      shift = 0;
-      do {
-        b = buf[at++]!;
-        len |= (b & 0x7f) << shift;
-        shift += 7;
-      } while (b & 0x80);
-      at += len;
-    }
-    if (live[seg.docItem[doc]!] === 1) n++;
-  }
+  while (c.next()) if (live[seg.docItem[c.doc]!] === 1) n++;
   return n;
 }
 
@@ -489,40 +470,14 @@ function skipTable(seg: Segment, i: number): Int32Array {
   if (!m) skipTables.set(seg, (m = new Map()));
   const hit = m.get(i);
   if (hit) return hit;
-  const buf = seg.postings;
-  let at = seg.offsets[i]!;
-  const end = seg.offsets[i + 1]!;
-  const isPos = seg.positional[i] === 1;
+  const c = new PostingCursor(seg, i);
   const out = new Int32Array(2 * Math.ceil(seg.df[i]! / SKIP_EVERY));
-  let doc = -1;
-  let p = 0;
-  while (at < end) {
+  for (let p = 0; !c.done; p++) {
     if (p % SKIP_EVERY === 0) {
-      out[2 * (p / SKIP_EVERY)] = at;
-      out[2 * (p / SKIP_EVERY) + 1] = doc;
+      out[2 * (p / SKIP_EVERY)] = c.posEnd;
+      out[2 * (p / SKIP_EVERY) + 1] = c.doc;
     }
-    let v = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = buf[at++]!;
-      v |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    doc += v + 1;
-    do b = buf[at++]!;
-    while (b & 0x80);
-    if (isPos) {
-      let len = 0;
-      shift = 0;
-      do {
-        b = buf[at++]!;
-        len |= (b & 0x7f) << shift;
-        shift += 7;
-      } while (b & 0x80);
-      at += len;
-    }
-    p++;
+    c.next();
   }
   m.set(i, out);
   return out;
@@ -546,77 +501,36 @@ export function scanPostingsAt(
 ): void {
   const i = termIndex(seg, hash);
   if (i < 0 || n === 0) return;
-  const buf = seg.postings;
-  let at = seg.offsets[i]!;
-  const end = seg.offsets[i + 1]!;
-  const isPos = seg.positional[i] === 1;
+  const c = new PostingCursor(seg, i);
   const skip = seg.df[i]! >= SKIP_MIN_DF ? skipTable(seg, i) : null;
   const blocks = skip ? skip.length >> 1 : 0;
   let block = 0;
   let p = 0;
-  let doc = -1;
   let k = 0;
-  while (at < end && k < n) {
+  while (!c.done && k < n) {
     const target = docs[k]!;
-    if (skip && doc < target - 1) {
+    if (skip && c.doc < target - 1) {
       // Jump to the last block whose preceding page is before the target, if that is ahead.
       let j = block;
       while (j + 1 < blocks && skip[2 * (j + 1) + 1]! < target) j++;
       if (j > block) {
         block = j;
-        at = skip[2 * j]!;
-        doc = skip[2 * j + 1]!;
+        c.jumpTo(skip[2 * j]!, skip[2 * j + 1]!);
         p = j * SKIP_EVERY;
       }
     }
-    let v = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = buf[at++]!;
-      v |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    doc += v + 1;
-    let tf = 0;
-    shift = 0;
-    do {
-      b = buf[at++]!;
-      tf |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
+    c.next();
+    const doc = c.doc;
     p++;
     if (p % SKIP_EVERY === 0) block = p / SKIP_EVERY;
     while (k < n && docs[k]! < doc) k++;
-    const ok = k < n && docs[k] === doc && live[seg.docItem[doc]!] === 1;
-    let posAt = -1;
-    if (isPos) {
-      let len = 0;
-      shift = 0;
-      do {
-        b = buf[at++]!;
-        len |= (b & 0x7f) << shift;
-        shift += 7;
-      } while (b & 0x80);
-      if (!ok || !withPositions) at += len;
-      else {
+    if (k < n && docs[k] === doc && live[seg.docItem[doc]!] === 1) {
+      let posAt = -1;
+      if (c.positional && withPositions) {
         posAt = pool.n;
-        let q = 0;
-        for (let j = 0; j < tf; j++) {
-          let d = 0;
-          shift = 0;
-          do {
-            b = buf[at++]!;
-            d |= (b & 0x7f) << shift;
-            shift += 7;
-          } while (b & 0x80);
-          q += d;
-          pool.push(q);
-        }
+        c.pushPositions(pool);
       }
-    }
-    if (ok) {
-      fn(doc, tf, posAt);
+      fn(doc, c.tf, posAt);
       k++;
     }
   }
