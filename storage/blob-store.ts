@@ -254,6 +254,13 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
     else void early.got.then((s) => s?.destroy(), () => undefined);
   }
 
+  /** A key record without its content: damage, reported like any integrity failure. */
+  function contentMissing(key: string): StorageError {
+    const e = new StorageError('integrity_error', `${key}: the key record exists but the content is missing`, { details: { key } });
+    report(e);
+    return e;
+  }
+
   async function openPlain(key: string, range?: ByteRange, attempt = 0): Promise<{ stream: Readable; rec: KeyRecord }> {
     // A full read asks for the content while the key record is still on its way: one round trip
     // less, which is most of the cost for small objects. A direct one holds only the stored
@@ -301,11 +308,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
         return openPlain(key, range, 1);
       }
     }
-    if (!raw) {
-      const e = new StorageError('integrity_error', `${key}: the key record exists but the content is missing`, { details: { key } });
-      report(e);
-      throw e;
-    }
+    if (!raw) throw contentMissing(key);
     const dec = new DecryptStream({ engine: decryptEngine && plan.length > INLINE_MAX ? decryptEngine : undefined, dek, header, size: rec.size, sha256: Buffer.from(rec.sha256, 'hex'), plan, withHeader: !range, objectKey: key });
     pipeline(raw, dec, (err) => {
       if (err && isStorageError(err, 'integrity_error')) report(err);
@@ -332,11 +335,7 @@ export function createEnvelopeStore(backend: RawBackend, opts: EnvelopeStoreOpti
       if (isStorageError(err, 'integrity_error')) report(err);
       throw err;
     }
-    if (!got) {
-      const e = new StorageError('integrity_error', `${key}: the key record exists but the content is missing`, { details: { key } });
-      report(e);
-      throw e;
-    }
+    if (!got) throw contentMissing(key);
     // The same overwrite / shred race as in openWith, told from damage the same way.
     if (!range && attempt === 0 && !got.prefix.equals(header.bytes)) {
       got.source.destroy();

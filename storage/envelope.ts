@@ -584,12 +584,10 @@ export class TransientDecryptReader extends Readable {
     this.guarded(() => {
       const s = this.s;
       s.queue.push(chunk);
-      if (!s.takeHeader()) {
-        s.queue.keepRest();
-        return;
+      if (s.takeHeader()) {
+        s.openReady();
+        s.checkTrailing();
       }
-      s.openReady();
-      s.checkTrailing();
       s.queue.keepRest();
     });
   }
