@@ -74,6 +74,11 @@ export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPa
   return res;
 }
 
+/** Ink that is not text (a stamp's remnant, a scribble) reads under 40 every way: two such readings end a reread. */
+function readsAsNothing(rs: readonly { confidence: number }[]): boolean {
+  return rs.length >= 2 && rs.every((r) => r.confidence < 40);
+}
+
 /** A missed band's best single-line reading is kept from this confidence up (noise and seals read far lower). */
 export const MISSED_LINE_MIN_CONFIDENCE = 70;
 
@@ -90,9 +95,8 @@ async function recoverMissedLines(engine: OcrEngine, prepared: PreparedPage, res
   const good = (r: { text: string; confidence: number }): boolean => r.confidence >= MISSED_LINE_MIN_CONFIDENCE && (r.text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= 2;
   let added = 0;
   for (const bbox of bands) {
-    // Ends at the first confident reading; ink that is not text (a stamp's remnant, a scribble)
-    // reads under 40 every way, so two such readings end it too.
-    const readings = await engine.rereadLine(prepared, bbox, (rs) => rs.some(good) || (rs.length >= 2 && rs.every((r) => r.confidence < 40)));
+    // Ends at the first confident reading, or when the ink is not text after all.
+    const readings = await engine.rereadLine(prepared, bbox, (rs) => rs.some(good) || readsAsNothing(rs));
     const best = readings.filter(good).sort((a, b) => b.confidence - a.confidence)[0];
     if (!best) continue;
     const text = normalizeOcrText(best.text);
@@ -151,8 +155,8 @@ async function rereadWeakLines(engine: OcrEngine, prepared: PreparedPage, res: O
       const agreed = good.filter((r) => good.some((o) => o !== r && o.text === r.text));
       return [...sure, ...agreed].sort((a, b) => b.confidence - a.confidence)[0] ?? null;
     };
-    // Ends once there is a choice, or when the first two read as nothing.
-    const readings = await engine.rereadLine(prepared, line.bbox, (rs) => choice(rs) !== null || (rs.length >= 2 && rs.every((r) => r.confidence < 40)));
+    // Ends once there is a choice, or when the crop reads as nothing.
+    const readings = await engine.rereadLine(prepared, line.bbox, (rs) => choice(rs) !== null || readsAsNothing(rs));
     const best = choice(readings);
     if (!best) continue;
     line.text = best.text;
