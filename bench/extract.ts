@@ -217,6 +217,9 @@ async function evaluateSet(label: string, docs: EvalDoc[], engine: ReturnType<ty
   };
 }
 
+/** Type sizes of the tuning documents, in turn (until 2026-12-03 all were 11 pt). */
+const TUNING_TYPE_PT = [11, 10.5, 12, 14, 16] as const;
+
 async function main(): Promise<void> {
   const which = process.env.BENCH_EXTRACT_SET ?? 'both';
   const ctx = await openTestRuntime({ LOG_LEVEL: 'silent' });
@@ -231,7 +234,8 @@ async function main(): Promise<void> {
         const t = { name, id: randomId(), unit: pick(UNITS), code: randomCreditCode(), date: randomDate(), form: (['cjk', 'numeral', 'dotted', 'dashed'] as const)[k % 4]!, amount: (1000 + Math.floor(rnd() * 90000) / 10).toFixed(2), serial: 1 + Math.floor(rnd() * 300) };
         const d = tpl(t);
         const font: FontKey = k % 2 ? 'serif' : 'sans';
-        const png = await renderText(d.lines, font, 300);
+        // Type from 10.5 pt (五号) to 16 pt: forms are not all set in one size (TEXT_PX_TARGET).
+        const png = await renderText(d.lines, font, 300, TUNING_TYPE_PT[k % TUNING_TYPE_PT.length]);
         docs.push({ key: `${d.type}#${i}`, type: d.type, name: d.hasName ? name : null, ids: d.ids ? [t.id] : [], date: t.date, lines: d.lines, image: await degrade(png, k, k + 1) });
       }
     }

@@ -174,3 +174,35 @@ export function lineAlignment(ink: Ink, deg: number): LineAlignment {
     right: text.filter((s) => tr - s.r <= tol).length / text.length,
   };
 }
+
+/**
+ * The typical height of a line of text, in the ink's pixels, read on ink turned so that lines run
+ * horizontally and sheared by the skew `deg`: the median height of the runs of rows that hold a
+ * real share of ink (at least a sixth of what the busiest rows hold, so that a table's vertical
+ * rules, a few pixels in every row, do not join its lines into one), grouped across gaps of one
+ * row. Runs of one or two rows are rules, not text. Null with fewer than two lines.
+ */
+export function textLineHeight(ink: Ink, deg: number): number | null {
+  const t = Math.tan((deg * Math.PI) / 180);
+  const pad = Math.ceil(Math.abs(t) * ink.width) + 1;
+  const H = ink.height + 2 * pad + 1;
+  const count = new Int32Array(H);
+  for (let i = 0; i < ink.xs.length; i++) count[Math.round(ink.ys[i]! - ink.xs[i]! * t) + pad]!++;
+  const busy = Array.from(count).filter((c) => c > 0).sort((a, b) => a - b);
+  if (!busy.length) return null;
+  const floor = Math.max(1, busy[Math.floor(0.9 * (busy.length - 1))]! / 6);
+  const heights: number[] = [];
+  let start = -1, last = -1;
+  for (let y = 0; y <= H; y++) {
+    if (y < H && count[y]! >= floor) {
+      if (start < 0) start = y;
+      last = y;
+    } else if (start >= 0 && (y === H || y - last > 1)) {
+      if (last - start + 1 >= 3) heights.push(last - start + 1);
+      start = -1;
+    }
+  }
+  if (heights.length < 2) return null;
+  heights.sort((a, b) => a - b);
+  return heights[Math.floor(heights.length / 2)]!;
+}

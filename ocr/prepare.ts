@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { darkBorders, estimateSkew, inkPoints, lineAlignment, otsu, speckleRatio, turn90 } from './analysis';
+import { darkBorders, estimateSkew, inkPoints, lineAlignment, otsu, speckleRatio, textLineHeight, turn90 } from './analysis';
 import type { ColorMode, PageImage, Rotation } from './types';
 
 /** Something that can say how readable a small grey PNG is (mean OCR confidence 0..100). */
@@ -36,6 +36,11 @@ export interface PrepareOptions {
    * way (docs/benchmarks.md, 2026-12-02 bench:ocr).
    */
   ocrDpiRange?: [number, number];
+  /**
+   * Height of a line of text (page pixels, as textLineHeight measures it) that larger type is
+   * reduced to for recognition (default TEXT_PX_TARGET).
+   */
+  textPxTarget?: number;
   jpegQuality?: number;
   /**
    * Forces the clockwise turn that makes the text upright (0/90/180/270), skipping the estimate: the
@@ -105,6 +110,23 @@ export interface OrientationProbe {
 }
 
 const ANALYSIS_LONG_SIDE = 1000;
+/**
+ * chi_sim reads large type worse than body type: on our tuning pages in 9-16 pt at 300 dpi
+ * (bench/extract.ts draws sizes since 2026-12-03), 16 pt type read at 4.1 % CER as scanned and
+ * 2.2 % reduced so that its lines are 40 px high, which is 11 pt at 300 dpi, the size the
+ * tuning pages had always used and read best at; 13 pt went 2.3 → 2.1 %, 9-11 pt were not touched.
+ * Reducing 11 pt type further (36 px, or everything to 200 dpi) lost the dots of full-width
+ * colons on our serif face. Measured by line height rather than assumed from the resolution: a
+ * 300 dpi scan may carry 9 pt or 20 pt type.
+ */
+export const TEXT_PX_TARGET = 40;
+/**
+ * Type within this factor of the target is read as scanned: the estimate is good to about a pixel
+ * of the ~12 px analysis line (±9 %), and a resampling for a few per cent only blurs.
+ */
+const TEXT_PX_SLACK = 1.1;
+/** Line height (as textLineHeight measures it) the orientation strips are read at: 11 pt at 150 dpi. */
+const STRIP_TEXT_PX = 20;
 const MIN_SKEW = 0.3;
 /** Mean confidence at which an orientation candidate is accepted without trying the others. */
 const ORIENTATION_ACCEPT = 65;
@@ -146,10 +168,13 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   let rotation: Rotation = 0;
   let skewDeg = 0;
   let orientationChecked = false;
+  /** Height of the body text's lines in page pixels (null: no lines to measure). */
+  let textPx: number | null = null;
   const probe: OrientationProbe = { scores: {}, readable: null, hDeg: 0, vDeg: 0, directionRatio: 1 };
   if (!blank) {
+    const turned90 = turn90(ink);
     const horizontal = estimateSkew(ink);
-    const vertical = estimateSkew(turn90(ink));
+    const vertical = estimateSkew(turned90);
     const lines = vertical.score > horizontal.score ? { base: 90 as Rotation, est: vertical } : { base: 0 as Rotation, est: horizontal };
     const ratio = Math.max(horizontal.score, vertical.score) / Math.max(1e-9, Math.min(horizontal.score, vertical.score));
     skewDeg = lines.est.deg;
@@ -157,11 +182,18 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
     probe.hDeg = horizontal.deg;
     probe.vDeg = vertical.deg;
     probe.directionRatio = ratio;
+    // Line heights along both axes, in page pixels: the type's size, whichever way it is turned.
+    const hPx = textLineHeight(ink, horizontal.deg), vPx = textLineHeight(turned90, vertical.deg);
+    const along = (r: Rotation): number | null => { const h = r % 180 === 0 ? hPx : vPx; return h === null ? null : h / scale; };
     if (opts.orientation || opts.verifyByRecognition || opts.rotation !== undefined) {
       // The strips' source, so that a caller can still check other orientations cheaply
-      // (scoreOrientations). Recognition needs legible glyphs: ~150 dpi, not the 1000-px analysis
-      // copy. Made once, on first use: it holds the page's grey pixels until then.
-      const os = Math.min(1, 150 / page.dpi);
+      // (scoreOrientations). Recognition needs legible glyphs, not the 1000-px analysis copy, and
+      // the strip (densestWindow) is sized for two lines of STRIP_TEXT_PX: 11 pt type at 150 dpi.
+      // Scaled by the measured type, not by the resolution alone: a strip of 20 pt type at 150 dpi
+      // cut its glyphs in half, and read as nonsense either way up. Made once, on first use: it
+      // holds the page's grey pixels until then.
+      const typePx = along(lines.base);
+      const os = Math.min(1, typePx === null ? 150 / page.dpi : STRIP_TEXT_PX / typePx);
       let made: Promise<{ grey: Buffer; width: number; height: number }> | undefined;
       probe.readable = () => (made ??= sharp(inkFull, { raw: { width: W, height: H, channels: 1 } })
         .extract(region).resize(Math.max(1, Math.round(region.width * os)), Math.max(1, Math.round(region.height * os)))
@@ -185,9 +217,10 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
       // lines say so clearly, recognition starts the other way up, instead of paying for a reading
       // of the page upside down first (recognition still verifies either way). Tables and centred
       // text give no clear edge and keep the line direction's own guess.
-      const a = lines.base === 0 ? lineAlignment(ink, horizontal.deg) : lineAlignment(turn90(ink), vertical.deg);
+      const a = lines.base === 0 ? lineAlignment(ink, horizontal.deg) : lineAlignment(turned90, vertical.deg);
       if (a.lines >= FLUSH_MIN_LINES && a.right >= FLUSH_SHARE && a.left <= RAGGED_SHARE) rotation = ((lines.base + 180) % 360) as Rotation;
     }
+    textPx = along(rotation);
   }
 
   // Under 0.3° a correction is invisible (the estimate itself wobbles by ~0.2° on pages with seals
@@ -237,6 +270,10 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   // scans reduced (half the pixels to recognise, no loss in accuracy).
   const [fromDpi, toDpi] = opts.ocrDpiRange ?? [200, 300];
   let ocrScale = page.dpi >= fromDpi && page.dpi <= toDpi ? 1 : ocrDpi / page.dpi;
+  // Large type is read reduced to a body-text size (see TEXT_PX_TARGET); a resolution already
+  // chosen above stands when the type is not clearly larger than that.
+  const targetText = opts.textPxTarget ?? TEXT_PX_TARGET;
+  if (textPx !== null && textPx * ocrScale > targetText * TEXT_PX_SLACK) ocrScale = targetText / textPx;
   ocrScale = Math.min(ocrScale, maxLong / Math.max(vw, vh));
   let ocr = turned
     ? sharp(page.channels === 1 ? turned.data : inkOf(turned.data, vw * vh, sealRemoved), { raw: { width: vw, height: vh, channels: 1 } })

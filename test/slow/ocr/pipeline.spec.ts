@@ -9,7 +9,7 @@ import {
   buildSearchablePdf, createOcrEngine, iteratePages, preparePage, type OcrEngine, type OcrPageResult, type PreparedPage,
 } from '../../../ocr/index';
 import sharp from 'sharp';
-import { cer, makePage, renderText, toJpeg, toPdf, toTiff, toTiffG4, type Condition, type FixturePage } from '../../helpers/fixtures/ocr-fixtures';
+import { DOCUMENTS, cer, makePage, renderText, toJpeg, toPdf, toTiff, toTiffG4, type Condition, type FixturePage } from '../../helpers/fixtures/ocr-fixtures';
 
 const LIMITS: Partial<Record<Condition, number>> = {
   clean: 0.05, border: 0.05, lowdpi: 0.1, rot90: 0.1, rot180: 0.1, rot270: 0.1, 'skew4': 0.1, 'skew-3': 0.1, noise: 0.1, seal: 0.1,
@@ -56,6 +56,26 @@ describe('ocr pipeline (slow: real tesseract.js)', function () {
       }
     });
   }
+
+  it('large type (16 and 20 pt) is read reduced to body size, upright and upside down; 11 pt as scanned', async () => {
+    const expected = DOCUMENTS.contribution.join('\n');
+    for (const pt of [16, 20]) {
+      const upright = await renderText(DOCUMENTS.contribution, 'serif', 300, pt);
+      for (const [label, png, rotation] of [['upright', upright, 0], ['upside down', await sharp(upright).rotate(180).png().withMetadata({ density: 300 }).toBuffer(), 180]] as const) {
+        const [page] = await run(png);
+        assert.ok(page);
+        // The orientation strips are sized to the type: at 150 dpi a strip of 20 pt type cut its glyphs in half and read as nonsense both ways.
+        assert.equal(page.prep.rotation, rotation, `${pt} pt ${label}: rotation ${page.prep.rotation}`);
+        // Lines ~40 px high (TEXT_PX_TARGET): 16 pt at 300 dpi is ~58 px, 20 pt ~75 px.
+        assert.ok(page.prep.ocrScale > 0.45 && page.prep.ocrScale < 0.75, `${pt} pt: scale ${page.prep.ocrScale}`);
+        const e = cer(expected, page.res.text);
+        assert.ok(e < 0.06, `${pt} pt ${label}: CER ${e.toFixed(3)}: ${JSON.stringify(page.res.text)}`);
+        assert.ok(page.res.lines.every((l) => l.bbox.x1 <= page.prep.width && l.bbox.y1 <= page.prep.height), 'boxes on the view image');
+      }
+    }
+    const [body] = await run(await renderText(DOCUMENTS.contribution, 'serif', 300));
+    assert.equal(body?.prep.ocrScale, 1);
+  });
 
   it('a deskewed page keeps its bands: grey and colour scans at 2° read as well as upright ones, boxes on the view image', async () => {
     const f = await makePage('registration', 'sans', 'clean');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { estimateSkew, inkPoints, lineAlignment, otsu, turn90 } from '../../../ocr/analysis';
+import { estimateSkew, inkPoints, lineAlignment, otsu, textLineHeight, turn90 } from '../../../ocr/analysis';
 
 /** Rows of "text": dark bars 6 px high every 20 px, sheared by `deg` clockwise. */
 function bars(w: number, h: number, deg: number): Uint8Array {
@@ -52,5 +52,50 @@ describe('ocr analysis (projection profiles)', () => {
     const ruled = lines([360, 150, 360, 200, 360, 100, 360]);
     const a = lineAlignment(inkPoints(ruled.g, ruled.w, ruled.h, 128), 0);
     assert.equal(a.lines, 3);
+  });
+
+  describe('text line height (the size of the type, for the recognition scale)', () => {
+    /** Lines `heights[i]` px high (ink rows), 10 px apart, 300 px long, with gaps between glyphs. */
+    function page(heights: number[], extra?: (g: Uint8Array, w: number, h: number) => void): { g: Uint8Array; w: number; h: number } {
+      const w = 400;
+      const h = 40 + heights.reduce((a, x) => a + x + 10, 0);
+      const g = new Uint8Array(w * h).fill(255);
+      let y0 = 20;
+      for (const lh of heights) {
+        for (let y = y0; y < y0 + lh; y++) for (let x = 30; x < 330; x++) if (x % 12 < 9) g[y * w + x] = 0;
+        y0 += lh + 10;
+      }
+      extra?.(g, w, h);
+      return { g, w, h };
+    }
+    const measure = (p: { g: Uint8Array; w: number; h: number }, deg = 0) => textLineHeight(inkPoints(p.g, p.w, p.h, 128), deg);
+
+    it('is the height of the body lines', () => {
+      assert.equal(measure(page([12, 12, 12, 12, 12])), 12);
+    });
+    it('a title in large type does not move it: the median line', () => {
+      assert.equal(measure(page([30, 12, 12, 12, 12, 12])), 12);
+    });
+    it('the vertical rules of a table (ink in every row) do not join the lines into one', () => {
+      const ruled = page([12, 12, 12, 12, 12, 12], (g, w, h) => {
+        for (const x of [25, 120, 250, 335]) for (let y = 10; y < h - 10; y++) g[y * w + x] = 0;
+      });
+      assert.equal(measure(ruled), 12);
+    });
+    it('horizontal rules (a row or two of ink) are not lines of text', () => {
+      const ruled = page([12, 12, 12, 12], (g, w) => {
+        for (const y of [16, 17, 48, 80]) for (let x = 20; x < 380; x++) g[y * w + x] = 0;
+      });
+      assert.equal(measure(ruled), 12);
+    });
+    it('is measured along the skew', () => {
+      const g = bars(400, 300, 3);
+      const h = textLineHeight(inkPoints(g, 400, 300, 128), 3);
+      assert.ok(h !== null && Math.abs(h - 6) <= 1, `measured ${h}`);
+    });
+    it('says nothing on a page without lines of text', () => {
+      assert.equal(measure(page([])), null);
+      assert.equal(measure(page([12])), null);
+    });
   });
 });
