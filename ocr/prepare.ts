@@ -319,34 +319,10 @@ function inkChannel(page: PageImage): { ink: Buffer; sealRemoved: boolean } {
   return { ink: inkOf(src, W * H, sealRed), sealRemoved: sealRed };
 }
 
-/**
- * Red seal ink reflects red light almost as the paper does: in the red channel a stamp is 82-85 %
- * of the paper's level on our seal pages, where black and blue inks stay under half. Read as it
- * is, that faint remnant still reached the recogniser: a stamp over a 公民身份号码 read as
- * 业务许肌章 among the digits, and no ID under a stamp was found (0 of 8 on seal-over-number pages
- * made for this, bench note 2026-12-03). So red-channel values from this share of the paper's
- * level up are paper.
- */
-const SEAL_PAPER_SHARE = 0.78;
-
-/** The paper's level in the red channel: the median of every 16th pixel's red (a page is mostly paper). */
-function redPaperLevel(src: Buffer, px: number): number {
-  const hist = new Uint32Array(256);
-  let n = 0;
-  for (let j = 0; j < px; j += 16, n++) hist[src[j * 3]!]!++;
-  let seen = 0;
-  for (let v = 0; v < 256; v++) if ((seen += hist[v]!) >= n / 2) return v;
-  return 255;
-}
-
-/** The ink plane of RGB pixels: the red channel on a page with a seal (its remnant whitened), luminance (ITU-R 601) otherwise. */
+/** The ink plane of RGB pixels: the red channel on a page with a seal, luminance (ITU-R 601) otherwise. */
 function inkOf(src: Buffer, px: number, sealRed: boolean): Buffer {
   const out = Buffer.allocUnsafe(px);
-  if (sealRed) {
-    // The seal's remnant (a faint grey where the stamp was) goes to white: see SEAL_PAPER_SHARE.
-    const k = 255 / Math.max(1, redPaperLevel(src, px) * SEAL_PAPER_SHARE);
-    for (let i = 0, j = 0; j < px; i += 3, j++) out[j] = Math.min(255, src[i]! * k);
-  }
+  if (sealRed) for (let i = 0, j = 0; j < px; i += 3, j++) out[j] = src[i]!;
   else for (let i = 0, j = 0; j < px; i += 3, j++) out[j] = (src[i]! * 299 + src[i + 1]! * 587 + src[i + 2]! * 114) / 1000;
   return out;
 }

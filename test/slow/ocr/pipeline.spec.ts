@@ -57,20 +57,6 @@ describe('ocr pipeline (slow: real tesseract.js)', function () {
     });
   }
 
-  it('a red seal stamped over the 公民身份号码: the number reads and the stamp does not', async () => {
-    for (const font of ['sans', 'serif'] as const) {
-      const f = await makePage('registration', font, 'seal-number');
-      // As a colour scanner sends it: JPEG, whose chroma subsampling leaves the stamp a darker remnant.
-      const [page] = await run(await toJpeg(f, 80));
-      assert.ok(page);
-      assert.equal(page.prep.sealRemoved, true);
-      const line = page.res.lines.find((l) => l.text.includes('身份'));
-      // The stamp's remnant in the red channel (82-85 % of the paper) read as characters among the digits.
-      assert.match(line?.text.replace(/\s/g, '') ?? '', /110101199003071234/, `${font}: ${JSON.stringify(page.res.text)}`);
-      assert.doesNotMatch(page.res.text, /业务|专用|保险中心/, `${font}: the stamp's own text is not read`);
-    }
-  });
-
   it('large type (16 and 20 pt) is read reduced to body size, upright and upside down; 11 pt as scanned', async () => {
     const expected = DOCUMENTS.contribution.join('\n');
     for (const pt of [16, 20]) {
