@@ -235,7 +235,8 @@ async function main(): Promise<void> {
         const d = tpl(t);
         const font: FontKey = k % 2 ? 'serif' : 'sans';
         // Type from 10.5 pt (五号) to 16 pt: forms are not all set in one size (TEXT_PX_TARGET).
-        const png = await renderText(d.lines, font, 300, TUNING_TYPE_PT[k % TUNING_TYPE_PT.length]);
+        // Every third title in larger type (1.6 times the body), as most forms set it (LARGE_LINE_RATIO).
+        const png = await renderText(d.lines, font, 300, TUNING_TYPE_PT[k % TUNING_TYPE_PT.length], k % 3 === 0 ? 1.6 : 1);
         docs.push({ key: `${d.type}#${i}`, type: d.type, name: d.hasName ? name : null, ids: d.ids ? [t.id] : [], date: t.date, lines: d.lines, image: await degrade(png, k, k + 1) });
       }
     }

@@ -53,6 +53,12 @@ export interface OcrEngine extends OrientationScorer {
    */
   rereadLine(page: PreparedPage, bbox: BBox, settled?: (readings: readonly LineReading[], remaining: number) => boolean): Promise<LineReading[]>;
   /**
+   * Reads one line again from the grey recognition image, resized by `scale`, as a single line:
+   * how capture reads a title in type much larger than the page's body at the body's size (the
+   * model reads large type worse; TEXT_PX_TARGET). Null when the box is too small to read.
+   */
+  readLineScaled(page: PreparedPage, bbox: BBox, scale: number): Promise<LineReading | null>;
+  /**
    * Starts every recognition worker now (each loads its models, ~1 s) instead of at the first
    * pages: a caller that knows pages are coming overlaps that with other work.
    */
@@ -104,6 +110,20 @@ function percentile(hist: Uint32Array, total: number, fraction: number): number 
  */
 function pgm(page: Pick<PreparedPage, 'ocrImage' | 'ocrWidth' | 'ocrHeight'>): Buffer {
   return Buffer.concat([Buffer.from(`P5\n${page.ocrWidth} ${page.ocrHeight}\n255\n`, 'latin1'), page.ocrImage]);
+}
+
+/** A line's box (PreparedPage.image pixels) in ocrImage pixels, padded by `padFrac` of its height; null when too small to read. */
+function lineRegion(page: PreparedPage, bbox: BBox, padFrac: number): sharp.Region | null {
+  const s = page.ocrScale;
+  const { x: dx, y: dy } = page.ocrOffset;
+  const W = page.ocrWidth, H = page.ocrHeight;
+  // Tesseract's line boxes hug the glyphs: a margin around them.
+  const pad = Math.max(4, Math.round((bbox.y1 - bbox.y0) * s * padFrac));
+  const left = Math.max(0, Math.floor((bbox.x0 - dx) * s) - pad);
+  const top = Math.max(0, Math.floor((bbox.y0 - dy) * s) - pad);
+  const width = Math.min(W, Math.ceil((bbox.x1 - dx) * s) + pad) - left;
+  const height = Math.min(H, Math.ceil((bbox.y1 - dy) * s) + pad) - top;
+  return width < 8 || height < 8 ? null : { left, top, width, height };
 }
 
 interface Slot {
@@ -230,16 +250,11 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
     async rereadLine(page, bbox, settled) {
       if (page.blank) return [];
       const s = page.ocrScale;
-      const { x: dx, y: dy } = page.ocrOffset;
       const W = page.ocrWidth, H = page.ocrHeight;
-      // Back into ocrImage pixels, with a margin: tesseract's line boxes hug the glyphs.
-      const pad = Math.max(4, Math.round((bbox.y1 - bbox.y0) * s * 0.2));
-      const left = Math.max(0, Math.floor((bbox.x0 - dx) * s) - pad);
-      const top = Math.max(0, Math.floor((bbox.y0 - dy) * s) - pad);
-      const width = Math.min(W, Math.ceil((bbox.x1 - dx) * s) + pad) - left;
-      const height = Math.min(H, Math.ceil((bbox.y1 - dy) * s) + pad) - top;
-      if (width < 8 || height < 8) return [];
-      const crop = await sharp(page.ocrImage, { raw: { width: W, height: H, channels: 1 } }).extract({ left, top, width, height }).extractChannel(0).raw().toBuffer();
+      const region = lineRegion(page, bbox, 0.2);
+      if (!region) return [];
+      const { width, height } = region;
+      const crop = await sharp(page.ocrImage, { raw: { width: W, height: H, channels: 1 } }).extract(region).extractChannel(0).raw().toBuffer();
       const hist = new Uint32Array(256);
       for (const v of crop) hist[v] = (hist[v] ?? 0) + 1;
       // A text line is mostly paper: the median is the paper, the darkest 2% the ink.
@@ -270,6 +285,27 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
         }
         return out;
       }, false);
+    },
+    async readLineScaled(page, bbox, scale) {
+      if (page.blank) return null;
+      const region = lineRegion(page, bbox, 0.15);
+      if (!region) return null;
+      const W = page.ocrWidth, H = page.ocrHeight;
+      // Grey, as the page itself is read: only the size changes.
+      const img = await sharp(page.ocrImage, { raw: { width: W, height: H, channels: 1 } }).extract(region)
+        .resize(Math.max(1, Math.round(region.width * scale)), Math.max(1, Math.round(region.height * scale)), { kernel: 'lanczos3' })
+        .extend({ top: 20, bottom: 20, left: 20, right: 20, background: '#ffffff' })
+        .extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      const dpi = String(Math.round(page.dpi * page.ocrScale * scale));
+      const res = await run(async (w) => {
+        await w.setParameters({ tessedit_pageseg_mode: '7' as Tesseract.PSM, user_defined_dpi: dpi });
+        try {
+          return await w.recognize(pgm({ ocrImage: img.data, ocrWidth: img.info.width, ocrHeight: img.info.height }), {}, { text: true });
+        } finally {
+          await w.setParameters({ tessedit_pageseg_mode: psm as Tesseract.PSM, user_defined_dpi: '300' });
+        }
+      }, false);
+      return { text: normalizeOcrText(res.data.text), confidence: res.data.confidence };
     },
     async scoreOrientation(png) {
       // The band is one uniform block of a few lines: psm 6 skips page layout analysis, which is

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { createOcrEngine, iteratePages, preparePage, type OcrEngine, type PageImage } from '../../../ocr';
 import { recognizeForFiling, recognizeOriented, UNREADABLE_BELOW } from '../../../src/services/capture/capture';
 import { cer, renderScan } from '../../helpers/scan';
+import { renderText } from '../../helpers/fixtures/ocr-fixtures';
 
 const FORM = ['社会保险稽核通知书', '被稽核单位：星光科技有限公司', '稽核事项：缴费基数申报情况', '请于十五日内提供工资发放记录'];
 
@@ -127,6 +128,20 @@ describe('orientation verified by recognition (real tesseract.js)', function () 
     assert.ok(r.lines[i]!.confidence >= 50 && r.lines[i]!.words.length === 1 && r.lines[i]!.words[0]!.text === r.lines[i]!.text);
     assert.ok(r.text.includes(r.lines[i]!.text) && !r.text.includes('外人医启从由'));
     assert.equal(r.lines[other]!.text, full.lines[other]!.text, 'a confident line is not read again');
+  });
+
+  it('a title in type 1.6 times the body is read again at the body\'s size: 任会保险费补缴申请表 becomes 社会保险费补缴申请表', async () => {
+    const title = '社会保险费补缴申请表';
+    const body = ['姓名：张伟　性别：男　民族：汉族', '公民身份号码：110101199003071234', '单位名称：北京市朝阳区人力资源和社会保障局', '参保日期：2024年3月15日　险种：养老保险'];
+    const page = await pageOf(await sharp(await renderText([title, ...body], 'serif', 300, 13, 1.6)).withMetadata({ density: 300 }).png().toBuffer());
+    const prepared = await preparePage(page, { verifyByRecognition: true });
+    const first = await engine.recognizePage(prepared);
+    // In the page, at its own size, the serif title reads 任会保险费补缴申请表 (our tuning-style forms: 6.3 % CER for such titles).
+    assert.notEqual(first.lines[0]!.text.replace(/\s/g, ''), title, 'the case this test is about: the title misread in the page');
+    const r = await recognizeForFiling(engine, prepared, { ...first, lines: first.lines.map((l) => ({ ...l })) });
+    assert.equal(r.lines[0]!.text.replace(/\s/g, ''), title);
+    assert.ok(r.text.startsWith(r.lines[0]!.text) && r.lines[0]!.words.length === 1);
+    for (const [k, l] of first.lines.entries()) if (k > 0) assert.equal(r.lines[k]!.text, l.text, 'body lines are not read again for their size');
   });
 
   it('a page that reads as nothing in every orientation is unreadable, not filed as fine', async () => {
