@@ -112,16 +112,20 @@ function pgm(page: Pick<PreparedPage, 'ocrImage' | 'ocrWidth' | 'ocrHeight'>): B
   return Buffer.concat([Buffer.from(`P5\n${page.ocrWidth} ${page.ocrHeight}\n255\n`, 'latin1'), page.ocrImage]);
 }
 
-/** A line's box (PreparedPage.image pixels) in ocrImage pixels, padded by `padFrac` of its height; null when too small to read. */
-function lineRegion(page: PreparedPage, bbox: BBox, padFrac: number): sharp.Region | null {
+/**
+ * A line's box (PreparedPage.image pixels) in ocrImage pixels, padded by `padFrac` of its height
+ * above and below and `sideFrac` left and right; null when too small to read.
+ */
+function lineRegion(page: PreparedPage, bbox: BBox, padFrac: number, sideFrac = padFrac): sharp.Region | null {
   const s = page.ocrScale;
   const { x: dx, y: dy } = page.ocrOffset;
   const W = page.ocrWidth, H = page.ocrHeight;
   // Tesseract's line boxes hug the glyphs: a margin around them.
   const pad = Math.max(4, Math.round((bbox.y1 - bbox.y0) * s * padFrac));
-  const left = Math.max(0, Math.floor((bbox.x0 - dx) * s) - pad);
+  const side = Math.max(4, Math.round((bbox.y1 - bbox.y0) * s * sideFrac));
+  const left = Math.max(0, Math.floor((bbox.x0 - dx) * s) - side);
   const top = Math.max(0, Math.floor((bbox.y0 - dy) * s) - pad);
-  const width = Math.min(W, Math.ceil((bbox.x1 - dx) * s) + pad) - left;
+  const width = Math.min(W, Math.ceil((bbox.x1 - dx) * s) + side) - left;
   const height = Math.min(H, Math.ceil((bbox.y1 - dy) * s) + pad) - top;
   return width < 8 || height < 8 ? null : { left, top, width, height };
 }
@@ -288,7 +292,9 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
     },
     async readLineScaled(page, bbox, scale) {
       if (page.blank) return null;
-      const region = lineRegion(page, bbox, 0.15);
+      // A line height more on either side: the box may leave out a glyph at the line's end (生 of
+      // 生育津贴申领审核表 in large type, in the page and in a crop of the box alike).
+      const region = lineRegion(page, bbox, 0.15, 1);
       if (!region) return null;
       const W = page.ocrWidth, H = page.ocrHeight;
       // Grey, as the page itself is read: only the size changes.
