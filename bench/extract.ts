@@ -126,6 +126,16 @@ async function degrade(png: Buffer, kind: number, seed: number): Promise<Buffer>
     for (let i = 0; i < data.length; i++) data[i] = Math.max(0, Math.min(255, data[i]! + Math.round((r() + r() + r() - 1.5) * 30)));
     img = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
   }
+  if (kind % 5 === 3) {
+    // Aged paper (since 2026-12-03): grey, uneven paper and faded ink, as files from the 1990s are.
+    const { data, info } = await img.greyscale().raw().toBuffer({ resolveWithObject: true });
+    for (let i = 0; i < data.length; i += info.channels) {
+      const x = (i / info.channels) % info.width, y = Math.floor(i / info.channels / info.width);
+      const v = 85 + (data[i]! / 255) * 110 + 8 * Math.sin(x / 90) * Math.cos(y / 130) + (r() + r() + r() - 1.5) * 15;
+      for (let c = 0; c < info.channels; c++) data[i + c] = Math.max(0, Math.min(255, Math.round(v)));
+    }
+    img = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+  }
   return img.jpeg({ quality: 70 }).withMetadata({ density: 300 }).toBuffer();
 }
 

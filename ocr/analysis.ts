@@ -206,3 +206,43 @@ export function textLineHeight(ink: Ink, deg: number): number | null {
   heights.sort((a, b) => a - b);
   return heights[Math.floor(heights.length / 2)]!;
 }
+
+/**
+ * Stretches a grey page in place so that its paper is white and its ink black: Otsu's threshold
+ * splits the pixels into ink and paper; the ink's core (its darkest tenth) is mapped to 0 and the
+ * paper's median to 255 (values beyond them clip). Quantiles of each class rather than extremes,
+ * so that neither a few dark specks nor the share of the page that is ink moves the mapping.
+ * Returns whether it changed anything. Left as it is: a page whose ink and paper are less than
+ * MIN_STRETCH_CONTRAST apart or with under 0.1 % ink (nothing to tell ink from paper by), and one
+ * already near black on near white.
+ */
+export function stretchContrast(grey: Uint8Array): boolean {
+  const hist = new Uint32Array(256);
+  for (const v of grey) hist[v]!++;
+  const t = otsu(grey);
+  let inkN = 0;
+  for (let v = 0; v < t; v++) inkN += hist[v]!;
+  const paperN = grey.length - inkN;
+  if (inkN < grey.length * 0.001 || paperN === 0) return false;
+  const quantile = (from: number, to: number, n: number, q: number): number => {
+    let seen = 0;
+    for (let v = from; v < to; v++) if ((seen += hist[v]!) >= n * q) return v;
+    return to - 1;
+  };
+  // The ink's level is its strokes' cores (a tenth of the ink class is darker): most ink pixels of
+  // thin or resampled strokes are their grey edges, and a median of them called black ink grey.
+  const lo = quantile(0, t, inkN, 0.1), hi = quantile(t, 256, paperN, 0.5);
+  // Already near black on near white: stretching would only amplify the grain (noisy white pages
+  // of our tuning set read at 3.1 % CER stretched, 2.4 % as they were).
+  if (hi - lo < MIN_STRETCH_CONTRAST || (lo <= BLACK_ENOUGH && hi >= WHITE_ENOUGH)) return false;
+  const lut = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) lut[v] = Math.max(0, Math.min(255, Math.round(((v - lo) * 255) / (hi - lo))));
+  for (let i = 0; i < grey.length; i++) grey[i] = lut[grey[i]!]!;
+  return true;
+}
+
+/** Ink and paper closer than this (grey levels: ink core, paper median) are not stretched apart. */
+const MIN_STRETCH_CONTRAST = 30;
+/** Ink this dark and paper this light need no stretch. */
+const BLACK_ENOUGH = 60;
+const WHITE_ENOUGH = 235;

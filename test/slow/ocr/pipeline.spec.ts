@@ -57,6 +57,24 @@ describe('ocr pipeline (slow: real tesseract.js)', function () {
     });
   }
 
+  it('aged paper (grey, faded ink) is read as black on white; the stored image stays as scanned', async () => {
+    const f = await makePage('contribution', 'serif', 'clean');
+    const { data, info } = await sharp(f.png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    // Paper at ~190, ink at ~100, grain: a 1990s file.
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    for (let i = 0; i < data.length; i++) data[i] = Math.round(100 + (data[i]! / 255) * 90 + (rnd() - 0.5) * 30);
+    const png = await sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } }).png().withMetadata({ density: 300 }).toBuffer();
+    const [page] = await run(png);
+    assert.ok(page);
+    const mean = page.prep.ocrImage.reduce((a, v) => a + v, 0) / page.prep.ocrImage.length;
+    assert.ok(mean > 220, `the paper tesseract reads is white (mean grey ${mean.toFixed(0)}; as scanned ~180)`);
+    const view = await sharp(page.prep.image).extractChannel(0).raw().toBuffer();
+    assert.ok(view.filter((v) => v === 255).length < view.length * 0.05, 'the stored view keeps its grey paper');
+    const e = cer(f.expected, page.res.text);
+    assert.ok(e < 0.05, `CER ${e.toFixed(3)}: ${JSON.stringify(page.res.text)}`);
+  });
+
   it('large type (16 and 20 pt) is read reduced to body size, upright and upside down; 11 pt as scanned', async () => {
     const expected = DOCUMENTS.contribution.join('\n');
     for (const pt of [16, 20]) {

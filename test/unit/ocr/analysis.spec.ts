@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { estimateSkew, inkPoints, lineAlignment, otsu, textLineHeight, turn90 } from '../../../ocr/analysis';
+import { estimateSkew, inkPoints, lineAlignment, otsu, stretchContrast, textLineHeight, turn90 } from '../../../ocr/analysis';
 
 /** Rows of "text": dark bars 6 px high every 20 px, sheared by `deg` clockwise. */
 function bars(w: number, h: number, deg: number): Uint8Array {
@@ -96,6 +96,32 @@ describe('ocr analysis (projection profiles)', () => {
     it('says nothing on a page without lines of text', () => {
       assert.equal(measure(page([])), null);
       assert.equal(measure(page([12])), null);
+    });
+  });
+
+  describe('contrast stretch (grey paper, faded ink)', () => {
+    /** A page of `paper` with 5 % of its pixels ink at `ink`, and some grain. */
+    function page(paper: number, ink: number, inkShare = 0.05): Uint8Array {
+      const g = new Uint8Array(20_000);
+      for (let i = 0; i < g.length; i++) g[i] = (i % Math.round(1 / inkShare) === 0 ? ink : paper) + ((i * 7919) % 9) - 4;
+      return g;
+    }
+    it('grey paper with faded ink becomes white paper with black ink', () => {
+      const g = page(180, 90);
+      assert.equal(stretchContrast(g), true);
+      const paper = g.filter((_, i) => i % 20 !== 0), ink = g.filter((_, i) => i % 20 === 0);
+      assert.ok(paper.reduce((a, v) => a + v, 0) / paper.length > 245, 'paper white');
+      assert.ok(ink.reduce((a, v) => a + v, 0) / ink.length < 15, 'ink black');
+    });
+    it('a page that is already near black on near white is left as it is (its grain is not amplified)', () => {
+      const g = page(245, 30);
+      const before = Uint8Array.from(g);
+      assert.equal(stretchContrast(g), false);
+      assert.deepEqual(g, before);
+    });
+    it('paper with almost no ink, or no contrast, is not stretched (grain would become ink)', () => {
+      assert.equal(stretchContrast(page(230, 60, 0.0005)), false);
+      assert.equal(stretchContrast(page(200, 185)), false);
     });
   });
 });
