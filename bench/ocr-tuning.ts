@@ -1,0 +1,127 @@
+/**
+ * bench:ocr-tuning — the tuning-side evidence for the capture rules that depend on how a page
+ * looks (issue #12): type size, titles larger than the body, aged paper. Every page here is ours
+ * (renderText with the two tuning faces); the held-out set is not read. A rule is chosen on these
+ * figures, and the held-out set (`npm run bench:ocr`) is run once afterwards.
+ *
+ *   npm run bench:ocr-tuning
+ *
+ * Sets (one recognition worker, pages read as capture reads them: recognizeOriented):
+ * - sizes: 2 documents × 2 faces × 9, 11, 13, 16 pt × clean / noise / blur+JPEG / 3° skew (64 pages);
+ * - titles: 8 titles × 2 faces × body 11 and 13 pt, title 1.6 times the body (32 pages): the
+ *   titles' CER and the body's;
+ * - aged: 2 documents × 2 faces × 11 and 13 pt × paper/ink 215/70, 190/90, 170/100 with
+ *   mottling, grain and JPEG (24 pages);
+ * - fixtures: test/helpers/fixtures pages, every condition (44 pages).
+ * Last line: RESULT sizes_cer=… titles_cer=… title_body_cer=… aged_cer=… fixtures_cer=… cpu_s=…
+ */
+import sharp from 'sharp';
+import { createOcrEngine, iteratePages, normalizeOcrText, preparePage, type OcrEngine, type OcrPageResult } from '../ocr';
+import { recognizeOriented } from '../src/services/capture/capture';
+import { DEGRADED, DOCUMENTS, FONTS, cer, makePage, renderText, type Condition, type DocKey, type FontKey } from '../test/helpers/fixtures/ocr-fixtures';
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const flat = (s: string): string => normalizeOcrText(s).replace(/\s/g, '');
+const mean = (x: number[]): number => x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
+const pct = (x: number): string => (x * 100).toFixed(2);
+
+async function read(engine: OcrEngine, image: Buffer): Promise<OcrPageResult | null> {
+  for await (const page of iteratePages(image)) return (await recognizeOriented(engine, page, await preparePage(page, { verifyByRecognition: true }))).ocr;
+  return null;
+}
+
+async function grey(png: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+async function degrade(png: Buffer, how: 'clean' | 'noise' | 'blur' | 'skew'): Promise<Buffer> {
+  if (how === 'clean') return sharp(png).withMetadata({ density: 300 }).toBuffer();
+  if (how === 'skew') return sharp(png).rotate(3, { background: '#ffffff' }).png().withMetadata({ density: 300 }).toBuffer();
+  if (how === 'blur') return sharp(png).blur(1.1).jpeg({ quality: 45 }).withMetadata({ density: 300 }).toBuffer();
+  const g = await grey(png);
+  const r = prng(7);
+  for (let i = 0; i < g.data.length; i++) {
+    let v = g.data[i]! + (r() + r() + r() - 1.5) * 40;
+    const s = r();
+    if (s < 0.004) v = 0; else if (s < 0.008) v = 255;
+    g.data[i] = Math.max(0, Math.min(255, Math.round(v)));
+  }
+  return sharp(g.data, { raw: { width: g.width, height: g.height, channels: 1 } }).png().withMetadata({ density: 300 }).toBuffer();
+}
+
+/** Grey, uneven paper at `paper` and faded ink at `ink`, grain, JPEG. */
+async function aged(png: Buffer, paper: number, ink: number, seed: number): Promise<Buffer> {
+  const g = await grey(png);
+  const r = prng(seed);
+  for (let i = 0; i < g.data.length; i++) {
+    const x = i % g.width, y = Math.floor(i / g.width);
+    const v = ink + (g.data[i]! / 255) * (paper - ink) + 8 * Math.sin(x / 90 + seed) * Math.cos(y / 130) + (r() + r() + r() - 1.5) * 18;
+    g.data[i] = Math.max(0, Math.min(255, Math.round(v)));
+  }
+  return sharp(g.data, { raw: { width: g.width, height: g.height, channels: 1 } }).jpeg({ quality: 75 }).withMetadata({ density: 300 }).toBuffer();
+}
+
+const TITLES = ['社会保险费补缴申请表', '社会保险稽核通知书', '参保人员登记表', '失业保险金申领表', '工伤认定申请表', '职工基本养老金核定表', '社会保险参保人员基本信息登记表', '生育津贴申领审核表'];
+const BODY = ['姓名：张伟　性别：男　民族：汉族', '公民身份号码：110101199003071234', '单位名称：北京市朝阳区人力资源和社会保障局', '参保日期：2024年3月15日　险种：养老保险'];
+
+async function main(): Promise<void> {
+  const engine = createOcrEngine({ workers: 1 });
+  const docs = Object.keys(DOCUMENTS) as DocKey[];
+  const faces = Object.keys(FONTS) as FontKey[];
+  const cpu0 = process.cpuUsage();
+  try {
+    const sizes = new Map<string, number[]>();
+    for (const pt of [9, 11, 13, 16]) for (const face of faces) for (const doc of docs) for (const how of ['clean', 'noise', 'blur', 'skew'] as const) {
+      const text = (await read(engine, await degrade(await renderText(DOCUMENTS[doc], face, 300, pt), how)))?.text ?? '';
+      const e = cer(flat(DOCUMENTS[doc].join('')), flat(text));
+      for (const k of [`${pt}pt`, how, 'all']) sizes.set(k, [...(sizes.get(k) ?? []), e]);
+    }
+    console.log(`sizes (64 pages): ${[...sizes].map(([k, v]) => `${k} ${pct(mean(v))} %`).join(', ')}`);
+
+    const titleCer: number[] = [], bodyCer: number[] = [];
+    for (const title of TITLES) for (const face of faces) for (const pt of [11, 13]) {
+      const res = await read(engine, await sharp(await renderText([title, ...BODY], face, 300, pt, 1.6)).withMetadata({ density: 300 }).toBuffer());
+      const lines = res?.lines ?? [];
+      titleCer.push(cer(title, flat(lines[0]?.text ?? '')));
+      bodyCer.push(cer(flat(BODY.join('')), flat(lines.slice(1).map((l) => l.text).join(''))));
+    }
+    console.log(`titles (32 pages): titles ${pct(mean(titleCer))} %, body ${pct(mean(bodyCer))} %`);
+
+    const agedCer: number[] = [];
+    let seed = 1;
+    for (const [paper, ink] of [[215, 70], [190, 90], [170, 100]] as const) for (const doc of docs) for (const face of faces) for (const pt of [11, 13]) {
+      const text = (await read(engine, await aged(await renderText(DOCUMENTS[doc], face, 300, pt), paper, ink, seed++)))?.text ?? '';
+      agedCer.push(cer(flat(DOCUMENTS[doc].join('')), flat(text)));
+    }
+    console.log(`aged paper (24 pages): ${pct(mean(agedCer))} %`);
+
+    const fixtures: number[] = [];
+    const conditions: Condition[] = ['clean', ...DEGRADED, 'lowdpi', 'border'];
+    for (const doc of docs) for (const face of faces) for (const c of conditions) for (const s of c === 'noise' ? [1, 2] : [1]) {
+      const f = await makePage(doc, face, c, s);
+      fixtures.push(cer(flat(f.expected), flat((await read(engine, f.png))?.text ?? '')));
+    }
+    console.log(`fixtures (${fixtures.length} pages): ${pct(mean(fixtures))} %, worst ${pct(Math.max(...fixtures))} %`);
+
+    const cpu = process.cpuUsage(cpu0);
+    console.log(`RESULT sizes_cer=${mean(sizes.get('all')!).toFixed(4)} titles_cer=${mean(titleCer).toFixed(4)} title_body_cer=${mean(bodyCer).toFixed(4)} aged_cer=${mean(agedCer).toFixed(4)} fixtures_cer=${mean(fixtures).toFixed(4)} cpu_s=${((cpu.user + cpu.system) / 1e6).toFixed(1)}`);
+  } finally {
+    await engine.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
