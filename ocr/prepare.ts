@@ -112,7 +112,7 @@ export interface OrientationProbe {
 const ANALYSIS_LONG_SIDE = 1000;
 /**
  * chi_sim reads large type worse than body type: on our tuning pages in 9-16 pt at 300 dpi
- * (bench/extract.ts draws sizes since 2026-12-03), 16 pt type read at 4.1 % CER as scanned and
+ * (`npm run bench:ocr-tuning`, "sizes"), 16 pt type read at 4.1 % CER as scanned and
  * 2.2 % reduced so that its lines are 40 px high, which is 11 pt at 300 dpi, the size the
  * tuning pages had always used and read best at; 13 pt went 2.3 → 2.1 %, 9-11 pt were not touched.
  * Reducing 11 pt type further (36 px, or everything to 200 dpi) lost the dots of full-width
@@ -290,8 +290,8 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   } else ocrScale = 1;
   const ocrOut = await ocrPipe.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   // Grey or yellowed paper and faded ink read as black on white (stretchContrast): on our aged-
-  // paper tuning pages (paper at 170-215, ink at 70-100, grain, JPEG) CER 5.0 → 2.5 %. Only what
-  // tesseract reads: the stored image stays as scanned.
+  // paper tuning pages (bench:ocr-tuning "aged": paper at 170-215, ink at 70-100, grain, JPEG)
+  // CER 5.0 → 2.7 %. Only what tesseract reads: the stored image stays as scanned.
   stretchContrast(ocrOut.data);
 
   return {

@@ -130,9 +130,9 @@ const LARGE_LINES_PER_PAGE = 2;
 /**
  * Lines in type much larger than the page's body (titles) read again at the body's size. The page
  * is read at a scale chosen for its body (preparePage, TEXT_PX_TARGET), and chi_sim reads large
- * type worse: on our tuning-style forms with titles 1.6 times the body, titles read at 6.3 % CER
- * in the page (社会 → 任会, 保 → 你) and 1.1 % alone at the body's size, where the body read at
- * 1.7 %. The same grey image, only smaller (readLineScaled), so the reading is not a different
+ * type worse: on our tuning-style forms with titles 1.6 times the body (bench:ocr-tuning
+ * "titles"), titles read at 6.3 % CER in the page (社会 → 任会, 保 → 你) and 0 % alone at the
+ * body's size, where the body read at 1.7 %. The same grey image, only smaller (readLineScaled), so the reading is not a different
  * way of seeing the line but the same one at the size the model reads best: it replaces the line
  * when it is at least as confident.
  */
