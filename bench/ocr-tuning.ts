@@ -19,17 +19,7 @@ import sharp from 'sharp';
 import { createOcrEngine, iteratePages, normalizeOcrText, preparePage, type OcrEngine, type OcrPageResult } from '../ocr';
 import { recognizeOriented } from '../src/services/capture/capture';
 import { DEGRADED, DOCUMENTS, FONTS, cer, makePage, renderText, type Condition, type DocKey, type FontKey } from '../test/helpers/fixtures/ocr-fixtures';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng as prng } from '../test/helpers/si-corpus';
 
 const flat = (s: string): string => normalizeOcrText(s).replace(/\s/g, '');
 const mean = (x: number[]): number => x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
