@@ -10,9 +10,13 @@ export interface Ink {
 
 /** Otsu's threshold over an 8-bit grey buffer: values below it are ink. */
 export function otsu(grey: Uint8Array): number {
-  const hist = new Float64Array(256);
-  for (const v of grey) hist[v] = (hist[v] ?? 0) + 1;
-  const total = grey.length;
+  const hist = new Uint32Array(256);
+  for (const v of grey) hist[v]!++;
+  return otsuOfHistogram(hist, grey.length);
+}
+
+/** Otsu's threshold from a 256-bin histogram of `total` pixels. */
+function otsuOfHistogram(hist: Uint32Array, total: number): number {
   let sumAll = 0;
   for (let i = 0; i < 256; i++) sumAll += i * (hist[i] ?? 0);
   let wB = 0, sumB = 0, best = 0, threshold = 128;
@@ -219,7 +223,7 @@ export function textLineHeight(ink: Ink, deg: number): number | null {
 export function stretchContrast(grey: Uint8Array): boolean {
   const hist = new Uint32Array(256);
   for (const v of grey) hist[v]!++;
-  const t = otsu(grey);
+  const t = otsuOfHistogram(hist, grey.length);
   let inkN = 0;
   for (let v = 0; v < t; v++) inkN += hist[v]!;
   const paperN = grey.length - inkN;

@@ -75,6 +75,23 @@ export async function recognizeForFiling(engine: OcrEngine, prepared: PreparedPa
   return res;
 }
 
+/** Characters of a text, whitespace left out. */
+function charCount(text: string): number {
+  return [...text.replace(/\s/gu, '')].length;
+}
+
+/** At least two letters or digits: a reading that says something (seals and noise read as marks). */
+function saysSomething(text: string): boolean {
+  return (text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= 2;
+}
+
+/** A line takes a reading of it whole: its words become that one reading (the searchable PDF and the viewer's boxes follow it). */
+function takeReading(line: OcrPageResult['lines'][number], reading: { text: string; confidence: number }): void {
+  line.text = reading.text;
+  line.confidence = reading.confidence;
+  line.words = [{ text: reading.text, bbox: line.bbox, confidence: reading.confidence }];
+}
+
 /** Ink that is not text (a stamp's remnant, a scribble) reads under 40 every way: two such readings end a reread. */
 function readsAsNothing(rs: readonly { confidence: number }[]): boolean {
   return rs.length >= 2 && rs.every((r) => r.confidence < 40);
@@ -93,7 +110,7 @@ export const MISSED_LINE_MIN_CONFIDENCE = 70;
 async function recoverMissedLines(engine: OcrEngine, prepared: PreparedPage, res: OcrPageResult): Promise<OcrPageResult> {
   const bands = missedTextBands(prepared, res.lines.map((l) => l.bbox));
   if (!bands.length) return res;
-  const good = (r: { text: string; confidence: number }): boolean => r.confidence >= MISSED_LINE_MIN_CONFIDENCE && (r.text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= 2;
+  const good = (r: { text: string; confidence: number }): boolean => r.confidence >= MISSED_LINE_MIN_CONFIDENCE && saysSomething(r.text);
   let added = 0;
   for (const bbox of bands) {
     // Ends at the first confident reading, or when the ink is not text after all.
@@ -132,26 +149,24 @@ const LARGE_LINES_PER_PAGE = 2;
  * is read at a scale chosen for its body (preparePage, TEXT_PX_TARGET), and chi_sim reads large
  * type worse: on our tuning-style forms with titles 1.6 times the body (bench:ocr-tuning
  * "titles"), titles read at 6.3 % CER in the page (社会 → 任会, 保 → 你) and 0 % alone at the
- * body's size, where the body read at 1.7 %. The same grey image, only smaller (readLineScaled), so the reading is not a different
- * way of seeing the line but the same one at the size the model reads best: it replaces the line
- * when it is at least as confident.
+ * body's size, where the body read at 1.7 %. The same grey image, only smaller (readLineScaled),
+ * so the reading is not a different way of seeing the line but the same one at the size the model
+ * reads best: it replaces the line when it is at least as confident.
  */
 async function rereadLargeLines(engine: OcrEngine, prepared: PreparedPage, res: OcrPageResult): Promise<void> {
-  const chars = (t: string): number => [...t.replace(/\s/gu, '')].length;
-  const heights = res.lines.filter((l) => chars(l.text) >= 2).map((l) => l.bbox.y1 - l.bbox.y0).sort((a, b) => a - b);
-  if (heights.length < 3) return;
-  const body = heights[Math.floor(heights.length / 2)]!;
-  const large = res.lines
-    .filter((l) => chars(l.text) >= 2 && l.bbox.y1 - l.bbox.y0 > LARGE_LINE_RATIO * body)
-    .sort((a, b) => (b.bbox.y1 - b.bbox.y0) - (a.bbox.y1 - a.bbox.y0))
+  const height = (l: OcrPageResult['lines'][number]): number => l.bbox.y1 - l.bbox.y0;
+  const lines = res.lines.filter((l) => charCount(l.text) >= 2);
+  if (lines.length < 3) return;
+  const body = lines.map(height).sort((a, b) => a - b)[Math.floor(lines.length / 2)]!;
+  const large = lines
+    .filter((l) => height(l) > LARGE_LINE_RATIO * body)
+    .sort((a, b) => height(b) - height(a))
     .slice(0, LARGE_LINES_PER_PAGE);
   let changed = false;
   for (const line of large) {
-    const reading = await engine.readLineScaled(prepared, line.bbox, body / (line.bbox.y1 - line.bbox.y0));
-    if (!reading || reading.confidence < line.confidence || (reading.text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) < 2) continue;
-    line.text = reading.text;
-    line.confidence = reading.confidence;
-    line.words = [{ text: reading.text, bbox: line.bbox, confidence: reading.confidence }];
+    const reading = await engine.readLineScaled(prepared, line.bbox, body / height(line));
+    if (!reading || reading.confidence < line.confidence || !saysSomething(reading.text)) continue;
+    takeReading(line, reading);
     changed = true;
   }
   if (changed) settlePageText(res);
@@ -180,7 +195,7 @@ const WEAK_LINES_PER_PAGE = 2;
  */
 async function rereadWeakLines(engine: OcrEngine, prepared: PreparedPage, res: OcrPageResult): Promise<void> {
   const weak = res.lines
-    .filter((l) => l.confidence < WEAK_LINE_BELOW && [...l.text.replace(/\s/gu, '')].length >= 2)
+    .filter((l) => l.confidence < WEAK_LINE_BELOW && charCount(l.text) >= 2)
     .sort((a, b) => a.confidence - b.confidence)
     .slice(0, WEAK_LINES_PER_PAGE);
   let changed = false;
@@ -195,9 +210,7 @@ async function rereadWeakLines(engine: OcrEngine, prepared: PreparedPage, res: O
     const readings = await engine.rereadLine(prepared, line.bbox, (rs) => choice(rs) !== null || readsAsNothing(rs));
     const best = choice(readings);
     if (!best) continue;
-    line.text = best.text;
-    line.confidence = best.confidence;
-    line.words = [{ text: best.text, bbox: line.bbox, confidence: best.confidence }];
+    takeReading(line, best);
     changed = true;
   }
   if (changed) settlePageText(res);
@@ -211,9 +224,8 @@ function withoutCellBorders(text: string): string {
 /** The page text from its lines again, and its confidence per character (a replaced or recovered line is one "word"). */
 function settlePageText(res: OcrPageResult): void {
   res.text = normalizeOcrText(res.lines.map((l) => l.text).join('\n'));
-  const chars = (t: string): number => [...t.replace(/\s/gu, '')].length;
-  const total = res.lines.reduce((a, l) => a + chars(l.text), 0);
-  if (total) res.confidence = Math.round((res.lines.reduce((a, l) => a + l.confidence * chars(l.text), 0) / total) * 10) / 10;
+  const total = res.lines.reduce((a, l) => a + charCount(l.text), 0);
+  if (total) res.confidence = Math.round((res.lines.reduce((a, l) => a + l.confidence * charCount(l.text), 0) / total) * 10) / 10;
 }
 
 /** ID-number lines read again per page at most (a form holds one or two persons' numbers). */
