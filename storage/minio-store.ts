@@ -168,7 +168,7 @@ function parseDeleteErrors(xml: string): DeleteFailure[] {
 }
 
 class MinioBackend implements RawBackend {
-  private lockState: Promise<boolean> | undefined;
+  private lockState: Promise<{ enabled: boolean; defaultRetention: boolean }> | undefined;
 
   constructor(
     private readonly client: Minio.Client,
@@ -197,10 +197,15 @@ class MinioBackend implements RawBackend {
   readonly readDirect?: RawBackend['readDirect'];
 
   objectLock(): Promise<boolean> {
-    this.lockState ??= (this.client.getObjectLockConfig(this.bucket) as unknown as Promise<{ objectLockEnabled?: string }>).then(
-      (c) => c.objectLockEnabled === 'Enabled',
+    return this.lockInfo().then((l) => l.enabled);
+  }
+
+  /** The bucket's object-lock setting, read once: whether it is on, and whether it gives new versions a default retention. */
+  private lockInfo(): Promise<{ enabled: boolean; defaultRetention: boolean }> {
+    this.lockState ??= (this.client.getObjectLockConfig(this.bucket) as unknown as Promise<{ objectLockEnabled?: string; mode?: string }>).then(
+      (c) => ({ enabled: c.objectLockEnabled === 'Enabled', defaultRetention: c.objectLockEnabled === 'Enabled' && !!c.mode }),
       (err: unknown) => {
-        if (NO_LOCK_CODES.has(codeOf(err) ?? '')) return false;
+        if (NO_LOCK_CODES.has(codeOf(err) ?? '')) return { enabled: false, defaultRetention: false };
         this.lockState = undefined;
         throw mapError(err, `reading the object-lock setting of ${this.bucket}`);
       },
@@ -213,11 +218,17 @@ class MinioBackend implements RawBackend {
     return st.versionId && st.versionId !== 'null' ? st.versionId : undefined;
   }
 
-  async protect(name: string, opts: { retainUntil?: Date; legalHold?: boolean }, versionId?: string): Promise<boolean> {
-    if (!(await this.objectLock())) return false;
+  /**
+   * `justWritten`: `versionId` is the version this process has just written. Its only possible
+   * retention is the bucket's default, so on a bucket without one there is nothing to read before
+   * setting it (two requests of the nine a protected write cost: docs/benchmarks.md, bench:ocr).
+   */
+  async protect(name: string, opts: { retainUntil?: Date; legalHold?: boolean }, versionId?: string, justWritten = false): Promise<boolean> {
+    const lock = await this.lockInfo();
+    if (!lock.enabled) return false;
     const v = versionId ?? (await this.currentVersion(name));
     if (opts.retainUntil && opts.retainUntil.getTime() > Date.now()) {
-      const cur = await this.retention(name, v);
+      const cur = justWritten && versionId && !lock.defaultRetention ? null : await this.retention(name, v);
       // Governance retention is only ever extended here; shortening it needs the bypass.
       if (!cur || new Date(cur).getTime() < opts.retainUntil.getTime()) {
         await guard(`protecting ${name}`, () =>
@@ -278,7 +289,7 @@ class MinioBackend implements RawBackend {
       }
     });
     const versionId = info.versionId && info.versionId !== 'null' ? info.versionId : undefined;
-    if (opts.retainUntil) await this.protect(name, { retainUntil: opts.retainUntil }, versionId);
+    if (opts.retainUntil) await this.protect(name, { retainUntil: opts.retainUntil }, versionId, true);
     if (opts.dropOlderVersions && versionId) await this.removeVersions(name, versionId, { tolerateLocked: true });
   }
 
@@ -459,6 +470,21 @@ class MinioBackend implements RawBackend {
       if (codeOf(err) !== 'BucketAlreadyOwnedByYou') throw mapError(err, `creating bucket ${this.bucket}`);
     }
   }
+
+  /**
+   * minio-js forgets a bucket's region after every error answer (a missing key record, a version
+   * without retention: 404) and asks the server again (GET ?location) before its next request:
+   * 343 of the 3,124 requests of a 48-page `archive ingest` (docs/benchmarks.md, bench:ocr). A
+   * bucket's region does not change under a running process: it is asked once here and set on
+   * the clients, which then never ask. A region given in the settings is used as it is.
+   */
+  async pinRegion(): Promise<void> {
+    for (const c of [this.client, this.privileged]) {
+      if (!c || c.region) continue;
+      const what = `reading the region of bucket ${this.bucket}`;
+      c.region = await withTimeout(guard(what, () => c.getBucketRegionAsync(this.bucket)), this.timeoutMs, what);
+    }
+  }
 }
 
 /**
@@ -481,5 +507,6 @@ export async function createBlobStore(cfg: BlobStoreConfig): Promise<BlobStore> 
   }
   const backend = new MinioBackend(client, cfg.bucket, partSize, cfg.timeoutMs ?? 5000, cfg.objectLock ?? 'off', privileged, cfg.minio.useSSL ? null : { idleMs: cfg.idleTimeoutMs ?? 30_000 });
   await backend.ensureBucket();
+  await backend.pinRegion();
   return createEnvelopeStore(backend, { keyring: cfg.keyring, onIntegrityFailure: cfg.onIntegrityFailure, segmentSize: cfg.segmentSize, cryptoThreads: cfg.cryptoThreads, decryptThreads: cfg.decryptThreads });
 }
