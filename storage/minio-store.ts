@@ -168,7 +168,7 @@ function parseDeleteErrors(xml: string): DeleteFailure[] {
 }
 
 class MinioBackend implements RawBackend {
-  private lockState: Promise<{ enabled: boolean; defaultRetention: boolean }> | undefined;
+  private lockState: Promise<boolean> | undefined;
 
   constructor(
     private readonly client: Minio.Client,
@@ -197,15 +197,10 @@ class MinioBackend implements RawBackend {
   readonly readDirect?: RawBackend['readDirect'];
 
   objectLock(): Promise<boolean> {
-    return this.lockInfo().then((l) => l.enabled);
-  }
-
-  /** The bucket's object-lock setting, read once: whether it is on, and whether it gives new versions a default retention. */
-  private lockInfo(): Promise<{ enabled: boolean; defaultRetention: boolean }> {
-    this.lockState ??= (this.client.getObjectLockConfig(this.bucket) as unknown as Promise<{ objectLockEnabled?: string; mode?: string }>).then(
-      (c) => ({ enabled: c.objectLockEnabled === 'Enabled', defaultRetention: c.objectLockEnabled === 'Enabled' && !!c.mode }),
+    this.lockState ??= (this.client.getObjectLockConfig(this.bucket) as unknown as Promise<{ objectLockEnabled?: string }>).then(
+      (c) => c.objectLockEnabled === 'Enabled',
       (err: unknown) => {
-        if (NO_LOCK_CODES.has(codeOf(err) ?? '')) return { enabled: false, defaultRetention: false };
+        if (NO_LOCK_CODES.has(codeOf(err) ?? '')) return false;
         this.lockState = undefined;
         throw mapError(err, `reading the object-lock setting of ${this.bucket}`);
       },
@@ -219,21 +214,24 @@ class MinioBackend implements RawBackend {
   }
 
   /**
-   * `justWritten`: `versionId` is the version this process has just written. Its only possible
-   * retention is the bucket's default, so on a bucket without one there is nothing to read before
-   * setting it (two requests of the nine a protected write cost: docs/benchmarks.md, bench:ocr).
+   * Governance retention is only ever extended here (shortening it needs the bypass). The date is
+   * set first and read only when MinIO refuses it, which it does exactly when the version already
+   * holds a later one (then there is nothing to do): one request per object instead of three (look
+   * up the version, read its retention, set it), on every filing and every protected write
+   * (docs/benchmarks.md, bench:ocr). Without a versionId it applies to the current version.
    */
-  async protect(name: string, opts: { retainUntil?: Date; legalHold?: boolean }, versionId?: string, justWritten = false): Promise<boolean> {
-    const lock = await this.lockInfo();
-    if (!lock.enabled) return false;
-    const v = versionId ?? (await this.currentVersion(name));
+  async protect(name: string, opts: { retainUntil?: Date; legalHold?: boolean }, versionId?: string): Promise<boolean> {
+    if (!(await this.objectLock())) return false;
+    // A legal hold and a retention set together go on one version, looked up once.
+    const v = versionId ?? (opts.legalHold !== undefined ? await this.currentVersion(name) : undefined);
     if (opts.retainUntil && opts.retainUntil.getTime() > Date.now()) {
-      const cur = justWritten && versionId && !lock.defaultRetention ? null : await this.retention(name, v);
-      // Governance retention is only ever extended here; shortening it needs the bypass.
-      if (!cur || new Date(cur).getTime() < opts.retainUntil.getTime()) {
-        await guard(`protecting ${name}`, () =>
-          this.client.putObjectRetention(this.bucket, name, { mode: 'GOVERNANCE', retainUntilDate: opts.retainUntil!.toISOString(), versionId: v ?? '' } as never),
-        );
+      const until = opts.retainUntil;
+      try {
+        await this.client.putObjectRetention(this.bucket, name, { mode: 'GOVERNANCE', retainUntilDate: until.toISOString(), versionId: v ?? '' } as never);
+      } catch (err) {
+        if (!isLockRefusal(err)) throw mapError(err, `protecting ${name}`);
+        const cur = await this.retention(name, v);
+        if (!cur || new Date(cur).getTime() < until.getTime()) throw mapError(err, `protecting ${name}`);
       }
     }
     if (opts.legalHold !== undefined) {
@@ -289,7 +287,7 @@ class MinioBackend implements RawBackend {
       }
     });
     const versionId = info.versionId && info.versionId !== 'null' ? info.versionId : undefined;
-    if (opts.retainUntil) await this.protect(name, { retainUntil: opts.retainUntil }, versionId, true);
+    if (opts.retainUntil) await this.protect(name, { retainUntil: opts.retainUntil }, versionId);
     if (opts.dropOlderVersions && versionId) await this.removeVersions(name, versionId, { tolerateLocked: true });
   }
 

@@ -68,7 +68,7 @@ describe('storage: requests to MinIO', function () {
     assert.deepEqual(seen.filter((r) => /[?&]location/.test(r)), []);
   });
 
-  it('a protected write to a bucket without default retention sets the retention without reading it first', async () => {
+  it('a protected write to a bucket without default retention sets the retention without looking it up first', async () => {
     const until = days(3);
     const seen = await requestsDuring(() => store.put('req/protected', Buffer.from('a filed page'), { retainUntil: until }));
     assert.deepEqual(seen.filter((r) => r.startsWith('GET') && /[?&]retention/.test(r)), [], seen.join('\n'));
@@ -76,6 +76,19 @@ describe('storage: requests to MinIO', function () {
     for (const name of ['objects/req/protected', 'keys/req/protected']) {
       const r = await raw().getObjectRetention(plain, name);
       assert.deepEqual([r?.mode, r?.retainUntilDate?.slice(0, 10)], ['GOVERNANCE', until.toISOString().slice(0, 10)], name);
+    }
+  });
+
+  it('protecting a stored object (filing) sets the later date in one request per object; an earlier date leaves the later one in force', async () => {
+    await store.put('req/filed', Buffer.from('a page filed later'));
+    const later = days(40), earlier = days(10);
+    const seen = await requestsDuring(() => store.protect('req/filed', { retainUntil: later }));
+    // The key record read (is the object there, or shredded?), then the date on the key record and on the object.
+    assert.deepEqual(seen.map((r) => r.replace(/\?.*/, (q) => q.replace(/=[^&]*/g, ''))), ['GET /' + plain + '/keys/req/filed', 'PUT /' + plain + '/keys/req/filed?retention', 'PUT /' + plain + '/objects/req/filed?retention']);
+    await store.protect('req/filed', { retainUntil: earlier });
+    for (const name of ['objects/req/filed', 'keys/req/filed']) {
+      const r = await raw().getObjectRetention(plain, name);
+      assert.equal(r?.retainUntilDate?.slice(0, 10), later.toISOString().slice(0, 10), name);
     }
   });
 
