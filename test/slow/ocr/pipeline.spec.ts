@@ -101,7 +101,10 @@ describe('ocr pipeline (slow: real tesseract.js)', function () {
     const turned = await sharp(f.png).rotate(2, { background: '#ffffff' }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
     // No density: sharp's withMetadata would make it sRGB again; the 300 dpi assumed is the fixture's.
     const greyTurned = await sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels: 1 } }).toColourspace('b-w').png().toBuffer();
-    const colourTurned = await sharp(f.png).rotate(2, { background: '#ffffff' }).toColourspace('srgb').png().withMetadata({ density: f.dpi }).toBuffer();
+    // A blue pen mark in a corner makes it a colour page (a grey page saved as RGB is read as grey).
+    const mark = await sharp({ create: { width: 12, height: 12, channels: 3, background: '#2040c0' } }).png().toBuffer();
+    const colourTurned = await sharp(await sharp(f.png).rotate(2, { background: '#ffffff' }).png().toBuffer()).composite([{ input: mark, left: 8, top: 8 }])
+      .toColourspace('srgb').png().withMetadata({ density: f.dpi }).toBuffer();
     for (const [label, buf, channels] of [['grey', greyTurned, 1], ['colour', colourTurned, 3]] as const) {
       const pages = [];
       for await (const p of iteratePages(buf)) pages.push(p);

@@ -88,6 +88,20 @@ describe('ocr iteratePages metadata', () => {
     assert.equal(noDpi[0]?.dpiAssumed, true);
     assert.equal(noDpi[0]?.dpi, 300);
   });
+  it('an RGB file whose every pixel is grey is read as one grey channel, the same values as its red channel', async () => {
+    const png = await smallPage();
+    assert.ok(((await sharp(png).metadata()).channels ?? 0) >= 3); // saved as colour (RGBA)
+    const [p] = await pages(png);
+    assert.deepEqual([p?.colorMode, p?.channels, p?.image.length], ['grey', 1, 300 * 200]);
+    const red = await sharp(png).extractChannel(0).raw().toBuffer();
+    assert.ok(p?.image.equals(red));
+  });
+  it('one coloured pixel keeps an RGB page in colour (a red seal, a blue tick)', async () => {
+    const tick = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#2040c0' } }).png().toBuffer();
+    const png = await sharp(await smallPage()).composite([{ input: tick, left: 299, top: 199 }]).png().toBuffer();
+    const [p] = await pages(png);
+    assert.deepEqual([p?.colorMode, p?.channels, p?.image.length], ['color', 3, 300 * 200 * 3]);
+  });
   it('multi-page G4 TIFF: one bilevel page at a time', async () => {
     const a = await sharp(await smallPage()).png().toBuffer();
     const tif = await sharp([a, a], { join: { animated: true } }).extractChannel(0).threshold(128)
