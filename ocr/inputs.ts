@@ -52,7 +52,8 @@ async function decodeImagePage(input: Buffer, index: number, multi: boolean, lim
   // held-out pages of bench:ocr). Read as one channel it is the same page, exactly: a third of the
   // memory, and the ink plane, deskew and stored JPEG each do a third of the work. Only when every
   // pixel is grey: one coloured mark (a seal, a tick) keeps the page in colour.
-  if (channels === 3 && info.channels === 3 && everyPixelGrey(data)) {
+  const grey = channels === 3 && info.channels === 3 ? greyOf(data) : null;
+  if (grey) {
     colorMode = 'grey';
     channels = 1;
   }
@@ -60,7 +61,7 @@ async function decodeImagePage(input: Buffer, index: number, multi: boolean, lim
   const density = meta.density && meta.density > 1 && meta.density !== 72 ? meta.density : undefined;
   return {
     n: index + 1,
-    image: channels === 1 && info.channels !== 1 ? firstChannel(data, info.channels) : data,
+    image: grey ?? (channels === 1 && info.channels !== 1 ? firstChannel(data, info.channels) : data),
     channels,
     width: info.width,
     height: info.height,
@@ -77,13 +78,15 @@ function colorModeOf(meta: sharp.Metadata): ColorMode {
   return 'color';
 }
 
-/** Whether every pixel of packed RGB has three equal channels (stops at the first that does not). */
-function everyPixelGrey(rgb: Buffer): boolean {
-  for (let i = 0; i + 2 < rgb.length; i += 3) {
+/** Packed RGB as one channel when every pixel has three equal channels; null at the first that does not. */
+function greyOf(rgb: Buffer): Buffer | null {
+  const out = Buffer.allocUnsafe(Math.floor(rgb.length / 3));
+  for (let i = 0, j = 0; j < out.length; i += 3, j++) {
     const r = rgb[i]!;
-    if (rgb[i + 1] !== r || rgb[i + 2] !== r) return false;
+    if (rgb[i + 1] !== r || rgb[i + 2] !== r) return null;
+    out[j] = r;
   }
-  return true;
+  return out;
 }
 
 function firstChannel(data: Buffer, channels: number): Buffer {
