@@ -2,6 +2,7 @@ import os from 'node:os';
 import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
 import type { OrientationScorer, PreparedPage } from './prepare';
+import { pgm } from './pgm';
 import { resolveLangPath, type ModelVariant } from './tessdata';
 import { normalizeOcrText } from './text';
 import type { BBox } from './types';
@@ -108,9 +109,7 @@ function percentile(hist: Uint32Array, total: number, fraction: number): number 
  * The recognition image as a binary PGM: tesseract's image reader (leptonica) takes it as it is,
  * where a PNG would be compressed here and inflated again inside the worker for every page.
  */
-function pgm(page: Pick<PreparedPage, 'ocrImage' | 'ocrWidth' | 'ocrHeight'>): Buffer {
-  return Buffer.concat([Buffer.from(`P5\n${page.ocrWidth} ${page.ocrHeight}\n255\n`, 'latin1'), page.ocrImage]);
-}
+const pagePgm = (page: Pick<PreparedPage, 'ocrImage' | 'ocrWidth' | 'ocrHeight'>): Buffer => pgm({ data: page.ocrImage, width: page.ocrWidth, height: page.ocrHeight });
 
 /**
  * A line's box (PreparedPage.image pixels) in ocrImage pixels, padded by `padFrac` of its height
@@ -225,7 +224,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       const dpi = String(Math.round(page.dpi * page.ocrScale));
       const res = await run(async (w) => {
         await w.setParameters({ user_defined_dpi: dpi });
-        return w.recognize(pgm(page), {}, { text: true, blocks: true });
+        return w.recognize(pagePgm(page), {}, { text: true, blocks: true });
       });
       pages++;
       const k = 1 / page.ocrScale;
@@ -272,8 +271,8 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
           .resize(Math.round(width * scale), Math.round(height * scale), { kernel: 'lanczos3' })
           .threshold(Math.round(paper - depth * (paper - ink)))
           .extend({ top: 20, bottom: 20, left: 20, right: 20, background: '#ffffff' })
-          .png({ compressionLevel: 1 })
-          .toBuffer();
+          .extractChannel(0).raw().toBuffer({ resolveWithObject: true })
+          .then((r) => pgm({ data: r.data, width: r.info.width, height: r.info.height }));
       return run(async (w) => {
         const out: LineReading[] = [];
         try {
@@ -306,20 +305,20 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       const res = await run(async (w) => {
         await w.setParameters({ tessedit_pageseg_mode: '7' as Tesseract.PSM, user_defined_dpi: dpi });
         try {
-          return await w.recognize(pgm({ ocrImage: img.data, ocrWidth: img.info.width, ocrHeight: img.info.height }), {}, { text: true });
+          return await w.recognize(pgm({ data: img.data, width: img.info.width, height: img.info.height }), {}, { text: true });
         } finally {
           await w.setParameters({ tessedit_pageseg_mode: psm as Tesseract.PSM, user_defined_dpi: '300' });
         }
       }, false);
       return { text: normalizeOcrText(res.data.text), confidence: res.data.confidence };
     },
-    async scoreOrientation(png) {
+    async scoreOrientation(image) {
       // The band is one uniform block of a few lines: psm 6 skips page layout analysis, which is
       // most of the cost of recognising a small strip.
       const res = await run(async (w) => {
         await w.setParameters({ tessedit_pageseg_mode: '6' as Tesseract.PSM });
         try {
-          return await w.recognize(png, {}, { text: true });
+          return await w.recognize(image, {}, { text: true });
         } finally {
           await w.setParameters({ tessedit_pageseg_mode: psm as Tesseract.PSM });
         }

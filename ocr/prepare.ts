@@ -1,10 +1,11 @@
 import sharp from 'sharp';
 import { darkBorders, estimateSkew, inkPoints, lineAlignment, otsu, speckleRatio, stretchContrast, textLineHeight, turn90 } from './analysis';
+import { pgm } from './pgm';
 import type { ColorMode, PageImage, Rotation } from './types';
 
-/** Something that can say how readable a small grey PNG is (mean OCR confidence 0..100). */
+/** Something that can say how readable a small grey image (a PGM strip) is (mean OCR confidence 0..100). */
 export interface OrientationScorer {
-  scoreOrientation(png: Buffer): Promise<number>;
+  scoreOrientation(image: Buffer): Promise<number>;
 }
 
 export interface PrepareOptions {
@@ -357,9 +358,9 @@ async function stripScore(scorer: OrientationScorer, probe: OrientationProbe, r:
   const rotated = await sharp(src.grey, { raw: { width: src.width, height: src.height, channels: 1 } })
     .rotate(Math.abs(deg) < MIN_SKEW ? r : r - deg, { background: '#ffffff' }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   const band = densestWindow(rotated.data, rotated.info.width, rotated.info.height);
-  const png = await sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: 1 } })
-    .extract(band).png({ compressionLevel: 1 }).toBuffer();
-  const score = await scorer.scoreOrientation(png);
+  const strip = await sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: 1 } })
+    .extract(band).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const score = await scorer.scoreOrientation(pgm({ data: strip.data, width: strip.info.width, height: strip.info.height }));
   probe.scores[r] = score;
   return score;
 }
