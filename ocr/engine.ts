@@ -106,12 +106,6 @@ function percentile(hist: Uint32Array, total: number, fraction: number): number 
 }
 
 /**
- * The recognition image as a binary PGM: tesseract's image reader (leptonica) takes it as it is,
- * where a PNG would be compressed here and inflated again inside the worker for every page.
- */
-const pagePgm = (page: Pick<PreparedPage, 'ocrImage' | 'ocrWidth' | 'ocrHeight'>): Buffer => pgm({ data: page.ocrImage, width: page.ocrWidth, height: page.ocrHeight });
-
-/**
  * A line's box (PreparedPage.image pixels) in ocrImage pixels, padded by `padFrac` of its height
  * above and below and `sideFrac` left and right; null when too small to read.
  */
@@ -224,7 +218,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       const dpi = String(Math.round(page.dpi * page.ocrScale));
       const res = await run(async (w) => {
         await w.setParameters({ user_defined_dpi: dpi });
-        return w.recognize(pagePgm(page), {}, { text: true, blocks: true });
+        return w.recognize(pgm({ data: page.ocrImage, info: { width: page.ocrWidth, height: page.ocrHeight } }), {}, { text: true, blocks: true });
       });
       pages++;
       const k = 1 / page.ocrScale;
@@ -272,7 +266,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
           .threshold(Math.round(paper - depth * (paper - ink)))
           .extend({ top: 20, bottom: 20, left: 20, right: 20, background: '#ffffff' })
           .extractChannel(0).raw().toBuffer({ resolveWithObject: true })
-          .then((r) => pgm({ data: r.data, width: r.info.width, height: r.info.height }));
+          .then(pgm);
       return run(async (w) => {
         const out: LineReading[] = [];
         try {
@@ -305,7 +299,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       const res = await run(async (w) => {
         await w.setParameters({ tessedit_pageseg_mode: '7' as Tesseract.PSM, user_defined_dpi: dpi });
         try {
-          return await w.recognize(pgm({ data: img.data, width: img.info.width, height: img.info.height }), {}, { text: true });
+          return await w.recognize(pgm(img), {}, { text: true });
         } finally {
           await w.setParameters({ tessedit_pageseg_mode: psm as Tesseract.PSM, user_defined_dpi: '300' });
         }

@@ -360,7 +360,7 @@ async function stripScore(scorer: OrientationScorer, probe: OrientationProbe, r:
   const band = densestWindow(rotated.data, rotated.info.width, rotated.info.height);
   const strip = await sharp(rotated.data, { raw: { width: rotated.info.width, height: rotated.info.height, channels: 1 } })
     .extract(band).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-  const score = await scorer.scoreOrientation(pgm({ data: strip.data, width: strip.info.width, height: strip.info.height }));
+  const score = await scorer.scoreOrientation(pgm(strip));
   probe.scores[r] = score;
   return score;
 }
