@@ -35,7 +35,7 @@
  * a query's relevant items are those whose clean text contains every query term, or, for the
  * misspelt-name queries, the one item the name was taken from.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -110,7 +110,12 @@ interface Measured {
  * The backend's own requests to OpenSearch while a query runs (wall ms and OpenSearch's `took`),
  * so that a slow query class can be traced to the scoped term counts or the search itself.
  */
-const osCalls: Array<{ ms: number; took: number; kind: 'counts' | 'search' }> = [];
+interface OsCall {
+  ms: number;
+  took: number;
+  kind: 'counts' | 'search';
+}
+const osCalls: OsCall[] = [];
 function traceFetch(url: string): void {
   const inner = globalThis.fetch;
   globalThis.fetch = async (input, init) => {
@@ -128,13 +133,17 @@ function traceFetch(url: string): void {
   };
 }
 
-/** The query mix through GET /api/v1/search, as a caseworker's browser sends it. */
+/** The query mix through GET /api/v1/search, as a caseworker's browser sends it, to an API child (see apiChild). */
 async function measure(base: string, queries: BenchQuery[]): Promise<Measured> {
-  const ask = async (q: string): Promise<{ ids: string[]; took: number }> => {
+  const ask = async (q: string): Promise<{ ids: string[]; took: number; cpu: number; calls: OsCall[] }> => {
     const res = await fetch(`${base}/api/v1/search?limit=10&q=${encodeURIComponent(q)}`);
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
     const body = (await res.json()) as { hits: Array<{ id: string }>; tookMs?: number };
-    return { ids: body.hits.map((h) => h.id), took: body.tookMs ?? NaN };
+    // The API process's CPU time for the request (garbage-collector threads included) and its
+    // requests to OpenSearch, as the child measured them (see apiChild).
+    const cpu = Number(res.headers.get('x-bench-cpu-ms'));
+    const calls = JSON.parse(res.headers.get('x-bench-os-calls') ?? '[]') as OsCall[];
+    return { ids: body.hits.map((h) => h.id), took: body.tookMs ?? NaN, cpu, calls };
   };
   for (const q of queries.slice(0, 20)) await ask(q.q); // warm-up
   // Whether a query's text was asked before (warm-up included): both backends keep what common
@@ -142,15 +151,9 @@ async function measure(base: string, queries: BenchQuery[]): Promise<Measured> {
   const seen = new Set(queries.slice(0, 20).map((q) => q.q));
   const out: Measured = { lat: [], recall: [], byKind: new Map() };
   for (const q of queries) {
-    const before = osCalls.length;
     const t = performance.now();
-    const c0 = process.cpuUsage();
-    const { ids: hits, took } = await ask(q.q);
+    const { ids: hits, took, cpu, calls } = await ask(q.q);
     const ms = performance.now() - t;
-    // CPU time of this process (the API server and the client in one) for the query: on a shared
-    // machine the wall clock counts other processes' work too, this does not.
-    const c1 = process.cpuUsage(c0);
-    const cpu = (c1.user + c1.system) / 1000;
     out.lat.push(ms);
     const k: Measured["byKind"] extends Map<string, infer V> ? V : never = out.byKind.get(q.kind) ?? { lat: [], recall: [], took: [], cpu: [], first: [], calls: new Map() };
     out.byKind.set(q.kind, k);
@@ -159,7 +162,7 @@ async function measure(base: string, queries: BenchQuery[]): Promise<Measured> {
     k.first.push(!seen.has(q.q));
     seen.add(q.q);
     k.took.push(took);
-    for (const c of osCalls.slice(before)) {
+    for (const c of calls) {
       const slot = k.calls.get(c.kind) ?? { ms: [], took: [] };
       k.calls.set(c.kind, slot);
       slot.ms.push(c.ms);
@@ -351,6 +354,135 @@ function loadInChild(db: string, key: Buffer, dir: string): ChildReport {
   return JSON.parse(line.slice(6)) as ChildReport;
 }
 
+/** What an API child reports about itself (GET /_bench/stats). */
+interface ApiStats {
+  loadS: number;
+  rssMb: number;
+  heapMb: number;
+  /** embedded: what the loaded segments hold in typed arrays and posting buffers */
+  arrayBytes: number;
+}
+
+/**
+ * The API process under test, in a process of its own as in a deployment: it holds what an API
+ * process holds (the loaded index, or an OpenSearch client) and nothing of the bench's. Measured
+ * in the bench process, queries paid for the garbage collection of a corpus no API process
+ * holds (6.8 GB at a million pages). Page text for snippets comes from the bench process over
+ * loopback HTTP, one request per hit, as an API process reads it from the blob store.
+ * Each response carries the process's CPU time for it and its requests to OpenSearch.
+ */
+async function apiChild(): Promise<void> {
+  const kind = process.env.SEARCH_BENCH_API!;
+  const conn = await mongoose.createConnection(process.env.SEARCH_BENCH_DB!).asPromise();
+  const key = Buffer.from(process.env.SEARCH_BENCH_KEY!, 'hex');
+  const textUrl = process.env.SEARCH_BENCH_TEXT_URL!;
+  const agent = new http.Agent({ keepAlive: true });
+  const texts = (id: string, pages: number[]) =>
+    new Promise<Map<number, string>>((resolve, reject) => {
+      http
+        .get(`${textUrl}/${encodeURIComponent(id)}?pages=${pages.join(',')}`, { agent }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(new Map(Object.entries(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, string>).map(([k, v]) => [Number(k), v]))));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+  const text = async (id: string, page: number) => (await texts(id, [page])).get(page) ?? '';
+  warmTokenizer();
+  const t0 = performance.now();
+  const config = parseConfig({ NODE_ENV: 'test', MONGODB_URI: MONGO, ARCHIVE_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-search-')), LOG_LEVEL: 'silent' });
+  const rt = { config, db: conn } as unknown as Runtime;
+  let arrayBytes = 0;
+  if (kind === 'embedded') {
+    const engine = new SearchEngine({ db: conn, key, text, texts, snapshots: folderBlobs(process.env.SEARCH_BENCH_SNAPDIR!) });
+    await engine.open();
+    // Exact; the item objects and maps come on top. A heap or RSS delta around the load was
+    // tried and is useless: garbage of the load is collected in between.
+    for (const l of engine.segs.values()) {
+      const g = l.seg;
+      for (const a of [g.terms, g.offsets, g.positional, g.df, g.docItem, g.docPage, g.docLen, g.postings, l.live, l.itemDocs, l.itemFirst, l.itemLen]) arrayBytes += a.byteLength;
+    }
+    useSearchEngine(rt, engine);
+  } else {
+    const url = process.env.OPENSEARCH_URL!;
+    traceFetch(url);
+    useSearchBackend(rt, new OpenSearchBackend({ url, index: process.env.SEARCH_BENCH_OS_INDEX!, key, text, texts }));
+  }
+  const loadS = (performance.now() - t0) / 1000;
+  const app = createApp({ config, logger: pino({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false }), readiness: [], routes: searchRoutes(rt) });
+  const handle = app.callback();
+  const server = http.createServer((req, res) => {
+    if (req.url === '/_bench/stats') {
+      const m = process.memoryUsage();
+      const stats: ApiStats = { loadS, rssMb: m.rss / 1048576, heapMb: m.heapUsed / 1048576, arrayBytes };
+      res.end(JSON.stringify(stats));
+      return;
+    }
+    const c0 = process.cpuUsage();
+    const before = osCalls.length;
+    const end = res.end.bind(res) as (...a: unknown[]) => typeof res;
+    res.end = ((...args: unknown[]) => {
+      if (!res.headersSent) {
+        const c = process.cpuUsage(c0);
+        res.setHeader('x-bench-cpu-ms', ((c.user + c.system) / 1000).toFixed(2));
+        res.setHeader('x-bench-os-calls', JSON.stringify(osCalls.slice(before)));
+      }
+      return end(...args);
+    }) as typeof res.end;
+    void handle(req, res);
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+  console.log(`API ${JSON.stringify({ port: (server.address() as AddressInfo).port })}`);
+  // The bench closes stdin when it is done (or dies): the child goes with it.
+  process.stdin.resume();
+  process.stdin.on('end', () => process.exit(0));
+}
+
+/** Starts an API child (see apiChild) and waits until it listens. */
+async function startApiChild(env: Record<string, string>): Promise<{ base: string; stats: () => Promise<ApiStats>; stop: () => void }> {
+  const child = spawn(process.execPath, ['--max-old-space-size=16384', '--import', 'tsx', __filename], {
+    // MALLOC_ARENA_MAX=2, as the archive program runs the API process (bin/archive.js).
+    env: { MALLOC_ARENA_MAX: '2', ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const m = /^API (.*)$/m.exec(buf);
+      if (m) resolve((JSON.parse(m[1]!) as { port: number }).port);
+    });
+    child.on('exit', (code) => reject(new Error(`the API child exited (${code}) before listening`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    base,
+    stats: async () => (await (await fetch(`${base}/_bench/stats`)).json()) as ApiStats,
+    stop: () => child.stdin.end(),
+  };
+}
+
+/** Serves page text to the API children: GET /<item id>?pages=1,2 → {"1": text, "2": text}. */
+async function serveTexts(sealed: SealedTexts): Promise<{ url: string; close: () => void }> {
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const id = decodeURIComponent(u.pathname.slice(1));
+    const out: Record<string, string> = {};
+    for (const p of (u.searchParams.get('pages') ?? '').split(',').filter(Boolean)) {
+      try {
+        out[p] = sealed.get(`${id}:${p}`);
+      } catch {
+        // no such page: left out, as the blob store would answer
+      }
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(out));
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
 /** The same query on FTS5: phrases as trigram MATCH (≥3 chars), shorter terms as LIKE (scan). */
 function ftsQuery(db: Database.Database, q: string, limit: number): string[] {
   const terms = [...q.matchAll(/(-?)"([^"]+)"|(-?)(\S+)/g)].map((m) => ({ neg: (m[1] ?? m[3]) === '-', t: (m[2] ?? m[4])! }));
@@ -491,31 +623,17 @@ async function main(): Promise<void> {
     log(`fresh process, from the snapshot: ${(fromSnap.loadMs / 1000).toFixed(1)} s, RSS ${fromSnap.rssBeforeMb.toFixed(0)} → ${fromSnap.rssAfterMb.toFixed(0)} MB (heap +${fromSnap.heapMb.toFixed(0)} MB, array buffers +${fromSnap.arrayBuffersMb.toFixed(0)} MB)`);
     const per100k = (r: ChildReport) => ((r.rssAfterMb - r.rssBeforeMb) / stats.pages) * 100_000;
 
-    // ---- the API process: an engine loading the index (from the snapshot), behind the real route ----
-    t0 = performance.now();
-    const apiEngine = new SearchEngine({ db: conn, key, text, snapshots: folderBlobs(snapDir) });
-    await apiEngine.open();
-    // What the loaded segments hold in typed arrays and posting buffers, in every API process
-    // (exact; the item objects and maps come on top). A heap or RSS delta around the load was
-    // tried and is useless here: the indexing phase's garbage is collected in between.
-    let arrayBytes = 0;
-    for (const l of apiEngine.segs.values()) {
-      const g = l.seg;
-      for (const a of [g.terms, g.offsets, g.positional, g.df, g.docItem, g.docPage, g.docLen, g.postings, l.live, l.itemDocs, l.itemFirst, l.itemLen]) arrayBytes += a.byteLength;
-    }
-    const arraysMbPer100k = (arrayBytes / 1e6 / stats.pages) * 100_000;
-    const loadSeconds = (performance.now() - t0) / 1000;
-    log(`API engine loaded the index in ${loadSeconds.toFixed(1)} s (heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB)`);
-    const config = parseConfig({ NODE_ENV: 'test', MONGODB_URI: MONGO, ARCHIVE_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-search-')), LOG_LEVEL: 'silent' });
-    const rt = { config, db: conn } as unknown as Runtime;
-    useSearchEngine(rt, apiEngine);
-    const app = createApp({ config, logger: pino({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false }), readiness: [], routes: searchRoutes(rt) });
-    const server = http.createServer(app.callback());
-    await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // ---- the API process: a child loading the index (from the snapshot), behind the real route ----
+    const textServer = await serveTexts(sealed);
+    const api = await startApiChild({ SEARCH_BENCH_API: 'embedded', SEARCH_BENCH_DB: dbUri, SEARCH_BENCH_KEY: key.toString('hex'), SEARCH_BENCH_SNAPDIR: snapDir, SEARCH_BENCH_TEXT_URL: textServer.url });
+    const apiLoaded = await api.stats();
+    const loadSeconds = apiLoaded.loadS;
+    const arraysMbPer100k = (apiLoaded.arrayBytes / 1e6 / stats.pages) * 100_000;
+    log(`API process loaded the index in ${loadSeconds.toFixed(1)} s (heap ${apiLoaded.heapMb.toFixed(0)} MB, rss ${apiLoaded.rssMb.toFixed(0)} MB)`);
 
-    const { lat, recall, byKind } = await measure(base, queries);
-    server.close();
+    const { lat, recall, byKind } = await measure(api.base, queries);
+    const apiRss = (await api.stats()).rssMb;
+    api.stop();
     const recall10 = recall.reduce((a, b) => a + b, 0) / recall.length;
     log(`ours: HTTP p50 ${pct(lat, 50).toFixed(1)} ms p95 ${pct(lat, 95).toFixed(1)} ms p99 ${pct(lat, 99).toFixed(1)} ms recall@10 ${recall10.toFixed(3)}`);
 
@@ -532,7 +650,6 @@ async function main(): Promise<void> {
       const osIndex = REUSE ? `bench-search-${CORPUS_KEY}` : `bench-search-${randomBytes(3).toString('hex')}`;
       const osBuilt = state.opensearch?.index === osIndex ? state.opensearch : undefined;
       const backend = new OpenSearchBackend({ url: node.url, index: osIndex, key, text });
-      traceFetch(node.url);
       try {
         t0 = performance.now();
         lastLog = 0;
@@ -566,13 +683,9 @@ async function main(): Promise<void> {
         const storeStats = (await (await fetch(`${node.url}/${osIndex}/_stats/store`)).json()) as { _all: { primaries: { store: { size_in_bytes: number } } } };
         const bytes = storeStats._all.primaries.store.size_in_bytes;
         log(`OpenSearch: indexed ${osStats.pages} pages in ${osIndexS.toFixed(1)} s (${(osStats.pages / osIndexS).toFixed(0)} pages/s), store ${(bytes / 1e6).toFixed(1)} MB`);
-        const rt2 = { config, db: conn } as unknown as Runtime;
-        useSearchBackend(rt2, backend);
-        const app2 = createApp({ config, logger: pino({ level: 'silent' }), metrics: createMetrics({ defaultMetrics: false }), readiness: [], routes: searchRoutes(rt2) });
-        const server2 = http.createServer(app2.callback());
-        await new Promise<void>((res) => server2.listen(0, '127.0.0.1', () => res()));
-        const m = await measure(`http://127.0.0.1:${(server2.address() as AddressInfo).port}`, queries);
-        server2.close();
+        const osApi = await startApiChild({ SEARCH_BENCH_API: 'opensearch', SEARCH_BENCH_DB: dbUri, SEARCH_BENCH_KEY: key.toString('hex'), SEARCH_BENCH_TEXT_URL: textServer.url, OPENSEARCH_URL: node.url, SEARCH_BENCH_OS_INDEX: osIndex });
+        const m = await measure(osApi.base, queries);
+        osApi.stop();
         os_ = { indexPagesPerS: osStats.pages / osIndexS, bytes, lat: m.lat, recall10: mean(m.recall), byKind: m.byKind, rss: node.pid ? rssMb(node.pid) : NaN, startS, mergeS };
         log(`OpenSearch: HTTP p50 ${pct(m.lat, 50).toFixed(1)} ms p95 ${pct(m.lat, 95).toFixed(1)} ms recall@10 ${os_.recall10.toFixed(3)}; node RSS ${os_.rss.toFixed(0)} MB`);
       } finally {
@@ -583,7 +696,7 @@ async function main(): Promise<void> {
 
     // ---- report ----
     console.log(`corpus: ${items.length} items, ${stats.pages} pages, ${(rawBytes / 1e6).toFixed(1)} MB text, ${NOISE * 100}% characters OCR-damaged; ${queries.length} queries (${recall.length} with known answers)`);
-    console.log(`ours:   index ${indexPagesPerS.toFixed(0)} pages/s, ${(indexBytes / 1e6).toFixed(1)} MB (${indexRatio.toFixed(2)}x text), API load ${loadSeconds.toFixed(1)} s; HTTP p50 ${pct(lat, 50).toFixed(1)} ms p95 ${pct(lat, 95).toFixed(1)} ms p99 ${pct(lat, 99).toFixed(1)} ms; recall@10 ${recall10.toFixed(3)}`);
+    console.log(`ours:   index ${indexPagesPerS.toFixed(0)} pages/s, ${(indexBytes / 1e6).toFixed(1)} MB (${indexRatio.toFixed(2)}x text), API load ${loadSeconds.toFixed(1)} s, API process RSS ${apiRss.toFixed(0)} MB after the queries; HTTP p50 ${pct(lat, 50).toFixed(1)} ms p95 ${pct(lat, 95).toFixed(1)} ms p99 ${pct(lat, 99).toFixed(1)} ms; recall@10 ${recall10.toFixed(3)}`);
     console.log(
       `ours:   a fresh process loads the index from the database in ${(fromDb.loadMs / 1000).toFixed(1)} s (RSS +${(fromDb.rssAfterMb - fromDb.rssBeforeMb).toFixed(0)} MB = ${per100k(fromDb).toFixed(0)} MB per 100k pages), from a snapshot in ${(fromSnap.loadMs / 1000).toFixed(1)} s (RSS +${(fromSnap.rssAfterMb - fromSnap.rssBeforeMb).toFixed(0)} MB = ${per100k(fromSnap).toFixed(0)} MB per 100k pages); snapshot ${((fromDb.snapshotBytes ?? NaN) / 1e6).toFixed(0)} MB written in ${((fromDb.snapshotMs ?? NaN) / 1000).toFixed(1)} s`,
     );
@@ -614,8 +727,9 @@ async function main(): Promise<void> {
       osResult = ` os_p50_ms=${pct(os_.lat, 50).toFixed(1)} os_p95_ms=${pct(os_.lat, 95).toFixed(1)} os_recall10=${os_.recall10.toFixed(3)} os_index_pages_per_s=${os_.indexPagesPerS.toFixed(0)} os_index_ratio=${(os_.bytes / rawBytes).toFixed(2)} os_rss_mb=${os_.rss.toFixed(0)}`;
     }
     console.log(
-      `RESULT p50_ms=${pct(lat, 50).toFixed(1)} p95_ms=${pct(lat, 95).toFixed(1)} recall10=${recall10.toFixed(3)}${osResult} index_mem_mb_per_100k=${arraysMbPer100k.toFixed(0)} rss_mb_per_100k=${per100k(fromDb).toFixed(0)} snap_rss_mb_per_100k=${per100k(fromSnap).toFixed(0)} load_db_s=${(fromDb.loadMs / 1000).toFixed(1)} load_snapshot_s=${(fromSnap.loadMs / 1000).toFixed(1)}${anchor ? ` anchor_p95_ms=${pct(anchor.lat, 95).toFixed(1)} anchor_recall10=${anchor.recall10.toFixed(3)}` : ''} pages=${stats.pages} index_pages_per_s=${indexPagesPerS.toFixed(0)} index_ratio=${indexRatio.toFixed(2)}`,
+      `RESULT p50_ms=${pct(lat, 50).toFixed(1)} p95_ms=${pct(lat, 95).toFixed(1)} recall10=${recall10.toFixed(3)}${osResult} api_rss_mb=${apiRss.toFixed(0)} index_mem_mb_per_100k=${arraysMbPer100k.toFixed(0)} rss_mb_per_100k=${per100k(fromDb).toFixed(0)} snap_rss_mb_per_100k=${per100k(fromSnap).toFixed(0)} load_db_s=${(fromDb.loadMs / 1000).toFixed(1)} load_snapshot_s=${(fromSnap.loadMs / 1000).toFixed(1)}${anchor ? ` anchor_p95_ms=${pct(anchor.lat, 95).toFixed(1)} anchor_recall10=${anchor.recall10.toFixed(3)}` : ''} pages=${stats.pages} index_pages_per_s=${indexPagesPerS.toFixed(0)} index_ratio=${indexRatio.toFixed(2)}`,
     );
+    textServer.close();
   } finally {
     if (!REUSE) {
       fs.rmSync(snapDir, { recursive: true, force: true });
@@ -625,7 +739,12 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.env.SEARCH_BENCH_CHILD) {
+if (process.env.SEARCH_BENCH_API) {
+  apiChild().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else if (process.env.SEARCH_BENCH_CHILD) {
   child().catch((err: unknown) => {
     console.error(err);
     process.exit(1);

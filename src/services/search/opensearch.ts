@@ -734,10 +734,16 @@ export class OpenSearchBackend implements SearchBackend {
     const limit = req.limit ?? 20;
     const sort = req.sort === 'date' ? [{ date: 'desc' }, { _score: 'desc' }] : [{ _score: 'desc' }, { date: 'desc' }];
     type InnerHits = Record<string, { hits: { hits: Array<{ _score: number; fields?: { 'pages.n'?: number[] }; matched_queries?: string[] }> } }>;
+    // The shard request cache keeps a search's result (top hits, totals, facets) per shard
+    // until the next refresh that changes the shard, keyed by the whole request: a repeated
+    // browse of common words (养老保险 待遇) is then answered without scoring every matching
+    // page again; a filing's refresh clears it, as a change clears the embedded engine's clause
+    // cache. The key holds the scope filter and the in-scope weights, so one scope's result is
+    // never served to another. Only size=0 requests are cached unless asked for, as here.
     const { json } = await this.call<{
       hits: { total: { value: number }; hits: Array<{ _id: string; _score: number | null; sort?: unknown[]; _source: Pick<OsDoc, 'fonds' | 'documentType' | 'meta'>; inner_hits?: InnerHits }> };
       aggregations?: Record<string, { v: { buckets: Array<{ key: string; doc_count: number }> } }>;
-    }>('POST', `/${this.deps.index}/_search`, {
+    }>('POST', `/${this.deps.index}/_search?request_cache=true`, {
       from: offset,
       size: limit,
       track_total_hits: true,

@@ -271,6 +271,27 @@ describe(`search engine: ${kind} backend (real ${kind === 'embedded' ? 'FerretDB
     });
   }
 
+  if (kind === 'opensearch') {
+    it('a repeated search is answered from the shard request cache, and a write by another process shows at once', async () => {
+      const word = '琵琶弦索';
+      const [first] = await index(doc({ text: [`附件 ${word} 一份`] }));
+      // Another API process: it keeps its scoped counts for a while, so it sends the very same
+      // request again after the write below; only the refresh's invalidation can show the new item.
+      const other = make(textOf);
+      const q = { q: word, limit: 10 };
+      const hitsOf = async () => (await other.search(q)).hits.map((h) => h.id).sort();
+      const cacheHits = async () => ((await (await fetch(`${OPENSEARCH_URL}/${indexName}/_stats/request_cache`)).json()) as { _all: { total: { request_cache: { hit_count: number } } } })._all.total.request_cache.hit_count;
+      assert.deepEqual(await hitsOf(), [first!.id]);
+      assert.deepEqual(await hitsOf(), [first!.id]);
+      const before = await cacheHits();
+      assert.deepEqual(await hitsOf(), [first!.id]);
+      // Its counts are kept in the process, so the search is its only request: a hit is the search's.
+      assert.equal((await cacheHits()) - before, 1, 'the repeated search was served from the cache');
+      const [second] = await index(doc({ text: [`${word} ${word}`] }));
+      assert.deepEqual(await hitsOf(), [first!.id, second!.id].sort());
+    });
+  }
+
   it('a rebuild keeps results and a fresh process loads the same index', async () => {
     const q = { q: '养老保险 待遇', limit: 10 };
     const before = await engine.search(q);
