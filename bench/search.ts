@@ -10,6 +10,7 @@
  *   SEARCH_BENCH_OPENSEARCH=0 npm run bench:search      # embedded and anchor only
  *   OPENSEARCH_URL=http://host:9200 npm run bench:search  # an existing cluster instead
  *   SEARCH_BENCH_ANCHOR=0 npm run bench:search          # without the SQLite FTS5 anchor
+ *   SEARCH_BENCH_OS_SHARDS=2 …           # the OpenSearch index in two primary shards (default 1)
  *   SEARCH_BENCH_PAGES=1000000 node --max-old-space-size=8192 --import tsx bench/search.ts
  *   SEARCH_BENCH_REUSE=1 …               # keep the built indexes; a later run queries them only
  *
@@ -61,6 +62,8 @@ const MONGO = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27417/archive';
 const WITH_OPENSEARCH = process.env.SEARCH_BENCH_OPENSEARCH !== '0';
 const WITH_ANCHOR = process.env.SEARCH_BENCH_ANCHOR !== '0';
 const OS_PORT = Number(process.env.ARCHIVE_OPENSEARCH_PORT ?? 9430);
+/** Primary shards of the bench's index: a node searches its shards in parallel, one thread each. */
+const OS_SHARDS = Number(process.env.SEARCH_BENCH_OS_SHARDS ?? 1);
 const REPO = path.resolve(__dirname, '..');
 const REUSE = process.env.SEARCH_BENCH_REUSE === '1';
 const CORPUS_KEY = `p${PAGES}-n${Math.round(NOISE * 1000)}`;
@@ -647,9 +650,9 @@ async function main(): Promise<void> {
       t0 = performance.now();
       const node = startOpenSearch();
       const startS = (performance.now() - t0) / 1000;
-      const osIndex = REUSE ? `bench-search-${CORPUS_KEY}` : `bench-search-${randomBytes(3).toString('hex')}`;
+      const osIndex = REUSE ? `bench-search-${CORPUS_KEY}${OS_SHARDS > 1 ? `-s${OS_SHARDS}` : ''}` : `bench-search-${randomBytes(3).toString('hex')}`;
       const osBuilt = state.opensearch?.index === osIndex ? state.opensearch : undefined;
-      const backend = new OpenSearchBackend({ url: node.url, index: osIndex, key, text });
+      const backend = new OpenSearchBackend({ url: node.url, index: osIndex, key, text, shards: OS_SHARDS });
       try {
         t0 = performance.now();
         lastLog = 0;
@@ -721,7 +724,7 @@ async function main(): Promise<void> {
     let osResult = '';
     if (os_) {
       console.log(
-        `opensearch: node start ${os_.startS.toFixed(1)} s, index ${os_.indexPagesPerS.toFixed(0)} pages/s, force-merge ${os_.mergeS.toFixed(0)} s, store ${(os_.bytes / 1e6).toFixed(1)} MB (${(os_.bytes / rawBytes).toFixed(2)}x text), node RSS ${os_.rss.toFixed(0)} MB; HTTP p50 ${pct(os_.lat, 50).toFixed(1)} ms p95 ${pct(os_.lat, 95).toFixed(1)} ms p99 ${pct(os_.lat, 99).toFixed(1)} ms; recall@10 ${os_.recall10.toFixed(3)}`,
+        `opensearch: ${OS_SHARDS} shard${OS_SHARDS > 1 ? 's' : ''}, node start ${os_.startS.toFixed(1)} s, index ${os_.indexPagesPerS.toFixed(0)} pages/s, force-merge ${os_.mergeS.toFixed(0)} s, store ${(os_.bytes / 1e6).toFixed(1)} MB (${(os_.bytes / rawBytes).toFixed(2)}x text), node RSS ${os_.rss.toFixed(0)} MB; HTTP p50 ${pct(os_.lat, 50).toFixed(1)} ms p95 ${pct(os_.lat, 95).toFixed(1)} ms p99 ${pct(os_.lat, 99).toFixed(1)} ms; recall@10 ${os_.recall10.toFixed(3)}`,
       );
       kinds('os  ', os_.byKind);
       osResult = ` os_p50_ms=${pct(os_.lat, 50).toFixed(1)} os_p95_ms=${pct(os_.lat, 95).toFixed(1)} os_recall10=${os_.recall10.toFixed(3)} os_index_pages_per_s=${os_.indexPagesPerS.toFixed(0)} os_index_ratio=${(os_.bytes / rawBytes).toFixed(2)} os_rss_mb=${os_.rss.toFixed(0)}`;
