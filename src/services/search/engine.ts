@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { parseQuery } from './query';
+import { parseQuery, type Clause } from './query';
 import { rank, type RankContext, type RankView } from './rank';
 import { buildSegment, decodeMirror, encodeSegmentRaw, type SegItem, type Segment, type SegmentInputPage } from './segment';
 import { decodeManifest, encodeManifest, mapLimit, packBits, segmentKey, SNAPSHOT_PREFIX, unpackBits, type SnapshotBlobs, type SnapshotManifest } from './snapshot';
@@ -17,7 +17,7 @@ import { makeSnippet } from './snippet';
 import { SearchStore, type LogEntry } from './store';
 import { TokenHasher, tokenizePage, warmTokenizer } from './tokenize';
 import type { CompactStats, RebuildOptions, RebuildStats, SearchBackend } from './backend';
-import { FACET_FIELDS, metadataText, type FacetField, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope, type TextProvider, type PagesTextProvider } from './types';
+import { FACET_FIELDS, metadataText, type FacetField, type IndexDocument, type SearchRequest, type SearchResult, type SearchScope, type TextProvider, type PagesTextProvider, type SearchHit } from './types';
 
 export interface SearchDeps {
   db: Connection;
@@ -68,6 +68,38 @@ export interface SnapshotWritten {
   ms: number;
 }
 
+/** A query's result without its snippets (made afresh each time: the text may have gone since). */
+interface CachedResult {
+  total: number;
+  found: Array<Omit<SearchHit, 'snippets'>>;
+  facets: SearchResult['facets'];
+}
+
+/** Results kept per index version (see SearchEngine.results). */
+const RESULT_CACHE_ENTRIES = 256;
+
+/** Least recently used results of one index version; a new version empties it. */
+export class ResultCache {
+  private version = -1;
+  private readonly m = new Map<string, CachedResult>();
+  constructor(private readonly max: number) {}
+  get(version: number, key: string): CachedResult | null {
+    if (version !== this.version) return null;
+    const hit = this.m.get(key);
+    if (!hit) return null;
+    this.m.delete(key);
+    this.m.set(key, hit);
+    return hit;
+  }
+  put(version: number, key: string, r: CachedResult): void {
+    if (version !== this.version) {
+      this.m.clear();
+      this.version = version;
+    }
+    if (this.m.size >= this.max) this.m.delete(this.m.keys().next().value!);
+    this.m.set(key, r);
+  }
+}
 
 /** The k-th largest of scores[at[0..n)] (k ≤ n), by a min-heap of the k best: O(n log k). */
 export function kthLargest(scores: Float64Array, at: Int32Array, n: number, k: number): number {
@@ -601,6 +633,9 @@ export class SearchEngine implements SearchBackend {
     const inFonds = D.fonds.allowed(scope.fonds ?? undefined) ?? (scope.fonds ? new Uint8Array(1) : null);
     const maxAccess = scope.maxAccessLevel ?? Infinity;
     const ctx: RankContext = { engine: this, hasher: this.hasher, view: this.viewOf(scope, inFonds, maxAccess) };
+    const cacheKey = `${ctx.view.key}|${JSON.stringify([req.q, req.filters ?? null, req.sort ?? null, req.offset ?? 0, req.limit ?? 20, req.facets !== false])}`;
+    const cached = this.results.get(this.version, cacheKey);
+    if (cached) return this.withSnippets(t0, cached, req, clauses);
     const R = rank(ctx, clauses);
     const f = req.filters ?? {};
     const pidHash = f.personId ? this.hasher.blind('pid', f.personId.toUpperCase()) : null;
@@ -685,9 +720,10 @@ export class SearchEngine implements SearchBackend {
     }
     const offset = req.offset ?? 0;
     const want = offset + (req.limit ?? 20);
-    // Newest first, then by score; by score, ties newest first.
-    const byDate = (a: number, b: number) => F.dateNum[R.items[b]!]! - F.dateNum[R.items[a]!]! || R.scores[b]! - R.scores[a]!;
-    const byScore = (a: number, b: number) => R.scores[b]! - R.scores[a]! || F.dateNum[R.items[b]!]! - F.dateNum[R.items[a]!]!;
+    // Newest first, then by score; by score, ties newest first. Last by item number: a total
+    // order, so the results never depend on the order rank() gathered the hits in.
+    const byDate = (a: number, b: number) => F.dateNum[R.items[b]!]! - F.dateNum[R.items[a]!]! || R.scores[b]! - R.scores[a]! || R.items[a]! - R.items[b]!;
+    const byScore = (a: number, b: number) => R.scores[b]! - R.scores[a]! || F.dateNum[R.items[b]!]! - F.dateNum[R.items[a]!]! || R.items[a]! - R.items[b]!;
     let ranked: number[];
     if (req.sort !== 'date' && nHits > 4 * want + 1000) {
       // Only the requested window is ordered: cut at the window's lowest score first (the
@@ -698,26 +734,22 @@ export class SearchEngine implements SearchBackend {
     } else ranked = Array.from(hitAt.subarray(0, nHits));
     ranked.sort(req.sort === 'date' ? byDate : byScore);
     const window = ranked.slice(offset, want);
-    const out = await Promise.all(
-      window.map(async (k) => {
-        const it = R.items[k]!;
-        const { l, idx } = R.locate(it);
-        const item = l.seg.items[idx]!;
-        const pages = R.pagesOf(it);
-        return {
-          id: item.id,
-          title: item.title,
-          archivalCode: item.code,
-          documentType: item.documentType,
-          documentDate: item.date,
-          fonds: item.fonds,
-          score: Math.round(R.scores[k]! * 1000) / 1000,
-          pages,
-          exact: R.exact[k] === 1,
-          snippets: req.snippets === false ? [] : await this.snippets(item.id, pages.slice(0, 2), clauses),
-        };
-      }),
-    );
+    const found = window.map((k): Omit<SearchHit, 'snippets'> => {
+      const it = R.items[k]!;
+      const { l, idx } = R.locate(it);
+      const item = l.seg.items[idx]!;
+      return {
+        id: item.id,
+        title: item.title,
+        archivalCode: item.code,
+        documentType: item.documentType,
+        documentDate: item.date,
+        fonds: item.fonds,
+        score: Math.round(R.scores[k]! * 1000) / 1000,
+        pages: R.pagesOf(it),
+        exact: R.exact[k] === 1,
+      };
+    });
     const facets = Object.fromEntries(
       FACET_FIELDS.map((k) => {
         const list: Array<{ value: string; count: number }> = [];
@@ -727,7 +759,27 @@ export class SearchEngine implements SearchBackend {
         return [k, list.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))];
       }),
     ) as SearchResult['facets'];
-    return { total: nHits, hits: out, facets, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
+    const result: CachedResult = { total: nHits, found, facets };
+    this.results.put(this.version, cacheKey, result);
+    return this.withSnippets(t0, result, req, clauses);
+  }
+
+  /**
+   * Results of recent queries for the current index version, keyed by the caller's view (scope)
+   * and everything in the request that shapes the result: a caseworker paging back, or many
+   * asking for the same common words (养老保险 待遇), get the ranking, totals and facets without
+   * intersecting hundreds of thousands of items again. Any change to the index (a new version)
+   * empties it, as a refresh empties OpenSearch's request cache. Snippets are made afresh.
+   */
+  private readonly results = new ResultCache(RESULT_CACHE_ENTRIES);
+
+  private async withSnippets(t0: number, r: CachedResult, req: SearchRequest, clauses: Clause[]): Promise<SearchResult> {
+    const hits = await Promise.all(
+      r.found.map(async (h) => ({ ...h, pages: [...h.pages], snippets: req.snippets === false ? [] : await this.snippets(h.id, h.pages.slice(0, 2), clauses) })),
+    );
+    // Copies: a caller may change what it gets; the cached result must not change with it.
+    const facets = Object.fromEntries(Object.entries(r.facets).map(([k, list]) => [k, list.map((f) => ({ ...f }))])) as SearchResult['facets'];
+    return { total: r.total, hits, facets, tookMs: Math.round((performance.now() - t0) * 10) / 10 };
   }
 
   /** Views by scope for the current index version (rebuilt after any change: O(items)). */

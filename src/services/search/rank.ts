@@ -174,6 +174,46 @@ class ClauseResult {
     const v = this.sDoc!.get(g);
     return v === undefined ? 0 : unpackTag(v);
   }
+  /**
+   * Keeps, in place, the items of `its[0..n)` this clause matched; returns how many and their
+   * pages (`docsOf`: pages per item). A typed-array loop for a dense result: a common word's
+   * items are hundreds of thousands, and a call per item was most of a repeated browse.
+   */
+  keepMatched(its: Int32Array, n: number, docsOf: Int32Array): { kept: number; pages: number } {
+    let kept = 0;
+    let pages = 0;
+    const iS = this.iScore;
+    for (let k = 0; k < n; k++) {
+      const it = its[k]!;
+      if ((iS ? iS[it]! : this.itemScore(it)) > 0) {
+        its[kept++] = it;
+        pages += docsOf[it]!;
+      }
+    }
+    return { kept, pages };
+  }
+  /** Adds this clause's item scores to `scores` and clears `exacts` where it is not exact, item by item of `its`. */
+  addScores(its: Int32Array, scores: Float64Array, exacts: Uint8Array): void {
+    const iS = this.iScore;
+    const iE = this.iExact;
+    if (iS && iE) {
+      for (let m = 0; m < its.length; m++) {
+        const it = its[m]!;
+        scores[m]! += iS[it]!;
+        if (iE[it] !== 1) exacts[m] = 0;
+      }
+      return;
+    }
+    for (let m = 0; m < its.length; m++) {
+      const v = this.sItem!.get(its[m]!);
+      if (v === undefined) {
+        exacts[m] = 0;
+        continue;
+      }
+      scores[m]! += unpackScore(v);
+      if (unpackTag(v) !== 1) exacts[m] = 0;
+    }
+  }
   itemScore(it: number): number {
     if (this.iScore) return this.iScore[it]!;
     const v = this.sItem!.get(it);
@@ -291,6 +331,15 @@ const slotScratches = new WeakMap<SearchEngine, Int32Array>();
 function slotScratch(e: SearchEngine): Int32Array {
   let a = slotScratches.get(e);
   if (!a || a.length < e.docSpace) slotScratches.set(e, (a = new Int32Array(Math.max(1024, e.docSpace + (e.docSpace >> 3)))));
+  return a;
+}
+
+/** Per engine: the items still in the running during rank() (synchronous, so one array serves every query). */
+const runningScratches = new WeakMap<SearchEngine, Int32Array>();
+
+function runningScratch(e: SearchEngine, n: number): Int32Array {
+  let a = runningScratches.get(e);
+  if (!a || a.length < n) runningScratches.set(e, (a = new Int32Array(Math.max(1024, n + (n >> 2)))));
   return a;
 }
 
@@ -515,15 +564,18 @@ function proximity(clauses: Clause[], rs: ClauseResult[], g: number): number {
  * its segment there (a typed-array lookup instead of a binary search and an object per item, in
  * loops over hundreds of thousands of matches). Rebuilt when a segment is loaded or dropped.
  */
-const itemSegs = new WeakMap<SearchEngine, { space: number; count: number; segs: LoadedSegment[]; segOf: Int32Array }>();
+const itemSegs = new WeakMap<SearchEngine, { space: number; count: number; segs: LoadedSegment[]; segOf: Int32Array; docsOf: Int32Array }>();
 
-function itemSegments(e: SearchEngine): { segs: LoadedSegment[]; segOf: Int32Array } {
+function itemSegments(e: SearchEngine): { segs: LoadedSegment[]; segOf: Int32Array; docsOf: Int32Array } {
   const c = itemSegs.get(e);
   if (c && c.space === e.itemSpace && c.count === e.segs.size) return c;
   const segs = [...e.segs.values()].sort((a, b) => a.itemBase - b.itemBase);
   const segOf = new Int32Array(e.itemSpace);
   segs.forEach((l, si) => segOf.fill(si, l.itemBase, l.itemBase + l.live.length));
-  const made = { space: e.itemSpace, count: e.segs.size, segs, segOf };
+  // Pages per engine-wide item number (segments are immutable: their items' page counts too).
+  const docsOf = new Int32Array(e.itemSpace);
+  for (const l of segs) docsOf.set(l.itemDocs.subarray(0, l.live.length), l.itemBase);
+  const made = { space: e.itemSpace, count: e.segs.size, segs, segOf, docsOf };
   itemSegs.set(e, made);
   return made;
 }
@@ -578,8 +630,8 @@ function clauseCost(e: SearchEngine, hasher: TokenHasher, c: Clause): number {
 }
 
 /** Per loaded segment, the ascending page numbers of the given items (engine-wide numbers). */
-function pagesOfItems(segs: LoadedSegment[], segOf: Int32Array, items: number[]): Map<number, { docs: Int32Array; n: number }> {
-  const sorted = Int32Array.from(items).sort();
+function pagesOfItems(segs: LoadedSegment[], segOf: Int32Array, items: Int32Array): Map<number, { docs: Int32Array; n: number }> {
+  const sorted = items.slice().sort();
   const out = new Map<number, { docs: Int32Array; n: number }>();
   let cur: { docs: number[]; id: number } | null = null;
   const flush = () => {
@@ -605,7 +657,7 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   const negative = clauses.filter((c) => c.negate);
   // Only a query with -words needs it (an array over every item, per query, was garbage).
   const excluded = new Uint8Array(negative.length ? e.itemSpace : 0);
-  const { segs, segOf } = itemSegments(e);
+  const { segs, segOf, docsOf } = itemSegments(e);
   const locate = (it: number): { l: LoadedSegment; idx: number } => {
     const l = segs[segOf[it]!]!;
     return { l, idx: it - l.itemBase };
@@ -632,31 +684,45 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   const cost = positive.map((c) => (cachedClause(ctx, c) ? 0 : clauseCost(e, ctx.hasher, c)));
   const order = positive.map((_, i) => i).sort((a, b) => cost[a]! - cost[b]!);
   const rs: ClauseResult[] = new Array<ClauseResult>(positive.length);
-  let running: number[] | null = null;
+  // The items still in the running (matched by every clause so far) and their pages, filtered in
+  // place in one scratch array: a common word keeps hundreds of thousands of items at a million
+  // pages, and a new array per clause (filter) was most of a repeated browse's time and garbage.
+  let running: Int32Array | null = null;
+  let nRunning = 0;
   let runningPages = 0;
-  const restrictTo = () => pagesOfItems(segs, segOf, running!);
+  const restrictTo = () => pagesOfItems(segs, segOf, running!.subarray(0, nRunning));
   for (const i of order) {
     const c = positive[i]!;
     const r: ClauseResult = running !== null && cost[i]! > RANK_TUNING.restrictRatio * runningPages ? evalClauseOn(ctx, c, restrictTo()) : evalClauseCached(ctx, c);
     rs[i] = r;
-    const still: number[] = running === null ? r.items : running.filter((it) => r.itemScore(it) > 0);
-    running = still;
     runningPages = 0;
-    for (const it of still) {
-      const l = segs[segOf[it]!]!;
-      runningPages += l.itemDocs[it - l.itemBase]!;
+    if (running === null) {
+      running = runningScratch(e, r.items.length);
+      for (let k = 0; k < r.items.length; k++) {
+        const it = r.items[k]!;
+        running[k] = it;
+        runningPages += docsOf[it]!;
+      }
+      nRunning = r.items.length;
+    } else {
+      const { kept, pages } = r.keepMatched(running, nRunning, docsOf);
+      nRunning = kept;
+      runningPages = pages;
     }
   }
   for (const c of negative) {
     const r: ClauseResult = clauseCost(e, ctx.hasher, c) > RANK_TUNING.restrictRatio * runningPages ? evalClauseOn(ctx, c, restrictTo()) : evalClauseCached(ctx, c);
     for (const it of r.items) if (r.itemExact(it)) excluded[it] = 1;
   }
-  // The rarest clause drives the intersection.
-  const driver = rs.reduce((a, b) => (b.items.length < a.items.length ? b : a));
+  // The items in the running now matched every positive clause: they are the candidates (their
+  // order does not matter, search() orders ties by item number).
+  const matched = running!.subarray(0, nRunning);
   const blinds = positive.map((c) => (c.kind === 'code' ? ctx.hasher.blind('pid', c.text) : ctx.hasher.blind('name', c.text)));
-  const items = new Int32Array(driver.items.length);
-  const scores = new Float64Array(driver.items.length);
-  const exacts = new Uint8Array(driver.items.length);
+  const items = new Int32Array(matched.length);
+  const scores = new Float64Array(matched.length);
+  const exacts = new Uint8Array(matched.length).fill(1);
+  // Clause by clause (in the order of the clauses, so the sums are the same as item by item).
+  for (const r of rs) r.addScores(matched, scores, exacts);
   // Proximity needs exact starts from two neighbouring clauses of one chunk: common words are
   // matched without positions, so a query of common words only (browsing) skips it per item.
   let proximityPossible = false;
@@ -666,7 +732,7 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
   // rest of the intersection; a segment without it is skipped in one test.
   const P = positive.length;
   let boostable: Uint8Array | null = null;
-  if (driver.items.length > BOOST_PRECHECK_ITEMS) {
+  if (matched.length > BOOST_PRECHECK_ITEMS) {
     boostable = new Uint8Array(segs.length * P);
     const wanted = blinds.map(blindPrefix);
     segs.forEach((l, si) => {
@@ -675,21 +741,11 @@ export function rank(ctx: RankContext, clauses: Clause[]): Ranking {
     });
   }
   let n = 0;
-  for (const it of driver.items) {
+  for (let m = 0; m < matched.length; m++) {
+    const it = matched[m]!;
     if (excluded.length && excluded[it]) continue;
-    let score = 0;
-    let exact = 1;
-    let all = true;
-    for (const r of rs) {
-      const s = r.itemScore(it);
-      if (s === 0) {
-        all = false;
-        break;
-      }
-      score += s;
-      if (!r.itemExact(it)) exact = 0;
-    }
-    if (!all) continue;
+    let score = scores[m]!;
+    const exact = exacts[m]!;
     const si = segOf[it]!;
     const l = segs[si]!;
     const idx = it - l.itemBase;
