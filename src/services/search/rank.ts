@@ -618,15 +618,28 @@ function sortedHas(a: Float64Array, v: number): boolean {
   return false;
 }
 
-/** Postings a clause's evaluation would read at most (stored counts): which clause to evaluate first. */
+/**
+ * Postings a clause's evaluation reads (stored counts): which clause to evaluate first, and
+ * whether a later one is read on the running items' pages only. A quoted phrase reads its rarest
+ * bigram's list and the other lists on those pages only (evalClause), so it costs about its
+ * rarest bigram per token: "温州天成商贸有限公司" is cheap although 有限 and 公司 are on half the
+ * archive. Counted as the sum of every list, it went after a common word (职工退休), which was
+ * then read across the archive instead of on the phrase's few pages.
+ */
 function clauseCost(e: SearchEngine, hasher: TokenHasher, c: Clause): number {
-  const { tokens } = clauseTokens(c);
-  let n = 0;
-  for (const t of tokens) {
+  const { tokens, bigrams } = clauseTokens(c);
+  const counts = tokens.map((t) => {
     const h = hasher.hash(t);
+    let n = 0;
     for (const l of e.segs.values()) n += postingCount(l.seg, h);
+    return n;
+  });
+  if ((c.exact || c.negate) && bigrams > 1) {
+    let rarest = Infinity;
+    for (let gi = 0; gi < bigrams; gi++) rarest = Math.min(rarest, counts[gi]!);
+    return rarest * tokens.length;
   }
-  return n;
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 /** Per loaded segment, the ascending page numbers of the given items (engine-wide numbers). */
