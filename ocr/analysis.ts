@@ -250,3 +250,35 @@ const MIN_STRETCH_CONTRAST = 30;
 /** Ink this dark and paper this light need no stretch. */
 const BLACK_ENOUGH = 60;
 const WHITE_ENOUGH = 235;
+
+/**
+ * 3×3 median of a grey image, edges extended by copying (what libvips' `median(3)` gives, byte for
+ * byte). libvips ranks every window anew (~0.6 s for an A4 page at 300 dpi on this project's CI
+ * machines); this sorts each column of three once and takes the median of the window as the median
+ * of its columns' lows' maximum, middles' median and highs' minimum, which is exact for 3×3
+ * (about a tenth of the time).
+ */
+export function median3(src: Uint8Array, width: number, height: number): Buffer {
+  const out = Buffer.allocUnsafe(width * height);
+  // Each column's sorted triple for the current output row, with one copied column at each end.
+  const lo = new Int32Array(width + 2), mid = new Int32Array(width + 2), hi = new Int32Array(width + 2);
+  // Math.min/max rather than compare-and-swap: on scanner noise the branches mispredict half the time.
+  for (let y = 0; y < height; y++) {
+    const up = (y > 0 ? y - 1 : 0) * width, row = y * width, down = (y < height - 1 ? y + 1 : y) * width;
+    for (let x = 0; x < width; x++) {
+      const a = src[up + x]!, b = src[row + x]!, c = src[down + x]!;
+      const l = Math.min(Math.min(a, b), c), h = Math.max(Math.max(a, b), c);
+      lo[x + 1] = l; hi[x + 1] = h; mid[x + 1] = a + b + c - l - h;
+    }
+    lo[0] = lo[1]!; mid[0] = mid[1]!; hi[0] = hi[1]!;
+    lo[width + 1] = lo[width]!; mid[width + 1] = mid[width]!; hi[width + 1] = hi[width]!;
+    for (let x = 0; x < width; x++) {
+      const maxLo = Math.max(Math.max(lo[x]!, lo[x + 1]!), lo[x + 2]!);
+      const minHi = Math.min(Math.min(hi[x]!, hi[x + 1]!), hi[x + 2]!);
+      const m0 = mid[x]!, m1 = mid[x + 1]!, m2 = mid[x + 2]!;
+      const medMid = m0 + m1 + m2 - Math.min(Math.min(m0, m1), m2) - Math.max(Math.max(m0, m1), m2);
+      out[row + x] = maxLo + medMid + minHi - Math.min(Math.min(maxLo, medMid), minHi) - Math.max(Math.max(maxLo, medMid), minHi);
+    }
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { darkBorders, estimateSkew, inkPoints, lineAlignment, otsu, speckleRatio, stretchContrast, textLineHeight, turn90 } from './analysis';
+import { darkBorders, estimateSkew, inkPoints, lineAlignment, median3, otsu, speckleRatio, stretchContrast, textLineHeight, turn90 } from './analysis';
 import { pgm } from './pgm';
 import type { ColorMode, PageImage, Rotation } from './types';
 
@@ -276,15 +276,16 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
   const targetText = opts.textPxTarget ?? TEXT_PX_TARGET;
   if (textPx !== null && textPx * ocrScale > targetText * TEXT_PX_SLACK) ocrScale = targetText / textPx;
   ocrScale = Math.min(ocrScale, maxLong / Math.max(vw, vh));
-  let ocr = turned
+  const ocr = turned
     ? sharp(page.channels === 1 ? turned.data : inkOf(turned.data, vw * vh, sealRemoved), { raw: { width: vw, height: vh, channels: 1 } })
     : geometry(sharp(inkFull, { raw: { width: W, height: H, channels: 1 } }));
-  if (despeckle) ocr = ocr.median(3);
   const ocrRaw = await ocr.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  // Scanner speckle: a 3×3 median, the same pixels as libvips' median(3) in about half its time.
+  const ocrGrey = despeckle ? median3(ocrRaw.data, ocrRaw.info.width, ocrRaw.info.height) : ocrRaw.data;
   // Only the text block goes to tesseract: page margins are often a third of the pixels, and
   // recognition time grows with pixels even when they are white.
-  const text = inkBox(ocrRaw.data, ocrRaw.info.width, ocrRaw.info.height, threshold, Math.round(page.dpi / 12));
-  let ocrPipe = sharp(ocrRaw.data, { raw: { width: ocrRaw.info.width, height: ocrRaw.info.height, channels: 1 } }).extract(text);
+  const text = inkBox(ocrGrey, ocrRaw.info.width, ocrRaw.info.height, threshold, Math.round(page.dpi / 12));
+  let ocrPipe = sharp(ocrGrey, { raw: { width: ocrRaw.info.width, height: ocrRaw.info.height, channels: 1 } }).extract(text);
   if (Math.abs(ocrScale - 1) > 0.01) {
     ocrPipe = sharp(await ocrPipe.extractChannel(0).raw().toBuffer(), { raw: { width: text.width, height: text.height, channels: 1 } })
       .resize(Math.max(1, Math.round(text.width * ocrScale)), Math.max(1, Math.round(text.height * ocrScale)), { kernel: 'lanczos3' });

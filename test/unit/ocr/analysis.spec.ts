@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { estimateSkew, inkPoints, lineAlignment, otsu, stretchContrast, textLineHeight, turn90 } from '../../../ocr/analysis';
+import sharp from 'sharp';
+import { estimateSkew, inkPoints, lineAlignment, median3, otsu, stretchContrast, textLineHeight, turn90 } from '../../../ocr/analysis';
 
 /** Rows of "text": dark bars 6 px high every 20 px, sheared by `deg` clockwise. */
 function bars(w: number, h: number, deg: number): Uint8Array {
@@ -122,6 +123,32 @@ describe('ocr analysis (projection profiles)', () => {
     it('paper with almost no ink, or no contrast, is not stretched (grain would become ink)', () => {
       assert.equal(stretchContrast(page(230, 60, 0.0005)), false);
       assert.equal(stretchContrast(page(200, 185)), false);
+    });
+  });
+
+  describe('3×3 median (despeckle)', () => {
+    /** A seeded mix of salt, pepper and grey, the noise the median is there for. */
+    function noisy(w: number, h: number, seed: number): Buffer {
+      let x = seed;
+      const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) / 16777216;
+      const g = Buffer.alloc(w * h);
+      for (let i = 0; i < g.length; i++) { const r = rnd(); g[i] = r < 0.2 ? 0 : r < 0.4 ? 255 : Math.floor(rnd() * 256); }
+      return g;
+    }
+    it("is libvips' median(3) byte for byte, edges and corners included, on images from 3×3 up", async () => {
+      for (const [w, h, seed] of [[3, 3, 1], [4, 3, 2], [3, 7, 3], [17, 5, 4], [64, 48, 5], [301, 97, 6]] as const) {
+        const src = noisy(w, h, seed);
+        const want = await sharp(src, { raw: { width: w, height: h, channels: 1 } }).median(3).extractChannel(0).raw().toBuffer();
+        assert.ok(median3(src, w, h).equals(want), `${w}×${h}`);
+      }
+    });
+    it('removes an isolated speck and keeps a stroke', () => {
+      const w = 9, h = 9, g = Buffer.alloc(w * h, 255);
+      g[2 * w + 2] = 0; // a speck
+      for (let y = 1; y < 8; y++) for (let x = 5; x < 8; x++) g[y * w + x] = 0; // a stroke three pixels wide
+      const m = median3(g, w, h);
+      assert.equal(m[2 * w + 2], 255);
+      assert.equal(m[4 * w + 6], 0);
     });
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { OcrInputError, detectFormat, iteratePages, type InputLimits, type OcrInputErrorCode } from '../../../ocr/index';
+import { greyOf } from '../../../ocr/inputs';
 import { htmlAsJpg, manyPageTiff, pngBomb, toPdf, type FixturePage } from '../../helpers/fixtures/ocr-fixtures';
 
 async function pages(buf: Uint8Array, limits?: InputLimits) {
@@ -95,6 +96,23 @@ describe('ocr iteratePages metadata', () => {
     assert.deepEqual([p?.colorMode, p?.channels, p?.image.length], ['grey', 1, 300 * 200]);
     const red = await sharp(png).extractChannel(0).raw().toBuffer();
     assert.ok(p?.image.equals(red));
+  });
+  it('the grey test reads four pixels per step and still sees one channel off by one anywhere, at any length and offset', () => {
+    for (const px of [1, 3, 4, 5, 8, 11, 64, 1001]) {
+      for (const offset of [0, 1, 4]) {
+        const mem = Buffer.alloc(px * 3 + offset + 8);
+        const rgb = mem.subarray(offset, offset + px * 3);
+        for (let p = 0; p < px; p++) rgb.fill((p * 37) % 256, p * 3, p * 3 + 3);
+        const grey = greyOf(rgb);
+        assert.ok(grey, `${px} px at offset ${offset}`);
+        assert.deepEqual([...grey], Array.from({ length: px }, (_, p) => (p * 37) % 256));
+        for (let i = 0; i < rgb.length; i++) {
+          const off = Buffer.from(rgb);
+          off[i] = (off[i]! + 1) % 256;
+          assert.equal(greyOf(off), null, `${px} px, byte ${i} changed`);
+        }
+      }
+    }
   });
   it('one coloured pixel keeps an RGB page in colour (a red seal, a blue tick)', async () => {
     const tick = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#2040c0' } }).png().toBuffer();
