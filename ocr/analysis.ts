@@ -253,10 +253,10 @@ const WHITE_ENOUGH = 235;
 
 /**
  * 3×3 median of a grey image, edges extended by copying (what libvips' `median(3)` gives, byte for
- * byte). libvips ranks every window anew (~0.6 s for an A4 page at 300 dpi on this project's CI
- * machines); this sorts each column of three once and takes the median of the window as the median
- * of its columns' lows' maximum, middles' median and highs' minimum, which is exact for 3×3
- * (about a tenth of the time).
+ * byte, and unlike it also on images under 3×3). libvips ranks every window anew (350-620 ms for
+ * an A4 page at 300 dpi on a 2-core CI machine); this sorts each column of three once and takes the
+ * median of the window as the median of its columns' lows' maximum, middles' median and highs'
+ * minimum, which is exact for 3×3 (190-260 ms; docs/benchmarks.md, bench:ocr (10)).
  */
 export function median3(src: Uint8Array, width: number, height: number): Buffer {
   const out = Buffer.allocUnsafe(width * height);
