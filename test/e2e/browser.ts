@@ -72,6 +72,9 @@ export async function signInUi(page: Page, base: string, username: string, passw
     await page.getByRole('button', { name: '登录' }).click();
   }
   await page.locator('[data-test=who]').filter({ hasText: username }).waitFor();
+  // The name shows as soon as the session is loaded, before the login page's redirect to the home
+  // page has finished: a goto made in between was overtaken by that redirect (seen under CI load).
+  await page.waitForURL((u) => !u.hash.startsWith('#/login'));
 }
 
 /** Answers an Element Plus prompt (second factor, reason) and confirms it. */
