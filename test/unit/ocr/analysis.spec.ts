@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { estimateSkew, inkPoints, lineAlignment, median3, otsu, stretchContrast, textLineHeight, turn90 } from '../../../ocr/analysis';
+import { rng } from '../../helpers/si-corpus';
 
 /** Rows of "text": dark bars 6 px high every 20 px, sheared by `deg` clockwise. */
 function bars(w: number, h: number, deg: number): Uint8Array {
@@ -129,8 +130,7 @@ describe('ocr analysis (projection profiles)', () => {
   describe('3×3 median (despeckle)', () => {
     /** A seeded mix of salt, pepper and grey, the noise the median is there for. */
     function noisy(w: number, h: number, seed: number): Buffer {
-      let x = seed;
-      const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) / 16777216;
+      const rnd = rng(seed);
       const g = Buffer.alloc(w * h);
       for (let i = 0; i < g.length; i++) { const r = rnd(); g[i] = r < 0.2 ? 0 : r < 0.4 ? 255 : Math.floor(rnd() * 256); }
       return g;
