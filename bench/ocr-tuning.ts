@@ -18,7 +18,7 @@
 import sharp from 'sharp';
 import { createOcrEngine, iteratePages, normalizeOcrText, preparePage, type OcrEngine, type OcrPageResult } from '../ocr';
 import { recognizeOriented } from '../src/services/capture/capture';
-import { DEGRADED, DOCUMENTS, FONTS, cer, makePage, renderText, type Condition, type DocKey, type FontKey } from '../test/helpers/fixtures/ocr-fixtures';
+import { DEGRADED, DOCUMENTS, FONTS, cer, makePage, renderSheet, renderText, type Condition, type DocKey, type FontKey, type SheetLayout } from '../test/helpers/fixtures/ocr-fixtures';
 import { rng as prng } from '../test/helpers/si-corpus';
 
 const flat = (s: string): string => normalizeOcrText(s).replace(/\s/g, '');
@@ -65,7 +65,44 @@ async function aged(png: Buffer, paper: number, ink: number, seed: number): Prom
 const TITLES = ['社会保险费补缴申请表', '社会保险稽核通知书', '参保人员登记表', '失业保险金申领表', '工伤认定申请表', '职工基本养老金核定表', '社会保险参保人员基本信息登记表', '生育津贴申领审核表'];
 const BODY = ['姓名：张伟　性别：男　民族：汉族', '公民身份号码：110101199003071234', '单位名称：北京市朝阳区人力资源和社会保障局', '参保日期：2024年3月15日　险种：养老保险'];
 
+/**
+ * The first orientation guess (preparePage before any recognition), against the turn that makes
+ * each sheet upright: every wrong guess costs capture a second full recognition, and an upright
+ * sheet guessed wrong costs it on the most common kind of page.
+ */
+async function orientationGuesses(): Promise<{ right: number; total: number; uprightWrong: number }> {
+  let right = 0, total = 0, uprightWrong = 0;
+  const misses: string[] = [];
+  const faces = Object.keys(FONTS) as FontKey[];
+  for (const layout of ['short', 'table', 'full'] as SheetLayout[]) for (const face of faces) for (const [ti, title] of TITLES.slice(0, 2).entries()) {
+    const sheet = await renderSheet(layout, face, title, ti ? BODY : DOCUMENTS.contribution.slice(1));
+    for (const paper of ['clean', 'aged'] as const) {
+      const base = paper === 'clean' ? sheet : await aged(sheet, 190, 90, 11);
+      for (const turn of [0, 90, 180, 270] as const) {
+        const img = turn ? await sharp(base).rotate(turn).withMetadata({ density: 300 }).toBuffer() : base;
+        for await (const page of iteratePages(img)) {
+          const guess = (await preparePage(page, { verifyByRecognition: true })).rotation;
+          const want = (360 - turn) % 360;
+          total++;
+          if (guess === want) right++;
+          else {
+            misses.push(`${layout}/${face}/${ti}/${paper}/turned ${turn}: guessed ${guess}`);
+            if (turn === 0) uprightWrong++;
+          }
+        }
+      }
+    }
+  }
+  console.log(`orientation (${total} A4 sheets, first guess): ${right} right${misses.length ? `; wrong: ${misses.join(', ')}` : ''}`);
+  return { right, total, uprightWrong };
+}
+
 async function main(): Promise<void> {
+  const orientation = await orientationGuesses();
+  if (process.env.TUNING_SETS === 'orientation') {
+    console.log(`RESULT orientation_first_right=${orientation.right}/${orientation.total} upright_turned=${orientation.uprightWrong}`);
+    return;
+  }
   const engine = createOcrEngine({ workers: 1 });
   const docs = Object.keys(DOCUMENTS) as DocKey[];
   const faces = Object.keys(FONTS) as FontKey[];
@@ -105,7 +142,7 @@ async function main(): Promise<void> {
     console.log(`fixtures (${fixtures.length} pages): ${pct(mean(fixtures))} %, worst ${pct(Math.max(...fixtures))} %`);
 
     const cpu = process.cpuUsage(cpu0);
-    console.log(`RESULT sizes_cer=${mean(sizes.get('all')!).toFixed(4)} titles_cer=${mean(titleCer).toFixed(4)} title_body_cer=${mean(bodyCer).toFixed(4)} aged_cer=${mean(agedCer).toFixed(4)} fixtures_cer=${mean(fixtures).toFixed(4)} cpu_s=${((cpu.user + cpu.system) / 1e6).toFixed(1)}`);
+    console.log(`RESULT orientation_first_right=${orientation.right}/${orientation.total} upright_turned=${orientation.uprightWrong} sizes_cer=${mean(sizes.get('all')!).toFixed(4)} titles_cer=${mean(titleCer).toFixed(4)} title_body_cer=${mean(bodyCer).toFixed(4)} aged_cer=${mean(agedCer).toFixed(4)} fixtures_cer=${mean(fixtures).toFixed(4)} cpu_s=${((cpu.user + cpu.system) / 1e6).toFixed(1)}`);
   } finally {
     await engine.close();
   }

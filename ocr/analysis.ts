@@ -187,28 +187,126 @@ export function lineAlignment(ink: Ink, deg: number): LineAlignment {
  * row. Runs of one or two rows are rules, not text. Null with fewer than two lines.
  */
 export function textLineHeight(ink: Ink, deg: number): number | null {
+  const heights = textRuns(ink, deg).runs.map((r) => r.end - r.start + 1);
+  if (heights.length < 2) return null;
+  heights.sort((a, b) => a - b);
+  return heights[Math.floor(heights.length / 2)]!;
+}
+
+/**
+ * The runs of rows that hold a real share of ink (textLineHeight's lines), top to bottom, in the
+ * sheared frame: rows 0..rows-1, where the page's own rows lie between `pad` and rows - pad.
+ */
+function textRuns(ink: Ink, deg: number): { runs: Array<{ start: number; end: number }>; pad: number; rows: number } {
   const t = Math.tan((deg * Math.PI) / 180);
   const pad = Math.ceil(Math.abs(t) * ink.width) + 1;
   const H = ink.height + 2 * pad + 1;
   const count = new Int32Array(H);
   for (let i = 0; i < ink.xs.length; i++) count[Math.round(ink.ys[i]! - ink.xs[i]! * t) + pad]!++;
   const busy = Array.from(count).filter((c) => c > 0).sort((a, b) => a - b);
-  if (!busy.length) return null;
+  const runs: Array<{ start: number; end: number }> = [];
+  if (!busy.length) return { runs, pad, rows: H };
   const floor = Math.max(1, busy[Math.floor(0.9 * (busy.length - 1))]! / 6);
-  const heights: number[] = [];
   let start = -1, last = -1;
   for (let y = 0; y <= H; y++) {
     if (y < H && count[y]! >= floor) {
       if (start < 0) start = y;
       last = y;
     } else if (start >= 0 && (y === H || y - last > 1)) {
-      if (last - start + 1 >= 3) heights.push(last - start + 1);
+      if (last - start + 1 >= 3) runs.push({ start, end: last });
       start = -1;
     }
   }
-  if (heights.length < 2) return null;
-  heights.sort((a, b) => a - b);
-  return heights[Math.floor(heights.length / 2)]!;
+  return { runs, pad, rows: H };
+}
+
+/**
+ * How continuous the lines are along their length, read on ink turned so that the candidate lines
+ * run horizontally and sheared by the skew `deg`: for each of textRuns' bands, the share of its
+ * extent that its ink covers once gaps of up to half the type's size `typePx` are closed; the mean
+ * over the bands, weighted by their ink. (The type's size, not the band's: across the lines, the
+ * narrow gaps between characters join columns into bands many characters wide.) A band that is a line of text is covered end to end (the gaps
+ * between characters are narrow), and a column band of the same page crosses the lines and the
+ * blank space between them alternately. Null with fewer than two bands. Dense text, whose line
+ * gaps are narrow too, is continuous both ways and says nothing.
+ */
+/** Gaps closed along a band, as a share of the type: those between characters and inside them, not those between the lines of a form (set at 1.5 and up). */
+const CLOSE_GAP = 0.5;
+
+export function lineContinuity(ink: Ink, deg: number, typePx: number): number | null {
+  const { runs, pad, rows } = textRuns(ink, deg);
+  if (runs.length < 2) return null;
+  const t = Math.tan((deg * Math.PI) / 180);
+  const bandOf = new Int32Array(rows).fill(-1);
+  runs.forEach((r, i) => bandOf.fill(i, r.start, r.end + 1));
+  const W = ink.width;
+  const occupied = runs.map(() => new Uint8Array(W));
+  const inkIn = new Float64Array(runs.length);
+  for (let i = 0; i < ink.xs.length; i++) {
+    const x = ink.xs[i]!;
+    const band = bandOf[Math.round(ink.ys[i]! - x * t) + pad]!;
+    if (band < 0) continue;
+    occupied[band]![x] = 1;
+    inkIn[band]!++;
+  }
+  const gap = Math.max(1, Math.floor(typePx * CLOSE_GAP));
+  let sum = 0, weight = 0;
+  runs.forEach((r, i) => {
+    const occ = occupied[i]!;
+    let first = -1, last = -1, covered = 0;
+    for (let x = 0; x < W; x++) {
+      if (!occ[x]) continue;
+      if (first < 0) { first = x; covered = 1; } else covered += x - last - 1 <= gap ? x - last : 1;
+      last = x;
+    }
+    if (first < 0) return;
+    sum += (covered / (last - first + 1)) * inkIn[i]!;
+    weight += inkIn[i]!;
+  });
+  return weight ? sum / weight : null;
+}
+
+export interface HeadingEnd {
+  /** Lines of text found (textLineHeight's runs). */
+  lines: number;
+  /** Where the lines set in larger type (a title) are: at the top of the text, at its bottom, or neither/both. */
+  heading: 'top' | 'bottom' | null;
+  /** Share of the page's height left blank above the first line of text, and below the last. */
+  above: number;
+  below: number;
+}
+
+/** A line this much taller than the body's lines is set in larger type (titles are 1.3-2.5 times the body). */
+const HEADING_MIN = 1.3;
+/** A "line" this much taller is not type at all: a seal, a photo, a signature scrawl, merged rows. */
+const HEADING_MAX = 3;
+
+/**
+ * Where a page's heading and its blank space are, read on ink turned so that lines run
+ * horizontally and sheared by the skew `deg`. Documents put their title, in larger type, above the
+ * body, and a short document leaves the bottom of the sheet blank; the same page upside down has
+ * its large line at the bottom of the text and its blank space above. The heading is placed only
+ * when every large line falls in one third of the text (top or bottom) and there are at least three
+ * lines; lines over HEADING_MAX times the body (a greyscale seal) are not headings.
+ */
+export function headingEnd(ink: Ink, deg: number): HeadingEnd {
+  const { runs, pad } = textRuns(ink, deg);
+  const page = Math.max(1, ink.height);
+  if (!runs.length) return { lines: 0, heading: null, above: 0, below: 0 };
+  const above = Math.max(0, runs[0]!.start - pad) / page;
+  const below = Math.max(0, page - 1 - (runs[runs.length - 1]!.end - pad)) / page;
+  const heights = runs.map((r) => r.end - r.start + 1);
+  const body = [...heights].sort((a, b) => a - b)[Math.floor(heights.length / 2)]!;
+  let heading: HeadingEnd['heading'] = null;
+  if (runs.length >= 3) {
+    const top = runs[0]!.start, span = Math.max(1, runs[runs.length - 1]!.end - top);
+    const large = runs.filter((_, i) => heights[i]! >= HEADING_MIN * body && heights[i]! <= HEADING_MAX * body);
+    // Where each large line's middle falls within the text, 0 (first line) to 1 (last line).
+    const at = large.map((r) => ((r.start + r.end) / 2 - top) / span);
+    if (at.length && at.every((a) => a < 1 / 3)) heading = 'top';
+    else if (at.length && at.every((a) => a > 2 / 3)) heading = 'bottom';
+  }
+  return { lines: runs.length, heading, above, below };
 }
 
 /**

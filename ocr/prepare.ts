@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { darkBorders, estimateSkew, inkPoints, lineAlignment, median3, otsu, speckleRatio, stretchContrast, textLineHeight, turn90 } from './analysis';
+import { darkBorders, estimateSkew, headingEnd, inkPoints, lineAlignment, lineContinuity, median3, otsu, speckleRatio, stretchContrast, textLineHeight, turn90, type Ink, type SkewEstimate } from './analysis';
 import { pgm } from './pgm';
 import type { ColorMode, PageImage, Rotation } from './types';
 
@@ -142,8 +142,34 @@ const BLANK_INK = 0.002;
 const FLUSH_MIN_LINES = 3;
 const FLUSH_SHARE = 0.6;
 const RAGGED_SHARE = 0.35;
+/** Blank space above the text this many times the blank space below it: the text sits low on the sheet. */
+const LOW_TEXT = 2;
 /** A line-direction ratio above this leaves only the two opposite orientations of that direction. */
 export const LINE_DIRECTION_SURE = 1.15;
+
+/** Lines this much more continuous along one axis than along the other settle the line direction. */
+const CONTINUITY_SURE = 0.25;
+
+/**
+ * Which way the lines run (0: along the rows, 90: along the columns) and how sure that is (the
+ * larger score over the smaller, compared with LINE_DIRECTION_SURE). The profile scores decide on
+ * pages full of text; on a short form in square Chinese type they can favour the columns, whose
+ * characters line up as neatly as the lines do, and a page read that way comes out sideways
+ * (tesseract reads vertical Chinese, so the confidence does not give it away). The lines'
+ * continuity (lineContinuity) settles the direction when it is clear; dense text, continuous both
+ * ways, leaves it to the profiles.
+ */
+function lineDirection(ink: Ink, turned90: Ink, h: SkewEstimate, v: SkewEstimate, hPx: number | null, vPx: number | null): { base: Rotation; ratio: number } {
+  const profile = { base: (v.score > h.score ? 90 : 0) as Rotation, ratio: Math.max(h.score, v.score) / Math.max(1e-9, Math.min(h.score, v.score)) };
+  const type = Math.min(hPx ?? Infinity, vPx ?? Infinity);
+  if (!Number.isFinite(type)) return profile;
+  const ch = lineContinuity(ink, h.deg, type), cv = lineContinuity(turned90, v.deg, type);
+  if (ch === null || cv === null || Math.abs(ch - cv) < CONTINUITY_SURE) return profile;
+  const base = (ch > cv ? 0 : 90) as Rotation;
+  // Sure enough that recognition need not look at the other line direction.
+  const sure = 2 * LINE_DIRECTION_SURE;
+  return { base, ratio: base === profile.base ? Math.max(profile.ratio, sure) : sure };
+}
 
 export async function preparePage(page: PageImage, opts: PrepareOptions = {}): Promise<PreparedPage> {
   const minDpi = opts.minDpi ?? 200;
@@ -176,15 +202,15 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
     const turned90 = turn90(ink);
     const horizontal = estimateSkew(ink);
     const vertical = estimateSkew(turned90);
-    const lines = vertical.score > horizontal.score ? { base: 90 as Rotation, est: vertical } : { base: 0 as Rotation, est: horizontal };
-    const ratio = Math.max(horizontal.score, vertical.score) / Math.max(1e-9, Math.min(horizontal.score, vertical.score));
+    // Line heights along both axes, in page pixels: the type's size, whichever way it is turned.
+    const hPx = textLineHeight(ink, horizontal.deg), vPx = textLineHeight(turned90, vertical.deg);
+    const { base, ratio } = lineDirection(ink, turned90, horizontal, vertical, hPx, vPx);
+    const lines = base === 90 ? { base, est: vertical } : { base, est: horizontal };
     skewDeg = lines.est.deg;
     rotation = lines.base;
     probe.hDeg = horizontal.deg;
     probe.vDeg = vertical.deg;
     probe.directionRatio = ratio;
-    // Line heights along both axes, in page pixels: the type's size, whichever way it is turned.
-    const hPx = textLineHeight(ink, horizontal.deg), vPx = textLineHeight(turned90, vertical.deg);
     const along = (r: Rotation): number | null => { const h = r % 180 === 0 ? hPx : vPx; return h === null ? null : h / scale; };
     if (opts.orientation || opts.verifyByRecognition || opts.rotation !== undefined) {
       // The strips' source, so that a caller can still check other orientations cheaply
@@ -214,12 +240,23 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
       skewDeg = rotation % 180 === 0 ? horizontal.deg : vertical.deg;
       orientationChecked = true;
     } else if (opts.verifyByRecognition && ratio > LINE_DIRECTION_SURE) {
-      // Forms and letters are set flush left; turned upside down they read flush right. When the
-      // lines say so clearly, recognition starts the other way up, instead of paying for a reading
-      // of the page upside down first (recognition still verifies either way). Tables and centred
-      // text give no clear edge and keep the line direction's own guess.
-      const a = lines.base === 0 ? lineAlignment(ink, horizontal.deg) : lineAlignment(turned90, vertical.deg);
-      if (a.lines >= FLUSH_MIN_LINES && a.right >= FLUSH_SHARE && a.left <= RAGGED_SHARE) rotation = ((lines.base + 180) % 360) as Rotation;
+      // Which way up, from the layout alone, so that recognition starts the right way up instead
+      // of paying for a reading of the page upside down first (recognition still verifies either
+      // way). Two cues, each a habit of paper documents:
+      // - forms and letters are set flush left; turned upside down they read flush right;
+      // - the title, in larger type, heads the text, and a short document leaves the foot of the
+      //   sheet blank; upside down the large line ends the text and the blank space is above it.
+      // The second cue holds where the first says nothing (tables, centred text). When the two
+      // disagree the line direction's own guess stands.
+      const turned = lines.base === 0 ? ink : turned90;
+      const deg = lines.base === 0 ? horizontal.deg : vertical.deg;
+      const a = lineAlignment(turned, deg);
+      const e = headingEnd(turned, deg);
+      const flushRight = a.lines >= FLUSH_MIN_LINES && a.right >= FLUSH_SHARE && a.left <= RAGGED_SHARE;
+      const flushLeft = a.lines >= FLUSH_MIN_LINES && a.left >= FLUSH_SHARE && a.right <= RAGGED_SHARE;
+      const headedBelow = e.heading === 'bottom' && e.above >= LOW_TEXT * e.below;
+      const headedAbove = e.heading === 'top' && e.below >= LOW_TEXT * e.above;
+      if ((flushRight && !headedAbove) || (headedBelow && !flushLeft)) rotation = ((lines.base + 180) % 360) as Rotation;
     }
     textPx = along(rotation);
   }

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { createOcrEngine, iteratePages, preparePage, type OcrEngine, type PageImage } from '../../../ocr';
 import { recognizeForFiling, recognizeOriented, UNREADABLE_BELOW } from '../../../src/services/capture/capture';
 import { cer, renderScan } from '../../helpers/scan';
-import { renderText } from '../../helpers/fixtures/ocr-fixtures';
+import { renderSheet, renderText } from '../../helpers/fixtures/ocr-fixtures';
 
 const FORM = ['社会保险稽核通知书', '被稽核单位：星光科技有限公司', '稽核事项：缴费基数申报情况', '请于十五日内提供工资发放记录'];
 
@@ -74,6 +74,19 @@ describe('orientation verified by recognition (real tesseract.js)', function () 
     assert.ok(cer(LETTER.join(''), r.ocr!.text) < 0.1, r.ocr!.text);
     const upright = await pageOf(await noisy(await renderScan(LETTER, { dpi: 300 }), 0));
     assert.equal((await preparePage(upright, { verifyByRecognition: true })).rotation, 0);
+  });
+
+  it('a short A4 form guesses its way up before any recognition: the lines\' continuity gives the direction (not the columns its square type lines up in), the title and the blank foot the way up', async () => {
+    const body = ['被稽核单位：星光科技有限公司', '稽核事项：缴费基数申报情况', '公民身份号码：110101199003071234'];
+    for (const layout of ['short', 'table'] as const) {
+      const sheet = await renderSheet(layout, 'serif', '社会保险稽核通知书', body);
+      for (const turn of [0, 90, 180, 270]) {
+        const page = await pageOf(turn ? await sharp(sheet).rotate(turn).withMetadata({ density: 300 }).png().toBuffer() : sheet);
+        const prepared = await preparePage(page, { verifyByRecognition: true });
+        assert.equal(prepared.rotation, (360 - turn) % 360, `${layout} turned ${turn}°`);
+        assert.deepEqual(prepared.orientationProbe.scores, {}, 'no strip read');
+      }
+    }
   });
 
   it('the capture path (line direction only, strips only when the reading is poor) turns an upside-down noisy page upright and an upright one is read once', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { estimateSkew, inkPoints, lineAlignment, median3, otsu, stretchContrast, textLineHeight, turn90 } from '../../../ocr/analysis';
+import { estimateSkew, headingEnd, inkPoints, lineContinuity, lineAlignment, median3, otsu, stretchContrast, textLineHeight, turn90 } from '../../../ocr/analysis';
 import { rng } from '../../helpers/si-corpus';
 
 /** Rows of "text": dark bars 6 px high every 20 px, sheared by `deg` clockwise. */
@@ -98,6 +98,92 @@ describe('ocr analysis (projection profiles)', () => {
     it('says nothing on a page without lines of text', () => {
       assert.equal(measure(page([])), null);
       assert.equal(measure(page([12])), null);
+    });
+  });
+
+  describe('line continuity (which way the lines run, on a short form)', () => {
+    /**
+     * A short form in square type on a grid: 12-px characters (strokes 2 px wide, 3 px apart), 13 px
+     * apart along a line, lines 20 px apart, every line starting in the same column, so the
+     * characters line up in columns as well as in rows.
+     */
+    function grid(lineChars: number[]): { g: Uint8Array; w: number; h: number } {
+      const w = 420, h = 40 + 20 * lineChars.length;
+      const g = new Uint8Array(w * h).fill(255);
+      lineChars.forEach((n, line) => {
+        for (let c = 0; c < n; c++) {
+          const x0 = 20 + 13 * c, y0 = 20 + 20 * line;
+          for (let y = 0; y < 12; y++) for (let x = 0; x < 12; x++) if (y % 5 < 2 || x % 5 < 2) g[(y0 + y) * w + x0 + x] = 0;
+        }
+      });
+      return { g, w, h };
+    }
+    const form = grid([24, 9, 14, 6, 20]);
+    it('a line of text is covered end to end; a column crosses the lines and the space between them', () => {
+      const ink = inkPoints(form.g, form.w, form.h, 128);
+      const along = lineContinuity(ink, 0, 12)!, across = lineContinuity(turn90(ink), 0, 12)!;
+      assert.ok(along >= 0.9, `along ${along}`);
+      assert.ok(across <= 0.75, `across ${across}`);
+    });
+    it('the same form turned 90° is continuous the other way', () => {
+      const ink = turn90(inkPoints(form.g, form.w, form.h, 128));
+      assert.ok(lineContinuity(turn90(ink), 0, 12)! - lineContinuity(ink, 0, 12)! >= 0.25);
+    });
+    it('says nothing on fewer than two bands', () => {
+      assert.equal(lineContinuity(inkPoints(grid([10]).g, 420, 60, 128), 0, 12), null);
+    });
+  });
+
+  describe('heading end (where the large type and the blank space are: the page\'s way up)', () => {
+    /**
+     * A 400 × `h` page with lines `heights[i]` px high (glyph-like gaps), 10 px apart from y = 30,
+     * 300 px long; `flip` turns it upside down; `extra` draws more on it (rules, a seal).
+     */
+    function page(heights: number[], h = 600, flip = false, extra?: (g: Uint8Array, w: number, h: number) => void): { g: Uint8Array; w: number; h: number } {
+      const w = 400;
+      const g = new Uint8Array(w * h).fill(255);
+      let y0 = 30;
+      for (const lh of heights) {
+        for (let y = y0; y < y0 + lh; y++) for (let x = 40; x < 340; x++) if (x % 12 < 9) g[y * w + x] = 0;
+        y0 += lh + 10;
+      }
+      extra?.(g, w, h);
+      if (flip) g.reverse();
+      return { g, w, h };
+    }
+    const read = (p: { g: Uint8Array; w: number; h: number }) => headingEnd(inkPoints(p.g, p.w, p.h, 128), 0);
+
+    it('a short form upright: the title is at the top and the blank space below', () => {
+      const r = read(page([22, 12, 12, 12, 12]));
+      assert.equal(r.heading, 'top');
+      assert.equal(r.lines, 5);
+      assert.ok(r.above < 0.06 && r.below > 0.6, JSON.stringify(r));
+    });
+    it('the same form upside down: the title is at the bottom and the blank space above', () => {
+      const r = read(page([22, 12, 12, 12, 12], 600, true));
+      assert.equal(r.heading, 'bottom');
+      assert.ok(r.above > 0.6 && r.below < 0.06, JSON.stringify(r));
+    });
+    it('lines all of one size place no heading', () => {
+      assert.equal(read(page([12, 12, 12, 12, 12])).heading, null);
+    });
+    it('large lines at both ends (a title and a large signature line) place no heading', () => {
+      assert.equal(read(page([22, 12, 12, 12, 12, 12, 22])).heading, null);
+    });
+    it('a seal-sized blot at the foot of an upright page is not a heading (the title still is)', () => {
+      const r = read(page([22, 12, 12, 12, 12, 12], 600, false, (g, w) => {
+        for (let y = 150; y < 210; y++) for (let x = 250; x < 310; x++) g[y * w + x] = 0;
+      }));
+      assert.equal(r.heading, 'top', JSON.stringify(r));
+    });
+    it('fewer than three lines place no heading', () => {
+      assert.equal(read(page([22, 12])).heading, null);
+    });
+    it('a table\'s vertical rules do not join its rows into one tall line', () => {
+      const r = read(page([22, 12, 12, 12, 12, 12], 600, true, (g, w) => {
+        for (const x of [35, 150, 345]) for (let y = 60; y < 140; y++) g[y * w + x] = 0;
+      }));
+      assert.equal(r.heading, 'bottom', JSON.stringify(r));
     });
   });
 
