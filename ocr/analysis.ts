@@ -221,18 +221,22 @@ function textRuns(ink: Ink, deg: number): { runs: Array<{ start: number; end: nu
 }
 
 /**
+ * Gaps closed along a band, as a share of the type's size: those between characters and inside
+ * them, not those between the lines of a form (set at 1.5 lines and up).
+ */
+const CLOSE_GAP = 0.5;
+
+/**
  * How continuous the lines are along their length, read on ink turned so that the candidate lines
  * run horizontally and sheared by the skew `deg`: for each of textRuns' bands, the share of its
  * extent that its ink covers once gaps of up to half the type's size `typePx` are closed; the mean
  * over the bands, weighted by their ink. (The type's size, not the band's: across the lines, the
- * narrow gaps between characters join columns into bands many characters wide.) A band that is a line of text is covered end to end (the gaps
- * between characters are narrow), and a column band of the same page crosses the lines and the
- * blank space between them alternately. Null with fewer than two bands. Dense text, whose line
- * gaps are narrow too, is continuous both ways and says nothing.
+ * narrow gaps between characters join columns into bands many characters wide.) A band that is a
+ * line of text is covered end to end (the gaps between characters are narrow), and a column band
+ * of the same page crosses the lines and the blank space between them alternately. Null with
+ * fewer than two bands. Dense text, whose line gaps are narrow too, is continuous both ways and
+ * says nothing.
  */
-/** Gaps closed along a band, as a share of the type: those between characters and inside them, not those between the lines of a form (set at 1.5 and up). */
-const CLOSE_GAP = 0.5;
-
 export function lineContinuity(ink: Ink, deg: number, typePx: number): number | null {
   const { runs, pad, rows } = textRuns(ink, deg);
   if (runs.length < 2) return null;
