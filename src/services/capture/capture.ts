@@ -16,6 +16,7 @@ import {
   type OcrPageResult,
   type PageImage,
   type Rotation,
+  type BBox,
 } from '../../../ocr';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc, type PageRecord } from '../../models/item.model';
@@ -260,6 +261,45 @@ export const UNREADABLE_BELOW = 40;
  */
 export const ORIENTATION_STRIP_MARGIN = 12;
 
+/** Lines with fewer characters than this say nothing about direction (a seal's 盖章, a tick box). */
+const DIRECTION_MIN_CHARS = 3;
+/** A line box this many times taller than wide runs down the page. */
+const TALL_LINE = 1.5;
+/** Share of the directional characters in tall lines above which the whole reading ran down the page. */
+const SIDEWAYS_SHARE = 0.6;
+
+/**
+ * The quarter turn that brings a reading's page upright when tesseract read it as vertical lines,
+ * or null. With the horizontal model (chi_sim), a page lying on its side comes out as lines taller
+ * than wide, and when its characters were turned a quarter clockwise the reading is as good as
+ * the upright one (same text, confidence 84-91 on the tuning sheets): the confidence check cannot
+ * see it, and the page would be filed sideways. Each line's first and last word say which way it
+ * ran: top to bottom (turned clockwise: turn back 270) or bottom to top (90). Vertical type read
+ * upright by the horizontal model comes out as nonsense with low confidence, so a good reading
+ * mostly of tall lines is a page on its side (the caller checks the confidence).
+ */
+export function sidewaysTurn(ocr: OcrPageResult): 90 | 270 | null {
+  let chars = 0, tallChars = 0, down = 0, up = 0;
+  for (const l of ocr.lines) {
+    const n = charCount(l.text);
+    if (n < DIRECTION_MIN_CHARS) continue;
+    chars += n;
+    const w = l.bbox.x1 - l.bbox.x0, h = l.bbox.y1 - l.bbox.y0;
+    if (h <= TALL_LINE * w) continue;
+    tallChars += n;
+    const first = l.words[0], last = l.words[l.words.length - 1];
+    if (!first || !last || first === last) continue;
+    const mid = (b: BBox) => (b.y0 + b.y1) / 2;
+    if (mid(last.bbox) > mid(first.bbox)) down += n;
+    else up += n;
+  }
+  if (!chars || tallChars <= SIDEWAYS_SHARE * chars || down === up) return null;
+  return down > up ? 270 : 90;
+}
+
+/** The upright reading of a sideways page is kept unless it reads this much worse than the sideways one. */
+const UPRIGHT_REREAD_LOSS = 10;
+
 export interface OrientedReading {
   prepared: PreparedPage;
   ocr: OcrPageResult | null;
@@ -301,6 +341,15 @@ export async function recognizeOriented(engine: OcrEngine, page: PageImage, prep
       if (o.confidence > best.ocr.confidence + 5) best = { prepared: p, ocr: o };
       if (best.ocr.confidence >= ORIENTATION_GOOD) break;
     }
+  }
+  // A good reading in vertical lines is a page on its side read the right way round: read it once
+  // more upright, so that the stored image, the boxes and the PDF are upright too.
+  const turn = best.ocr.confidence >= ORIENTATION_RETRY_BELOW ? sidewaysTurn(best.ocr) : null;
+  if (turn) {
+    const p = await preparePage(page, { rotation: ((best.prepared.rotation + turn) % 360) as Rotation });
+    const o = await engine.recognizePage(p);
+    tries++;
+    if (o.confidence >= best.ocr.confidence - UPRIGHT_REREAD_LOSS) best = { prepared: p, ocr: o };
   }
   const ocr = await recognizeForFiling(engine, best.prepared, best.ocr);
   return { prepared: best.prepared, ocr, tries, unreadable: ocr.confidence < UNREADABLE_BELOW };

@@ -89,6 +89,28 @@ describe('orientation verified by recognition (real tesseract.js)', function () 
     }
   });
 
+  it('a page guessed a quarter turn wrong is read well as vertical lines; the reading\'s tall boxes turn it upright and it is read again there', async () => {
+    const body = ['被稽核单位：星光科技有限公司', '稽核事项：缴费基数申报情况', '公民身份号码：110101199003071234'];
+    const page = await pageOf(await renderSheet('short', 'sans', '社会保险稽核通知书', body));
+    // Both wrong quarter turns, forced (what the first guess does on full sheets set on an exact grid).
+    for (const wrong of [90, 270] as const) {
+      const first = await engine.recognizePage(await preparePage(page, { rotation: wrong }));
+      if (wrong === 90) {
+        // The case this is about: read as vertical lines, the text and the confidence as good as upright.
+        assert.ok(first.confidence >= 75, `confidence ${first.confidence}`);
+        assert.ok(first.lines.every((l) => l.bbox.y1 - l.bbox.y0 > l.bbox.x1 - l.bbox.x0), 'tall line boxes');
+      }
+      const r = await recognizeOriented(engine, page, await preparePage(page, { rotation: wrong }));
+      assert.equal(r.prepared.rotation, 0, `forced ${wrong}°`);
+      // Forced 90°: read well sideways, then once upright. Forced 270°: read as nonsense first, then
+      // the other orientations as the strips rank them (the sideways one may come before upright).
+      if (wrong === 90) assert.equal(r.tries, 2, 'one more full recognition');
+      else assert.ok(r.tries >= 2 && r.tries <= 3, `forced 270°: tries ${r.tries}`);
+      assert.ok(r.ocr!.lines.every((l) => l.bbox.x1 - l.bbox.x0 > l.bbox.y1 - l.bbox.y0), 'wide line boxes in the stored orientation');
+      assert.ok(cer(['社会保险稽核通知书', ...body].join(''), r.ocr!.text) < 0.1, r.ocr!.text);
+    }
+  });
+
   it('the capture path (line direction only, strips only when the reading is poor) turns an upside-down noisy page upright and an upright one is read once', async () => {
     const upside = await pageOf(await noisy(await renderScan(FORM, { dpi: 300 }), 180));
     const prepared = await preparePage(upside, { verifyByRecognition: true });
