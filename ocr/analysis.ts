@@ -270,6 +270,47 @@ export function lineContinuity(ink: Ink, deg: number, typePx: number): number | 
   return weight ? sum / weight : null;
 }
 
+/** Bands this many times further apart one way than the other tell lines (leading) from characters (tracking). */
+const GAP_SURE = 2;
+/** Bands between these multiples of the type's size are lines or columns of characters, not cells or rules. */
+const BAND_MIN_TYPE = 0.5;
+const BAND_MAX_TYPE = 2.5;
+
+/**
+ * Which way the lines run on a page of running text (0: along the rows of `ink`, 90: along its
+ * columns, read from `turned90`), from how the ink bands, or null when that says nothing. The
+ * cue is a habit of typesetting: lines are set further apart (leading, a third of the type's size
+ * and up) than characters are (tracking, a tenth or less; 0 in a 公文 set on its grid). Across the
+ * lines the ink falls into bands with wide gaps between them; along the lines it either forms one
+ * block (digits and half-width punctuation put the columns out of step) or bands with narrow gaps
+ * (a character grid). lineContinuity cannot see this on a full page: the leading is under its
+ * closing gap there, so the page is continuous both ways.
+ */
+export function bandingDirection(ink: Ink, turned90: Ink, hDeg: number, vDeg: number, typePx: number): 0 | 90 | null {
+  const h = bands(ink, hDeg), v = bands(turned90, vDeg);
+  // Bands one way, a single block the other.
+  if (h.count >= 3 && v.count <= 1) return 0;
+  if (v.count >= 3 && h.count <= 1) return 90;
+  if (h.count < 3 || v.count < 3) return null;
+  // Bands both ways: the wider gaps are between the lines, if both are bands of characters.
+  const textSized = (b: typeof h) => b.height >= BAND_MIN_TYPE * typePx && b.height <= BAND_MAX_TYPE * typePx;
+  if (!textSized(h) || !textSized(v)) return null;
+  if (h.gap >= GAP_SURE * v.gap) return 0;
+  if (v.gap >= GAP_SURE * h.gap) return 90;
+  return null;
+}
+
+/** textRuns' bands: how many, their median height and the median gap between neighbours. */
+function bands(ink: Ink, deg: number): { count: number; height: number; gap: number } {
+  const { runs } = textRuns(ink, deg);
+  const median = (a: number[]): number => (a.length ? a.sort((x, y) => x - y)[Math.floor(a.length / 2)]! : 0);
+  return {
+    count: runs.length,
+    height: median(runs.map((r) => r.end - r.start + 1)),
+    gap: median(runs.slice(1).map((r, i) => r.start - runs[i]!.end - 1)),
+  };
+}
+
 export interface HeadingEnd {
   /** Lines of text found (textLineHeight's runs). */
   lines: number;

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { darkBorders, estimateSkew, headingEnd, inkPoints, lineAlignment, lineContinuity, median3, otsu, speckleRatio, stretchContrast, textLineHeight, turn90, type Ink, type SkewEstimate } from './analysis';
+import { bandingDirection, darkBorders, estimateSkew, headingEnd, inkPoints, lineAlignment, lineContinuity, median3, otsu, speckleRatio, stretchContrast, textLineHeight, turn90, type Ink, type SkewEstimate } from './analysis';
 import { pgm } from './pgm';
 import type { ColorMode, PageImage, Rotation } from './types';
 
@@ -156,17 +156,21 @@ const CONTINUITY_SURE = 0.25;
  * pages full of text; on a short form in square Chinese type they can favour the columns, whose
  * characters line up as neatly as the lines do, and a page read that way comes out sideways
  * (tesseract reads vertical Chinese, so the confidence does not give it away). The lines'
- * continuity (lineContinuity) settles the direction when it is clear; dense text, continuous both
- * ways, leaves it to the profiles.
+ * continuity (lineContinuity) settles the direction when it is clear. Dense text is continuous both
+ * ways; there the bands of its ink (bandingDirection: leading is wider than tracking) settle it,
+ * and only when neither says anything do the profiles decide.
  */
 function lineDirection(ink: Ink, turned90: Ink, h: SkewEstimate, v: SkewEstimate, hPx: number | null, vPx: number | null): { base: Rotation; ratio: number } {
   const profile = { base: (v.score > h.score ? 90 : 0) as Rotation, ratio: Math.max(h.score, v.score) / Math.max(1e-9, Math.min(h.score, v.score)) };
   const type = Math.min(hPx ?? Infinity, vPx ?? Infinity);
   if (!Number.isFinite(type)) return profile;
   const ch = lineContinuity(ink, h.deg, type), cv = lineContinuity(turned90, v.deg, type);
-  if (ch === null || cv === null || Math.abs(ch - cv) < CONTINUITY_SURE) return profile;
-  const base = (ch > cv ? 0 : 90) as Rotation;
-  // Sure enough that recognition need not look at the other line direction.
+  const continuous = ch === null || cv === null || Math.abs(ch - cv) < CONTINUITY_SURE ? null : ((ch > cv ? 0 : 90) as Rotation);
+  // Dense running text is continuous both ways; how its ink bands tells its lines from its columns.
+  const base = continuous ?? bandingDirection(ink, turned90, h.deg, v.deg, type);
+  if (base === null) return profile;
+  // Sure enough that recognition need not look at the other line direction (a wrong direction
+  // still reads one way round as vertical lines, which recognizeOriented turns upright).
   const sure = 2 * LINE_DIRECTION_SURE;
   return { base, ratio: base === profile.base ? Math.max(profile.ratio, sure) : sure };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { estimateSkew, headingEnd, inkPoints, lineContinuity, lineAlignment, median3, otsu, stretchContrast, textLineHeight, turn90 } from '../../../ocr/analysis';
+import { bandingDirection, estimateSkew, headingEnd, inkPoints, lineContinuity, lineAlignment, median3, otsu, stretchContrast, textLineHeight, turn90 } from '../../../ocr/analysis';
 import { rng } from '../../helpers/si-corpus';
 
 /** Rows of "text": dark bars 6 px high every 20 px, sheared by `deg` clockwise. */
@@ -131,6 +131,60 @@ describe('ocr analysis (projection profiles)', () => {
     });
     it('says nothing on fewer than two bands', () => {
       assert.equal(lineContinuity(inkPoints(grid([10]).g, 420, 60, 128), 0, 12), null);
+    });
+  });
+
+  describe('banding (which way the lines run, on a full page of running text)', () => {
+    /**
+     * Running text: `lines` lines of 12-px square characters, `pitch` px apart along a line (so
+     * `pitch` - 12 px of tracking), lines `lead` px apart; `ragged` shifts each line by a few px
+     * (digits and half-width punctuation put the columns out of step).
+     */
+    function text(lines: number, chars: number, pitch: number, lead: number, ragged = false): { g: Uint8Array; w: number; h: number } {
+      const w = 40 + pitch * chars + 10, h = 40 + lead * lines;
+      const g = new Uint8Array(w * h).fill(255);
+      const r = rng(5);
+      for (let line = 0; line < lines; line++) {
+        const shift = ragged ? Math.floor(r() * pitch) : 0;
+        for (let c = 0; c < chars; c++) {
+          const x0 = 20 + shift + pitch * c, y0 = 20 + lead * line;
+          for (let y = 0; y < 12; y++) for (let x = 0; x < 12; x++) if (y % 5 < 2 || x % 5 < 2) g[(y0 + y) * w + x0 + x] = 0;
+        }
+      }
+      return { g, w, h };
+    }
+    const dir = (p: { g: Uint8Array; w: number; h: number }, turned = false) => {
+      const ink = inkPoints(p.g, p.w, p.h, 128);
+      return turned ? bandingDirection(turn90(ink), ink, 0, 0, 12) : bandingDirection(ink, turn90(ink), 0, 0, 12);
+    };
+
+    it('a character grid: the lines are the bands with the wider gaps between them (leading is wider than tracking)', () => {
+      const grid = text(30, 28, 13, 18);
+      assert.equal(dir(grid), 0);
+      assert.equal(dir(grid, true), 90, 'the same page turned 90°');
+    });
+    it('columns put out of step by the text: one block across the lines\' length, bands across them', () => {
+      const ragged = text(30, 28, 13, 18, true);
+      assert.equal(dir(ragged), 0);
+      assert.equal(dir(ragged, true), 90);
+    });
+    it('says nothing when leading and tracking are alike (a grid with lines as close as characters)', () => {
+      assert.equal(dir(text(30, 28, 15, 15)), null);
+    });
+    it('says nothing on a block with no bands either way (a photo, a seal)', () => {
+      const w = 300, h = 300;
+      const g = new Uint8Array(w * h).fill(255);
+      for (let y = 50; y < 250; y++) for (let x = 50; x < 250; x++) if ((x + y) % 3) g[y * w + x] = 0;
+      assert.equal(dir({ g, w, h }), null);
+    });
+    it('bands far from the type\'s size are not characters (a table\'s columns of cells): only the gap rule needs them', () => {
+      // Five columns of cells, each 50 px wide, 30 px apart; 12-px lines 18 px apart. The columns'
+      // gaps are five times the lines', but the columns are four times the type's size: cells, not
+      // characters, so their gaps say nothing about tracking (read as such, the page would turn).
+      const w = 440, h = 40 + 18 * 20;
+      const g = new Uint8Array(w * h).fill(255);
+      for (let line = 0; line < 20; line++) for (let cell = 0; cell < 5; cell++) for (let y = 0; y < 12; y++) for (let x = 0; x < 50; x++) if (x % 4 !== 3) g[(20 + 18 * line + y) * w + 20 + 80 * cell + x] = 0;
+      assert.equal(dir({ g, w, h }), null);
     });
   });
 
