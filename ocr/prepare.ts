@@ -169,8 +169,8 @@ function lineDirection(ink: Ink, turned90: Ink, h: SkewEstimate, v: SkewEstimate
   // Dense running text is continuous both ways; how its ink bands tells its lines from its columns.
   const base = continuous ?? bandingDirection(ink, turned90, h.deg, v.deg, type);
   if (base === null) return profile;
-  // Sure enough that recognition need not look at the other line direction (a wrong direction
-  // still reads one way round as vertical lines, which recognizeOriented turns upright).
+  // Sure enough that recognition need not look at the other line direction. Were it wrong, one of
+  // the two ways round would still read well as vertical lines, which recognizeOriented turns upright.
   const sure = 2 * LINE_DIRECTION_SURE;
   return { base, ratio: base === profile.base ? Math.max(profile.ratio, sure) : sure };
 }

@@ -272,7 +272,7 @@ const SIDEWAYS_SHARE = 0.6;
  * The quarter turn that brings a reading's page upright when tesseract read it as vertical lines,
  * or null. With the horizontal model (chi_sim), a page lying on its side comes out as lines taller
  * than wide, and when its characters were turned a quarter clockwise the reading is as good as
- * the upright one (same text, confidence 84-91 on the tuning sheets): the confidence check cannot
+ * the upright one (same text, confidence 81-91 either way on our A4 sheets): the confidence check cannot
  * see it, and the page would be filed sideways. Each line's first and last word say which way it
  * ran: top to bottom (turned clockwise: turn back 270) or bottom to top (90). Vertical type read
  * upright by the horizontal model comes out as nonsense with low confidence, so a good reading
@@ -313,8 +313,9 @@ export interface OrientedReading {
  * asked for them): a page that reads badly is checked in every orientation by the cheap strip
  * reading (scoreOrientations: a band of two lines, read once per orientation), then in full for
  * each orientation the strips cannot rule out, best strip first; the best reading is kept with its rotation (so the
- * stored image, word boxes, searchable PDF and viewer boxes all follow the chosen one). Date-line
- * rereads run once, on the kept reading.
+ * stored image, word boxes, searchable PDF and viewer boxes all follow the chosen one). A good
+ * reading in vertical lines is of a page on its side (sidewaysTurn), read once more upright.
+ * Date-line rereads run once, on the kept reading.
  */
 export async function recognizeOriented(engine: OcrEngine, page: PageImage, prepared: PreparedPage): Promise<OrientedReading> {
   if (prepared.blank) return { prepared, ocr: null, tries: 0, unreadable: false };
