@@ -13,7 +13,7 @@
  * - aged: 2 documents × 2 faces × 11 and 13 pt × paper/ink 215/70, 190/90, 170/100 with
  *   mottling, grain and JPEG (24 pages);
  * - fixtures: test/helpers/fixtures pages, every condition (44 pages);
- * - orientation: 96 A4 sheets (renderSheet: short, table, full) × 0/90/180/270: the first guess,
+ * - orientation: 128 A4 sheets (renderSheet: short, table, full, plain) × 0/90/180/270: the first guess,
  *   and for the wrong guesses the rotation capture files them at (`TUNING_SETS=orientation` runs
  *   only this set).
  * Last line: RESULT orientation_first_right=… upright_turned=… orientation_filed_right=…
@@ -78,7 +78,7 @@ async function orientationGuesses(engine: OcrEngine): Promise<{ right: number; t
   let right = 0, total = 0, uprightWrong = 0, finalRight = 0, rereads = 0;
   const misses: string[] = [];
   const faces = Object.keys(FONTS) as FontKey[];
-  for (const layout of ['short', 'table', 'full'] as SheetLayout[]) for (const face of faces) for (const [ti, title] of TITLES.slice(0, 2).entries()) {
+  for (const layout of ['short', 'table', 'full', 'plain'] as SheetLayout[]) for (const face of faces) for (const [ti, title] of TITLES.slice(0, 2).entries()) {
     const sheet = await renderSheet(layout, face, title, ti ? BODY : DOCUMENTS.contribution.slice(1));
     for (const paper of ['clean', 'aged'] as const) {
       const base = paper === 'clean' ? sheet : await aged(sheet, 190, 90, 11);

@@ -144,6 +144,8 @@ const FLUSH_SHARE = 0.6;
 const RAGGED_SHARE = 0.35;
 /** Blank space above the text this many times the blank space below it: the text sits low on the sheet. */
 const LOW_TEXT = 2;
+/** The same with no heading to confirm it: only a sheet mostly blank above its text is turned on this alone. */
+const BARE_LOW_TEXT = 4;
 /** A line-direction ratio above this leaves only the two opposite orientations of that direction. */
 export const LINE_DIRECTION_SURE = 1.15;
 
@@ -250,6 +252,7 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
       // - forms and letters are set flush left; turned upside down they read flush right;
       // - the title, in larger type, heads the text, and a short document leaves the foot of the
       //   sheet blank; upside down the large line ends the text and the blank space is above it.
+      //   With no title in larger type, the blank space alone decides when it is clear.
       // The second cue holds where the first says nothing (tables, centred text). When the two
       // disagree the line direction's own guess stands.
       const turned = lines.base === 0 ? ink : turned90;
@@ -260,7 +263,10 @@ export async function preparePage(page: PageImage, opts: PrepareOptions = {}): P
       const flushLeft = a.lines >= FLUSH_MIN_LINES && a.left >= FLUSH_SHARE && a.right <= RAGGED_SHARE;
       const headedBelow = e.heading === 'bottom' && e.above >= LOW_TEXT * e.below;
       const headedAbove = e.heading === 'top' && e.below >= LOW_TEXT * e.above;
-      if ((flushRight && !headedAbove) || (headedBelow && !flushLeft)) rotation = ((lines.base + 180) % 360) as Rotation;
+      // With no title to go by, where the text sits still tells: it starts at the head of the
+      // sheet, so text far down a sheet blank above it is upside down.
+      const bareLow = e.heading === null && e.lines >= FLUSH_MIN_LINES && e.above >= BARE_LOW_TEXT * e.below;
+      if ((flushRight && !headedAbove) || ((headedBelow || bareLow) && !flushLeft)) rotation = ((lines.base + 180) % 360) as Rotation;
     }
     textPx = along(rotation);
   }

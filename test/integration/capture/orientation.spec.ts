@@ -76,9 +76,9 @@ describe('orientation verified by recognition (real tesseract.js)', function () 
     assert.equal((await preparePage(upright, { verifyByRecognition: true })).rotation, 0);
   });
 
-  it('an A4 form or letter guesses its way up before any recognition: the lines\' continuity (a short form) or their bands (running text) give the direction, not the columns its square type lines up in; the title and the blank foot the way up', async () => {
+  it('an A4 form or letter guesses its way up before any recognition: the lines\' continuity (a short form) or their bands (running text) give the direction, not the columns its square type lines up in; the title and the blank foot the way up, or the blank foot alone on a form with no larger title', async () => {
     const body = ['被稽核单位：星光科技有限公司', '稽核事项：缴费基数申报情况', '公民身份号码：110101199003071234'];
-    for (const layout of ['short', 'table', 'full'] as const) {
+    for (const layout of ['short', 'table', 'full', 'plain'] as const) {
       const sheet = await renderSheet(layout, 'serif', '社会保险稽核通知书', body);
       for (const turn of [0, 90, 180, 270]) {
         const page = await pageOf(turn ? await sharp(sheet).rotate(turn).withMetadata({ density: 300 }).png().toBuffer() : sheet);
