@@ -199,9 +199,14 @@ export async function runExecution(
   const actor = { username: who.username, roles: who.roles };
   const total = ver.rows.length;
   let done = doneIds.size;
-  const progress = async (stage: ExecStage) => {
+  // Progress is written one report after another, each with the figures current when it is sent:
+  // the trailing chunk reports its items as done when they are (the console's count does not wait
+  // for the next chunk's next stage), and an older figure never lands after a newer one.
+  let reported: Promise<void> = Promise.resolve();
+  const sendProgress = (p: () => ExecProgress): Promise<void> => (reported = reported.then(async () => { await opts.onProgress?.(p()); }));
+  const progress = async (current: ExecStage) => {
     opts.signal?.throwIfAborted();
-    await opts.onProgress?.({ done, total, stage });
+    await sendProgress(() => ({ done, total, stage: current }));
   };
   const crashAfter = (stage: ExecStage, states: ItemState[]) => {
     if (opts.crash && opts.crash.stage === stage && states.some((s) => !opts.crash!.itemId || opts.crash!.itemId === s.row.itemId)) throw new Error(`simulated crash after ${stage} of ${opts.crash.itemId ?? states[0]!.row.itemId}`);
@@ -244,6 +249,7 @@ export async function runExecution(
     await steps('done', live);
     crashAfter('done', live);
     done += live.length;
+    await sendProgress(() => ({ done, total, stage }));
   };
   try {
     for (let i = 0; i < todo.length; i += chunkSize) {
@@ -319,10 +325,10 @@ export async function runExecution(
     // apart), report where the run stands, and pass the first failure on.
     if (trailing) {
       await trailing;
-      await opts.onProgress?.({ done, total, stage });
+      await sendProgress(() => ({ done, total, stage })).catch(() => undefined);
     }
   }
-  await opts.onProgress?.({ done, total, stage: 'done' });
+  await sendProgress(() => ({ done, total, stage: 'done' }));
   const all = await execItemModel(rt.db).find({ listId }).lean<ExecItemDoc[]>();
   const report: RunReport = { listId, destroyed: all.filter((d) => d.outcome === 'destroyed').length, skipped: all.filter((d) => d.outcome === 'skipped').map((d) => ({ itemId: d.itemId, reason: d.reason })), pending: ver.rows.length - all.length };
   await audit(rt, who, 'disposal.execute', object, 'success', { destroyed: report.destroyed, skipped: report.skipped.length, pending: report.pending });
