@@ -197,7 +197,20 @@ export function textLineHeight(ink: Ink, deg: number): number | null {
  * The runs of rows that hold a real share of ink (textLineHeight's lines), top to bottom, in the
  * sheared frame: rows 0..rows-1, where the page's own rows lie between `pad` and rows - pad.
  */
-function textRuns(ink: Ink, deg: number): { runs: Array<{ start: number; end: number }>; pad: number; rows: number } {
+function textRuns(ink: Ink, deg: number): TextRuns {
+  // Asked for up to seven times per page (line height, continuity and bands on both axes, then
+  // the heading on the chosen one) on two sheared frames: each frame's pass is made once.
+  let byDeg = runsCache.get(ink);
+  if (!byDeg) runsCache.set(ink, (byDeg = new Map()));
+  let r = byDeg.get(deg);
+  if (!r) byDeg.set(deg, (r = findTextRuns(ink, deg)));
+  return r;
+}
+
+interface TextRuns { readonly runs: ReadonlyArray<{ readonly start: number; readonly end: number }>; readonly pad: number; readonly rows: number }
+const runsCache = new WeakMap<Ink, Map<number, TextRuns>>();
+
+function findTextRuns(ink: Ink, deg: number): TextRuns {
   const t = Math.tan((deg * Math.PI) / 180);
   const pad = Math.ceil(Math.abs(t) * ink.width) + 1;
   const H = ink.height + 2 * pad + 1;
