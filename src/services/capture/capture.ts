@@ -16,7 +16,6 @@ import {
   type OcrPageResult,
   type PageImage,
   type Rotation,
-  type BBox,
 } from '../../../ocr';
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc, type PageRecord } from '../../models/item.model';
@@ -289,8 +288,7 @@ export function sidewaysTurn(ocr: OcrPageResult): 90 | 270 | null {
     tallChars += n;
     const first = l.words[0], last = l.words[l.words.length - 1];
     if (!first || !last || first === last) continue;
-    const mid = (b: BBox) => (b.y0 + b.y1) / 2;
-    if (mid(last.bbox) > mid(first.bbox)) down += n;
+    if (last.bbox.y0 + last.bbox.y1 > first.bbox.y0 + first.bbox.y1) down += n;
     else up += n;
   }
   if (!chars || tallChars <= SIDEWAYS_SHARE * chars || down === up) return null;
