@@ -64,7 +64,7 @@ describe('security #13: accounts, resets, lockout, second factor, defaults', fun
     assert.equal((await call('POST', `/api/v1/users/${ids['s.worker']}/reset/approve`, await tokenOf('s.sys2'), { resetId })).status, 403);
     // A security administrator approves: sessions end, the second half goes to the approver.
     const ok = await call('POST', `/api/v1/users/${ids['s.worker']}/reset/approve`, await tokenOf('s.sec'), { resetId });
-    assert.equal(ok.status, 200);
+    assert.equal(ok.status, 200, await ok.clone().text());
     const { secondHalf } = (await ok.json()) as { secondHalf: string };
     assert.equal((await me(worker)).status, 401, 'the account\'s sessions ended');
     // Neither half alone works; both (the account holder) do.

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
-import { toPrincipal } from '../../services/access';
+import { RESET_ID_LENGTH, toPrincipal } from '../../services/access';
 import { seesSecurityEventsOnly, ROLES, type Principal } from '../../services/access';
 import { newTotpSecret } from '../../services/access';
 import { checkPermission, CSRF_COOKIE, SESSION_COOKIE } from '../middleware/auth';
@@ -188,7 +188,7 @@ export function authRoutes(rt: Runtime): RouteDef[] {
       tags: ['users'],
       permission: 'role.grant',
       params: z.object({ id: z.string().regex(OBJECT_ID) }),
-      body: z.strictObject({ resetId: z.string().regex(/^[a-f0-9]{16}$/).optional() }),
+      body: z.strictObject({ resetId: z.string().regex(new RegExp(`^[a-f0-9]{${RESET_ID_LENGTH}}$`)).optional() }),
       responses: { 200: { description: 'approved', schema: z.object({ id: z.string(), username: z.string(), secondHalf: z.string(), expiresAt: z.string() }) } },
       handler: async (ctx, { params, body }) => {
         const target = await rt.auth.loadUser(params.id);

@@ -26,6 +26,7 @@ import crypto, { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 
 import { isDuplicateKey } from '../../db';
 import type { Connection, Model, Types } from 'mongoose';
 import { AppError } from '../../errors';
+import { containsIdNumber } from '../../domain/id-number';
 import {
   loginFailureModel,
   loginSlotModel,
@@ -85,6 +86,26 @@ export interface AuthenticatedSession {
 }
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
+
+/**
+ * A reset request's id: the head of its secret's hash. 24 hex characters, not 16: answers are
+ * masked for ID numbers (services/access/personal-data.ts), and one 16-character id in ~120 held
+ * a run of 12+ digits, which the masking starred as a cut-off 公民身份号码, so the id handed back
+ * could not be used to approve. A hex token of 20+ characters is never masked.
+ */
+export const RESET_ID_LENGTH = 24;
+
+/**
+ * A random secret that is handed to a person through an answer: drawn again in the rare case
+ * (about one in a million for 18 bytes) that it holds a run the ID-number masking would star,
+ * which would hand back a secret that cannot be used.
+ */
+function shownSecret(bytes: number): string {
+  for (;;) {
+    const s = crypto.randomBytes(bytes).toString('base64url');
+    if (!containsIdNumber(s)) return s;
+  }
+}
 
 export function sha256(s: string): string {
   return crypto.createHash('sha256').update(s).digest('hex');
@@ -268,7 +289,7 @@ export class AuthService {
   /** Creates an account with no password and returns a one-time setup secret for it. */
   async createAdmin(username: string, role: string | null): Promise<{ user: UserDoc; setupSecret: string; expiresAt: Date }> {
     const user = await this.createUser({ username, roles: role ? [role] : [], clearance: 'public' });
-    const setupSecret = crypto.randomBytes(24).toString('base64url');
+    const setupSecret = shownSecret(24);
     const expiresAt = new Date(Date.now() + this.setupTtlMs);
     await this.setupSecrets.create({ _id: sha256(setupSecret), userId: user._id, expiresAt, epoch: user.credentialEpoch ?? 0 });
     return { user, setupSecret, expiresAt };
@@ -478,18 +499,18 @@ export class AuthService {
   async requestReset(userId: string | Types.ObjectId, requestedBy: string): Promise<{ resetId: string; firstHalf: string; expiresAt: Date }> {
     const user = await this.users.findById(userId).lean<UserDoc>();
     if (!user) throw new AppError('not_found', { details: { user: String(userId) } });
-    const firstHalf = crypto.randomBytes(18).toString('base64url');
+    const firstHalf = shownSecret(18);
     const expiresAt = new Date(Date.now() + this.setupTtlMs);
     await this.setupSecrets.deleteMany({ userId: user._id, secondHash: null, requestedBy: { $ne: null } });
     await this.setupSecrets.create({ _id: sha256(firstHalf), userId: user._id, expiresAt, epoch: (user.credentialEpoch ?? 0) + 1, secondHash: null, requestedBy });
-    return { resetId: sha256(firstHalf).slice(0, 16), firstHalf, expiresAt };
+    return { resetId: sha256(firstHalf).slice(0, RESET_ID_LENGTH), firstHalf, expiresAt };
   }
 
   /** The pending (unapproved, unexpired) reset request for an account, if any. */
   async pendingReset(userId: string | Types.ObjectId): Promise<{ resetId: string; requestedBy: string; expiresAt: Date } | null> {
     const recs = await this.setupSecrets.find({ userId, secondHash: null, requestedBy: { $ne: null } }).lean();
     const rec = recs.filter((r) => r.expiresAt.getTime() > Date.now()).sort((a, b) => b.expiresAt.getTime() - a.expiresAt.getTime())[0];
-    return rec ? { resetId: rec._id.slice(0, 16), requestedBy: rec.requestedBy!, expiresAt: rec.expiresAt } : null;
+    return rec ? { resetId: rec._id.slice(0, RESET_ID_LENGTH), requestedBy: rec.requestedBy!, expiresAt: rec.expiresAt } : null;
   }
 
   /**
@@ -502,11 +523,11 @@ export class AuthService {
     const user = await this.users.findById(userId).lean<UserDoc>();
     if (!user) throw new AppError('not_found', { details: { user: String(userId) } });
     const recs = await this.setupSecrets.find({ userId: user._id, secondHash: null, requestedBy: { $ne: null } }).lean();
-    const rec = recs.find((r) => r._id.slice(0, 16) === resetId && r.expiresAt.getTime() > Date.now());
+    const rec = recs.find((r) => r._id.slice(0, RESET_ID_LENGTH) === resetId && r.expiresAt.getTime() > Date.now());
     if (!rec) throw new AppError('not_found', { message: 'No pending reset request with that id for this account', zh: '该账号没有此待批准的重置申请' });
     if (rec.requestedBy === approvedBy) throw new AppError('forbidden', { message: 'A reset is approved by another administrator than the one who asked', zh: '重置须由申请人以外的管理员批准', details: { reason: 'separation_of_duties' } });
     const epoch = rec.epoch;
-    const secondHalf = crypto.randomBytes(18).toString('base64url');
+    const secondHalf = shownSecret(18);
     await this.users.updateOne({ _id: user._id }, { $set: { passwordHash: null, totpSecret: null, credentialEpoch: epoch } });
     await this.revokeSessions(user._id);
     await this.setupSecrets.deleteMany({ userId: user._id, _id: { $ne: rec._id } });
