@@ -32,7 +32,17 @@ export interface CaptureOptions {
   maxPages?: number;
   signal?: AbortSignal;
   progress?: (p: { stage: string; done: number; total: number }) => Promise<void>;
+  /** Each page's stored text as it is written: the pipeline's later stages use it instead of reading it back. */
+  onPageText?: (n: number, text: StoredPageText) => void;
 }
+
+/**
+ * The searchable PDF is built from the pages just prepared while their images add up to no more
+ * than this; past it (a long dossier), from the store page by page, so memory stays bounded.
+ * Reading back what was just written cost a fetch and a decryption of each image and text blob
+ * (one-page items are most of a batch).
+ */
+const PDF_PAGES_IN_MEMORY_BYTES = 32 * 1024 * 1024;
 
 const FLAG_TEXT: Record<string, [string, string]> = {
   low_confidence: ['OCR confidence is low on this page; check the text', '该页识别置信度低，请人工核对'],
@@ -376,6 +386,9 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
   const maxItemPages = Math.min(itemPages, opts.maxPages ?? Infinity);
   let n = 0;
   let total = 0;
+  // The pages for the PDF, while they fit (PDF_PAGES_IN_MEMORY_BYTES); null once they do not.
+  let kept: Array<{ image: Buffer; lines: StoredPageText['lines'] }> | null = [];
+  let keptBytes = 0;
 
   for (const [sourceIndex, original] of item.originals.entries()) {
     const buf = await rt.storage.blobs.getBuffer(original.blobKey);
@@ -395,6 +408,10 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
       await rt.storage.blobs.put(imageKey, prepared.image, { contentType: `image/${prepared.imageFormat}` });
       const stored: StoredPageText = { text: ocr?.text ?? '', confidence: ocr?.confidence ?? 0, lines: ocr?.lines ?? [] };
       await rt.storage.blobs.put(textKey, Buffer.from(JSON.stringify(stored)), { contentType: 'application/json' });
+      opts.onPageText?.(n, stored);
+      keptBytes += prepared.image.length;
+      if (kept && keptBytes <= PDF_PAGES_IN_MEMORY_BYTES) kept.push({ image: prepared.image, lines: stored.lines });
+      else kept = null;
       pages.push({
         n,
         source: sourceIndex,
@@ -423,11 +440,12 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
     }
   }
   await opts.progress?.({ stage: 'pdf', done: n, total: n });
-  // The PDF reads each page back from the store as it goes, not from a list of prepared pages.
+  // A long item's PDF reads each page back from the store as it goes, not from a list of prepared pages.
+  const inMemory = kept;
   async function* storedPages() {
-    for (const p of pages) {
-      const text = await readPageText(rt, p.textKey!);
-      yield { image: await rt.storage.blobs.getBuffer(p.imageKey!), width: p.width!, height: p.height!, dpi: p.dpi ?? 300 /* only the PDF page size: an unknown resolution is flagged dpi_unknown */, lines: text.lines };
+    for (const [i, p] of pages.entries()) {
+      const page = inMemory?.[i] ?? { image: await rt.storage.blobs.getBuffer(p.imageKey!), lines: (await readPageText(rt, p.textKey!)).lines };
+      yield { image: page.image, width: p.width!, height: p.height!, dpi: p.dpi ?? 300 /* only the PDF page size: an unknown resolution is flagged dpi_unknown */, lines: page.lines };
     }
   }
   const pdf = await buildSearchablePdf(storedPages(), { title: item.title ?? item.source, itemId, createdAt: item.createdAt });

@@ -34,9 +34,8 @@ function qcOf(item: Pick<ItemDoc, 'qc'>): QcState | null {
  * After capture: holds the item when a page fails QC and nobody has accepted it yet. Returns true
  * when the item is (still) held: the pipeline then stops before filing.
  */
-export async function qcGate(rt: Runtime, itemId: string): Promise<boolean> {
-  const items = itemModel(rt.db);
-  const item = await items.findById(itemId).lean<ItemDoc>();
+export async function qcGate(rt: Runtime, itemId: string, known?: ItemDoc): Promise<boolean> {
+  const item = known ?? (await itemModel(rt.db).findById(itemId).lean<ItemDoc>());
   if (!item) return false;
   if (item.status === 'qc_hold') return true;
   if (STATUS.described.has(item.status)) return false;

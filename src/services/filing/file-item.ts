@@ -7,7 +7,7 @@
 import { CATEGORY_INSURANCE, CATEGORY_STAGE } from '../../domain/archival-code';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { archivalFormat, protectItem, readPageText, STATUS, writeDescription } from '../records';
+import { archivalFormat, protectItem, readPageTexts, STATUS, writeDescription, type StoredPageText } from '../records';
 import { classify, type Classification } from './classification';
 import { extractMetadata, type ExtractedMetadata, type PageText } from './extraction';
 import { issueNumber } from './numbering';
@@ -35,22 +35,18 @@ export async function assignArchivalCode(rt: Runtime, item: ItemDoc, cls: Classi
   return { code: fmt.format({ ...parts, piece }), classKey };
 }
 
-export async function loadPageTexts(rt: Runtime, item: ItemDoc): Promise<PageText[]> {
-  return Promise.all(
-    (item.pages ?? [])
-      .filter((p) => p.textKey)
-      .map(async (p) => {
-        const t = await readPageText(rt, p.textKey!);
-        return { n: p.n, text: t.text, confidence: t.confidence, lines: t.lines ?? [] };
-      }),
-  );
+export async function loadPageTexts(rt: Runtime, item: ItemDoc, known?: ReadonlyMap<number, StoredPageText>): Promise<PageText[]> {
+  return (await readPageTexts(rt, item, known)).map((t) => ({ n: t.n, text: t.text, confidence: t.confidence, lines: t.lines ?? [] }));
 }
 
-export async function fileItem(rt: Runtime, itemId: string): Promise<ItemDoc> {
-  const items = itemModel(rt.db);
-  const item = await items.findById(itemId).lean<ItemDoc>();
+/**
+ * `known`: the item as the caller has just read or written it and the page texts it holds (the
+ * item pipeline, straight after capture), so neither is read again.
+ */
+export async function fileItem(rt: Runtime, itemId: string, known: { item?: ItemDoc; texts?: ReadonlyMap<number, StoredPageText> } = {}): Promise<ItemDoc> {
+  const item = known.item ?? (await itemModel(rt.db).findById(itemId).lean<ItemDoc>());
   if (!item || STATUS.described.has(item.status)) return item!;
-  const pages = await loadPageTexts(rt, item);
+  const pages = await loadPageTexts(rt, item, known.texts);
   const md = extractMetadata(pages, item.preregistered as { idNumber?: string; name?: string } | null);
   // The formation date only: the scan date (createdAt) would start the retention clock and set the
   // 档号's 年度 wrongly (3号令 第九条; DA/T 22-2015 年度 = year of formation). None → review.

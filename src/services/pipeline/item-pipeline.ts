@@ -10,14 +10,19 @@ import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { captureItem, failItem, qcGate } from '../capture';
 import { fileItem } from '../filing';
-import { linkItem } from '../records';
+import { linkItem, STATUS, type StoredPageText } from '../records';
 import { indexItem, mergeSegmentsSoon } from '../search';
 import type { Pipeline, Stage } from './stage';
 
 export interface ItemPipelineResult {
+  /** The item as the last stage left it: each stage hands it to the next instead of reading it again. */
   item: ItemDoc;
   /** Quality control held the item (qc_hold): nothing after capture runs until it is accepted. */
   held: boolean;
+  /** The page texts capture wrote in this run (none on a rerun that found the item captured). */
+  texts: Map<number, StoredPageText>;
+  /** Filing wrote the description in this run, and with it linked the item into its files (一人一档). */
+  linked: boolean;
 }
 
 type ItemStage = Stage<string, ItemPipelineResult>;
@@ -25,9 +30,11 @@ type ItemStage = Stage<string, ItemPipelineResult>;
 export function itemPipeline(engine: () => OcrEngine): Pipeline<string, ItemPipelineResult> {
   const capture: ItemStage = {
     name: 'capture',
-    run: async (itemId, ctx) => {
+    run: async (itemId, ctx, state) => {
       const started = Date.now();
-      const item = await captureItem(ctx.rt, itemId, { engine: engine(), signal: ctx.signal, progress: ctx.progress });
+      const texts = new Map<number, StoredPageText>();
+      const item = await captureItem(ctx.rt, itemId, { engine: engine(), signal: ctx.signal, progress: ctx.progress, onPageText: (n, t) => texts.set(n, t) });
+      Object.assign(state, { item, texts });
       // Pages/min and the OCR confidence distribution (docs/operations.md), counted once: not for a rerun that found the item captured.
       if (item?.ocrAt && new Date(item.ocrAt).getTime() >= started) {
         ctx.rt.metrics.pages.inc(item.pageCount ?? 0);
@@ -39,14 +46,16 @@ export function itemPipeline(engine: () => OcrEngine): Pipeline<string, ItemPipe
   const qc: ItemStage = {
     name: 'qc',
     run: async (itemId, ctx, state) => {
-      state.held = await qcGate(ctx.rt, itemId);
+      state.held = await qcGate(ctx.rt, itemId, state.item);
     },
   };
   const filing: ItemStage = {
     name: 'filing',
     run: async (itemId, ctx, state) => {
       if (state.held) return;
-      state.item = await fileItem(ctx.rt, itemId);
+      const before = state.item;
+      state.item = await fileItem(ctx.rt, itemId, { item: before, texts: state.texts });
+      state.linked = !!before && !STATUS.described.has(before.status);
     },
   };
   // Filing proposes the description (classification, retention, 档号): an archival action of the system's.
@@ -68,10 +77,11 @@ export function itemPipeline(engine: () => OcrEngine): Pipeline<string, ItemPipe
   };
   // In the person's and unit's files (一人一档) as soon as filed or in review.
   // Filing's write already links the item into its persons' and units' files; a rerun after a crash
-  // between that write and the link finds the item filed and skips filing, so link again here (idempotent).
-  const dossier: ItemStage = { name: 'dossier', run: async (_itemId, ctx, state) => (state.item ? linkItem(ctx.rt, state.item) : undefined) };
+  // between that write and the link finds the item filed and skips filing, so link again here
+  // (idempotent) unless filing wrote in this run.
+  const dossier: ItemStage = { name: 'dossier', run: async (_itemId, ctx, state) => (state.item && !state.held && !state.linked ? linkItem(ctx.rt, state.item) : undefined) };
   // Searchable as soon as filed; a failure retries the job, whose earlier stages are no-ops now.
-  const index: ItemStage = { name: 'index', run: async (itemId, ctx, state) => void (state.held ? undefined : await indexItem(ctx.rt, itemId)) };
+  const index: ItemStage = { name: 'index', run: async (itemId, ctx, state) => void (state.held ? undefined : await indexItem(ctx.rt, itemId, { item: state.item, texts: state.texts })) };
   const merge: ItemStage = { name: 'merge', run: async (_itemId, ctx, state) => (state.held ? undefined : mergeSegmentsSoon(ctx.rt)) };
 
   return {

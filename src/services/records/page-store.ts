@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { OcrLine } from '../../../ocr';
+import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 
 export interface StoredPageText {
@@ -33,4 +34,18 @@ export const newOriginalKey = (): string => `originals/${randomUUID()}/scan`;
 
 export async function readPageText(rt: Runtime, key: string): Promise<StoredPageText> {
   return JSON.parse((await rt.storage.blobs.getBuffer(key)).toString('utf8')) as StoredPageText;
+}
+
+/**
+ * The stored text of each of the item's pages that has one, in page order. A page in `known` (what
+ * capture just wrote, in the same job) is taken from there; the others are read from the store.
+ * The item pipeline's filing and indexing each read every page back before: two fetches and
+ * decryptions per page of what was in memory.
+ */
+export async function readPageTexts(rt: Runtime, item: Pick<ItemDoc, 'pages'>, known?: ReadonlyMap<number, StoredPageText>): Promise<Array<StoredPageText & { n: number }>> {
+  return Promise.all(
+    (item.pages ?? [])
+      .filter((p) => p.textKey)
+      .map(async (p) => ({ n: p.n, ...(known?.get(p.n) ?? (await readPageText(rt, p.textKey!))) })),
+  );
 }

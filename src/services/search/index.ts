@@ -7,7 +7,7 @@
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { itemLevel, readPageText, STATUS, statusIn } from '../records';
+import { itemLevel, readPageText, readPageTexts, STATUS, statusIn, type StoredPageText } from '../records';
 import { DEFAULT_CLEARANCE_LEVELS, type Principal } from '../access';
 import { indexKey } from '../platform';
 import type { CompactStats, RebuildStats, SearchBackend } from './backend';
@@ -145,11 +145,8 @@ export function describeItem(item: ItemDoc): Omit<IndexDocument, 'pages'> {
   };
 }
 
-async function documentOf(rt: Runtime, item: ItemDoc): Promise<IndexDocument> {
-  const pages: IndexDocument['pages'] = [];
-  for (const p of item.pages) {
-    if (p.textKey) pages.push({ n: p.n, text: (await readPageText(rt, p.textKey)).text });
-  }
+async function documentOf(rt: Runtime, item: ItemDoc, known?: ReadonlyMap<number, StoredPageText>): Promise<IndexDocument> {
+  const pages: IndexDocument['pages'] = (await readPageTexts(rt, item, known)).map((t) => ({ n: t.n, text: t.text }));
   return { ...describeItem(item), pages };
 }
 
@@ -184,15 +181,18 @@ async function pageText(rt: Runtime, itemId: string, page: number): Promise<stri
   return text;
 }
 
-/** (Re)indexes one item as it is now; an item that is no longer searchable is removed. */
-export async function indexItem(rt: Runtime, itemId: string): Promise<void> {
+/**
+ * (Re)indexes one item as it is now; an item that is no longer searchable is removed. `known`: the
+ * item as the caller just wrote it and the page texts it holds (the item pipeline after filing).
+ */
+export async function indexItem(rt: Runtime, itemId: string, known: { item?: ItemDoc; texts?: ReadonlyMap<number, StoredPageText> } = {}): Promise<void> {
   const engine = await searchBackend(rt);
-  const item = await itemModel(rt.db).findById(itemId).lean<ItemDoc>();
+  const item = known.item ?? (await itemModel(rt.db).findById(itemId).lean<ItemDoc>());
   if (!item || !STATUS.searchable.has(item.status)) {
     await engine.remove([itemId]);
     return;
   }
-  await engine.indexDocuments([await documentOf(rt, item)]);
+  await engine.indexDocuments([await documentOf(rt, item, known.texts)]);
 }
 
 /** Takes an item out of search results (and snippets) at once. */

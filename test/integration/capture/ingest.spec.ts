@@ -68,6 +68,30 @@ describe('capture: ingest API → OCR worker → filed item (real FerretDB, MinI
     assert.ok(cer('社会保险参保人员登记表', extracted.split('\n').find((l) => l.includes('登记')) ?? extracted) < 0.3, `PDF text layer: ${extracted}`);
   });
 
+  it('the pipeline does not read back what it has just written: only the original is fetched for a one-page item', async () => {
+    const other = await sharp(page1).extend({ top: 24, background: '#ffffff' }).png().toBuffer();
+    const blobs = env.rt.storage.blobs;
+    const read: string[] = [];
+    let id = '';
+    const { get, getBuffer } = blobs;
+    blobs.get = (key, range) => (read.push(key), get.call(blobs, key, range));
+    blobs.getBuffer = (key) => (read.push(key), getBuffer.call(blobs, key));
+    try {
+      const res = await http.fetch(`${http.base}/api/v1/ingest`, { method: 'POST', body: form([{ name: 'p1-taller.png', data: other }]) });
+      id = ((await res.json()) as any).items[0].id as string;
+      await drainUntil(env.rt, async () => ['filed', 'review', 'failed'].includes((await itemModel(env.rt.db).findById(id).lean())!.status));
+      const item = (await itemModel(env.rt.db).findById(id).lean())!;
+      assert.equal(item.status, 'filed');
+      // The PDF, filing and indexing take the page image and text from the capture that made them.
+      assert.deepEqual(read.filter((k) => k.includes(id) || k === item.originals[0]!.blobKey), [item.originals[0]!.blobKey]);
+    } finally {
+      blobs.get = get;
+      blobs.getBuffer = getBuffer;
+    }
+    const hits = (await (await http.fetch(`${http.base}/api/v1/search?q=${encodeURIComponent('参保人员')}`)).json()) as any;
+    assert.ok(JSON.stringify(hits).includes(id), 'indexed with the text capture held');
+  });
+
   it('retrieval: page image (whole and by range), thumbnail, OCR boxes, watermarked PDF; reads are audited', async () => {
     const item = (await itemModel(env.rt.db).findOne({ pageCount: 2 }).lean())!;
     const id = String(item._id);
