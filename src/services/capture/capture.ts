@@ -451,12 +451,10 @@ export async function captureItem(rt: Runtime, itemId: string, opts: CaptureOpti
   const pdf = await buildSearchablePdf(storedPages(), { title: item.title ?? item.source, itemId, createdAt: item.createdAt });
   const pdfKey = pageKeys.pdf(itemId);
   await rt.storage.blobs.put(pdfKey, Buffer.from(pdf), { contentType: 'application/pdf' });
-  const now = new Date();
-  await items.updateOne(
-    { _id: item._id },
-    { $set: { pages, pageCount: n, flags, pdfKey, ocrAt: now, failure: { code: null, message: null, messageZh: null } } },
-  );
-  return (await items.findById(itemId).lean<ItemDoc>())!;
+  const captured = { pages, pageCount: n, flags, pdfKey, ocrAt: new Date(), failure: { code: null, message: null, messageZh: null } };
+  await items.updateOne({ _id: item._id }, { $set: captured });
+  // The item as written, not read again: the job's lease keeps every other writer of these fields away.
+  return { ...item, status: 'processing', ...captured } as unknown as ItemDoc; // lean shape: plain arrays where ItemDoc has mongoose's
 }
 
 /** Marks an item failed with a reason a person can act on. */
