@@ -176,13 +176,22 @@ async function main(): Promise<void> {
     for (let run = 0; run < RUNS; run++) {
       const env = envOf(path.join(keys, String(run)));
       const setupMs = await archiveSetup(env);
-      let cpu0 = childCpu();
-      const tess = await runTesseract(files);
-      const cliCpuS = childCpu() - cpu0;
-      cpu0 = childCpu();
-      const svc0 = servicesCpu();
-      const ours = await runArchive(files, env);
-      const oursCpuS = childCpu() - cpu0 + (servicesCpu() - svc0);
+      // Which of the pair goes first alternates: a shared machine's load drifts within a minute,
+      // and always timing the same side second biased every pair the same way.
+      let tess!: Awaited<ReturnType<typeof runTesseract>>, ours!: E2E, cliCpuS = 0, oursCpuS = 0;
+      const cli = async () => {
+        const cpu0 = childCpu();
+        tess = await runTesseract(files);
+        cliCpuS = childCpu() - cpu0;
+      };
+      const ourRun = async () => {
+        const cpu0 = childCpu();
+        const svc0 = servicesCpu();
+        ours = await runArchive(files, env);
+        oursCpuS = childCpu() - cpu0 + (servicesCpu() - svc0);
+      };
+      if (run % 2 === 0) await cli().then(ourRun);
+      else await ourRun().then(cli);
       pairs.push({ setupMs, tess, cliCpuS, ours, oursCpuS });
       if (RUNS > 1) console.log(`run ${run + 1}/${RUNS}: ours ${(ours.ms / 1000).toFixed(1)} s, ${ours.rssMb} MB, ${oursCpuS.toFixed(1)} s CPU; tesseract CLI ${(tess.ms / 1000).toFixed(1)} s, ${cliCpuS.toFixed(1)} s CPU; ratio ${(tess.ms / ours.ms).toFixed(2)}; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     }
