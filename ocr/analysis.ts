@@ -10,9 +10,17 @@ export interface Ink {
 
 /** Otsu's threshold over an 8-bit grey buffer: values below it are ink. */
 export function otsu(grey: Uint8Array): number {
+  return otsuOfHistogram(histogram(grey), grey.length);
+}
+
+/**
+ * The 256-bin histogram of an 8-bit buffer. An indexed loop: `for…of` over a typed array goes
+ * through its iterator, ~26 against ~16 ms on a 5.6-megapixel page.
+ */
+export function histogram(grey: Uint8Array): Uint32Array {
   const hist = new Uint32Array(256);
-  for (const v of grey) hist[v]!++;
-  return otsuOfHistogram(hist, grey.length);
+  for (let i = 0, n = grey.length; i < n; i++) hist[grey[i]!]!++;
+  return hist;
 }
 
 /** Otsu's threshold from a 256-bin histogram of `total` pixels. */
@@ -35,7 +43,7 @@ function otsuOfHistogram(hist: Uint32Array, total: number): number {
 
 export function inkPoints(grey: Uint8Array, width: number, height: number, threshold: number): Ink {
   let n = 0;
-  for (const v of grey) if (v < threshold) n++;
+  for (let i = 0, len = grey.length; i < len; i++) if (grey[i]! < threshold) n++;
   const xs = new Int32Array(n), ys = new Int32Array(n);
   let k = 0;
   for (let y = 0; y < height; y++) {
@@ -377,8 +385,7 @@ export function headingEnd(ink: Ink, deg: number): HeadingEnd {
  * already near black on near white.
  */
 export function stretchContrast(grey: Uint8Array): boolean {
-  const hist = new Uint32Array(256);
-  for (const v of grey) hist[v]!++;
+  const hist = histogram(grey);
   const t = otsuOfHistogram(hist, grey.length);
   let inkN = 0;
   for (let v = 0; v < t; v++) inkN += hist[v]!;

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
+import { histogram } from './analysis';
 import type { OrientationScorer, PreparedPage } from './prepare';
 import { pgm } from './pgm';
 import { resolveLangPath, type ModelVariant } from './tessdata';
@@ -258,8 +259,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       if (!region) return [];
       const { width, height } = region;
       const crop = await sharp(page.ocrImage, { raw: { width: W, height: H, channels: 1 } }).extract(region).extractChannel(0).raw().toBuffer();
-      const hist = new Uint32Array(256);
-      for (const v of crop) hist[v] = (hist[v] ?? 0) + 1;
+      const hist = histogram(crop);
       // A text line is mostly paper: the median is the paper, the darkest 2% the ink.
       const paper = percentile(hist, crop.length, 0.5);
       const ink = percentile(hist, crop.length, 0.02);
