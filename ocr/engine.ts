@@ -164,10 +164,10 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       preserve_interword_spaces: opts.preserveInterwordSpaces === false ? '0' : '1',
       user_defined_dpi: '300',
       // Tesseract reads every word it is unsure of a second time as white on black, for inverted
-      // print (table headers in reverse). Social-insurance forms rarely have any, and a scan's unsure words are
-      // noise or blur, where the second reading changed 2 of 48 held-out pages by one wrong
-      // character for another: 7 % of recognition CPU for nothing (bench:ocr's 48 pages read by two
-      // engines in turn, with and without).
+      // print (table headers in reverse). Social-insurance forms rarely have any, and a scan's
+      // unsure words are noise or blur, where the second reading changed 2 of 48 held-out pages by
+      // one wrong character for another: 7 % of recognition CPU for nothing (bench:ocr's 48 pages
+      // read by two engines in turn, with and without).
       tessedit_do_invert: '0',
     });
     return w;

@@ -7,7 +7,7 @@
 import { CATEGORY_INSURANCE, CATEGORY_STAGE } from '../../domain/archival-code';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { archivalFormat, protectItem, readPageTexts, STATUS, writeDescription, type StoredPageText } from '../records';
+import { archivalFormat, protectItem, readPageTexts, STATUS, writeDescription, type KnownItem, type StoredPageText } from '../records';
 import { classify, type Classification } from './classification';
 import { extractMetadata, type ExtractedMetadata, type PageText } from './extraction';
 import { issueNumber } from './numbering';
@@ -39,11 +39,8 @@ export async function loadPageTexts(rt: Runtime, item: ItemDoc, known?: Readonly
   return (await readPageTexts(rt, item, known)).map((t) => ({ n: t.n, text: t.text, confidence: t.confidence, lines: t.lines ?? [] }));
 }
 
-/**
- * `known`: the item as the caller has just read or written it and the page texts it holds (the
- * item pipeline, straight after capture), so neither is read again.
- */
-export async function fileItem(rt: Runtime, itemId: string, known: { item?: ItemDoc; texts?: ReadonlyMap<number, StoredPageText> } = {}): Promise<ItemDoc> {
+/** `known`: what the caller holds of the item (the item pipeline, straight after capture). */
+export async function fileItem(rt: Runtime, itemId: string, known: KnownItem = {}): Promise<ItemDoc> {
   const item = known.item ?? (await itemModel(rt.db).findById(itemId).lean<ItemDoc>());
   if (!item || STATUS.described.has(item.status)) return item!;
   const pages = await loadPageTexts(rt, item, known.texts);

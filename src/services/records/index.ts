@@ -4,7 +4,7 @@ export { sealLegacyItems } from './item-seal';
 export { presentItem, type ItemView } from './item-view';
 export { assertItemId, describedFields, findItem, isItemId, ITEM_STATUSES, itemLevel, loadItem, STATUS, statusIn, setItemRetention, tombstoneItem, tombstoneItems, writeAccessLevel, writeDescription, writeQcAccepted, writeQcHold, writeRetention, writeRetry, writeTransfer, type HistoryEntry, type RetentionChange, type Tombstone } from './items';
 export { pageImage, pageText, pageThumbnail, watermarkedPdf } from './retrieval';
-export { newOriginalKey, pageKeys, readPageText, readPageTexts, type StoredPageText } from './page-store';
+export { newOriginalKey, pageKeys, readPageText, readPageTexts, type KnownItem, type StoredPageText } from './page-store';
 export { archivalFormat } from './archival-format';
 export { dossierOf, DOSSIER_STATUSES, linkItem, openDossier, rebuildDossierLinks, unlinkItem, type DossierKind, type DossierRow } from './dossier';
 export type { Classification, Evidence, ExtractedMetadata, PageText } from './item-types';

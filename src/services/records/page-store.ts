@@ -37,6 +37,15 @@ export async function readPageText(rt: Runtime, key: string): Promise<StoredPage
 }
 
 /**
+ * What a caller already holds of an item, so that filing and indexing do not read it again: the
+ * item as just read or written, and the page texts capture wrote in the same job.
+ */
+export interface KnownItem {
+  item?: ItemDoc;
+  texts?: ReadonlyMap<number, StoredPageText>;
+}
+
+/**
  * The stored text of each of the item's pages that has one, in page order. A page in `known` (what
  * capture just wrote, in the same job) is taken from there; the others are read from the store.
  * The item pipeline's filing and indexing each read every page back before: two fetches and

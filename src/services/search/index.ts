@@ -7,7 +7,7 @@
 import { AppError } from '../../errors';
 import { itemModel, type ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
-import { itemLevel, readPageText, readPageTexts, STATUS, statusIn, type StoredPageText } from '../records';
+import { itemLevel, readPageText, readPageTexts, STATUS, statusIn, type KnownItem, type StoredPageText } from '../records';
 import { DEFAULT_CLEARANCE_LEVELS, type Principal } from '../access';
 import { indexKey } from '../platform';
 import type { CompactStats, RebuildStats, SearchBackend } from './backend';
@@ -182,10 +182,10 @@ async function pageText(rt: Runtime, itemId: string, page: number): Promise<stri
 }
 
 /**
- * (Re)indexes one item as it is now; an item that is no longer searchable is removed. `known`: the
- * item as the caller just wrote it and the page texts it holds (the item pipeline after filing).
+ * (Re)indexes one item as it is now; an item that is no longer searchable is removed. `known`: what
+ * the caller holds of the item (the item pipeline after filing).
  */
-export async function indexItem(rt: Runtime, itemId: string, known: { item?: ItemDoc; texts?: ReadonlyMap<number, StoredPageText> } = {}): Promise<void> {
+export async function indexItem(rt: Runtime, itemId: string, known: KnownItem = {}): Promise<void> {
   const engine = await searchBackend(rt);
   const item = known.item ?? (await itemModel(rt.db).findById(itemId).lean<ItemDoc>());
   if (!item || !STATUS.searchable.has(item.status)) {
