@@ -1,10 +1,17 @@
 #!/bin/sh
-":" //; MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" exec node --initial-old-space-size=128 "$0" "$@"
+":" //; MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1048576}" GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}" exec node --initial-old-space-size=128 --max-semi-space-size=4 "$0" "$@"
 // ↑ Run as a program (`npx archive`, ./bin/archive.js), the line above is shell: it starts Node in
-// this same process with two settings for processes that read pages (docs/benchmarks.md, bench:ocr):
-// - glibc's malloc limited to two arenas unless the caller chose otherwise. Sharp's and the
-//   recogniser's threads each get an arena of their own otherwise and keep what they freed: ~180 MB
-//   more resident memory.
+// this same process with settings for processes that read pages (docs/benchmarks.md, bench:ocr);
+// each glibc one only where the caller has not chosen otherwise:
+// - glibc's malloc limited to two arenas. Sharp's and the recogniser's threads each get an arena of
+//   their own otherwise and keep what they freed: ~180 MB more resident memory.
+// - Blocks of 1 MB and more (page images: 5-26 MB each, several a page) mapped on their own, so
+//   that freeing one gives it back. glibc's default raises this bound to the largest block freed
+//   so far (26 MB here), and the smaller page buffers then left holes in its heap that it keeps:
+//   ~50 MB more. Such fresh blocks cost page faults when written; transparent huge pages for them
+//   (glibc.malloc.hugetlb, where the kernel offers them on request) keep that cost where it was.
+// - V8's young generation semispaces at most 4 MB instead of 16: ~30 MB less resident memory, for
+//   ~40 ms more of scavenges per 48 pages.
 // - V8's old generation first collected at 128 MB. Each page brings its recognition result (tens
 //   of thousands of small objects) that outlives a scavenge; with V8's default start the ~60 MB
 //   heap was fully collected every ~14 MB of such garbage: ~150 full collections and 4-5 s of the
@@ -12,7 +19,7 @@
 //   more peak resident memory.
 //   Node refuses this flag in NODE_OPTIONS, hence here.
 // Run as `node bin/archive.js`, Node skips the first line and reads the second as a string and a
-// comment, and neither setting applies.
+// comment, and none of these settings applies.
 // The CLI runs the compiled JavaScript in dist/ (`npm run build`; `npm start` and `npm test` build
 // it when stale). When dist/ is missing or older than a source file, it runs the TypeScript
 // sources through tsx instead (slower to start, never stale), so a fresh clone works unbuilt.

@@ -11,5 +11,5 @@ bash scripts/bootstrap.sh
 node scripts/build.js   # compiled JavaScript in dist/, rebuilt only when a source changed
 bash scripts/build-web.sh
 bash scripts/services.sh up
-# bin/archive.js as a program (not `node bin/archive.js`): its first line sets MALLOC_ARENA_MAX.
+# bin/archive.js as a program (not `node bin/archive.js`): its first line sets glibc's malloc and V8's heap.
 exec bin/archive.js serve "$@"
