@@ -134,21 +134,35 @@ export class Worker {
     // write by PROGRESS_STAGE_MS, a count within a stage once per PROGRESS_COUNT_MS. A one-page item
     // reported nine stages in about a second, nine database writes of 48 items' 2,569 commands in
     // bench:ocr. The heartbeat, not progress, keeps the lease.
-    // The last report is written with the job's completion when it was skipped here.
+    // A report held back is written when its wait is over (a destruction chunk's "2 of 6 done" may
+    // be the last report for many seconds), or with the job's completion if that comes first.
+    // Writes go one after another, so an older figure never lands after a newer one.
     let written = { at: 0, stage: undefined as string | undefined };
     let unwritten: Parameters<JobContext['progress']>[0] | undefined;
+    let trailing: NodeJS.Timeout | undefined;
+    let writes: Promise<void> = Promise.resolve();
+    const write = (p: Parameters<JobContext['progress']>[0]): Promise<void> => {
+      written = { at: Date.now(), stage: p.stage ?? written.stage };
+      unwritten = undefined;
+      clearTimeout(trailing);
+      trailing = undefined;
+      return (writes = writes.catch(() => undefined).then(() => this.queue.progress(job._id, this.id, p)));
+    };
     const progress = (p: Parameters<JobContext['progress']>[0]): Promise<void> => {
       const now = Date.now();
       const wait = p.stage !== undefined && p.stage !== written.stage ? PROGRESS_STAGE_MS : PROGRESS_COUNT_MS;
       // Fields of skipped reports that this one does not repeat (a count, then a stage) go with it.
       const merged = { ...unwritten, ...p };
-      if (now - written.at < wait) {
-        unwritten = merged;
-        return Promise.resolve();
+      if (now - written.at >= wait) return write(merged);
+      unwritten = merged;
+      if (!trailing) {
+        trailing = setTimeout(() => {
+          trailing = undefined;
+          if (unwritten && !abort.signal.aborted) write(unwritten).catch((err: unknown) => log.warn({ err }, 'writing progress failed'));
+        }, written.at + wait - now);
+        trailing.unref();
       }
-      written = { at: now, stage: merged.stage ?? written.stage };
-      unwritten = undefined;
-      return this.queue.progress(job._id, this.id, merged);
+      return Promise.resolve();
     };
     try {
       if (!handler) throw new PermanentJobError(`no handler for job "${job.name}"`);
@@ -156,6 +170,8 @@ export class Worker {
         handler({ job, logger: log, signal: abort.signal, progress: (p) => progress(p) }),
       );
       if (abort.signal.aborted) return;
+      clearTimeout(trailing);
+      await writes.catch(() => undefined);
       await this.queue.complete(job._id, this.id, result ?? null, unwritten);
       this.metrics?.jobs.inc({ name: job.name, outcome: 'done' });
       log.info({ ms: Date.now() - started }, 'job done');
@@ -173,6 +189,7 @@ export class Worker {
       else log.warn({ err: (err as Error)?.message }, 'job failed; will retry');
     } finally {
       clearInterval(beat);
+      clearTimeout(trailing);
     }
   }
 

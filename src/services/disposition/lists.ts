@@ -142,7 +142,15 @@ export async function getList(rt: Runtime, id: string): Promise<ListView> {
     const destroyed = done.filter((d) => d.outcome === 'destroyed').length;
     const skipped = done.length - destroyed;
     const rowsOfExec = (await listVersionModel(rt.db).findById(`${id}:${l.execution.version}`).lean<ListVersionDoc>())?.rows.length ?? 0;
-    execution = { startedAt: l.execution.startedAt.toISOString(), supervisors: l.execution.supervisors.map((s) => s.username), method: l.execution.method, place: l.execution.place, destroyed, skipped, pending: rowsOfExec - done.length, confirmedBy: confirmed.map((c) => c.username), run: await runView(rt, l.execution.jobId) };
+    const run = await runView(rt, l.execution.jobId);
+    // The job's progress is written sparingly (jobs/worker.ts); the items recorded as finished are
+    // the truth, so a running run's count is never behind them (a fast chunk's "2 of 6" may still
+    // be waiting for its write when the console reads the list).
+    if (run?.state === 'running') {
+      run.total ||= rowsOfExec;
+      run.done = Math.max(run.done, done.length);
+    }
+    execution = { startedAt: l.execution.startedAt.toISOString(), supervisors: l.execution.supervisors.map((s) => s.username), method: l.execution.method, place: l.execution.place, destroyed, skipped, pending: rowsOfExec - done.length, confirmedBy: confirmed.map((c) => c.username), run };
     if (confirmed.length >= 2 && rowsOfExec === done.length) stage = 'done';
   }
   return {

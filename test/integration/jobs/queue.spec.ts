@@ -147,4 +147,36 @@ describe('durable job queue (real FerretDB)', () => {
     assert.ok(writes.length <= 2, `${writes.length} progress writes for 29 reports`);
     assert.deepEqual(doneJob!.progress, { stage: 'done', done: 20, total: 20 });
   });
+
+  it('a report held back because it came too soon is written once its wait is over, not only with the next report', async () => {
+    // A destruction chunk reports "2 of 6 done" right after "0 of 6"; the next report may be
+    // many seconds away. The console must show 2 of 6 within the wait, not at the end.
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    const worker = new Worker(queue, {
+      slow: async (ctx) => {
+        await ctx.progress({ stage: 'shred', done: 0, total: 6 });
+        await ctx.progress({ stage: 'shred', done: 2, total: 6 });
+        await hold;
+        return null;
+      },
+    }, testLogger, undefined, { concurrency: 1, pollMs: 20, heartbeatMs: 100 }); // this queue's lease is 400 ms
+    const job = await queue.enqueue('slow', {});
+    worker.start();
+    try {
+      let seen: unknown;
+      for (let i = 0; i < 150; i++) {
+        const j = await queue.get(String(job._id));
+        seen = j?.progress;
+        if (j?.state === 'running' && (j.progress as { done?: number } | undefined)?.done === 2) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.deepEqual(seen, { stage: 'shred', done: 2, total: 6 }, 'the held-back count was written while the job still ran');
+      assert.equal((await queue.get(String(job._id)))!.state, 'running');
+    } finally {
+      release();
+      await worker.stop(5000);
+    }
+    assert.equal((await queue.get(String(job._id)))!.state, 'done');
+  });
 });
