@@ -28,7 +28,7 @@ COPY --from=web /app/web/dist ./web/dist
 RUN node scripts/build.js --force && npm prune --omit=dev --no-audit --no-fund
 # The commands run bin/archive.js as a program: its first line sets glibc's malloc and V8's heap
 # (see there). The malloc settings here as well, for an operator's `node bin/archive.js …`.
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576
 USER node
 EXPOSE 8080
 CMD ["bin/archive.js", "serve"]

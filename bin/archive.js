@@ -1,5 +1,5 @@
 #!/bin/sh
-":" //; MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1048576}" GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}" exec node --initial-old-space-size=128 --max-semi-space-size=4 "$0" "$@"
+":" //; MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1048576}" exec node --initial-old-space-size=128 --max-semi-space-size=4 "$0" "$@"
 // ↑ Run as a program (`npx archive`, ./bin/archive.js), the line above is shell: it starts Node in
 // this same process with settings for processes that read pages (docs/benchmarks.md, bench:ocr);
 // each glibc one only where the caller has not chosen otherwise:
@@ -8,8 +8,11 @@
 // - Blocks of 1 MB and more (page images: 5-26 MB each, several a page) mapped on their own, so
 //   that freeing one gives it back. glibc's default raises this bound to the largest block freed
 //   so far (26 MB here), and the smaller page buffers then left holes in its heap that it keeps:
-//   ~50 MB more. Such fresh blocks cost page faults when written; transparent huge pages for them
-//   (glibc.malloc.hugetlb, where the kernel offers them on request) keep that cost where it was.
+//   ~50 MB more. Such fresh blocks cost page faults when written (~400,000 more per 48 pages), but
+//   asking for transparent huge pages for them (glibc.malloc.hugetlb=1, bench:ocr (17)) did not
+//   pay when measured again in (18): alternate runs gave more system time with it (the kernel
+//   compacts memory to find huge pages; 3.3-4.0 s against 2.8-3.1 s per 48 pages) and no less
+//   memory (peaks 535-580 MB against 539-564 MB).
 // - V8's young generation semispaces at most 4 MB instead of 16: ~30 MB less resident memory, for
 //   ~40 ms more of scavenges per 48 pages.
 // - V8's old generation first collected at 128 MB. Each page brings its recognition result (tens
