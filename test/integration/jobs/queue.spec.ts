@@ -151,6 +151,9 @@ describe('durable job queue (real FerretDB)', () => {
   it('a report held back because it came too soon is written once its wait is over, not only with the next report', async () => {
     // A destruction chunk reports "2 of 6 done" right after "0 of 6"; the next report may be
     // many seconds away. The console must show 2 of 6 within the wait, not at the end.
+    // A lease longer than the test: on a loaded machine a late heartbeat loses a 400 ms lease,
+    // and a worker that lost its lease rightly writes nothing more.
+    const queue = new JobQueue(conn, { leaseMs: 120_000 });
     let release!: () => void;
     const hold = new Promise<void>((r) => (release = r));
     const worker = new Worker(queue, {
@@ -160,12 +163,12 @@ describe('durable job queue (real FerretDB)', () => {
         await hold;
         return null;
       },
-    }, testLogger, undefined, { concurrency: 1, pollMs: 20, heartbeatMs: 100 }); // this queue's lease is 400 ms
+    }, testLogger, undefined, { concurrency: 1, pollMs: 20 });
     const job = await queue.enqueue('slow', {});
     worker.start();
     try {
       let seen: unknown;
-      for (let i = 0; i < 150; i++) {
+      for (const until = Date.now() + 10_000; Date.now() < until; ) {
         const j = await queue.get(String(job._id));
         seen = j?.progress;
         if (j?.state === 'running' && (j.progress as { done?: number } | undefined)?.done === 2) break;
