@@ -124,6 +124,18 @@ function lineRegion(page: PreparedPage, bbox: BBox, padFrac: number, sideFrac = 
   return width < 8 || height < 8 ? null : { left, top, width, height };
 }
 
+const LANGUAGES = ['chi_sim', 'eng'] as const;
+
+/**
+ * tesseract.js writes each model to the recogniser's in-memory file system and keeps it there after
+ * tesseract has read it in: 7.7 MB per worker (chi_sim 2.5, eng 5.2) held for nothing, ~12 MB off
+ * the peak of bench:ocr's process (docs/benchmarks.md bench:ocr (18)). Nothing reads them again:
+ * a recycled worker is a new one, which loads them afresh.
+ */
+export async function dropModelFiles(w: Tesseract.Worker, languages: readonly string[]): Promise<void> {
+  for (const lang of languages) await w.FS('unlink', [`/${lang}.traineddata`]).catch(() => undefined);
+}
+
 interface Slot {
   worker: Promise<Tesseract.Worker>;
   pages: number;
@@ -152,7 +164,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
     // Each start prints "Failed loading language '<garbled>'" once: chi_sim's traineddata asks for
     // the sub-language chi_sim_vert (vertical text, `tessedit_load_sublangs`), which we do not ship,
     // and the WASM build prints its name mangled. Harmless: chi_sim and eng are loaded.
-    const w = await Tesseract.createWorker(['chi_sim', 'eng'], Tesseract.OEM.LSTM_ONLY, {
+    const w = await Tesseract.createWorker([...LANGUAGES], Tesseract.OEM.LSTM_ONLY, {
       langPath: lang.langPath,
       gzip: lang.gzip,
       cacheMethod: 'none',
@@ -170,6 +182,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       // read by two engines in turn, with and without).
       tessedit_do_invert: '0',
     });
+    await dropModelFiles(w, LANGUAGES);
     return w;
   };
 

@@ -9,6 +9,10 @@ import {
   buildSearchablePdf, createOcrEngine, iteratePages, preparePage, type OcrEngine, type OcrPageResult, type PreparedPage,
 } from '../../../ocr/index';
 import sharp from 'sharp';
+import Tesseract from 'tesseract.js';
+import { dropModelFiles } from '../../../ocr/engine';
+import { pgm } from '../../../ocr/pgm';
+import { resolveLangPath } from '../../../ocr/tessdata';
 import { DOCUMENTS, cer, makePage, renderText, toJpeg, toPdf, toTiff, toTiffG4, type Condition, type FixturePage } from '../../helpers/fixtures/ocr-fixtures';
 
 const LIMITS: Partial<Record<Condition, number>> = {
@@ -187,6 +191,26 @@ describe('ocr pipeline (slow: real tesseract.js)', function () {
     // Empty paper has no line to read.
     const { x0, y1 } = page.res.lines[0]!.bbox;
     assert.deepEqual(await engine.rereadLine(page.prep, { x0, y0: y1 + 2, x1: x0 + 200, y1: y1 + 6 }), []);
+  });
+
+  it('a recogniser reads the same after its model files are dropped from its in-memory file system', async () => {
+    const f = await makePage('registration', 'sans', 'clean');
+    const prep = await preparePage((await iteratePages(f.png).next()).value!);
+    const image = pgm({ data: prep.ocrImage, info: { width: prep.ocrWidth, height: prep.ocrHeight } });
+    const lang = resolveLangPath({ variant: '4.0.0_best_int' });
+    const w = await Tesseract.createWorker(['chi_sim', 'eng'], Tesseract.OEM.LSTM_ONLY, { langPath: lang.langPath, gzip: lang.gzip, cacheMethod: 'none' });
+    try {
+      const files = async () => (await w.FS('readdir', ['/'])).data as unknown as string[];
+      const before = (await w.recognize(image)).data.text;
+      assert.ok((await files()).includes('chi_sim.traineddata'), 'tesseract.js keeps the model file (else there is nothing to drop)');
+      await dropModelFiles(w, ['chi_sim', 'eng']);
+      assert.deepEqual((await files()).filter((n) => n.endsWith('.traineddata')), []);
+      const after = (await w.recognize(image)).data.text;
+      assert.match(after.replace(/\s+/gu, ''), /参保人员登记表/u, 'it still reads');
+      assert.equal(after, before, 'the same reading');
+    } finally {
+      await w.terminate();
+    }
   });
 
   it('recycles workers after N pages and keeps working', async () => {
