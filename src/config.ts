@@ -225,6 +225,29 @@ function executorCredential(e: z.infer<typeof EnvSchema>, minioUrl: URL): { acce
   return embedded ? { ...EMBEDDED_MINIO } : null;
 }
 
+/**
+ * Memory an OCR process cannot give back under pressure (MiB): without its recognition workers, and
+ * per worker. Measured in a memory cgroup (bench:ocr's 48 pages, docs/benchmarks.md bench:ocr (18)):
+ * two workers were killed for memory at a 448 MiB limit and read every page at 480 and 512 MiB;
+ * one worker read every page at 480 MiB. (Its resident size reads higher, 515-545 MiB with two:
+ * that counts the program's own file pages, which the kernel drops and reads again under a limit.)
+ */
+const OCR_BASE_MIB = 320;
+const OCR_WORKER_MIB = 85;
+
+/**
+ * Recognition workers when OCR_WORKERS is not set: one per core, but no more than the process's
+ * memory limit (a container's cgroup limit, `process.constrainedMemory()`) leaves room for, so a
+ * tight container reads more slowly instead of being killed when a batch arrives. No limit, or an
+ * unknown one (cgroup v2 "max" reads as ~2^64): the cores decide. Never fewer than one.
+ */
+export function defaultOcrWorkers(cores: number, memoryLimitBytes: number | undefined): number {
+  const byCores = Math.max(1, Math.floor(cores) || 1);
+  if (!memoryLimitBytes || !Number.isFinite(memoryLimitBytes) || memoryLimitBytes >= 2 ** 50) return byCores;
+  const roomMib = memoryLimitBytes / 2 ** 20 - OCR_BASE_MIB;
+  return Math.max(1, Math.min(byCores, Math.floor(roomMib / OCR_WORKER_MIB)));
+}
+
 export function parseConfig(source: Record<string, string | undefined>): Config {
   // Empty strings count as unset, as a shell `FOO=` line usually means.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
@@ -284,7 +307,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     },
     fonds: e.ARCHIVE_FONDS,
     archivalCode: { template: e.ARCHIVAL_CODE_TEMPLATE, categoryCode: e.ARCHIVE_CATEGORY_CODE },
-    ocr: { workers: e.OCR_WORKERS ?? Math.max(1, os.availableParallelism() - 0), tessdataDir: e.TESSDATA_DIR },
+    ocr: { workers: e.OCR_WORKERS ?? defaultOcrWorkers(os.availableParallelism(), process.constrainedMemory?.()), tessdataDir: e.TESSDATA_DIR },
     search: {
       backend: e.ARCHIVE_SEARCH_BACKEND,
       opensearch: { url: (e.OPENSEARCH_URL ?? `http://127.0.0.1:${e.ARCHIVE_OPENSEARCH_PORT}`).replace(/\/+$/, ''), index: e.OPENSEARCH_INDEX, shards: e.OPENSEARCH_SHARDS, replicas: e.OPENSEARCH_REPLICAS },

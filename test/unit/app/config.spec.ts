@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../../src/config';
+import { defaultOcrWorkers, parseConfig } from '../../../src/config';
 import { AppError } from '../../../src/errors';
 
 describe('configuration', () => {
@@ -21,6 +21,25 @@ describe('configuration', () => {
     const p = parseConfig({ ARCHIVE_MONGO_PORT: '28417', MONGODB_URI: 'mongodb://db.example:27017/a', MINIO_ENDPOINT: 'https://s3.example' });
     assert.equal(p.mongo.uri, 'mongodb://db.example:27017/a');
     assert.deepEqual([p.minio.endPoint, p.minio.port, p.minio.useSSL], ['s3.example', 443, true]);
+  });
+
+  it('recognition workers by default: one per core, as many as a memory limit leaves room for', () => {
+    const MiB = 2 ** 20;
+    // No limit, or an unknown one (cgroup "max" reads as ~2^64): the cores decide.
+    assert.equal(defaultOcrWorkers(2, undefined), 2);
+    assert.equal(defaultOcrWorkers(2, 0), 2);
+    assert.equal(defaultOcrWorkers(8, 2 ** 64), 8);
+    // A container's limit: ~320 MiB plus ~85 MiB a worker that cannot be given back. Measured in a
+    // memory cgroup: two workers were killed at 448 MiB and read all 48 pages at 480 and 512 MiB.
+    assert.equal(defaultOcrWorkers(2, 448 * MiB), 1, 'two workers were killed for memory at this limit');
+    assert.equal(defaultOcrWorkers(2, 512 * MiB), 2);
+    assert.equal(defaultOcrWorkers(8, 768 * MiB), 5, 'fewer than the cores');
+    assert.equal(defaultOcrWorkers(8, 16 * 1024 * MiB), 8, 'never more than the cores');
+    // Always at least one, however tight: a process that cannot read is of no use.
+    assert.equal(defaultOcrWorkers(8, 256 * MiB), 1);
+    assert.equal(defaultOcrWorkers(0, undefined), 1);
+    // OCR_WORKERS set by a person always wins.
+    assert.equal(parseConfig({ OCR_WORKERS: '3' }).ocr.workers, 3);
   });
 
   it('names every malformed variable in one error', () => {
