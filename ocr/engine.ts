@@ -142,6 +142,21 @@ interface Slot {
   busy: boolean;
 }
 
+/** Tesseract parameters for one recognition only: set and restored inside that message. */
+type RecognitionParams = { tessedit_pageseg_mode?: string; user_defined_dpi?: string };
+
+/**
+ * One recognition with its parameters in the same message (tesseract.js sets them for this image
+ * and restores them after), so nothing a caller changes outlives its own image: one message to the
+ * recogniser's thread instead of two or three, and no state left behind (an orientation strip was
+ * read at whatever resolution the recogniser's previous page had set). The image goes as an
+ * ArrayBuffer: given a Buffer, tesseract.js copies it into a new array before posting it.
+ */
+function recognizeWith(w: Tesseract.Worker, image: Buffer, params: RecognitionParams, output: Partial<Tesseract.OutputFormats>): Promise<Tesseract.RecognizeResult> {
+  const whole = image.byteOffset === 0 && image.byteLength === image.buffer.byteLength ? image.buffer : image.buffer.slice(image.byteOffset, image.byteOffset + image.byteLength);
+  return w.recognize(whole as unknown as Buffer, params as Partial<Tesseract.RecognizeOptions>, output);
+}
+
 export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
   // libvips keeps the results of recent operations (up to 50 MB) in case the same image is asked
   // for again; a page pipeline never asks twice (each page's buffers are new), so the cache only
@@ -236,10 +251,8 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       // Tesseract sizes its noise and line filters by the resolution it is told: each page says its
       // own (a caller may read scans at their own resolution, PrepareOptions.ocrDpiRange).
       const dpi = String(Math.round(page.dpi * page.ocrScale));
-      const res = await run(async (w) => {
-        await w.setParameters({ user_defined_dpi: dpi });
-        return w.recognize(pgm({ data: page.ocrImage, info: { width: page.ocrWidth, height: page.ocrHeight } }), {}, { text: true, blocks: true });
-      });
+      const image = pgm({ data: page.ocrImage, info: { width: page.ocrWidth, height: page.ocrHeight } });
+      const res = await run((w) => recognizeWith(w, image, { user_defined_dpi: dpi }, { text: true, blocks: true }));
       pages++;
       const k = 1 / page.ocrScale;
       const { x: dx, y: dy } = page.ocrOffset;
@@ -288,16 +301,11 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
           .then(pgm);
       return run(async (w) => {
         const out: LineReading[] = [];
-        try {
-          for (const [i, way] of REREAD_WAYS.entries()) {
-            const img = await image(way);
-            await w.setParameters({ tessedit_pageseg_mode: '7' as Tesseract.PSM, user_defined_dpi: String(Math.round(dpi * way.scale)) });
-            const res = await w.recognize(img, {}, { text: true });
-            out.push({ text: normalizeOcrText(res.data.text), confidence: res.data.confidence });
-            if (settled?.(out, REREAD_WAYS.length - i - 1)) break;
-          }
-        } finally {
-          await w.setParameters({ tessedit_pageseg_mode: psm as Tesseract.PSM, user_defined_dpi: '300' });
+        for (const [i, way] of REREAD_WAYS.entries()) {
+          const img = await image(way);
+          const res = await recognizeWith(w, img, { tessedit_pageseg_mode: '7', user_defined_dpi: String(Math.round(dpi * way.scale)) }, { text: true });
+          out.push({ text: normalizeOcrText(res.data.text), confidence: res.data.confidence });
+          if (settled?.(out, REREAD_WAYS.length - i - 1)) break;
         }
         return out;
       }, false);
@@ -315,27 +323,13 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
         .extend({ top: 20, bottom: 20, left: 20, right: 20, background: '#ffffff' })
         .extractChannel(0).raw().toBuffer({ resolveWithObject: true });
       const dpi = String(Math.round(page.dpi * page.ocrScale * scale));
-      const res = await run(async (w) => {
-        await w.setParameters({ tessedit_pageseg_mode: '7' as Tesseract.PSM, user_defined_dpi: dpi });
-        try {
-          return await w.recognize(pgm(img), {}, { text: true });
-        } finally {
-          await w.setParameters({ tessedit_pageseg_mode: psm as Tesseract.PSM, user_defined_dpi: '300' });
-        }
-      }, false);
+      const res = await run((w) => recognizeWith(w, pgm(img), { tessedit_pageseg_mode: '7', user_defined_dpi: dpi }, { text: true }), false);
       return { text: normalizeOcrText(res.data.text), confidence: res.data.confidence };
     },
     async scoreOrientation(image) {
       // The band is one uniform block of a few lines: psm 6 skips page layout analysis, which is
       // most of the cost of recognising a small strip.
-      const res = await run(async (w) => {
-        await w.setParameters({ tessedit_pageseg_mode: '6' as Tesseract.PSM });
-        try {
-          return await w.recognize(image, {}, { text: true });
-        } finally {
-          await w.setParameters({ tessedit_pageseg_mode: psm as Tesseract.PSM });
-        }
-      }, false);
+      const res = await run((w) => recognizeWith(w, image, { tessedit_pageseg_mode: '6' }, { text: true }), false);
       const text = res.data.text.replace(/\s/g, '');
       // Upside-down CJK still yields a few "characters"; a strip that reads as almost nothing scores 0.
       return text.length < 2 ? 0 : res.data.confidence;

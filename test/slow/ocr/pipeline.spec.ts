@@ -226,4 +226,33 @@ describe('ocr pipeline (slow: real tesseract.js)', function () {
       await small.close();
     }
   });
+
+  it('callers of one recogniser each read with their own parameters, in any order; a worn one is replaced between them', async () => {
+    // A page (automatic layout), a line read as one line (psm 7) and its rereads take turns on one
+    // recogniser. Had any of them left its parameters behind, the page would be read as a single line.
+    const one = createOcrEngine({ workers: 1 });
+    const worn = createOcrEngine({ workers: 1, recycleAfterPages: 1 });
+    try {
+      const f = await makePage('registration', 'sans', 'clean');
+      const prep = await preparePage((await iteratePages(f.png).next()).value!);
+      const page = await one.recognizePage(prep);
+      const title = page.lines[0]!, last = page.lines.at(-1)!;
+      const line = await one.readLineScaled(prep, title.bbox, 1);
+      const rereads = await one.rereadLine(prep, last.bbox);
+      assert.ok(page.lines.length >= 4 && cer(f.expected, page.text) < 0.05, page.text);
+      const [p1, l1, r1, p2] = await Promise.all([one.recognizePage(prep), one.readLineScaled(prep, title.bbox, 1), one.rereadLine(prep, last.bbox), one.recognizePage(prep)]);
+      assert.equal(p1.text, page.text);
+      assert.equal(p2.text, page.text);
+      assert.deepEqual(l1, line);
+      assert.deepEqual(r1, rereads);
+      assert.equal(one.stats().workersStarted, 1);
+      // Three pages at once on a recogniser replaced after each: every page is read.
+      const texts = await Promise.all([0, 1, 2].map(async () => (await worn.recognizePage(prep)).text));
+      assert.deepEqual(texts, [page.text, page.text, page.text]);
+      assert.ok(worn.stats().workersStarted >= 2, `${worn.stats().workersStarted} started`);
+    } finally {
+      await one.close();
+      await worn.close();
+    }
+  });
 });
