@@ -184,7 +184,8 @@ export interface Config {
   keystore: { dir: string; passphrase: string | undefined };
   fonds: string;
   archivalCode: { template: string; categoryCode: string };
-  ocr: { workers: number; tessdataDir: string | undefined };
+  /** workers: recognition threads; itemsInProgress: capture jobs a worker process runs at once (itemsInProgress()). */
+  ocr: { workers: number; itemsInProgress: number; tessdataDir: string | undefined };
   /** full-text search backend (services/search/backend.ts) */
   search: { backend: 'embedded' | 'opensearch'; opensearch: { url: string; index: string; shards: number; replicas: number } };
   jobs: { leaseMs: number };
@@ -248,6 +249,18 @@ export function defaultOcrWorkers(cores: number, memoryLimitBytes: number | unde
   return Math.max(1, Math.min(byCores, Math.floor(roomMib / OCR_WORKER_MIB)));
 }
 
+/**
+ * Capture jobs a worker process runs at once: one per recognition worker, but three with a single
+ * one. Recognition is about half of a page's CPU; the rest (preparing the page, its PDF, filing,
+ * indexing) runs on the main thread and libvips'. With one recogniser and one item at a time each
+ * waited for the other: bench:ocr's 48 pages took 47-60 s; with two more items preparing and
+ * filing while it reads, 33-36 s, ~15 MB more at the peak (docs/benchmarks.md bench:ocr (20)).
+ * With two or more recognisers an extra item gained nothing measurable and cost ~25 MB (bench:ocr (10)).
+ */
+export function itemsInProgress(ocrWorkers: number): number {
+  return ocrWorkers === 1 ? 3 : ocrWorkers;
+}
+
 export function parseConfig(source: Record<string, string | undefined>): Config {
   // Empty strings count as unset, as a shell `FOO=` line usually means.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
@@ -307,7 +320,10 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     },
     fonds: e.ARCHIVE_FONDS,
     archivalCode: { template: e.ARCHIVAL_CODE_TEMPLATE, categoryCode: e.ARCHIVE_CATEGORY_CODE },
-    ocr: { workers: e.OCR_WORKERS ?? defaultOcrWorkers(os.availableParallelism(), process.constrainedMemory?.()), tessdataDir: e.TESSDATA_DIR },
+    ocr: (() => {
+      const workers = e.OCR_WORKERS ?? defaultOcrWorkers(os.availableParallelism(), process.constrainedMemory?.());
+      return { workers, itemsInProgress: itemsInProgress(workers), tessdataDir: e.TESSDATA_DIR };
+    })(),
     search: {
       backend: e.ARCHIVE_SEARCH_BACKEND,
       opensearch: { url: (e.OPENSEARCH_URL ?? `http://127.0.0.1:${e.ARCHIVE_OPENSEARCH_PORT}`).replace(/\/+$/, ''), index: e.OPENSEARCH_INDEX, shards: e.OPENSEARCH_SHARDS, replicas: e.OPENSEARCH_REPLICAS },

@@ -102,7 +102,7 @@ export async function startServer(config: Config, opts: { role?: Config['role'];
   let worker: Worker | undefined;
   if (role === 'worker' || role === 'all') {
     const jobs = buildJobHandlers(runtime);
-    worker = new Worker(runtime.queue, jobs.handlers, logger, runtime.metrics, { concurrency: config.ocr.workers });
+    worker = new Worker(runtime.queue, jobs.handlers, logger, runtime.metrics, { concurrency: config.ocr.itemsInProgress });
     worker.onStopped(jobs.close);
     worker.start();
     if (config.hotFolder) {

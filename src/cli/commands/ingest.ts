@@ -70,7 +70,7 @@ function localWorker(rt: Runtime, io: CommandIO, onJobEnded: () => void) {
       // Pages are coming (this command is storing them now): the models load meanwhile.
       jobs.warm();
       closeHandlers = jobs.close;
-      worker = new Worker(rt.queue, jobs.handlers, rt.logger, rt.metrics, { concurrency: rt.config.ocr.workers, pollMs: 200, onJobEnded });
+      worker = new Worker(rt.queue, jobs.handlers, rt.logger, rt.metrics, { concurrency: rt.config.ocr.itemsInProgress, pollMs: 200, onJobEnded });
       worker.start();
     },
     async stop(): Promise<void> {
