@@ -13,6 +13,10 @@
  *   BENCH_E2E_RUNS=3 npm run bench:ocr       (three pairs, each into a fresh archive; the RESULT line
  *                                            gives the medians: on a shared machine one pair's speed
  *                                            moves by ±10 % with the minute's load)
+ *   BENCH_E2E_OCR_WORKERS=1 npm run bench:ocr
+ *                                            (the archive with one recognition worker, as a container
+ *                                            under ~490 MiB starts it; the tesseract CLI still one
+ *                                            process per core)
  *   npm run bench:ocr-engine                 (the OCR stage alone: bench/ocr.ts)
  *
  * CER: each reference line is found in the page text (fewest edits to any substring; tables are
@@ -34,6 +38,8 @@ import { heldOutSet, type HeldOutDoc } from './heldout/forms';
 const PAGES = Number(process.env.BENCH_E2E_PAGES ?? 48);
 const WORKERS = Number(process.env.BENCH_E2E_WORKERS ?? os.availableParallelism());
 const RUNS = Math.max(1, Number(process.env.BENCH_E2E_RUNS ?? 1));
+/** Recognition workers of the archive; the tesseract CLI side keeps WORKERS processes. */
+const OCR_WORKERS = Number(process.env.BENCH_E2E_OCR_WORKERS ?? WORKERS);
 const ROOT = path.resolve(__dirname, '..');
 
 /** Order-tolerant CER (see the header). */
@@ -161,12 +167,12 @@ async function main(): Promise<void> {
       fs.writeFileSync(f, d.image);
       return f;
     });
-    console.log(`bench:ocr (end to end) ${new Date().toISOString()} — ${files.length} pages, ${WORKERS} cores, ${os.cpus()[0]?.model ?? '?'} × ${os.availableParallelism()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(`bench:ocr (end to end) ${new Date().toISOString()} — ${files.length} pages, ${WORKERS} cores, ${OCR_WORKERS} recognition workers, ${os.cpus()[0]?.model ?? '?'} × ${os.availableParallelism()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     // Each run ingests into an archive of its own (database, bucket, keystore): the same files
     // into one archive again would be duplicates, not work.
     const envOf = (keysDir: string) => ({
       // debug: the CLI lowers 'info' to 'warn'; the worker's 'job done' lines (ms per item) are the profile.
-      NODE_ENV: 'test', LOG_LEVEL: 'debug', OCR_WORKERS: String(WORKERS),
+      NODE_ENV: 'test', LOG_LEVEL: 'debug', OCR_WORKERS: String(OCR_WORKERS),
       MONGODB_URI: testMongoUri('bench_e2e'), MINIO_ENDPOINT: `http://127.0.0.1:${TEST_PORTS.minio}`, MINIO_ACCESS_KEY: MINIO_CREDENTIALS.accessKey, MINIO_SECRET_KEY: MINIO_CREDENTIALS.secretKey,
       MINIO_BUCKET: testBucket('bench-e2e'), ARCHIVE_DATA_DIR: keysDir, ARCHIVE_KEYSTORE_DIR: path.join(keysDir, 'keys'), ARCHIVE_KEYSTORE_PASSPHRASE: 'bench-e2e-passphrase',
     });
@@ -238,7 +244,7 @@ async function main(): Promise<void> {
     const cliPpm = median(pairs.map((x) => (files.length / x.tess.ms) * 60_000));
     const ratio = median(pairs.map((x) => x.tess.ms / x.ours.ms));
     const rssMb = median(pairs.map((x) => x.ours.rssMb));
-    console.log(`\nprofile: archive created beforehand (archive health: keystore, audit signing key) ${(setupMs / 1000).toFixed(1)} s, not timed; CLI start (archive --help, cold) ${(start / 1000).toFixed(1)} s; ingest → first item line ${(ours.firstLineMs / 1000).toFixed(1)} s; whole batch ${(ours.ms / 1000).toFixed(1)} s; ${jobMs.length} jobs, mean job ${(mean(jobMs) / 1000).toFixed(1)} s (sum ${(jobMs.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s over ${WORKERS} lanes); tesseract CLI ${(tess.ms / 1000).toFixed(1)} s`);
+    console.log(`\nprofile: archive created beforehand (archive health: keystore, audit signing key) ${(setupMs / 1000).toFixed(1)} s, not timed; CLI start (archive --help, cold) ${(start / 1000).toFixed(1)} s; ingest → first item line ${(ours.firstLineMs / 1000).toFixed(1)} s; whole batch ${(ours.ms / 1000).toFixed(1)} s; ${jobMs.length} jobs, mean job ${(mean(jobMs) / 1000).toFixed(1)} s (sum ${(jobMs.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s, ${OCR_WORKERS} recognition workers); tesseract CLI ${(tess.ms / 1000).toFixed(1)} s`);
     console.log(`pages read: ${reads.length}, full recognitions ${reads.reduce((a, r) => a + r.tries, 0)} (pages read more than once: ${reads.filter((r) => r.tries > 1).length}), mean OCR time per page ${(mean(reads.map((r) => r.ms)) / 1000).toFixed(1)} s`);
     console.log(`stages (sum over jobs): ${[...stageMs].map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
     console.log(`CPU: ours ${oursCpuS.toFixed(1)} s (archive CLI process with its recognition threads, plus the database and blob store), tesseract CLI ${cliCpuS.toFixed(1)} s`);
