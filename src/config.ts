@@ -253,7 +253,7 @@ export function defaultOcrWorkers(cores: number, memoryLimitBytes: number | unde
  * Capture jobs a worker process runs at once: one per recognition worker, but three with a single
  * one. Recognition is about half of a page's CPU; the rest (preparing the page, its PDF, filing,
  * indexing) runs on the main thread and libvips'. With one recogniser and one item at a time each
- * waited for the other: bench:ocr's 48 pages took 47-60 s; with two more items preparing and
+ * waited for the other: bench:ocr's 48 pages took 46.5-60 s; with two more items preparing and
  * filing while it reads, 33-36 s, ~15 MB more at the peak (docs/benchmarks.md bench:ocr (20)).
  * With two or more recognisers an extra item gained nothing measurable and cost ~25 MB (bench:ocr (10)).
  */
@@ -282,6 +282,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
   }
   const minioUrl = new URL(e.MINIO_ENDPOINT ?? `http://127.0.0.1:${e.ARCHIVE_MINIO_PORT}`);
   const useSSL = minioUrl.protocol === 'https:';
+  const ocrWorkers = e.OCR_WORKERS ?? defaultOcrWorkers(os.availableParallelism(), process.constrainedMemory?.());
   return Object.freeze({
     env: e.NODE_ENV,
     role: e.ARCHIVE_ROLE,
@@ -320,10 +321,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     },
     fonds: e.ARCHIVE_FONDS,
     archivalCode: { template: e.ARCHIVAL_CODE_TEMPLATE, categoryCode: e.ARCHIVE_CATEGORY_CODE },
-    ocr: (() => {
-      const workers = e.OCR_WORKERS ?? defaultOcrWorkers(os.availableParallelism(), process.constrainedMemory?.());
-      return { workers, itemsInProgress: itemsInProgress(workers), tessdataDir: e.TESSDATA_DIR };
-    })(),
+    ocr: { workers: ocrWorkers, itemsInProgress: itemsInProgress(ocrWorkers), tessdataDir: e.TESSDATA_DIR },
     search: {
       backend: e.ARCHIVE_SEARCH_BACKEND,
       opensearch: { url: (e.OPENSEARCH_URL ?? `http://127.0.0.1:${e.ARCHIVE_OPENSEARCH_PORT}`).replace(/\/+$/, ''), index: e.OPENSEARCH_INDEX, shards: e.OPENSEARCH_SHARDS, replicas: e.OPENSEARCH_REPLICAS },

@@ -43,7 +43,7 @@ describe('configuration', () => {
   });
 
   it('a single recogniser gets two more items in progress to keep it reading; more recognisers one item each', () => {
-    // One recogniser and one item at a time: each waited for the other (47-60 s for bench:ocr's
+    // One recogniser and one item at a time: each waited for the other (46.5-60 s for bench:ocr's
     // 48 pages against 33-36 s with three items in progress).
     assert.equal(itemsInProgress(1), 3);
     assert.equal(itemsInProgress(2), 2);
