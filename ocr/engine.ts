@@ -127,6 +127,47 @@ function lineRegion(page: PreparedPage, bbox: BBox, padFrac: number, sideFrac = 
 const LANGUAGES = ['chi_sim', 'eng'] as const;
 
 /**
+ * What the WebAssembly build of tesseract prints on every recogniser start: chi_sim's model asks
+ * for the sub-language chi_sim_vert (vertical text), which we do not ship, and the build prints its
+ * name garbled, with a hint about TESSDATA_PREFIX that never applies here (tesseract.js reads the
+ * models from its own in-memory file system, and a missing model is reported by resolveLangPath
+ * before any recogniser starts). Three lines per recogniser on every `archive ingest` that read,
+ * in a terminal, like a failure. A failure to load a language we read with is kept.
+ */
+export function isRecogniserStartNoise(line: string): boolean {
+  if (line === 'Please make sure the TESSDATA_PREFIX environment variable is set to your "tessdata" directory.') return true;
+  const name = /^Error opening data file \.\/(.+)\.traineddata$/.exec(line)?.[1] ?? /^Failed loading language '(.+)'$/.exec(line)?.[1];
+  return name !== undefined && !(LANGUAGES as readonly string[]).includes(name);
+}
+
+/** A chunk of output without those lines (line ends kept on the rest). */
+export function withoutRecogniserStartNoise(text: string): string {
+  return text.split(/(?<=\n)/).filter((l) => !isRecogniserStartNoise(l.replace(/\r?\n$/, ''))).join('');
+}
+
+let startNoiseFiltered = false;
+/**
+ * The recognisers are tesseract.js's worker threads, whose standard error Node pipes into this
+ * process's: their start lines can only be taken out here, on the way to the terminal.
+ */
+function filterRecogniserStartNoise(): void {
+  if (startNoiseFiltered) return;
+  startNoiseFiltered = true;
+  const stderr = process.stderr;
+  const write = stderr.write.bind(stderr) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk !== 'string' && !Buffer.isBuffer(chunk)) return write(chunk, ...rest);
+    const text = chunk.toString();
+    if (!text.includes('traineddata') && !text.includes('Failed loading language') && !text.includes('TESSDATA_PREFIX')) return write(chunk, ...rest);
+    const kept = withoutRecogniserStartNoise(text);
+    if (kept.length > 0) return write(kept, ...rest.filter((a) => typeof a === 'function'));
+    const done = rest.find((a): a is () => void => typeof a === 'function');
+    if (done) process.nextTick(done);
+    return true;
+  }) as typeof stderr.write;
+}
+
+/**
  * tesseract.js writes each model to the recogniser's in-memory file system and keeps it there after
  * tesseract has read it in: 7.7 MB per worker (chi_sim 2.5, eng 5.2) held for nothing, ~12 MB off
  * the peak of bench:ocr's process (docs/benchmarks.md bench:ocr (18)). Nothing reads them again:
@@ -176,9 +217,10 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
 
   const start = async (): Promise<Tesseract.Worker> => {
     workersStarted++;
-    // Each start prints "Failed loading language '<garbled>'" once: chi_sim's traineddata asks for
-    // the sub-language chi_sim_vert (vertical text, `tessedit_load_sublangs`), which we do not ship,
-    // and the WASM build prints its name mangled. Harmless: chi_sim and eng are loaded.
+    // Each start prints three lines about the sub-language chi_sim_vert (`tessedit_load_sublangs`
+    // in chi_sim's model), which we do not ship; harmless, chi_sim and eng are loaded. Turning the
+    // sub-language off changed the text read in noisy regions, so its lines are filtered instead.
+    filterRecogniserStartNoise();
     const w = await Tesseract.createWorker([...LANGUAGES], Tesseract.OEM.LSTM_ONLY, {
       langPath: lang.langPath,
       gzip: lang.gzip,
