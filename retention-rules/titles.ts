@@ -4,8 +4,14 @@ export interface TitleCandidate {
   itemId: string;
   /** 0–1: noisy-or of the weights of the patterns that matched. */
   score: number;
-  /** The patterns that matched, as written in the pattern file. */
+  /** The patterns that matched, as written in the pattern file (evidence for a reviewer). */
   matched: string[];
+  /**
+   * What each of those patterns found, in the same order: the words of a substring pattern, the
+   * text a regular expression matched (the title, evened out by normaliseTitle). A name for the
+   * document (文件类型); a pattern's source is not one.
+   */
+  found: string[];
 }
 
 export interface FuzzyCandidate extends TitleCandidate {
@@ -70,17 +76,18 @@ interface Compiled {
   itemId: string;
   label: string;
   weight: number;
-  test: (normalised: string) => boolean;
+  /** The text the pattern finds in the normalised title, or null. */
+  find: (normalised: string) => string | null;
 }
 
 export function compileTitlePatterns(file: TitlePatternFile): TitleMatcher {
   const compiled: Compiled[] = file.patterns.map((p) => {
     if (p.contains !== undefined) {
       const needle = normaliseTitle(p.contains);
-      return { itemId: p.itemId, label: p.contains, weight: p.weight, test: (t) => t.includes(needle) };
+      return { itemId: p.itemId, label: p.contains, weight: p.weight, find: (t) => (t.includes(needle) ? p.contains! : null) };
     }
     const re = new RegExp(p.regex ?? '', 'u');
-    return { itemId: p.itemId, label: `/${p.regex ?? ''}/`, weight: p.weight, test: (t) => re.test(t) };
+    return { itemId: p.itemId, label: `/${p.regex ?? ''}/`, weight: p.weight, find: (t) => re.exec(t)?.[0] ?? null };
   });
   const needles = file.patterns
     .filter((p) => p.contains !== undefined)
@@ -90,35 +97,39 @@ export function compileTitlePatterns(file: TitlePatternFile): TitleMatcher {
     version: file.version,
     fuzzy(text, opts = {}) {
       const hay = [...normaliseTitle(text.slice(0, MAX_TEXT))];
-      const byItem = new Map<string, { miss: number; matched: string[]; distance: number }>();
+      const byItem = new Map<string, { miss: number; matched: string[]; found: string[]; distance: number }>();
       for (const n of needles) {
         const cap = n.own >= 7 ? 2 : 1;
         const d = substringDistance(n.chars, hay, cap);
         if (d > cap) continue;
-        const acc = byItem.get(n.itemId) ?? { miss: 1, matched: [], distance: d };
+        const acc = byItem.get(n.itemId) ?? { miss: 1, matched: [], found: [], distance: d };
         acc.miss *= 1 - n.weight * (1 - 0.15 * d);
         acc.matched.push(n.label);
+        // What the title should read, not what OCR made of it.
+        acc.found.push(n.label);
         acc.distance = Math.min(acc.distance, d);
         byItem.set(n.itemId, acc);
       }
       const out = [...byItem]
-        .map(([itemId, a]) => ({ itemId, score: Math.round((1 - a.miss) * 1000) / 1000, matched: a.matched, distance: a.distance }))
+        .map(([itemId, a]) => ({ itemId, score: Math.round((1 - a.miss) * 1000) / 1000, matched: a.matched, found: a.found, distance: a.distance }))
         .sort((x, y) => y.score - x.score || x.itemId.localeCompare(y.itemId));
       return opts.limit === undefined ? out : out.slice(0, opts.limit);
     },
     match(text, opts = {}) {
       const t = normaliseTitle(text.slice(0, MAX_TEXT));
-      const byItem = new Map<string, { miss: number; matched: string[] }>();
+      const byItem = new Map<string, { miss: number; matched: string[]; found: string[] }>();
       for (const c of compiled) {
-        if (!c.test(t)) continue;
-        const acc = byItem.get(c.itemId) ?? { miss: 1, matched: [] };
+        const found = c.find(t);
+        if (found === null) continue;
+        const acc = byItem.get(c.itemId) ?? { miss: 1, matched: [], found: [] };
         acc.miss *= 1 - c.weight;
         acc.matched.push(c.label);
+        acc.found.push(found);
         byItem.set(c.itemId, acc);
       }
       const minScore = opts.minScore ?? 0;
       const out = [...byItem]
-        .map(([itemId, a]) => ({ itemId, score: Math.round((1 - a.miss) * 1000) / 1000, matched: a.matched }))
+        .map(([itemId, a]) => ({ itemId, score: Math.round((1 - a.miss) * 1000) / 1000, matched: a.matched, found: a.found }))
         .filter((c) => c.score >= minScore)
         .sort((x, y) => y.score - x.score || y.matched.length - x.matched.length || x.itemId.localeCompare(y.itemId));
       return opts.limit === undefined ? out : out.slice(0, opts.limit);

@@ -128,7 +128,8 @@ const BODY_CUES: Array<[RegExp, string]> = [
 ];
 
 type RuleVia = 'title' | 'title-fuzzy' | 'body';
-interface RuleOpinion { itemId: string; score: number; matched: string[]; via: RuleVia }
+/** `found`: what the title patterns found (see TitleCandidate), the name for 文件类型; body cues add none. */
+interface RuleOpinion { itemId: string; score: number; matched: string[]; found: string[]; via: RuleVia }
 
 /** The title zone: the extracted title, else the first two lines (where a form's title sits); the rest is body. */
 function titleZone(title: string | null, text: string): { zone: string; body: string } {
@@ -151,22 +152,23 @@ export function ruleOpinion(title: string | null, text: string): { top: RuleOpin
   const { zone, body } = titleZone(title, text);
   const exact: RuleOpinion[] = matchTitle(zone, { limit: 5 }).map((c) => ({ ...c, via: 'title' }));
   const fuzzy: RuleOpinion[] = exact.length ? [] : fuzzyMatchTitle(zone, { limit: 5 }).map((c) => ({ ...c, via: 'title-fuzzy' }));
-  const bodyScores = new Map<string, { parts: number[]; matched: string[] }>();
-  const add = (itemId: string, score: number, label: string) => {
-    const e = bodyScores.get(itemId) ?? { parts: [], matched: [] };
+  const bodyScores = new Map<string, { parts: number[]; matched: string[]; found: string[] }>();
+  const add = (itemId: string, score: number, label: string, found?: string) => {
+    const e = bodyScores.get(itemId) ?? { parts: [], matched: [], found: [] };
     e.parts.push(score);
     e.matched.push(label);
+    if (found) e.found.push(found);
     bodyScores.set(itemId, e);
   };
   // A title pattern met in the body is weaker evidence than in the title (a form cites other forms).
-  for (const c of matchTitle(body)) add(c.itemId, c.score * 0.6, c.matched[0] ?? '');
-  for (const c of exact.length ? [] : fuzzyMatchTitle(body, { limit: 5 })) add(c.itemId, c.score * 0.5, `~${c.matched[0] ?? ''}`);
+  for (const c of matchTitle(body)) add(c.itemId, c.score * 0.6, c.matched[0] ?? '', c.found[0]);
+  for (const c of exact.length ? [] : fuzzyMatchTitle(body, { limit: 5 })) add(c.itemId, c.score * 0.5, `~${c.matched[0] ?? ''}`, c.found[0]);
   for (const [re, itemId] of BODY_CUES) {
     const n = (text.match(re) ?? []).length;
     if (n) add(itemId, Math.min(0.8, noisyOr(new Array<number>(n).fill(0.3))), re.source);
   }
   const bodyOps: RuleOpinion[] = [...bodyScores]
-    .map(([itemId, e]) => ({ itemId, score: Math.round(Math.min(0.85, noisyOr(e.parts)) * 1000) / 1000, matched: e.matched, via: 'body' as const }))
+    .map(([itemId, e]) => ({ itemId, score: Math.round(Math.min(0.85, noisyOr(e.parts)) * 1000) / 1000, matched: e.matched, found: e.found, via: 'body' as const }))
     .sort((a, b) => b.score - a.score || a.itemId.localeCompare(b.itemId));
   const titleOps = exact.length ? exact : fuzzy;
   const t = titleOps[0];
@@ -243,7 +245,9 @@ export async function classify(rt: Runtime, input: { title: string | null; text:
   const needsReview = confidence < REVIEW_THRESHOLD || reason !== null;
   if (needsReview && !reason) reason = `confidence ${confidence.toFixed(2)} is below ${REVIEW_THRESHOLD}`;
   return describeDecision(schedule, itemId, decision, {
-    documentType: r?.matched[0] ?? null,
+    // What the title says it is (a regular expression's source or a body cue is no name); none
+    // found, and describeDecision names it by its schedule row.
+    documentType: r?.found[0] ?? null,
     confidence: Math.round(confidence * 1000) / 1000,
     source,
     candidates,

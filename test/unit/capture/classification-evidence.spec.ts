@@ -29,6 +29,23 @@ describe('classification weighs title over body, and forgives a misread title (i
     assert.equal(inj.top?.itemId, '6-02');
   });
 
+  it('names the document type from the words the title holds, never a pattern or a body cue (文件类型)', () => {
+    // 1-02's title pattern is a regular expression: its source is evidence, not a name.
+    const reg = ruleOpinion('社会保险参保人员基本信息登记表', ['社会保险参保人员基本信息登记表', '姓名：张伟', '民族：汉'].join('\n'));
+    assert.equal(reg.top?.itemId, '1-02');
+    assert.equal(reg.top?.found[0], '参保人员基本信息登记表');
+    assert.ok(reg.top!.matched.some((m) => m.startsWith('/')), 'the evidence still shows the pattern');
+    // A misread title is named as the pattern reads, not as OCR misread it.
+    const fuzzy = ruleOpinion('社会保险入核通知书', ['社会保险入核通知书', '请于十五日内配合稽核'].join('\n'));
+    assert.equal(fuzzy.top?.via, 'title-fuzzy');
+    assert.equal(fuzzy.top?.found[0], '稽核通知书');
+    // Decided by body cues alone (稽核 …): no name; the schedule row's name stands in.
+    const body = ruleOpinion(null, ['被稽核单位：星光科技有限公司', '稽核事项：缴费情况', '请配合稽核工作'].join('\n'));
+    assert.equal(body.top?.via, 'body');
+    assert.deepEqual(body.top?.found, []);
+    for (const o of [reg, fuzzy, body]) for (const c of o.candidates) for (const f of c.found) assert.ok(!/^[/~]|[|()\\.{}]/.test(f), `a name, not a pattern: ${f}`);
+  });
+
   it('fuzzy matching needs the distinctive characters: 社会保险X does not match 社会保险卡', () => {
     assert.deepEqual(fuzzyMatchTitle('社会保险入核通知书').map((c) => c.itemId), ['9-01']);
     assert.equal(fuzzyMatchTitle('社会保险登记表').some((c) => c.itemId === '1-05'), false);

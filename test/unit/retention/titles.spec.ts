@@ -45,6 +45,14 @@ describe('title patterns', () => {
     assert.deepEqual(two.matched.sort(), ['参保缴费证明', '缴费证明'].sort());
   });
 
+  it('reports what each pattern found: the words for a substring, the matched text for a regular expression', () => {
+    const two = matchTitle('参保缴费证明').find((c) => c.itemId === '2-P6')!;
+    assert.deepEqual([...two.found].sort(), ['参保缴费证明', '缴费证明'].sort());
+    const reg = matchTitle('关于 单位 信息 变更 登记 的申请').find((c) => c.itemId === '1-01')!;
+    assert.equal(reg.matched.length, reg.found.length);
+    assert.equal(reg.found[reg.matched.findIndex((m) => m.startsWith('/'))], '单位信息变更登记');
+  });
+
   it('returns nothing for an unrelated title', () => {
     assert.deepEqual(matchTitle('会议通知：关于召开年度工作会议的通知'), []);
   });
