@@ -33,11 +33,18 @@ export async function cliSearchLines(rt: Runtime, me: Principal, o: CliSearchOpt
   } else {
     lines.push(`共 ${res.total} 件 / ${res.total} items (${res.tookMs} ms)`);
     for (const h of res.hits) {
-      lines.push(`${h.score.toFixed(2).padStart(8)}  ${h.archivalCode ?? h.id}  ${h.title ?? ''}  第 ${h.pages.join(',')} 页${h.exact ? '' : ' (≈)'}`);
+      lines.push(`${h.score.toFixed(2).padStart(8)}  ${h.archivalCode ?? h.id}  ${h.title ?? ''}  ${whereFound(h.pages)}${h.exact ? '' : ' (≈)'}`);
       for (const s of h.snippets.slice(0, 1)) lines.push(`          ${markSnippet(s)}`);
     }
   }
   return lines;
+}
+
+/** Where a hit was found: page 0 is the item's description (著录), the others its pages. */
+export function whereFound(pages: readonly number[]): string {
+  const inPages = pages.filter((p) => p > 0);
+  const parts = [...(pages.includes(0) ? ['著录 description'] : []), ...(inPages.length ? [`第 ${inPages.join(',')} 页 ${inPages.length > 1 ? 'pages' : 'page'}`] : [])];
+  return parts.join('；');
 }
 
 /** `archive search` in this process: open the archive, load the index, search. */
