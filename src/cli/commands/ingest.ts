@@ -10,7 +10,8 @@ import type { Runtime } from '../../runtime';
 import { batchQcSummary, captureProgress, ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
 import { formatQcSummary } from './qc';
 import { mayActOn } from '../../services/access';
-import { findItems, presentItem, STATUS } from '../../services/records';
+import { findItems, presentItem, STATUS, type ItemView } from '../../services/records';
+import { periodLabel } from '../../services/disposition';
 import { cliIngestFonds, cliItem, cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import { ProgressBar } from '../progress';
@@ -233,6 +234,38 @@ export const ingestCommand: Command = {
   },
 };
 
+interface ShownMetadata { title?: string | null; documentDate?: string | null; docNumber?: string | null; persons?: Array<{ name?: string | null; idNumber?: string | null }>; units?: Array<{ name?: string | null } | string> }
+interface ShownClassification { documentType?: string | null; category?: string | null; categoryName?: string | null; item?: string | null; itemName?: string | null; retention?: string | null; dueOn?: string | null; provisional?: boolean; needsReview?: boolean; reason?: string | null; candidates?: Array<{ item: string; score: number; by: string }> }
+
+/**
+ * The item's description (著录) as `archive show` prints it: what a person checks before accepting
+ * or citing an item. ID numbers arrive already masked for an account without personal.full.
+ */
+export function descriptionLines(view: Pick<ItemView, 'title' | 'metadata' | 'classification'>): string[] {
+  const m = (view.metadata ?? {}) as ShownMetadata;
+  const c = (view.classification ?? {}) as ShownClassification;
+  const lines: string[] = [];
+  const add = (label: string, value: string | null | undefined) => {
+    if (value) lines.push(`${label}: ${value}`);
+  };
+  add('题名 title', view.title ?? m.title);
+  add('文件类型 type', c.documentType);
+  if (c.item) add('类目 schedule row', `${c.item} ${c.itemName ?? ''}${c.categoryName ? `（${c.categoryName}）` : ''}${c.provisional ? '（暂定 provisional）' : ''}`);
+  if (c.retention) add('保管期限 retention', `${periodLabel(c.retention)} ${c.retention}${c.dueOn ? `，到期鉴定 due ${c.dueOn}` : ''}`);
+  add('形成日期 date', m.documentDate);
+  add('文号 number', m.docNumber);
+  const persons = (m.persons ?? []).map((p) => [p.name, p.idNumber].filter(Boolean).join(' ')).filter(Boolean);
+  add('人员 persons', persons.join('；'));
+  const units = (m.units ?? []).map((u) => (typeof u === 'string' ? u : u.name)).filter(Boolean);
+  add('单位 units', units.join('；'));
+  if (c.needsReview) {
+    add('需审核 review', c.reason ?? '—');
+    const cands = (c.candidates ?? []).slice(0, 5).map((x) => `${x.item} ${x.score.toFixed(2)}（${x.by}）`);
+    add('候选 candidates', cands.join('，'));
+  }
+  return lines;
+}
+
 export const showCommand: Command = {
   name: 'show',
   permission: 'item.read',
@@ -249,6 +282,7 @@ export const showCommand: Command = {
       if (values.json) io.out(JSON.stringify(view));
       else {
         io.out(`条目 item ${view.id}  [${view.status}]  ${view.archivalCode ?? ''}\n来源 source: ${view.source}\n页数 pages: ${view.pageCount}`);
+        for (const line of descriptionLines(view)) io.out(line);
         for (const f of view.flags) io.out(`  ! ${f.page ? `p${f.page} ` : ''}${f.messageZh} / ${f.message}`);
         for (const p of view.pages) io.out(`--- 第 ${p.n} 页 page (置信度 confidence ${p.confidence ?? '—'})\n${p.text ?? ''}`);
       }

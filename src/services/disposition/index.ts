@@ -6,4 +6,4 @@ export { startExecution, runExecution, confirmExecution, reapplyDestructions, EX
 export { queueExecution, runExecutionJob, DISPOSAL_EXECUTE_JOB, INLINE_MAX_ITEMS, type ExecutionJobPayload, type ExecutionJobContext } from './execute-job';
 export { issueCertificate, certificateFiles, verifyCertificate, agencyKey, readManifest, type CertificateCheck, type CertificateProblem } from './certificate';
 export { placeHold, releaseHold, listHolds, getHold, heldItemIds, holdsOnItem, onHoldChange, HOLD_KINDS, HOLD_KIND_ZH, type HoldView, type HoldInput, type HoldChange, type HoldKind } from './holds';
-export { MEMBER_CAPACITIES, CAPACITY_ZH, OPINIONS, OPINION_ZH, DEFAULT_CHAIN, type MemberCapacity, type OpinionKind, type ApprovalChain } from './rules';
+export { MEMBER_CAPACITIES, CAPACITY_ZH, OPINIONS, OPINION_ZH, DEFAULT_CHAIN, periodLabel, type MemberCapacity, type OpinionKind, type ApprovalChain } from './rules';

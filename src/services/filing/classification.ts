@@ -245,9 +245,10 @@ export async function classify(rt: Runtime, input: { title: string | null; text:
   const needsReview = confidence < REVIEW_THRESHOLD || reason !== null;
   if (needsReview && !reason) reason = `confidence ${confidence.toFixed(2)} is below ${REVIEW_THRESHOLD}`;
   return describeDecision(schedule, itemId, decision, {
-    // What the title says it is (a regular expression's source or a body cue is no name); none
-    // found, and describeDecision names it by its schedule row.
-    documentType: r?.found[0] ?? null,
+    // What the title says it is (a regular expression's source or a body cue is no name), the most
+    // specific of what the patterns found (社会保障卡申领 over 社会保障卡); none found, and
+    // describeDecision names it by its schedule row.
+    documentType: r?.found.reduce<string | null>((a, f) => (a === null || [...f].length > [...a].length ? f : a), null) ?? null,
     confidence: Math.round(confidence * 1000) / 1000,
     source,
     candidates,
