@@ -158,8 +158,8 @@ function filterRecogniserStartNoise(): void {
   stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
     if (typeof chunk !== 'string' && !Buffer.isBuffer(chunk)) return write(chunk, ...rest);
     const text = chunk.toString();
-    if (!text.includes('traineddata') && !text.includes('Failed loading language') && !text.includes('TESSDATA_PREFIX')) return write(chunk, ...rest);
     const kept = withoutRecogniserStartNoise(text);
+    if (kept === text) return write(chunk, ...rest);
     if (kept.length > 0) return write(kept, ...rest.filter((a) => typeof a === 'function'));
     const done = rest.find((a): a is () => void => typeof a === 'function');
     if (done) process.nextTick(done);

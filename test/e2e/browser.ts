@@ -59,7 +59,7 @@ export async function shot(page: Page, name: string): Promise<void> {
   // A confirmation box that was just answered fades out over ~0.3 s; captured mid-fade it lies
   // half-transparent over the page. Wait until it has gone, and take the picture with
   // transitions run to their end.
-  await page.locator('.el-message-box__wrapper:visible, .el-overlay-message-box:visible').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+  await page.locator('.el-overlay-message-box:visible').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
 

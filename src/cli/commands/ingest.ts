@@ -10,7 +10,7 @@ import type { Runtime } from '../../runtime';
 import { batchQcSummary, captureProgress, ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
 import { formatQcSummary } from './qc';
 import { mayActOn } from '../../services/access';
-import { findItems, presentItem, STATUS, type ItemView } from '../../services/records';
+import { findItems, presentItem, STATUS, type Classification, type ExtractedMetadata, type ItemView } from '../../services/records';
 import { periodLabel } from '../../services/disposition';
 import { cliIngestFonds, cliItem, cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
@@ -234,16 +234,13 @@ export const ingestCommand: Command = {
   },
 };
 
-interface ShownMetadata { title?: string | null; documentDate?: string | null; docNumber?: string | null; persons?: Array<{ name?: string | null; idNumber?: string | null }>; units?: Array<{ name?: string | null } | string> }
-interface ShownClassification { documentType?: string | null; category?: string | null; categoryName?: string | null; item?: string | null; itemName?: string | null; retention?: string | null; dueOn?: string | null; provisional?: boolean; needsReview?: boolean; reason?: string | null; candidates?: Array<{ item: string; score: number; by: string }> }
-
 /**
  * The item's description (著录) as `archive show` prints it: what a person checks before accepting
  * or citing an item. ID numbers arrive already masked for an account without personal.full.
  */
 export function descriptionLines(view: Pick<ItemView, 'title' | 'metadata' | 'classification'>): string[] {
-  const m = (view.metadata ?? {}) as ShownMetadata;
-  const c = (view.classification ?? {}) as ShownClassification;
+  const m = (view.metadata ?? {}) as Partial<ExtractedMetadata>;
+  const c = (view.classification ?? {}) as Partial<Classification>;
   const lines: string[] = [];
   const add = (label: string, value: string | null | undefined) => {
     if (value) lines.push(`${label}: ${value}`);
@@ -256,7 +253,7 @@ export function descriptionLines(view: Pick<ItemView, 'title' | 'metadata' | 'cl
   add('文号 number', m.docNumber);
   const persons = (m.persons ?? []).map((p) => [p.name, p.idNumber].filter(Boolean).join(' ')).filter(Boolean);
   add('人员 persons', persons.join('；'));
-  const units = (m.units ?? []).map((u) => (typeof u === 'string' ? u : u.name)).filter(Boolean);
+  const units = (m.units ?? []).map((u) => u.name).filter(Boolean);
   add('单位 units', units.join('；'));
   if (c.needsReview) {
     add('需审核 review', c.reason ?? '—');
