@@ -9,7 +9,7 @@
  *
  * Two sets: the tuning set below (the templates extraction was developed against) and the held-out
  * set of bench/heldout/forms.ts (other layouts, label wording, faces, degradations; never tuned on).
- * Last lines: RESULT set=tuning|heldout id_precision=… id_recall=… name_acc=… date_acc=… type_acc=… retention_acc=…
+ * Last lines: RESULT set=tuning|heldout id_precision=… id_recall=… name_acc=… unit_acc=… unit_found=… date_acc=… type_acc=… retention_acc=…
  * ID precision/recall count only pages whose OCR CER is below 5%, as the targets are stated.
  */
 import sharp from 'sharp';
@@ -91,6 +91,8 @@ interface Truth {
   type: string;
   name: string | null;
   ids: string[];
+  /** The unit named in a unit field, if any. */
+  unit: string | null;
   date: string;
   lines: string[];
 }
@@ -115,6 +117,11 @@ const TEMPLATES: Template[] = [
   (t) => ({ type: '6-02', hasName: true, ids: true, lines: ['工伤认定申请表', '受伤害职工', t.name, '公民身份号码', t.id, `申请日期：${formatDate(t.date, t.form)}`] }),
   (t) => ({ type: '1-02', hasName: true, ids: true, lines: [`姓名${t.name}性别男民族汉`, `公民身份号码${t.id}`, `参保险种 养老 医疗`, `缴费基数 ${t.amount}`, `日期：${formatDate(t.date, t.form)}`] }),
   (t) => ({ type: '1-05', hasName: true, ids: true, lines: ['社会保障卡补办申请表', `申请人：${t.name}`, `公民身份号码：${t.id}`, '补办原因：遗失', `申请日期：${formatDate(t.date, t.form)}`] }),
+  // Unit fields whose colon OCR does not see (2026-12-04): the label above its value, set apart by
+  // spaces, glued to the name; and the label 被稽核单位.
+  (t) => ({ type: '6-01', hasName: true, ids: true, lines: ['工伤事故备案表', '职工姓名', t.name, '公民身份号码', t.id, '用人单位', t.unit, `备案日期：${formatDate(t.date, t.form)}`] }),
+  (t) => ({ type: '1-01', hasName: false, ids: false, lines: ['社会保险单位参保登记表', `缴费单位  ${t.unit}`, `统一社会信用代码  ${t.code}`, `填报日期：${formatDate(t.date, t.form)}`] }),
+  (t) => ({ type: '9-01', hasName: false, ids: false, lines: ['社会保险稽核通知书', `被稽核单位${t.unit}`, '请于十日内提供职工花名册、工资发放表等资料', `日期：${formatDate(t.date, t.form)}`] }),
 ];
 
 async function degrade(png: Buffer, kind: number, seed: number): Promise<Buffer> {
@@ -156,6 +163,7 @@ async function evaluateSet(label: string, docs: EvalDoc[], engine: ReturnType<ty
   const schedule = currentSchedule();
   let idTp = 0, idFp = 0, idFn = 0, cleanPages = 0;
   let dateCleanOk = 0, dateCleanN = 0;
+  let unitOk = 0, unitN = 0, unitFound = 0;
   let nameOk = 0, nameN = 0, nameLabelGlued = 0, dateOk = 0, typeOk = 0, retOk = 0, retN = 0, unreadable = 0;
   const perType = new Map<string, { n: number; ok: number }>();
   const cers: number[] = [];
@@ -192,6 +200,13 @@ async function evaluateSet(label: string, docs: EvalDoc[], engine: ReturnType<ty
         else failures.push(`${d.key ?? i} name: want ${want}, got ${JSON.stringify(md.persons.map((p) => p.name))}`);
         if (md.persons.some((p) => p.name && p.name !== want && p.name.startsWith(want))) nameLabelGlued++;
       }
+      if (d.unit) {
+        unitN++;
+        if (md.units.some((u) => u.name === d.unit)) unitOk++;
+        // Found, though OCR misread a character or two of the name (滇 as 湛): extraction did its part.
+        if (md.units.some((u) => u.name && cer(d.unit!, u.name) <= 0.2)) unitFound++;
+        else failures.push(`${d.key ?? i} unit: want ${d.unit}, got ${JSON.stringify(md.units.map((u) => u.name))}${process.env.BENCH_VERBOSE ? ` in ${JSON.stringify(text)}` : ''}`);
+      }
       if (md.documentDate === d.date) dateOk++;
       else failures.push(`${d.key ?? i} date: want ${d.date}, got ${md.documentDate}`);
       if (rate < 0.05) {
@@ -223,7 +238,7 @@ async function evaluateSet(label: string, docs: EvalDoc[], engine: ReturnType<ty
   return {
     docs: docs.length,
     failures,
-    line: `id_precision=${r3(idPrecision)} id_recall=${r3(idRecall)} name_acc=${r3(nameOk / Math.max(1, nameN))} name_glued=${nameLabelGlued} date_acc=${r3(dateOk / docs.length)} date_acc_clean=${r3(dateCleanOk / Math.max(1, dateCleanN))} type_acc=${r3(typeOk / docs.length)} retention_acc=${r3(retN ? retOk / retN : 1)} mean_cer=${r3(meanCer)}`,
+    line: `id_precision=${r3(idPrecision)} id_recall=${r3(idRecall)} name_acc=${r3(nameOk / Math.max(1, nameN))} name_glued=${nameLabelGlued} unit_acc=${r3(unitOk / Math.max(1, unitN))} unit_found=${r3(unitFound / Math.max(1, unitN))} date_acc=${r3(dateOk / docs.length)} date_acc_clean=${r3(dateCleanOk / Math.max(1, dateCleanN))} type_acc=${r3(typeOk / docs.length)} retention_acc=${r3(retN ? retOk / retN : 1)} mean_cer=${r3(meanCer)}`,
   };
 }
 
@@ -247,7 +262,7 @@ async function main(): Promise<void> {
         // Type from 10.5 pt (五号) to 16 pt: forms are not all set in one size (TEXT_PX_TARGET).
         // Every third title in larger type (1.6 times the body), as most forms set it (LARGE_LINE_RATIO).
         const png = await renderText(d.lines, font, 300, TUNING_TYPE_PT[k % TUNING_TYPE_PT.length], k % 3 === 0 ? 1.6 : 1);
-        docs.push({ key: `${d.type}#${i}`, type: d.type, name: d.hasName ? name : null, ids: d.ids ? [t.id] : [], date: t.date, lines: d.lines, image: await degrade(png, k, k + 1) });
+        docs.push({ key: `${d.type}#${i}`, type: d.type, name: d.hasName ? name : null, ids: d.ids ? [t.id] : [], unit: d.lines.some((l) => l.includes(t.unit)) ? t.unit : null, date: t.date, lines: d.lines, image: await degrade(png, k, k + 1) });
       }
     }
     console.log(`tuning set: ${docs.length} documents of ${TEMPLATES.length} types`);
@@ -257,7 +272,7 @@ async function main(): Promise<void> {
     // The held-out set (bench/heldout/forms.ts): other layouts, wording, faces and degradations. Never tuned on.
     const held = await heldOutSet(Number(process.env.BENCH_HELDOUT_PER_FORM ?? 2));
     console.log(`held-out set: ${held.length} documents`);
-    const docs: EvalDoc[] = held.map((h) => ({ key: `${h.key}/${h.degradation}/${h.font}`, type: h.row, name: h.name, ids: h.id ? [h.id] : [], date: h.date, lines: h.lines, image: h.image }));
+    const docs: EvalDoc[] = held.map((h) => ({ key: `${h.key}/${h.degradation}/${h.font}`, type: h.row, name: h.name, ids: h.id ? [h.id] : [], unit: h.unit, date: h.date, lines: h.lines, image: h.image }));
     lines.push(`RESULT set=heldout ${(await evaluateSet('heldout', docs, engine, ctx.rt)).line}`);
   }
   await engine.close();

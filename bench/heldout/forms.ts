@@ -19,6 +19,8 @@ export interface HeldOutDoc {
   row: string;
   name: string | null;
   id: string | null;
+  /** The unit (单位) the form names in a unit field, when it does. */
+  unit: string | null;
   /** ISO date the document was formed (its 落款 / 填表日期). */
   date: string;
   /** Reference text, one entry per printed line or table row, for CER. */
@@ -49,7 +51,7 @@ const FACES = [
 ];
 
 type Cell = string | { label: string; value: string };
-interface FormSpec { row: string; title: string | null; layout: 'table' | 'stacked' | 'inline'; cells: Cell[][]; footer: string[]; nameInTruth: boolean; idInTruth: boolean }
+interface FormSpec { row: string; title: string | null; layout: 'table' | 'stacked' | 'inline'; cells: Cell[][]; footer: string[]; nameInTruth: boolean; idInTruth: boolean; unit?: string | null }
 
 function idNumber(r: () => number): string {
   const y = 1955 + Math.floor(r() * 45);
@@ -62,7 +64,7 @@ function forms(r: () => number, who: string, id: string, date: { y: number; m: n
   const co = COMPANIES[Math.floor(r() * COMPANIES.length)]!;
   const cn = `${date.y}年${date.m}月${date.d}日`;
   const dash = `${date.y}-${String(date.m).padStart(2, '0')}-${String(date.d).padStart(2, '0')}`;
-  return [
+  const specs: FormSpec[] = [
     { row: '1-02', title: '社会保险参保人员基本信息登记表', layout: 'table', nameInTruth: true, idInTruth: true,
       cells: [[{ label: '姓名', value: who }, { label: '性别', value: '女' }, { label: '民族', value: '汉' }], [{ label: '公民身份号码', value: id }], [{ label: '参保单位', value: co }], [{ label: '缴费基数(元)', value: '6850' }, { label: '参保险种', value: '养老、医疗、失业' }]],
       footer: [`填表日期：${cn}`] },
@@ -92,6 +94,9 @@ function forms(r: () => number, who: string, id: string, date: { y: number; m: n
       cells: [[{ label: '受伤害职工', value: who }], [{ label: '身份证号', value: id }], ['现申请工伤认定，请予受理。'], ['工伤认定申请人签字：']],
       footer: [`${cn}`] },
   ];
+  // The unit is in the truth where a field holds its whole name (an address that starts with the
+  // city is not a unit field).
+  return specs.map((f) => ({ ...f, unit: f.cells.flat().some((c) => (typeof c === 'string' ? c.includes(co) : c.value === co)) ? co : null }));
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -196,6 +201,7 @@ export async function heldOutSet(perForm = 2, seed = 4242): Promise<HeldOutDoc[]
         row: spec.row,
         name: spec.nameInTruth ? who : null,
         id: spec.idInTruth ? id : null,
+        unit: spec.unit ?? null,
         date: `${date.y}-${String(date.m).padStart(2, '0')}-${String(date.d).padStart(2, '0')}`,
         lines,
         image: await degrade(svg, how, dpi, r),

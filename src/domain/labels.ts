@@ -50,9 +50,12 @@ const STOP_PREFIXES = [...new Set(ALL_STOPS.filter((l) => l.length >= 3).map((l)
 
 type Joint = 'colon' | 'cell' | 'newline' | 'space' | 'glued';
 
-/** What joins a label to its value: a colon (full-width or ASCII), a table-cell border, a line break, spaces, or nothing. */
+/**
+ * What joins a label to its value: a colon (full-width or ASCII; OCR reads a colon's two dots as a
+ * semicolon too), a table-cell border, a line break, spaces, or nothing.
+ */
 function jointAt(text: string, at: number): { joint: Joint; length: number } {
-  const m = /^[ \u3000]*(?:([:：])|([|丨│])|(\n))[ \u3000]*/u.exec(text.slice(at, at + 12));
+  const m = /^[ \u3000]*(?:([:：;；])|([|丨│])|(\n))[ \u3000]*/u.exec(text.slice(at, at + 12));
   if (m) return { joint: m[1] ? 'colon' : m[2] ? 'cell' : 'newline', length: m[0].length };
   const sp = /^[ \u3000]+/u.exec(text.slice(at, at + 12));
   return sp ? { joint: 'space', length: sp[0].length } : { joint: 'glued', length: 0 };
@@ -131,18 +134,64 @@ export interface LabelledUnit {
   end: number;
 }
 
-const UNIT_LABELS = ['单位名称', '用人单位名称', '用人单位', '参保单位名称', '参保单位', '缴费单位', '工作单位'];
-const unitRe = new RegExp(`(${UNIT_LABELS.sort((a, b) => b.length - a.length).join('|')})\\s*[:：]\\s*`, 'gu');
+// The unit's labels on enrolment, benefit and audit forms (被稽核单位 on a 稽核通知书).
+const UNIT_LABELS = ['被稽核单位', '用人单位名称', '参保单位名称', '单位名称', '用人单位', '参保单位', '缴费单位', '申报单位', '投保单位', '用工单位', '所在单位', '工作单位'];
+/**
+ * A label of five or more characters is still that label with one character misread before its
+ * 单位 (被移核单位: 稽 read as 移); a shorter one is not (合作单位 is a word of its own).
+ */
+const unitLabelForms = UNIT_LABELS.flatMap((l) => [
+  spaced(l),
+  ...(l.length >= 5 ? [...l.slice(0, -2)].map((_, i) => [spaced(l.slice(0, i)), '[\\u4e00-\\u9fff]', spaced(l.slice(i + 1))].filter(Boolean).join('[ \\u3000]?')) : []),
+]);
+// Longest first (a misread form is as long as its label, and after it). A label may carry a note
+// before its value: 单位名称（盖章）：…
+const unitLabelRe = new RegExp(`(${unitLabelForms.sort((a, b) => b.length - a.length).join('|')})(?:[(（][\u4e00-\u9fff]{1,6}[)）])?`, 'gu');
+/** The label as printed: the one read, or the one a misread character away. */
+function unitLabel(read: string): string {
+  const s = read.replace(/[ \u3000]/gu, '');
+  return UNIT_LABELS.find((l) => l === s) ?? UNIT_LABELS.find((l) => l.length === s.length && [...l].filter((c, i) => c !== s[i]).length === 1) ?? s;
+}
+/** What ends an organisation's name: its kind (有限公司, 厂, 中心, 医院, 委员会 …). */
+const ORG_END = /(?:公司|集团|厂|局|中心|医院|卫生院|卫生室|诊所|学校|学院|大学|中学|小学|幼儿园|委员会|协会|商会|联合会|事务所|银行|研究所|研究院|设计院|合作社|商店|商行|超市|酒店|宾馆|饭店|餐厅|工作室|办事处|站|所|院|馆|社|店|部|处|队|场|矿)$/u;
+/** Words of a sentence, not of a name: 用人单位与职工签订劳动合同后到社保中心 … */
+const PROSE = /[与到请将把被的]|应当|之日|签订|办理|申请|提供|缴纳/u;
+/** Fields that follow a unit's name on the same line when their colon was lost. */
+const FIELD_AFTER_UNIT = /统一社会信用代码|社会信用代码|组织机构代码|法定代表人|单位负责人|负责人|经办人|联系人|联系电话|电话|单位地址|地址|邮政编码|邮编|开户银行|银行账号|账号/u;
 
+/**
+ * Units named after their labels. After a colon or a table cell's border the field is the unit's,
+ * whatever it says (up to a wide gap, punctuation, a border or the next "label："). OCR often loses
+ * a cell label's colon, leaving the name glued to the label, after spaces, or alone on the next
+ * line (参保单位苏州…有限公司, 用人单位⏎昆明…公司); there the label may also be a word in a
+ * sentence (用人单位应当…), so the value is taken only when it reads as an organisation's name:
+ * it ends with the organisation's kind and holds no word of a sentence.
+ */
 export function extractUnits(text: string): LabelledUnit[] {
   const out: LabelledUnit[] = [];
-  for (const m of text.matchAll(unitRe)) {
-    const from = m.index! + m[0].length;
+  for (const m of text.matchAll(unitLabelRe)) {
+    const at = m.index! + m[0].length;
+    const { joint, length } = jointAt(text, at);
+    // A label whose value is on the next line stands alone on its own line (a form's cell).
+    if (joint === 'newline' && !/(^|\n)[ \u3000]*$/u.test(text.slice(0, m.index!))) continue;
+    const from = at + length;
     const line = text.slice(from).split(/\n/)[0] ?? '';
-    // The field ends at a wide gap, another "label：", or sentence punctuation.
-    const value = line.split(/[\u3000]|\s{2,}|[，。；;,]|(?=[\u4e00-\u9fff]{2,8}\s*[:：])/u)[0]!.trim();
+    // The field ends at a wide gap, another "label：", a cell border, or sentence punctuation.
+    let value = line.split(/[\u3000|丨│]|\s{2,}|[，。；;,]|(?=[\u4e00-\u9fff]{2,8}\s*[:：])/u)[0]!.trim();
+    // Specks before the name read as quotes or dots.
+    value = value.replace(/^[“”"'‘’`·.、]+\s*/u, '');
+    // 厂 is a small glyph that OCR reads as 三 or 广; no unit's name ends with either.
+    const read = value;
+    value = value.replace(/(?<=[\u4e00-\u9fff]{3})[三广]$/u, '厂');
+    if (joint !== 'colon' && joint !== 'cell') {
+      const next = FIELD_AFTER_UNIT.exec(value);
+      if (next && next.index >= 4) value = value.slice(0, next.index).trim();
+      const core = value.replace(/[(（][^()（）]{1,10}[)）]$/u, '');
+      if (core.length < 4 || !ORG_END.test(core) || PROSE.test(value)) continue;
+    }
     if (value.length < 4 || value.length > 60 || !/[\u4e00-\u9fff]{2}/u.test(value)) continue;
-    out.push({ name: value, label: m[1]!, start: from, end: from + value.length });
+    const start = from + line.indexOf(read);
+    out.push({ name: value, label: unitLabel(m[1]!), start, end: start + read.length });
   }
   return out;
 }

@@ -22,6 +22,43 @@ describe('labelled fields in OCR text: names, units, 险种', () => {
     assert.deepEqual(units.map((u) => u.name), ['北京市朝阳区星光科技有限公司', '上海申江物流中心（有限合伙）']);
   });
 
+  it('finds a unit whose label lost its colon: glued to the name, in the next cell, or on the line below', () => {
+    // As OCR returns real forms: the colon of a table cell's label is absent or not read.
+    const glued = extractUnits('参保单位苏州工业园区恒信精密模具有限公司\n原工作单位哈尔滨松北新材料科技有限公司');
+    assert.deepEqual(glued.map((u) => [u.label, u.name]), [['参保单位', '苏州工业园区恒信精密模具有限公司'], ['工作单位', '哈尔滨松北新材料科技有限公司']]);
+    assert.deepEqual(extractUnits('用人单位\n昆明滇池园林绿化工程有限公司\n事故经过：').map((u) => u.name), ['昆明滇池园林绿化工程有限公司']);
+    assert.deepEqual(extractUnits('用人单位 | 青岛海湾船舶配件厂 | 联系电话 | 0532-1234567').map((u) => u.name), ['青岛海湾船舶配件厂']);
+    assert.deepEqual(extractUnits('缴费单位  南宁市邕江纸业有限责任公司   经办人  韦芳').map((u) => u.name), ['南宁市邕江纸业有限责任公司']);
+    // The name keeps what follows its organisation word when that is still part of it.
+    assert.deepEqual(extractUnits('用人单位上海申江物流中心（有限合伙）').map((u) => u.name), ['上海申江物流中心（有限合伙）']);
+  });
+
+  it('reads the labels audit and other notices use for the unit', () => {
+    assert.deepEqual(extractUnits('被稽核单位：长沙市岳麓区湘江餐饮管理有限公司').map((u) => [u.label, u.name]), [['被稽核单位', '长沙市岳麓区湘江餐饮管理有限公司']]);
+    assert.deepEqual(extractUnits('申报单位:成都锦江机械制造有限公司').map((u) => u.name), ['成都锦江机械制造有限公司']);
+  });
+
+  it('reads a unit through the OCR errors of its field: a colon read as a semicolon, a misread label character, a stray quote, 厂 read as 三 or 广', () => {
+    assert.deepEqual(extractUnits('用人单位；上海申江物流有限公司').map((u) => u.name), ['上海申江物流有限公司']);
+    assert.deepEqual(extractUnits('被移核单位成都锦江机械制造有限公司').map((u) => [u.label, u.name]), [['被稽核单位', '成都锦江机械制造有限公司']]);
+    assert.deepEqual(extractUnits('缴费单位 ”杭州西湖食品有限公司').map((u) => u.name), ['杭州西湖食品有限公司']);
+    assert.deepEqual(extractUnits('单位名称：广州市天河区华南建材三\n缴费单位 青岛海湾船舶配件广').map((u) => u.name), ['广州市天河区华南建材厂', '青岛海湾船舶配件厂']);
+    // Four-character labels are too short to be recognised with a character wrong (合作单位 is another word).
+    assert.deepEqual(extractUnits('合作单位北京市朝阳区星光科技有限公司'), []);
+  });
+
+  it('does not take running text after a unit word for a unit without a colon', () => {
+    const prose = [
+      '用人单位应当自用工之日起三十日内为其职工向社会保险经办机构申请办理社会保险登记。',
+      '用人单位与职工签订劳动合同后到社保中心',
+      '根据《社会保险稽核办法》，我中心将对你单位社会保险费缴纳情况进行稽核。',
+      '参保单位名称变更的，应当自变更之日起三十日内到经办机构办理变更登记',
+      '工作单位',
+      '用人单位\n请于十五日内提供工资发放记录等材料',
+    ];
+    for (const text of prose) assert.deepEqual(extractUnits(text), [], text);
+  });
+
   it('finds the insurance types a document is about, most mentioned first', () => {
     assert.deepEqual(extractInsuranceTypes('失业保险金申领登记表 失业人员 领取失业保险金 医疗保险'), ['SY', 'YB']);
     assert.deepEqual(extractInsuranceTypes('工伤认定决定书'), ['GS']);
