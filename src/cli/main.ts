@@ -28,7 +28,7 @@ export const COMMANDS: Command[] = [
   lazy('ingest', 'Ingest scans: each PATH (a file, or a folder of page images) becomes one item (件)', 'PATH... [--fonds CODE] [--wait] [--json]', pick(ingest, 'ingestCommand')),
   lazy('show', 'Show one item: description, pages with OCR text, quality flags', 'ID [--json]', pick(ingest, 'showCommand')),
   lazy('confirm', 'Accept the proposed description of an item (issues its 档号)', 'ID [--as USER]', pick(filing, 'confirmCommand')),
-  lazy('correct', "Correct an item's classification or description", 'ID [--item ROW] [--date YYYY-MM-DD] [--title T] [--person ID:NAME ...] [--as USER]', pick(filing, 'correctCommand')),
+  lazy('correct', "Correct an item's classification or description", 'ID [--item ROW] [--date YYYY-MM-DD] [--title T] [--doc-number 文号] [--person ID:NAME ...] [--unit [CODE:]NAME ...] [--as USER]', pick(filing, 'correctCommand')),
   lazy('catalogue', '归档文件目录 (DA/T 22-2015) as CSV or printable PDF', '[--fonds CODE] [--year YYYY] [--format csv|pdf] [--out FILE]', pick(filing, 'catalogueCommand')),
   lazy('schedule', 'The retention schedule (《社会保险业务档案管理规定（试行）》附件): show, list versions, check and apply a version', '<show|versions|review FILE|apply VERSION>', pick(() => require('./commands/schedule') as Cmds, 'scheduleCommand')),
   lazy('number', '档号: withdraw a number (撤销) and read the withdrawal register (空号登记)', '<withdraw ITEM --reason TEXT|register>', pick(() => require('./commands/schedule') as Cmds, 'numberCommand')),

@@ -114,16 +114,19 @@ describe('web UI: every role\'s main path (Chromium)', function () {
 
     await panel.getByLabel('形成日期').fill('2020-03-06');
     await panel.getByLabel('题名').fill('工伤认定决定书（李秀英）');
+    // The unit read wrong (or not at all) is typed in; the catalogue prints it as 责任者.
+    await panel.getByLabel('单位名称').fill('北京市朝阳区星光科技有限公司');
     await panel.locator('[data-test=save-correction]').click();
     await page.getByText('已更正：工伤认定决定书（李秀英）').waitFor();
     const after = (await items.findById(id).lean<ItemDoc>())!;
     assert.equal(after.title, '工伤认定决定书（李秀英）');
+    assert.equal((after.metadata as { units?: Array<{ name: string | null }> }).units?.[0]?.name, '北京市朝阳区星光科技有限公司', 'the unit typed in is the first unit');
     assert.ok(after.history.some((h) => h.kind === 'correction' && h.actor === 'ui.archivist'), 'the correction is in the item history');
     await page.getByText('审核队列为空。').waitFor();
 
     await page.getByRole('link', { name: '归档文件目录' }).click();
     await page.getByRole('button', { name: '预览' }).click();
-    await page.locator('[data-test=catalogue] .el-table__row').filter({ hasText: '工伤认定决定书（李秀英）' }).waitFor();
+    await page.locator('[data-test=catalogue] .el-table__row').filter({ hasText: '工伤认定决定书（李秀英）' }).filter({ hasText: '北京市朝阳区星光科技有限公司' }).waitFor();
     await shot(page, 'archivist-catalogue');
 
     await page.getByRole('link', { name: '一人一档 / 一户一档' }).click();

@@ -38,12 +38,14 @@ export const correctCommand: Command = {
   name: 'correct',
   permission: 'item.correct',
   summary: 'Correct an item\'s classification or description',
-  usage: 'ID [--item ROW] [--date YYYY-MM-DD] [--title T] [--person ID:NAME ...] [--as USER]',
+  usage: 'ID [--item ROW] [--date YYYY-MM-DD] [--title T] [--doc-number 文号] [--person ID:NAME ...] [--unit [CODE:]NAME ...] [--as USER]',
   options: {
     item: { type: 'string', description: 'appendix row of the retention schedule, e.g. 6-02', valueName: 'ROW' },
     date: { type: 'string', description: 'the document\'s formation date', valueName: 'DATE' },
     title: { type: 'string', description: '题名', valueName: 'TEXT' },
+    'doc-number': { type: 'string', description: '文号 (an empty value removes it)', valueName: 'TEXT' },
     person: { type: 'string', multiple: true, description: 'ID:NAME of a person the item belongs to (replaces the list)', valueName: 'ID:NAME' },
+    unit: { type: 'string', multiple: true, description: 'the unit (单位, printed as 责任者), its 统一社会信用代码 first when known (replaces the list)', valueName: '[CODE:]NAME' },
     as: { type: 'string', description: 'act as this account', valueName: 'USER' },
   },
   run: async ({ values, positionals, io }) =>
@@ -52,10 +54,18 @@ export const correctCommand: Command = {
         const [idNumber, name] = p.split(':');
         return { idNumber: idNumber || null, name: name || null };
       });
+      // A unit name may hold a colon of its own; only an 18-character code before the first one is a code.
+      const units = (values.unit as string[] | undefined)?.map((u) => {
+        const m = /^([0-9A-Z]{18})[:：](.*)$/u.exec(u.trim());
+        return m ? { creditCode: m[1]!, name: m[2]!.trim() || null } : { creditCode: null, name: u.trim() || null };
+      });
+      const docNumber = values['doc-number'];
       const metadata = {
         ...(typeof values.date === 'string' ? { documentDate: values.date } : {}),
         ...(typeof values.title === 'string' ? { title: values.title } : {}),
         ...(persons ? { persons } : {}),
+        ...(units ? { units } : {}),
+        ...(typeof docNumber === 'string' ? { docNumber: docNumber.trim() || null } : {}),
       };
       const view = await correctAs(rt, 'item.correct', positionals[0], { ...(typeof values.item === 'string' ? { classification: { item: values.item } } : {}), ...(Object.keys(metadata).length ? { metadata } : {}) });
       io.out(values.json ? JSON.stringify(view) : `已更正 / corrected: ${view.id} 档号 ${view.archivalCode}`);

@@ -97,6 +97,8 @@ export function catalogueCsv(rows: CatalogueRow[]): string {
 
 /** A4 landscape pages, 20 rows a page, the columns of DA/T 22-2015's 归档文件目录. */
 export async function cataloguePdf(rows: CatalogueRow[], heading: string): Promise<Uint8Array> {
-  const widths: Array<[keyof CatalogueRow, number]> = [['序号', 60], ['档号', 390], ['文号', 270], ['责任者', 270], ['题名', 350], ['日期', 110], ['密级', 60], ['页数', 60], ['备注', 104]];
+  // A 档号 needs ~330 of these units at full size and a unit's name of 14 characters ~290: the
+  // 责任者 is printed at the size of its row, not shrunk, for the names units usually have.
+  const widths: Array<[keyof CatalogueRow, number]> = [['序号', 60], ['档号', 350], ['文号', 230], ['责任者', 330], ['题名', 370], ['日期', 110], ['密级', 60], ['页数', 60], ['备注', 104]];
   return tablePdf({ heading, columns: widths.map(([key, width]) => ({ key, label: key, width })), rows: rows as unknown as Array<Record<string, unknown>> });
 }

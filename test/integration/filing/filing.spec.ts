@@ -152,4 +152,23 @@ describe('filing by the regulation: describe, classify, retain, number (real Fer
     for (const k of ['documentType', 'category', 'item', 'retention', 'confidence']) assert.ok(k in v.classification, k);
     assert.equal(v.archivalCode, 'Z001-SB·2019-D50-GS·DY02-0001');
   });
+
+  it('archive correct sets the unit (责任者) and the 文号, and refuses an invalid credit code', async () => {
+    const archive = (args: string[]) => run(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), ...args], { env: { ...process.env, ...ctx.env } });
+    // OCR read one character of the unit wrong; the archivist types it, with its 统一社会信用代码.
+    await archive(['correct', first, '--unit', '91110105MA01ABCD13:北京市朝阳区星光科技有限公司', '--unit', '北京星光工会委员会', '--doc-number', '京人社工伤认字〔2019〕124号', '--json']);
+    const md = (await itemModel(ctx.rt.db).findById(first).lean())!.metadata as any;
+    assert.deepEqual(md.units.map((u: any) => [u.creditCode, u.name]), [['91110105MA01ABCD13', '北京市朝阳区星光科技有限公司'], [null, '北京星光工会委员会']]);
+    assert.equal(md.docNumber, '京人社工伤认字〔2019〕124号');
+    const row = JSON.parse((await archive(['catalogue', '--json'])).stdout).rows.find((r: any) => r.档号 === 'Z001-SB·2019-D50-GS·DY02-0001');
+    assert.equal(row.责任者, '北京市朝阳区星光科技有限公司');
+    assert.equal(row.文号, '京人社工伤认字〔2019〕124号');
+    // An empty --doc-number removes it; a code that fails its check character changes nothing.
+    await archive(['correct', first, '--doc-number', '', '--json']);
+    assert.equal(((await itemModel(ctx.rt.db).findById(first).lean())!.metadata as any).docNumber, null);
+    const bad = await archive(['correct', first, '--unit', '91110105MA01ABCD1X:北京市朝阳区星光科技有限公司']).then(() => null, (e: { code: number; stderr: string }) => e);
+    assert.ok(bad && bad.code !== 0, 'refused');
+    assert.match(bad.stderr, /统一社会信用代码 91110105MA01ABCD1X 无效/);
+    assert.equal(((await itemModel(ctx.rt.db).findById(first).lean())!.metadata as any).units.length, 2, 'nothing changed');
+  });
 });
