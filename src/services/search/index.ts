@@ -120,6 +120,7 @@ interface Described {
 interface Classified {
   documentType?: string | null;
   category?: string | null;
+  categoryName?: string | null;
   retention?: string | null;
 }
 
@@ -135,6 +136,7 @@ export function describeItem(item: ItemDoc): Omit<IndexDocument, 'pages'> {
     archivalCode: item.archivalCode ?? null,
     documentType: cls.documentType ?? null,
     category: cls.category ?? null,
+    categoryName: cls.categoryName ?? null,
     insurance: md.insuranceTypes ?? [],
     retention: cls.retention ?? null,
     year: year ? Number(year) : null,

@@ -1,4 +1,5 @@
 /** Public shapes of the search engine: what is indexed, what a query asks, what it returns. */
+import { INSURANCE_TYPES } from '../../domain/labels';
 
 /** An item as the index sees it. Page 0 is reserved for the item's description (metadataText). */
 export interface IndexDocument {
@@ -8,6 +9,8 @@ export interface IndexDocument {
   archivalCode: string | null;
   documentType: string | null;
   category: string | null;
+  /** The category's name (工伤保险待遇类), for the description's text only: filters use the code. */
+  categoryName?: string | null;
   insurance: string[];
   retention: string | null;
   year: number | null;
@@ -95,12 +98,13 @@ export interface SearchResult {
 }
 
 /** The text indexed as page 0: what a person would search an item's description for. */
-export function metadataText(d: Pick<IndexDocument, 'title' | 'documentType' | 'category' | 'insurance' | 'persons' | 'units' | 'documentDate' | 'archivalCode' | 'fonds' | 'year'>): string {
+export function metadataText(d: Pick<IndexDocument, 'title' | 'documentType' | 'category' | 'categoryName' | 'insurance' | 'persons' | 'units' | 'documentDate' | 'archivalCode' | 'fonds' | 'year'>): string {
   const lines = [
     d.title,
     d.documentType,
-    d.category,
-    d.insurance.join(' '),
+    // Words a person reads and types (稽核类, 养老保险), not the codes the facets use (9, YL).
+    d.categoryName ?? d.category,
+    d.insurance.map((c) => INSURANCE_TYPES[c as keyof typeof INSURANCE_TYPES] ?? c).join(' '),
     ...d.persons.map((p) => [p.name, p.idNumber].filter(Boolean).join(' ')),
     ...d.units.map((u) => [u.name, u.creditCode].filter(Boolean).join(' ')),
     d.documentDate,
