@@ -101,7 +101,7 @@ export const M = {
   zoomOut: ['缩小', 'Zoom out'],
   zoomFit: ['适合宽度', 'Fit width'],
   zoomLevel: ['缩放 {p}%', 'Zoom {p}%'],
-  hitsOnPage: ['本页命中 {n} 处', '{n} hits on this page'],
+  hitsOnPage: ['本页命中 {n} 处', 'Hits on this page: {n}'],
   fieldTitle: ['题名', 'Title'],
   fieldCode: ['档号', 'Archival code'],
   fieldTypeRetention: ['文件类型 / 保管期限', 'Document type / retention'],
