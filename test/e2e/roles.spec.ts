@@ -193,8 +193,15 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await sec.page.locator('[data-test=roles] .el-table__row').filter({ hasText: 'ui.newcomer' }).getByRole('button', { name: '授权' }).click();
     const dialog = sec.page.getByRole('dialog');
     await dialog.getByText('经办人员').click();
+    await shot(sec.page, 'secadmin-roles-dialog');
+    // Each role's box beside its name, not above it (the page's label style once reached the checkboxes).
+    const box = await dialog.locator('.el-checkbox').filter({ hasText: '经办人员' }).boundingBox();
+    assert.ok(box && box.height < 40, `one line per role: ${JSON.stringify(box)}`);
     await dialog.getByRole('button', { name: '保存' }).click();
     await sec.page.getByText('ui.newcomer 的授权已更新').waitFor();
+    await dialog.waitFor({ state: 'hidden' });
+    // Clearance in words, not the configuration's codes.
+    assert.match(await sec.page.locator('[data-test=roles] .el-table__row').filter({ hasText: 'ui.newcomer' }).innerText(), /公开/);
     await shot(sec.page, 'secadmin-roles');
     const newcomer = await ctx.rt.auth.users.findOne({ username: 'ui.newcomer' }).lean();
     assert.deepEqual(newcomer!.roles, ['caseworker']);

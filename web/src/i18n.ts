@@ -38,6 +38,13 @@ export const ROLE_NAMES: Record<string, readonly [string, string]> = {
   disposal_supervisor: ['监销人', 'Destruction supervisor'],
 };
 
+/** The default clearance labels (ARCHIVE_CLEARANCE_LEVELS); a label configured beyond these shows as it is. */
+export const CLEARANCE_NAMES: Record<string, readonly [string, string]> = {
+  public: ['公开', 'Public'],
+  internal: ['内部', 'Internal'],
+  sensitive: ['敏感', 'Sensitive'],
+};
+
 export const RETENTION_NAMES: Record<string, readonly [string, string]> = {
   Y: ['永久', 'Permanent'],
   D100: ['100年', '100 years'],
