@@ -157,6 +157,15 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await rows.first().filter({ hasText: 'ui.archivist' }).waitFor();
     const actors = await rows.locator('td:nth-child(3)').allInnerTexts();
     assert.ok(actors.length > 0 && actors.every((a) => a.trim() === 'ui.archivist'), `only the archivist's entries (${actors.length})`);
+    // Actions read by name (their code beneath), and chosen by name in the filter.
+    assert.match(await rows.first().locator('td:nth-child(4)').innerText(), /[\u4e00-\u9fff]+\s*\n?\s*[a-z]+/);
+    await page.locator('form.toolbar').getByLabel('操作', { exact: true }).first().click();
+    await page.keyboard.type('更正著录');
+    await page.locator('.el-select-dropdown__item').filter({ hasText: '更正著录（item.correct）' }).click();
+    await page.getByRole('button', { name: '筛选', exact: true }).click();
+    await rows.first().filter({ hasText: 'item.correct' }).waitFor();
+    const actions = await rows.locator('td:nth-child(4)').allInnerTexts();
+    assert.ok(actions.length > 0 && actions.every((a) => a.includes('更正著录') && a.includes('item.correct')), actions.join(' | '));
     await shot(page, 'auditor-trail');
     const nav = await page.locator('nav.side').innerText();
     assert.doesNotMatch(nav, /账号管理|角色与权限|检索查阅/, 'the auditor sees no admin or content pages');
