@@ -3,6 +3,7 @@
  * keeps leases alive with heartbeats, and on stop() drains what it is running before returning.
  */
 import type { Logger } from 'pino';
+import { ERROR_CATALOGUE } from '../errors';
 import { withLogContext } from '../logger';
 import type { Metrics } from '../metrics';
 import type { JobDoc } from '../models/job.model';
@@ -185,7 +186,11 @@ export class Worker {
       this.metrics?.jobs.inc({ name: job.name, outcome });
       const code = (err as { code?: unknown })?.code;
       this.metrics?.errors.inc({ code: typeof code === 'string' ? code : 'internal_error', source: 'job' });
-      if (outcome === 'failed') log.error({ err }, 'job failed for good');
+      // A file that cannot be read (damaged, encrypted, not a scan) is the input's fault, and the item
+      // says why: a line, not an error with a stack, in the server's log and in `archive ingest`'s terminal.
+      const inputRefused = typeof code === 'string' && code in ERROR_CATALOGUE && ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].status < 500;
+      if (outcome === 'failed' && inputRefused) log.info({ code, reason: (err as Error)?.message }, 'job ended: the input was refused');
+      else if (outcome === 'failed') log.error({ err }, 'job failed for good');
       else log.warn({ err: (err as Error)?.message }, 'job failed; will retry');
     } finally {
       clearInterval(beat);

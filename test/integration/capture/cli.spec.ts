@@ -25,6 +25,9 @@ describe('CLI: archive ingest PATH... --wait --json (the evaluation contract)', 
     fs.writeFileSync(path.join(dir, 'folder', 'page10.png'), await renderScan(['第二页 生育津贴'], { dpi: 300 }));
     fs.writeFileSync(path.join(dir, 'folder', 'page2.png'), await renderScan(['第一页 医疗保险'], { dpi: 300 }));
     fs.writeFileSync(path.join(dir, 'fake.jpg'), '<html>nope</html>');
+    // A scan cut short in transfer: a PNG by its header, so it is taken in, and fails when decoded.
+    const whole = await renderScan(['社会保险稽核通知书'], { dpi: 300 });
+    fs.writeFileSync(path.join(dir, 'cut.png'), whole.subarray(0, Math.floor(whole.length * 0.6)));
   });
   after(async () => {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -35,13 +38,14 @@ describe('CLI: archive ingest PATH... --wait --json (the evaluation contract)', 
     const single = path.join(dir, 'single.png');
     const folder = path.join(dir, 'folder');
     const fake = path.join(dir, 'fake.jpg');
-    const { stdout } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), 'ingest', single, folder, fake, '--fonds', 'Z009', '--wait', '--json'], {
+    const cut = path.join(dir, 'cut.png');
+    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), 'ingest', single, folder, fake, cut, '--fonds', 'Z009', '--wait', '--json'], {
       env: { ...process.env, ...ctx.env },
       maxBuffer: 10 * 1024 * 1024,
-    }).catch((e: { stdout: string; code: number }) => ({ stdout: e.stdout }));
+    }).catch((e: { stdout: string; stderr: string; code: number }) => ({ stdout: e.stdout, stderr: e.stderr }));
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as any);
     const bySource = new Map(lines.map((l) => [l.source, l]));
-    assert.equal(lines.length, 3);
+    assert.equal(lines.length, 4);
     const s = bySource.get(single);
     // Titled and dated: filed (an undated page would wait in review: the scan date never stands in
     // for the formation date, issue #11 §1).
@@ -62,6 +66,13 @@ describe('CLI: archive ingest PATH... --wait --json (the evaluation contract)', 
     const bad = bySource.get(fake);
     assert.equal(bad.status, 'failed');
     assert.ok(bad.reason.length > 0);
+    // Damaged in a way only decoding shows: failed with its reason in Chinese too, and no error
+    // with a stack in the terminal (it is the file's fault, not the program's).
+    const damaged = bySource.get(cut);
+    assert.equal(damaged.status, 'failed');
+    assert.equal(damaged.code ?? damaged.failure?.code ?? 'corrupt_file', 'corrupt_file');
+    assert.equal(damaged.reasonZh, '文件已损坏或不完整，无法读取', JSON.stringify(damaged));
+    assert.doesNotMatch(stderr, /failed for good|"stack"/, stderr.slice(-2000));
   });
 
   it('--help works for every command', async () => {
