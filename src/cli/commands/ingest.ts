@@ -263,6 +263,13 @@ export function descriptionLines(view: Pick<ItemView, 'title' | 'metadata' | 'cl
   return lines;
 }
 
+/** What an item waiting or stopped needs from a person: why it failed, or how a held scan goes on. */
+export function statusLines(view: Pick<ItemView, 'id' | 'status' | 'reason' | 'reasonZh'>): string[] {
+  if (view.status === 'failed') return [`失败原因 reason: ${view.reasonZh ?? '处理失败'} / ${view.reason ?? 'failed'}`];
+  if (view.status === 'qc_hold') return [`质检暂存 held for QC: 请重新扫描后再接收，或说明理由后接受 / rescan and ingest again, or accept it: archive qc accept ${view.id} --reason TEXT`];
+  return [];
+}
+
 export const showCommand: Command = {
   name: 'show',
   permission: 'item.read',
@@ -279,6 +286,7 @@ export const showCommand: Command = {
       if (values.json) io.out(JSON.stringify(view));
       else {
         io.out(`条目 item ${view.id}  [${view.status}]  ${view.archivalCode ?? ''}\n来源 source: ${view.source}\n页数 pages: ${view.pageCount}`);
+        for (const line of statusLines(view)) io.out(line);
         for (const line of descriptionLines(view)) io.out(line);
         for (const f of view.flags) io.out(`  ! ${f.page ? `p${f.page} ` : ''}${f.messageZh} / ${f.message}`);
         for (const p of view.pages) io.out(`--- 第 ${p.n} 页 page (置信度 confidence ${p.confidence ?? '—'})\n${p.text ?? ''}`);

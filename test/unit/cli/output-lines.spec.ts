@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { whereFound } from '../../../src/cli/commands/search-run';
-import { descriptionLines } from '../../../src/cli/commands/ingest';
+import { descriptionLines, statusLines } from '../../../src/cli/commands/ingest';
 
 describe('archive search: where a hit was found', () => {
   it('names page 0 as the description (著录), never as a page', () => {
@@ -36,5 +36,19 @@ describe('archive show: the description (著录)', () => {
       classification: { needsReview: true, reason: 'no rule or learned example matches this document', candidates: [{ item: '9-01', score: 0.62, by: 'body' }, { item: '6-02', score: 0.3, by: 'classifier' }] },
     });
     assert.deepEqual(lines, ['需审核 review: no rule or learned example matches this document', '候选 candidates: 9-01 0.62（body），6-02 0.30（classifier）']);
+  });
+});
+
+describe('archive show: what a failed or held item needs', () => {
+  it('says why an item failed, in Chinese and English', () => {
+    assert.deepEqual(statusLines({ id: 'x1', status: 'failed', reason: 'The image could not be decoded (truncated or damaged).', reasonZh: '文件已损坏或不完整，无法读取' }), [
+      '失败原因 reason: 文件已损坏或不完整，无法读取 / The image could not be decoded (truncated or damaged).',
+    ]);
+  });
+  it('tells how a scan held by quality control goes on', () => {
+    assert.match(statusLines({ id: 'x2', status: 'qc_hold' })[0]!, /archive qc accept x2 --reason/);
+  });
+  it('says nothing more for a filed item', () => {
+    assert.deepEqual(statusLines({ id: 'x3', status: 'filed' }), []);
   });
 });
