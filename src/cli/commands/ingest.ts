@@ -178,6 +178,8 @@ export const ingestCommand: Command = {
       const me = cliPrincipal(rt)!;
       const mayRead = (item: ItemDoc) => mayActOn(rt, me, item);
       const ids = new Map<string, string[]>();
+      // PATHs whose content an earlier ingest already took in: the item it made is reported, marked so.
+      const before = new Set<string>();
       const batchId = randomUUID();
       let failures = 0;
       const woken = new Wakeup();
@@ -191,6 +193,7 @@ export const ingestCommand: Command = {
           const res = await ingestItem(rt, { fonds, source, channel: 'cli', files: filesOfPath(source), stack, mayRead, batchId });
           const id = String(res.item._id);
           const earlier = ids.get(id);
+          if (res.duplicate) before.add(source);
           if (earlier) earlier.push(source);
           else ids.set(id, [source]);
           if (!values.wait) {
@@ -212,14 +215,14 @@ export const ingestCommand: Command = {
           // Every PATH gets its line: a later file with the same content as an earlier one names it.
           for (const [k, source] of sources.entries()) {
             if (item.status === 'failed') failures++;
-            const dup = k > 0 ? { duplicate: true, duplicateOf: sources[0] } : {};
+            const dup = k > 0 ? { duplicate: true, duplicateOf: sources[0] } : before.has(source) ? { duplicate: true } : {};
             if (item.status === 'split') {
               if (values.json) io.out(JSON.stringify({ source, id: view.id, status: 'split', children: item.stack?.children ?? [], pages: [], ...dup }));
               else io.out(`✂ ${source} → ${item.stack?.children?.length ?? 0} 件 items`);
               continue;
             }
             if (values.json) io.out(JSON.stringify({ ...view, source, ...dup, pages: view.pages.map((p) => ({ ...p, n: p.n, text: p.text ?? '', confidence: p.confidence })) }));
-            else io.out(`${item.status === 'failed' ? '✘' : item.status === 'qc_hold' ? '⏸' : '✔'} ${source} → ${view.id} ${view.status}${view.reason ? `: ${view.reasonZh} / ${view.reason}` : ''} (${view.pageCount} 页 pages${view.flags.length ? `, ${view.flags.length} 个提示 flags` : ''})${k > 0 ? ` = ${sources[0]!}（内容相同 / same content）` : ''}`);
+            else io.out(`${item.status === 'failed' ? '✘' : item.status === 'qc_hold' ? '⏸' : '✔'} ${source} → ${view.id} ${view.status}${view.reason ? `: ${view.reasonZh} / ${view.reason}` : ''} (${view.pageCount} 页 pages${view.flags.length ? `, ${view.flags.length} 个提示 flags` : ''})${k > 0 ? ` = ${sources[0]!}（内容相同 / same content）` : before.has(source) ? '（此前已接收，未再归档 / ingested before, not again）' : ''}`);
           }
         });
       }

@@ -50,6 +50,15 @@ describe('CLI: --wait never hangs, every PATH is accounted for, a worker with th
     assert.equal(second.duplicateOf, a);
     assert.ok(['filed', 'review'].includes(first.status), first.status);
     assert.ok(Date.now() - t0 < 150_000);
+    assert.notEqual(first.duplicate, true, 'new content is not a duplicate');
+
+    // The same file again, another day: its item, said to be one taken in before, not filed twice.
+    const again = await run(process.execPath, [ARCHIVE, 'ingest', a, '--wait', '--json'], { env: { ...process.env, ...ctx.env }, maxBuffer: 10 << 20, timeout: 180_000 });
+    const line = JSON.parse(again.stdout.trim()) as any;
+    assert.equal(line.id, first.id);
+    assert.equal(line.duplicate, true);
+    const human = await run(process.execPath, [ARCHIVE, 'ingest', a, '--wait'], { env: { ...process.env, ...ctx.env }, maxBuffer: 10 << 20, timeout: 180_000 });
+    assert.match(human.stdout, /此前已接收，未再归档 \/ ingested before, not again/);
   });
 
   it('a worker whose keystore cannot unwrap the archive keys refuses to start, claiming nothing', async () => {
