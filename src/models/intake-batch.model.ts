@@ -13,6 +13,8 @@ export interface IntakeBatch {
   fonds: string;
   at: Date;
   items: string[];
+  /** Those of `items` taken in by an earlier batch (the same content uploaded again): listed, not this batch's to count. */
+  earlier: string[];
   /** Files refused at upload, with the reason (code, English, Chinese). */
   rejected: Array<{ file: string; code: string; message: string; messageZh: string }>;
   options: { split: string; blankSeparators: boolean };
@@ -27,6 +29,7 @@ const schema = new Schema<IntakeBatch>(
     fonds: { type: String, required: true },
     at: { type: Date, required: true, default: () => new Date() },
     items: { type: [String], default: [] },
+    earlier: { type: [String], default: [] },
     rejected: { type: [{ file: String, code: String, message: String, messageZh: String, _id: false }], default: [] },
     options: { split: { type: String, default: 'item' }, blankSeparators: { type: Boolean, default: false } },
     hiddenAt: { type: Date, default: null },

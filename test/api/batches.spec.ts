@@ -42,6 +42,14 @@ describe('api: intake batches on the server (scanning station)', function () {
     assert.equal(mine.fonds, ctx.rt.config.fonds);
     assert.deepEqual(mine.rejected.map((r) => r.code), ['unsupported_media_type'], 'the refused file is kept with its reason');
     assert.equal((await itemModel(ctx.rt.db).findById(up.items[0]!.id).lean())!.batchId, up.batchId, 'the items carry the same batch id');
+    assert.deepEqual((mine as unknown as { earlier: string[] }).earlier, [], 'nothing in it was taken in before');
+
+    // The same scan uploaded again: its batch lists the item as one an earlier batch took in.
+    const again = (await (await app.fetch(`${app.base}/api/v1/ingest?split=files`, { method: 'POST', body: form([{ name: 'a-again.png', data: scan }]) })).json()) as { batchId: string; items: Array<{ id: string; duplicate: boolean }> };
+    assert.deepEqual(again.items.map((i) => [i.id, i.duplicate]), [[up.items[0]!.id, true]]);
+    const second = ((await (await app.fetch(`${app.base}/api/v1/batches`)).json()) as { batches: Array<{ id: string; items: string[]; earlier: string[] }> }).batches.find((b) => b.id === again.batchId)!;
+    assert.deepEqual(second.earlier, [up.items[0]!.id]);
+    assert.equal((await itemModel(ctx.rt.db).findById(up.items[0]!.id).lean())!.batchId, up.batchId, 'the item stays its first batch\'s');
 
     // Another archivist sees none of it, and cannot hide it.
     const tokens = await signedInUsers(ctx.rt, app.base, [['batch.other', 'archivist']], 'Correct-Horse-42');

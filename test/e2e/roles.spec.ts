@@ -67,6 +67,13 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await elsewhere.page.locator('[data-test=batch] [data-test=batch-items]').filter({ hasText: '件：1 / 1' }).waitFor({ timeout: 20_000 });
     assert.deepEqual(elsewhere.problems, []);
     await elsewhere.page.close();
+    // The same scan uploaded again (from another folder): said to be in already, not a second item.
+    await page.locator('[data-test=files]').setInputFiles({ name: 'again/batch-001.png', mimeType: 'image/png', buffer: scan });
+    await page.getByRole('button', { name: '上传并处理' }).click();
+    await page.getByText(/1 件此前已接收，未重复归档/).waitFor();
+    assert.equal(await items.countDocuments({ 'originals.sha256': item.originals[0]!.sha256 }), 1, 'no second item');
+    // Its batch lists the item, marked as taken in before, and the QC statistics count it once.
+    await page.locator('[data-test=batch]').first().locator('[data-test=batch-earlier]').waitFor();
 
     // The batch links to the QC queue; the archivist accepts the scan with a reason.
     await batch.locator('[data-test=batch-held]').click();

@@ -8,6 +8,8 @@ export interface Batch {
   at: string;
   fonds: string;
   items: string[];
+  /** Items an earlier batch took in (the same file uploaded again). */
+  earlier?: string[];
 }
 /** Where batches were kept before they moved to the server: cleared once read. */
 const OLD_KEY = 'archive.batches';

@@ -164,6 +164,8 @@ export const M = {
   scanBlankSep: ['空白页也作分隔页', 'Blank pages also separate'],
   scanUpload: ['上传并处理', 'Upload and process'],
   scanUploaded: ['已上传 {n} 件，正在处理', '{n} items uploaded; processing'],
+  batchEarlier: ['此前已接收', 'ingested before'],
+  scanAlreadyIn: ['{n} 件此前已接收，未重复归档：{files}', '{n} already ingested before, not filed again: {files}'],
   scanRejected: ['{file}：{msg}', '{file}: {msg}'],
   separatorsTitle: ['打印分隔页', 'Print separator sheets'],
   separatorsCount: ['份数', 'Sheets'],

@@ -174,7 +174,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         await enqueueCaptureCheck(rt, items.filter((i) => !i.duplicate).map((i) => i.id)).catch((err: unknown) => rt.logger.warn({ err }, 'could not enqueue the capture 四性 check'));
         // The station's batch list lives on the server: the same person sees it on any browser or PC.
         if (items.length) {
-          await recordBatch(rt, { id: batchId, actor: String(ctx.state.user?.username ?? 'api'), fonds, items: items.map((i) => i.id), rejected: errors, options: { split: query.split, blankSeparators: query.blankSeparators === '1' } });
+          await recordBatch(rt, { id: batchId, actor: String(ctx.state.user?.username ?? 'api'), fonds, items: items.map((i) => i.id), earlier: items.filter((i) => i.duplicate).map((i) => i.id), rejected: errors, options: { split: query.split, blankSeparators: query.blankSeparators === '1' } });
         }
         describeForAudit(ctx, items.length === 1 ? { type: 'item', id: items[0]!.id } : null, { items: items.map((i) => i.id), rejected: errors.length, batchId });
         ctx.status = 202;

@@ -13,14 +13,16 @@ export interface BatchView {
   fonds: string;
   at: string;
   items: string[];
+  /** Items of an earlier batch that this upload repeated: shown as such, not counted in this batch's QC. */
+  earlier: string[];
   rejected: IntakeBatch['rejected'];
   options: IntakeBatch['options'];
 }
 
-const view = (b: IntakeBatch): BatchView => ({ id: b._id, actor: b.actor, fonds: b.fonds, at: new Date(b.at).toISOString(), items: b.items, rejected: b.rejected ?? [], options: b.options });
+const view = (b: IntakeBatch): BatchView => ({ id: b._id, actor: b.actor, fonds: b.fonds, at: new Date(b.at).toISOString(), items: b.items, earlier: b.earlier ?? [], rejected: b.rejected ?? [], options: b.options });
 
-export async function recordBatch(rt: Runtime, b: { id: string; actor: string; fonds: string; items: string[]; rejected: IntakeBatch['rejected']; options: IntakeBatch['options'] }): Promise<BatchView> {
-  const doc = await intakeBatchModel(rt.db).create({ _id: b.id, actor: b.actor, fonds: b.fonds, items: b.items, rejected: b.rejected, options: b.options, at: new Date() });
+export async function recordBatch(rt: Runtime, b: { id: string; actor: string; fonds: string; items: string[]; earlier?: string[]; rejected: IntakeBatch['rejected']; options: IntakeBatch['options'] }): Promise<BatchView> {
+  const doc = await intakeBatchModel(rt.db).create({ _id: b.id, actor: b.actor, fonds: b.fonds, items: b.items, earlier: b.earlier ?? [], rejected: b.rejected, options: b.options, at: new Date() });
   return view(doc.toObject() as IntakeBatch);
 }
 
