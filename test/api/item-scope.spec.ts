@@ -52,5 +52,6 @@ describe('item reads honour the caller\'s scope (fonds), not only the route perm
     const theirs = (await (await get(`/api/v1/persons/${ID}/items`, 'cw.z002')).json()) as any;
     assert.equal(mine.total, 1);
     assert.equal(theirs.total, 0);
+    assert.equal(theirs.name, null, 'no name from items outside the scope');
   });
 });

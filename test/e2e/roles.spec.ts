@@ -140,6 +140,8 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await page.getByRole('textbox', { name: '公民身份号码' }).fill('110105198703152318');
     await page.getByRole('button', { name: '查看档案' }).click();
     await page.locator('.el-table__row').filter({ hasText: '工伤认定决定书（李秀英）' }).waitFor();
+    assert.match(await page.locator('[data-test=dossier-who]').innerText(), /李秀英\s*110105198703152318/);
+    await shot(page, 'archivist-dossier');
     await page.getByRole('link', { name: '质检统计' }).click();
     await page.locator('.el-table__row').filter({ hasText: '150 dpi × 1' }).waitFor();
     await shot(page, 'archivist-qc');

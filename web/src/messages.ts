@@ -242,6 +242,7 @@ export const M = {
   dossierPerson: ['按公民身份号码', 'By ID number'],
   dossierUnit: ['按统一社会信用代码', 'By credit code'],
   dossierOpen: ['查看档案', 'Show file'],
+  dossierNoName: ['（档案中未著录姓名/名称）', '(no name in the file)'],
   dossierCount: ['共 {n} 件，按形成时间排列', '{n} items in filing order'],
   // catalogue
   catalogueTitle: ['归档文件目录', 'Archive catalogue'],

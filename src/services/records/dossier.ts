@@ -250,7 +250,22 @@ export async function rebuildDossierLinks(rt: Runtime, opts: { onProgress?: (n: 
  * A person's or a unit's file as the API and CLI present it: the rows the caller may read
  * (`mayRead` applies their scope and clearance to each row's fonds and level), oldest first.
  */
-export async function dossierOf(rt: Runtime, kind: DossierKind, value: string, mayRead: (row: DossierRow) => boolean): Promise<{ total: number; items: Array<Omit<DossierRow, 'fonds' | 'level'>> }> {
+export async function dossierOf(rt: Runtime, kind: DossierKind, value: string, mayRead: (row: DossierRow) => boolean): Promise<{ total: number; name: string | null; items: Array<Omit<DossierRow, 'fonds' | 'level'>> }> {
   const rows = (await openDossier(rt, kind, value)).filter(mayRead);
-  return { total: rows.length, items: rows.map(({ fonds: _f, level: _l, ...row }) => row) };
+  return { total: rows.length, name: await nameInFile(rt, kind, value, rows), items: rows.map(({ fonds: _f, level: _l, ...row }) => row) };
+}
+
+/**
+ * Whom the file is about, as its newest readable items name them (a later item, or a corrected
+ * one, has the name right more often than an old scan): so the person at the counter sees that the
+ * number typed is the person in front of them. The link itself never holds a name.
+ */
+async function nameInFile(rt: Runtime, kind: DossierKind, value: string, rows: DossierRow[]): Promise<string | null> {
+  for (const row of rows.slice(-3).reverse()) {
+    const item = await itemModel(rt.db).findById(row.id, { metadata: 1 }).lean<ItemDoc>().catch(() => null);
+    const md = (item?.metadata ?? null) as { persons?: Array<{ name: string | null; idNumber: string | null }>; units?: Array<{ name: string | null; creditCode: string | null }> } | null;
+    const name = kind === 'person' ? md?.persons?.find((p) => p.name && p.idNumber?.toUpperCase() === value)?.name : md?.units?.find((u) => u.name && u.creditCode === value)?.name;
+    if (name) return name;
+  }
+  return null;
 }

@@ -108,6 +108,7 @@ describe('filing by the regulation: describe, classify, retain, number (real Fer
   it('a person\'s file lists their items in order; the catalogue exports CSV and PDF', async () => {
     const res = (await (await http.fetch(`${http.base}/api/v1/persons/${zhang}/items`)).json()) as any;
     assert.deepEqual(res.items.map((i: any) => i.id), [first, second]);
+    assert.equal(res.name, '张伟', 'whom the file is about, as its items name them');
     const csv = await (await http.fetch(`${http.base}/api/v1/catalogue?fonds=Z001&year=2019`)).text();
     const lines = csv.replace(/^\uFEFF/, '').trim().split(/\r\n/);
     assert.equal(lines[0], '序号,档号,文号,责任者,题名,日期,密级,页数,备注');
