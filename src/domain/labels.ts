@@ -180,18 +180,21 @@ export function extractUnits(text: string): LabelledUnit[] {
     let value = line.split(/[\u3000|丨│]|\s{2,}|[，。；;,]|(?=[\u4e00-\u9fff]{2,8}\s*[:：])/u)[0]!.trim();
     // Specks before the name read as quotes or dots.
     value = value.replace(/^[“”"'‘’`·.、]+\s*/u, '');
-    // 厂 is a small glyph that OCR reads as 三 or 广; no unit's name ends with either.
-    const read = value;
-    value = value.replace(/(?<=[\u4e00-\u9fff]{3})[三广]$/u, '厂');
-    if (joint !== 'colon' && joint !== 'cell') {
+    const start = from + line.indexOf(value);
+    const sure = joint === 'colon' || joint === 'cell';
+    if (!sure) {
       const next = FIELD_AFTER_UNIT.exec(value);
       if (next && next.index >= 4) value = value.slice(0, next.index).trim();
+    }
+    // 厂 is a small glyph that OCR reads as 三 or 广; no unit's name ends with either (same length,
+    // so the evidence's span still points at what was read).
+    value = value.replace(/(?<=[\u4e00-\u9fff]{3})[三广]$/u, '厂');
+    if (!sure) {
       const core = value.replace(/[(（][^()（）]{1,10}[)）]$/u, '');
       if (core.length < 4 || !ORG_END.test(core) || PROSE.test(value)) continue;
     }
     if (value.length < 4 || value.length > 60 || !/[\u4e00-\u9fff]{2}/u.test(value)) continue;
-    const start = from + line.indexOf(read);
-    out.push({ name: value, label: unitLabel(m[1]!), start, end: start + read.length });
+    out.push({ name: value, label: unitLabel(m[1]!), start, end: start + value.length });
   }
   return out;
 }

@@ -29,6 +29,11 @@ describe('labelled fields in OCR text: names, units, 险种', () => {
     assert.deepEqual(extractUnits('用人单位\n昆明滇池园林绿化工程有限公司\n事故经过：').map((u) => u.name), ['昆明滇池园林绿化工程有限公司']);
     assert.deepEqual(extractUnits('用人单位 | 青岛海湾船舶配件厂 | 联系电话 | 0532-1234567').map((u) => u.name), ['青岛海湾船舶配件厂']);
     assert.deepEqual(extractUnits('缴费单位  南宁市邕江纸业有限责任公司   经办人  韦芳').map((u) => u.name), ['南宁市邕江纸业有限责任公司']);
+    // The next field glued on is cut off, and the span (the evidence on the page) is the name's.
+    const text = '参保单位青岛海湾船舶配件厂联系电话0532-1234567';
+    const [u] = extractUnits(text);
+    assert.equal(u!.name, '青岛海湾船舶配件厂');
+    assert.equal(text.slice(u!.start, u!.end), '青岛海湾船舶配件厂');
     // The name keeps what follows its organisation word when that is still part of it.
     assert.deepEqual(extractUnits('用人单位上海申江物流中心（有限合伙）').map((u) => u.name), ['上海申江物流中心（有限合伙）']);
   });
