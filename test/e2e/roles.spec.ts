@@ -74,6 +74,7 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     assert.equal(await items.countDocuments({ 'originals.sha256': item.originals[0]!.sha256 }), 1, 'no second item');
     // Its batch lists the item, marked as taken in before, and the QC statistics count it once.
     await page.locator('[data-test=batch]').first().locator('[data-test=batch-earlier]').waitFor();
+    await page.locator('.el-message').filter({ hasText: '此前已接收' }).waitFor({ state: 'hidden', timeout: 15_000 });
 
     // The batch links to the QC queue; the archivist accepts the scan with a reason.
     await batch.locator('[data-test=batch-held]').click();

@@ -109,3 +109,38 @@ export function hitBoxes(lines: OcrLine[] | undefined, words: string[]): Bbox[] 
   }
   return boxes;
 }
+
+/**
+ * The box of a span of the page's text (an extracted field's evidence: its start and end in the page
+ * text, the lines joined by newlines): the characters it covers on its line, at the line's height.
+ * Null when the span is not on a line read with boxes (the caller falls back to the line's box).
+ */
+export function spanBox(lines: OcrLine[] | undefined, pageText: string, start: number, end: number): Bbox | null {
+  let at = 0;
+  for (const line of lines ?? []) {
+    const idx = pageText.indexOf(line.text, at);
+    if (idx < 0) continue;
+    at = idx + line.text.length;
+    if (start < idx || start > at) continue;
+    // The span's characters among the line's (placeChars leaves whitespace out, and counts code points).
+    const chars = placeChars(line);
+    let k = 0;
+    let first = -1;
+    let last = -1;
+    for (let u = 0; u < line.text.length; ) {
+      const ch = String.fromCodePoint(line.text.codePointAt(u)!);
+      if (!/\s/u.test(ch)) {
+        if (idx + u >= start && idx + u < end) {
+          if (first < 0) first = k;
+          last = k;
+        }
+        k++;
+      }
+      u += ch.length;
+    }
+    // The layout names as many characters as the words hold; the line's text may differ (a reread).
+    if (first < 0 || last >= chars.length || k !== chars.length) return null;
+    return { x0: chars[first]!.x0, y0: line.bbox.y0, x1: chars[last]!.x1, y1: line.bbox.y1 };
+  }
+  return null;
+}

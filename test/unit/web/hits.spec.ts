@@ -1,6 +1,6 @@
 /** The viewer's hit boxes: which OCR words make up each occurrence of a search term (web/src/hits.ts). */
 import assert from 'node:assert/strict';
-import { hitBoxes, terms } from '../../../web/src/hits';
+import { hitBoxes, spanBox, terms } from '../../../web/src/hits';
 
 const box = (x0: number) => ({ x0, y0: 10, x1: x0 + 10, y1: 20 });
 
@@ -63,6 +63,23 @@ describe('web viewer: search terms and hit boxes', () => {
     const line = { text: '姓名:张伟 性别:男', bbox: b(0, 0, 600, 46), words: [{ text: '姓名:张伟', bbox: b(10, 0, 230, 46) }, { text: '性别:男', bbox: b(400, 0, 560, 46) }] };
     const [sex] = hitBoxes([line], ['性别']);
     near(sex!.x0, 400);
+  });
+
+  it('boxes an extracted field over its own characters: the span of the page text it came from', () => {
+    const text = `${idLine.text}\n${nameLine.text}`;
+    const at = text.indexOf('欧阳振华');
+    const name = spanBox([idLine, nameLine], text, at, at + 4)!;
+    near(name.x0, 427);
+    near(name.x1, 610);
+    assert.deepEqual([name.y0, name.y1], [206, 251]);
+    const id = text.indexOf('110105198703152318');
+    assert.deepEqual(spanBox([idLine, nameLine], text, id, id + 18), b(430, 307, 912, 350));
+    // Spaces in the line's text do not move anything; a line whose words hold other characters
+    // than its text (its text changed after reading) gets no guess.
+    const spaced = { ...nameLine, text: '受伤职工姓名: 欧阳振华 ' };
+    near(spanBox([spaced], spaced.text, 8, 12)!.x0, 427);
+    const odd = { ...nameLine, text: `${nameLine.text}印` };
+    assert.equal(spanBox([odd], odd.text, 7, 11), null);
   });
 
   it('finds each occurrence on a line', () => {
