@@ -15,7 +15,13 @@ watch(locale, (l) => {
 export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
   const pair = M[key];
   const s = locale.value === 'zh' ? pair[0] : pair[1];
-  return s.replace(/\{(\w+)\}/g, (_m, k: string) => (params[k] === undefined ? `{${k}}` : String(params[k])));
+  const filled = s.replace(/\{(\w+)\}/g, (_m, k: string) => (params[k] === undefined ? `{${k}}` : String(params[k])));
+  return locale.value === 'zh' ? filled : singular(filled);
+}
+
+/** English counts of one take the singular ("1 item", not "1 items"); Chinese has no plural. */
+export function singular(text: string): string {
+  return text.replace(/\b1 (item|page|file|row|day|hour|minute|hit|signature|member|account|batch|link)(e?s)\b/g, (_m, noun: string) => `1 ${noun}`).replace(/\b1 entries\b/g, '1 entry');
 }
 
 /** A code's name from a table of [zh, en] pairs (categories, roles…), the code itself when unknown. */
