@@ -2,6 +2,7 @@
 // type of `t` only accepts known keys, so a missing translation does not compile (vue-tsc).
 import { ref, watch } from 'vue';
 import { M, type MessageKey } from './messages';
+import { singular } from './plural';
 
 export type Locale = 'zh' | 'en';
 const saved = typeof localStorage !== 'undefined' ? localStorage.getItem('archive.locale') : null;
@@ -19,10 +20,6 @@ export function t(key: MessageKey, params: Record<string, string | number> = {})
   return locale.value === 'zh' ? filled : singular(filled);
 }
 
-/** English counts of one take the singular ("1 item", not "1 items"); Chinese has no plural. */
-export function singular(text: string): string {
-  return text.replace(/\b1 (item|page|file|row|day|hour|minute|hit|signature|member|account|batch|link)(e?s)\b/g, (_m, noun: string) => `1 ${noun}`).replace(/\b1 entries\b/g, '1 entry');
-}
 
 /** A code's name from a table of [zh, en] pairs (categories, roles…), the code itself when unknown. */
 export function named(table: Record<string, readonly [string, string]>, code: string | null | undefined): string {

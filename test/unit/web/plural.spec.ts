@@ -1,6 +1,6 @@
-/** English text with counts: one of a thing is singular (web/src/i18n.ts). */
+/** English text with counts: one of a thing is singular (web/src/plural.ts). */
 import assert from 'node:assert/strict';
-import { singular } from '../../../web/src/i18n';
+import { singular } from '../../../web/src/plural';
 
 describe('web i18n: English counts', () => {
   it('says "1 item", "1 page", "1 entry", "1 batch" and leaves other counts plural', () => {
