@@ -154,8 +154,11 @@ function unitLabel(read: string): string {
 }
 /** What ends an organisation's name: its kind (有限公司, 厂, 中心, 医院, 委员会 …). */
 const ORG_END = /(?:公司|集团|厂|局|中心|医院|卫生院|卫生室|诊所|学校|学院|大学|中学|小学|幼儿园|委员会|协会|商会|联合会|事务所|银行|研究所|研究院|设计院|合作社|商店|商行|超市|酒店|宾馆|饭店|餐厅|工作室|办事处|站|所|院|馆|社|店|部|处|队|场|矿)$/u;
-/** Words of a sentence, not of a name: 用人单位与职工签订劳动合同后到社保中心 … (的士, a taxi, is a name's). */
-const PROSE = /[与到请将把被]|的(?!士)|应当|之日|签订|办理|申请|提供|缴纳/u;
+/**
+ * Words of a sentence, not of a name: 用人单位与职工签订劳动合同后到社保中心 … Names have 的士 (taxi),
+ * 被服厂 (bedding works) and 将军 in them.
+ */
+const PROSE = /[与到请把]|的(?!士)|被(?!服)|将(?!军)|应当|之日|签订|办理|申请|提供|缴纳/u;
 /** Fields that follow a unit's name on the same line when their colon was lost. */
 const FIELD_AFTER_UNIT = /统一社会信用代码|社会信用代码|组织机构代码|法定代表人|单位负责人|负责人|经办人|联系人|联系电话|电话|单位地址|地址|邮政编码|邮编|开户银行|银行账号|账号/u;
 

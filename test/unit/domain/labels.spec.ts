@@ -36,7 +36,7 @@ describe('labelled fields in OCR text: names, units, 险种', () => {
     assert.equal(text.slice(u!.start, u!.end), '青岛海湾船舶配件厂');
     // The name keeps what follows its organisation word when that is still part of it.
     assert.deepEqual(extractUnits('用人单位上海申江物流中心（有限合伙）').map((u) => u.name), ['上海申江物流中心（有限合伙）']);
-    assert.deepEqual(extractUnits('参保单位广州市白云的士有限公司').map((u) => u.name), ['广州市白云的士有限公司']);
+    assert.deepEqual(extractUnits('参保单位广州市白云的士有限公司\n用人单位上海第一被服厂').map((u) => u.name), ['广州市白云的士有限公司', '上海第一被服厂']);
   });
 
   it('reads the labels audit and other notices use for the unit', () => {
