@@ -143,6 +143,16 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await page.locator('.el-table__row').filter({ hasText: '工伤认定决定书（李秀英）' }).waitFor();
     assert.match(await page.locator('[data-test=dossier-who]').innerText(), /李秀英\s*110105198703152318/);
     await shot(page, 'archivist-dossier');
+    // A filed item's description corrected where it is read: the 文号 was not on the scan.
+    await page.getByRole('link', { name: '工伤认定决定书（李秀英）' }).click();
+    await page.locator('[data-test=correct]').click();
+    const dlg = page.getByRole('dialog');
+    await dlg.getByLabel('文号').fill('京人社工伤认字〔2020〕18号');
+    await shot(page, 'archivist-item-correct');
+    await dlg.locator('[data-test=save-item-correction]').click();
+    await page.locator('[data-test=doc-number]').filter({ hasText: '京人社工伤认字〔2020〕18号' }).waitFor();
+    assert.equal(((await items.findById(id).lean<ItemDoc>())!.metadata as { docNumber?: string }).docNumber, '京人社工伤认字〔2020〕18号');
+    assert.ok((await items.findById(id).lean<ItemDoc>())!.history.filter((h) => h.kind === 'correction').length >= 2, 'a second correction in the history');
     await page.getByRole('link', { name: '质检统计' }).click();
     await page.locator('.el-table__row').filter({ hasText: '150 dpi × 1' }).waitFor();
     await shot(page, 'archivist-qc');

@@ -214,6 +214,8 @@ export const M = {
   pageUndo: ['撤销：{what}', 'Undo: {what}'],
   pageMergeButton: ['合并', 'Merge'],
   pageNoEdit: ['已编档号的条目不能调整页面；如确需调整，请先撤销档号。', 'A numbered item cannot have its pages edited; withdraw its number first.'],
+  itemCorrect: ['更正著录', 'Correct the description'],
+  itemCorrectHint: ['保管期限随之重新确定；已编档号的条目不能因此改变类目或年度（改档号须先撤销）。更正记入条目历史和审计日志。', 'Retention is derived again; a numbered item cannot change class or year this way (withdraw its 档号 first). The correction goes into the item history and the audit trail.'],
   reviewCorrected: ['已更正：{title}', 'Corrected: {title}'],
   reviewProposed: ['建议分类', 'Proposed classification'],
   reviewCandidates: ['候选分类', 'Candidates'],
