@@ -153,6 +153,10 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await page.locator('[data-test=doc-number]').filter({ hasText: '京人社工伤认字〔2020〕18号' }).waitFor();
     assert.equal(((await items.findById(id).lean<ItemDoc>())!.metadata as { docNumber?: string }).docNumber, '京人社工伤认字〔2020〕18号');
     assert.ok((await items.findById(id).lean<ItemDoc>())!.history.filter((h) => h.kind === 'correction').length >= 2, 'a second correction in the history');
+    // Back where the person came from: the person's file, not a search they never made.
+    await page.locator('[data-test=back]').click();
+    await page.locator('[data-test=dossier-who]').filter({ hasText: '李秀英' }).waitFor();
+    assert.match(page.url(), /#\/dossier\?kind=person&code=110105198703152318/);
     await page.getByRole('link', { name: '质检统计' }).click();
     await page.locator('.el-table__row').filter({ hasText: '150 dpi × 1' }).waitFor();
     await shot(page, 'archivist-qc');

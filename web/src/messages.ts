@@ -93,6 +93,7 @@ export const M = {
   prevPage: ['上一页', 'Previous page'],
   nextPage: ['下一页', 'Next page'],
   // item viewer
+  backArrow: ['← 返回', '← Back'],
   backToResults: ['← 返回检索结果', '← Back to results'],
   pages: ['页面', 'Pages'],
   pageN: ['第{n}页', 'Page {n}'],
