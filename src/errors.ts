@@ -78,12 +78,16 @@ export class AppError extends Error {
   }
 }
 
+/** The catalogue's entry for an error's code (an AppError's, or another error's carrying a catalogue code); null for any other. */
+export function errorSpec(err: unknown): ErrorSpec | null {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && code in ERROR_CATALOGUE ? ERROR_CATALOGUE[code as ErrorCode] : null;
+}
+
 /** False when a job failing with this error should not be tried again (see ErrorSpec.retryable). */
 export function isRetryable(err: unknown): boolean {
   if ((err as { permanent?: unknown })?.permanent === true) return false;
-  const code = (err as { code?: unknown })?.code;
-  if (typeof code !== 'string' || !(code in ERROR_CATALOGUE)) return true;
-  return (ERROR_CATALOGUE[code as ErrorCode] as ErrorSpec).retryable !== false;
+  return errorSpec(err)?.retryable !== false;
 }
 
 export function isAppError(err: unknown): err is AppError {

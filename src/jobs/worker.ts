@@ -3,7 +3,7 @@
  * keeps leases alive with heartbeats, and on stop() drains what it is running before returning.
  */
 import type { Logger } from 'pino';
-import { ERROR_CATALOGUE } from '../errors';
+import { errorSpec } from '../errors';
 import { withLogContext } from '../logger';
 import type { Metrics } from '../metrics';
 import type { JobDoc } from '../models/job.model';
@@ -188,7 +188,7 @@ export class Worker {
       this.metrics?.errors.inc({ code: typeof code === 'string' ? code : 'internal_error', source: 'job' });
       // A file that cannot be read (damaged, encrypted, not a scan) is the input's fault, and the item
       // says why: a line, not an error with a stack, in the server's log and in `archive ingest`'s terminal.
-      const inputRefused = typeof code === 'string' && code in ERROR_CATALOGUE && ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].status < 500;
+      const inputRefused = (errorSpec(err)?.status ?? 500) < 500;
       if (outcome === 'failed' && inputRefused) log.info({ code, reason: (err as Error)?.message }, 'job ended: the input was refused');
       else if (outcome === 'failed') log.error({ err }, 'job failed for good');
       else log.warn({ err: (err as Error)?.message }, 'job failed; will retry');

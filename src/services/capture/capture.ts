@@ -17,7 +17,7 @@ import {
   type PageImage,
   type Rotation,
 } from '../../../ocr';
-import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../../errors';
+import { AppError, errorSpec } from '../../errors';
 import { itemModel, type ItemDoc, type PageRecord } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { dateRereadsSettled, linesToReread } from '../../domain/date-lines';
@@ -469,7 +469,7 @@ export async function failItem(rt: Runtime, itemId: string, err: unknown): Promi
           code: typeof e.code === 'string' ? e.code : 'internal_error',
           message: typeof e.message === 'string' ? e.message : String(err),
           // The catalogue's Chinese for a known code (an OCR input error carries English only).
-          messageZh: typeof e.zh === 'string' ? e.zh : (typeof e.code === 'string' && e.code in ERROR_CATALOGUE ? ERROR_CATALOGUE[e.code as ErrorCode].zh : '处理失败'),
+          messageZh: typeof e.zh === 'string' ? e.zh : errorSpec(err)?.zh ?? '处理失败',
         },
       },
     },
