@@ -43,6 +43,14 @@ describe('借阅/调阅: time-limited access grants to items outside the reader\
     assert.equal(req.status, 201);
     const { id } = (await req.json()) as { id: string };
     assert.equal((await call('GET', `/api/v1/items/${itemId}`, 'reader.z002')).status, 403, 'not before approval');
+    // What the request is for: the approver, who may read the item, sees its 档号 and 题名 (an item
+    // number alone tells them nothing); the reader, who may not read it yet, sees neither.
+    const toDecide = (await (await call('GET', '/api/v1/access-requests?status=pending', 'head.z001')).json()) as any;
+    const row = toDecide.requests.find((r: any) => r.id === id);
+    assert.equal(row.item.title, '工伤认定决定书');
+    assert.ok('archivalCode' in row.item);
+    const waiting = (await (await call('GET', '/api/v1/access-requests', 'reader.z002')).json()) as any;
+    assert.equal(waiting.requests[0].item, null, 'nothing of the item before the grant');
 
     // An approver outside the item's fonds may not decide; nor may the reader (no role).
     const outside = await call('POST', `/api/v1/access-requests/${id}/decision`, 'head.z002', { approve: true });
@@ -62,12 +70,14 @@ describe('借阅/调阅: time-limited access grants to items outside the reader\
     assert.equal(read.status, 200);
     const mine = (await (await call('GET', '/api/v1/access-requests', 'reader.z002')).json()) as any;
     assert.deepEqual(mine.requests.map((r: any) => [r.id, r.status]), [[id, 'approved']]);
+    assert.equal(mine.requests[0].item.title, '工伤认定决定书', 'while the grant runs, the reader sees what it is for');
 
     // Two days pass: the grant's end lies in the past now, and nobody has to do anything.
     await accessDecisionModel(ctx.rt.db).updateOne({ _id: id }, { $set: { until: new Date(Date.now() - 1000) } });
     assert.equal((await call('GET', `/api/v1/items/${itemId}`, 'reader.z002')).status, 403);
     const after = (await (await call('GET', '/api/v1/access-requests', 'reader.z002')).json()) as any;
     assert.equal(after.requests[0].status, 'expired');
+    assert.equal(after.requests[0].item, null, 'and no longer once it has ended');
 
     await ctx.rt.audit.flush();
     const trail = await ctx.rt.audit.list({ limit: 200 });

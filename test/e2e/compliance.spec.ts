@@ -148,6 +148,20 @@ describe('web UI: a due item taken to a verified certificate of destruction (Chr
       const check = page.locator('[data-test=check]');
       await check.waitFor();
       assert.match(await check.innerText(), /证明有效/);
+      // The files a person holds (downloaded earlier, or handed over) are checked the same way,
+      // chosen with the page's own buttons, which name the file chosen.
+      const listId = listPath.split('/').pop()!;
+      const pdf = await (await page.request.get(`${base}/api/v1/disposal/lists/${listId}/certificate`)).body();
+      const p7s = await (await page.request.get(`${base}/api/v1/disposal/lists/${listId}/certificate.p7s`)).body();
+      await page.locator('[data-test=cert-pdf]').setInputFiles({ name: 'certificate.pdf', mimeType: 'application/pdf', buffer: pdf });
+      await page.locator('[data-test=cert-p7s]').setInputFiles({ name: 'certificate.p7s', mimeType: 'application/pkcs7-signature', buffer: p7s });
+      await page.getByText('certificate.p7s').waitFor();
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/api/v1/disposal/certificates/verify')),
+        page.getByRole('button', { name: '校验所选文件' }).click(),
+      ]);
+      assert.equal(((await answer.json()) as { ok: boolean }).ok, true, 'the chosen files verify');
+      await check.filter({ hasText: '证明有效' }).waitFor();
       await shot(page, 'compliance-certificate');
     });
     assert.equal((await itemModel(ctx.rt.db).findById(itemId).lean())!.status, 'destroyed');

@@ -133,13 +133,20 @@ describe('web UI: the caseworker signs in, searches, reads the page with the hit
     await page.getByRole('button', { name: '提交申请' }).click();
     await page.getByText('申请已提交，等待审批').waitFor();
     await page.goto(`${base}/#/access`);
-    await page.locator('.el-table__row').filter({ hasText: '待审批' }).waitFor();
+    const pending = page.locator('.el-table__row').filter({ hasText: '待审批' });
+    await pending.waitFor();
+    // The reader may not read the item yet: the list names it by number only, not by its title.
+    const title = (await itemModel(ctx.rt.db).findById(itemId).lean())!.title!;
+    assert.equal(await pending.locator('[data-test=access-item]').innerText(), `条目 ${itemId}`);
 
     const approver = await openPage(browser);
     await signInUi(approver.page, base, 'web.approver', PASSWORD);
     await approver.page.goto(`${base}/#/access`);
-    await approver.page.locator('.el-table__row').filter({ hasText: 'web.outsider' }).getByRole('button', { name: '批准' }).click();
-    await approver.page.getByRole('dialog').getByText(/批准 web.outsider 借阅该条目 7 天/).waitFor();
+    // The approver judges the request by what it is for: the item's title and 档号, not an id.
+    const asked = approver.page.locator('.el-table__row').filter({ hasText: 'web.outsider' });
+    assert.match(await asked.locator('[data-test=access-item]').innerText(), new RegExp(title));
+    await asked.getByRole('button', { name: '批准' }).click();
+    await approver.page.getByRole('dialog').getByText(`批准 web.outsider 借阅《${title}》 7 天？`).waitFor();
     await approver.page.getByRole('dialog').getByRole('button', { name: '确定' }).click();
     await approver.page.locator('.el-table__row').filter({ hasText: '已批准' }).waitFor();
     assert.deepEqual(approver.problems, []);
@@ -149,6 +156,7 @@ describe('web UI: the caseworker signs in, searches, reads the page with the hit
     const row = page.locator('.el-table__row').filter({ hasText: '已批准' });
     await row.waitFor();
     assert.match(await row.locator('[data-test=remaining]').innerText(), /^[67] 天 \d+ 小时$/, 'the remaining time of the running grant is shown');
+    assert.equal(await row.locator('[data-test=access-item]').innerText(), title, 'while the grant runs the reader sees what it is for');
     await shot(page, 'caseworker-access');
     await row.getByRole('link').click();
     await page.locator('[data-test=facts]').waitFor();

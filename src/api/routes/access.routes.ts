@@ -19,6 +19,7 @@ const GrantView = z.object({
   note: z.string(),
   endedBy: z.string().nullable(),
   endedAt: z.string().nullable(),
+  item: z.object({ archivalCode: z.string().nullable(), title: z.string().nullable() }).nullable().optional().describe('档号 and 题名, only in lists and only for a caller who may read the item now'),
 });
 const Id = z.object({ id: z.string().regex(OBJECT_ID) });
 

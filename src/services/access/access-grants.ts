@@ -35,6 +35,12 @@ export interface AccessGrantView {
   note: string;
   endedBy: string | null;
   endedAt: string | null;
+  /**
+   * What the request is for (档号, 题名), only for a caller who may read the item now: an approver
+   * cannot judge a request by an item number, and a reader sees the description while the grant runs.
+   * Absent from the responses to a single step (request, decision, end).
+   */
+  item?: { archivalCode: string | null; title: string | null } | null;
 }
 
 function view(r: AccessRequestDoc, d: AccessDecisionDoc | null, v: AccessRevocationDoc | null, now = Date.now()): AccessGrantView {
@@ -186,18 +192,21 @@ export async function listAccess(rt: Runtime, who: Principal, opts: { status?: A
   const m = models(rt);
   const all = await m.requests.find({}).sort({ requestedAt: -1 }).limit(2000).lean<AccessRequestDoc[]>();
   const out: AccessGrantView[] = [];
-  const items = new Map<string, { fonds: string; level: number } | null>();
+  const items = new Map<string, { fonds: string; level: number; archivalCode: string | null; title: string | null } | null>();
+  const levels = { levels: levelsOf(rt) };
   for (const r of all) {
-    let visible = r.userId === who.id;
-    if (!visible) {
-      if (!items.has(r.itemId)) items.set(r.itemId, await loadItem(rt, r.itemId).then((it) => ({ fonds: it.fonds, level: itemLevel(it) }), () => null));
-      const it = items.get(r.itemId);
-      visible = !!it && authorize(who, 'access.approve', { type: 'item', ...it }, { levels: levelsOf(rt) }).allowed;
-    }
+    if (!items.has(r.itemId)) items.set(r.itemId, await loadItem(rt, r.itemId).then((it) => ({ fonds: it.fonds, level: itemLevel(it), archivalCode: it.archivalCode ?? null, title: it.title ?? null }), () => null));
+    const it = items.get(r.itemId);
+    const resource = it ? { type: 'item', fonds: it.fonds, level: it.level } : null;
+    const visible = r.userId === who.id || (!!resource && authorize(who, 'access.approve', resource, levels).allowed);
     if (!visible) continue;
     const [d, v] = await Promise.all([m.decisions.findById(r._id).lean<AccessDecisionDoc>(), m.revocations.findById(r._id).lean<AccessRevocationDoc>()]);
     const g = view(r, d, v);
-    if (!opts.status || g.status === opts.status) out.push(g);
+    if (opts.status && g.status !== opts.status) continue;
+    // The reader's own running grant counts as activeGrant counts it: not past a level raised since.
+    const granted = r.userId === who.id && g.status === 'approved' && !!it && !(typeof d?.level === 'number' && it.level > d.level);
+    const readable = !!resource && (granted || authorize(who, 'item.read', resource, levels).allowed);
+    out.push({ ...g, item: it && readable ? { archivalCode: it.archivalCode, title: it.title } : null });
   }
   return out;
 }
