@@ -8,7 +8,9 @@ import type { Command } from '../command';
 const STATUS_ZH: Record<AccessStatus, string> = { pending: '待审批', approved: '借阅中', rejected: '已驳回', expired: '已到期', ended: '已终止' };
 
 function line(g: AccessGrantView): string {
-  return `${g.id}  ${STATUS_ZH[g.status]}/${g.status}  条目 item ${g.itemId}  ${g.username}  ${g.days} 天 days${g.until ? `  至 until ${g.until}` : ''}  目的 purpose: ${g.reason}`;
+  // 档号 and 题名 where the caller may read the item (listAccess says so): what an approver judges.
+  const what = g.item ? `  ${g.item.archivalCode ?? '未编档号'} 《${g.item.title ?? '无题名'}》` : '';
+  return `${g.id}  ${STATUS_ZH[g.status]}/${g.status}  条目 item ${g.itemId}${what}  ${g.username}  ${g.days} 天 days${g.until ? `  至 until ${g.until}` : ''}  目的 purpose: ${g.reason}`;
 }
 
 function need(id: string | undefined, what: string): string {
