@@ -52,6 +52,8 @@ describe('API auth: login, lockout, sessions, CSRF, injection, permission matrix
     const me = (await res.json()) as any;
     assert.equal(me.username, 'u.archivist');
     assert.deepEqual(me.roles, ['archivist']);
+    // What the roles allow, so that the UI offers nothing the server would refuse.
+    assert.ok(me.actions.includes('item.ingest') && !me.actions.includes('audit.verify'), 'an archivist ingests and does not verify the audit chain');
   });
 
   it('answers a wrong password and an unknown user identically', async () => {

@@ -9,6 +9,8 @@ export interface Me {
   roles: string[];
   clearance: string;
   scope?: { fonds: '*' | string[] };
+  /** What the roles allow (the server's policy table); the server still decides every request. */
+  actions?: string[];
 }
 
 export const me = ref<Me | null>(null);
@@ -30,6 +32,14 @@ export async function loadMe(): Promise<Me | null> {
     }
   }
   return me.value;
+}
+
+/**
+ * Whether the signed-in person's roles allow `action` at all. A control that would only be refused
+ * is not offered: a refused request is an error for the person and a denied entry in the audit trail.
+ */
+export function can(action: string): boolean {
+  return !!me.value?.actions?.includes(action);
 }
 
 export function hasRole(...roles: string[]): boolean {

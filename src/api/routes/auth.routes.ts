@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import { RESET_ID_LENGTH, toPrincipal } from '../../services/access';
-import { seesSecurityEventsOnly, ROLES, type Principal } from '../../services/access';
+import { actionsOf, seesSecurityEventsOnly, ROLES, type Principal } from '../../services/access';
 import { newTotpSecret } from '../../services/access';
 import { checkPermission, CSRF_COOKIE, SESSION_COOKIE } from '../middleware/auth';
 import { defineRoute, type RouteDef } from '../route';
@@ -11,10 +11,16 @@ import { OBJECT_ID } from '../../domain/ids';
 
 const Username = z.string().min(1).max(128);
 const ScopeList = z.union([z.literal('*'), z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/)).max(200)]);
-const PrincipalView = z.object({ id: z.string(), username: z.string(), roles: z.array(z.string()), clearance: z.string() });
+const PrincipalView = z.object({
+  id: z.string(),
+  username: z.string(),
+  roles: z.array(z.string()),
+  clearance: z.string(),
+  actions: z.array(z.string()).describe('What the roles allow (policies.ROLE_ACTIONS): the web UI offers only these, the server still decides each request'),
+});
 
 function view(p: Principal) {
-  return { id: p.id, username: p.username, roles: [...p.roles], clearance: p.clearance, scope: p.scope };
+  return { id: p.id, username: p.username, roles: [...p.roles], clearance: p.clearance, scope: p.scope, actions: [...actionsOf(p.roles)].sort() };
 }
 
 export function authRoutes(rt: Runtime): RouteDef[] {

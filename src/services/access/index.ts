@@ -2,6 +2,6 @@
 export { ACCESS_STATUSES, type AccessGrantView, type AccessStatus, activeGrant, decideAccess, endAccess, endGrantsBelow, listAccess, MAX_ACCESS_DAYS, requestAccess } from './access-grants';
 export { AuthService, LOCAL_OPERATOR, RESET_ID_LENGTH, sha256, toPrincipal } from './auth';
 export { maskPersonalData, showsIdNumbers } from './personal-data';
-export { authorize, DEFAULT_CLEARANCE_LEVELS, type Principal, type Resource, ROLES, seesSecurityEventsOnly, THREE_ADMINS } from './policies';
+export { actionsOf, authorize, DEFAULT_CLEARANCE_LEVELS, type Principal, type Resource, ROLES, seesSecurityEventsOnly, THREE_ADMINS } from './policies';
 export { newTotpSecret, verifyTotp } from './totp';
 export { authorizeItem, ingestFonds, itemResource, mayActOn, type ItemAccess } from './item-access';
