@@ -166,4 +166,42 @@ describe('web UI: a due item taken to a verified certificate of destruction (Chr
     });
     assert.equal((await itemModel(ctx.rt.db).findById(itemId).lean())!.status, 'destroyed');
   });
+
+  it('a legal hold placed on a person takes their due item off the due list; another manager releases it with a reason', async () => {
+    const ID = '110105198703152318';
+    await makeDueItem(ctx.rt, { title: '失业保险金申领登记表（涉诉）', personIds: [ID] });
+    const dueTotal = async (page: Page) => (await page.locator('.toolbar .muted').first().innerText()).match(/共 (\d+) 条/)?.[1];
+    await as('co', '/due', async (page) => {
+      await page.getByText('失业保险金申领登记表（涉诉）').waitFor();
+      assert.equal(await dueTotal(page), '1');
+    });
+    await as('co', '/holds', async (page) => {
+      await page.getByLabel('名称').fill('劳动争议仲裁案 2026-017');
+      await page.getByLabel('事由').fill('仲裁期间保留全部待遇材料');
+      // The value's label says what it takes for the target chosen (a person by default).
+      await page.getByLabel('公民身份号码', { exact: true }).fill(ID);
+      await page.getByRole('button', { name: '设置冻结' }).click();
+      const row = page.locator('[data-test=holds] .el-table__row').filter({ hasText: '劳动争议仲裁案 2026-017' });
+      await row.waitFor();
+      const text = await row.innerText();
+      assert.match(text, /生效中/);
+      assert.ok(!text.includes(ID), 'the ID number is shown masked');
+      assert.equal(await row.locator('[data-test=covers]').innerText(), '现冻结 1 件', 'how many items it holds now');
+      assert.equal(await row.getByRole('button', { name: '解除冻结' }).count(), 0, 'whoever placed a hold does not release it');
+      await shot(page, 'compliance-holds');
+    });
+    await as('co', '/due', async (page) => {
+      await page.getByText('共 0 条').waitFor();
+    });
+    await as('head', '/holds', async (page) => {
+      const row = page.locator('[data-test=holds] .el-table__row').filter({ hasText: '劳动争议仲裁案 2026-017' });
+      await row.getByRole('button', { name: '解除冻结' }).click();
+      await answerPrompt(page, '解除冻结“劳动争议仲裁案 2026-017”', '仲裁已结案，裁决书已归档');
+      await row.filter({ hasText: '已解除' }).waitFor();
+      assert.match(await row.innerText(), /ui\.head/, 'who released it is shown');
+    });
+    await as('co', '/due', async (page) => {
+      await page.getByText('失业保险金申领登记表（涉诉）').waitFor();
+    });
+  });
 });

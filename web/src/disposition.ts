@@ -23,8 +23,10 @@ export interface ListView {
 }
 export interface ListSummary { id: string; title: string; proposer: string; createdAt: string; version: number; stage: Stage; roundId: string; items: number }
 export interface HoldView {
-  id: string; name: string; kind: string; target: { type: string; itemIds?: string[]; label?: string }; reason: string; owner: string;
+  id: string; name: string; kind: string; target: { type: string; itemIds?: string[]; label?: string; query?: Record<string, string> }; reason: string; owner: string;
   placedBy: string; placedAt: string; releasedBy: string | null; releasedAt: string | null; releaseReason: string | null; active: boolean;
+  /** Items the hold covers now (active holds). */
+  covers?: number;
 }
 
 export const fileToBase64 = (f: File): Promise<string> =>

@@ -20,6 +20,19 @@ export function t(key: MessageKey, params: Record<string, string | number> = {})
   return locale.value === 'zh' ? filled : singular(filled);
 }
 
+/**
+ * Punctuation around words in the current language: Chinese 、 （） ： are full-width and take no
+ * spaces; in English they read as ", ", " ( )" and ": ".
+ */
+export function listOf(words: readonly string[]): string {
+  return words.join(locale.value === 'zh' ? '、' : ', ');
+}
+export function paren(s: string | number): string {
+  return locale.value === 'zh' ? `（${s}）` : ` (${s})`;
+}
+export function colon(): string {
+  return locale.value === 'zh' ? '：' : ': ';
+}
 
 /** A code's name from a table of [zh, en] pairs (categories, roles…), the code itself when unknown. */
 export function named(table: Record<string, readonly [string, string]>, code: string | null | undefined): string {

@@ -151,6 +151,7 @@ const HoldView = z.object({
   releasedAt: z.string().nullable(),
   releaseReason: z.string().nullable(),
   active: z.boolean(),
+  covers: z.number().int().optional().describe('items the hold covers now (in lists, for active holds)'),
 });
 const CheckView = z.object({
   ok: z.boolean(),

@@ -34,6 +34,8 @@ export interface HoldView {
   releasedAt: string | null;
   releaseReason: string | null;
   active: boolean;
+  /** How many items the hold covers now (a person's or unit's later items too); lists only, active holds only. */
+  covers?: number;
 }
 
 export interface HoldInput {
@@ -199,8 +201,11 @@ export async function releaseHold(rt: Runtime, who: Principal, holdId: string, r
 export async function listHolds(rt: Runtime, opts: { active?: boolean } = {}): Promise<HoldView[]> {
   const holds = await legalHoldModel(rt.db).find({}).sort({ placedAt: -1 }).limit(5000).lean<LegalHoldDoc[]>();
   const rels = new Map((await holdReleaseModel(rt.db).find({ _id: { $in: holds.map((h) => String(h._id)) } }).lean<HoldReleaseDoc[]>()).map((r) => [r._id, r]));
-  const out = holds.map((h) => view(h, rels.get(String(h._id)) ?? null));
-  return opts.active === undefined ? out : out.filter((h) => h.active === opts.active);
+  const out = holds.map((h) => view(h, rels.get(String(h._id)) ?? null)).filter((h) => opts.active === undefined || h.active === opts.active);
+  // What a hold holds is the question a compliance officer asks first; one count per active hold.
+  const byId = new Map(holds.map((h) => [String(h._id), h]));
+  for (const v of out) if (v.active) v.covers = await itemModel(rt.db).countDocuments(holdFilter(byId.get(v.id)!.target));
+  return out;
 }
 
 export async function getHold(rt: Runtime, holdId: string): Promise<HoldView & { itemIds: string[] }> {
