@@ -36,6 +36,10 @@ export const transferCommand: Command = {
           if (values.json) return io.out(JSON.stringify(r));
           io.out(`移交包 package ${r.packageId}: ${r.items} 件 items, ${r.files} files, ${r.bytes} bytes → ${r.dir}`);
           io.out(`四性检测 check: ${Object.entries(r.report.aspects).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+          for (const e of r.alsoIn) {
+            const where = e.status === 'received' ? '档案馆已接收 / already accepted by the archives' : '尚无接收回执 / no receipt yet';
+            io.out(`注意 note: ${e.items} 件已在移交包 ${e.packageId} 中（${where}）; ${e.items} item(s) also in package ${e.packageId}`);
+          }
         }),
     },
     {
@@ -88,7 +92,8 @@ export const transferCommand: Command = {
         withRuntime(async (rt) => {
           const rows = await listTransfers(rt);
           if (values.json) return io.out(JSON.stringify({ packages: rows }));
-          for (const p of rows) io.out(`${p.packageId}  ${p.status}  ${p.items} 件  ${p.createdAt.slice(0, 10)}  ${p.createdBy}`);
+          if (!rows.length) io.out('没有移交包 / no transfer packages');
+          for (const p of rows) io.out(`${p.packageId}  ${p.status === 'received' ? '已接收' : '已导出'}/${p.status}  ${p.items} 件  ${p.createdAt.slice(0, 10)}  ${p.createdBy}`);
         }),
     },
   ],

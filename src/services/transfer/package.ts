@@ -82,6 +82,12 @@ export interface ExportResult {
   files: number;
   bytes: number;
   report: CheckReport;
+  /**
+   * Earlier packages that already hold some of these items: waiting for the archives' receipt
+   * (exported) or accepted by them (received). Not refused (a lost package has to go again), but
+   * said, so that the person can tell the archives which package this one repeats.
+   */
+  alsoIn: Array<{ packageId: string; status: 'exported' | 'received'; items: number }>;
 }
 
 /**
@@ -162,6 +168,9 @@ export async function exportTransfer(rt: Runtime, opts: { itemIds: string[]; act
   fs.writeFileSync(path.join(dir, SIGNATURE_FILE), `${signer.sign(tagmanifest)}\n`);
   fs.writeFileSync(path.join(dir, CERT_FILE), signer.certPem);
 
+  const ids = items.map((i) => String(i._id));
+  const earlier = await transferPackageModel(rt.db).find({ itemIds: { $in: ids } }).sort({ createdAt: 1 }).lean();
+  const alsoIn = earlier.map((p) => ({ packageId: p._id, status: p.status, items: p.itemIds.filter((id) => ids.includes(id)).length }));
   await transferPackageModel(rt.db).create({
     _id: packageId,
     fonds,
@@ -172,8 +181,8 @@ export async function exportTransfer(rt: Runtime, opts: { itemIds: string[]; act
     status: 'exported',
     report,
   });
-  rt.audit.record({ actor: opts.actor, role: opts.role ?? null, action: 'transfer.export', object: { type: 'transfer', id: packageId }, outcome: 'success', details: { items: items.length, files: payload.length, bytes, signer: signer.fingerprint } });
-  return { packageId, dir, items: items.length, files: payload.length, bytes, report };
+  rt.audit.record({ actor: opts.actor, role: opts.role ?? null, action: 'transfer.export', object: { type: 'transfer', id: packageId }, outcome: 'success', details: { items: items.length, files: payload.length, bytes, signer: signer.fingerprint, ...(alsoIn.length ? { alsoIn } : {}) } });
+  return { packageId, dir, items: items.length, files: payload.length, bytes, report, alsoIn };
 }
 
 /**

@@ -36,7 +36,7 @@ describe('transfer (移交): signed BagIt package, 四性 check, receipt', funct
   let http: Awaited<ReturnType<typeof serveTestApp>>;
   let token: Record<string, string>;
   let ids: string[];
-  let pkg: { packageId: string; dir: string };
+  let pkg: { packageId: string; dir: string; alsoIn: unknown[] };
   const call = async (who: string | null, method: string, url: string, body?: unknown) => {
     const init = { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) };
     const res = who ? await fetch(`${http.base}${url}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${token[who]}` } }) : await http.fetch(`${http.base}${url}`, init);
@@ -97,6 +97,15 @@ describe('transfer (移交): signed BagIt package, 四性 check, receipt', funct
     assert.deepEqual([v.status, v.body.ok], [200, true]);
     const unknown = await call(null, 'POST', '/api/v1/transfers/YJ-Z001-20190101-abcdef/verify');
     assert.deepEqual([unknown.status, unknown.body.error.code, unknown.body.error.details], [404, 'not_found', { packageId: 'YJ-Z001-20190101-abcdef' }]);
+  });
+
+  it('an item still waiting in an earlier package (no receipt yet) is exported again only with a note naming that package', async () => {
+    assert.deepEqual(pkg.alsoIn, [], 'the first package holds nothing exported before');
+    const again = await call(null, 'POST', '/api/v1/transfers', { items: [ids[0]] });
+    assert.equal(again.status, 200);
+    // A lost package may have to go again, so it is not refused; the person is told, and can tell
+    // the archives which package this one replaces.
+    assert.deepEqual(again.body.alsoIn, [{ packageId: pkg.packageId, status: 'exported', items: 1 }]);
   });
 
   it('verify names exactly what is wrong with a tampered package', () => {
