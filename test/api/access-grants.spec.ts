@@ -68,6 +68,12 @@ describe('借阅/调阅: time-limited access grants to items outside the reader\
 
     const read = await call('GET', `/api/v1/items/${itemId}`, 'reader.z002');
     assert.equal(read.status, 200);
+    // The reader is told they read through a grant, and until when.
+    const seen = (await read.json()) as any;
+    assert.equal(seen.accessGrant.id, id);
+    assert.equal(seen.accessGrant.until, granted.until);
+    const own = (await (await call('GET', `/api/v1/items/${itemId}`, 'archivist.z001')).json()) as any;
+    assert.equal(own.accessGrant, null, 'an archivist of the fonds reads it in their own right');
     const mine = (await (await call('GET', '/api/v1/access-requests', 'reader.z002')).json()) as any;
     assert.deepEqual(mine.requests.map((r: any) => [r.id, r.status]), [[id, 'approved']]);
     assert.equal(mine.requests[0].item.title, '工伤认定决定书', 'while the grant runs, the reader sees what it is for');

@@ -160,6 +160,13 @@ describe('web UI: the caseworker signs in, searches, reads the page with the hit
     await shot(page, 'caseworker-access');
     await row.getByRole('link').click();
     await page.locator('[data-test=facts]').waitFor();
+    // Reading through the grant, the reader is told so and until when.
+    assert.match(await page.locator('[data-test=grant-banner]').innerText(), /您正通过借阅查阅此条目，借阅至 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 结束/);
+    // Two documents in one item (件): the decision and, behind it, the investigation record. The
+    // item is dated by the decision (正文), not by the record (附件) (DA/T 22-2015 件内排序).
+    assert.match(await page.locator('[data-test=facts]').innerText(), /2019-05-20/);
+    await page.locator('.thumb-btn img').first().evaluate((img) => (img as unknown as { decode(): Promise<void> }).decode());
+    await shot(page, 'caseworker-item-grant');
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -153,6 +153,7 @@ export const M = {
   accessRefuseConfirm: ['拒绝 {user} 的借阅申请？此操作不能撤销。', 'Refuse the request of {user}? This cannot be undone.'],
   accessOpen: ['查阅', 'Open'],
   accessNeeded: ['您无权查阅此条目，可申请借阅。', 'You may not read this item; you can request access.'],
+  itemViaGrant: ['您正通过借阅查阅此条目，借阅至 {until} 结束；查阅和下载均记入审计日志。', 'You are reading this item through an access grant, which ends {until}; views and downloads are recorded in the audit trail.'],
   accessStatusFilter: ['按状态筛选', 'Filter by status'],
   all: ['全部', 'All'],
   // scanning station

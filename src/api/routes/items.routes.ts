@@ -259,7 +259,10 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
       query: z.object({ text: z.enum(['0', '1']).default('0') }),
       responses: { 200: { description: 'the item' } },
       handler: async (ctx, { params, query }) => {
-        ctx.body = await presentItem(rt, await loadReadable(ctx, rt, params.id), { withText: query.text === '1' });
+        const item = await loadReadable(ctx, rt, params.id);
+        // Read through a 借阅 grant: the reader is told which, and until when (null: in their own right).
+        const accessGrant = ctx.state.accessGrant ? { id: String(ctx.state.accessGrant), until: (ctx.state.accessGrantUntil as string | null) ?? null } : null;
+        ctx.body = { ...(await presentItem(rt, item, { withText: query.text === '1' })), accessGrant };
       },
     }),
     defineRoute({
@@ -343,9 +346,12 @@ export async function loadReadable(ctx: Context, rt: Runtime, id: string, action
   const principal = ctx.state.principal as Principal | undefined;
   if (!principal) return loadItem(rt, id);
   try {
-    const { item, grant } = await authorizeItem(rt, principal, id, action);
+    const { item, grant, grantUntil } = await authorizeItem(rt, principal, id, action);
     describeForAudit(ctx, { type: 'item', id: String(item._id) }, grant ? { accessGrant: grant } : {});
-    if (grant) ctx.state.accessGrant = grant;
+    if (grant) {
+      ctx.state.accessGrant = grant;
+      ctx.state.accessGrantUntil = grantUntil ?? null;
+    }
     return item;
   } catch (err) {
     describeForAudit(ctx, { type: 'item', id });

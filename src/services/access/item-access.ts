@@ -19,6 +19,8 @@ export interface ItemAccess {
   item: ItemDoc;
   /** The 借阅 grant that let the caller read an item outside their scope or clearance. */
   grant: string | null;
+  /** When that grant ends (ISO). */
+  grantUntil?: string | null;
 }
 
 export async function authorizeItem(rt: Runtime, who: Principal, id: string, action = 'item.read'): Promise<ItemAccess> {
@@ -29,7 +31,7 @@ export async function authorizeItem(rt: Runtime, who: Principal, id: string, act
   // Outside the reader's scope or clearance: a running grant for this item still lets them read it.
   if (action === 'item.read' && authorize(who, action, { type: 'item' }, { levels }).allowed) {
     const grant = await activeGrant(rt, who.id, item);
-    if (grant) return { item, grant: grant.id };
+    if (grant) return { item, grant: grant.id, grantUntil: grant.until };
   }
   throw new AppError('forbidden', { details: { action, reason: d.reason } });
 }

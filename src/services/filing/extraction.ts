@@ -70,6 +70,21 @@ function evidence(page: PageText, start: number, end: number, fieldConfidence: n
 
 const TITLE_ENDINGS = /(表|书|单|证明|通知|决定|报告|材料|清册|申请|登记|凭证|协议|函|批复|意见)$/u;
 
+/**
+ * How many pages the 正文 takes: up to the first later page that opens with a title of its own (an
+ * attachment: DA/T 22-2015 件内排序 puts the 正文 first and its 附件 after it). A page that only
+ * repeats the item's title continues the same document (a form over several sheets).
+ */
+function mainDocumentPages(pages: PageText[], title: string | null): number {
+  const own = title?.replace(/\s+/g, '') ?? '';
+  for (let i = 1; i < pages.length; i++) {
+    const first = pages[i]!.text.split('\n').map((l) => l.replace(/\s+/g, '')).find((l) => /[\u4e00-\u9fff]{3}/u.test(l));
+    if (!first || first === own || /[:：]/u.test(first) || first.length > 30) continue;
+    if (TITLE_ENDINGS.test(first) || /(笔录|记录)$/u.test(first)) return i;
+  }
+  return pages.length;
+}
+
 function pickTitle(pages: PageText[]): string | null {
   const first = pages.find((p) => p.text.trim());
   if (!first) return null;
@@ -84,11 +99,14 @@ export function extractMetadata(pages: PageText[], preregistered?: { idNumber?: 
   const clerks: ExtractedMetadata['clerks'] = [];
   const units: ExtractedMetadata['units'] = [];
   const amounts: ExtractedMetadata['amounts'] = [];
-  const dates: Array<{ value: string; ev: Evidence; labelled: boolean }> = [];
+  const dates: Array<{ value: string; ev: Evidence; labelled: boolean; main: boolean }> = [];
+  const title = pickTitle(pages);
+  const mainPages = mainDocumentPages(pages, title);
   let docNumber: string | null = null;
   const allText = pages.map((p) => p.text).join('\n');
 
-  for (const page of pages) {
+  for (const [pageIndex, page] of pages.entries()) {
+    const main = pageIndex < mainPages;
     const ids = [...extractIdNumbers(page.text), ...rereadIdNumbers(page)].sort((a, b) => a.start - b.start);
     const names = extractLabelledNames(page.text);
     const used = new Set<number>();
@@ -135,7 +153,11 @@ export function extractMetadata(pages: PageText[], preregistered?: { idNumber?: 
       const before = page.text.slice(Math.max(0, d.start - 8), d.start);
       // A reading that needed a glyph repair is less sure than one OCR gave as is.
       const repaired = page.text.slice(d.start, d.end) !== d.raw;
-      pageDates.push({ value: d.value, ev: evidence(page, d.start, d.end, repaired ? 0.7 : 0.9, d.raw), labelled: DATE_LABEL.test(before) });
+      // A date alone on its line is the 落款 (成文日期), as sure a cue as a label.
+      const lineStart = page.text.lastIndexOf('\n', d.start - 1) + 1;
+      const lineEnd = page.text.indexOf('\n', d.end);
+      const alone = !/[\p{L}\p{N}]/u.test(page.text.slice(lineStart, d.start) + page.text.slice(d.end, lineEnd < 0 ? undefined : lineEnd));
+      pageDates.push({ value: d.value, ev: evidence(page, d.start, d.end, repaired ? 0.7 : 0.9, d.raw), labelled: alone || DATE_LABEL.test(before), main });
     }
     for (const { line, start, end } of lineSpans(page)) {
       if (!line.rereads?.length || lineDate(line.text) !== null) continue;
@@ -150,7 +172,7 @@ export function extractMetadata(pages: PageText[], preregistered?: { idNumber?: 
       const confidence = Math.round(Math.min(0.75, meanConfidence) * (agreed.votes / agreed.of) * 1000) / 1000;
       const at = votingDates(raw).find((d) => d.value === agreed.value)!;
       const labelled = DATE_LABEL.test(raw.slice(Math.max(0, at.start - 8), at.start)) || /日期|时间/u.test(line.text);
-      pageDates.push({ value: agreed.value, ev: { page: page.n, start, end, bbox: line.bbox, confidence, raw }, labelled });
+      pageDates.push({ value: agreed.value, ev: { page: page.n, start, end, bbox: line.bbox, confidence, raw }, labelled, main });
     }
     dates.push(...pageDates.sort((a, b) => a.ev.start - b.ev.start));
     if (!docNumber) docNumber = extractDocNumbers(page.text)[0]?.normalized ?? null;
@@ -169,10 +191,12 @@ export function extractMetadata(pages: PageText[], preregistered?: { idNumber?: 
   }
   if (preregistered?.unit && !units.some((u) => u.name === preregistered.unit)) units.unshift({ name: preregistered.unit, creditCode: null, evidence: [] });
 
-  // The formation date: a labelled date (…日期：) if there is one, else the last date (the 落款 at the foot).
-  const chosen = dates.filter((d) => d.labelled).at(-1) ?? dates.at(-1) ?? null;
+  // The formation date: the 正文's (its attachments' dates only when it has none); there a labelled
+  // date (…日期：, or the 落款 alone on its line) if there is one, else the last date.
+  const own = dates.some((d) => d.main) ? dates.filter((d) => d.main) : dates;
+  const chosen = own.filter((d) => d.labelled).at(-1) ?? own.at(-1) ?? null;
   return {
-    title: pickTitle(pages),
+    title,
     persons,
     clerks,
     units,

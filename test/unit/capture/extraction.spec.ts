@@ -20,6 +20,31 @@ describe('metadata extraction from OCR pages', () => {
   const zhang = validId('11010519870315231');
   const li = validId('32010219900101002');
 
+  // DA/T 22-2015 件内排序: 正文 first, then its 附件; the item's date (归档文件目录 日期) is the
+  // 正文's. A page that opens with a title of its own starts an attachment.
+  it('dates an item with attachments by its 正文, not by the attachment behind it', () => {
+    const md = extractMetadata([
+      page(1, ['工伤认定决定书', `受伤职工姓名：张伟 公民身份号码：${zhang}`, '经调查核实，认定为工伤。', '决定日期：2019年5月20日']),
+      page(2, ['工伤认定调查笔录', '被调查人：张伟', '事故经过：搬运货物时摔伤。', '调查日期：2019年5月10日']),
+    ]);
+    assert.equal(md.documentDate, '2019-05-20');
+    assert.equal(md.documentDateEvidence!.page, 1);
+  });
+  it('a 正文 running over two pages is dated by its 落款 on the second', () => {
+    const md = extractMetadata([
+      page(1, ['社会保险稽核通知书', '被稽核单位：北京市朝阳区星光科技有限公司', '根据《社会保险稽核办法》，定于2023年3月1日起对你单位进行稽核。']),
+      page(2, ['请于收到本通知之日起十日内备齐下列材料。', '北京市朝阳区社会保险事业管理中心', '2023年2月9日']),
+    ]);
+    assert.equal(md.documentDate, '2023-02-09');
+  });
+  it('an attachment that only repeats the item\'s own title is still the 正文 (a continued form)', () => {
+    const md = extractMetadata([
+      page(1, ['参保人员增减表', '申报日期：2021年1月15日', `张伟 ${zhang} 增员`]),
+      page(2, ['参保人员增减表', `李娜 ${li} 减员`, '填报日期：2021年1月18日']),
+    ]);
+    assert.equal(md.documentDate, '2021-01-18');
+  });
+
   it('pairs names with their ID numbers, keeps clerks apart, finds unit, 文号, date, amount, 险种', () => {
     const md = extractMetadata([
       page(1, [
