@@ -140,8 +140,16 @@ const UNIT_LABELS = ['被稽核单位', '用人单位名称', '参保单位名�
  * A label of five or more characters is still that label with one character misread before its
  * 单位 (被移核单位: 稽 read as 移); a shorter one is not (合作单位 is a word of its own).
  */
+/**
+ * Glyphs OCR reads in place of a label's character: one stroke more or less (工 as 王 or 土, 位 as
+ * 住, 人 as 入, 用 as 甩, 单 as 里). Unlike any character at all, these keep short labels safe: 合作单位
+ * is no misreading of 工作单位.
+ */
+const CONFUSABLE: Readonly<Record<string, string>> = { 工: '王土', 位: '住', 人: '入', 用: '甩', 单: '里' };
+const confusable = (l: string) => [...l].map((c) => (CONFUSABLE[c] ? `[${c}${CONFUSABLE[c]}]` : c)).join('[ \\u3000]?');
 const unitLabelForms = UNIT_LABELS.flatMap((l) => [
   spaced(l),
+  ...([...l].some((c) => CONFUSABLE[c]) ? [confusable(l)] : []),
   ...(l.length >= 5 ? [...l.slice(0, -2)].map((_, i) => [spaced(l.slice(0, i)), '[\\u4e00-\\u9fff]', spaced(l.slice(i + 1))].filter(Boolean).join('[ \\u3000]?')) : []),
 ]);
 // Longest first (a misread form is as long as its label, and after it). A label may carry a note
@@ -150,7 +158,8 @@ const unitLabelRe = new RegExp(`(${unitLabelForms.sort((a, b) => b.length - a.le
 /** The label as printed: the one read, or the one a misread character away. */
 function unitLabel(read: string): string {
   const s = read.replace(/[ \u3000]/gu, '');
-  return UNIT_LABELS.find((l) => l === s) ?? UNIT_LABELS.find((l) => l.length === s.length && [...l].filter((c, i) => c !== s[i]).length === 1) ?? s;
+  const same = (c: string, i: number) => c === s[i] || !!CONFUSABLE[c]?.includes(s[i]!);
+  return UNIT_LABELS.find((l) => l === s) ?? UNIT_LABELS.find((l) => l.length === s.length && [...l].every(same)) ?? UNIT_LABELS.find((l) => l.length === s.length && [...l].filter((c, i) => c !== s[i]).length === 1) ?? s;
 }
 /** What ends an organisation's name: its kind (有限公司, 厂, 中心, 医院, 委员会 …). */
 const ORG_END = /(?:公司|集团|厂|局|中心|医院|卫生院|卫生室|诊所|学校|学院|大学|中学|小学|幼儿园|委员会|协会|商会|联合会|事务所|银行|研究所|研究院|设计院|合作社|商店|商行|超市|酒店|宾馆|饭店|餐厅|工作室|办事处|站|所|院|馆|社|店|部|处|队|场|矿)$/u;

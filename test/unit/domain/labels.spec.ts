@@ -49,8 +49,11 @@ describe('labelled fields in OCR text: names, units, 险种', () => {
     assert.deepEqual(extractUnits('被移核单位成都锦江机械制造有限公司').map((u) => [u.label, u.name]), [['被稽核单位', '成都锦江机械制造有限公司']]);
     assert.deepEqual(extractUnits('缴费单位 ”杭州西湖食品有限公司').map((u) => u.name), ['杭州西湖食品有限公司']);
     assert.deepEqual(extractUnits('单位名称：广州市天河区华南建材三\n缴费单位 青岛海湾船舶配件广').map((u) => u.name), ['广州市天河区华南建材厂', '青岛海湾船舶配件厂']);
-    // Four-character labels are too short to be recognised with a character wrong (合作单位 is another word).
+    // Four-character labels are too short to be recognised with any character wrong (合作单位 is
+    // another word), only with one of the glyphs OCR is known to confuse it with: 工 read as 王 or
+    // 土 (an extra stroke), 位 as 住.
     assert.deepEqual(extractUnits('合作单位北京市朝阳区星光科技有限公司'), []);
+    assert.deepEqual(extractUnits('原王作单位哈尔滨松北新材料科技有限公司\n缴费单住：南宁市邕江纸业有限责任公司').map((u) => [u.label, u.name]), [['工作单位', '哈尔滨松北新材料科技有限公司'], ['缴费单位', '南宁市邕江纸业有限责任公司']]);
   });
 
   it('does not take running text after a unit word for a unit without a colon', () => {
