@@ -197,7 +197,7 @@ async function evaluateSet(label: string, docs: EvalDoc[], engine: ReturnType<ty
       if (want) {
         nameN++;
         if (md.persons.some((p) => p.name === want)) nameOk++;
-        else failures.push(`${d.key ?? i} name: want ${want}, got ${JSON.stringify(md.persons.map((p) => p.name))}`);
+        else failures.push(`${d.key ?? i} name: want ${want}, got ${JSON.stringify(md.persons.map((p) => p.name))}${process.env.BENCH_VERBOSE ? ` in ${JSON.stringify(text.split("\n").filter((l) => l.includes(want.slice(-1))).slice(0, 2))}` : ""}`);
         if (md.persons.some((p) => p.name && p.name !== want && p.name.startsWith(want))) nameLabelGlued++;
       }
       if (d.unit) {
