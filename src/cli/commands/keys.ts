@@ -17,7 +17,10 @@ export const keysCommand: Command = {
           const { keyring } = rt.storage;
           const keys = keyring.kekIds().map((id) => ({ id, active: id === keyring.activeKekId }));
           if (values.json) io.out(JSON.stringify({ keys, keystore: rt.config.keystore.dir }));
-          else for (const k of keys) io.out(`${k.active ? '*' : ' '} ${k.id}`);
+          else {
+            for (const k of keys) io.out(`${k.active ? '*' : ' '} ${k.id}${k.active ? '  当前使用 / active for new writes' : ''}`);
+            io.out(`密钥库 keystore: ${rt.config.keystore.dir}`);
+          }
         }),
     },
     {
