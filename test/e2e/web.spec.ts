@@ -8,10 +8,11 @@ import sharp from 'sharp';
 import type { Browser } from 'playwright-core';
 import { itemModel } from '../../src/models/item.model';
 import { ingestItem } from '../../src/services/capture';
+import { listAccess, requestAccess, toPrincipal } from '../../src/services/access';
 import { drainUntil } from '../helpers/jobs';
 import { openTestRuntime, serveTestApp } from '../helpers/runtime';
 import { renderScan } from '../helpers/scan';
-import { launch, openPage, shot, signInUi, waitForImage } from './browser';
+import { answerPrompt, launch, openPage, shot, signInUi, waitForImage } from './browser';
 
 const PASSWORD = 'Correct-Horse-42';
 const NAME = '欧阳振华';
@@ -165,10 +166,27 @@ describe('web UI: the caseworker signs in, searches, reads the page with the hit
     // Two documents in one item (件): the decision and, behind it, the investigation record. The
     // item is dated by the decision (正文), not by the record (附件) (DA/T 22-2015 件内排序).
     assert.match(await page.locator('[data-test=facts]').innerText(), /2019-05-20/);
-    await page.locator('.thumb-btn img').first().evaluate((img) => (img as unknown as { decode(): Promise<void> }).decode());
+    await waitForImage(page, '.page img.full');
     await shot(page, 'caseworker-item-grant');
     assert.deepEqual(problems, []);
     await page.close();
+  });
+
+  it('a refusal says why, beside the request, for the requester to read', async () => {
+    const user = await ctx.rt.auth.createUser({ username: 'web.outsider2', roles: ['caseworker'], password: PASSWORD, clearance: 'sensitive', scope: { fonds: ['Z999'], agencies: '*', districts: '*' } });
+    const asked = await requestAccess(ctx.rt, toPrincipal(user), { itemId, reason: '核对工伤待遇申请材料', days: 3 });
+    const approver = await openPage(browser);
+    await signInUi(approver.page, base, 'web.approver', PASSWORD);
+    await approver.page.goto(`${base}/#/access`);
+    const row = approver.page.locator('.el-table__row').filter({ hasText: 'web.outsider2' });
+    await row.getByRole('button', { name: '拒绝' }).click();
+    await answerPrompt(approver.page, /拒绝 web\.outsider2 借阅《/, '该材料已由本人领取，无需借阅');
+    await row.filter({ hasText: '已拒绝' }).waitFor();
+    assert.equal(await row.locator('[data-test=decision-note]').innerText(), '该材料已由本人领取，无需借阅');
+    assert.deepEqual(approver.problems, []);
+    await approver.page.close();
+    const mine = await listAccess(ctx.rt, toPrincipal(user));
+    assert.deepEqual(mine.map((g) => [g.id, g.status, g.note]), [[asked.id, 'rejected', '该材料已由本人领取，无需借阅']]);
   });
 
   it('a new account sets its password with the one-time setup secret, then signs in', async () => {

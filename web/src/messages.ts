@@ -150,7 +150,7 @@ export const M = {
   accessEnd: ['提前结束', 'End now'],
   accessEndConfirm: ['提前结束这次借阅后，{user} 将立即无法查阅该条目，且不能恢复。确定结束吗？', 'Ending this grant now stops {user} from reading the item at once and cannot be reversed. End it?'],
   accessApproveConfirm: ['批准 {user} 借阅{what} {days} 天？', 'Approve {user} reading {what} for {days} days?'],
-  accessRefuseConfirm: ['拒绝 {user} 的借阅申请？此操作不能撤销。', 'Refuse the request of {user}? This cannot be undone.'],
+  accessRefusePrompt: ['拒绝 {user} 借阅{what}。请填写理由（申请人可见），此操作不能撤销：', 'Refuse {user} reading {what}. The reason (shown to the requester); this cannot be undone:'],
   accessOpen: ['查阅', 'Open'],
   accessNeeded: ['您无权查阅此条目，可申请借阅。', 'You may not read this item; you can request access.'],
   itemViaGrant: ['您正通过借阅查阅此条目，借阅至 {until} 结束；查阅和下载均记入审计日志。', 'You are reading this item through an access grant, which ends {until}; views and downloads are recorded in the audit trail.'],
