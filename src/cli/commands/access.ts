@@ -5,7 +5,7 @@ import { cliPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import type { Command } from '../command';
 
-const STATUS_ZH: Record<AccessStatus, string> = { pending: '待审批', approved: '借阅中', rejected: '已驳回', expired: '已到期', ended: '已终止' };
+const STATUS_ZH: Record<AccessStatus, string> = { pending: '待审批', approved: '借阅中', rejected: '已拒绝', expired: '已到期', ended: '已终止' };
 
 function line(g: AccessGrantView): string {
   // 档号 and 题名 where the caller may read the item (listAccess says so): what an approver judges.
@@ -68,7 +68,7 @@ export const accessCommand: Command = {
         run: async ({ values, positionals, io }) =>
           withRuntime(async (rt) => {
             const g = await decideAccess(rt, cliPrincipal(rt)!, need(positionals[0], 'request id'), { approve: verb === 'approve', days: days(values.days), note: values.note === undefined ? undefined : String(values.note) });
-            io.out(values.json ? JSON.stringify(g) : `${verb === 'approve' ? '已批准 / approved' : '已驳回 / refused'}: ${line(g)}`);
+            io.out(values.json ? JSON.stringify(g) : `${verb === 'approve' ? '已批准 / approved' : '已拒绝 / refused'}: ${line(g)}`);
           }),
       }),
     ),
