@@ -105,6 +105,8 @@ const FILTERS: Record<string, OptionSpec> = {
   dossier: { type: 'string', description: '案卷（档号分类）/ the 档号 class', valueName: 'CLASS' },
 };
 
+const { 'as-of': _asOf, ...QUERY_FILTERS } = FILTERS;
+
 function filters(values: Record<string, unknown>) {
   return { asOf: str(values['as-of']), fonds: str(values.fonds), category: str(values.category), year: str(values.year), dossier: str(values.dossier) };
 }
@@ -131,7 +133,8 @@ function listText(v: ListView): string {
 
 function holdLine(h: HoldView): string {
   const t = h.target.type === 'items' ? `${h.target.itemIds?.length ?? 0} 件 items` : h.target.type === 'query' ? `条件 query ${JSON.stringify(h.target.query)}` : `${h.target.type === 'person' ? '个人 person' : '单位 unit'} ${h.target.label ?? ''}`;
-  return `${h.id}  ${h.active ? '冻结中/active' : '已解除/released'}  ${HOLD_KIND_ZH[h.kind]}/${h.kind}  ${h.name}  ${t}  负责人 owner ${h.owner}  ${h.placedBy} ${h.placedAt}${h.releasedBy ? `  解除 ${h.releasedBy}: ${h.releaseReason}` : ''}  理由 ${h.reason}`;
+  const covers = h.covers === undefined ? '' : `  现冻结 ${h.covers} 件 / covers ${h.covers} item(s) now`;
+  return `${h.id}  ${h.active ? '冻结中/active' : '已解除/released'}  ${HOLD_KIND_ZH[h.kind]}/${h.kind}  ${h.name}  ${t}${covers}  负责人 owner ${h.owner}  ${h.placedBy} ${h.placedAt}${h.releasedBy ? `  解除 ${h.releasedBy}: ${h.releaseReason}` : ''}  理由 ${h.reason}`;
 }
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -533,7 +536,8 @@ export const holdCommand: Command = {
       usage: '--name TEXT --kind KIND --reason TEXT [--owner NAME] (--items ID,ID | --person ID_NUMBER | --unit CREDIT_CODE | --fonds/--category/--year/--dossier)',
       permission: 'hold.manage',
       description: `Kinds: ${HOLD_KINDS.map((k) => `${k} (${HOLD_KIND_ZH[k]})`).join(', ')}.`,
-      options: { ...FILTERS, name: { type: 'string', description: '名称', valueName: 'TEXT' }, kind: { type: 'string', description: HOLD_KINDS.join(' | '), valueName: 'KIND' }, reason: { type: 'string', description: '理由', valueName: 'TEXT' }, owner: { type: 'string', description: '负责人 (default: you)', valueName: 'NAME' }, items: { type: 'string', description: 'item ids', valueName: 'IDS' }, person: { type: 'string', description: '公民身份号码: the person\'s whole file', valueName: 'ID' }, unit: { type: 'string', description: '统一社会信用代码: the unit\'s whole file', valueName: 'CODE' } },
+      // A hold covers what the query names whether due or not: no due date to ask for.
+      options: { ...QUERY_FILTERS, name: { type: 'string', description: '名称', valueName: 'TEXT' }, kind: { type: 'string', description: HOLD_KINDS.join(' | '), valueName: 'KIND' }, reason: { type: 'string', description: '理由', valueName: 'TEXT' }, owner: { type: 'string', description: '负责人 (default: you)', valueName: 'NAME' }, items: { type: 'string', description: 'item ids', valueName: 'IDS' }, person: { type: 'string', description: '公民身份号码: the person\'s whole file', valueName: 'ID' }, unit: { type: 'string', description: '统一社会信用代码: the unit\'s whole file', valueName: 'CODE' } },
       run: async ({ values, io }) =>
         withRuntime(async (rt) => {
           const items = list(values.items);

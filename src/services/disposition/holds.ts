@@ -176,7 +176,8 @@ export async function placeHold(rt: Runtime, who: Principal, input: HoldInput): 
   // The object store enforces the hold too (object legal hold on every blob of the item).
   for (const id of itemIds) await mirrorLegalHold(rt, id, true);
   for (const l of listeners) await l(rt, { event: 'place', hold: v, itemIds });
-  return v;
+  // Whoever places a hold is told what it holds (0 for a person with no file yet: later items count).
+  return { ...v, covers: itemIds.length };
 }
 
 /** Releases a hold: never by the person who placed it (nobody lifts their own protection alone). */
