@@ -64,6 +64,9 @@ describe('API: appraisal, destruction lists and holds', function () {
     assert.equal(noFactor.status, 401);
     assert.equal(((await noFactor.json()) as any).error.code, 'second_factor_required');
     const hold = (await (await call('POST', '/api/v1/holds', 'co', { name: '稽核', kind: 'audit', reason: '年度稽核进行中', target: { type: 'items', itemIds: [id] } })).json()) as any;
+    assert.equal(hold.covers, 1, 'placing a hold says how many items it covers');
+    const listed = (await (await call('GET', '/api/v1/holds', 'aud')).json()) as any;
+    assert.equal(listed.holds.find((h: any) => h.id === hold.id).covers, 1, 'and so does the list, for an active hold');
     assert.equal((await call('POST', `/api/v1/holds/${hold.id}/release`, 'co', { reason: '稽核结束了' })).status, 403);
     assert.equal((await call('POST', `/api/v1/holds/${hold.id}/release`, 'aud', { reason: '稽核结束了' })).status, 403);
     assert.equal((await call('POST', `/api/v1/holds/${hold.id}/release`, 'head', { reason: '稽核结束了' })).status, 200);
