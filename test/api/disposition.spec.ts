@@ -67,9 +67,13 @@ describe('API: appraisal, destruction lists and holds', function () {
     assert.equal(hold.covers, 1, 'placing a hold says how many items it covers');
     const listed = (await (await call('GET', '/api/v1/holds', 'aud')).json()) as any;
     assert.equal(listed.holds.find((h: any) => h.id === hold.id).covers, 1, 'and so does the list, for an active hold');
+    // The item itself says it is held, and by which hold.
+    const held = (await (await call('GET', `/api/v1/items/${id}`, 'co')).json()) as any;
+    assert.deepEqual(held.legalHolds.map((h: any) => [h.id, h.name, h.kind]), [[hold.id, '稽核', 'audit']]);
     assert.equal((await call('POST', `/api/v1/holds/${hold.id}/release`, 'co', { reason: '稽核结束了' })).status, 403);
     assert.equal((await call('POST', `/api/v1/holds/${hold.id}/release`, 'aud', { reason: '稽核结束了' })).status, 403);
     assert.equal((await call('POST', `/api/v1/holds/${hold.id}/release`, 'head', { reason: '稽核结束了' })).status, 200);
+    assert.deepEqual(((await (await call('GET', `/api/v1/items/${id}`, 'co')).json()) as any).legalHolds, [], 'released: no longer held');
     assert.equal((await call('GET', `/api/v1/disposal/lists/${list.id}`, 'aud')).status, 200);
   });
 });

@@ -169,7 +169,7 @@ describe('web UI: a due item taken to a verified certificate of destruction (Chr
 
   it('a legal hold placed on a person takes their due item off the due list; another manager releases it with a reason', async () => {
     const ID = '110105198703152318';
-    await makeDueItem(ctx.rt, { title: '失业保险金申领登记表（涉诉）', personIds: [ID] });
+    const heldId = await makeDueItem(ctx.rt, { title: '失业保险金申领登记表（涉诉）', personIds: [ID] });
     const dueTotal = async (page: Page) => (await page.locator('.toolbar .muted').first().innerText()).match(/共 (\d+) 条/)?.[1];
     await as('co', '/due', async (page) => {
       await page.getByText('失业保险金申领登记表（涉诉）').waitFor();
@@ -192,6 +192,10 @@ describe('web UI: a due item taken to a verified certificate of destruction (Chr
     });
     await as('co', '/due', async (page) => {
       await page.getByText('共 0 条').waitFor();
+    });
+    // The item itself says it is held, and by which hold.
+    await as('co', `/item/${heldId}`, async (page) => {
+      assert.match(await page.locator('[data-test=hold-banner]').innerText(), /本条目已冻结（劳动争议仲裁案 2026-017）/);
     });
     await as('head', '/holds', async (page) => {
       const row = page.locator('[data-test=holds] .el-table__row').filter({ hasText: '劳动争议仲裁案 2026-017' });

@@ -153,6 +153,7 @@ export const M = {
   accessRefusePrompt: ['拒绝 {user} 借阅{what}。请填写理由（申请人可见），此操作不能撤销：', 'Refuse {user} reading {what}. The reason (shown to the requester); this cannot be undone:'],
   accessOpen: ['查阅', 'Open'],
   accessNeeded: ['您无权查阅此条目，可申请借阅。', 'You may not read this item; you can request access.'],
+  itemOnHold: ['本条目已冻结（{names}）：冻结期间不能鉴定、销毁或调整页面。', 'This item is on legal hold ({names}): while held it cannot be appraised, destroyed or have its pages changed.'],
   itemViaGrant: ['您正通过借阅查阅此条目，借阅至 {until} 结束；查阅和下载均记入审计日志。', 'You are reading this item through an access grant, which ends {until}; views and downloads are recorded in the audit trail.'],
   accessStatusFilter: ['按状态筛选', 'Filter by status'],
   all: ['全部', 'All'],

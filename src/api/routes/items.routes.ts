@@ -25,6 +25,7 @@ import { authorizeItem, ingestFonds, mayActOn, type Principal } from '../../serv
 import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/records';
 import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/capture';
 import { enqueueCaptureCheck } from '../../services/integrity';
+import { holdsOnItem } from '../../services/disposition';
 import { defineRoute, type RouteDef } from '../route';
 import { OBJECT_ID } from '../../domain/ids';
 
@@ -262,7 +263,9 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         const item = await loadReadable(ctx, rt, params.id);
         // Read through a 借阅 grant: the reader is told which, and until when (null: in their own right).
         const accessGrant = ctx.state.accessGrant ? { id: String(ctx.state.accessGrant), until: (ctx.state.accessGrantUntil as string | null) ?? null } : null;
-        ctx.body = { ...(await presentItem(rt, item, { withText: query.text === '1' })), accessGrant };
+        // 冻结: the active legal holds that cover the item now (it cannot be appraised, destroyed or edited).
+        const legalHolds = (await holdsOnItem(rt, String(item._id))).map((h) => ({ id: h.id, name: h.name, kind: h.kind, placedAt: h.placedAt }));
+        ctx.body = { ...(await presentItem(rt, item, { withText: query.text === '1' })), accessGrant, legalHolds };
       },
     }),
     defineRoute({
