@@ -69,9 +69,26 @@ export const ROOT: Command = {
   subcommands: COMMANDS,
 };
 
+/**
+ * Whether the reader of our standard output has gone (`archive show ID | head`). The command still
+ * finishes its work (an ingest half done would have to be resumed by a worker); what it would
+ * have printed is dropped, instead of a crash with a stack trace (EPIPE).
+ */
+let stdoutGone = false;
+let watchingStdout = false;
+function watchStdout(): void {
+  if (watchingStdout) return;
+  watchingStdout = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') stdoutGone = true;
+    else process.stderr.write(`stdout: ${e.message}\n`);
+  });
+}
+
 export function stdio(): CommandIO {
+  watchStdout();
   return {
-    out: (line) => process.stdout.write(`${line}\n`),
+    out: (line) => (stdoutGone ? true : process.stdout.write(`${line}\n`)),
     err: (line) => process.stderr.write(`${line}\n`),
     isTTY: process.stderr.isTTY === true,
   };

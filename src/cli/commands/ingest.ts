@@ -11,7 +11,7 @@ import { batchQcSummary, captureProgress, ingestItem, OCR_JOB, type IntakeFile }
 import { formatQcSummary } from './qc';
 import { mayActOn } from '../../services/access';
 import { findItems, presentItem, STATUS, type Classification, type ExtractedMetadata, type ItemView } from '../../services/records';
-import { periodLabel } from '../../services/disposition';
+import { HOLD_KIND_ZH, holdsOnItem, periodLabel } from '../../services/disposition';
 import { cliIngestFonds, cliItem, cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
 import { ProgressBar } from '../progress';
@@ -290,6 +290,7 @@ export const showCommand: Command = {
       else {
         io.out(`条目 item ${view.id}  [${view.status}]  ${view.archivalCode ?? ''}\n来源 source: ${view.source}\n页数 pages: ${view.pageCount}`);
         for (const line of statusLines(view)) io.out(line);
+        for (const h of await holdsOnItem(rt, view.id)) io.out(`冻结中 on legal hold: ${h.name}（${HOLD_KIND_ZH[h.kind]}，${h.placedBy} ${h.placedAt.slice(0, 10)}）— 不能鉴定、销毁或调整页面 / cannot be appraised, destroyed or have its pages changed`);
         for (const line of descriptionLines(view)) io.out(line);
         for (const f of view.flags) io.out(`  ! ${f.page ? `p${f.page} ` : ''}${f.messageZh} / ${f.message}`);
         for (const p of view.pages) io.out(`--- 第 ${p.n} 页 page (置信度 confidence ${p.confidence ?? '—'})\n${p.text ?? ''}`);
