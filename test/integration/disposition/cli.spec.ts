@@ -129,7 +129,12 @@ describe('CLI: archive appraisal / disposal / hold, end to end', function () {
   it('holds from the CLI: place by one person, release by another', async () => {
     const id = await makeDueItem(ctx.rt, { fonds: 'Z654', index: false });
     const h = await ok(['hold', 'place', '--as', 'co', '--name', '欠费追缴', '--kind', 'unsettled_accounts', '--reason', '单位欠费尚未结清', '--items', id]);
+    assert.equal(h.covers, 1, 'placing says how many items it holds');
     assert.equal((await ok(['appraisal', 'due', '--as', 'co', '--fonds', 'Z654'])).items.length, 0);
+    // archive show says the item is held, and by which hold.
+    const shown: string[] = [];
+    assert.equal(await main(['show', id, '--as', 'co'], { out: (l) => shown.push(l), err: () => undefined, isTTY: false }), 0);
+    assert.match(shown.join('\n'), /冻结中 on legal hold: 欠费追缴（未结清债权债务/);
     assert.equal((await run(['hold', 'release', h.id, '--as', 'co', '--reason', '已结清欠费'])).json.error.code, 'forbidden');
     assert.equal((await ok(['hold', 'release', h.id, '--as', 'legal', '--reason', '已结清欠费'])).active, false);
     assert.equal((await ok(['hold', 'list', '--as', 'aud'])).holds.length >= 1, true);
