@@ -12,6 +12,9 @@ const BEFORE = 24;
 const WIDTH = 90;
 /** How far a window edge moves to get out of a number (longer than any 公民身份号码 written spaced). */
 const NUMBER_REACH = 40;
+/** How far a window edge moves to a word or field boundary (a line, a space, punctuation). */
+const BOUNDARY_REACH = 10;
+const isBoundary = (ch: string | undefined) => ch === undefined || /[\s，。；：、,.;:!?！？（）()《》“”]/u.test(ch);
 
 /**
  * Whether the cut between chars[p - 1] and chars[p] falls inside a number (digits, OCR-confused
@@ -54,6 +57,14 @@ export function makeSnippet(text: string, page: number, clauses: Clause[]): Snip
   const first = ranges[0]?.[0] ?? 0;
   let start = Math.max(0, Math.min(first - BEFORE, orig.length - WIDTH));
   let end = Math.min(orig.length, start + WIDTH);
+  // Start and end at a boundary when one is near (not "定书 …" from inside 工伤认定决定书); the start
+  // only back towards the text before the first hit, the end only forward.
+  for (let k = 1; k <= BOUNDARY_REACH && start > 0 && !isBoundary(orig[start - 1]); k++) {
+    if (isBoundary(orig[start - 1 - k]) || start - k === 0) { start -= k; break; }
+  }
+  for (let k = 1; k <= BOUNDARY_REACH && end < orig.length && !isBoundary(orig[end]); k++) {
+    if (isBoundary(orig[end + k]) || end + k === orig.length) { end += k; break; }
+  }
   // Never start or end inside a number: widen to take all of it (then the mask sees it whole).
   for (let k = 0; k < NUMBER_REACH && start > 0 && insideNumber(orig, start); k++) start--;
   for (let k = 0; k < NUMBER_REACH && end < orig.length && insideNumber(orig, end); k++) end++;

@@ -94,4 +94,17 @@ describe('search snippets', () => {
     const f = makeSnippet('申请人欧阳掁宇申请待遇', 1, clauses);
     assert.equal(markSnippet(f), '申请人【欧阳掁宇】申请待遇');
   });
+  it('starts and ends at a word or field boundary when one is near, not in the middle of a word', () => {
+    // An item's description (page 0): fields apart by spaces. The window before the hit fell inside
+    // 工伤认定决定书 and showed "定书 …".
+    const md = '工伤认定决定书 工伤认定决定书 工伤保险待遇类 工伤保险 欧阳振华 110105198703152318 2019-05-20 Z001-SB·2019-D50-GS·DY02-0001 Z001';
+    const s = makeSnippet(md, 0, parseQuery('欧阳振华'));
+    assert.ok(md.startsWith(s.text) || md.includes(` ${s.text}`), `begins at a field: "${s.text}"`);
+    assert.match(markSnippet(s), /【欧阳振华】/);
+    // No boundary near: the window stays where it was.
+    const long = `${'甲'.repeat(60)}欧阳振华${'乙'.repeat(60)}`;
+    const plain = makeSnippet(long, 1, parseQuery('欧阳振华'));
+    assert.equal([...plain.text].length, 90, 'the usual width');
+    assert.match(markSnippet(plain), /^甲+【欧阳振华】乙+$/);
+  });
 });
