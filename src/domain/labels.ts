@@ -137,16 +137,17 @@ export interface LabelledUnit {
 // The unit's labels on enrolment, benefit and audit forms (被稽核单位 on a 稽核通知书).
 const UNIT_LABELS = ['被稽核单位', '用人单位名称', '参保单位名称', '单位名称', '用人单位', '参保单位', '缴费单位', '申报单位', '投保单位', '用工单位', '所在单位', '工作单位'];
 /**
- * A label of five or more characters is still that label with one character misread before its
- * 单位 (被移核单位: 稽 read as 移); a shorter one is not (合作单位 is a word of its own).
- */
-/**
  * Glyphs OCR reads in place of a label's character: one stroke more or less (工 as 王 or 土, 位 as
  * 住, 人 as 入, 用 as 甩, 单 as 里). Unlike any character at all, these keep short labels safe: 合作单位
  * is no misreading of 工作单位.
  */
 const CONFUSABLE: Readonly<Record<string, string>> = { 工: '王土', 位: '住', 人: '入', 用: '甩', 单: '里' };
 const confusable = (l: string) => [...l].map((c) => (CONFUSABLE[c] ? `[${c}${CONFUSABLE[c]}]` : c)).join('[ \\u3000]?');
+/**
+ * Each label as printed, through its confusable glyphs, and, for a label of five or more
+ * characters, with any one character misread before its 单位 (被移核单位: 稽 read as 移); a shorter
+ * one is not matched that loosely (合作单位 is a word of its own).
+ */
 const unitLabelForms = UNIT_LABELS.flatMap((l) => [
   spaced(l),
   ...([...l].some((c) => CONFUSABLE[c]) ? [confusable(l)] : []),
