@@ -5,6 +5,7 @@
  * codes of the previous, current and next windows and waits for the next one when they are used up).
  */
 import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
 import { itemModel, type ItemDoc, type ItemStatus } from '../../src/models/item.model';
 import { buildItem } from './factories';
 import type { Runtime } from '../../src/runtime';
@@ -49,7 +50,8 @@ export async function makeDueItem(rt: Runtime, spec: DueItemSpec = {}): Promise<
   const id = String(doc._id);
   const imageKey = pageKeys.image(id, 1, 'png');
   const textKey = pageKeys.text(id, 1);
-  await rt.storage.blobs.put(imageKey, Buffer.from(`page image ${n}`));
+  // A real (small) image: an item's page, thumbnail and viewer must open in the browser specs.
+  await rt.storage.blobs.put(imageKey, await sharp({ create: { width: 60, height: 84, channels: 3, background: { r: 250, g: 250, b: 250 - (n % 8) } } }).png().toBuffer());
   await rt.storage.blobs.put(textKey, Buffer.from(JSON.stringify({ text: `失业保险金申领 核定 第${n}号 销毁测试`, confidence: 90, lines: [] })));
   await rt.storage.blobs.put(pageKeys.pdf(id), Buffer.from(`%PDF-1.4 item ${n}`));
   await rt.storage.blobs.put(`${pageKeys.prefix(id)}thumbs/1.jpg`, Buffer.from(`thumb ${n}`));
