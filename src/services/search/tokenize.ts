@@ -7,27 +7,13 @@
  * are exact tokens. Every token is stored only as a keyed hash (see hashToken).
  */
 import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 
-interface JiebaLike {
-  cut(text: string, hmm?: boolean): string[];
-  cutForSearch(text: string, hmm?: boolean): string[];
-}
+import { loadJiebaSegmenter, type Segmenter } from './segmenter';
 
-let jieba: JiebaLike | undefined;
-function segmenter(): JiebaLike {
-  if (!jieba) {
-    // The dictionary load costs ~100 ms; only pay it in processes that tokenise.
-    const req = createRequire(__filename);
-    const { Jieba } = req('@node-rs/jieba') as { Jieba: { withDict(d: Uint8Array): JiebaLike } };
-    // The dictionary file read here, not through the package's dict module: that module also reads
-    // the 6 MB IDF table (keyword extraction, which we do not use) and keeps both buffers for the
-    // life of the process, 11 MB resident in every process that indexes; jieba keeps its own parse.
-    const dictPath = path.join(path.dirname(req.resolve('@node-rs/jieba/dict')), 'dict.txt');
-    jieba = Jieba.withDict(fs.readFileSync(dictPath));
-  }
+let jieba: Segmenter | undefined;
+function segmenter(): Segmenter {
+  // The dictionary load costs ~0.15 s; only pay it in processes that tokenise.
+  jieba ??= loadJiebaSegmenter();
   return jieba;
 }
 
@@ -138,7 +124,7 @@ export function tokenizePage(text: string): PageTokens {
     for (const t of codeTokens(m[0])) words.set(t, (words.get(t) ?? 0) + 1);
     length++;
   }
-  for (const w of segmenter().cutForSearch(norm, true)) {
+  for (const w of segmenter().cutForSearch(norm)) {
     if (w.length >= 1 && CJK.test(w) && [...w].every(isCjk)) words.set(`w:${w}`, (words.get(`w:${w}`) ?? 0) + 1);
   }
   return { bigrams, skips, words, length };
@@ -146,7 +132,7 @@ export function tokenizePage(text: string): PageTokens {
 
 /** Query words: jieba's cut (not the search cut), with single characters glued to a neighbour. */
 export function splitWords(cjk: string): string[] {
-  const words = segmenter().cut(cjk, true).filter((w) => w.length > 0);
+  const words = segmenter().cut(cjk).filter((w) => w.length > 0);
   const out: string[] = [];
   for (const w of words) {
     const last = out[out.length - 1];

@@ -1,0 +1,458 @@
+/**
+ * Chinese word segmentation over jieba's dictionary, held compactly.
+ *
+ * Why our own: the native jieba (`@node-rs/jieba`) keeps its 349 000-word dictionary as a trie of
+ * records, ~40 MB resident in every process that indexes, which is what kept the capture worker
+ * over its memory target (#12). Here the same dictionary lives in a few typed arrays (~8 MB): the
+ * words' UTF-16 units in one pool and an open-addressing hash table over them. The segmentation is
+ * jieba's own, step for step, so that an index built before stays findable:
+ *
+ *   1. the text is split into blocks of "han" characters (CJK ideographs, ASCII letters and digits,
+ *      `+#&._%-`); everything else is a token per character (`\r\n` together);
+ *   2. in a block, every dictionary word starting at each character is an edge of a DAG; the route
+ *      maximises the sum of ln(freq/total) from the end, a character with no word being one step of
+ *      frequency 1, a tie going to the longer step;
+ *   3. single-character steps in a row are gathered: one character stays a token; a run that is a
+ *      dictionary word is split into its characters; any other run goes to jieba's HMM (the native
+ *      one, given a one-word dictionary, so it costs no memory: the HMM model is built into it).
+ *
+ * Search mode adds, for a token of more than two characters, its 2-grams (and for more than three,
+ * its 3-grams) that are dictionary words, before the token.
+ *
+ * Exactness matters to the last bit: the route compares sums of logarithms. V8's Math.log is 1 ulp
+ * off the C library's log (which the native code uses) for 77 of the dictionary's 5 088 distinct
+ * frequencies; `exactLn` rounds correctly, which agrees with glibc's log on every one of them and
+ * on their total (checked against Python's math.log; glibc itself is not correctly rounded
+ * everywhere, 2 of 45 000 integers tried, none of them a dictionary frequency).
+ * test/unit/search/segmenter.spec.ts checks token for token against the native segmenter.
+ */
+
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+/** A segmenter of unknown runs: each run (2+ han characters, no dictionary word) → its words. */
+export type RunCutter = (runs: string[]) => string[][];
+
+export interface NativeJieba {
+  cut(text: string, hmm?: boolean): string[];
+}
+
+/**
+ * The native jieba's HMM for unknown runs, all runs of a text in one call: a newline is outside
+ * jieba's blocks, so it comes back as a token of its own between the runs' words. `hmmOnly` is a
+ * native instance whose dictionary holds one word no text contains: for a run it finds no word and
+ * goes straight to the HMM, as the full one does for a run it found no word in.
+ */
+export function nativeRunCutter(hmmOnly: NativeJieba): RunCutter {
+  return (runs) => {
+    const out: string[][] = [[]];
+    for (const w of hmmOnly.cut(runs.join('\n'), true)) {
+      if (w === '\n') out.push([]);
+      else out[out.length - 1]!.push(w);
+    }
+    return out;
+  };
+}
+
+/** jieba's dictionary (the file `@node-rs/jieba` ships), held compactly, with the native HMM. */
+export function loadJiebaSegmenter(): Segmenter {
+  const req = createRequire(__filename);
+  const { Jieba } = req('@node-rs/jieba') as { Jieba: { withDict(d: Uint8Array): NativeJieba } };
+  // Read here, not through the package's dict module, which also reads the 6 MB IDF table
+  // (keyword extraction, unused) and keeps both for the life of the process.
+  const dictPath = path.join(path.dirname(req.resolve('@node-rs/jieba/dict')), 'dict.txt');
+  const hmmOnly = Jieba.withDict(Buffer.from(`${ONE_WORD_NO_TEXT_CONTAINS} 1 x\n`));
+  return new Segmenter(new CompactDictionary(fs.readFileSync(dictPath)), nativeRunCutter(hmmOnly));
+}
+
+/** Private-use characters: outside jieba's blocks, so never part of a text it segments. */
+export const ONE_WORD_NO_TEXT_CONTAINS = '\uE000\uE001';
+
+const HAN_ASCII = new Uint8Array(128);
+for (const ch of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-') HAN_ASCII[ch.charCodeAt(0)] = 1;
+
+/** jieba's block class (RE_HAN_DEFAULT): CJK ideographs with extensions, ASCII alphanumerics, `+#&._%-`. */
+export function isHanDefault(cp: number): boolean {
+  if (cp < 0x80) return HAN_ASCII[cp] === 1;
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2ebef) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
+}
+
+// ln(x) to 2^-PREC in fixed point: 2·atanh((m-1)/(m+1)) on the mantissa m ∈ [1, 2).
+const PREC = 128n;
+function lnFixedMantissa(num: bigint, den: bigint): bigint {
+  // z = (m-1)/(m+1) ≤ 1/3, so each term gains > 3 bits; 50 terms pass 2^-128.
+  const z = ((num - den) << PREC) / (num + den);
+  const z2 = (z * z) >> PREC;
+  let term = z;
+  let sum = 0n;
+  for (let k = 1n; term !== 0n; k += 2n) {
+    sum += term / k;
+    term = (term * z2) >> PREC;
+  }
+  return 2n * sum;
+}
+const LN2_FIXED = lnFixedMantissa(2n, 1n);
+
+/** ln(n) for a positive integer, correctly rounded to a double (as the C library's log). */
+export function exactLn(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`exactLn: ${n}`);
+  if (n === 1) return 0;
+  const big = BigInt(n);
+  const k = big.toString(2).length - 1;
+  const fixed = BigInt(k) * LN2_FIXED + lnFixedMantissa(big, 1n << BigInt(k));
+  // Round the fixed-point value to 53 significant bits, half to even.
+  const bits = fixed.toString(2).length;
+  const shift = BigInt(bits - 53);
+  let mant = fixed >> shift;
+  const rest = fixed - (mant << shift);
+  const half = 1n << (shift - 1n);
+  if (rest > half || (rest === half && (mant & 1n) === 1n)) mant += 1n;
+  return Number(mant) * 2 ** (bits - 53 - Number(PREC));
+}
+
+const isAsciiSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+
+/** Calls back with the byte ranges of each line's word and frequency fields (empty lines skipped). */
+function forEachEntry(b: Uint8Array, fn: (ws: number, we: number, fs: number, fe: number) => void): void {
+  for (let pos = 0; pos < b.length; ) {
+    let eol = b.indexOf(10, pos);
+    if (eol < 0) eol = b.length;
+    let ws = pos;
+    while (ws < eol && isAsciiSpace(b[ws]!)) ws++;
+    let we = ws;
+    while (we < eol && !isAsciiSpace(b[we]!)) we++;
+    let fs = we;
+    while (fs < eol && isAsciiSpace(b[fs]!)) fs++;
+    let fe = fs;
+    while (fe < eol && !isAsciiSpace(b[fe]!)) fe++;
+    pos = eol + 1;
+    if (we > ws) fn(ws, we, fs, fe);
+  }
+}
+
+/** UTF-8 bytes b[from, to) as UTF-16 units into out[at…] (or only counted when out is null). */
+function decodeUtf8(b: Uint8Array, from: number, to: number, out: Uint16Array | null, at: number): number {
+  let k = at;
+  for (let i = from; i < to; ) {
+    const c = b[i]!;
+    let cp: number;
+    if (c < 0x80) {
+      cp = c;
+      i += 1;
+    } else if (c < 0xe0) {
+      cp = ((c & 0x1f) << 6) | (b[i + 1]! & 0x3f);
+      i += 2;
+    } else if (c < 0xf0) {
+      cp = ((c & 0x0f) << 12) | ((b[i + 1]! & 0x3f) << 6) | (b[i + 2]! & 0x3f);
+      i += 3;
+    } else {
+      cp = ((c & 0x07) << 18) | ((b[i + 1]! & 0x3f) << 12) | ((b[i + 2]! & 0x3f) << 6) | (b[i + 3]! & 0x3f);
+      i += 4;
+    }
+    if (cp > 0xffff) {
+      if (out) {
+        out[k] = 0xd800 + ((cp - 0x10000) >> 10);
+        out[k + 1] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+      }
+      k += 2;
+    } else {
+      if (out) out[k] = cp;
+      k += 1;
+    }
+  }
+  return k - at;
+}
+
+/** jieba's dictionary: word → frequency, as a pool of UTF-16 units and a hash table over it. */
+export class CompactDictionary {
+  private pool: Uint16Array;
+  private readonly start: Int32Array;
+  private readonly len: Uint16Array;
+  /** Index of each word's ln(freq) in `logs` (a dictionary has a few thousand distinct frequencies). */
+  private readonly freqIdx: Uint16Array;
+  private readonly logs: Float64Array;
+  private readonly table: Int32Array;
+  private readonly mask: number;
+  readonly size: number;
+  readonly logTotal: number;
+  /** Longest word, in UTF-16 units: no prefix search looks further. */
+  readonly maxUnits: number;
+
+  /**
+   * Parses jieba's `word freq [tag]` lines straight from the file's bytes (no decoded copy of the
+   * 5 MB file: this runs in the capture worker while OCR holds its most memory). A word given twice
+   * keeps its last frequency and a missing frequency is 0, as in jieba.
+   */
+  constructor(dictFile: Uint8Array) {
+    // First pass: how many entries and UTF-16 units, so each array is allocated once at its size.
+    let lines = 0;
+    let units = 0;
+    forEachEntry(dictFile, (ws, we) => {
+      lines++;
+      units += decodeUtf8(dictFile, ws, we, null, 0);
+    });
+    this.pool = new Uint16Array(units);
+    this.start = new Int32Array(lines);
+    this.len = new Uint16Array(lines);
+    this.freqIdx = new Uint16Array(lines);
+    let cap = 1;
+    while (cap < lines * 2) cap <<= 1; // load ≤ 0.5: a miss (the usual probe) ends within ~2 slots
+    this.table = new Int32Array(cap);
+    this.mask = cap - 1;
+    const wordFreq = new Float64Array(lines);
+    let poolEnd = 0;
+    let n = 0;
+    let maxUnits = 0;
+    forEachEntry(dictFile, (ws, we, fs, fe) => {
+      const length = decodeUtf8(dictFile, ws, we, this.pool, poolEnd);
+      let freq = 0;
+      for (let i = fs; i < fe; i++) {
+        const d = dictFile[i]! - 48;
+        if (d < 0 || d > 9) throw new Error(`jieba dictionary: bad frequency at byte ${fs}`);
+        freq = freq * 10 + d;
+      }
+      if (length > 0xffff) throw new Error(`jieba dictionary: a word of ${length} characters at byte ${ws}`);
+      const h = this.hashUnits(this.pool, poolEnd, length);
+      let slot = h & this.mask;
+      for (let id = this.table[slot]! - 1; id >= 0; id = this.table[slot]! - 1) {
+        if (this.len[id] === length && this.samePooled(this.start[id]!, poolEnd, length)) {
+          wordFreq[id] = freq;
+          return;
+        }
+        slot = (slot + 1) & this.mask;
+      }
+      this.table[slot] = n + 1;
+      this.start[n] = poolEnd;
+      this.len[n] = length;
+      wordFreq[n] = freq;
+      poolEnd += length;
+      if (length > maxUnits) maxUnits = length;
+      n++;
+    });
+    if (poolEnd < units) this.pool = this.pool.slice(0, poolEnd);
+    const freqs: number[] = [];
+    const freqSlot = new Map<number, number>();
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const f = wordFreq[i]!;
+      total += f;
+      let s = freqSlot.get(f);
+      if (s === undefined) {
+        s = freqs.length;
+        freqSlot.set(f, s);
+        freqs.push(f);
+      }
+      this.freqIdx[i] = s;
+    }
+    if (freqs.length > 0xffff) throw new Error('jieba dictionary: too many distinct frequencies');
+    // ln(0) is -Infinity, as in jieba (a word of frequency 0 is never chosen over another).
+    this.logs = Float64Array.from(freqs, (f) => (f === 0 ? -Infinity : exactLn(f)));
+    this.size = n;
+    this.logTotal = total === 0 ? -Infinity : exactLn(total);
+    this.maxUnits = maxUnits;
+  }
+
+  private samePooled(a: number, b: number, length: number): boolean {
+    for (let i = 0; i < length; i++) if (this.pool[a + i] !== this.pool[b + i]) return false;
+    return true;
+  }
+
+  private hashUnits(units: ArrayLike<number>, from: number, length: number): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < length; i++) h = Math.imul(h ^ units[from + i]!, 0x01000193);
+    return h ^ (h >>> 15);
+  }
+
+  /** Word id of text[from, from+length), or -1. */
+  private find(text: string, from: number, length: number): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < length; i++) h = Math.imul(h ^ text.charCodeAt(from + i), 0x01000193);
+    return this.probe(text, from, length, h);
+  }
+
+  private probe(text: string, from: number, length: number, h: number): number {
+    let slot = (h ^ (h >>> 15)) & this.mask;
+    for (;;) {
+      const id = this.table[slot]! - 1;
+      if (id < 0) return -1;
+      if (this.len[id] === length) {
+        const s = this.start[id]!;
+        let i = 0;
+        while (i < length && this.pool[s + i] === text.charCodeAt(from + i)) i++;
+        if (i === length) return id;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** Word id of text[from, to) in UTF-16 units, or -1. */
+  lookup(text: string, from: number, to: number): number {
+    return this.find(text, from, to - from);
+  }
+
+  has(word: string): boolean {
+    return this.find(word, 0, word.length) >= 0;
+  }
+
+  logFreq(id: number): number {
+    return this.logs[this.freqIdx[id]!]!;
+  }
+
+  /**
+   * Calls back with (end unit, word id) for every dictionary word that starts at text[from] and
+   * ends at a character boundary no later than `limit`, shortest first.
+   */
+  forEachPrefix(text: string, from: number, limit: number, fn: (end: number, id: number) => void): void {
+    const stop = Math.min(limit, from + this.maxUnits);
+    let h = 0x811c9dc5;
+    for (let end = from; end < stop; ) {
+      h = Math.imul(h ^ text.charCodeAt(end), 0x01000193);
+      end++;
+      // A word never ends between the halves of a surrogate pair.
+      const c = text.charCodeAt(end - 1);
+      if (c >= 0xd800 && c <= 0xdbff && end < stop) continue;
+      const id = this.probe(text, from, end - from, h);
+      if (id >= 0) fn(end, id);
+    }
+  }
+}
+
+/** A token of a han block, or an unknown run waiting for the HMM (`run` ≥ 0, its index). */
+interface Piece {
+  word: string;
+  run: number;
+}
+
+export class Segmenter {
+  constructor(
+    private readonly dict: CompactDictionary,
+    private readonly cutRuns: RunCutter,
+  ) {}
+
+  /** jieba `cut(text, hmm = true)`. */
+  cut(text: string): string[] {
+    const pieces: Piece[] = [];
+    const runs: string[] = [];
+    this.segment(text, pieces, runs);
+    const cutRuns = runs.length > 0 ? this.cutRuns(runs) : [];
+    if (cutRuns.length !== runs.length) throw new Error(`segmenter: ${runs.length} unknown runs, ${cutRuns.length} cut`);
+    const out: string[] = [];
+    for (const p of pieces) {
+      if (p.run < 0) out.push(p.word);
+      else for (const w of cutRuns[p.run]!) out.push(w);
+    }
+    return out;
+  }
+
+  /** jieba `cut_for_search(text, hmm = true)`: each token preceded by its 2- and 3-character dictionary words. */
+  cutForSearch(text: string): string[] {
+    const out: string[] = [];
+    for (const w of this.cut(text)) {
+      const chars = [...w];
+      if (chars.length > 2) {
+        for (let i = 0; i + 2 <= chars.length; i++) {
+          const g = chars[i]! + chars[i + 1]!;
+          if (this.dict.has(g)) out.push(g);
+        }
+      }
+      if (chars.length > 3) {
+        for (let i = 0; i + 3 <= chars.length; i++) {
+          const g = chars[i]! + chars[i + 1]! + chars[i + 2]!;
+          if (this.dict.has(g)) out.push(g);
+        }
+      }
+      out.push(w);
+    }
+    return out;
+  }
+
+  private segment(text: string, pieces: Piece[], runs: string[]): void {
+    let i = 0;
+    while (i < text.length) {
+      const cp = text.codePointAt(i)!;
+      const han = isHanDefault(cp);
+      let j = i + (cp > 0xffff ? 2 : 1);
+      while (j < text.length) {
+        const c = text.codePointAt(j)!;
+        if (isHanDefault(c) !== han) break;
+        j += c > 0xffff ? 2 : 1;
+      }
+      if (han) this.segmentBlock(text.slice(i, j), pieces, runs);
+      else {
+        for (let k = i; k < j; ) {
+          const c = text.codePointAt(k)!;
+          const w = c === 13 && text.charCodeAt(k + 1) === 10 ? 2 : c > 0xffff ? 2 : 1;
+          pieces.push({ word: text.slice(k, k + w), run: -1 });
+          k += w;
+        }
+      }
+      i = j;
+    }
+  }
+
+  /** Route over the block's DAG, then the gathering of single characters (steps 2 and 3 above). */
+  private segmentBlock(block: string, pieces: Piece[], runs: string[]): void {
+    // Character boundaries in UTF-16 units: at[c] is where character c starts, at[n] the end.
+    const at: number[] = [];
+    for (let u = 0; u < block.length; ) {
+      at.push(u);
+      u += block.codePointAt(u)! > 0xffff ? 2 : 1;
+    }
+    const n = at.length;
+    at.push(block.length);
+    const charOfUnit = new Int32Array(block.length + 1);
+    for (let c = 0; c <= n; c++) charOfUnit[at[c]!] = c;
+
+    const prob = new Float64Array(n + 1);
+    const next = new Int32Array(n + 1);
+    const lt = this.dict.logTotal;
+    const dict = this.dict;
+    for (let c = n - 1; c >= 0; c--) {
+      let bestProb = 0;
+      let bestEnd = -1;
+      dict.forEachPrefix(block, at[c]!, block.length, (endUnit, id) => {
+        const end = charOfUnit[endUnit]!;
+        const p = dict.logFreq(id) - lt + prob[end]!;
+        if (bestEnd < 0 || p > bestProb || (p === bestProb && end > bestEnd)) {
+          bestProb = p;
+          bestEnd = end;
+        }
+      });
+      if (bestEnd < 0) {
+        bestEnd = c + 1;
+        bestProb = 0 - lt + prob[c + 1]!;
+      }
+      prob[c] = bestProb;
+      next[c] = bestEnd;
+    }
+
+    let left = -1;
+    const flush = (from: number, to: number): void => {
+      if (to - from === 1) pieces.push({ word: block.slice(at[from]!, at[to]!), run: -1 });
+      else if (dict.lookup(block, at[from]!, at[to]!) < 0) {
+        pieces.push({ word: '', run: runs.length });
+        runs.push(block.slice(at[from]!, at[to]!));
+      } else for (let c = from; c < to; c++) pieces.push({ word: block.slice(at[c]!, at[c + 1]!), run: -1 });
+    };
+    for (let c = 0; c < n; ) {
+      const end = next[c]!;
+      if (end - c === 1) {
+        if (left < 0) left = c;
+      } else {
+        if (left >= 0) flush(left, c);
+        left = -1;
+        pieces.push({ word: block.slice(at[c]!, at[end]!), run: -1 });
+      }
+      c = end;
+    }
+    if (left >= 0) flush(left, n);
+  }
+}
