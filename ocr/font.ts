@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 
 /**
- * CJK fonts installed by scripts/system-deps.sh (group `fonts`). The text layer is invisible, so any
- * font covering the characters serves; what matters is its cmap, from which pdf-lib writes the
- * ToUnicode map that makes the text searchable and copyable.
+ * CJK fonts installed by scripts/system-deps.sh (group `fonts`), for PDFs whose Chinese text is
+ * seen (销毁清册, certificates, reports). The searchable PDF's invisible text layer does not need
+ * one: it uses text-layer-font.ts unless a face is named.
  */
 export const CJK_FONT_CANDIDATES = [
   '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc',

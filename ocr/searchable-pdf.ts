@@ -5,6 +5,7 @@ import {
   popGraphicsState, pushGraphicsState, setFontAndSize, setTextMatrix, setTextRenderingMode, showText,
 } from 'pdf-lib';
 import { extractTtcFace, findCjkFont } from './font';
+import { textLayerFont } from './text-layer-font';
 import type { BBox } from './types';
 
 export interface SearchablePdfPage {
@@ -24,7 +25,7 @@ export interface SearchablePdfMeta {
 }
 
 export interface SearchablePdfOptions {
-  /** A TTF/OTF/TTC with CJK coverage; default: the first installed of font.ts CJK_FONT_CANDIDATES. */
+  /** A TTF/OTF/TTC with CJK coverage for the text layer; default: our font of empty glyphs (text-layer-font.ts). */
   fontPath?: string;
 }
 
@@ -47,18 +48,18 @@ const sharedFontkit: Fontkit = {
 };
 
 /**
- * The CJK face's bytes, as the key pdf-lib hands back to sharedFontkit. fontkit copies the bytes it
- * parses into a buffer of its own, which the parsed font keeps: that copy is the one kept here, so
- * the process holds the 10 MB face once instead of twice (bench:ocr (17): 11.6 MB resident).
+ * The text layer's font bytes, as the key pdf-lib hands back to sharedFontkit: by default our own
+ * font of empty glyphs (text-layer-font.ts); a real face when a caller names one. fontkit copies
+ * the bytes it parses into a buffer of its own, which the parsed font keeps: that copy is the one
+ * kept here, so the process holds the font once, not twice.
  */
-let cachedFont: { path: string; bytes: Uint8Array } | undefined;
+let cachedFont: { path: string | undefined; bytes: Uint8Array } | undefined;
 function fontBytes(explicit?: string): Uint8Array {
-  const path = findCjkFont(explicit);
-  if (cachedFont?.path !== path) {
-    const font = fontkit.create(extractTtcFace(fs.readFileSync(path)));
+  if (!cachedFont || cachedFont.path !== explicit) {
+    const font = fontkit.create(explicit === undefined ? textLayerFont() : extractTtcFace(fs.readFileSync(findCjkFont(explicit))));
     const bytes = (font as unknown as { stream: { buffer: Uint8Array } }).stream.buffer;
     parsedFonts.set(bytes, font);
-    cachedFont = { path, bytes };
+    cachedFont = { path: explicit, bytes };
   }
   return cachedFont.bytes;
 }

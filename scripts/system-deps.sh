@@ -8,7 +8,7 @@
 set -euo pipefail
 
 declare -A DEP_GROUPS=(
-  # CJK fonts: the searchable PDF's text layer (ocr/font.ts) and the OCR fixtures (sans + serif).
+  # CJK fonts: the real-text PDFs (销毁清册, certificates, reports: ocr/font.ts) and the OCR fixtures (sans + serif).
   [fonts]="fonts-wqy-zenhei fonts-arphic-uming"
   # A third CJK face (楷体, AR PL UKai) used only by bench:extract's held-out set: fonts the tuning set never saw.
   [fonts-heldout]="fonts-arphic-ukai"

@@ -4,7 +4,7 @@ import fontkit from '@pdf-lib/fontkit';
 import { extractTtcFace, findCjkFont } from '../../../ocr/font';
 
 // Needs `bash scripts/system-deps.sh fonts` (the test script runs it).
-describe('ocr CJK font for the PDF text layer', () => {
+describe('ocr CJK font (a named face for the PDF text layer, and the certificates)', () => {
   it('finds an installed CJK font and makes a standalone face of a TTC that covers 社保', () => {
     const file = findCjkFont();
     const face = extractTtcFace(fs.readFileSync(file));
