@@ -1,6 +1,6 @@
 /**
  * The workflow's documents (鉴定工作报告, 销毁清册, 销毁证明) as real-text PDFs through render/'s
- * documentPdf, with the CJK font the searchable PDFs use (ocr/ findCjkFont; a TTC's first face).
+ * documentPdf, with an installed CJK face (ocr/ findCjkFont; a TTC's first face): their Chinese is seen.
  */
 import fs from 'node:fs';
 import { extractTtcFace, findCjkFont } from '../../../ocr';

@@ -3,7 +3,7 @@
  *
  * Why our own: the native jieba (`@node-rs/jieba`) keeps its 349 000-word dictionary as a trie of
  * records, ~40 MB resident in every process that indexes, which is what kept the capture worker
- * over its memory target (#12). Here the same dictionary lives in a few typed arrays (~8 MB): the
+ * over its memory target (#12). Here the same dictionary lives in a few typed arrays (~9 MB): the
  * words' UTF-16 units in one pool and an open-addressing hash table over them. The segmentation is
  * jieba's own, step for step, so that an index built before stays findable:
  *
@@ -101,7 +101,7 @@ function lnFixedMantissa(num: bigint, den: bigint): bigint {
 }
 const LN2_FIXED = lnFixedMantissa(2n, 1n);
 
-/** ln(n) for a positive integer, correctly rounded to a double (as the C library's log). */
+/** ln(n) for a positive integer, correctly rounded to a double (what glibc's log gives for every frequency in jieba's dictionary). */
 export function exactLn(n: number): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`exactLn: ${n}`);
   if (n === 1) return 0;
