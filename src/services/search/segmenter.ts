@@ -185,6 +185,11 @@ export class CompactDictionary {
   readonly logTotal: number;
   /** Longest word, in UTF-16 units: no prefix search looks further. */
   readonly maxUnits: number;
+  /**
+   * Longest word starting with each UTF-16 unit (64 KB): a prefix search from 的 stops after four
+   * units instead of trying all sixteen, which most characters' words never reach.
+   */
+  private readonly longestFrom = new Uint8Array(0x10000);
 
   /**
    * Parses jieba's `word freq [tag]` lines straight from the file's bytes (no decoded copy of the
@@ -235,6 +240,8 @@ export class CompactDictionary {
       wordFreq[n] = freq;
       poolEnd += length;
       if (length > maxUnits) maxUnits = length;
+      const first = this.pool[poolEnd - length]!;
+      if (length > this.longestFrom[first]!) this.longestFrom[first] = Math.min(length, 255);
       n++;
     });
     if (poolEnd < units) this.pool = this.pool.slice(0, poolEnd);
@@ -307,66 +314,97 @@ export class CompactDictionary {
   }
 
   /**
-   * Calls back with (end unit, word id) for every dictionary word that starts at text[from] and
-   * ends at a character boundary no later than `limit`, shortest first.
+   * The dictionary words that start at text[from] and end at a character boundary no later than
+   * `limit`, shortest first: their ends (UTF-16 units) and ids into `ends` and `ids` (room for
+   * maxUnits), and how many there are.
    */
-  forEachPrefix(text: string, from: number, limit: number, fn: (end: number, id: number) => void): void {
-    const stop = Math.min(limit, from + this.maxUnits);
+  prefixes(text: string, from: number, limit: number, ends: Int32Array, ids: Int32Array): number {
+    const longest = this.longestFrom[text.charCodeAt(from)]!;
+    const stop = Math.min(limit, from + (longest === 255 ? this.maxUnits : longest));
     let h = 0x811c9dc5;
+    let n = 0;
     for (let end = from; end < stop; ) {
-      h = Math.imul(h ^ text.charCodeAt(end), 0x01000193);
+      const c = text.charCodeAt(end);
+      h = Math.imul(h ^ c, 0x01000193);
       end++;
       // A word never ends between the halves of a surrogate pair.
-      const c = text.charCodeAt(end - 1);
       if (c >= 0xd800 && c <= 0xdbff && end < stop) continue;
       const id = this.probe(text, from, end - from, h);
-      if (id >= 0) fn(end, id);
+      if (id >= 0) {
+        ends[n] = end;
+        ids[n++] = id;
+      }
     }
+    return n;
   }
 }
 
-/** A token of a han block, or an unknown run waiting for the HMM (`run` ≥ 0, its index). */
-interface Piece {
-  word: string;
-  run: number;
-}
+const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
+const SURROGATE = /[\ud800-\udfff]/;
 
 export class Segmenter {
+  // Scratch for one block, grown as needed and reused: a page has hundreds of short blocks.
+  // Indexed by UTF-16 unit; only units that start a character are used.
+  private prob = new Float64Array(256);
+  private next = new Int32Array(256);
+  private readonly ends: Int32Array;
+  private readonly ids: Int32Array;
+
   constructor(
     private readonly dict: CompactDictionary,
     private readonly cutRuns: RunCutter,
-  ) {}
+  ) {
+    this.ends = new Int32Array(dict.maxUnits + 1);
+    this.ids = new Int32Array(dict.maxUnits + 1);
+  }
 
   /** jieba `cut(text, hmm = true)`. */
   cut(text: string): string[] {
-    const pieces: Piece[] = [];
+    const words: string[] = [];
+    // Unknown runs wait for the HMM, all of a text's in one call: `runAt[r]` is where run r's
+    // words go in `words` (an empty placeholder there until then).
     const runs: string[] = [];
-    this.segment(text, pieces, runs);
-    const cutRuns = runs.length > 0 ? this.cutRuns(runs) : [];
+    const runAt: number[] = [];
+    this.segment(text, words, runs, runAt);
+    if (runs.length === 0) return words;
+    const cutRuns = this.cutRuns(runs);
     if (cutRuns.length !== runs.length) throw new Error(`segmenter: ${runs.length} unknown runs, ${cutRuns.length} cut`);
     const out: string[] = [];
-    for (const p of pieces) {
-      if (p.run < 0) out.push(p.word);
-      else for (const w of cutRuns[p.run]!) out.push(w);
-    }
+    let from = 0;
+    runAt.forEach((at, r) => {
+      for (let i = from; i < at; i++) out.push(words[i]!);
+      for (const w of cutRuns[r]!) out.push(w);
+      from = at + 1;
+    });
+    for (let i = from; i < words.length; i++) out.push(words[i]!);
     return out;
   }
 
   /** jieba `cut_for_search(text, hmm = true)`: each token preceded by its 2- and 3-character dictionary words. */
   cutForSearch(text: string): string[] {
     const out: string[] = [];
+    const dict = this.dict;
     for (const w of this.cut(text)) {
-      const chars = [...w];
-      if (chars.length > 2) {
-        for (let i = 0; i + 2 <= chars.length; i++) {
-          const g = chars[i]! + chars[i + 1]!;
-          if (this.dict.has(g)) out.push(g);
-        }
-      }
-      if (chars.length > 3) {
-        for (let i = 0; i + 3 <= chars.length; i++) {
-          const g = chars[i]! + chars[i + 1]! + chars[i + 2]!;
-          if (this.dict.has(g)) out.push(g);
+      // Two units are at most two characters: no 2- or 3-grams to add.
+      if (w.length > 2) {
+        if (!SURROGATE.test(w)) {
+          for (let i = 0; i + 2 <= w.length; i++) if (dict.lookup(w, i, i + 2) >= 0) out.push(w.slice(i, i + 2));
+          if (w.length > 3) for (let i = 0; i + 3 <= w.length; i++) if (dict.lookup(w, i, i + 3) >= 0) out.push(w.slice(i, i + 3));
+        } else {
+          const chars = [...w];
+          if (chars.length > 2) {
+            for (let i = 0; i + 2 <= chars.length; i++) {
+              const g = chars[i]! + chars[i + 1]!;
+              if (dict.has(g)) out.push(g);
+            }
+          }
+          if (chars.length > 3) {
+            for (let i = 0; i + 3 <= chars.length; i++) {
+              const g = chars[i]! + chars[i + 1]! + chars[i + 2]!;
+              if (dict.has(g)) out.push(g);
+            }
+          }
         }
       }
       out.push(w);
@@ -374,7 +412,7 @@ export class Segmenter {
     return out;
   }
 
-  private segment(text: string, pieces: Piece[], runs: string[]): void {
+  private segment(text: string, words: string[], runs: string[], runAt: number[]): void {
     let i = 0;
     while (i < text.length) {
       const cp = text.codePointAt(i)!;
@@ -385,12 +423,12 @@ export class Segmenter {
         if (isHanDefault(c) !== han) break;
         j += c > 0xffff ? 2 : 1;
       }
-      if (han) this.segmentBlock(text.slice(i, j), pieces, runs);
+      if (han) this.segmentBlock(text.slice(i, j), words, runs, runAt);
       else {
         for (let k = i; k < j; ) {
           const c = text.codePointAt(k)!;
           const w = c === 13 && text.charCodeAt(k + 1) === 10 ? 2 : c > 0xffff ? 2 : 1;
-          pieces.push({ word: text.slice(k, k + w), run: -1 });
+          words.push(text.slice(k, k + w));
           k += w;
         }
       }
@@ -399,60 +437,58 @@ export class Segmenter {
   }
 
   /** Route over the block's DAG, then the gathering of single characters (steps 2 and 3 above). */
-  private segmentBlock(block: string, pieces: Piece[], runs: string[]): void {
-    // Character boundaries in UTF-16 units: at[c] is where character c starts, at[n] the end.
-    const at: number[] = [];
-    for (let u = 0; u < block.length; ) {
-      at.push(u);
-      u += block.codePointAt(u)! > 0xffff ? 2 : 1;
+  private segmentBlock(block: string, words: string[], runs: string[], runAt: number[]): void {
+    const len = block.length;
+    if (this.prob.length < len + 1) {
+      this.prob = new Float64Array(2 * len + 2);
+      this.next = new Int32Array(2 * len + 2);
     }
-    const n = at.length;
-    at.push(block.length);
-    const charOfUnit = new Int32Array(block.length + 1);
-    for (let c = 0; c <= n; c++) charOfUnit[at[c]!] = c;
-
-    const prob = new Float64Array(n + 1);
-    const next = new Int32Array(n + 1);
-    const lt = this.dict.logTotal;
-    const dict = this.dict;
-    for (let c = n - 1; c >= 0; c--) {
+    const { prob, next, ends, ids, dict } = this;
+    const lt = dict.logTotal;
+    // The unit after the character at u.
+    const step = (u: number): number => (isHigh(block.charCodeAt(u)) && isLow(block.charCodeAt(u + 1)) ? u + 2 : u + 1);
+    prob[len] = 0;
+    for (let u = len - 1; u >= 0; u--) {
+      if (isLow(block.charCodeAt(u)) && u > 0 && isHigh(block.charCodeAt(u - 1))) continue;
+      const n = dict.prefixes(block, u, len, ends, ids);
       let bestProb = 0;
       let bestEnd = -1;
-      dict.forEachPrefix(block, at[c]!, block.length, (endUnit, id) => {
-        const end = charOfUnit[endUnit]!;
-        const p = dict.logFreq(id) - lt + prob[end]!;
+      for (let k = 0; k < n; k++) {
+        const end = ends[k]!;
+        const p = dict.logFreq(ids[k]!) - lt + prob[end]!;
         if (bestEnd < 0 || p > bestProb || (p === bestProb && end > bestEnd)) {
           bestProb = p;
           bestEnd = end;
         }
-      });
-      if (bestEnd < 0) {
-        bestEnd = c + 1;
-        bestProb = 0 - lt + prob[c + 1]!;
       }
-      prob[c] = bestProb;
-      next[c] = bestEnd;
+      if (bestEnd < 0) {
+        bestEnd = step(u);
+        bestProb = 0 - lt + prob[bestEnd]!;
+      }
+      prob[u] = bestProb;
+      next[u] = bestEnd;
     }
 
     let left = -1;
     const flush = (from: number, to: number): void => {
-      if (to - from === 1) pieces.push({ word: block.slice(at[from]!, at[to]!), run: -1 });
-      else if (dict.lookup(block, at[from]!, at[to]!) < 0) {
-        pieces.push({ word: '', run: runs.length });
-        runs.push(block.slice(at[from]!, at[to]!));
-      } else for (let c = from; c < to; c++) pieces.push({ word: block.slice(at[c]!, at[c + 1]!), run: -1 });
+      if (step(from) === to) words.push(block.slice(from, to));
+      else if (dict.lookup(block, from, to) < 0) {
+        runAt.push(words.length);
+        runs.push(block.slice(from, to));
+        words.push('');
+      } else for (let u = from; u < to; u = step(u)) words.push(block.slice(u, step(u)));
     };
-    for (let c = 0; c < n; ) {
-      const end = next[c]!;
-      if (end - c === 1) {
-        if (left < 0) left = c;
+    for (let u = 0; u < len; ) {
+      const end = next[u]!;
+      if (end === step(u)) {
+        if (left < 0) left = u;
       } else {
-        if (left >= 0) flush(left, c);
+        if (left >= 0) flush(left, u);
         left = -1;
-        pieces.push({ word: block.slice(at[c]!, at[end]!), run: -1 });
+        words.push(block.slice(u, end));
       }
-      c = end;
+      u = end;
     }
-    if (left >= 0) flush(left, n);
+    if (left >= 0) flush(left, len);
   }
 }
