@@ -112,9 +112,16 @@ describe('capture: ingest API → OCR worker → filed item (real FerretDB, MinI
     assert.equal((await http.fetch(`${http.base}/api/v1/items/${id}/pages/9/image`)).status, 404);
     const pdfRes = await http.fetch(`${http.base}/api/v1/items/${id}/pdf`);
     assert.equal(pdfRes.status, 200);
-    const pdf = await PDFDocument.load(Buffer.from(await pdfRes.arrayBuffer()));
+    const pdfBytes = Buffer.from(await pdfRes.arrayBuffer());
+    const pdf = await PDFDocument.load(pdfBytes);
     assert.equal(pdf.getPageCount(), 2);
     assert.match(pdf.getKeywords() ?? '', new RegExp(`downloaded-by:${http.username}`));
+    // The copy a reader downloads is still searchable: the watermark goes over the text layer, not instead of it.
+    const pdfFile = path.join(os.tmpdir(), `download-${id}.pdf`);
+    fs.writeFileSync(pdfFile, pdfBytes);
+    const extracted = execFileSync('pdftotext', [pdfFile, '-']).toString();
+    fs.rmSync(pdfFile);
+    assert.ok(cer('社会保险参保人员登记表', extracted.split('\n').find((l) => l.includes('登记')) ?? extracted) < 0.3, `downloaded PDF's text layer: ${extracted}`);
     await env.rt.audit.flush();
     const entries = await env.rt.audit.list({ action: 'item.download' });
     assert.ok(entries.some((e) => e.object?.id === id));
