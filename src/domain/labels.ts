@@ -124,6 +124,41 @@ export function extractLabelledNames(text: string): LabelledName[] {
     if (joint !== 'colon' && joint !== 'cell' && (name.length > 4 || !(ownLine || (looksLikeName(name) && found.bounded) || found.byLabel))) continue;
     out.push({ name, label, role, start: from, end: from + found.consumed });
   }
+  for (const n of damagedLabelNames(text)) if (!out.some((o) => n.start < o.end && o.start < n.end)) out.push(n);
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * Compound labels long enough to be known with one character misread: OCR read 申请人姓名 as
+ * 申请人夫名, so only 申请人 matched above and 夫名何建平 failed as a name. Each label of four or
+ * more characters, any one of its characters any Han character.
+ */
+const DAMAGEABLE = INSURED_LABELS.filter((l) => l.length >= 4);
+const damagedLabelRe = new RegExp(
+  `(${DAMAGEABLE.flatMap((l) => [...l].map((_, i) => [...l].map((c, j) => (j === i ? '[\u4e00-\u9fff]' : c)).join(''))).join('|')})`,
+  'gu',
+);
+
+/**
+ * Names after a damaged compound label. Stricter than after an intact one, since a label seen
+ * through one wrong character may be ordinary words: the value must look like a name (a 姓 of our
+ * list) and end where a field ends, or a colon or cell border must follow the label.
+ */
+function damagedLabelNames(text: string): LabelledName[] {
+  const out: LabelledName[] = [];
+  for (const m of text.matchAll(damagedLabelRe)) {
+    const seen = m[1]!;
+    const label = DAMAGEABLE.find((l) => l.length === seen.length && [...l].filter((c, i) => c !== seen[i]).length <= 1);
+    if (!label) continue;
+    const { joint, length } = jointAt(text, m.index! + seen.length);
+    const from = m.index! + seen.length + length;
+    const found = nameAt(text.slice(from, from + 16), from + 16 >= text.length);
+    if (!found) continue;
+    const { name } = found;
+    if (name.length < 2 || name.length > 4 || NOT_NAMES.has(name.slice(0, 2)) || !looksLikeName(name)) continue;
+    if (joint !== 'colon' && joint !== 'cell' && !found.byLabel && !(found.bounded && joint === 'newline')) continue;
+    out.push({ name, label, role: 'insured', start: from, end: from + found.consumed });
+  }
   return out;
 }
 

@@ -119,6 +119,17 @@ describe('labelled names on forms we did not write (issue #12 §2)', () => {
     assert.deepEqual(insured('申请人\n星光科技公司\n统一社会信用代码'), [], 'five or more characters on their own are a unit, not a person');
   });
 
+  it('reads a compound label with one character misread (申请人姓名 read 申请人夫名), and only where a name follows', () => {
+    assert.deepEqual(insured('申请人夫名何建平证件号码 37020319961220501'), ['何建平']);
+    assert.deepEqual(insured('被保险人姓各：李建华 性别：男'), ['李建华']);
+    assert.deepEqual(insured('参保人员娃名\n刘洋\n公民身份号码'), ['刘洋']);
+    // Not a label, and no name after it: nothing.
+    assert.deepEqual(insured('申请人签名：\n日期：2023年3月1日'), []);
+    assert.deepEqual(insured('申请人夫名为何不同'), []);
+    // Correct labels are read as before, once.
+    assert.deepEqual(insured('申请人姓名周德福证件号码 320506198803205661'), ['周德福']);
+  });
+
   it('knows the staff and officials of real forms (经办人, 复核人, 负责人, 法定代表人 …)', () => {
     assert.deepEqual(all('法定代表人：周强 经办人:吴芳 复核人：郑杰'), ['clerk:周强', 'clerk:吴芳', 'clerk:郑杰']);
   });
