@@ -129,15 +129,17 @@ export function extractLabelledNames(text: string): LabelledName[] {
 }
 
 /**
- * Compound labels long enough to be known with one character misread: OCR read 申请人姓名 as
- * 申请人夫名, so only 申请人 matched above and 夫名何建平 failed as a name. Each label of four or
- * more characters, any one of its characters any Han character.
+ * Person labels known with one character misread: OCR read 申请人姓名 as 申请人夫名 (only 申请人
+ * matched above, and 夫名何建平 failed as a name) and 参保人 as 参保火. Each insured label of three
+ * or more characters, any one of its characters any Han character; a three-character one only
+ * where a colon or a cell border follows it (damagedLabelNames).
  */
-const DAMAGEABLE = INSURED_LABELS.filter((l) => l.length >= 4);
+const DAMAGEABLE = INSURED_LABELS.filter((l) => l.length >= 3);
 const damagedLabelRe = new RegExp(
-  `(${DAMAGEABLE.flatMap((l) => [...l].map((_, i) => [...l].map((c, j) => (j === i ? '[\u4e00-\u9fff]' : c)).join(''))).join('|')})`,
+  `(${DAMAGEABLE.sort((a, b) => b.length - a.length).flatMap((l) => [...l].map((_, i) => [...l].map((c, j) => (j === i ? '[\\u4e00-\\u9fff]' : c)).join(''))).join('|')})`,
   'gu',
 );
+const KNOWN_LABELS = new Set(ALL_STOPS);
 
 /**
  * Names after a damaged compound label. Stricter than after an intact one, since a label seen
@@ -148,9 +150,12 @@ function damagedLabelNames(text: string): LabelledName[] {
   const out: LabelledName[] = [];
   for (const m of text.matchAll(damagedLabelRe)) {
     const seen = m[1]!;
+    // An intact label of another field (审核人, 联系人) is that field, not a damaged one of ours.
+    if (KNOWN_LABELS.has(seen)) continue;
     const label = DAMAGEABLE.find((l) => l.length === seen.length && [...l].filter((c, i) => c !== seen[i]).length <= 1);
     if (!label) continue;
     const { joint, length } = jointAt(text, m.index! + seen.length);
+    if (label.length === 3 && joint !== 'colon' && joint !== 'cell') continue;
     const from = m.index! + seen.length + length;
     const found = nameAt(text.slice(from, from + 16), from + 16 >= text.length);
     if (!found) continue;

@@ -119,10 +119,14 @@ describe('labelled names on forms we did not write (issue #12 §2)', () => {
     assert.deepEqual(insured('申请人\n星光科技公司\n统一社会信用代码'), [], 'five or more characters on their own are a unit, not a person');
   });
 
-  it('reads a compound label with one character misread (申请人姓名 read 申请人夫名), and only where a name follows', () => {
+  it('reads a label with one character misread (申请人姓名 read 申请人夫名, 参保人 read 参保火), and only where a name follows', () => {
     assert.deepEqual(insured('申请人夫名何建平证件号码 37020319961220501'), ['何建平']);
     assert.deepEqual(insured('被保险人姓各：李建华 性别：男'), ['李建华']);
     assert.deepEqual(insured('参保人员娃名\n刘洋\n公民身份号码'), ['刘洋']);
+    // A three-character label only before a colon or a cell border (参保人 read 参保火).
+    assert.deepEqual(insured('参保火：褚俊杰公民身份号码：450103198709206220'), ['褚俊杰']);
+    assert.deepEqual(insured('参保火褚俊杰公民身份号码'), []);
+    assert.deepEqual(insured('申请日：2023年3月1日\n参保地：杭州市'), []);
     // Not a label, and no name after it: nothing.
     assert.deepEqual(insured('申请人签名：\n日期：2023年3月1日'), []);
     assert.deepEqual(insured('申请人夫名为何不同'), []);
