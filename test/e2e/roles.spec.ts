@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { itemModel, type ItemDoc } from '../../src/models/item.model';
+import { buildItem } from '../helpers/factories';
 import { drainUntil } from '../helpers/jobs';
 import { openTestRuntime, serveTestApp } from '../helpers/runtime';
 import { renderScan } from '../helpers/scan';
@@ -90,12 +91,25 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await drainUntil(ctx.rt, settled('filed', 'review', 'failed'), { timeoutMs: 300_000, what: 'the accepted item filed' });
     assert.equal((await items.findById(id).lean())!.status, 'review', 'no 形成日期 on the page: review');
 
+    // The person's file already has their registration, filed under the name 李秀瑛.
+    const registration = { name: '李秀瑛', idNumber: '110105198703152318', evidence: [] };
+    await buildItem(ctx.rt, { personIds: [registration.idNumber], metadata: { persons: [registration], units: [] }, title: '参保人员基本信息登记表', documentDate: '2012-04-24' });
     await page.getByText('待审核与有质量标记').click();
     await page.locator('.page img.full').waitFor();
     assert.match(await page.locator('.queue').innerText(), /分辨率低/, 'the queue shows the quality flag');
     assert.notEqual(await panel.locator('[data-test=citation]').innerText(), '—', 'the proposed classification cites the schedule');
     assert.match(await panel.locator('[data-test=review-reason]').innerText(), /未找到形成日期/, 'the review reason reads in Chinese');
     await shot(page, 'archivist-review');
+    // The file names the person otherwise than the scan was read: offered, taken only on a click.
+    const onFile = panel.locator('[data-test=name-on-file]');
+    assert.match(await onFile.innerText(), /此人档案（一人一档）中的姓名为「李秀瑛」/);
+    assert.equal(await panel.getByLabel('姓名').inputValue(), '李秀英', 'nothing filled in unasked');
+    await onFile.locator('[data-test=take-name-on-file]').click();
+    assert.equal(await panel.getByLabel('姓名').inputValue(), '李秀瑛');
+    await onFile.waitFor({ state: 'hidden' });
+    // This scan is right (the name was changed since): the reviewer keeps it.
+    await panel.getByLabel('姓名').fill('李秀英');
+    await onFile.waitFor();
 
     // Page edits: the page turned 180° and back; each time only that page is read again (a worker job).
     const edits = page.locator('[data-test=page-edits]');
@@ -163,7 +177,7 @@ describe('web UI: every role\'s main path (Chromium)', function () {
 
     await page.getByRole('link', { name: '统计概览' }).click();
     await page.locator('canvas').first().waitFor();
-    assert.match(await page.locator('[data-test=dash-total]').innerText(), /合计 1 件/);
+    assert.match(await page.locator('[data-test=dash-total]').innerText(), /合计 2 件/, 'the scan and the person\'s registration');
     await page.waitForTimeout(800);
     await shot(page, 'dashboard');
     assert.deepEqual(problems, []);

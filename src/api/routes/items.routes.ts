@@ -18,9 +18,9 @@ import {
   storeOriginal,
   type StoredOriginal,
 } from '../../services/capture';
-import { loadItem, presentItem } from '../../services/records';
+import { loadItem, namesOnFile, presentItem } from '../../services/records';
 import type { ItemDoc } from '../../models/item.model';
-import { auditDenied, describeForAudit } from '../middleware/auth';
+import { auditDenied, describeForAudit, mayAccess } from '../middleware/auth';
 import { authorizeItem, ingestFonds, mayActOn, type Principal } from '../../services/access';
 import { pageImage, pageText, pageThumbnail, watermarkedPdf } from '../../services/records';
 import { separatorSheetsPdf, SeparatorDataSchema } from '../../services/capture';
@@ -265,7 +265,14 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         const accessGrant = ctx.state.accessGrant ? { id: String(ctx.state.accessGrant), until: (ctx.state.accessGrantUntil as string | null) ?? null } : null;
         // 冻结: the active legal holds that cover the item now (it cannot be appraised, destroyed or edited).
         const legalHolds = (await holdsOnItem(rt, String(item._id))).map((h) => ({ id: h.id, name: h.name, kind: h.kind, placedAt: h.placedAt }));
-        ctx.body = { ...(await presentItem(rt, item, { withText: query.text === '1' })), accessGrant, legalHolds };
+        const view = await presentItem(rt, item, { withText: query.text === '1' });
+        // In review, how each person's file (一人一档) names them, from items the caller may read:
+        // OCR misreads a rare character of a name (窦 as 窒), and the reviewer can take the file's.
+        const persons = (view.metadata as { persons?: Array<{ idNumber: string | null }> } | null)?.persons ?? [];
+        const filed = item.status === 'review'
+          ? await namesOnFile(rt, String(item._id), persons.flatMap((p) => (p.idNumber ? [p.idNumber] : [])), (row) => mayAccess(ctx, 'item.read', { type: 'item', fonds: row.fonds, level: row.level }))
+          : [];
+        ctx.body = { ...view, accessGrant, legalHolds, namesOnFile: filed };
       },
     }),
     defineRoute({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { idCheckDigit } from '../../../src/domain/id-number';
 import { itemModel, type ItemDoc } from '../../../src/models/item.model';
-import { linkItem, openDossier, rebuildDossierLinks, unlinkItem } from '../../../src/services/records';
+import { linkItem, namesOnFile, openDossier, rebuildDossierLinks, unlinkItem } from '../../../src/services/records';
 import { correctItem, setAccessLevel } from '../../../src/services/filing';
 import { openTestRuntime } from '../../helpers/runtime';
 
@@ -91,5 +91,17 @@ describe('records: the person\'s and unit\'s file (一人一档) from the link s
     const stats = await rebuildDossierLinks(ctx.rt);
     assert.deepEqual(stats, { items: 4, links: 5 }, 'four items in a file (the destroyed one is not), five links');
     assert.deepEqual((await openDossier(ctx.rt, 'person', A)).map((r) => r.id), before);
+  });
+
+  it('names a person as their other readable items do (review: OCR misread 窦 as 窒), never from the item itself', async () => {
+    const D = id17('11010519750505456');
+    const filed = await item({ personIds: [D], documentDate: '2012-04-24', title: '参保登记表', metadata: { persons: [{ name: '窦静', idNumber: D, evidence: [] }], units: [] } as never });
+    const misread = await item({ status: 'review', personIds: [D], documentDate: '2022-05-19', title: '参保登记表', metadata: { persons: [{ name: '窒静', idNumber: D, evidence: [] }], units: [] } as never });
+    const all = () => true;
+    assert.deepEqual(await namesOnFile(ctx.rt, String(misread._id), [D], all), [{ idNumber: D, name: '窦静' }]);
+    assert.deepEqual(await namesOnFile(ctx.rt, String(misread._id), [D.toLowerCase()], all), [{ idNumber: D, name: '窦静' }], 'the number as typed, any case');
+    assert.deepEqual(await namesOnFile(ctx.rt, String(filed._id), [D], all), [{ idNumber: D, name: '窒静' }], 'the other item, not the one under review');
+    assert.deepEqual(await namesOnFile(ctx.rt, String(misread._id), [D], (row) => row.id !== String(filed._id)), [], 'only items the caller may read');
+    assert.deepEqual(await namesOnFile(ctx.rt, String(misread._id), [id17('11010519750505457').slice(0, 17) + 'X'], all), [], 'no file, no name');
   });
 });
