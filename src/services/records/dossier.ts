@@ -257,13 +257,15 @@ export async function dossierOf(rt: Runtime, kind: DossierKind, value: string, m
 
 /**
  * How each person's file (一人一档) names them, from their items other than `itemId` that the caller
- * may read; persons with no such item are left out. For review: OCR misreads a rare character of
- * a name (窦 as 窒) where the person's earlier items, read and corrected before, have it right.
+ * may read and that are past review (another scan still in review is no authority: it may carry
+ * the same misreading); persons with no such item are left out. For review: OCR misreads a rare
+ * character of a name (窦 as 窒) where the person's earlier items, read and corrected before, have
+ * it right.
  */
 export async function namesOnFile(rt: Runtime, itemId: string, idNumbers: string[], mayRead: (row: DossierRow) => boolean): Promise<Array<{ idNumber: string; name: string }>> {
   const out: Array<{ idNumber: string; name: string }> = [];
   for (const idNumber of new Set(idNumbers.map((n) => n.toUpperCase()))) {
-    const rows = (await openDossier(rt, 'person', idNumber)).filter((r) => r.id !== itemId && mayRead(r));
+    const rows = (await openDossier(rt, 'person', idNumber)).filter((r) => r.id !== itemId && r.status !== 'review' && mayRead(r));
     const name = rows.length ? await nameInFile(rt, 'person', idNumber, rows) : null;
     if (name) out.push({ idNumber, name });
   }
