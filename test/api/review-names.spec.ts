@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/api/app';
-import { featureRoutes } from '../../src/api/routes';
 import { idCheckDigit } from '../../src/domain/id-number';
-import { openTestRuntime } from '../helpers/runtime';
+import { openTestRuntime, serveTestApp, signedInUsers, type TestApp } from '../helpers/runtime';
 import { buildItemId } from '../helpers/factories';
 
 const PASSWORD = 'Correct-Horse-42';
@@ -15,34 +11,26 @@ const person = (name: string) => ({ metadata: { persons: [{ name, idNumber: ID, 
 describe('review: the name a person\'s file (一人一档) gives, beside the name OCR read', function () {
   this.timeout(60_000);
   let ctx: Awaited<ReturnType<typeof openTestRuntime>>;
-  let server: http.Server;
-  let base: string;
-  const token: Record<string, string> = {};
+  let app: TestApp;
+  let token: Record<string, string>;
   let inReview = '';
   let filed = '';
 
   before(async () => {
     ctx = await openTestRuntime();
     const rt = ctx.rt;
-    const app = createApp({ config: rt.config, logger: rt.logger, metrics: rt.metrics, readiness: rt.readiness, routes: featureRoutes(rt), auth: { auth: rt.auth, audit: rt.audit } });
-    server = http.createServer(app.callback());
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    for (const [username, fonds] of [['arch.z001', 'Z001'], ['arch.z002', 'Z002']] as const) {
-      await rt.auth.createUser({ username, roles: ['archivist'], password: PASSWORD, clearance: 'sensitive', scope: { fonds: [fonds, 'Z009'] } });
-      const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
-      token[username] = ((await res.json()) as any).token;
-    }
+    app = await serveTestApp(rt);
+    token = await signedInUsers(rt, app.base, [['arch.z001', 'archivist', ['Z001', 'Z009']], ['arch.z002', 'archivist', ['Z002', 'Z009']]], PASSWORD);
     // The person's registration, filed in Z001, and a later scan of theirs whose name OCR misread.
     filed = await buildItemId(rt, { ...person('窦静'), title: '参保人员基本信息登记表', documentDate: '2012-04-24' });
     inReview = await buildItemId(rt, { ...person('窒静'), status: 'review', fonds: 'Z009', title: '参保人员基本信息登记表', documentDate: '2022-05-19' });
   });
   after(async () => {
-    server?.close();
+    await app?.close();
     await ctx?.close();
   });
 
-  const item = async (id: string, who: string) => (await (await fetch(`${base}/api/v1/items/${id}`, { headers: { authorization: `Bearer ${token[who]}` } })).json()) as any;
+  const item = async (id: string, who: string) => (await (await fetch(`${app.base}/api/v1/items/${id}`, { headers: { authorization: `Bearer ${token[who]}` } })).json()) as any;
 
   it('an item in review carries how the person\'s other items name them', async () => {
     const body = await item(inReview, 'arch.z001');
