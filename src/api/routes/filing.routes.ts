@@ -1,4 +1,3 @@
-import type { Context } from 'koa';
 import { z } from 'zod';
 import { validateIdNumber } from '../../domain/id-number';
 import { validateCreditCode } from '../../domain/credit-code';
@@ -6,16 +5,14 @@ import { AppError } from '../../errors';
 import type { Runtime } from '../../runtime';
 import { endGrantsBelow, type Principal } from '../../services/access';
 import { correctItem, CorrectionSchema, setAccessLevel } from '../../services/filing';
-import { catalogueCsv, cataloguePage, cataloguePdf, catalogueRows, dossierOf, itemLevel, presentItem, type DossierRow } from '../../services/records';
+import { catalogueCsv, cataloguePage, cataloguePdf, catalogueRows, dossierOf, itemLevel, presentItem } from '../../services/records';
 import { itemResource } from '../../services/access';
 import { describeForAudit, mayAccess } from '../middleware/auth';
-import { loadReadable } from './items.routes';
+import { loadReadable, readableRow } from './items.routes';
 import { defineRoute, type RouteDef } from '../route';
 import { OBJECT_ID } from '../../domain/ids';
 
 /** Items the caller may read, for lists (dossiers): role, fonds scope and clearance. */
-const readable = (ctx: Context) => (row: DossierRow) => mayAccess(ctx, 'item.read', { type: 'item', fonds: row.fonds, level: row.level });
-
 const ItemId = z.object({ id: z.string().regex(OBJECT_ID, 'must be an item id') });
 
 export function filingRoutes(rt: Runtime): RouteDef[] {
@@ -65,7 +62,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const v = validateIdNumber(params.idNumber.toUpperCase());
         if (!v.valid) throw new AppError('validation_failed', { message: `Not a valid 公民身份号码: ${v.message}`, zh: '公民身份号码无效', details: { problem: v.problem } });
-        ctx.body = { idNumber: v.value, ...(await dossierOf(rt, 'person', v.value, readable(ctx))) };
+        ctx.body = { idNumber: v.value, ...(await dossierOf(rt, 'person', v.value, readableRow(ctx))) };
       },
     }),
     defineRoute({
@@ -79,7 +76,7 @@ export function filingRoutes(rt: Runtime): RouteDef[] {
       handler: async (ctx, { params }) => {
         const code = params.creditCode.toUpperCase();
         if (!validateCreditCode(code).valid) throw new AppError('validation_failed', { message: 'Not a valid 统一社会信用代码', zh: '统一社会信用代码无效' });
-        ctx.body = { creditCode: code, ...(await dossierOf(rt, 'unit', code, readable(ctx))) };
+        ctx.body = { creditCode: code, ...(await dossierOf(rt, 'unit', code, readableRow(ctx))) };
       },
     }),
     defineRoute({

@@ -18,7 +18,7 @@ import {
   storeOriginal,
   type StoredOriginal,
 } from '../../services/capture';
-import { loadItem, namesOnFile, presentItem } from '../../services/records';
+import { loadItem, namesOnFile, presentItem, type DossierRow } from '../../services/records';
 import type { ItemDoc } from '../../models/item.model';
 import { auditDenied, describeForAudit, mayAccess } from '../middleware/auth';
 import { authorizeItem, ingestFonds, mayActOn, type Principal } from '../../services/access';
@@ -107,6 +107,9 @@ function receiveUpload(rt: Runtime, ctx: Context, opts: { oneItem: boolean }): P
     ctx.req.pipe(bb);
   });
 }
+
+/** Whether the caller may read an item listed in a person's or unit's file (its fonds and level). */
+export const readableRow = (ctx: Context) => (row: Pick<DossierRow, 'fonds' | 'level'>) => mayAccess(ctx, 'item.read', { type: 'item', fonds: row.fonds, level: row.level });
 
 export function itemRoutes(rt: Runtime): RouteDef[] {
   return [
@@ -270,7 +273,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         // OCR misreads a rare character of a name (窦 as 窒), and the reviewer can take the file's.
         const persons = (view.metadata as { persons?: Array<{ idNumber: string | null }> } | null)?.persons ?? [];
         const filed = item.status === 'review'
-          ? await namesOnFile(rt, String(item._id), persons.flatMap((p) => (p.idNumber ? [p.idNumber] : [])), (row) => mayAccess(ctx, 'item.read', { type: 'item', fonds: row.fonds, level: row.level }))
+          ? await namesOnFile(rt, String(item._id), persons.flatMap((p) => (p.idNumber ? [p.idNumber] : [])), readableRow(ctx))
           : [];
         ctx.body = { ...view, accessGrant, legalHolds, namesOnFile: filed };
       },

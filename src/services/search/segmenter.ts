@@ -38,13 +38,22 @@ export interface NativeJieba {
   cut(text: string, hmm?: boolean): string[];
 }
 
+/** `@node-rs/jieba`'s class, as far as we use it. */
+export interface NativeJiebaClass {
+  withDict(dict: Uint8Array): NativeJieba;
+}
+
+/** Private-use characters: outside jieba's blocks, so never part of a text it segments. */
+const ONE_WORD_NO_TEXT_CONTAINS = '\uE000\uE001';
+
 /**
  * The native jieba's HMM for unknown runs, all runs of a text in one call: a newline is outside
- * jieba's blocks, so it comes back as a token of its own between the runs' words. `hmmOnly` is a
- * native instance whose dictionary holds one word no text contains: for a run it finds no word and
- * goes straight to the HMM, as the full one does for a run it found no word in.
+ * jieba's blocks, so it comes back as a token of its own between the runs' words. The native
+ * instance's dictionary holds one word no text contains: for a run it finds no word and goes
+ * straight to the HMM, as the full one does for a run it found no word in.
  */
-export function nativeRunCutter(hmmOnly: NativeJieba): RunCutter {
+export function hmmRunCutter(Jieba: NativeJiebaClass): RunCutter {
+  const hmmOnly = Jieba.withDict(Buffer.from(`${ONE_WORD_NO_TEXT_CONTAINS} 1 x\n`));
   return (runs) => {
     const out: string[][] = [[]];
     for (const w of hmmOnly.cut(runs.join('\n'), true)) {
@@ -58,22 +67,22 @@ export function nativeRunCutter(hmmOnly: NativeJieba): RunCutter {
 /** jieba's dictionary (the file `@node-rs/jieba` ships), held compactly, with the native HMM. */
 export function loadJiebaSegmenter(): Segmenter {
   const req = createRequire(__filename);
-  const { Jieba } = req('@node-rs/jieba') as { Jieba: { withDict(d: Uint8Array): NativeJieba } };
+  const { Jieba } = req('@node-rs/jieba') as { Jieba: NativeJiebaClass };
   // Read here, not through the package's dict module, which also reads the 6 MB IDF table
   // (keyword extraction, unused) and keeps both for the life of the process.
   const dictPath = path.join(path.dirname(req.resolve('@node-rs/jieba/dict')), 'dict.txt');
-  const hmmOnly = Jieba.withDict(Buffer.from(`${ONE_WORD_NO_TEXT_CONTAINS} 1 x\n`));
-  return new Segmenter(new CompactDictionary(fs.readFileSync(dictPath)), nativeRunCutter(hmmOnly));
+  return new Segmenter(new CompactDictionary(fs.readFileSync(dictPath)), hmmRunCutter(Jieba));
 }
 
-/** Private-use characters: outside jieba's blocks, so never part of a text it segments. */
-export const ONE_WORD_NO_TEXT_CONTAINS = '\uE000\uE001';
+// FNV-1a over UTF-16 units: the table's hash, computed whole (loading, lookups) or a unit at a time (prefixes).
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 
 const HAN_ASCII = new Uint8Array(128);
 for (const ch of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-') HAN_ASCII[ch.charCodeAt(0)] = 1;
 
 /** jieba's block class (RE_HAN_DEFAULT): CJK ideographs with extensions, ASCII alphanumerics, `+#&._%-`. */
-export function isHanDefault(cp: number): boolean {
+function isHanDefault(cp: number): boolean {
   if (cp < 0x80) return HAN_ASCII[cp] === 1;
   return (
     (cp >= 0x4e00 && cp <= 0x9fff) ||
@@ -273,15 +282,15 @@ export class CompactDictionary {
   }
 
   private hashUnits(units: ArrayLike<number>, from: number, length: number): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < length; i++) h = Math.imul(h ^ units[from + i]!, 0x01000193);
+    let h = FNV_OFFSET;
+    for (let i = 0; i < length; i++) h = Math.imul(h ^ units[from + i]!, FNV_PRIME);
     return h ^ (h >>> 15);
   }
 
   /** Word id of text[from, from+length), or -1. */
   private find(text: string, from: number, length: number): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < length; i++) h = Math.imul(h ^ text.charCodeAt(from + i), 0x01000193);
+    let h = FNV_OFFSET;
+    for (let i = 0; i < length; i++) h = Math.imul(h ^ text.charCodeAt(from + i), FNV_PRIME);
     return this.probe(text, from, length, h);
   }
 
@@ -321,11 +330,11 @@ export class CompactDictionary {
   prefixes(text: string, from: number, limit: number, ends: Int32Array, ids: Int32Array): number {
     const longest = this.longestFrom[text.charCodeAt(from)]!;
     const stop = Math.min(limit, from + (longest === 255 ? this.maxUnits : longest));
-    let h = 0x811c9dc5;
+    let h = FNV_OFFSET;
     let n = 0;
     for (let end = from; end < stop; ) {
       const c = text.charCodeAt(end);
-      h = Math.imul(h ^ c, 0x01000193);
+      h = Math.imul(h ^ c, FNV_PRIME);
       end++;
       // A word never ends between the halves of a surrogate pair.
       if (c >= 0xd800 && c <= 0xdbff && end < stop) continue;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CompactDictionary, exactLn, loadJiebaSegmenter, nativeRunCutter, ONE_WORD_NO_TEXT_CONTAINS, Segmenter, type NativeJieba } from '../../../src/services/search/segmenter';
+import { CompactDictionary, exactLn, hmmRunCutter, loadJiebaSegmenter, Segmenter, type NativeJieba } from '../../../src/services/search/segmenter';
 import { corrupt, generateItem, rng } from '../../helpers/si-corpus';
 
 // The segmenter replaces @node-rs/jieba's dictionary (for memory) and must cut exactly as it does:
@@ -10,7 +10,7 @@ import { corrupt, generateItem, rng } from '../../helpers/si-corpus';
 const req = createRequire(__filename);
 const { Jieba } = req('@node-rs/jieba') as { Jieba: { withDict(d: Uint8Array): NativeJieba & { cutForSearch(t: string, hmm?: boolean): string[] } } };
 const dictBytes = fs.readFileSync(path.join(path.dirname(req.resolve('@node-rs/jieba/dict')), 'dict.txt'));
-const hmmCutter = nativeRunCutter(Jieba.withDict(Buffer.from(`${ONE_WORD_NO_TEXT_CONTAINS} 1 x\n`)));
+const hmmCutter = hmmRunCutter(Jieba);
 
 /** Both segmenters over the same dictionary text. */
 function pair(dict: string): { native: ReturnType<typeof Jieba.withDict>; ours: Segmenter } {
