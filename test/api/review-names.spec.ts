@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { idCheckDigit } from '../../src/domain/id-number';
 import { openTestRuntime, serveTestApp, signedInUsers, type TestApp } from '../helpers/runtime';
 import { buildItemId } from '../helpers/factories';
+import { REPO_ROOT } from '../helpers/services';
 
 const PASSWORD = 'Correct-Horse-42';
 const ID17 = '11010519750505456';
@@ -41,5 +45,16 @@ describe('review: the name a person\'s file (一人一档) gives, beside the nam
   it('only from items the reviewer may read, and only in review', async () => {
     assert.deepEqual((await item(inReview, 'arch.z002')).namesOnFile, [], 'the registration is in a fonds outside their scope');
     assert.deepEqual((await item(filed, 'arch.z001')).namesOnFile, [], 'a filed item is not being reviewed');
+  });
+
+  it('archive show says the same, with the command that takes the file\'s name', async () => {
+    const show = async (...args: string[]) => (await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin/archive.js'), 'show', ...args], { env: { ...process.env, ...ctx.env } })).stdout;
+    const text = await show(inReview);
+    assert.match(text, new RegExp(`档案中的姓名 name on file: ${ID} 窦静（本件识别为 read here as 窒静）`));
+    assert.match(text, new RegExp(`采用 take it: archive correct ${inReview} --person ${ID}:窦静\\n`));
+    assert.deepEqual(JSON.parse(await show(inReview, '--json')).namesOnFile, [{ idNumber: ID, name: '窦静' }]);
+    const filedText = await show(filed);
+    assert.doesNotMatch(filedText, /档案中的姓名/, 'a filed item is not being reviewed');
+    assert.match(filedText, /窦静/, 'its own name is still shown');
   });
 });

@@ -9,8 +9,8 @@ import type { ItemDoc } from '../../models/item.model';
 import type { Runtime } from '../../runtime';
 import { batchQcSummary, captureProgress, ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
 import { formatQcSummary } from './qc';
-import { mayActOn } from '../../services/access';
-import { findItems, presentItem, STATUS, type Classification, type ExtractedMetadata, type ItemView } from '../../services/records';
+import { mayActOn, mayReadRow } from '../../services/access';
+import { findItems, namesOnFile, presentItem, STATUS, type Classification, type ExtractedMetadata, type ItemView } from '../../services/records';
 import { HOLD_KIND_ZH, holdsOnItem, periodLabel } from '../../services/disposition';
 import { cliIngestFonds, cliItem, cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
@@ -266,6 +266,25 @@ export function descriptionLines(view: Pick<ItemView, 'title' | 'metadata' | 'cl
   return lines;
 }
 
+/**
+ * Persons whose file (一人一档) names them otherwise than this scan was read, and the command that
+ * takes the file's names (`--person` replaces the list, so it names every person). Nothing is
+ * changed unasked: a person may have changed their name.
+ */
+export function nameOnFileLines(view: Pick<ItemView, 'id' | 'metadata'> & { namesOnFile: Array<{ idNumber: string; name: string }> }): string[] {
+  const persons = (view.metadata as Partial<ExtractedMetadata> | null)?.persons ?? [];
+  const filed = new Map(view.namesOnFile.map((f) => [f.idNumber.toUpperCase(), f.name]));
+  const differing = persons.filter((p) => p.idNumber && filed.has(p.idNumber.toUpperCase()) && filed.get(p.idNumber.toUpperCase()) !== p.name);
+  if (!differing.length) return [];
+  const lines = differing.map((p) => `档案中的姓名 name on file: ${p.idNumber} ${filed.get(p.idNumber!.toUpperCase())}（本件识别为 read here as ${p.name ?? '—'}）`);
+  // A masked number (no personal.full) cannot be typed back: the command is for those who see it whole.
+  if (persons.every((p) => !p.idNumber || /^\d{17}[\dX]$/i.test(p.idNumber))) {
+    const args = persons.map((p) => `--person ${p.idNumber ?? ''}:${(p.idNumber && filed.get(p.idNumber.toUpperCase())) || (p.name ?? '')}`);
+    lines.push(`  采用 take it: archive correct ${view.id} ${args.join(' ')}`);
+  }
+  return lines;
+}
+
 /** What an item waiting or stopped needs from a person: why it failed, or how a held scan goes on. */
 export function statusLines(view: Pick<ItemView, 'id' | 'status' | 'reason' | 'reasonZh'>): string[] {
   if (view.status === 'failed') return [`失败原因 reason: ${view.reasonZh ?? '处理失败'} / ${view.reason ?? 'failed'}`];
@@ -285,13 +304,21 @@ export const showCommand: Command = {
       // Scope and clearance apply to the CLI as to the API (a 借阅 grant counts too).
       const { item } = await cliItem(rt, id);
       const me = cliPrincipal(rt)!;
-      const view = forPrincipal(me, await presentItem(rt, item, { withText: true }));
+      const presented = await presentItem(rt, item, { withText: true });
+      // In review, how each person's file names them (as GET /api/v1/items/:id gives it): OCR
+      // misreads a rare character of a name, and the person's earlier items have it right.
+      const persons = (presented.metadata as Partial<ExtractedMetadata> | null)?.persons ?? [];
+      const onFile = item.status === 'review'
+        ? await namesOnFile(rt, String(item._id), persons.flatMap((p) => (p.idNumber ? [p.idNumber] : [])), (row) => mayReadRow(rt, me, row))
+        : [];
+      const view = forPrincipal(me, { ...presented, namesOnFile: onFile });
       if (values.json) io.out(JSON.stringify(view));
       else {
         io.out(`条目 item ${view.id}  [${view.status}]  ${view.archivalCode ?? ''}\n来源 source: ${view.source}\n页数 pages: ${view.pageCount}`);
         for (const line of statusLines(view)) io.out(line);
         for (const h of await holdsOnItem(rt, view.id)) io.out(`冻结中 on legal hold: ${h.name}（${HOLD_KIND_ZH[h.kind]}，${h.placedBy} ${h.placedAt.slice(0, 10)}）— 不能鉴定、销毁或调整页面 / cannot be appraised, destroyed or have its pages changed`);
         for (const line of descriptionLines(view)) io.out(line);
+        for (const line of nameOnFileLines(view)) io.out(line);
         for (const f of view.flags) io.out(`  ! ${f.page ? `p${f.page} ` : ''}${f.messageZh} / ${f.message}`);
         for (const p of view.pages) io.out(`--- 第 ${p.n} 页 page (置信度 confidence ${p.confidence ?? '—'})\n${p.text ?? ''}`);
       }

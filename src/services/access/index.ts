@@ -4,4 +4,4 @@ export { AuthService, LOCAL_OPERATOR, RESET_ID_LENGTH, sha256, toPrincipal } fro
 export { maskPersonalData, showsIdNumbers } from './personal-data';
 export { actionsOf, authorize, DEFAULT_CLEARANCE_LEVELS, type Principal, type Resource, ROLES, seesSecurityEventsOnly, THREE_ADMINS } from './policies';
 export { newTotpSecret, verifyTotp } from './totp';
-export { authorizeItem, ingestFonds, itemResource, mayActOn, type ItemAccess } from './item-access';
+export { authorizeItem, ingestFonds, itemResource, mayActOn, mayReadRow, type ItemAccess } from './item-access';

@@ -41,6 +41,11 @@ export function mayActOn(rt: Runtime, who: Principal, item: ItemDoc, action = 'i
   return authorize(who, action, itemResource(item), { levels: rt.config.clearanceLevels }).allowed;
 }
 
+/** Whether the caller may read an item known only by a row of a file (一人一档): its fonds and level. */
+export function mayReadRow(rt: Runtime, who: Principal, row: { fonds: string; level: number }): boolean {
+  return authorize(who, 'item.read', { type: 'item', fonds: row.fonds, level: row.level }, { levels: rt.config.clearanceLevels }).allowed;
+}
+
 /** What policies.authorize is told about an item: its fonds and its access level. */
 export function itemResource(item: ItemDoc): Resource {
   return { type: 'item', fonds: item.fonds, level: itemLevel(item) };
