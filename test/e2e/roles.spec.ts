@@ -91,9 +91,14 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     await drainUntil(ctx.rt, settled('filed', 'review', 'failed'), { timeoutMs: 300_000, what: 'the accepted item filed' });
     assert.equal((await items.findById(id).lean())!.status, 'review', 'no 形成日期 on the page: review');
 
-    // The person's file already has their registration, filed under the name 李秀瑛.
+    // The person's file already has their registration, filed under the name 李秀瑛, with their
+    // employer; the scan named the employer by its 统一社会信用代码, one character of its name misread.
     const registration = { name: '李秀瑛', idNumber: '110105198703152318', evidence: [] };
-    await buildItem(ctx.rt, { personIds: [registration.idNumber], metadata: { persons: [registration], units: [] }, title: '参保人员基本信息登记表', documentDate: '2012-04-24' });
+    const UNIT = '91110105MA01ABCD13';
+    const employer = { name: '北京市朝阳区星光科技有限公司', creditCode: UNIT, evidence: [] };
+    await buildItem(ctx.rt, { personIds: [registration.idNumber], unitCodes: [UNIT], metadata: { persons: [registration], units: [employer] }, title: '参保人员基本信息登记表', documentDate: '2012-04-24' });
+    const read = (await items.findById(id).lean<ItemDoc>())!.metadata as Record<string, unknown>;
+    await items.updateOne({ _id: id }, { $set: { metadata: { ...read, units: [{ ...employer, name: '北京市朝阳区星光科技有限公三' }] } } });
     await page.getByText('待审核与有质量标记').click();
     await page.locator('.page img.full').waitFor();
     assert.match(await page.locator('.queue').innerText(), /分辨率低/, 'the queue shows the quality flag');
@@ -110,6 +115,13 @@ describe('web UI: every role\'s main path (Chromium)', function () {
     // This scan is right (the name was changed since): the reviewer keeps it.
     await panel.getByLabel('姓名').fill('李秀英');
     await onFile.waitFor();
+    // The unit likewise, by its 统一社会信用代码.
+    const unitOnFile = panel.locator('[data-test=unit-on-file]');
+    assert.match(await unitOnFile.innerText(), /该单位档案中的名称为「北京市朝阳区星光科技有限公司」/);
+    assert.equal(await panel.getByLabel('单位名称').inputValue(), '北京市朝阳区星光科技有限公三', 'nothing filled in unasked');
+    await unitOnFile.locator('[data-test=take-unit-on-file]').click();
+    await unitOnFile.waitFor({ state: 'hidden' });
+    assert.equal(await panel.getByLabel('单位名称').inputValue(), '北京市朝阳区星光科技有限公司');
 
     // Page edits: the page turned 180° and back; each time only that page is read again (a worker job).
     const edits = page.locator('[data-test=page-edits]');
@@ -136,7 +148,8 @@ describe('web UI: every role\'s main path (Chromium)', function () {
 
     await panel.getByLabel('形成日期').fill('2020-03-06');
     await panel.getByLabel('题名').fill('工伤认定决定书（李秀英）');
-    // The unit read wrong (or not at all) is typed in; the catalogue prints it as 责任者.
+    // The unit read wrong (or not at all: the page was read again since) is typed in; the
+    // catalogue prints it as 责任者.
     await panel.getByLabel('单位名称').fill('北京市朝阳区星光科技有限公司');
     await panel.locator('[data-test=save-correction]').click();
     await page.getByText('已更正：工伤认定决定书（李秀英）').waitFor();

@@ -203,6 +203,7 @@ export const M = {
   reviewSaveCorrection: ['保存更正', 'Save correction'],
   reviewNameOnFile: ['此人档案（一人一档）中的姓名为「{name}」', 'Their file (一人一档) names this person {name}'],
   reviewTakeName: ['采用', 'Use it'],
+  reviewUnitOnFile: ['该单位档案中的名称为「{name}」', 'The unit\'s file names it {name}'],
   pagesTitle: ['页面调整', 'Pages'],
   pagesHint: ['旋转、调整页序、拆分或合并后，系统只重新识别被旋转的页面，并重新著录、重新索引。原始扫描件不会被改动。', 'After a rotation, reorder, split or merge only the turned page is read again; the item is described and indexed again. The original scans are never changed.'],
   pageRotateLeft: ['逆时针旋转 90°', 'Rotate 90° left'],

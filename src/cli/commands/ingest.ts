@@ -10,7 +10,7 @@ import type { Runtime } from '../../runtime';
 import { batchQcSummary, captureProgress, ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
 import { formatQcSummary } from './qc';
 import { mayActOn, mayReadRow } from '../../services/access';
-import { findItems, namesOnFile, presentItem, STATUS, type Classification, type ExtractedMetadata, type ItemView } from '../../services/records';
+import { findItems, namesOnFile, presentItem, STATUS, unitNamesOnFile, type Classification, type ExtractedMetadata, type ItemView } from '../../services/records';
 import { HOLD_KIND_ZH, holdsOnItem, periodLabel } from '../../services/disposition';
 import { cliIngestFonds, cliItem, cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
@@ -267,22 +267,39 @@ export function descriptionLines(view: Pick<ItemView, 'title' | 'metadata' | 'cl
 }
 
 /**
- * Persons whose file (一人一档) names them otherwise than this scan was read, and the command that
- * takes the file's names (`--person` replaces the list, so it names every person). Nothing is
- * changed unasked: a person may have changed their name.
+ * Persons and units whose file (一人一档) names them otherwise than this scan was read, and the
+ * command that takes the file's names (`--person` and `--unit` replace their lists, so it names
+ * every one). Nothing is changed unasked: a person may have changed their name, a unit renamed.
  */
-export function nameOnFileLines(view: Pick<ItemView, 'id' | 'metadata'> & { namesOnFile: Array<{ idNumber: string; name: string }> }): string[] {
-  const persons = (view.metadata as Partial<ExtractedMetadata> | null)?.persons ?? [];
-  const filed = new Map(view.namesOnFile.map((f) => [f.idNumber.toUpperCase(), f.name]));
-  const differing = persons.filter((p) => p.idNumber && filed.has(p.idNumber.toUpperCase()) && filed.get(p.idNumber.toUpperCase()) !== p.name);
-  if (!differing.length) return [];
-  const lines = differing.map((p) => `档案中的姓名 name on file: ${p.idNumber} ${filed.get(p.idNumber!.toUpperCase())}（本件识别为 read here as ${p.name ?? '—'}）`);
+export function nameOnFileLines(view: Pick<ItemView, 'id' | 'metadata'> & { namesOnFile: Array<{ idNumber: string; name: string }>; unitNamesOnFile: Array<{ creditCode: string; name: string }> }): string[] {
+  const md = view.metadata as Partial<ExtractedMetadata> | null;
+  const persons = md?.persons ?? [];
+  const units = md?.units ?? [];
+  const people = new Map(view.namesOnFile.map((f) => [f.idNumber.toUpperCase(), f.name]));
+  const employers = new Map(view.unitNamesOnFile.map((f) => [f.creditCode, f.name]));
+  const personOnFile = (p: { idNumber: string | null }) => (p.idNumber ? people.get(p.idNumber.toUpperCase()) : undefined);
+  const unitOnFile = (u: { creditCode: string | null }) => (u.creditCode ? employers.get(u.creditCode) : undefined);
+  const lines = [
+    ...persons.filter((p) => personOnFile(p) && personOnFile(p) !== p.name).map((p) => `档案中的姓名 name on file: ${p.idNumber} ${personOnFile(p)}（本件识别为 read here as ${p.name ?? '—'}）`),
+    ...units.filter((u) => unitOnFile(u) && unitOnFile(u) !== u.name).map((u) => `单位档案中的名称 unit name on file: ${u.creditCode} ${unitOnFile(u)}（本件识别为 read here as ${u.name ?? '—'}）`),
+  ];
+  if (!lines.length) return lines;
+  const personsDiffer = persons.some((p) => personOnFile(p) && personOnFile(p) !== p.name);
+  const unitsDiffer = units.some((u) => unitOnFile(u) && unitOnFile(u) !== u.name);
   // A masked number (no personal.full) cannot be typed back: the command is for those who see it whole.
-  if (persons.every((p) => !p.idNumber || /^\d{17}[\dX]$/i.test(p.idNumber))) {
-    const args = persons.map((p) => `--person ${p.idNumber ?? ''}:${(p.idNumber && filed.get(p.idNumber.toUpperCase())) || (p.name ?? '')}`);
+  if (!personsDiffer || persons.every((p) => !p.idNumber || /^\d{17}[\dX]$/i.test(p.idNumber))) {
+    const args = [
+      ...(personsDiffer ? persons.map((p) => `--person ${shellWord(`${p.idNumber ?? ''}:${personOnFile(p) ?? p.name ?? ''}`)}`) : []),
+      ...(unitsDiffer ? units.map((u) => `--unit ${shellWord(`${u.creditCode ? `${u.creditCode}:` : ''}${unitOnFile(u) ?? u.name ?? ''}`)}`) : []),
+    ];
     lines.push(`  采用 take it: archive correct ${view.id} ${args.join(' ')}`);
   }
   return lines;
+}
+
+/** A word the shell passes as it is: quoted when it holds anything but letters, digits and CJK (a unit's "(集团)"). */
+function shellWord(s: string): string {
+  return /^[\p{L}\p{N}:._·（）-]+$/u.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
 }
 
 /** What an item waiting or stopped needs from a person: why it failed, or how a held scan goes on. */
@@ -307,11 +324,12 @@ export const showCommand: Command = {
       const presented = await presentItem(rt, item, { withText: true });
       // In review, how each person's file names them (as GET /api/v1/items/:id gives it): OCR
       // misreads a rare character of a name, and the person's earlier items have it right.
-      const persons = (presented.metadata as Partial<ExtractedMetadata> | null)?.persons ?? [];
-      const onFile = item.status === 'review'
-        ? await namesOnFile(rt, String(item._id), persons.flatMap((p) => (p.idNumber ? [p.idNumber] : [])), (row) => mayReadRow(rt, me, row))
-        : [];
-      const view = forPrincipal(me, { ...presented, namesOnFile: onFile });
+      const md = presented.metadata as Partial<ExtractedMetadata> | null;
+      const review = item.status === 'review';
+      const readable = (row: { fonds: string; level: number }) => mayReadRow(rt, me, row);
+      const onFile = review ? await namesOnFile(rt, String(item._id), (md?.persons ?? []).flatMap((p) => (p.idNumber ? [p.idNumber] : [])), readable) : [];
+      const unitsOnFile = review ? await unitNamesOnFile(rt, String(item._id), (md?.units ?? []).flatMap((u) => (u.creditCode ? [u.creditCode] : [])), readable) : [];
+      const view = forPrincipal(me, { ...presented, namesOnFile: onFile, unitNamesOnFile: unitsOnFile });
       if (values.json) io.out(JSON.stringify(view));
       else {
         io.out(`条目 item ${view.id}  [${view.status}]  ${view.archivalCode ?? ''}\n来源 source: ${view.source}\n页数 pages: ${view.pageCount}`);

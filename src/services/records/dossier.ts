@@ -263,11 +263,20 @@ export async function dossierOf(rt: Runtime, kind: DossierKind, value: string, m
  * it right.
  */
 export async function namesOnFile(rt: Runtime, itemId: string, idNumbers: string[], mayRead: (row: DossierRow) => boolean): Promise<Array<{ idNumber: string; name: string }>> {
-  const out: Array<{ idNumber: string; name: string }> = [];
-  for (const idNumber of new Set(idNumbers.map((n) => n.toUpperCase()))) {
-    const rows = (await openDossier(rt, 'person', idNumber)).filter((r) => r.id !== itemId && r.status !== 'review' && mayRead(r));
-    const name = rows.length ? await nameInFile(rt, 'person', idNumber, rows) : null;
-    if (name) out.push({ idNumber, name });
+  return (await namesInFiles(rt, 'person', itemId, idNumbers, mayRead)).map(({ value, name }) => ({ idNumber: value, name }));
+}
+
+/** The same for units, by 统一社会信用代码: an employer recurs on many items, and OCR misreads a character of its name (厂 as 三). */
+export async function unitNamesOnFile(rt: Runtime, itemId: string, creditCodes: string[], mayRead: (row: DossierRow) => boolean): Promise<Array<{ creditCode: string; name: string }>> {
+  return (await namesInFiles(rt, 'unit', itemId, creditCodes, mayRead)).map(({ value, name }) => ({ creditCode: value, name }));
+}
+
+async function namesInFiles(rt: Runtime, kind: DossierKind, itemId: string, values: string[], mayRead: (row: DossierRow) => boolean): Promise<Array<{ value: string; name: string }>> {
+  const out: Array<{ value: string; name: string }> = [];
+  for (const value of new Set(values.map((n) => n.toUpperCase()))) {
+    const rows = (await openDossier(rt, kind, value)).filter((r) => r.id !== itemId && r.status !== 'review' && mayRead(r));
+    const name = rows.length ? await nameInFile(rt, kind, value, rows) : null;
+    if (name) out.push({ value, name });
   }
   return out;
 }

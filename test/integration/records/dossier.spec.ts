@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { idCheckDigit } from '../../../src/domain/id-number';
 import { itemModel, type ItemDoc } from '../../../src/models/item.model';
-import { linkItem, namesOnFile, openDossier, rebuildDossierLinks, unlinkItem } from '../../../src/services/records';
+import { linkItem, namesOnFile, openDossier, rebuildDossierLinks, unitNamesOnFile, unlinkItem } from '../../../src/services/records';
+import { creditCodeCheckChar } from '../../../src/domain/credit-code';
 import { correctItem, setAccessLevel } from '../../../src/services/filing';
 import { openTestRuntime } from '../../helpers/runtime';
 
@@ -103,5 +104,17 @@ describe('records: the person\'s and unit\'s file (一人一档) from the link s
     assert.deepEqual(await namesOnFile(ctx.rt, String(filed._id), [D], all), [], 'never from the item itself, nor from another still in review');
     assert.deepEqual(await namesOnFile(ctx.rt, String(misread._id), [D], (row) => row.id !== String(filed._id)), [], 'only items the caller may read');
     assert.deepEqual(await namesOnFile(ctx.rt, String(misread._id), [id17('11010519750505457').slice(0, 17) + 'X'], all), [], 'no file, no name');
+  });
+
+  it('names a unit as its other readable items do, by its 统一社会信用代码 (review: OCR misread 厂 as 三)', async () => {
+    const U = '91370203MA3C8K7Q1' + creditCodeCheckChar('91370203MA3C8K7Q1');
+    const unit = (name: string) => ({ metadata: { persons: [], units: [{ name, creditCode: U, evidence: [] }] } as never, unitCodes: [U] });
+    const filed = await item({ ...unit('青岛海湾船舶配件厂'), documentDate: '2015-03-02', title: '参保单位登记表' });
+    const misread = await item({ ...unit('青岛海湾船舶配件三'), status: 'review', documentDate: '2023-02-08', title: '社会保险稽核通知书' });
+    const all = () => true;
+    assert.deepEqual(await unitNamesOnFile(ctx.rt, String(misread._id), [U], all), [{ creditCode: U, name: '青岛海湾船舶配件厂' }]);
+    assert.deepEqual(await unitNamesOnFile(ctx.rt, String(filed._id), [U], all), [], 'never from the item itself, nor from another still in review');
+    assert.deepEqual(await unitNamesOnFile(ctx.rt, String(misread._id), [U], (row) => row.id !== String(filed._id)), [], 'only items the caller may read');
+    assert.deepEqual(await namesOnFile(ctx.rt, String(misread._id), [U], all), [], 'a unit\'s code is no person\'s number');
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { whereFound } from '../../../src/cli/commands/search-run';
-import { descriptionLines, statusLines } from '../../../src/cli/commands/ingest';
+import { descriptionLines, nameOnFileLines, statusLines } from '../../../src/cli/commands/ingest';
 
 describe('archive search: where a hit was found', () => {
   it('names page 0 as the description (著录), never as a page', () => {
@@ -50,5 +50,39 @@ describe('archive show: what a failed or held item needs', () => {
   });
   it('says nothing more for a filed item', () => {
     assert.deepEqual(statusLines({ id: 'x3', status: 'filed' }), []);
+  });
+});
+
+describe('archive show: the names the person\'s and unit\'s files give (review)', () => {
+  const P1 = '110105197505054560';
+  const P2 = '320506199109141781';
+  const U = '91370203MA3C8K7Q1X';
+  const view = (persons: Array<{ name: string | null; idNumber: string | null }>, units: Array<{ name: string | null; creditCode: string | null }>, namesOnFile: Array<{ idNumber: string; name: string }>, unitNamesOnFile: Array<{ creditCode: string; name: string }>) =>
+    ({ id: 'ITEM', metadata: { persons, units }, namesOnFile, unitNamesOnFile });
+
+  it('says nothing where the files agree with the scan, or have no name', () => {
+    assert.deepEqual(nameOnFileLines(view([{ name: '窦静', idNumber: P1 }], [], [{ idNumber: P1, name: '窦静' }], [])), []);
+    assert.deepEqual(nameOnFileLines(view([{ name: '窒静', idNumber: P1 }], [], [], [])), []);
+  });
+
+  it('names what differs; the command keeps every other person and the units as they are', () => {
+    const lines = nameOnFileLines(view([{ name: '窒静', idNumber: P1 }, { name: '周德福', idNumber: P2 }], [{ name: '青岛海湾船舶配件厂', creditCode: U }], [{ idNumber: P1, name: '窦静' }], []));
+    assert.deepEqual(lines, [
+      `档案中的姓名 name on file: ${P1} 窦静（本件识别为 read here as 窒静）`,
+      `  采用 take it: archive correct ITEM --person ${P1}:窦静 --person ${P2}:周德福`,
+    ]);
+  });
+
+  it('a unit by its credit code, quoted for the shell where its name needs it', () => {
+    const lines = nameOnFileLines(view([], [{ name: '青岛海湾船舶配件三', creditCode: U }, { name: '北京星光(集团)工会', creditCode: null }], [], [{ creditCode: U, name: '青岛海湾船舶配件厂' }]));
+    assert.deepEqual(lines, [
+      `单位档案中的名称 unit name on file: ${U} 青岛海湾船舶配件厂（本件识别为 read here as 青岛海湾船舶配件三）`,
+      `  采用 take it: archive correct ITEM --unit ${U}:青岛海湾船舶配件厂 --unit '北京星光(集团)工会'`,
+    ]);
+  });
+
+  it('a masked ID number (no personal.full) is named but not offered as a command', () => {
+    const masked = '110105********4560';
+    assert.deepEqual(nameOnFileLines(view([{ name: '窒静', idNumber: masked }], [], [{ idNumber: masked, name: '窦静' }], [])), [`档案中的姓名 name on file: ${masked} 窦静（本件识别为 read here as 窒静）`]);
   });
 });
