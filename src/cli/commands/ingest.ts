@@ -322,8 +322,8 @@ export const showCommand: Command = {
       const { item } = await cliItem(rt, id);
       const me = cliPrincipal(rt)!;
       const presented = await presentItem(rt, item, { withText: true });
-      // In review, how each person's file names them (as GET /api/v1/items/:id gives it): OCR
-      // misreads a rare character of a name, and the person's earlier items have it right.
+      // In review, how each person's and unit's file names them (as GET /api/v1/items/:id gives
+      // it): OCR misreads a character of a name, and their earlier items have it right.
       const md = presented.metadata as Partial<ExtractedMetadata> | null;
       const review = item.status === 'review';
       const readable = (row: { fonds: string; level: number }) => mayReadRow(rt, me, row);
