@@ -95,6 +95,8 @@ describe('web UI: a due item taken to a verified certificate of destruction (Chr
       await page.locator('[data-test=close-round]').click();
       await page.locator('.el-message-box').filter({ hasText: '结束鉴定后' }).getByRole('button', { name: '结束鉴定' }).click();
       await page.locator('[data-test=outcomes]').filter({ hasText: '销毁 1' }).waitFor();
+      // Each member's opinion, beside the item it is on.
+      await page.locator('.el-table__row').filter({ hasText: '失业保险金申领登记表（到期）' }).filter({ hasText: 'ui.m1：销毁；ui.m2：销毁' }).waitFor();
       await shot(page, 'compliance-round');
       await page.locator('[data-test=create-list]').click();
       await page.locator('[data-test=stage]').filter({ hasText: '待鉴定小组签署' }).waitFor();
