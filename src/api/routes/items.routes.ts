@@ -18,7 +18,7 @@ import {
   storeOriginal,
   type StoredOriginal,
 } from '../../services/capture';
-import { loadItem, namesOnFile, presentItem, unitNamesOnFile, type DossierRow } from '../../services/records';
+import { loadItem, presentItem, reviewNamesOnFile, type DossierRow } from '../../services/records';
 import type { ItemDoc } from '../../models/item.model';
 import { auditDenied, describeForAudit, mayAccess } from '../middleware/auth';
 import { authorizeItem, ingestFonds, mayActOn, type Principal } from '../../services/access';
@@ -271,11 +271,7 @@ export function itemRoutes(rt: Runtime): RouteDef[] {
         const view = await presentItem(rt, item, { withText: query.text === '1' });
         // In review, how each person's and unit's file (一人一档) names them, from items the caller
         // may read: OCR misreads a character of a name (窦 as 窒), and the reviewer can take the file's.
-        const md = view.metadata as { persons?: Array<{ idNumber: string | null }>; units?: Array<{ creditCode: string | null }> } | null;
-        const review = item.status === 'review';
-        const filed = review ? await namesOnFile(rt, String(item._id), (md?.persons ?? []).flatMap((p) => (p.idNumber ? [p.idNumber] : [])), readableRow(ctx)) : [];
-        const unitsFiled = review ? await unitNamesOnFile(rt, String(item._id), (md?.units ?? []).flatMap((u) => (u.creditCode ? [u.creditCode] : [])), readableRow(ctx)) : [];
-        ctx.body = { ...view, accessGrant, legalHolds, namesOnFile: filed, unitNamesOnFile: unitsFiled };
+        ctx.body = { ...view, accessGrant, legalHolds, ...(await reviewNamesOnFile(rt, view, readableRow(ctx))) };
       },
     }),
     defineRoute({

@@ -10,7 +10,7 @@ import type { Runtime } from '../../runtime';
 import { batchQcSummary, captureProgress, ingestItem, OCR_JOB, type IntakeFile } from '../../services/capture';
 import { formatQcSummary } from './qc';
 import { mayActOn, mayReadRow } from '../../services/access';
-import { findItems, namesOnFile, presentItem, STATUS, unitNamesOnFile, type Classification, type ExtractedMetadata, type ItemView } from '../../services/records';
+import { findItems, presentItem, reviewNamesOnFile, STATUS, type Classification, type ExtractedMetadata, type ItemView } from '../../services/records';
 import { HOLD_KIND_ZH, holdsOnItem, periodLabel } from '../../services/disposition';
 import { cliIngestFonds, cliItem, cliPrincipal, forPrincipal } from '../identity';
 import { withRuntime } from '../runtime';
@@ -279,18 +279,18 @@ export function nameOnFileLines(view: Pick<ItemView, 'id' | 'metadata'> & { name
   const employers = new Map(view.unitNamesOnFile.map((f) => [f.creditCode, f.name]));
   const personOnFile = (p: { idNumber: string | null }) => (p.idNumber ? people.get(p.idNumber.toUpperCase()) : undefined);
   const unitOnFile = (u: { creditCode: string | null }) => (u.creditCode ? employers.get(u.creditCode) : undefined);
+  const personsDiffering = persons.filter((p) => personOnFile(p) && personOnFile(p) !== p.name);
+  const unitsDiffering = units.filter((u) => unitOnFile(u) && unitOnFile(u) !== u.name);
   const lines = [
-    ...persons.filter((p) => personOnFile(p) && personOnFile(p) !== p.name).map((p) => `档案中的姓名 name on file: ${p.idNumber} ${personOnFile(p)}（本件识别为 read here as ${p.name ?? '—'}）`),
-    ...units.filter((u) => unitOnFile(u) && unitOnFile(u) !== u.name).map((u) => `单位档案中的名称 unit name on file: ${u.creditCode} ${unitOnFile(u)}（本件识别为 read here as ${u.name ?? '—'}）`),
+    ...personsDiffering.map((p) => `档案中的姓名 name on file: ${p.idNumber} ${personOnFile(p)}（本件识别为 read here as ${p.name ?? '—'}）`),
+    ...unitsDiffering.map((u) => `单位档案中的名称 unit name on file: ${u.creditCode} ${unitOnFile(u)}（本件识别为 read here as ${u.name ?? '—'}）`),
   ];
   if (!lines.length) return lines;
-  const personsDiffer = persons.some((p) => personOnFile(p) && personOnFile(p) !== p.name);
-  const unitsDiffer = units.some((u) => unitOnFile(u) && unitOnFile(u) !== u.name);
   // A masked number (no personal.full) cannot be typed back: the command is for those who see it whole.
-  if (!personsDiffer || persons.every((p) => !p.idNumber || /^\d{17}[\dX]$/i.test(p.idNumber))) {
+  if (!personsDiffering.length || persons.every((p) => !p.idNumber || /^\d{17}[\dX]$/i.test(p.idNumber))) {
     const args = [
-      ...(personsDiffer ? persons.map((p) => `--person ${shellWord(`${p.idNumber ?? ''}:${personOnFile(p) ?? p.name ?? ''}`)}`) : []),
-      ...(unitsDiffer ? units.map((u) => `--unit ${shellWord(`${u.creditCode ? `${u.creditCode}:` : ''}${unitOnFile(u) ?? u.name ?? ''}`)}`) : []),
+      ...(personsDiffering.length ? persons.map((p) => `--person ${shellWord(`${p.idNumber ?? ''}:${personOnFile(p) ?? p.name ?? ''}`)}`) : []),
+      ...(unitsDiffering.length ? units.map((u) => `--unit ${shellWord(`${u.creditCode ? `${u.creditCode}:` : ''}${unitOnFile(u) ?? u.name ?? ''}`)}`) : []),
     ];
     lines.push(`  采用 take it: archive correct ${view.id} ${args.join(' ')}`);
   }
@@ -324,12 +324,7 @@ export const showCommand: Command = {
       const presented = await presentItem(rt, item, { withText: true });
       // In review, how each person's and unit's file names them (as GET /api/v1/items/:id gives
       // it): OCR misreads a character of a name, and their earlier items have it right.
-      const md = presented.metadata as Partial<ExtractedMetadata> | null;
-      const review = item.status === 'review';
-      const readable = (row: { fonds: string; level: number }) => mayReadRow(rt, me, row);
-      const onFile = review ? await namesOnFile(rt, String(item._id), (md?.persons ?? []).flatMap((p) => (p.idNumber ? [p.idNumber] : [])), readable) : [];
-      const unitsOnFile = review ? await unitNamesOnFile(rt, String(item._id), (md?.units ?? []).flatMap((u) => (u.creditCode ? [u.creditCode] : [])), readable) : [];
-      const view = forPrincipal(me, { ...presented, namesOnFile: onFile, unitNamesOnFile: unitsOnFile });
+      const view = forPrincipal(me, { ...presented, ...(await reviewNamesOnFile(rt, presented, (row) => mayReadRow(rt, me, row))) });
       if (values.json) io.out(JSON.stringify(view));
       else {
         io.out(`条目 item ${view.id}  [${view.status}]  ${view.archivalCode ?? ''}\n来源 source: ${view.source}\n页数 pages: ${view.pageCount}`);

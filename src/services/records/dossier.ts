@@ -271,6 +271,23 @@ export async function unitNamesOnFile(rt: Runtime, itemId: string, creditCodes: 
   return (await namesInFiles(rt, 'unit', itemId, creditCodes, mayRead)).map(({ value, name }) => ({ creditCode: value, name }));
 }
 
+/**
+ * For an item in review, both of the above for the persons and units its description names (the
+ * item GET and `archive show` give them); outside review, none: a filed item is not being checked.
+ */
+export async function reviewNamesOnFile(
+  rt: Runtime,
+  item: { id: string; status: string; metadata: unknown },
+  mayRead: (row: DossierRow) => boolean,
+): Promise<{ namesOnFile: Array<{ idNumber: string; name: string }>; unitNamesOnFile: Array<{ creditCode: string; name: string }> }> {
+  if (item.status !== 'review') return { namesOnFile: [], unitNamesOnFile: [] };
+  const md = item.metadata as { persons?: Array<{ idNumber: string | null }>; units?: Array<{ creditCode: string | null }> } | null;
+  return {
+    namesOnFile: await namesOnFile(rt, item.id, (md?.persons ?? []).flatMap((p) => (p.idNumber ? [p.idNumber] : [])), mayRead),
+    unitNamesOnFile: await unitNamesOnFile(rt, item.id, (md?.units ?? []).flatMap((u) => (u.creditCode ? [u.creditCode] : [])), mayRead),
+  };
+}
+
 async function namesInFiles(rt: Runtime, kind: DossierKind, itemId: string, values: string[], mayRead: (row: DossierRow) => boolean): Promise<Array<{ value: string; name: string }>> {
   const out: Array<{ value: string; name: string }> = [];
   for (const value of new Set(values.map((n) => n.toUpperCase()))) {

@@ -6,7 +6,7 @@ export { assertItemId, describedFields, findItem, isItemId, ITEM_STATUSES, itemL
 export { pageImage, pageText, pageThumbnail, watermarkedPdf } from './retrieval';
 export { newOriginalKey, pageKeys, readPageText, readPageTexts, type KnownItem, type StoredPageText } from './page-store';
 export { archivalFormat } from './archival-format';
-export { dossierOf, DOSSIER_STATUSES, linkItem, namesOnFile, openDossier, rebuildDossierLinks, unitNamesOnFile, unlinkItem, type DossierKind, type DossierRow } from './dossier';
+export { dossierOf, DOSSIER_STATUSES, linkItem, namesOnFile, openDossier, rebuildDossierLinks, reviewNamesOnFile, unitNamesOnFile, unlinkItem, type DossierKind, type DossierRow } from './dossier';
 export type { Classification, Evidence, ExtractedMetadata, PageText } from './item-types';
 export { itemBlobKeys, itemProtection, mirrorLegalHold, protectFiledItems, protectItem, retainUntilOf, type ProtectionReport } from './protection';
 export { filedItemIds, findItems, listItems, type FondsScope, type ItemListQuery } from './item-lists';
