@@ -12,7 +12,6 @@ import { loadReadable, readableRow } from './items.routes';
 import { defineRoute, type RouteDef } from '../route';
 import { OBJECT_ID } from '../../domain/ids';
 
-/** Items the caller may read, for lists (dossiers): role, fonds scope and clearance. */
 const ItemId = z.object({ id: z.string().regex(OBJECT_ID, 'must be an item id') });
 
 export function filingRoutes(rt: Runtime): RouteDef[] {
